@@ -1,0 +1,1 @@
+"""Exports: pure functions from schemas objects to bytes (code summary, audit, FHIR)."""

@@ -1,0 +1,126 @@
+"""Checks that need the code so far: lines, infusions and targets that must (not) exist yet."""
+
+from collections.abc import Container
+
+from pydantic import ValidationError
+
+from schemas.events import (
+    KIND_MODEL,
+    RECORD_KEEPING,
+    Acknowledge,
+    Amend,
+    BaseEvent,
+    EventError,
+    InfusionStarted,
+    Void,
+    explain,
+)
+
+LINE_STARTERS = {"io_attempt": "io", "iv_attempt": "iv", "uvc_attempt": "uvc"}
+# Ids that name what an event is; changing them would rewrite history, so void instead.
+IDENTITY_FIELDS = {"line", "infusion"}
+
+
+class Ledger:
+    """What a code holds so far, enough to refuse an event that cannot follow it.
+
+    One ledger serves the live session and the whole-file check of `recorder replay`,
+    so both refuse exactly the same input.
+    """
+
+    def __init__(self, known_rules: Container[str] | None = None) -> None:
+        self.events: dict[int, BaseEvent] = {}
+        self.lines: set[str] = set()
+        self.infusions: set[str] = set()
+        self.voided: set[int] = set()
+        self.known_rules = known_rules
+
+    @property
+    def next_seq(self) -> int:
+        return len(self.events) + 1
+
+    def next_line(self, prefix: str) -> str:
+        """The id the screen gives the next line of a type: io1, io2, … iv1, …"""
+        n = sum(1 for line in self.lines if line.rstrip("0123456789") == prefix)
+        return f"{prefix}{n + 1}"
+
+    def next_infusion(self) -> str:
+        return f"inf{len(self.infusions) + 1}"
+
+    def check(self, event: BaseEvent) -> None:
+        """Raise EventError when `event` cannot come next in this code."""
+        seq = self.next_seq
+        if event.kind == "code_started":
+            if seq != 1:
+                raise EventError("kind: code_started comes once, as the first event")
+            return
+        if seq == 1:
+            raise EventError("kind: a code begins with code_started")
+        if event.kind in LINE_STARTERS:
+            line = event.line  # type: ignore[attr-defined]
+            if line in self.lines:
+                raise EventError(f"line: {line} is already in use; a new attempt takes a new line id")
+            return
+        if isinstance(event, InfusionStarted):
+            self._need_line(event.line)
+            if event.infusion in self.infusions:
+                raise EventError(f"infusion: {event.infusion} is already running; use a new id")
+            return
+        if event.kind in ("infusion_changed", "infusion_stopped"):
+            inf = event.infusion  # type: ignore[attr-defined]
+            if inf not in self.infusions:
+                raise EventError(f"infusion: {inf} was never started in this code")
+            return
+        if isinstance(event, Void | Amend | Acknowledge):
+            self._check_record_keeping(event)
+            return
+        line = event.line_ref
+        if line is not None:
+            self._need_line(line)
+
+    def add(self, event: BaseEvent) -> int:
+        """Take `event` (already checked) as the next one; return its seq."""
+        seq = self.next_seq
+        self.events[seq] = event
+        if event.kind in LINE_STARTERS:
+            self.lines.add(event.line)  # type: ignore[attr-defined]
+        elif isinstance(event, InfusionStarted):
+            self.infusions.add(event.infusion)
+        elif isinstance(event, Void):
+            self.voided.add(event.target)
+        elif isinstance(event, Amend):
+            # Later amends build on this one, as the effective timeline does.
+            target = self.events[event.target]
+            data = {**target.model_dump(mode="json", exclude_none=True), **event.changes}
+            self.events[event.target] = KIND_MODEL[target.kind].model_validate(data)
+        return seq
+
+    def _need_line(self, line: str) -> None:
+        if line not in self.lines:
+            raise EventError(f"line: {line} was never started in this code; log its attempt first")
+
+    def _check_record_keeping(self, event: Void | Amend | Acknowledge) -> None:
+        target = self.events.get(event.target)
+        if target is None:
+            raise EventError(f"target: there is no event {event.target} yet")
+        if isinstance(event, Acknowledge):
+            if self.known_rules is not None and event.rule not in self.known_rules:
+                raise EventError(f"rule: {event.rule} is not a rule; `recorder rules` lists them")
+            return
+        if target.kind == "code_started":
+            raise EventError("target: the start of the code cannot be voided or amended")
+        if target.kind in RECORD_KEEPING:
+            raise EventError(f"target: event {event.target} is a {target.kind}; it cannot be voided or amended")
+        if event.target in self.voided:
+            raise EventError(f"target: event {event.target} is already voided")
+        if isinstance(event, Amend):
+            touched = IDENTITY_FIELDS & event.changes.keys()
+            if touched:
+                raise EventError(
+                    f"changes: {', '.join(sorted(touched))} cannot be amended; void the event and log it again"
+                )
+            data = {**target.model_dump(mode="json", exclude_none=True), **event.changes}
+            try:
+                KIND_MODEL[target.kind].model_validate(data)
+            except ValidationError as exc:
+                raise EventError("changes: " + explain(exc)) from None

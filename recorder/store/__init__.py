@@ -1,0 +1,5 @@
+"""The store: the only code that writes SQL. Append-only events with a hash chain, on sqlite-utils."""
+
+from recorder.store.database import Problem, Store, StoreError
+
+__all__ = ["Problem", "Store", "StoreError"]

@@ -1,0 +1,305 @@
+"""Opening the database safely, appending events durably, reading them back, verifying them."""
+
+import json
+import os
+import secrets
+import sqlite3
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+from sqlite_utils import Database
+
+from recorder.store.chain import GENESIS, event_hash
+from recorder.store.migrations import APPEND_ONLY_TRIGGERS, SCHEMA_VERSION, migrations
+from schemas.events import EVENT_ADAPTER
+from schemas.records import CodeInfo, EventRecord
+
+
+class StoreError(Exception):
+    """A problem with the database that the user can act on; the message says how."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing `verify` found wrong: where, and what."""
+
+    code_id: int | None
+    seq: int | None
+    message: str
+
+    def __str__(self) -> str:
+        where = ""
+        if self.code_id is not None:
+            where = f"code {self.code_id}" + (f" event {self.seq}" if self.seq is not None else "")
+        return f"{where}: {self.message}" if where else self.message
+
+
+def iso(dt: datetime) -> str:
+    """Stored times: UTC ISO-8601 with microseconds."""
+    return dt.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def _create_private(path: Path) -> None:
+    """Create the database file readable by its owner only: it holds patient data."""
+    if not path.parent.exists():
+        path.parent.mkdir(parents=True, mode=0o700)
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    except FileExistsError:
+        return
+    os.close(fd)
+
+
+class Store:
+    """A recorder database. Every append is one durable transaction."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        try:
+            _create_private(self.path)
+            conn = sqlite3.connect(str(self.path), timeout=5)
+            self.db = Database(conn)
+            self._configure()
+            self._refuse_newer()
+            migrations.apply(self.db)
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(self._explain_open(exc)) from None
+        except OSError as exc:
+            raise StoreError(f"cannot create {self.path}: {exc.strerror}; choose another --db path") from None
+
+    # ── opening ──────────────────────────────────────────────────────────
+
+    def _configure(self) -> None:
+        self.db.execute("PRAGMA journal_mode=WAL").fetchall()
+        # FULL: a commit is on disk when it returns, power cut or not.
+        self.db.execute("PRAGMA synchronous=FULL")
+        self.db.execute("PRAGMA foreign_keys=ON")
+        self.db.execute("PRAGMA busy_timeout=5000")
+
+    def _refuse_newer(self) -> None:
+        if not self.db["meta"].exists():
+            return
+        row = self.db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        version = int(row[0]) if row else 0
+        if version > SCHEMA_VERSION:
+            self.db.close()
+            raise StoreError(
+                f"{self.path} was written by a newer recorder (schema {version}, this one knows {SCHEMA_VERSION}); "
+                "upgrade the recorder to open it"
+            )
+
+    def _explain_open(self, exc: sqlite3.DatabaseError) -> str:
+        text = str(exc)
+        if "not a database" in text or "malformed" in text:
+            return f"{self.path} is not a readable recorder database ({text}); check --db, or run `recorder verify`"
+        if "readonly" in text or "read-only" in text:
+            return f"{self.path} is read-only ({text}); make it writable or choose another --db"
+        if "locked" in text:
+            return f"{self.path} is in use by another recorder ({text}); close it and try again"
+        return f"cannot open {self.path} ({text}); check the path and its permissions"
+
+    def close(self) -> None:
+        self.db.close()
+
+    @property
+    def schema_version(self) -> int:
+        row = self.db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        return int(row[0])
+
+    # ── writing ──────────────────────────────────────────────────────────
+
+    def create_code(self, created_at: datetime) -> tuple[int, str]:
+        """A new code with a random audit id (never derived from anything identifying)."""
+        audit_id = secrets.token_hex(8)
+        try:
+            with self.db.atomic():
+                cur = self.db.execute(
+                    "INSERT INTO codes (audit_id, created_at, head_seq, head_hash) VALUES (?, ?, 0, '')",
+                    [audit_id, iso(created_at)],
+                )
+        except sqlite3.Error as exc:
+            raise StoreError(self._explain_write(exc)) from None
+        return int(cur.lastrowid), audit_id
+
+    def append(
+        self,
+        code_id: int,
+        seq: int,
+        kind: str,
+        payload: dict[str, Any],
+        occurred_at: datetime,
+        recorded_at: datetime,
+        schema_version: int = 1,
+    ) -> dict[str, Any]:
+        """Append one event in one transaction; durable when this returns. Returns the row."""
+        try:
+            with self.db.atomic():
+                audit_id, head_seq, head_hash = self.db.execute(
+                    "SELECT audit_id, head_seq, head_hash FROM codes WHERE id = ?", [code_id]
+                ).fetchone()
+                if seq != head_seq + 1:
+                    raise StoreError(
+                        f"code {code_id} moved on to event {head_seq} behind this recorder's back; "
+                        "another recorder may have it open: close one and resume"
+                    )
+                row = {
+                    "code_id": code_id,
+                    "seq": seq,
+                    "kind": kind,
+                    "payload": json.dumps(payload, sort_keys=True, ensure_ascii=False, allow_nan=False),
+                    "occurred_at": iso(occurred_at),
+                    "recorded_at": iso(recorded_at),
+                    "schema_version": schema_version,
+                    "prev_hash": head_hash,
+                }
+                row["hash"] = event_hash(row, audit_id, head_hash)
+                self.db.execute(
+                    "INSERT INTO events (code_id, seq, kind, payload, occurred_at, recorded_at, "
+                    "schema_version, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [
+                        row[c]
+                        for c in (
+                            "code_id",
+                            "seq",
+                            "kind",
+                            "payload",
+                            "occurred_at",
+                            "recorded_at",
+                            "schema_version",
+                            "prev_hash",
+                            "hash",
+                        )
+                    ],
+                )
+                ended = ", ended_at = ?" if kind == "code_ended" else ""
+                params = [seq, row["hash"]] + ([row["occurred_at"]] if ended else []) + [code_id]
+                self.db.execute(f"UPDATE codes SET head_seq = ?, head_hash = ?{ended} WHERE id = ?", params)
+        except sqlite3.Error as exc:
+            raise StoreError(self._explain_write(exc)) from None
+        return row
+
+    def _explain_write(self, exc: sqlite3.Error) -> str:
+        text = str(exc)
+        if isinstance(exc, sqlite3.IntegrityError):
+            return f"another recorder wrote to this code at the same time ({text}); close one and resume"
+        if "readonly" in text or "read-only" in text:
+            return f"cannot write to {self.path}: it is read-only; make it writable (nothing was saved)"
+        if "full" in text:
+            return f"cannot write to {self.path}: the disk is full; free space (nothing was saved)"
+        if "locked" in text or "busy" in text:
+            return f"cannot write to {self.path}: another program holds it; close it (nothing was saved)"
+        return f"cannot write to {self.path} ({text}); check the disk and the file (nothing was saved)"
+
+    # ── reading ──────────────────────────────────────────────────────────
+
+    def code(self, code_id: int) -> CodeInfo | None:
+        row = self.db.execute(
+            "SELECT id, audit_id, created_at, ended_at, head_seq FROM codes WHERE id = ?", [code_id]
+        ).fetchone()
+        return self._code_info(row) if row else None
+
+    def codes(self) -> list[CodeInfo]:
+        rows = self.db.execute("SELECT id, audit_id, created_at, ended_at, head_seq FROM codes ORDER BY id")
+        return [self._code_info(r) for r in rows.fetchall()]
+
+    @staticmethod
+    def _code_info(row: tuple) -> CodeInfo:
+        return CodeInfo(id=row[0], audit_id=row[1], created_at=row[2], ended_at=row[3], events=row[4])
+
+    def last_code_id(self) -> int | None:
+        row = self.db.execute("SELECT max(id) FROM codes").fetchone()
+        return row[0]
+
+    def open_code_id(self) -> int | None:
+        """The most recent code that has not ended, if any."""
+        row = self.db.execute("SELECT max(id) FROM codes WHERE ended_at IS NULL AND head_seq > 0").fetchone()
+        return row[0]
+
+    def events(self, code_id: int) -> list[EventRecord]:
+        """A code's raw events in seq order, as recorded."""
+        rows = self.db.execute(
+            "SELECT seq, kind, payload, occurred_at, recorded_at, schema_version FROM events "
+            "WHERE code_id = ? ORDER BY seq",
+            [code_id],
+        ).fetchall()
+        start = None
+        out = []
+        for seq, kind, payload, occurred_at, recorded_at, version in rows:
+            occurred = datetime.fromisoformat(occurred_at)
+            start = start or occurred
+            data = {"kind": kind, "t": round((occurred - start).total_seconds(), 6), **json.loads(payload)}
+            try:
+                event = EVENT_ADAPTER.validate_python(data)
+            except ValidationError as exc:
+                raise StoreError(
+                    f"code {code_id} event {seq} cannot be read ({exc.error_count()} errors); run `recorder verify`"
+                ) from None
+            out.append(
+                EventRecord(
+                    code_id=code_id,
+                    seq=seq,
+                    event=event,
+                    occurred_at=occurred,
+                    recorded_at=datetime.fromisoformat(recorded_at),
+                    schema_version=version,
+                )
+            )
+        return out
+
+    # ── verifying ────────────────────────────────────────────────────────
+
+    def verify(self) -> list[Problem]:
+        """Integrity check, the append-only triggers, and every code's hash chain."""
+        problems = [
+            Problem(None, None, f"integrity_check: {msg}")
+            for (msg,) in self.db.execute("PRAGMA integrity_check").fetchall()
+            if msg != "ok"
+        ]
+        triggers = {r[0] for r in self.db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
+        for name in APPEND_ONLY_TRIGGERS:
+            if name not in triggers:
+                problems.append(Problem(None, None, f"the append-only trigger {name} is missing"))
+        codes = self.db.execute("SELECT id, audit_id, head_seq, head_hash FROM codes ORDER BY id").fetchall()
+        known = {c[0] for c in codes}
+        for (code_id,) in self.db.execute("SELECT DISTINCT code_id FROM events").fetchall():
+            if code_id not in known:
+                problems.append(Problem(code_id, None, "events belong to a code that does not exist"))
+        for code_id, audit_id, head_seq, head_hash in codes:
+            problem = self._verify_chain(code_id, audit_id, head_seq, head_hash)
+            if problem:
+                problems.append(problem)
+        return problems
+
+    def _verify_chain(self, code_id: int, audit_id: str, head_seq: int, head_hash: str) -> Problem | None:
+        rows = self.db.execute(
+            "SELECT seq, kind, payload, occurred_at, recorded_at, schema_version, prev_hash, hash "
+            "FROM events WHERE code_id = ? ORDER BY seq",
+            [code_id],
+        )
+        cols = ("seq", "kind", "payload", "occurred_at", "recorded_at", "schema_version", "prev_hash", "hash")
+        prev = GENESIS
+        expected_seq = 1
+        for values in rows.fetchall():
+            row = dict(zip(cols, values, strict=True))
+            if row["seq"] != expected_seq:
+                return Problem(code_id, expected_seq, f"is missing (next recorded is {row['seq']})")
+            if row["prev_hash"] != prev:
+                return Problem(code_id, row["seq"], "does not follow the event before it (chain broken)")
+            try:
+                derived = event_hash(row, audit_id, prev)
+            except ValueError:
+                return Problem(code_id, row["seq"], "payload is not valid JSON")
+            if derived != row["hash"]:
+                return Problem(code_id, row["seq"], "was changed after it was recorded (hash mismatch)")
+            prev = row["hash"]
+            expected_seq += 1
+        if expected_seq - 1 != head_seq or prev != head_hash:
+            return Problem(
+                code_id,
+                expected_seq,
+                f"is missing: the code recorded {head_seq} events, {expected_seq - 1} are there",
+            )
+        return None

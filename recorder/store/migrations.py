@@ -1,0 +1,73 @@
+"""Numbered schema migrations (sqlite_utils.Migrations) and the schema version they reach."""
+
+from sqlite_utils import Database, Migrations
+
+migrations = Migrations("recorder")
+
+SCHEMA_VERSION = 1
+"""The schema this recorder writes; a database carrying a higher one is refused."""
+
+
+def set_version(db: Database, version: int) -> None:
+    db["meta"].upsert({"key": "schema_version", "value": str(version)}, pk="key")
+
+
+@migrations()
+def m001_codes_and_events(db: Database) -> None:
+    db["meta"].create({"key": str, "value": str}, pk="key")
+    db["codes"].create(
+        {
+            "id": int,
+            "audit_id": str,
+            "created_at": str,
+            "ended_at": str,
+            "head_seq": int,
+            "head_hash": str,
+        },
+        pk="id",
+        not_null={"audit_id", "created_at", "head_seq", "head_hash"},
+        defaults={"head_seq": 0, "head_hash": ""},
+    )
+    db["codes"].create_index(["audit_id"], unique=True)
+    db["events"].create(
+        {
+            "id": int,
+            "code_id": int,
+            "seq": int,
+            "kind": str,
+            "payload": str,
+            "occurred_at": str,
+            "recorded_at": str,
+            "schema_version": int,
+            "prev_hash": str,
+            "hash": str,
+        },
+        pk="id",
+        foreign_keys=[("code_id", "codes", "id")],
+        not_null={
+            "code_id",
+            "seq",
+            "kind",
+            "payload",
+            "occurred_at",
+            "recorded_at",
+            "schema_version",
+            "prev_hash",
+            "hash",
+        },
+    )
+    db["events"].create_index(["code_id", "seq"], unique=True)
+    # The record is append-only: a mistake is fixed by a later void or amend event.
+    # (execute, not executescript: that would commit the migration's transaction half-way)
+    db.execute(
+        "CREATE TRIGGER events_no_update BEFORE UPDATE ON events BEGIN "
+        "SELECT RAISE(ABORT, 'events are append-only: record a void or amend instead'); END"
+    )
+    db.execute(
+        "CREATE TRIGGER events_no_delete BEFORE DELETE ON events BEGIN "
+        "SELECT RAISE(ABORT, 'events are append-only: record a void instead'); END"
+    )
+    set_version(db, 1)
+
+
+APPEND_ONLY_TRIGGERS = ("events_no_update", "events_no_delete")

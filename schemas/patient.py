@@ -1,0 +1,53 @@
+"""The patient: age, weight and conditions as the scribe knows them, and the age bands."""
+
+from datetime import date
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from schemas.fields import ShortText
+from schemas.vocabulary import Condition, Sex, WeightSource
+
+DAYS_PER_YEAR = 365.25
+
+
+class Patient(BaseModel):
+    """What is known of the patient; every field optional (the clock starts first)."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, frozen=True)
+
+    age_years: Annotated[float, Field(strict=True, ge=0, le=130)] | None = None
+    age_months: Annotated[float, Field(strict=True, ge=0, le=1560)] | None = None
+    age_days: Annotated[float, Field(strict=True, ge=0, le=47500)] | None = None
+    weight_kg: Annotated[float, Field(strict=True, gt=0, le=500)] | None = None
+    weight_source: WeightSource | None = None
+    sex: Sex | None = None
+    name: ShortText | None = None
+    mrn: ShortText | None = None
+    dob: date | None = None
+    conditions: list[Condition] | None = None
+
+    @property
+    def age(self) -> float | None:
+        """Age in years, or None when no part of it was given."""
+        parts = (self.age_years, self.age_months, self.age_days)
+        if all(p is None for p in parts):
+            return None
+        return (self.age_years or 0) + (self.age_months or 0) / 12 + (self.age_days or 0) / DAYS_PER_YEAR
+
+    def merged(self, update: "Patient") -> "Patient":
+        """This patient with the fields that `update` gives replacing ours."""
+        given = update.model_dump(exclude_unset=True, exclude_none=True)
+        return self.model_copy(update=given)
+
+
+def age_band(age: float | None) -> str | None:
+    """The de-identified age bands of exports.md §2."""
+    if age is None:
+        return None
+    if age < 28 / DAYS_PER_YEAR:
+        return "<28d"
+    for upper, band in ((1, "<1y"), (5, "1-4y"), (12, "5-11y"), (18, "12-17y"), (65, "18-64y"), (90, "65-89y")):
+        if age < upper:
+            return band
+    return "90+"

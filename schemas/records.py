@@ -1,0 +1,70 @@
+"""What the store gives back: a recorded event, the effective timeline's entries, and flags."""
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from schemas.events import Event
+from schemas.vocabulary import Severity
+
+
+class EventRecord(BaseModel):
+    """One event as recorded: its place in the code, both of its times, and the event."""
+
+    model_config = ConfigDict(frozen=True)
+
+    code_id: int
+    seq: int
+    event: Event
+    occurred_at: datetime
+    recorded_at: datetime
+    schema_version: int = 1
+    # In the effective timeline: the amend events applied to this one, in order.
+    amended_by: tuple[int, ...] = ()
+
+    @property
+    def kind(self) -> str:
+        return self.event.kind
+
+    @property
+    def t(self) -> float:
+        return self.event.t
+
+
+class Flag(BaseModel):
+    """A protocol deviation the engine found, as `recorder replay --json` prints it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    rule: str
+    severity: Severity
+    seq: int
+    t: float
+    line: str | None = None
+    message: str
+    acknowledged: bool = False
+    reason: str | None = None
+
+    @property
+    def key(self) -> tuple[str, int, str]:
+        """A rule raises at most one flag per event and severity."""
+        return (self.rule, self.seq, self.severity)
+
+    def as_json(self) -> dict[str, Any]:
+        data = self.model_dump(mode="json")
+        if not self.acknowledged:
+            data.pop("reason")
+        return data
+
+
+class CodeInfo(BaseModel):
+    """A code as `recorder list` shows it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: int
+    audit_id: str
+    created_at: datetime
+    ended_at: datetime | None = None
+    events: int = 0

@@ -1,0 +1,49 @@
+"""Shared fixtures: a private database per test, a fake clock, and valid sample events."""
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from recorder.clock import FakeClock
+from recorder.session import Session
+from recorder.store import Store
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+
+
+@pytest.fixture(autouse=True)
+def _private_db(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """No test ever touches a real user database: RECORDER_DB points into a temporary directory."""
+    path = tmp_path_factory.mktemp("db") / "recorder.db"
+    monkeypatch.setenv("RECORDER_DB", str(path))
+    monkeypatch.setenv("TZ", "UTC")
+    return path
+
+
+@pytest.fixture
+def db_path(_private_db: Path) -> Path:
+    return _private_db
+
+
+@pytest.fixture
+def store(db_path: Path) -> Store:
+    s = Store(db_path)
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(datetime(2026, 3, 2, 14, 5, tzinfo=UTC))
+
+
+@pytest.fixture
+def session(store: Store, clock: FakeClock) -> Session:
+    return Session.start(
+        store,
+        clock,
+        arrest=True,
+        setting="ed",
+        patient={"age_years": 2, "weight_kg": 12, "weight_source": "length_tape"},
+    )

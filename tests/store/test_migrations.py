@@ -1,0 +1,87 @@
+"""The migrations build exactly the schema we expect, and a newer database is refused."""
+
+import os
+import sqlite3
+import stat
+
+import pytest
+
+from recorder.store import Store, StoreError
+from recorder.store.migrations import SCHEMA_VERSION
+
+EXPECTED = {
+    "meta": ["key", "value"],
+    "codes": ["id", "audit_id", "created_at", "ended_at", "head_seq", "head_hash"],
+    "events": [
+        "id",
+        "code_id",
+        "seq",
+        "kind",
+        "payload",
+        "occurred_at",
+        "recorded_at",
+        "schema_version",
+        "prev_hash",
+        "hash",
+    ],
+    "_sqlite_migrations": ["id", "migration_set", "name", "applied_at"],
+}
+
+
+def test_blank_database_gets_exact_tables_and_columns(store):
+    assert set(store.db.table_names()) == set(EXPECTED)
+    for table, columns in EXPECTED.items():
+        assert [c.name for c in store.db[table].columns] == columns, table
+    assert store.schema_version == SCHEMA_VERSION
+    indexes = {tuple(i.columns): i.unique for i in store.db["events"].indexes}
+    assert indexes[("code_id", "seq")] == 1
+    triggers = {t.name for t in store.db.triggers}
+    assert triggers == {"events_no_update", "events_no_delete"}
+    assert [fk.other_table for fk in store.db["events"].foreign_keys] == ["codes"]
+
+
+def test_pragmas(store):
+    assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert store.db.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+    assert store.db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+
+
+def test_reopening_migrates_nothing_twice(db_path):
+    Store(db_path).close()
+    again = Store(db_path)
+    assert len(list(again.db["_sqlite_migrations"].rows)) == 1
+    again.close()
+
+
+def test_newer_database_is_refused_untouched(db_path):
+    Store(db_path).close()
+    conn = sqlite3.connect(db_path)
+    conn.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
+    conn.commit()
+    conn.close()
+    before = db_path.read_bytes()
+    with pytest.raises(StoreError, match=r"newer recorder.*schema 99"):
+        Store(db_path)
+    assert db_path.read_bytes() == before
+
+
+def test_not_a_database_is_refused(tmp_path):
+    path = tmp_path / "notes.db"
+    path.write_text("this is a shopping list, not a database\n" * 100)
+    with pytest.raises(StoreError, match="not a readable recorder database"):
+        Store(path)
+    assert path.read_text().startswith("this is a shopping list")
+
+
+def test_database_files_are_private(store, session, db_path):
+    for suffix in ("", "-wal", "-shm"):
+        path = db_path.with_name(db_path.name + suffix)
+        assert path.exists(), suffix
+        assert stat.S_IMODE(os.stat(path).st_mode) == 0o600, suffix
+
+
+def test_database_in_new_directory_is_private(tmp_path):
+    path = tmp_path / "new" / "dir" / "r.db"
+    Store(path).close()
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert stat.S_IMODE(os.stat(path.parent).st_mode) == 0o700
