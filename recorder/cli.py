@@ -11,12 +11,15 @@ import platformdirs
 
 from recorder import __version__
 from recorder.clock import SystemClock
+from recorder.engine import RULES, Protocol, ProtocolError, load_protocol
 from recorder.scenario import ScenarioError, dump_records, read_scenario
 from recorder.session import Logged, Session, SessionError, replay
 from recorder.store import Store, StoreError
 from schemas.patient import Patient, age_band
+from schemas.records import Flag
+from schemas.vocabulary import SEVERITIES
 
-USER_ERRORS = (StoreError, SessionError, ScenarioError)
+USER_ERRORS = (StoreError, SessionError, ScenarioError, ProtocolError)
 
 
 def default_db() -> Path:
@@ -27,11 +30,19 @@ def default_db() -> Path:
 class Context:
     """What every command shares: the database path, opened only when a command needs it."""
 
-    def __init__(self, db_path: Path, protocol: Path | None) -> None:
+    def __init__(self, db_path: Path, protocol_path: Path | None) -> None:
         self.db_path = db_path
-        self.protocol = protocol
+        self.protocol_path = protocol_path
         self._store: Store | None = None
+        self._protocol: Protocol | None = None
         self.clock = SystemClock()
+
+    @property
+    def protocol(self) -> Protocol:
+        """The default protocol, or the hospital's own from --protocol (refused if it does not make sense)."""
+        if self._protocol is None:
+            self._protocol = load_protocol(self.protocol_path)
+        return self._protocol
 
     @property
     def store(self) -> Store:
@@ -114,20 +125,24 @@ def list_codes(obj: Context, as_json: bool) -> None:
     if not rows:
         click.echo(f"No codes in {obj.db_path} yet.")
         return
-    click.echo(f"{'code':>5}  {'start':<25}  {'duration':>8}  {'patient':<8}  status")
+    click.echo(f"{'code':>5}  {'start':<25}  {'duration':>8}  {'patient':<8}  {'flags C/W/I':<11}  status")
     for r in rows:
         duration = _mmss(r["duration_s"]) if r["duration_s"] is not None else "-"
-        click.echo(f"{r['code']:>5}  {r['start']:<25}  {duration:>8}  {r['age_band'] or '?':<8}  {r['status']}")
+        counts = "/".join(str(r["flags"][sev]) for sev in SEVERITIES)
+        click.echo(
+            f"{r['code']:>5}  {r['start']:<25}  {duration:>8}  {r['age_band'] or '?':<8}  {counts:<11}  {r['status']}"
+        )
 
 
 def _code_row(obj: Context, code_id: int) -> dict[str, Any]:
-    session = Session.resume(obj.store, obj.clock, code_id)
+    session = Session.read(obj.store, obj.clock, code_id, obj.protocol)
     timeline = session.timeline()
     patient = Patient()
     for record in timeline:
         if record.kind in ("code_started", "patient_updated"):
             patient = patient.merged(record.event.patient)  # type: ignore[attr-defined]
     ended = next((r for r in timeline if r.kind == "code_ended"), None)
+    flags = session.flags()
     start = session.records[0].occurred_at.astimezone()
     return {
         "code": code_id,
@@ -136,6 +151,7 @@ def _code_row(obj: Context, code_id: int) -> dict[str, Any]:
         "age_band": age_band(patient.age),
         "status": f"ended ({ended.event.outcome})" if ended else "open",  # type: ignore[attr-defined]
         "events": len(session.records),
+        "flags": {sev: sum(1 for f in flags if f.severity == sev) for sev in SEVERITIES},
     }
 
 
@@ -156,7 +172,7 @@ def replay_cmd(obj: Context, file: Path, as_json: bool, echo: bool, until: float
     The whole file is validated first: a bad line stops the replay with FILE:LINE and
     exit status 2, and nothing is stored.
     """
-    lines = read_scenario(file)
+    lines = read_scenario(file, known_rules=RULES)
     if until is not None:
         cut = next((i for i, line in enumerate(lines) if line.event.t > until), len(lines))
         lines = lines[: max(cut, 1)]
@@ -166,13 +182,23 @@ def replay_cmd(obj: Context, file: Path, as_json: bool, echo: bool, until: float
             click.echo(f"seq {logged.record.seq}")
             sys.stdout.flush()
 
-    session = replay(obj.store, obj.clock, lines, on_commit=committed)
+    session = replay(obj.store, obj.clock, lines, protocol=obj.protocol, on_commit=committed)
     flags = session.flags()
     if as_json:
         for flag in flags:
             click.echo(json.dumps(flag.as_json(), ensure_ascii=False))
-    elif not echo:
-        click.echo(f"code {session.code_id}: {len(session.records)} events stored, {len(flags)} flags")
+        return
+    click.echo(f"code {session.code_id}: {len(session.records)} events stored, {len(flags)} flags")
+    if flags:
+        click.echo(_flag_table(flags))
+
+
+def _flag_table(flags: list[Flag]) -> str:
+    rows = [f"{'T+':>7}  {'seq':>4}  {'severity':<8}  {'rule':<29}  {'line':<5}  message"]
+    for f in flags:
+        ack = f"  [acknowledged: {f.reason}]" if f.acknowledged else ""
+        rows.append(f"{_mmss(f.t):>7}  {f.seq:>4}  {f.severity:<8}  {f.rule:<29}  {f.line or '-':<5}  {f.message}{ack}")
+    return "\n".join(rows)
 
 
 @cli.command("events")
@@ -200,6 +226,27 @@ def verify_cmd(obj: Context) -> None:
     click.echo(
         f"ok: {obj.db_path}: {len(codes)} codes, {events} events, hash chains intact, append-only triggers present"
     )
+
+
+@cli.command("rules")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per rule, with its full docstring.")
+def rules_cmd(as_json: bool) -> None:
+    """Every protocol rule: id, severity and what it checks."""
+    for rule in RULES.values():
+        if as_json:
+            click.echo(
+                json.dumps(
+                    {
+                        "rule": rule.id,
+                        "severities": list(rule.severities),
+                        "group": rule.group,
+                        "summary": rule.summary,
+                        "doc": rule.doc,
+                    }
+                )
+            )
+        else:
+            click.echo(f"{rule.id:<29}  {'/'.join(rule.severities):<24}  {rule.summary}")
 
 
 @cli.command("schema")

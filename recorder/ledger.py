@@ -6,7 +6,6 @@ from pydantic import ValidationError
 
 from schemas.events import (
     KIND_MODEL,
-    RECORD_KEEPING,
     Acknowledge,
     Amend,
     BaseEvent,
@@ -109,7 +108,7 @@ class Ledger:
             return
         if target.kind == "code_started":
             raise EventError("target: the start of the code cannot be voided or amended")
-        if target.kind in RECORD_KEEPING:
+        if target.kind in ("void", "amend"):
             raise EventError(f"target: event {event.target} is a {target.kind}; it cannot be voided or amended")
         if event.target in self.voided:
             raise EventError(f"target: event {event.target} is already voided")

@@ -5,10 +5,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from recorder.clock import Clock, CodeClock
+from recorder.engine import RULES, Engine, Protocol, load_protocol
 from recorder.ledger import LINE_STARTERS, Ledger
 from recorder.scenario import ScenarioLine
 from recorder.store import Store, StoreError
-from recorder.timeline import effective
+from recorder.timeline import acknowledgements, effective
 from schemas.events import BaseEvent, CodeStarted, EventError, event_payload, parse_event
 from schemas.records import EventRecord, Flag
 
@@ -29,20 +30,31 @@ class Logged:
 class Session:
     """One code being recorded. Every event is validated, then durably stored, then returned."""
 
-    def __init__(self, store: Store, code_id: int, clock: CodeClock, records: Iterable[EventRecord] = ()) -> None:
+    def __init__(
+        self,
+        store: Store,
+        code_id: int,
+        clock: CodeClock,
+        records: Iterable[EventRecord] = (),
+        protocol: Protocol | None = None,
+    ) -> None:
         self.store = store
         self.code_id = code_id
         self.clock = clock
-        self.ledger = Ledger()
+        self.protocol = protocol or load_protocol()
+        self.ledger = Ledger(known_rules=RULES)
         self.records: list[EventRecord] = []
         for record in records:
             self.ledger.add(record.event)
             self.records.append(record)
+        # The live horizon: how far `tick` has moved deadline rules past the last event.
+        self._horizon = 0.0
+        self._engine = self._recompute()
 
     # ── opening a code ───────────────────────────────────────────────────
 
     @classmethod
-    def start(cls, store: Store, clock: Clock, **fields: Any) -> "Session":
+    def start(cls, store: Store, clock: Clock, protocol: Protocol | None = None, **fields: Any) -> "Session":
         """Start a new code now (or at `at`, for a replay): the code clock runs from here."""
         try:
             event = parse_event({"kind": "code_started", "t": 0, **fields})
@@ -51,28 +63,43 @@ class Session:
         assert isinstance(event, CodeStarted)
         start = event.at or clock.wall()
         code_id, _ = store.create_code(clock.wall())
-        session = cls(store, code_id, CodeClock(clock, start))
+        store.lock_code(code_id)
+        session = cls(store, code_id, CodeClock(clock, start), protocol=protocol)
         session._append(event)
         return session
 
     @classmethod
-    def resume(cls, store: Store, clock: Clock, code_id: int | None = None) -> "Session":
-        """Reopen a code after a crash or a closed terminal: the open one unless told which."""
+    def resume(
+        cls, store: Store, clock: Clock, code_id: int | None = None, protocol: Protocol | None = None
+    ) -> "Session":
+        """Reopen a code to record into after a crash or a closed terminal: the open one unless told which."""
         if code_id is None:
             code_id = store.open_code_id()
             if code_id is None:
                 raise SessionError("no open code to resume; start one with `recorder new`")
+        session = cls.read(store, clock, code_id, protocol)
+        store.lock_code(code_id)
+        if not session.ended:
+            # Deadlines that passed while the recorder was down fire now, as they would have live.
+            session._horizon = session.now()
+            session._engine.advance(session._horizon)
+        session._keep_flags(session.records[-1].seq)
+        return session
+
+    @classmethod
+    def read(cls, store: Store, clock: Clock, code_id: int, protocol: Protocol | None = None) -> "Session":
+        """A code to look at (list, review, summary) without becoming its writer."""
         info = store.code(code_id)
         if info is None or info.events == 0:
             raise SessionError(f"there is no code {code_id}; `recorder list` shows the codes")
         records = store.events(code_id)
-        return cls(store, code_id, CodeClock.resumed(clock, records[0].occurred_at), records)
+        return cls(store, code_id, CodeClock.resumed(clock, records[0].occurred_at), records, protocol)
 
     # ── recording ────────────────────────────────────────────────────────
 
     @property
     def ended(self) -> bool:
-        return any(r.kind == "code_ended" for r in self.timeline())
+        return self._ended
 
     def now(self) -> float:
         """The code clock: seconds since the start. The screen reads it at the first key."""
@@ -123,8 +150,10 @@ class Session:
         # Only once it is on disk does the code move on.
         self.ledger.add(event)
         self.records.append(record)
-        raised, withdrawn = self._evaluate(record)
-        return Logged(record, raised, withdrawn)
+        before = self._engine.flags
+        self._evaluate(record)
+        raised, withdrawn = self._keep_flags(seq, before)
+        return Logged(record, self._acknowledged(raised), withdrawn)
 
     # ── reading ──────────────────────────────────────────────────────────
 
@@ -133,24 +162,104 @@ class Session:
         return effective(self.records)
 
     def flags(self) -> list[Flag]:
-        """The code's current flags, in (t, seq) order."""
-        return []
+        """The code's flags, in (t, seq) order, with the scribe's acknowledgements."""
+        return self._acknowledged(self._engine.flags)
 
-    def _evaluate(self, record: EventRecord) -> tuple[list[Flag], list[Flag]]:
-        """The flags one more event raises and withdraws: the rule engine's seam."""
-        return [], []
+    def withdrawn_flags(self) -> list[Flag]:
+        """Flags shown at some point and gone after a void, an amend or a back-dated entry."""
+        current = {f.key for f in self._engine.flags}
+        gone: dict[tuple, Flag] = {}
+        for change, flag in self.store.flag_history(self.code_id):
+            if change == "withdrawn":
+                gone[flag.key] = flag
+            else:
+                gone.pop(flag.key, None)
+        return [f for k, f in gone.items() if k not in current]
+
+    @property
+    def state(self) -> Any:
+        """The clinical state the rules see now: lines, unflushed drugs, epinephrine timing."""
+        return self._engine.state
+
+    def tick(self, now: float | None = None) -> list[Flag]:
+        """Live: fire the deadline rules whose time has passed on the code clock."""
+        if self.ended:
+            return []
+        now = self.now() if now is None else now
+        self._horizon = max(self._horizon, now)
+        raised = self._engine.advance(now)
+        if raised:
+            self.store.record_flags(self.code_id, self.records[-1].seq, raised, [], self.clock.recorded_at())
+        return self._acknowledged(raised)
+
+    def _recompute(self) -> Engine:
+        """A fresh engine over the whole effective timeline (and the live horizon)."""
+        engine = Engine(self.protocol)
+        timeline = self.timeline()
+        for record in timeline:
+            engine.apply(record)
+        self._last_t = timeline[-1].t if timeline else 0.0
+        self._ended = any(r.kind == "code_ended" for r in timeline)
+        if self._horizon > self._last_t and not self._ended:
+            engine.advance(self._horizon)
+        return engine
+
+    def _evaluate(self, record: EventRecord) -> None:
+        """Bring the engine up to date with one more event: incremental at the end, else recompute."""
+        if record.kind == "acknowledge":
+            return
+        flags = self._engine.flags
+        # A back-dated event, or one entered after a live deadline it would have met (the scribe
+        # began typing the flush before the flush deadline passed): the rules must see it in order.
+        fired_after = bool(flags) and flags[-1].t > record.t
+        if record.kind in ("void", "amend") or record.t < self._last_t or fired_after:
+            self._engine = self._recompute()
+            return
+        self._engine.apply(record)
+        self._last_t = record.t
+        self._ended = self._ended or record.kind == "code_ended"
+
+    def _keep_flags(self, at_seq: int, before: list[Flag] | None = None) -> tuple[list[Flag], list[Flag]]:
+        """Persist how the flags changed since `before` (default: what the store holds)."""
+        if before is None:
+            before = self._stored_flags()
+        old = {f.key: f for f in before}
+        new = {f.key: f for f in self._engine.flags}
+        raised = [f for k, f in new.items() if k not in old]
+        withdrawn = [f for k, f in old.items() if k not in new]
+        self.store.record_flags(self.code_id, at_seq, raised, withdrawn, self.clock.recorded_at())
+        return raised, withdrawn
+
+    def _stored_flags(self) -> list[Flag]:
+        current: dict[tuple, Flag] = {}
+        for change, flag in self.store.flag_history(self.code_id):
+            if change == "raised":
+                current[flag.key] = flag
+            else:
+                current.pop(flag.key, None)
+        return list(current.values())
+
+    def _acknowledged(self, flags: list[Flag]) -> list[Flag]:
+        acks = acknowledgements(self.records)
+        return [
+            f.model_copy(update={"acknowledged": True, "reason": acks[(f.rule, f.seq)]})
+            if (f.rule, f.seq) in acks
+            else f
+            for f in flags
+        ]
 
 
 def replay(
     store: Store,
     clock: Clock,
     lines: list[ScenarioLine],
+    protocol: Protocol | None = None,
     on_commit: Callable[[Logged], None] | None = None,
 ) -> Session:
     """Store a validated scenario event by event through the same path as the screen."""
     first = lines[0].event
     fields = event_payload(first)
-    session = Session.start(store, clock, **fields)
+    session = Session.start(store, clock, protocol=protocol, **fields)
     if on_commit:
         on_commit(Logged(session.records[0]))
     for line in lines[1:]:

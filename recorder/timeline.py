@@ -3,7 +3,7 @@
 from collections.abc import Iterable
 from datetime import timedelta
 
-from schemas.events import KIND_MODEL, RECORD_KEEPING, Amend, Void
+from schemas.events import KIND_MODEL, RECORD_KEEPING, Acknowledge, Amend, Void
 from schemas.records import EventRecord
 
 
@@ -22,8 +22,8 @@ def apply_changes(record: EventRecord, changes: dict, amend_seq: int) -> EventRe
     )
 
 
-def effective(records: Iterable[EventRecord]) -> list[EventRecord]:
-    """Bedside events after voids and amends, in (t, seq) order; record keeping is left out."""
+def _standing(records: Iterable[EventRecord]) -> dict[int, EventRecord]:
+    """Every event that still stands after voids, with its amends applied, by seq."""
     by_seq: dict[int, EventRecord] = {}
     for rec in sorted(records, key=lambda r: r.seq):
         ev = rec.event
@@ -32,6 +32,22 @@ def effective(records: Iterable[EventRecord]) -> list[EventRecord]:
         elif isinstance(ev, Amend):
             if ev.target in by_seq:
                 by_seq[ev.target] = apply_changes(by_seq[ev.target], ev.changes, rec.seq)
-        elif ev.kind not in RECORD_KEEPING:
+        else:
             by_seq[rec.seq] = rec
-    return sorted(by_seq.values(), key=lambda r: (r.t, r.seq))
+    return by_seq
+
+
+def effective(records: Iterable[EventRecord]) -> list[EventRecord]:
+    """Bedside events after voids and amends, in (t, seq) order; record keeping is left out."""
+    bedside = (r for r in _standing(records).values() if r.kind not in RECORD_KEEPING)
+    return sorted(bedside, key=lambda r: (r.t, r.seq))
+
+
+def acknowledgements(records: Iterable[EventRecord]) -> dict[tuple[str, int], str]:
+    """(rule, seq) → the scribe's reason, for every acknowledgement still standing."""
+    acks = {}
+    for rec in sorted(_standing(records).values(), key=lambda r: r.seq):
+        ev = rec.event
+        if isinstance(ev, Acknowledge):
+            acks[(ev.rule, ev.target)] = ev.reason
+    return acks

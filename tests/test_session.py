@@ -3,6 +3,7 @@
 import pytest
 
 from recorder.session import Session, SessionError
+from recorder.store import StoreError
 
 
 def test_line_ids_are_assigned_in_order(session):
@@ -103,3 +104,16 @@ def test_start_rejects_bad_patient(store, clock):
     with pytest.raises(SessionError, match="weight_kg"):
         Session.start(store, clock, arrest=True, patient={"weight_kg": 0})
     assert store.codes() == []
+
+
+def test_a_second_recorder_cannot_write_the_same_code(db_path, clock):
+    from recorder.store import Store
+
+    first = Session.start(Store(db_path), clock, arrest=True)
+    with pytest.raises(StoreError, match="open in another recorder"):
+        Session.resume(Store(db_path), clock, first.code_id)
+    # reading it is fine
+    assert Session.read(Store(db_path), clock, first.code_id).records == first.records
+    first.store.close()
+    again = Session.resume(Store(db_path), clock, first.code_id)
+    assert again.log({"kind": "note", "text": "took over"}).record.seq == 2

@@ -1,5 +1,6 @@
 """Opening the database safely, appending events durably, reading them back, verifying them."""
 
+import fcntl
 import json
 import os
 import secrets
@@ -15,7 +16,7 @@ from sqlite_utils import Database
 from recorder.store.chain import GENESIS, event_hash
 from recorder.store.migrations import APPEND_ONLY_TRIGGERS, SCHEMA_VERSION, migrations
 from schemas.events import EVENT_ADAPTER
-from schemas.records import CodeInfo, EventRecord
+from schemas.records import CodeInfo, EventRecord, Flag
 
 
 class StoreError(Exception):
@@ -58,6 +59,7 @@ class Store:
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
+        self._locks: dict[int, int] = {}
         try:
             _create_private(self.path)
             conn = sqlite3.connect(str(self.path), timeout=5)
@@ -102,7 +104,31 @@ class Store:
         return f"cannot open {self.path} ({text}); check the path and its permissions"
 
     def close(self) -> None:
+        for fd in self._locks.values():
+            os.close(fd)
+        self._locks.clear()
         self.db.close()
+
+    def lock_code(self, code_id: int) -> None:
+        """Become the one writer of a code, or raise: two recorders never write one code.
+
+        An OS file lock beside the database; the OS drops it when the process dies, even by kill -9.
+        """
+        if code_id in self._locks:
+            return
+        path = self.path.with_name(f"{self.path.name}.code{code_id}.lock")
+        try:
+            fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
+        except OSError as exc:
+            raise StoreError(f"cannot lock code {code_id} ({exc.strerror}); check the database directory") from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            raise StoreError(
+                f"code {code_id} is open in another recorder; close that one first (this one will not write to it)"
+            ) from None
+        self._locks[code_id] = fd
 
     @property
     def schema_version(self) -> int:
@@ -193,7 +219,47 @@ class Store:
             return f"cannot write to {self.path}: another program holds it; close it (nothing was saved)"
         return f"cannot write to {self.path} ({text}); check the disk and the file (nothing was saved)"
 
+    def record_flags(
+        self, code_id: int, at_seq: int, raised: list[Flag], withdrawn: list[Flag], recorded_at: datetime
+    ) -> None:
+        """Keep what the engine raised and withdrew after event `at_seq`, in one transaction."""
+        if not raised and not withdrawn:
+            return
+        rows = [(f, "raised") for f in raised] + [(f, "withdrawn") for f in withdrawn]
+        try:
+            with self.db.atomic():
+                for flag, change in rows:
+                    self.db.execute(
+                        "INSERT INTO flags (code_id, at_seq, change, rule, severity, seq, t, line, message, "
+                        "recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        [
+                            code_id,
+                            at_seq,
+                            change,
+                            flag.rule,
+                            flag.severity,
+                            flag.seq,
+                            flag.t,
+                            flag.line,
+                            flag.message,
+                            iso(recorded_at),
+                        ],
+                    )
+        except sqlite3.Error as exc:
+            raise StoreError(self._explain_write(exc)) from None
+
     # ── reading ──────────────────────────────────────────────────────────
+
+    def flag_history(self, code_id: int) -> list[tuple[str, Flag]]:
+        """Every raise and withdrawal kept for a code, oldest first."""
+        rows = self.db.execute(
+            "SELECT change, rule, severity, seq, t, line, message FROM flags WHERE code_id = ? ORDER BY id",
+            [code_id],
+        ).fetchall()
+        return [
+            (change, Flag(rule=rule, severity=sev, seq=seq, t=t, line=line, message=msg))
+            for change, rule, sev, seq, t, line, msg in rows
+        ]
 
     def code(self, code_id: int) -> CodeInfo | None:
         row = self.db.execute(

@@ -4,7 +4,7 @@ from sqlite_utils import Database, Migrations
 
 migrations = Migrations("recorder")
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 """The schema this recorder writes; a database carrying a higher one is refused."""
 
 
@@ -70,4 +70,36 @@ def m001_codes_and_events(db: Database) -> None:
     set_version(db, 1)
 
 
-APPEND_ONLY_TRIGGERS = ("events_no_update", "events_no_delete")
+@migrations()
+def m002_flags(db: Database) -> None:
+    """Flags as the engine raised and withdrew them, so every reader sees the same list."""
+    db["flags"].create(
+        {
+            "id": int,
+            "code_id": int,
+            "at_seq": int,
+            "change": str,
+            "rule": str,
+            "severity": str,
+            "seq": int,
+            "t": float,
+            "line": str,
+            "message": str,
+            "recorded_at": str,
+        },
+        pk="id",
+        foreign_keys=[("code_id", "codes", "id")],
+        not_null={"code_id", "at_seq", "change", "rule", "severity", "seq", "t", "message", "recorded_at"},
+    )
+    db["flags"].create_index(["code_id", "id"])
+    # A flag's history is kept like the events: a withdrawal is a new row, never an edit.
+    db.execute(
+        "CREATE TRIGGER flags_no_update BEFORE UPDATE ON flags BEGIN SELECT RAISE(ABORT, 'flags are append-only'); END"
+    )
+    db.execute(
+        "CREATE TRIGGER flags_no_delete BEFORE DELETE ON flags BEGIN SELECT RAISE(ABORT, 'flags are append-only'); END"
+    )
+    set_version(db, 2)
+
+
+APPEND_ONLY_TRIGGERS = ("events_no_update", "events_no_delete", "flags_no_update", "flags_no_delete")

@@ -24,6 +24,19 @@ EXPECTED = {
         "prev_hash",
         "hash",
     ],
+    "flags": [
+        "id",
+        "code_id",
+        "at_seq",
+        "change",
+        "rule",
+        "severity",
+        "seq",
+        "t",
+        "line",
+        "message",
+        "recorded_at",
+    ],
     "_sqlite_migrations": ["id", "migration_set", "name", "applied_at"],
 }
 
@@ -36,7 +49,7 @@ def test_blank_database_gets_exact_tables_and_columns(store):
     indexes = {tuple(i.columns): i.unique for i in store.db["events"].indexes}
     assert indexes[("code_id", "seq")] == 1
     triggers = {t.name for t in store.db.triggers}
-    assert triggers == {"events_no_update", "events_no_delete"}
+    assert triggers == {"events_no_update", "events_no_delete", "flags_no_update", "flags_no_delete"}
     assert [fk.other_table for fk in store.db["events"].foreign_keys] == ["codes"]
 
 
@@ -49,7 +62,7 @@ def test_pragmas(store):
 def test_reopening_migrates_nothing_twice(db_path):
     Store(db_path).close()
     again = Store(db_path)
-    assert len(list(again.db["_sqlite_migrations"].rows)) == 1
+    assert [m["name"] for m in again.db["_sqlite_migrations"].rows] == ["m001_codes_and_events", "m002_flags"]
     again.close()
 
 
@@ -85,3 +98,22 @@ def test_database_in_new_directory_is_private(tmp_path):
     Store(path).close()
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     assert stat.S_IMODE(os.stat(path.parent).st_mode) == 0o700
+
+
+def test_version_1_database_is_migrated_keeping_its_events(db_path):
+    """A database from before flags were kept gains the flags table; its events stay as they were."""
+    from sqlite_utils import Database
+
+    from recorder.store.migrations import migrations
+
+    db = Database(db_path)
+    migrations.apply(db, stop_before="m002_flags")
+    db.execute("INSERT INTO codes (audit_id, created_at, head_seq, head_hash) VALUES ('a1', '2026-01-01', 0, '')")
+    db.conn.commit()
+    assert "flags" not in db.table_names()
+    db.close()
+    store = Store(db_path)
+    assert "flags" in store.db.table_names()
+    assert store.schema_version == SCHEMA_VERSION == 2
+    assert [c.audit_id for c in store.codes()] == ["a1"]
+    store.close()

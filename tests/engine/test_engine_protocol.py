@@ -1,0 +1,207 @@
+"""The protocol file: the shipped default, its sources, and every way a hospital's file can be refused."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+from recorder.engine import Engine, ProtocolError, evaluate, load_protocol, parse_protocol
+from recorder.scenario import read_scenario, to_records
+from recorder.timeline import effective
+from schemas.anatomy import LIMBS, SITE_BONE
+
+SHIPPED = Path(__file__).resolve().parents[2] / "recorder" / "engine" / "protocol.toml"
+TEXT = SHIPPED.read_text(encoding="utf-8")
+SCENARIOS = Path(__file__).parent / "shared_scenarios"
+
+
+def edited(pattern: str, replacement: str) -> str:
+    """The shipped file with one line changed (the pattern must match exactly once)."""
+    new, count = re.subn(pattern, replacement, TEXT, count=1, flags=re.MULTILINE)
+    assert count == 1, pattern
+    return new
+
+
+def test_the_default_loads_once() -> None:
+    default = load_protocol()
+    assert default is load_protocol()
+    assert load_protocol(SHIPPED) == default
+    assert default.flush.window_s == 30 and default.epinephrine.interval_s == 300
+
+
+def test_anatomy_equals_schemas_anatomy() -> None:
+    anatomy = load_protocol().anatomy
+    assert anatomy.site_bone == SITE_BONE
+    assert anatomy.limbs == LIMBS
+
+
+def test_every_number_names_its_source() -> None:
+    """Each line that sets a number (or a list of numbers) carries a `#` comment with its source."""
+    bare = []
+    for n, line in enumerate(TEXT.splitlines(), start=1):
+        code, _, comment = line.partition("#")
+        match = re.match(r"^\s*\w+\s*=\s*(.+?)\s*$", code)
+        if match and re.fullmatch(r"[\[\]\d.,\s]+", match.group(1)) and re.search(r"\d", match.group(1)):
+            if len(comment.strip()) < 5:
+                bare.append(f"{n}: {line}")
+    assert bare == []
+
+
+def test_every_default_of_rules_md_is_in_the_file() -> None:
+    p = load_protocol()
+    assert (p.site.recent_io_hours, p.access.child_failed_attempts, p.access.child_no_access_s) == (48, 3, 90)
+    assert p.access.adult_failed_iv_attempts == 2
+    assert (p.flush.window_s, p.flush.analgesia_window_s) == (30, 120)
+    assert (p.flush.neonate_min_ml, p.flush.child_min_ml, p.flush.adult_min_ml, p.flush.adult_from_kg) == (
+        0.5,
+        2,
+        5,
+        40,
+    )
+    assert (p.dwell.warning_h, p.dwell.critical_h, p.dwell.child_under_years, p.dwell.child_critical_h) == (
+        24,
+        48,
+        12,
+        24,
+    )
+    assert (p.epinephrine.interval_s, p.epinephrine.too_soon_s, p.epinephrine.first_dose_s) == (300, 180, 300)
+    r = p.dose_range
+    assert (r.warning_low, r.warning_high, r.critical_low, r.critical_high) == (0.8, 1.2, 0.5, 2.0)
+    assert p.vasopressor.bp_within_s == 15 * 60
+    assert [(c.drug, c.warning_per_kg, c.critical_per_kg) for c in p.cumulative] == [
+        ("lidocaine", 3, 4.5),
+        ("amiodarone", None, 15),
+    ]
+    assert (p.norepinephrine_io.warning_mcg_kg_min, p.norepinephrine_io.critical_mcg_kg_min) == (0.5, 2)
+    assert [(r.drug, r.when) for r in p.doses] == [
+        ("epinephrine", "neonate"),
+        ("epinephrine", None),
+        ("amiodarone", None),
+        ("lidocaine", "io_analgesia"),
+        ("lidocaine", None),
+        ("adenosine", "first_dose"),
+        ("adenosine", "later_dose"),
+        ("atropine", None),
+        ("calcium_chloride", None),
+        ("calcium_gluconate", None),
+        ("sodium_bicarbonate", None),
+        ("dextrose", "neonate"),
+        ("dextrose", None),
+        ("naloxone", None),
+        ("magnesium_sulfate", None),
+    ]
+
+
+def test_a_hospital_threshold_changes_the_flags(tmp_path: Path) -> None:
+    """Thresholds come from the protocol: a 60 s flush window lets e03's late flush (60 s) through."""
+    path = tmp_path / "hospital.toml"
+    path.write_text(edited(r"^window_s = 30 ", "window_s = 60 "), encoding="utf-8")
+    timeline = effective(to_records(read_scenario(SCENARIOS / "e03_flush_errors.jsonl")))
+    default = [(f.rule, f.seq) for f in evaluate(timeline)]
+    hospital = [(f.rule, f.seq) for f in evaluate(timeline, load_protocol(path))]
+    assert ("DRUG_NOT_FLUSHED", 8) in default and ("DRUG_NOT_FLUSHED", 8) not in hospital
+    assert Engine(load_protocol(path)).protocol.flush.window_s == 60
+
+
+REFUSED = [
+    # (what is wrong, the edit, words the message must hold)
+    ("malformed TOML", (r"^\[flush\]", "[flush"), ["not valid TOML", "line", "column"]),
+    ("missing key", (r"^window_s = 30 .*\n", ""), ["flush.window_s", "missing"]),
+    ("missing table", (r"^\[vasopressor\]\nbp_within_s.*\n", ""), ["vasopressor", "missing"]),
+    ("misspelt key", (r"^window_s = 30 ", "windw_s = 30 "), ["flush.windw_s", "unknown key"]),
+    ("negative", (r"^window_s = 30 ", "window_s = -3 "), ["flush.window_s", "greater than 0", "-3"]),
+    ("zero", (r"^interval_s = 300 ", "interval_s = 0 "), ["epinephrine.interval_s", "greater than 0"]),
+    ("infinite", (r"^interval_s = 300 ", "interval_s = inf "), ["epinephrine.interval_s", "finite"]),
+    ("not a number", (r"^recent_io_hours = 48 ", "recent_io_hours = nan "), ["site.recent_io_hours", "finite"]),
+    ("text for a number", (r"^window_s = 30 ", 'window_s = "30" '), ["flush.window_s", "must be a number"]),
+    ("bool for a number", (r"^adult_years = 18 ", "adult_years = true "), ["age_bands.adult_years", "number"]),
+    (
+        "no attempts",
+        (r"^child_failed_attempts = 3 ", "child_failed_attempts = 0 "),
+        ["child_failed_attempts", "at least 1"],
+    ),
+    (
+        "low above high",
+        (r"^per_kg = \[0.01, 0.03\]", "per_kg = [0.03, 0.01]"),
+        ["doses #1 (epinephrine).per_kg", "above"],
+    ),
+    (
+        "min above max",
+        (r"^min_single = 0.1 ", "min_single = 0.9 "),
+        ["doses #8 (atropine).min_single", "above max_single"],
+    ),
+    ("adult range", (r"^adult = \[150, 300\]", "adult = [300, 150]"), ["doses #3 (amiodarone).adult", "above"]),
+    (
+        "one number for a range",
+        (r"^per_kg = \[5, 5\]", "per_kg = [5]"),
+        ["doses #3 (amiodarone).per_kg", "[low, high]"],
+    ),
+    (
+        "warning above critical",
+        (r"^warning_high = 1.2 ", "warning_high = 3 "),
+        ["dose_range.warning_high", "critical_high"],
+    ),
+    (
+        "critical inside warning",
+        (r"^critical_low = 0.5 ", "critical_low = 0.9 "),
+        ["dose_range.critical_low", "warning_low"],
+    ),
+    ("warning factor inside range", (r"^warning_low = 0.8 ", "warning_low = 1.5 "), ["dose_range.warning_low"]),
+    ("dwell order", (r"^warning_h = 24 ", "warning_h = 72 "), ["dwell.warning_h", "critical_h"]),
+    (
+        "cumulative order",
+        (r"^warning_per_kg = 3 ", "warning_per_kg = 5 "),
+        ["cumulative #1 (lidocaine).warning_per_kg"],
+    ),
+    ("norepinephrine order", (r"^warning_mcg_kg_min = 0.5 ", "warning_mcg_kg_min = 3 "), ["warning_mcg_kg_min"]),
+    ("too soon above interval", (r"^too_soon_s = 180 ", "too_soon_s = 400 "), ["epinephrine.too_soon_s", "interval_s"]),
+    (
+        "unknown severity",
+        (r'^severity = "info"', 'severity = "mild"'),
+        ["site_age #6 (distal_tibia).severity", "'mild'"],
+    ),
+    ("unknown site", (r'^calcaneus = "calcaneus"', 'heel = "calcaneus"'), ["anatomy.site_bone"]),
+    ("unknown drug", (r'^drug = "naloxone"', 'drug = "narcan"'), ["doses #14 (narcan).drug", "'narcan'"]),
+    (
+        "mixed units",
+        (r'^unit = "g"\nper_kg = \[0.5, 1\]', 'unit = "mg"\nper_kg = [0.5, 1]'),
+        ["doses #13 (dextrose).unit", "one unit"],
+    ),
+    ("bone in two limbs", (r'^arm = \[\["humerus"\]', 'arm = [["femur"]'), ["anatomy.limbs", "femur"]),
+    (
+        "device needs one list",
+        (r'^sites = \["sternum"\]', 'sites = ["sternum"]\nonly_sites = ["sternum"]'),
+        ["device_site #1 (ez_io).sites", "exactly one"],
+    ),
+]
+
+
+@pytest.mark.parametrize(("edit", "words"), [(e, w) for _, e, w in REFUSED], ids=[r[0] for r in REFUSED])
+def test_a_bad_protocol_is_refused_with_key_and_reason(tmp_path: Path, edit: tuple[str, str], words: list[str]) -> None:
+    path = tmp_path / "hospital.toml"
+    path.write_text(edited(*edit), encoding="utf-8")
+    with pytest.raises(ProtocolError) as caught:
+        load_protocol(path)
+    message = str(caught.value)
+    assert message.startswith(f"{path}: ")
+    assert "\n" not in message
+    for word in words:
+        assert word in message
+    assert isinstance(caught.value, ValueError)
+
+
+def test_a_missing_file_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ProtocolError, match="cannot read the protocol file"):
+        load_protocol(tmp_path / "nowhere.toml")
+
+
+def test_a_file_that_is_not_utf8_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "latin1.toml"
+    path.write_bytes(TEXT.encode("utf-8").replace(b"recorder default", b"d\xe9faut"))
+    with pytest.raises(ProtocolError, match="UTF-8"):
+        load_protocol(path)
+
+
+def test_parse_protocol_names_its_source() -> None:
+    with pytest.raises(ProtocolError, match=r"^site\.toml: not valid TOML"):
+        parse_protocol("= 1", "site.toml")
