@@ -178,3 +178,27 @@ def test_console_script_without_traceback(tmp_path):
     )
     assert proc.returncode == 2
     assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
+
+
+def test_hospital_protocol_changes_the_flags_and_a_broken_one_is_refused(tmp_path):
+    from recorder.engine.protocol import load_protocol  # noqa: F401 - the shipped file is the template
+
+    shipped = (Path(__file__).resolve().parents[1] / "recorder" / "engine" / "protocol.toml").read_text()
+    scenario = SHARED / "scenarios" / "e03_flush_errors.jsonl"
+    default = run("replay", "--json", str(scenario), db=tmp_path / "a.db")
+    assert sum('"DRUG_NOT_FLUSHED"' in line for line in default.output.splitlines()) == 2
+    lenient = tmp_path / "lenient.toml"
+    lenient.write_text(shipped.replace("window_s = 30 ", "window_s = 90 ", 1))
+    result = CliRunner().invoke(
+        cli, ["--db", str(tmp_path / "b.db"), "--protocol", str(lenient), "replay", "--json", str(scenario)]
+    )
+    assert result.exit_code == 0, result.output
+    assert sum('"DRUG_NOT_FLUSHED"' in line for line in result.output.splitlines()) == 1
+    broken = tmp_path / "broken.toml"
+    broken.write_text(shipped.replace("window_s = 30 ", "window_s = -30 ", 1))
+    result = CliRunner().invoke(
+        cli, ["--db", str(tmp_path / "c.db"), "--protocol", str(broken), "replay", str(scenario)]
+    )
+    assert result.exit_code == 2
+    assert "flush.window_s" in result.stderr and result.stderr.count("\n") == 1
+    assert not (tmp_path / "c.db").exists() or Store(tmp_path / "c.db").codes() == []
