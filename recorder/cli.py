@@ -12,10 +12,10 @@ import platformdirs
 from recorder import __version__
 from recorder.clock import SystemClock
 from recorder.engine import RULES, Protocol, ProtocolError, load_protocol
+from recorder.listing import code_rows
 from recorder.scenario import ScenarioError, dump_records, read_scenario
-from recorder.session import Logged, Session, SessionError, replay
+from recorder.session import Logged, SessionError, replay
 from recorder.store import Store, StoreError
-from schemas.patient import Patient, age_band
 from schemas.records import Flag
 from schemas.vocabulary import SEVERITIES
 
@@ -103,13 +103,52 @@ class RecorderGroup(click.Group):
 def cli(ctx: click.Context, db_path: Path | None, protocol: Path | None) -> None:
     """The resuscitation recorder: timestamps IO access, drugs and fluids, and flags protocol deviations.
 
-    Without a command it shows this help and the codes in the database.
+    Without a command it opens the scribe's screen: it resumes the open code if there is one,
+    else it starts a new one (the clock runs from the moment it opens).
     """
     ctx.obj = Context(db_path or default_db(), protocol)
     if ctx.invoked_subcommand is None:
-        click.echo(ctx.get_help())
-        click.echo()
-        ctx.invoke(list_codes)
+        run_screen(ctx.obj, "auto")
+
+
+def run_screen(obj: Context, mode: str, **options: Any) -> None:
+    """Open the scribe's screen; textual is imported only here, so the other commands start fast."""
+    from recorder.tui.app import build_app
+
+    build_app(obj.store, obj.clock, obj.protocol, mode=mode, **options).run()
+
+
+@cli.command("new")
+@click.option("--age-years", type=click.FloatRange(0, 130), help="Age in years.")
+@click.option("--age-months", type=click.FloatRange(0, 1560), help="Age in months (with or without years).")
+@click.option("--age-days", type=click.FloatRange(0, 47500), help="Age in days, for neonates.")
+@click.option("--weight-kg", type=click.FloatRange(0, 500, min_open=True), help="Weight in kg.")
+@click.option(
+    "--weight-source",
+    type=click.Choice(["measured", "estimated", "length_tape", "stated"]),
+    help="Where the weight came from (an estimate says so on screen).",
+)
+@click.option("--arrest/--no-arrest", default=True, show_default=True, help="In cardiac arrest at the start.")
+@click.option(
+    "--setting",
+    type=click.Choice(["prehospital", "ed", "ward", "icu", "picu", "nicu", "delivery_room", "theatre", "other"]),
+    help="Where the code happens.",
+)
+@pass_ctx
+def new_cmd(obj: Context, arrest: bool, setting: str | None, **patient: float | str | None) -> None:
+    """Open the screen straight on a new live code; patient details can be added any time later."""
+    fields: dict[str, Any] = {"arrest": arrest, "patient": {k: v for k, v in patient.items() if v is not None}}
+    if setting:
+        fields["setting"] = setting
+    run_screen(obj, "new", new_fields=fields)
+
+
+@cli.command("resume")
+@click.argument("code", required=False)
+@pass_ctx
+def resume_cmd(obj: Context, code: str | None) -> None:
+    """Reopen a code after a crash or a closed terminal: the open one, or CODE (a finished one opens for review)."""
+    run_screen(obj, "resume", code_id=obj.code_id(code) if code else None)
 
 
 @cli.command("list")
@@ -117,7 +156,7 @@ def cli(ctx: click.Context, db_path: Path | None, protocol: Path | None) -> None
 @pass_ctx
 def list_codes(obj: Context, as_json: bool) -> None:
     """Codes in the database: id, start, duration, patient band, open/ended."""
-    rows = [_code_row(obj, info.id) for info in obj.store.codes() if info.events]
+    rows = code_rows(obj.store, obj.clock, obj.protocol)
     if as_json:
         for row in rows:
             click.echo(json.dumps(row))
@@ -132,27 +171,6 @@ def list_codes(obj: Context, as_json: bool) -> None:
         click.echo(
             f"{r['code']:>5}  {r['start']:<25}  {duration:>8}  {r['age_band'] or '?':<8}  {counts:<11}  {r['status']}"
         )
-
-
-def _code_row(obj: Context, code_id: int) -> dict[str, Any]:
-    session = Session.read(obj.store, obj.clock, code_id, obj.protocol)
-    timeline = session.timeline()
-    patient = Patient()
-    for record in timeline:
-        if record.kind in ("code_started", "patient_updated"):
-            patient = patient.merged(record.event.patient)  # type: ignore[attr-defined]
-    ended = next((r for r in timeline if r.kind == "code_ended"), None)
-    flags = session.flags()
-    start = session.records[0].occurred_at.astimezone()
-    return {
-        "code": code_id,
-        "start": start.isoformat(timespec="seconds"),
-        "duration_s": ended.t if ended else None,
-        "age_band": age_band(patient.age),
-        "status": f"ended ({ended.event.outcome})" if ended else "open",  # type: ignore[attr-defined]
-        "events": len(session.records),
-        "flags": {sev: sum(1 for f in flags if f.severity == sev) for sev in SEVERITIES},
-    }
 
 
 def _mmss(seconds: float) -> str:

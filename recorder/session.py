@@ -1,5 +1,6 @@
 """The one API the screen and the CLI use to record a code: start, log, void, amend, end, resume."""
 
+import copy
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -54,8 +55,21 @@ class Session:
     # ── opening a code ───────────────────────────────────────────────────
 
     @classmethod
-    def start(cls, store: Store, clock: Clock, protocol: Protocol | None = None, **fields: Any) -> "Session":
-        """Start a new code now (or at `at`, for a replay): the code clock runs from here."""
+    def start(
+        cls,
+        store: Store,
+        clock: Clock,
+        protocol: Protocol | None = None,
+        code_clock: CodeClock | None = None,
+        **fields: Any,
+    ) -> "Session":
+        """Start a new code now (or at `at`, for a replay): the code clock runs from here.
+
+        The screen passes the `code_clock` it started at launch, so the code begins when the
+        recorder opened, not when the scribe answered its first question.
+        """
+        if code_clock is not None:
+            fields.setdefault("at", code_clock.start.isoformat())
         try:
             event = parse_event({"kind": "code_started", "t": 0, **fields})
         except EventError as exc:
@@ -64,7 +78,7 @@ class Session:
         start = event.at or clock.wall()
         code_id, _ = store.create_code(clock.wall())
         store.lock_code(code_id)
-        session = cls(store, code_id, CodeClock(clock, start), protocol=protocol)
+        session = cls(store, code_id, code_clock or CodeClock(clock, start), protocol=protocol)
         session._append(event)
         return session
 
@@ -125,6 +139,30 @@ class Session:
         except EventError as exc:
             raise SessionError(str(exc)) from None
         return self._append(event)
+
+    def preview(self, data: dict[str, Any], *, t: float | None = None) -> list[Flag]:
+        """The flags an event would raise if logged now, without logging it (the pickers show them).
+
+        Invalid or incomplete data previews as no flags: the picker is still being filled in.
+        """
+        data = {**data, "t": round(max(0.0, self.now() if t is None else t), 6)}
+        kind = data.get("kind")
+        if kind in LINE_STARTERS and "line" not in data:
+            data["line"] = self.ledger.next_line(LINE_STARTERS[kind])
+        try:
+            event = parse_event(data)
+            self.ledger.check(event)
+        except EventError:
+            return []
+        at = self.clock.at(event.t)
+        record = EventRecord(
+            code_id=self.code_id, seq=self.ledger.next_seq, event=event, occurred_at=at, recorded_at=at
+        )
+        if record.t < self._last_t:
+            return []  # a back-dated entry is checked by the recompute when it is logged
+        # A copy of the live engine: the protocol is immutable and shared, the state is copied.
+        engine = copy.deepcopy(self._engine, {id(self.protocol): self.protocol})
+        return [f for f in engine.apply(record) if f.seq == record.seq]
 
     def void(self, target: int, reason: str, **kw: Any) -> Logged:
         return self.log({"kind": "void", "target": target, "reason": reason}, **kw)

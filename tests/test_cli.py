@@ -159,10 +159,25 @@ def test_every_command_has_help_and_is_in_the_readme():
         assert run(name, "--help").exit_code == 0
 
 
-def test_bare_recorder_shows_help_and_codes(db_path):
+def test_bare_recorder_opens_the_screen(monkeypatch, db_path):
+    """`recorder` opens the screen on the default database; the other commands never load textual."""
+    opened = []
+    from recorder.tui import app as tui_app
+
+    monkeypatch.setattr(tui_app.RecorderApp, "run", lambda self: opened.append(self))
     result = run()
-    assert result.exit_code == 0
-    assert "Usage:" in result.output and "No codes in" in result.output
+    assert result.exit_code == 0, result.output
+    (app,) = opened
+    assert app.store.path == db_path and app.session is None  # a new code starts at the first key
+    result = run("new", "--age-years", "2", "--weight-kg", "12", "--weight-source", "length_tape")
+    assert result.exit_code == 0, result.output
+    started = opened[-1].session.records[0].event
+    assert (started.arrest, started.patient.weight_kg, started.patient.weight_source) == (True, 12, "length_tape")
+    opened[-1].store.close()
+    result = run("resume")
+    assert result.exit_code == 0, result.output
+    assert opened[-1].session.code_id == 1
+    assert run("resume", "7").stderr.startswith("recorder: there is no code '7'")
 
 
 def test_console_script_without_traceback(tmp_path):

@@ -117,3 +117,14 @@ def test_live_deadline_flag_survives_a_void_of_something_else(session):
     voided = session.void(note.record.seq, "wrong code", t=50)
     assert voided.withdrawn == []
     assert [f.rule for f in session.flags()] == ["DRUG_NOT_FLUSHED"]
+
+
+def test_preview_shows_the_flag_before_anything_is_logged(session, store):
+    _io(session)
+    session.log({"kind": "io_result", "line": "io1", "result": "failed"}, t=50)
+    before = len(store.events(session.code_id))
+    flags = session.preview({"kind": "io_attempt", "site": "distal_tibia", "side": "left"}, t=60)
+    assert [(f.rule, f.severity) for f in flags] == [("REPEAT_SAME_BONE", "critical")]
+    assert session.preview({"kind": "io_attempt", "site": "distal_tibia", "side": "right"}, t=60) == []
+    assert session.preview({"kind": "io_attempt", "site": "distal_tibia"}, t=60) == []  # side not chosen yet
+    assert len(store.events(session.code_id)) == before and session.flags() == []

@@ -1,5 +1,6 @@
 """The rule engine: effective timeline → clinical state → protocol-deviation flags (pure: no I/O, no clock)."""
 
+from recorder.engine.doses import propose_dose
 from recorder.engine.engine import Engine, evaluate
 from recorder.engine.protocol import Protocol, ProtocolError, load_protocol, parse_protocol
 from recorder.engine.registry import RULES, RuleInfo
@@ -20,4 +21,5 @@ __all__ = [
     "evaluate",
     "load_protocol",
     "parse_protocol",
+    "propose_dose",
 ]

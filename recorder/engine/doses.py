@@ -124,3 +124,25 @@ def rate_mcg_kg_min(rate: float, rate_unit: str, weight: float | None) -> float 
 
 def same_percent(a: float, b: float) -> bool:
     return abs(a - b) <= _EPS * max(abs(a), abs(b), 1.0)
+
+
+def propose_dose(
+    protocol: Protocol,
+    drug: str,
+    *,
+    purpose: str | None,
+    age: float | None,
+    weight: float | None,
+    earlier_doses: int,
+) -> tuple[float, str] | None:
+    """The dose the screen offers: the low end of the dosing table's range for this patient.
+
+    None when the table has no row for the drug or the age or weight it needs is unknown.
+    """
+    row = select_row(protocol, drug, purpose=purpose, age=age, earlier_doses=earlier_doses)
+    if row is None:
+        return None
+    span = expected_range(row, protocol, age=age, weight=weight)
+    if span is None:
+        return None
+    return float(f"{span[0]:.2g}") if span[0] < 10 else round(span[0]), row.unit

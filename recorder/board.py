@@ -1,0 +1,155 @@
+"""What the live screen shows, computed from the session: lines, timers, flags, patient band.
+
+Pure and textual-free, so the widgets only draw and the tests can check the figures directly.
+"""
+
+from dataclasses import dataclass
+from typing import Literal
+
+from recorder.describe import DEVICE, code_time, num, site_words, words
+from recorder.engine import Protocol, State
+from schemas.patient import Patient
+from schemas.records import Flag
+from schemas.vocabulary import SEVERITIES
+
+Level = Literal["ok", "due", "over"]
+KIND_LABEL = {"io": "IO", "iv": "IV", "uvc": "UVC"}
+WEIGHT_SOURCE = {"measured": "measured", "estimated": "estimated", "length_tape": "length tape", "stated": "stated"}
+
+
+@dataclass(frozen=True)
+class LineRow:
+    id: str
+    kind: str
+    where: str
+    kit: str
+    status: str
+    since: float | None  # when it went in (or was attempted), for "time in place"
+    usable: bool
+
+
+@dataclass(frozen=True)
+class Timer:
+    label: str
+    seconds: float  # counting up
+    level: Level
+    detail: str
+
+
+def line_rows(state: State) -> list[LineRow]:
+    """Every line of the code, newest first."""
+    rows = []
+    for line in state.lines.values():
+        if not line.known:
+            continue
+        kit = " ".join(
+            p for p in (DEVICE.get(line.device or "", ""), f"{num(line.needle_mm)} mm" if line.needle_mm else "") if p
+        )
+        rows.append(
+            LineRow(
+                id=line.id,
+                kind=KIND_LABEL[line.kind],
+                where=site_words(line.site, line.side) if line.kind == "io" else (line.site or ""),
+                kit=kit,
+                status=line.status,
+                since=line.in_t if line.in_t is not None else line.t,
+                usable=line.usable,
+            )
+        )
+    return sorted(rows, key=lambda r: r.since or 0, reverse=True)
+
+
+def current_line(state: State, preferred: str | None = None) -> str | None:
+    """The line an event goes through by default: the chosen one while it lasts, else the newest live one."""
+    live = [r for r in line_rows(state) if r.status in ("attempting", "in", "confirmed")]
+    ids = [r.id for r in live]
+    if preferred in ids:
+        return preferred
+    usable = [r.id for r in live if r.usable]
+    return (usable or ids or [None])[0]
+
+
+def next_line(state: State, current: str | None) -> str | None:
+    """The next live line after `current`, cycling: the scribe's `l` key."""
+    ids = [r.id for r in line_rows(state) if r.status in ("attempting", "in", "confirmed")]
+    if not ids:
+        return None
+    if current not in ids:
+        return ids[0]
+    return ids[(ids.index(current) + 1) % len(ids)]
+
+
+def timers(state: State, now: float, protocol: Protocol) -> list[Timer]:
+    """The clocks that matter now: adrenaline in an arrest, drugs waiting in the marrow for a flush."""
+    out: list[Timer] = []
+    epi = protocol.epinephrine
+    arrest = state.arrest
+    if arrest is not None:
+        if arrest.last_epinephrine_t is None:
+            since = now - arrest.t
+            level: Level = "over" if since > epi.first_dose_s else "due" if since > epi.too_soon_s else "ok"
+            out.append(Timer("No adrenaline yet", since, level, f"arrest since {code_time(arrest.t)}"))
+        else:
+            since = now - arrest.last_epinephrine_t
+            level = "over" if since > epi.interval_s else "due" if since >= epi.too_soon_s else "ok"
+            window = f"due {num(epi.too_soon_s / 60)}–{num(epi.interval_s / 60)} min"
+            out.append(Timer("Since adrenaline", since, level, f"{arrest.epinephrine_doses} given · {window}"))
+    for due in sorted(state.unflushed, key=lambda d: d.at):
+        need = f"≥ {num(due.min_ml)} mL" if due.min_ml else "any volume"
+        level = "over" if now > due.at else "due"
+        out.append(
+            Timer(f"{words(due.drug)} in {due.line}", now - due.since, level, f"flush {need} by {code_time(due.at)}")
+        )
+    return out
+
+
+def patient_band(patient: Patient) -> str:
+    """`2 y 3 m · 12 kg (length tape) · female`, with ? for what is not known yet."""
+    age = patient.age
+    if age is None:
+        age_text = "age ?"
+    elif age < 1 / 12:
+        age_text = f"{num(round(age * 365.25))} d"
+    elif age < 2:
+        age_text = f"{num(round(age * 12))} m"
+    else:
+        age_text = f"{int(age)} y"
+    if patient.weight_kg is None:
+        weight = "weight ?"
+    else:
+        source = WEIGHT_SOURCE.get(patient.weight_source or "", "")
+        weight = f"{num(patient.weight_kg)} kg" + (f" ({source})" if source else "")
+    parts = [age_text, weight]
+    if patient.sex and patient.sex != "unknown":
+        parts.append(patient.sex)
+    if patient.name:
+        parts.insert(0, patient.name)
+    return " · ".join(parts)
+
+
+def flags_by_urgency(flags: list[Flag]) -> list[Flag]:
+    """Unacknowledged before acknowledged, critical first, newest first within each."""
+    rank = {sev: i for i, sev in enumerate(SEVERITIES)}
+    return sorted(flags, key=lambda f: (f.acknowledged, rank[f.severity], -f.t, -f.seq))
+
+
+def mmss(seconds: float) -> str:
+    s = max(0, int(seconds))
+    return f"{s // 60}:{s % 60:02d}"
+
+
+def breached_sites(state: State) -> dict[str, str]:
+    """Site → what already happened in its bone (`L io1 failed`), for the IO picker's marks."""
+    from schemas.anatomy import SITE_BONE
+
+    out = {}
+    for site, bone in SITE_BONE.items():
+        notes = []
+        for key, line_ids in state.bones.items():
+            if key.split("/")[0] != bone:
+                continue
+            side = key.split("/")[1][0].upper() if "/" in key else ""
+            notes += [f"{side} {lid} {state.lines[lid].status}".strip() for lid in line_ids if lid in state.lines]
+        if notes:
+            out[site] = f"{bone}: " + ", ".join(notes)
+    return out

@@ -1,0 +1,37 @@
+"""One line per code, as `recorder list` and the screen's code list show it."""
+
+from typing import Any
+
+from recorder.clock import Clock
+from recorder.engine import Protocol
+from recorder.session import Session
+from recorder.store import Store
+from schemas.patient import Patient, age_band
+from schemas.vocabulary import SEVERITIES
+
+
+def code_row(store: Store, clock: Clock, protocol: Protocol, code_id: int) -> dict[str, Any]:
+    """id, start (local, with offset), duration, age band, status, event and flag counts."""
+    session = Session.read(store, clock, code_id, protocol)
+    timeline = session.timeline()
+    patient = Patient()
+    for record in timeline:
+        if record.kind in ("code_started", "patient_updated"):
+            patient = patient.merged(record.event.patient)
+    ended = next((r for r in timeline if r.kind == "code_ended"), None)
+    flags = session.flags()
+    start = session.records[0].occurred_at.astimezone()
+    return {
+        "code": code_id,
+        "start": start.isoformat(timespec="seconds"),
+        "duration_s": ended.t if ended else None,
+        "age_band": age_band(patient.age),
+        "status": f"ended ({ended.event.outcome})" if ended else "open",
+        "events": len(session.records),
+        "flags": {sev: sum(1 for f in flags if f.severity == sev) for sev in SEVERITIES},
+    }
+
+
+def code_rows(store: Store, clock: Clock, protocol: Protocol) -> list[dict[str, Any]]:
+    """Every code that has at least its start recorded, oldest first."""
+    return [code_row(store, clock, protocol, info.id) for info in store.codes() if info.events]

@@ -1,0 +1,1 @@
+"""The scribe's screen (Textual): the only package of the recorder that imports textual."""

@@ -1,0 +1,92 @@
+"""The Textual app and its factory, shared by the CLI, the tests and the snapshot tests."""
+
+from typing import Any
+
+from textual.app import App
+from textual.binding import Binding
+
+from recorder.clock import Clock, SystemClock
+from recorder.engine import Protocol, load_protocol
+from recorder.listing import code_rows
+from recorder.session import Session
+from recorder.store import Store
+from recorder.tui.commands import EventCommands
+from recorder.tui.help import HelpScreen
+from recorder.tui.live import LiveScreen
+from recorder.tui.review import CodeList, ReviewScreen
+
+
+class RecorderApp(App[None]):
+    """The scribe's screen: a live code, or a finished one under review."""
+
+    TITLE = "Resuscitation recorder"
+    CSS_PATH = "recorder.tcss"
+    COMMANDS = App.COMMANDS | {EventCommands}
+    BINDINGS = [Binding("ctrl+q", "quit", "Quit", show=False, priority=True)]
+
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        protocol: Protocol,
+        session: Session | None = None,
+        new_fields: dict[str, Any] | None = None,
+        review: Session | None = None,
+    ) -> None:
+        super().__init__()
+        self.store = store
+        self.clock = clock
+        self.protocol = protocol
+        self.session = session
+        self.new_fields = new_fields
+        self.review_session = review
+
+    def on_mount(self) -> None:
+        if self.review_session is not None:
+            self.push_screen(ReviewScreen(self.review_session))
+        else:
+            self.push_screen(LiveScreen(self.store, self.clock, self.protocol, self.session, self.new_fields))
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen())
+
+    def action_codes(self) -> None:
+        rows = code_rows(self.store, self.clock, self.protocol)
+
+        def opened(code_id: int | None) -> None:
+            if code_id is not None:
+                self.push_screen(ReviewScreen(Session.read(self.store, self.clock, code_id, self.protocol)))
+
+        self.push_screen(CodeList(rows), opened)
+
+    def review(self, session: Session) -> None:
+        """The code has ended: show it for the debrief."""
+        self.switch_screen(ReviewScreen(Session.read(self.store, self.clock, session.code_id, self.protocol)))
+
+
+def build_app(
+    store: Store,
+    clock: Clock | None = None,
+    protocol: Protocol | None = None,
+    *,
+    mode: str = "auto",
+    code_id: int | None = None,
+    new_fields: dict[str, Any] | None = None,
+) -> RecorderApp:
+    """The app for `recorder` (auto), `recorder new` (new), `recorder resume` (resume) or a review.
+
+    Opening a code happens here, before the screen starts, so a locked or missing code is a one-line
+    error at the command line, not a broken screen.
+    """
+    clock = clock or SystemClock()
+    protocol = protocol or load_protocol()
+    if mode == "review":
+        return RecorderApp(store, clock, protocol, review=Session.read(store, clock, code_id, protocol))
+    if mode == "new":
+        session = Session.start(store, clock, protocol, **(new_fields or {}))
+        return RecorderApp(store, clock, protocol, session=session)
+    if mode == "resume" or (mode == "auto" and store.open_code_id() is not None):
+        if code_id is not None and (info := store.code(code_id)) is not None and info.ended_at is not None:
+            return RecorderApp(store, clock, protocol, review=Session.read(store, clock, code_id, protocol))
+        return RecorderApp(store, clock, protocol, session=Session.resume(store, clock, code_id, protocol))
+    return RecorderApp(store, clock, protocol, new_fields=new_fields)

@@ -1,0 +1,136 @@
+"""The forms for the rarer events, as data: each names its event kind and its fields."""
+
+from typing import get_args
+
+from recorder.tui.pickers import Field, Form
+from schemas.vocabulary import (
+    Bone,
+    Complication,
+    Drug,
+    FindingKind,
+    Fluid,
+    Method,
+    RateUnit,
+    SampleTest,
+    Sex,
+    WeightSource,
+)
+
+SIDES = ("left", "right")
+
+
+def forms(lines: list[str], infusions: list[str], current: str | None) -> dict[str, Form]:
+    """Every form, with the code's lines and infusions as the choices they need."""
+    line = Field("line", "Line", "choice", tuple(lines), current, required=True)
+    return {
+        "patient": Form(
+            "patient_updated",
+            "Patient details",
+            (
+                Field("patient.age_years", "Age (years)", "number"),
+                Field("patient.age_months", "Age (months)", "number"),
+                Field("patient.age_days", "Age (days)", "number"),
+                Field("patient.weight_kg", "Weight (kg)", "number"),
+                Field("patient.weight_source", "Weight from", "choice", get_args(WeightSource)),
+                Field("patient.sex", "Sex", "choice", get_args(Sex)),
+                Field("patient.name", "Name"),
+                Field("patient.mrn", "MRN"),
+            ),
+        ),
+        "finding": Form(
+            "finding",
+            "Finding",
+            (
+                Field("finding", "Finding", "choice", get_args(FindingKind), required=True),
+                Field("bone", "Bone", "choice", get_args(Bone), required=True),
+                Field("side", "Side", "choice", SIDES),
+                Field("hours_ago", "Hours ago (recent IO)", "number"),
+            ),
+        ),
+        "vitals": Form(
+            "vitals",
+            "Vitals",
+            (
+                Field("sbp", "Systolic BP", "number"),
+                Field("dbp", "Diastolic BP", "number"),
+                Field("map", "Mean BP", "number"),
+                Field("hr", "Heart rate", "number"),
+                Field("spo2", "SpO2 %", "number"),
+            ),
+        ),
+        "shock": Form("shock", "Shock", (Field("joules", "Joules", "number"),)),
+        "fluid": Form(
+            "fluid",
+            "Fluid bolus",
+            (
+                Field("fluid", "Fluid", "choice", get_args(Fluid), "saline", required=True),
+                Field("volume_ml", "Volume (mL)", "number", required=True),
+                line,
+                Field("method", "Method", "choice", get_args(Method), "push", required=True),
+            ),
+        ),
+        "flush": Form(
+            "flush",
+            "Flush",
+            (
+                Field("volume_ml", "Volume (mL)", "number", required=True),
+                line,
+                Field("easy", "Went in easily", "bool", True, required=True),
+                Field("extravasation", "Extravasation", "bool", False, required=True),
+            ),
+        ),
+        "complication": Form(
+            "complication",
+            "Line complication",
+            (line, Field("complication", "Complication", "choice", get_args(Complication), required=True)),
+        ),
+        "line_removed": Form(
+            "line_removed", "Remove line", (line, Field("pressure_held", "Pressure held", "bool", True))
+        ),
+        "uvc_attempt": Form(
+            "uvc_attempt", "UVC attempt", (Field("result", "Result", "choice", ("in", "failed"), required=True),)
+        ),
+        "infusion_started": Form(
+            "infusion_started",
+            "Start infusion",
+            (
+                Field("drug", "Drug", "choice", get_args(Drug), required=True),
+                Field("name", "Name (other drug)"),
+                Field("rate", "Rate", "number", required=True),
+                Field("rate_unit", "Rate unit", "choice", get_args(RateUnit), "mcg/kg/min", required=True),
+                line,
+                Field("method", "Method", "choice", get_args(Method), "syringe_driver", required=True),
+            ),
+        ),
+        "infusion_changed": Form(
+            "infusion_changed",
+            "Change infusion rate",
+            (
+                Field("infusion", "Infusion", "choice", tuple(infusions), required=True),
+                Field("rate", "New rate", "number", required=True),
+            ),
+        ),
+        "infusion_stopped": Form(
+            "infusion_stopped",
+            "Stop infusion",
+            (Field("infusion", "Infusion", "choice", tuple(infusions), required=True),),
+        ),
+        "sample": Form(
+            "sample",
+            "Sample",
+            (
+                line,
+                Field("tests", "Test", "multi", get_args(SampleTest), required=True),
+                Field("labelled_io", "Labelled IO/marrow", "bool", True),
+            ),
+        ),
+        "iv_attempt": Form(
+            "iv_attempt",
+            "IV attempt",
+            (
+                Field("result", "Result", "choice", ("in", "failed"), required=True),
+                Field("site", "Site (e.g. L hand)"),
+                Field("side", "Side", "choice", SIDES),
+            ),
+        ),
+    }

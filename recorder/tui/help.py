@@ -1,0 +1,44 @@
+"""The help screen: the key map, generated from the live screen's own bindings."""
+
+from rich.table import Table
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+from recorder.tui.live import LiveScreen
+
+PICKER_KEYS = [
+    ("IO picker", "1–7 site (1 proximal tibia … 7 calcaneus) · l/r side · d device · n needle · Enter log"),
+    ("Drug picker", "type to filter · ↑↓ · Enter picks · proposed dose shown · Enter logs via the current line"),
+    ("Forms", "Tab next field · Enter logs · Esc cancels"),
+    ("Commands", "ctrl+p: every other event — ROSC, findings, infusions, samples, vitals, end code, review"),
+]
+
+
+def key_table() -> Table:
+    table = Table(title="Keys", show_header=True, header_style="bold", expand=True)
+    table.add_column("key", style="bold cyan", width=10)
+    table.add_column("does")
+    for binding in LiveScreen.BINDINGS:
+        assert isinstance(binding, Binding)
+        label = binding.description + (f" — {binding.tooltip}" if binding.tooltip else "")
+        table.add_row(binding.key_display or binding.key.replace("question_mark", "?").replace("minus", "-"), label)
+    for where, keys in PICKER_KEYS:
+        table.add_row(where, keys)
+    return table
+
+
+class HelpScreen(ModalScreen[None]):
+    """`?` — every key; Esc or ? closes."""
+
+    BINDINGS = [Binding("escape,question_mark,q", "dismiss", "Close")]
+    DEFAULT_CSS = """
+    HelpScreen { align: center middle; }
+    HelpScreen > VerticalScroll { width: 100; height: 90%; border: thick $accent; background: $surface; }
+    """
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll():
+            yield Static(key_table())

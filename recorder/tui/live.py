@@ -1,0 +1,469 @@
+"""The live screen: the code clock, lines, timers, flags and timeline, and one key per common event."""
+
+from collections.abc import Callable
+from typing import Any
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from recorder import board
+from recorder.clock import Clock, CodeClock
+from recorder.describe import code_time, describe, words
+from recorder.engine import Protocol, propose_dose
+from recorder.scribe import Scribe
+from recorder.session import Logged, Session, SessionError
+from recorder.store import Store, StoreError
+from recorder.tui.forms import forms
+from recorder.tui.pickers import (
+    Choice,
+    ChoicePicker,
+    DrugContext,
+    DrugPicker,
+    Field,
+    Form,
+    FormScreen,
+    IoPicker,
+    TextPrompt,
+)
+from recorder.tui.widgets import Banner, FlagsPanel, LinesPanel, Row, TimelineView, TimersPanel
+from schemas.events import KIND_MODEL, RECORD_KEEPING
+from schemas.vocabulary import Rhythm
+
+RHYTHMS = [Choice(str(i), words(r).upper() if len(r) <= 4 else words(r), r) for i, r in enumerate(Rhythm.__args__, 1)]
+LATE_STEPS = (0.0, 30.0, 60.0, 120.0)
+OUTCOMES = [
+    Choice(k, words(o), o)
+    for k, o in (("r", "rosc"), ("d", "died"), ("t", "transferred"), ("c", "recovered"), ("o", "other"))
+]
+
+
+class LiveScreen(Screen):
+    """One code being recorded. Every entry is committed before it is shown."""
+
+    BINDINGS = [
+        Binding("i", "io", "IO", tooltip="IO attempt: 1–7 site, l/r side, Enter"),
+        Binding("v", "iv", "IV"),
+        Binding("y", "line_result('in')", "Line in"),
+        Binding("x", "line_result('failed')", "Failed"),
+        Binding("a", "aspiration", "Aspirate"),
+        Binding("f", "flush", "Flush"),
+        Binding("d", "drug", "Drug"),
+        Binding("e", "drug('epinephrine')", "Adrenaline"),
+        Binding("b", "form('fluid')", "Fluid"),
+        Binding("n", "note", "Note"),
+        Binding("r", "rhythm", "Rhythm"),
+        Binding("c", "cpr", "CPR"),
+        Binding("s", "form('shock')", "Shock"),
+        Binding("p", "form('patient')", "Patient"),
+        Binding("l", "next_line", "Next line"),
+        Binding("minus", "late", "Earlier", tooltip="The next entry happened 30 s / 1 min / 2 min ago"),
+        Binding("k", "acknowledge", "Ack flag"),
+        Binding("delete", "void", "Void"),
+        Binding("m", "amend", "Amend"),
+        Binding("enter", "start(True)", "Start: in arrest", show=False),
+        Binding("0", "start(False)", "Start: not in arrest", show=False),
+        Binding("question_mark", "app.help", "Help"),
+    ]
+
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        protocol: Protocol,
+        session: Session | None = None,
+        new_fields: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__()
+        self.store = store
+        self.clock = clock
+        self.protocol = protocol
+        self.session = session
+        self.scribe = Scribe(session) if session else None
+        self.new_fields = new_fields or {}
+        # The clock runs from the moment the recorder opens, before the first question is answered.
+        self.code_clock = session.clock if session else CodeClock(clock, clock.wall())
+        self.current: str | None = None
+        self.ago = 0.0
+        self.last_device = "ez_io"
+        self.last_needle: float | None = 15.0
+        self.rows: list[Row] = []
+
+    # ── layout ───────────────────────────────────────────────────────────
+
+    def compose(self) -> ComposeResult:
+        yield Banner(id="banner")
+        yield Static(id="fault")
+        yield Static("In arrest?  Enter = yes · 0 = no · or just start logging (counts as in arrest)", id="prompt")
+        with Horizontal():
+            with Vertical(id="left"):
+                yield LinesPanel(id="lines")
+                yield TimersPanel(id="timers")
+                yield TimelineView(id="timeline")
+            yield FlagsPanel(id="flags")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#lines").border_title = "Lines"
+        self.query_one("#timers").border_title = "Timers"
+        self.query_one("#timeline").border_title = "Timeline (newest first) · ↑↓ select · Del void · m amend"
+        self.query_one("#flags").border_title = "Flags · k acknowledge"
+        self.query_one("#prompt").set_class(self.session is None, "shown")
+        self.rebuild()
+        self.set_interval(1.0, self.tick)
+        self.query_one(TimelineView).focus()
+
+    # ── time ─────────────────────────────────────────────────────────────
+
+    def now(self) -> float:
+        return self.code_clock.elapsed()
+
+    def entry_time(self) -> float:
+        """When the entry the scribe just began happened: now (first key), less any "earlier"."""
+        t = max(0.0, self.now() - self.ago)
+        self.ago = 0.0
+        return t
+
+    def tick(self) -> None:
+        """Every second: the clocks, queued entries, and deadlines passing on the code clock."""
+        if self.scribe is not None:
+            if self.scribe.pending:
+                self.after(self.scribe.retry())
+            try:
+                raised = self.session.tick(self.now()) if self.session and not self.scribe.pending else []
+            except StoreError as exc:
+                self.scribe.fault, raised = str(exc), []
+            if raised:
+                self.rebuild()
+                self.alert(raised)
+        self.refresh_panels()
+
+    # ── starting ─────────────────────────────────────────────────────────
+
+    def ensure_started(self, arrest: bool = True) -> bool:
+        if self.session is not None:
+            return True
+        try:
+            self.session = Session.start(
+                self.store, self.clock, self.protocol, code_clock=self.code_clock, arrest=arrest, **self.new_fields
+            )
+        except (StoreError, SessionError) as exc:
+            self.show_fault(str(exc))
+            return False
+        self.scribe = Scribe(self.session)
+        self.query_one("#prompt").remove_class("shown")
+        self.rebuild()
+        return True
+
+    def action_start(self, arrest: bool) -> None:
+        if self.session is None:
+            self.ensure_started(arrest)
+
+    # ── recording ────────────────────────────────────────────────────────
+
+    def record(self, data: dict[str, Any] | None, t: float) -> None:
+        """Log one entry the scribe finished; it appears once it is on disk."""
+        if data is None or not self.ensure_started():
+            return
+        try:
+            logged = self.scribe.enter(data, t)
+        except SessionError as exc:
+            self.notify(str(exc), title="Not logged", severity="error", timeout=8)
+            return
+        if logged is None:
+            self.refresh_panels()
+            return
+        if logged.record.kind == "io_attempt":
+            self.last_device = logged.record.event.device or self.last_device
+            self.last_needle = logged.record.event.needle_mm
+        if logged.record.kind in ("io_attempt", "iv_attempt", "uvc_attempt"):
+            self.current = logged.record.event.line
+        self.after([logged])
+
+    def after(self, logged: list[Logged]) -> None:
+        if not logged:
+            return
+        simple = len(logged) == 1 and not logged[0].withdrawn and logged[0].record.kind not in RECORD_KEEPING
+        record = logged[0].record
+        if simple and all(f.seq == record.seq for f in logged[0].raised) and self._is_newest(record):
+            marks = tuple(f.severity for f in logged[0].raised)
+            self.rows.insert(0, Row(record, False, marks))
+            self.query_one(TimelineView).show(self.rows)
+        else:
+            self.rebuild()
+        for entry in logged:
+            self.alert(entry.raised)
+            if entry.withdrawn:
+                self.notify(", ".join(f.rule for f in entry.withdrawn), title="Flags withdrawn", timeout=5)
+        self.query_one(FlagsPanel).show(board.flags_by_urgency(self.session.flags()))
+        self.refresh_panels()
+        if self.session.ended:
+            self.app.review(self.session)
+
+    def _is_newest(self, record) -> bool:
+        return not self.rows or (record.t, record.seq) >= (self.rows[0].record.t, self.rows[0].record.seq)
+
+    def alert(self, flags) -> None:
+        for flag in flags:
+            severity = (
+                "error" if flag.severity == "critical" else "warning" if flag.severity == "warning" else "information"
+            )
+            self.notify(flag.message, title=f"{flag.severity.upper()} {flag.rule}", severity=severity, timeout=10)
+
+    def rebuild(self) -> None:
+        """Every panel from the session: after a void, an amend, a back-dated entry or a late flag."""
+        if self.session is None:
+            self.refresh_panels()
+            return
+        self.rows = timeline_rows(self.session)
+        self.query_one(TimelineView).show(self.rows)
+        self.query_one(FlagsPanel).show(board.flags_by_urgency(self.session.flags()))
+        self.refresh_panels()
+
+    def refresh_panels(self) -> None:
+        now = self.now()
+        banner = Text()
+        banner.append(f"{code_time(now)}  ", style="bold")
+        banner.append(self.clock.wall().astimezone().strftime("%H:%M:%S"))
+        if self.session is not None:
+            state = self.session.state
+            banner.append(f"  · code {self.session.code_id} · {board.patient_band(state.patient)}")
+            banner.append("  · IN ARREST" if state.arrest else "  · not in arrest")
+            self.current = board.current_line(state, self.current)
+            self.query_one(LinesPanel).show(board.line_rows(state), self.current, now)
+            self.query_one(TimersPanel).show(board.timers(state, now, self.protocol))
+        else:
+            self.query_one(LinesPanel).show([], None, now)
+            self.query_one(TimersPanel).show([])
+        if self.ago:
+            banner.append(f"  · next entry: {int(self.ago)} s ago", style="bold reverse")
+        self.query_one(Banner).update(banner)
+        fault = self.scribe.fault if self.scribe else None
+        if fault or (self.scribe and (self.scribe.pending or self.scribe.rejected)):
+            self.show_fault(fault)
+        else:
+            self.query_one("#fault").remove_class("shown")
+
+    def show_fault(self, message: str | None) -> None:
+        text = Text()
+        if message:
+            text.append(f"NOT SAVED — {message}\n")
+        if self.scribe:
+            for entry in self.scribe.pending:
+                text.append(f"  queued {code_time(entry.t)} {entry.data.get('kind')} — retrying every second\n")
+            for entry, why in self.scribe.rejected:
+                text.append(f"  refused {code_time(entry.t)} {entry.data.get('kind')}: {why}\n")
+        fault = self.query_one("#fault", Static)
+        fault.update(text)
+        fault.add_class("shown")
+
+    # ── the keys ─────────────────────────────────────────────────────────
+
+    def open(self, screen, make: Callable[[Any], dict[str, Any] | None] = lambda d: d) -> None:
+        """Open a picker; the entry's time is now, when its first key was pressed."""
+        t = self.entry_time()
+        self.app.push_screen(screen, lambda result: self.record(make(result) if result is not None else None, t))
+
+    def preview(self, t: float) -> Callable[[dict[str, Any]], list]:
+        return lambda data: self.session.preview(data, t=t) if self.session else []
+
+    def action_io(self) -> None:
+        if not self.ensure_started():
+            return
+        t = self.entry_time()
+        picker = IoPicker(self.preview(t), board.breached_sites(self.session.state), self.last_device, self.last_needle)
+        self.app.push_screen(picker, lambda data: self.record(data, t))
+
+    def action_iv(self) -> None:
+        choices = [Choice("y", "in", "in"), Choice("x", "failed", "failed")]
+        self.open(ChoicePicker("IV attempt — result?", choices, lambda r: {"kind": "iv_attempt", "result": r}))
+
+    def action_line_result(self, result: str) -> None:
+        if not self.ensure_started():
+            return
+        line = self.current
+        if line is None or not line.startswith("io"):
+            self.notify("No IO line to give a result for: i starts an IO attempt", severity="warning")
+            return
+        self.record({"kind": "io_result", "line": line, "result": result}, self.entry_time())
+
+    def action_aspiration(self) -> None:
+        line = self.current
+        if line is None or not line.startswith("io"):
+            self.notify("No IO line to aspirate", severity="warning")
+            return
+        choices = [Choice("y", "marrow aspirated", True), Choice("n", "nothing", False)]
+        self.open(
+            ChoicePicker(f"Aspiration {line}", choices, lambda m: {"kind": "aspiration", "line": line, "marrow": m})
+        )
+
+    def action_flush(self) -> None:
+        if not self.ensure_started():
+            return
+        form = self.forms()["flush"]
+        minimum = self.session.state.min_flush_ml()
+        fields = tuple(
+            Field(f.name, f.label, f.kind, f.choices, minimum or None, f.required) if f.name == "volume_ml" else f
+            for f in form.fields
+        )
+        self.open(FormScreen(Form(form.kind, f"Flush {self.current or ''}", fields)))
+
+    def action_drug(self, drug: str | None = None) -> None:
+        if not self.ensure_started():
+            return
+        t = self.entry_time()
+        state = self.session.state
+        live = [r.id for r in board.line_rows(state) if r.status not in ("failed", "removed")]
+
+        def propose(name: str, purpose: str | None):
+            return propose_dose(
+                self.protocol,
+                name,
+                purpose=purpose,
+                age=state.age,
+                weight=state.weight,
+                earlier_doses=state.doses.get(name, 0),
+            )
+
+        why = "cannot check dose: " + (
+            "age and weight unknown"
+            if state.age is None and state.weight is None
+            else "age unknown"
+            if state.age is None
+            else "weight unknown"
+        )
+        ctx = DrugContext(live, self.current, propose, why, self.preview(t))
+        self.app.push_screen(DrugPicker(ctx, drug), lambda data: self.record(data, t))
+
+    def forms(self) -> dict[str, Form]:
+        state = self.session.state if self.session else None
+        lines = [r.id for r in board.line_rows(state)] if state else []
+        infusions = [i for i, inf in state.infusions.items() if inf.running] if state else []
+        return forms(lines, infusions, self.current)
+
+    def action_form(self, name: str) -> None:
+        if self.ensure_started():
+            self.open(FormScreen(self.forms()[name]))
+
+    def action_note(self) -> None:
+        self.open(TextPrompt("Note", "what happened"), lambda text: {"kind": "note", "text": text})
+
+    def action_rhythm(self) -> None:
+        self.open(ChoicePicker("Rhythm", RHYTHMS, lambda r: {"kind": "rhythm", "rhythm": r}))
+
+    def action_cpr(self) -> None:
+        last = next(
+            (r.record.kind for r in self.rows if r.record.kind in ("cpr_started", "cpr_stopped") and not r.voided), None
+        )
+        self.log_kind("cpr_stopped" if last == "cpr_started" else "cpr_started")
+
+    def log_kind(self, kind: str, **fields: Any) -> None:
+        """An event with nothing to ask: ROSC, re-arrest, CPR."""
+        self.record({"kind": kind, **fields}, self.entry_time())
+
+    def action_end(self) -> None:
+        self.open(ChoicePicker("End the code — outcome?", OUTCOMES, lambda o: {"kind": "code_ended", "outcome": o}))
+
+    def action_next_line(self) -> None:
+        if self.session:
+            self.current = board.next_line(self.session.state, self.current)
+            self.refresh_panels()
+
+    def action_late(self) -> None:
+        self.ago = LATE_STEPS[(LATE_STEPS.index(self.ago) + 1) % len(LATE_STEPS)]
+        self.refresh_panels()
+
+    def action_acknowledge(self) -> None:
+        if self.session is None:
+            return
+        flags = board.flags_by_urgency(self.session.flags())
+        key = self.query_one(FlagsPanel).selected_flag_key
+        flag = next((f for f in flags if (f.rule, f.seq) == key), None) or next(
+            (f for f in flags if not f.acknowledged), None
+        )
+        if flag is None:
+            self.notify("No flag to acknowledge", severity="information")
+            return
+        t = self.entry_time()
+        prompt = TextPrompt(f"Acknowledge {flag.rule} (#{flag.seq}) — why?", "e.g. only site available")
+        self.app.push_screen(
+            prompt,
+            lambda reason: self.record(
+                {"kind": "acknowledge", "rule": flag.rule, "target": flag.seq, "reason": reason} if reason else None, t
+            ),
+        )
+
+    def selected_event(self) -> Row | None:
+        row = self.query_one(TimelineView).selected
+        if row is None or row.voided or row.record.kind in RECORD_KEEPING or row.record.kind == "code_started":
+            self.notify("Select an event in the timeline (↑↓) first", severity="warning")
+            return None
+        return row
+
+    def action_void(self) -> None:
+        row = self.selected_event()
+        if row is None:
+            return
+        t = self.entry_time()
+        prompt = TextPrompt(f"Void #{row.record.seq}: {describe(row.record.event)} — why?", "e.g. wrong patient")
+        self.app.push_screen(
+            prompt,
+            lambda reason: self.record(
+                {"kind": "void", "target": row.record.seq, "reason": reason} if reason else None, t
+            ),
+        )
+
+    def action_amend(self) -> None:
+        row = self.selected_event()
+        if row is None:
+            return
+        event = row.record.event
+        model = KIND_MODEL[event.kind]
+        current = event.model_dump(exclude={"kind"}, exclude_none=True)
+        fields = [Field("t", "Time (s from start)", "number", event.t, required=True)]
+        for name in model.model_fields:
+            if name in ("kind", "t", "line", "infusion", "patient", "tests", "changes"):
+                continue
+            fields.append(
+                Field(
+                    name, words(name), "number" if isinstance(current.get(name), float) else "text", current.get(name)
+                )
+            )
+        fields.append(Field("reason", "Why", required=True))
+        form = Form("amend", f"Amend #{row.record.seq}: {describe(event)}", tuple(fields))
+        self.open(FormScreen(form), lambda values: amend_data(row.record.seq, current, values))
+
+
+def amend_data(seq: int, current: dict[str, Any], values: dict[str, Any]) -> dict[str, Any] | None:
+    """The changes of an amend form: only fields that differ, typed like the originals."""
+    reason = values.pop("reason", None)
+    values.pop("kind", None)
+    changes = {}
+    for name, value in values.items():
+        old = current.get(name)
+        if isinstance(old, bool) and isinstance(value, str):
+            value = value.lower() in ("true", "yes", "y", "1")
+        if value != old and not (old is None and value in ("", None)):
+            changes[name] = value
+    if not changes or not reason:
+        return None
+    return {"kind": "amend", "target": seq, "changes": changes, "reason": reason}
+
+
+def timeline_rows(session: Session) -> list[Row]:
+    """Every event newest first: as it stands, voided ones struck through, record keeping in place."""
+    flags = session.flags()
+    marks: dict[int, list[str]] = {}
+    for flag in flags:
+        marks.setdefault(flag.seq, []).append(flag.severity)
+    effective = {r.seq: r for r in session.timeline()}
+    rows = []
+    for record in session.records:
+        shown = effective.get(record.seq, record)
+        voided = record.kind not in RECORD_KEEPING and record.seq not in effective
+        rows.append(Row(shown, voided, tuple(marks.get(record.seq, ()))))
+    rows.sort(key=lambda r: (r.record.t, r.record.seq), reverse=True)
+    return rows

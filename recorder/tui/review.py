@@ -1,0 +1,100 @@
+"""Review mode for the debrief: a finished code's timeline, lines, drugs and flags, read-only."""
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Footer, OptionList, Static
+from textual.widgets.option_list import Option
+
+from recorder import board
+from recorder.describe import code_time, describe
+from recorder.session import Session
+from recorder.tui.live import timeline_rows
+from recorder.tui.widgets import Banner, FlagsPanel, LinesPanel, TimelineView
+
+
+class ReviewScreen(Screen):
+    """What happened, when, and what went off protocol; nothing here can change the record."""
+
+    BINDINGS = [
+        Binding("escape", "close", "Back"),
+        Binding("question_mark", "app.help", "Help"),
+        Binding("o", "app.codes", "Other code"),
+    ]
+
+    def __init__(self, session: Session) -> None:
+        super().__init__()
+        self.session = session
+
+    def compose(self) -> ComposeResult:
+        yield Banner(id="banner")
+        with Horizontal():
+            with Vertical(id="left"):
+                yield LinesPanel(id="lines")
+                yield Static(id="drugs")
+                yield TimelineView(id="timeline")
+            yield FlagsPanel(id="flags")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        session = self.session
+        state = session.state
+        timeline = session.timeline()
+        end = timeline[-1].t if timeline else 0.0
+        ended = next((r for r in timeline if r.kind == "code_ended"), None)
+        banner = Text()
+        banner.append(f"REVIEW · code {session.code_id} · ", style="bold")
+        banner.append(session.records[0].occurred_at.astimezone().strftime("%Y-%m-%d %H:%M"))
+        banner.append(f" · {code_time(end)} · {board.patient_band(state.patient)}")
+        banner.append(f" · {'ended: ' + ended.event.outcome if ended else 'still open'}")
+        self.query_one(Banner).update(banner)
+        self.query_one("#lines").border_title = "Lines"
+        self.query_one(LinesPanel).show(board.line_rows(state), None, end)
+        drugs = Text()
+        for record in timeline:
+            if record.kind in ("drug", "fluid", "infusion_started"):
+                drugs.append(f"{code_time(record.t):>10}  {describe(record.event)}\n")
+        drugs_panel = self.query_one("#drugs", Static)
+        drugs_panel.update(drugs or Text("No drugs or fluids", style="dim"))
+        drugs_panel.border_title = "Drugs and fluids"
+        self.query_one("#timeline").border_title = "Timeline (newest first)"
+        self.query_one(TimelineView).show(timeline_rows(session))
+        flags = board.flags_by_urgency(session.flags())
+        self.query_one(FlagsPanel).show(flags)
+        self.query_one("#flags").border_title = f"Flags ({len(flags)})"
+        self.query_one(TimelineView).focus()
+
+    def action_close(self) -> None:
+        if len(self.app.screen_stack) > 2:
+            self.app.pop_screen()
+        else:
+            self.app.exit()
+
+
+class CodeList(ModalScreen[int | None]):
+    """Past codes to review: Enter opens one, Esc closes."""
+
+    BINDINGS = [Binding("escape", "dismiss(None)", "Close")]
+    DEFAULT_CSS = """
+    CodeList { align: center middle; }
+    CodeList > OptionList { width: 100; height: 70%; border: thick $accent; }
+    """
+
+    def __init__(self, rows: list[dict]) -> None:
+        super().__init__()
+        self.rows = rows
+
+    def compose(self) -> ComposeResult:
+        options = []
+        for r in reversed(self.rows):
+            duration = board.mmss(r["duration_s"]) if r["duration_s"] is not None else "-"
+            counts = "/".join(str(v) for v in r["flags"].values())
+            band = r["age_band"] or "?"
+            label = f"code {r['code']:>4}  {r['start']}  {duration:>7}  {band:<7}  flags {counts}  {r['status']}"
+            options.append(Option(label, id=str(r["code"])))
+        yield OptionList(*options or [Option("No codes yet", disabled=True)])
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(int(event.option.id) if event.option.id else None)

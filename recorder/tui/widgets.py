@@ -1,0 +1,186 @@
+"""The live screen's panels: they draw what recorder.board computes and hold no clinical logic."""
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+from rich.style import Style
+from rich.text import Text
+from textual.binding import Binding
+from textual.geometry import Size
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+from textual.widgets import OptionList, Static
+from textual.widgets.option_list import Option
+
+from recorder.board import LineRow, Timer, mmss
+from recorder.describe import code_time, describe
+from schemas.records import EventRecord, Flag
+
+SEVERITY_STYLE = {"critical": "bold white on red", "warning": "bold black on yellow", "info": "black on cyan"}
+SEVERITY_MARK = {"critical": "‼", "warning": "!", "info": "i"}
+STATUS_STYLE = {
+    "attempting": "bold yellow",
+    "in": "bold cyan",
+    "confirmed": "bold green",
+    "failed": "bold red",
+    "removed": "dim",
+    "unknown": "dim",
+}
+LEVEL_STYLE = {"ok": "green", "due": "bold yellow", "over": "bold white on red"}
+
+
+class Banner(Static):
+    """One line across the top: clock, wall time, patient, and storage faults in red."""
+
+
+class LinesPanel(Static):
+    """Each access line with its state and time in place."""
+
+    def show(self, rows: list[LineRow], current: str | None, now: float) -> None:
+        text = Text()
+        if not rows:
+            text.append("No lines yet — i IO · v IV", style="dim")
+        for row in rows:
+            mark = "▶ " if row.id == current else "  "
+            text.append(f"{mark}{row.id:<5}", style="bold" if row.id == current else "")
+            text.append(f"{row.status:<10}", style=STATUS_STYLE.get(row.status, ""))
+            since = mmss(now - row.since) if row.since is not None and row.status not in ("failed", "removed") else ""
+            text.append(f" {row.where:<20} {row.kit:<14} {since:>6}\n")
+        text.rstrip()
+        self.update(text)
+
+
+class TimersPanel(Static):
+    """The clocks that matter now, counting up, coloured by how late they are."""
+
+    def show(self, timers: list[Timer]) -> None:
+        text = Text()
+        if not timers:
+            text.append("No timers running", style="dim")
+        for timer in timers:
+            text.append(f" {mmss(timer.seconds):>6} ", style=LEVEL_STYLE[timer.level])
+            text.append(f" {timer.label}", style="bold")
+            text.append(f"  {timer.detail}\n", style="dim")
+        text.rstrip()
+        self.update(text)
+
+
+class FlagsPanel(OptionList):
+    """Flags raised, critical first; `k` acknowledges the highlighted one."""
+
+    def show(self, flags: list[Flag]) -> None:
+        keep = self.highlighted_option.id if self.highlighted_option else None
+        options = []
+        for flag in flags:
+            text = Text()
+            text.append(f" {SEVERITY_MARK[flag.severity]} ", style=SEVERITY_STYLE[flag.severity])
+            style = "dim" if flag.acknowledged else "bold"
+            text.append(f" {code_time(flag.t)} #{flag.seq} {flag.rule}", style=style)
+            text.append(f"\n   {flag.message}", style="dim" if flag.acknowledged else "")
+            if flag.acknowledged:
+                text.append(f"\n   ✓ acknowledged: {flag.reason}", style="green")
+            options.append(Option(text, id=f"{flag.rule}:{flag.seq}:{flag.severity}"))
+        self.set_options(options)
+        ids = [o.id for o in options]
+        if options:
+            self.highlighted = ids.index(keep) if keep in ids else 0
+
+    @property
+    def selected_flag_key(self) -> tuple[str, int] | None:
+        option = self.highlighted_option
+        if option is None or option.id is None:
+            return None
+        rule, seq, _ = option.id.split(":")
+        return rule, int(seq)
+
+
+@dataclass(frozen=True)
+class Row:
+    """A timeline row: an event as it stands, or a record-keeping entry."""
+
+    record: EventRecord
+    voided: bool
+    marks: tuple[str, ...]  # severities of the flags pointing at it
+    queued: bool = False
+
+
+@lru_cache(maxsize=8192)
+def _row_text(row: Row, wall: str) -> Text:
+    text = Text(no_wrap=True, overflow="ellipsis")
+    text.append(f"{code_time(row.record.t):>10} ", style="bold")
+    text.append(f"{wall} ", style="dim")
+    text.append(f"#{row.record.seq:<4}", style="dim")
+    for sev in row.marks:
+        text.append(SEVERITY_MARK[sev], style=SEVERITY_STYLE[sev])
+    if row.marks:
+        text.append(" ")
+    body = describe(row.record.event)
+    late = (row.record.recorded_at - row.record.occurred_at).total_seconds() > 60
+    if row.queued:
+        text.append("NOT SAVED — retrying: ", style="bold white on red")
+    if row.voided:
+        text.append(body, style="strike dim")
+        text.append("  (voided)", style="dim")
+    elif row.record.kind in ("void", "amend", "acknowledge"):
+        text.append(body, style="italic magenta")
+    else:
+        text.append(body)
+    if row.record.amended_by:
+        text.append(f"  (amended #{', #'.join(map(str, row.record.amended_by))})", style="magenta")
+    if late:
+        text.append("  (entered late)", style="dim italic")
+    return text
+
+
+class TimelineView(ScrollView, can_focus=True):
+    """The events, newest first. Only the rows on screen are drawn, however long the code."""
+
+    BINDINGS = [
+        Binding("up", "cursor(-1)", "Up", show=False),
+        Binding("down", "cursor(1)", "Down", show=False),
+        Binding("pageup", "cursor(-10)", "Page up", show=False),
+        Binding("pagedown", "cursor(10)", "Page down", show=False),
+        Binding("home", "first", "Newest", show=False),
+    ]
+    cursor: reactive[int] = reactive(0)
+
+    def __init__(self, **kw) -> None:
+        super().__init__(**kw)
+        self.rows: list[Row] = []
+
+    def show(self, rows: list[Row]) -> None:
+        self.rows = rows
+        self.virtual_size = Size(self.size.width, len(rows))
+        self.cursor = min(self.cursor, max(0, len(rows) - 1))
+        self.refresh()
+
+    @property
+    def selected(self) -> Row | None:
+        return self.rows[self.cursor] if 0 <= self.cursor < len(self.rows) else None
+
+    def action_cursor(self, step: int) -> None:
+        self.cursor = max(0, min(len(self.rows) - 1, self.cursor + step))
+        if self.cursor < self.scroll_y:
+            self.scroll_to(y=self.cursor, animate=False)
+        elif self.cursor >= self.scroll_y + self.size.height:
+            self.scroll_to(y=self.cursor - self.size.height + 1, animate=False)
+        self.refresh()
+
+    def action_first(self) -> None:
+        self.cursor = 0
+        self.scroll_to(y=0, animate=False)
+        self.refresh()
+
+    def render_line(self, y: int) -> Strip:
+        index = y + int(self.scroll_y)
+        width = self.size.width
+        if index >= len(self.rows):
+            return Strip.blank(width)
+        row = self.rows[index]
+        wall = row.record.occurred_at.astimezone().strftime("%H:%M:%S")
+        text = _row_text(row, wall)
+        strip = Strip(list(text.render(self.app.console)), text.cell_len).crop_extend(0, width, None)
+        if index == self.cursor and self.has_focus:
+            strip = strip.apply_style(Style(reverse=True))
+        return strip
