@@ -94,9 +94,17 @@ def timers(state: State, now: float, protocol: Protocol) -> list[Timer]:
             level = "over" if since > epi.interval_s else "due" if since >= epi.too_soon_s else "ok"
             window = f"due {num(epi.too_soon_s / 60)}–{num(epi.interval_s / 60)} min"
             out.append(Timer("Since adrenaline", since, level, f"{arrest.epinephrine_doses} given · {window}"))
-    for due in sorted(state.unflushed, key=lambda d: d.at):
+    # A drug stays "in the marrow" until its line is flushed, past the deadline too: that is when it matters.
+    waiting = [
+        line.awaiting_flush
+        for line in state.lines.values()
+        if line.awaiting_flush is not None
+        and line.status not in ("failed", "removed")
+        and (line.awaiting_flush.open or not line.flushed_since_drug)
+    ]
+    for due in sorted(waiting, key=lambda d: d.at):
         need = f"≥ {num(due.min_ml)} mL" if due.min_ml else "any volume"
-        level = "over" if now > due.at else "due"
+        level = "over" if now > due.at or not due.open else "due"
         out.append(
             Timer(f"{words(due.drug)} in {due.line}", now - due.since, level, f"flush {need} by {code_time(due.at)}")
         )

@@ -286,3 +286,9 @@ def main() -> None:
     """Console-script entry point."""
     os.umask(0o077)  # whatever we create holds patient data: owner only
     cli(prog_name="recorder")
+
+
+from recorder.cli_exports import audit_cmd, summary_cmd  # noqa: E402 - the commands need `cli` defined first
+
+cli.add_command(summary_cmd)
+cli.add_command(audit_cmd)

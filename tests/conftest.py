@@ -1,5 +1,6 @@
 """Shared fixtures: a private database per test, a fake clock, and valid sample events."""
 
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -18,6 +19,7 @@ def _private_db(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Mo
     path = tmp_path_factory.mktemp("db") / "recorder.db"
     monkeypatch.setenv("RECORDER_DB", str(path))
     monkeypatch.setenv("TZ", "UTC")
+    time.tzset()  # clock times on screen and in exports read the local zone: pin it
     return path
 
 

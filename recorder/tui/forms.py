@@ -22,6 +22,7 @@ SIDES = ("left", "right")
 def forms(lines: list[str], infusions: list[str], current: str | None) -> dict[str, Form]:
     """Every form, with the code's lines and infusions as the choices they need."""
     line = Field("line", "Line", "choice", tuple(lines), current, required=True)
+    running = infusions[-1] if infusions else None
     return {
         "patient": Form(
             "patient_updated",
@@ -106,14 +107,14 @@ def forms(lines: list[str], infusions: list[str], current: str | None) -> dict[s
             "infusion_changed",
             "Change infusion rate",
             (
-                Field("infusion", "Infusion", "choice", tuple(infusions), required=True),
+                Field("infusion", "Infusion", "choice", tuple(infusions), running, required=True),
                 Field("rate", "New rate", "number", required=True),
             ),
         ),
         "infusion_stopped": Form(
             "infusion_stopped",
             "Stop infusion",
-            (Field("infusion", "Infusion", "choice", tuple(infusions), required=True),),
+            (Field("infusion", "Infusion", "choice", tuple(infusions), running, required=True),),
         ),
         "sample": Form(
             "sample",

@@ -187,6 +187,11 @@ class Field:
     required: bool = False
 
 
+def field_id(name: str) -> str:
+    """A widget id for a field name: `patient.weight_kg` → `f_patient__weight_kg`."""
+    return "f_" + name.replace(".", "__")
+
+
 @dataclass(frozen=True)
 class Form:
     kind: str
@@ -223,7 +228,7 @@ class FormScreen(Picker):
     """
 
     def _widget(self, f: Field) -> Input | Select | SelectionList:
-        wid = f"f_{f.name}"
+        wid = field_id(f.name)
         if f.kind == "multi":
             return SelectionList(*[(words(c), c) for c in f.choices], id=wid)
         if f.kind in ("choice", "bool"):
@@ -241,7 +246,7 @@ class FormScreen(Picker):
         data = dict(self.form.fixed)
         data["kind"] = self.form.kind
         for f in self.form.fields:
-            widget = self.query_one(f"#f_{f.name}")
+            widget = self.query_one(f"#{field_id(f.name)}")
             if isinstance(widget, SelectionList):
                 value = list(widget.selected) or None
             elif isinstance(widget, Select):

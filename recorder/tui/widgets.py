@@ -1,7 +1,6 @@
 """The live screen's panels: they draw what recorder.board computes and hold no clinical logic."""
 
 from dataclasses import dataclass
-from functools import lru_cache
 
 from rich.style import Style
 from rich.text import Text
@@ -27,6 +26,7 @@ STATUS_STYLE = {
     "removed": "dim",
     "unknown": "dim",
 }
+WIDE = 64  # timeline cells from which the clock time is shown beside T+
 LEVEL_STYLE = {"ok": "green", "due": "bold yellow", "over": "bold white on red"}
 
 
@@ -38,7 +38,7 @@ class LinesPanel(Static):
     """Each access line with its state and time in place."""
 
     def show(self, rows: list[LineRow], current: str | None, now: float) -> None:
-        text = Text()
+        text = Text(no_wrap=True, overflow="ellipsis")
         if not rows:
             text.append("No lines yet — i IO · v IV", style="dim")
         for row in rows:
@@ -46,7 +46,8 @@ class LinesPanel(Static):
             text.append(f"{mark}{row.id:<5}", style="bold" if row.id == current else "")
             text.append(f"{row.status:<10}", style=STATUS_STYLE.get(row.status, ""))
             since = mmss(now - row.since) if row.since is not None and row.status not in ("failed", "removed") else ""
-            text.append(f" {row.where:<20} {row.kit:<14} {since:>6}\n")
+            text.append(f"{since:>6} ", style="bold")
+            text.append(f" {row.where:<19} {row.kit}\n")
         text.rstrip()
         self.update(text)
 
@@ -55,7 +56,7 @@ class TimersPanel(Static):
     """The clocks that matter now, counting up, coloured by how late they are."""
 
     def show(self, timers: list[Timer]) -> None:
-        text = Text()
+        text = Text(no_wrap=True, overflow="ellipsis")
         if not timers:
             text.append("No timers running", style="dim")
         for timer in timers:
@@ -102,14 +103,13 @@ class Row:
     record: EventRecord
     voided: bool
     marks: tuple[str, ...]  # severities of the flags pointing at it
-    queued: bool = False
 
 
-@lru_cache(maxsize=8192)
-def _row_text(row: Row, wall: str) -> Text:
+def _row_text(row: Row, wall: str | None) -> Text:
     text = Text(no_wrap=True, overflow="ellipsis")
     text.append(f"{code_time(row.record.t):>10} ", style="bold")
-    text.append(f"{wall} ", style="dim")
+    if wall:
+        text.append(f"{wall} ", style="dim")
     text.append(f"#{row.record.seq:<4}", style="dim")
     for sev in row.marks:
         text.append(SEVERITY_MARK[sev], style=SEVERITY_STYLE[sev])
@@ -117,8 +117,6 @@ def _row_text(row: Row, wall: str) -> Text:
         text.append(" ")
     body = describe(row.record.event)
     late = (row.record.recorded_at - row.record.occurred_at).total_seconds() > 60
-    if row.queued:
-        text.append("NOT SAVED — retrying: ", style="bold white on red")
     if row.voided:
         text.append(body, style="strike dim")
         text.append("  (voided)", style="dim")
@@ -148,6 +146,8 @@ class TimelineView(ScrollView, can_focus=True):
     def __init__(self, **kw) -> None:
         super().__init__(**kw)
         self.rows: list[Row] = []
+        # Drawn rows by what they show; a row's text changes only with an amend, a void or a flag.
+        self._texts: dict[tuple, Text] = {}
 
     def show(self, rows: list[Row]) -> None:
         self.rows = rows
@@ -178,8 +178,15 @@ class TimelineView(ScrollView, can_focus=True):
         if index >= len(self.rows):
             return Strip.blank(width)
         row = self.rows[index]
-        wall = row.record.occurred_at.astimezone().strftime("%H:%M:%S")
-        text = _row_text(row, wall)
+        # A narrow terminal drops the clock-time column: T+ is what the scribe works by.
+        with_wall = width >= WIDE
+        key = (row.record.seq, row.record.amended_by, row.voided, row.marks, with_wall)
+        text = self._texts.get(key)
+        if text is None:
+            if len(self._texts) > 4096:
+                self._texts.clear()
+            wall = row.record.occurred_at.astimezone().strftime("%H:%M:%S") if with_wall else None
+            text = self._texts[key] = _row_text(row, wall)
         strip = Strip(list(text.render(self.app.console)), text.cell_len).crop_extend(0, width, None)
         if index == self.cursor and self.has_focus:
             strip = strip.apply_style(Style(reverse=True))

@@ -1,0 +1,213 @@
+"""`recorder summary` and `recorder audit`: the exports, written where the user says and readable by them only."""
+
+import os
+import re
+import sys
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from exports.formats import AUDIT_FORMATS, SUMMARY_FORMATS
+from recorder.cli import Context, pass_ctx
+from recorder.session import Session
+from recorder.store import Store
+
+if TYPE_CHECKING:
+    from schemas.audit import AuditExport, Kpis
+
+# The exports themselves are imported in the commands that use them: every `recorder` start (the
+# bedside screen's included) loads this module, and should not wait for fhir.resources.
+
+
+class ExportError(click.ClickException):
+    """A mistake in an export command's input: one line on stderr, exit status 2, like every user error."""
+
+    exit_code = 2
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"recorder: {self.format_message()}", err=True)
+
+
+class OneLineCommand(click.Command):
+    """Click's usage errors (a bad --format, a bad date) as one line, not a usage screen."""
+
+    def make_context(
+        self, info_name: str | None, args: list[str], parent: click.Context | None = None, **extra: Any
+    ) -> click.Context:
+        try:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except click.UsageError as exc:
+            raise ExportError(
+                f"{info_name}: {exc.format_message().rstrip('.')}; see `recorder {info_name} --help`"
+            ) from None
+
+
+class DateParam(click.ParamType):
+    """A calendar date, YYYY-MM-DD."""
+
+    name = "YYYY-MM-DD"
+    _SHAPE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> date:
+        if isinstance(value, date):
+            return value
+        try:
+            if not self._SHAPE.match(value):
+                raise ValueError(value)
+            return date.fromisoformat(value)
+        except ValueError:
+            self.fail(f"{value!r} is not a date; give it as YYYY-MM-DD", param, ctx)
+
+
+def write_private(path: Path, data: bytes) -> None:
+    """Write `data` to `path`, readable and writable by the owner only (0600), whatever was there before."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    except OSError as exc:
+        raise ExportError(f"cannot write {path}: {exc.strerror}; choose another -o") from None
+    with os.fdopen(fd, "wb") as out:
+        os.fchmod(out.fileno(), 0o600)  # an existing file keeps its old mode through O_CREAT
+        out.write(data)
+
+
+def private_dir(path: Path) -> None:
+    """The output folder; created owner-only (0700) when it is new."""
+    if path.is_dir():
+        return
+    try:
+        path.mkdir(parents=True, mode=0o700)
+        path.chmod(0o700)  # mkdir's mode passes through the umask
+    except OSError as exc:
+        raise ExportError(f"cannot create the folder {path}: {exc.strerror}; choose another -o") from None
+
+
+@click.command("summary", cls=OneLineCommand)
+@click.argument("code")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(list(SUMMARY_FORMATS)),
+    default="md",
+    show_default=True,
+    help="; ".join(f"{f.name}: {f.help}" for f in SUMMARY_FORMATS.values()) + ".",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write to this file (mode 0600: it identifies the patient) instead of standard output.",
+)
+@pass_ctx
+def summary_cmd(obj: Context, code: str, fmt: str, output: Path | None) -> None:
+    """The code summary for the chart and the debrief (exports.md §1); CODE may be `last`.
+
+    Identified: it names the patient and belongs in their record.
+    """
+    from recorder.record import code_record
+
+    session = Session.read(obj.store, obj.clock, obj.code_id(code), obj.protocol)
+    data = SUMMARY_FORMATS[fmt].render(code_record(session))
+    if output is None:
+        click.echo(data.decode("utf-8"), nl=False)
+        return
+    write_private(output, data)
+    click.echo(f"wrote {output}", err=True)
+
+
+@click.command("audit", cls=OneLineCommand)
+@click.option(
+    "--db",
+    "dbs",
+    multiple=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A database to read; repeat for several (default: the global --db).",
+)
+@click.option("--since", type=DateParam(), help="Only codes that started on or after this date.")
+@click.option("--until", type=DateParam(), help="Only codes that started on or before this date.")
+@click.option("--format", "fmt", type=click.Choice(list(AUDIT_FORMATS)), default="csv", show_default=True)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("audit"),
+    show_default=True,
+    help="The folder for codes, attempts, drugs and flags (created 0700; files 0600).",
+)
+@pass_ctx
+def audit_cmd(
+    obj: Context, dbs: tuple[Path, ...], since: date | None, until: date | None, fmt: str, output: Path
+) -> None:
+    """De-identified quality-audit export over one or more databases, with a KPI table (exports.md §2).
+
+    No names, MRNs, dates of birth or free text; the year is the only date; times are seconds
+    from each code's start.
+    """
+    from exports.audit import kpis
+
+    if since and until and since > until:
+        raise ExportError(f"--since {since} is after --until {until}; swap them")
+    paths = list(dbs) or [obj.db_path]
+    for path in paths:
+        if not path.is_file():
+            raise ExportError(f"there is no database at {path}; check --db")
+    if output.exists() and not output.is_dir():
+        raise ExportError(f"{output} is a file, not a folder; choose another -o")
+    private_dir(output)  # before the reading: a folder we cannot make should not cost the wait
+    stores = []
+    try:
+        for path in paths:
+            stores.append(Store(path))
+        export = _read(obj, stores, since, until)
+    finally:
+        for store in stores:
+            store.close()
+    files = AUDIT_FORMATS[fmt].render(export)
+    for name, data in files.items():
+        write_private(output / name, data)
+    click.echo(f"wrote {', '.join(files)} to {output}", err=True)
+    click.echo(kpi_table(kpis(export), len(paths)))
+
+
+def _read(obj: Context, stores: list[Store], since: date | None, until: date | None) -> "AuditExport":
+    from exports.audit import audit_rows, combine
+    from recorder.record import code_record
+
+    jobs = [(store, info.id) for store in stores for info in store.codes() if info.events]
+    parts = []
+    with click.progressbar(jobs, label="Reading codes", file=sys.stderr) as bar:
+        for store, code_id in bar:
+            record = code_record(Session.read(store, obj.clock, code_id, obj.protocol))
+            day = record.start.date()  # in the code's own offset: the date the team would give
+            if (since and day < since) or (until and day > until):
+                continue
+            parts.append(audit_rows(record))
+    return combine(parts)
+
+
+def kpi_table(k: "Kpis", databases: int) -> str:
+    """The KPIs as a plain table for the terminal."""
+    from exports.describe import number, t_plus
+
+    def seconds(value: float | None) -> str:
+        return "—" if value is None else f"{t_plus(value)} ({number(value, 1)} s)"
+
+    pct = "—"
+    if k.io_first_attempt_success_pct is not None:
+        share = f"{k.io_first_attempt_successes} of {k.io_first_attempt_known}"
+        pct = f"{number(k.io_first_attempt_success_pct, 1)} % ({share})"
+    rows = [
+        ("codes", f"{k.codes} from {databases} database{'s' if databases != 1 else ''}"),
+        ("codes with an IO attempt", str(k.codes_with_io)),
+        ("IO first-attempt success", pct),
+        ("median time to first IO attempt", seconds(k.median_t_first_io_attempt_s)),
+        ("median time to confirmed IO", seconds(k.median_t_first_confirmed_io_s)),
+        ("median time to first epinephrine", seconds(k.median_t_first_epinephrine_s)),
+    ]
+    width = max(len(r[0]) for r in rows + [(rule, "") for rule in k.flags_per_code]) + 2
+    out = [f"{'KPI':<{width}}value"]
+    out += [f"{name:<{width}}{value}" for name, value in rows]
+    out.append("flags per code, by rule" + ("" if k.flags_per_code else ": none"))
+    out += [f"  {rule:<{width - 2}}{number(n, 2)}" for rule, n in k.flags_per_code.items()]
+    return "\n".join(out)

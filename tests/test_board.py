@@ -1,0 +1,60 @@
+"""The live screen's figures, computed without a screen."""
+
+from recorder import board
+
+
+def _drug(session, t):
+    session.log({"kind": "drug", "drug": "epinephrine", "dose": 0.12, "unit": "mg", "line": "io1"}, t=t)
+
+
+def _line_in(session):
+    session.log({"kind": "io_attempt", "site": "proximal_tibia", "side": "left", "device": "ez_io"}, t=5)
+    session.log({"kind": "io_result", "line": "io1", "result": "in"}, t=10)
+    session.log({"kind": "flush", "line": "io1", "volume_ml": 3}, t=12)
+
+
+def test_unflushed_drug_counts_up_and_stays_after_its_deadline(session):
+    _line_in(session)
+    _drug(session, 60)
+    (epi, flush) = board.timers(session.state, 80, session.protocol)
+    assert (epi.label, epi.level) == ("Since adrenaline", "ok")
+    assert (flush.label, flush.seconds, flush.level) == ("epinephrine in io1", 20, "due")
+    session.tick(95)  # DRUG_NOT_FLUSHED fires at 90
+    late = board.timers(session.state, 100, session.protocol)[1]
+    assert (late.label, late.seconds, late.level) == ("epinephrine in io1", 40, "over")
+    session.log({"kind": "flush", "line": "io1", "volume_ml": 3}, t=101)
+    assert [t.label for t in board.timers(session.state, 102, session.protocol)] == ["Since adrenaline"]
+
+
+def test_adrenaline_timer_turns_due_then_over(session):
+    _line_in(session)
+    _drug(session, 60)
+    session.log({"kind": "flush", "line": "io1", "volume_ml": 3}, t=65)
+    levels = [board.timers(session.state, 60 + s, session.protocol)[0].level for s in (100, 180, 299, 301)]
+    assert levels == ["ok", "due", "due", "over"]
+
+
+def test_no_adrenaline_yet_in_an_arrest(session):
+    (timer,) = board.timers(session.state, 200, session.protocol)
+    assert (timer.label, timer.level) == ("No adrenaline yet", "due")
+
+
+def test_lines_current_and_breached(session):
+    _line_in(session)
+    session.log({"kind": "io_attempt", "site": "distal_tibia", "side": "left"}, t=20)
+    rows = board.line_rows(session.state)
+    assert [(r.id, r.status) for r in rows] == [("io2", "attempting"), ("io1", "confirmed")]
+    assert board.current_line(session.state) == "io1"  # the usable one
+    assert board.next_line(session.state, "io1") == "io2"
+    assert board.breached_sites(session.state)["proximal_tibia"] == "tibia: L io1 confirmed, L io2 attempting"
+
+
+def test_patient_band():
+    from schemas.patient import Patient
+
+    assert board.patient_band(Patient()) == "age ? · weight ?"
+    assert board.patient_band(Patient(age_years=2, weight_kg=12, weight_source="length_tape")) == (
+        "2 y · 12 kg (length tape)"
+    )
+    assert board.patient_band(Patient(age_days=10, sex="female")) == "10 d · weight ? · female"
+    assert board.patient_band(Patient(age_months=7)) == "7 m · weight ?"

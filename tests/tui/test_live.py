@@ -1,0 +1,307 @@
+"""Pilot flows on the live screen against a real database: what is stored and what is shown."""
+
+import pytest
+
+from recorder.session import Session
+from recorder.store import StoreError
+from recorder.tui.app import build_app
+from recorder.tui.pickers import DrugPicker, IoPicker
+from recorder.tui.review import ReviewScreen
+from recorder.tui.widgets import FlagsPanel
+from tests.tui.helpers import CHILD, keys, live, palette, shown
+
+SIZE = (120, 40)
+
+
+def kinds(store, code_id=1):
+    return [r.kind for r in store.events(code_id)]
+
+
+async def test_i_1_l_enter_logs_an_io_attempt_at_the_first_key(store, clock):
+    app = build_app(store, clock, mode="new", new_fields=CHILD)
+    async with app.run_test(size=SIZE) as pilot:
+        clock.advance(35)
+        await keys(pilot, "i", clock=clock, advance=4)  # 4 s in the picker
+        await keys(pilot, "1", "l", "enter")
+        (attempt,) = [r for r in store.events(1) if r.kind == "io_attempt"]
+        event = attempt.event
+        assert (event.line, event.site, event.side, event.device, event.needle_mm) == (
+            "io1", "proximal_tibia", "left", "ez_io", 15
+        )
+        assert attempt.t == 35  # the first key, not Enter
+        assert shown(app)[0] == "IO attempt io1 L proximal tibia · EZ-IO 15 mm"
+        assert live(app).current == "io1"
+
+
+async def test_plain_recorder_starts_at_launch_and_asks_about_arrest(store, clock):
+    app = build_app(store, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        clock.advance(3)
+        await keys(pilot, "0")  # not in arrest
+        started = store.events(1)[0]
+        assert started.event.arrest is False and started.t == 0
+        assert started.occurred_at == clock.wall().replace() - __import__("datetime").timedelta(seconds=3)
+
+
+async def test_an_event_key_starts_the_code_in_arrest(store, clock):
+    app = build_app(store, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await keys(pilot, "i", "2", "r", "enter")
+        assert kinds(store) == ["code_started", "io_attempt"]
+        assert store.events(1)[0].event.arrest is True
+
+
+async def test_breached_bone_is_marked_and_flagged_before_enter(store, clock):
+    app = build_app(store, clock, mode="new", new_fields=CHILD)
+    async with app.run_test(size=SIZE) as pilot:
+        await keys(pilot, "i", "1", "l", "enter", clock=clock, advance=10)
+        await keys(pilot, "x", clock=clock, advance=10)  # io1 failed
+        await keys(pilot, "i")
+        picker = app.screen
+        assert isinstance(picker, IoPicker)
+        assert "io1 failed" in str(picker.query_one("#sites").render())
+        await keys(pilot, "2", "l")
+        assert "REPEAT_SAME_BONE" in str(picker.query_one("#preview").render())
+        assert kinds(store).count("io_attempt") == 1  # nothing logged yet
+        await keys(pilot, "enter")
+        flags = live(app).session.flags()
+        assert [(f.rule, f.severity) for f in flags] == [("REPEAT_SAME_BONE", "critical")]
+        assert "REPEAT_SAME_BONE" in str(app.screen.query_one(FlagsPanel).get_option_at_index(0).prompt)
+
+
+async def test_result_aspiration_flush_take_one_or_two_keys(store, clock):
+    app = build_app(store, clock, mode="new", new_fields=CHILD)
+    async with app.run_test(size=SIZE) as pilot:
+        await keys(pilot, "i", "1", "l", "enter", clock=clock, advance=10)
+        await keys(pilot, "y", clock=clock, advance=3)
+        await keys(pilot, "a", "y", clock=clock, advance=3)
+        await keys(pilot, "f", "enter")
+        events = store.events(1)
+        assert [r.kind for r in events][-3:] == ["io_result", "aspiration", "flush"]
+        flush = events[-1].event
+        assert (flush.line, flush.volume_ml, flush.easy) == ("io1", 2, True)  # 2 mL: a child under 40 kg
+        assert live(app).session.state.lines["io1"].status == "confirmed"
+
+
+async def test_drug_picker_filters_proposes_the_dose_and_routes_through_the_line(store, clock):
+    app = build_app(store, clock, mode="new", new_fields=CHILD)
+    async with app.run_test(size=SIZE) as pilot:
+        await keys(pilot, "i", "1", "l", "enter", "y", "f", "enter", clock=clock, advance=20)
+        await keys(pilot, "d", "amio")
+        picker = app.screen
+        assert isinstance(picker, DrugPicker)
+        options = picker.query_one("#drugs")
+        assert [options.get_option_at_index(i).id for i in range(options.option_count)] == ["amiodarone"]
+        await keys(pilot, "enter")
+        assert picker.query_one("#dose").value == "60"  # 5 mg/kg × 12 kg
+        assert "proposed 60 mg" in str(picker.query_one("#proposal").render())
+        await keys(pilot, "enter")
+        drug = store.events(1)[-1].event
+        assert (drug.drug, drug.dose, drug.unit, drug.line) == ("amiodarone", 60, "mg", "io1")
+
+
+async def test_adrenaline_in_two_keys_and_a_tenfold_dose_shows_before_enter(store, clock):
+    app = build_app(store, clock, mode="new", new_fields=CHILD)
+    async with app.run_test(size=SIZE) as pilot:
+        await keys(pilot, "i", "1", "l", "enter", "y", "f", "enter", clock=clock, advance=20)
+        await keys(pilot, "e", "enter", clock=clock, advance=60)
+        assert store.events(1)[-1].event.dose == 0.12
+        await keys(pilot, "e", "backspace", "backspace", "backspace", "backspace", "1.2")
+        assert "DOSE_OUT_OF_RANGE" in str(app.screen.query_one("#preview").render())
+        await keys(pilot, "escape")
+        assert [r.event.dose for r in store.events(1) if r.kind == "drug"] == [0.12]
+
+
+async def test_unknown_weight_says_the_dose_cannot_be_checked(store, clock):
+    app = build_app(store, clock, mode="new", new_fields={"arrest": True})
+    async with app.run_test(size=SIZE) as pilot:
+        await keys(pilot, "i", "1", "l", "enter", "y", "e")
+        assert "cannot check dose: age and weight unknown" in str(app.screen.query_one("#proposal").render())
+        await keys(pilot, "1", "enter")
+        assert store.events(1)[-1].event.dose == 1
+
+
+async def test_earlier_key_records_a_late_entry_with_both_times(store, clock):
+    app = build_app(store, clock, mode="new", new_fields=CHILD)
+    async with app.run_test(size=SIZE) as pilot:
+        clock.advance(120)
+        await keys(pilot, "minus", "minus")  # 1 min ago
+        await keys(pilot, "n", "adrenaline given by the paramedic", "enter")
+        note = store.events(1)[-1]
+        assert note.t == 60
+        assert (note.recorded_at - note.occurred_at).total_seconds() == 60
+        assert live(app).ago == 0
+
+
+async def test_void_and_amend_from_the_timeline_keep_everything_visible(store, clock):
+    app = build_app(store, clock, mode="new", new_fields=CHILD)
+    async with app.run_test(size=SIZE) as pilot:
+        await keys(pilot, "n", "wrong patient's note", "enter", clock=clock, advance=5)
+        await keys(pilot, "r", "1", clock=clock, advance=5)  # asystole
+        await keys(pilot, "down")  # the note
+        await keys(pilot, "delete", "entered on the wrong code", "enter")
+        assert kinds(store)[-1] == "void" and store.events(1)[-1].event.target == 2
+        assert "VOIDED Note: wrong patient's note" in shown(app)
+        await keys(pilot, "home")
+        rows = shown(app)
+        index = rows.index("Rhythm: asystole")
+        await keys(pilot, *["down"] * index)
+        await keys(pilot, "m")
+        await keys(pilot, "tab", "backspace" * 0)
+        form = app.screen
+        form.query_one("#f_rhythm").value = "pea"
+        form.query_one("#f_reason").value = "it was PEA"
+        await keys(pilot, "ctrl+s")
+        amend = store.events(1)[-1].event
+        assert (amend.kind, amend.target, amend.changes) == ("amend", 3, {"rhythm": "pea"})
+        assert "Rhythm: PEA" in shown(app)
+        assert any(row.startswith("AMEND #3") for row in shown(app))
+
+
+async def test_acknowledge_the_critical_flag_with_a_reason(store, clock):
+    app = build_app(store, clock, mode="new", new_fields=CHILD)
+    async with app.run_test(size=SIZE) as pilot:
+        await keys(pilot, "i", "1", "l", "enter", "x", clock=clock, advance=10)
+        await keys(pilot, "i", "2", "l", "enter", clock=clock, advance=10)
+        await keys(pilot, "k", "no other site: both humeri fractured", "enter")
+        (flag,) = live(app).session.flags()
+        assert flag.acknowledged and flag.reason == "no other site: both humeri fractured"
+        assert kinds(store)[-1] == "acknowledge"
+
+
+PALETTE_FLOWS = [
+    ("Finding", {"#f_finding": "fracture", "#f_bone": "femur", "#f_side": "left"}, "finding"),
+    ("Vitals", {"#f_sbp": "80", "#f_hr": "150"}, "vitals"),
+    ("Patient details", {"#f_patient__weight_kg": "13"}, "patient_updated"),
+    ("UVC attempt", {"#f_result": "failed"}, "uvc_attempt"),
+    ("IV attempt with site", {"#f_result": "in", "#f_site": "left hand"}, "iv_attempt"),
+    ("Line complication", {"#f_complication": "swelling"}, "complication"),
+    ("Sample", {}, "sample"),
+    ("Start an infusion", {"#f_drug": "epinephrine", "#f_rate": "0.1"}, "infusion_started"),
+    ("Remove a line", {}, "line_removed"),
+]
+
+
+async def test_every_event_kind_can_be_entered_from_the_screen(store, clock):
+    from schemas.events import KINDS
+
+    app = build_app(store, clock, mode="new", new_fields=CHILD)
+    async with app.run_test(size=SIZE) as pilot:
+        await keys(pilot, "i", "1", "l", "enter", "y", "a", "y", "f", "enter", clock=clock, advance=5)
+        await keys(pilot, "v", "x", "e", "enter", "b", clock=clock, advance=5)
+        app.screen.query_one("#f_volume_ml").value = "120"
+        await keys(pilot, "ctrl+s", "r", "3", "c", "s", "enter", "n", "hi", "enter", "p", clock=clock, advance=5)
+        app.screen.query_one("#f_patient__age_months").value = "27"
+        await keys(pilot, "ctrl+s", clock=clock, advance=5)
+        for title, values, kind in PALETTE_FLOWS:
+            await palette(pilot, title)
+            form = app.screen
+            for selector, value in values.items():
+                form.query_one(selector).value = value
+            if kind == "sample":
+                form.query_one("#f_tests").select("glucose")
+            await keys(pilot, "ctrl+s", clock=clock, advance=5)
+            assert kinds(store)[-1] == kind, (title, [n.message for n in app._notifications])
+        await palette(pilot, "Change an infusion rate")
+        app.screen.query_one("#f_rate").value = "0.2"
+        await keys(pilot, "ctrl+s")
+        for query in ("Responds to pain", "ROSC", "Arrest again", "CPR stopped", "Stop an infusion"):
+            await palette(pilot, query)
+            if query.startswith("Stop"):
+                await keys(pilot, "ctrl+s")
+        await keys(pilot, "home", "delete", "typo", "enter")
+        index = next(i for i, row in enumerate(shown(app)) if row.startswith("Rhythm"))
+        await keys(pilot, "home", *["down"] * index, "m")
+        app.screen.query_one("#f_reason").value = "time"
+        app.screen.query_one("#f_t").value = "1"
+        await keys(pilot, "ctrl+s")
+        await keys(pilot, "i", "2", "l", "enter", "k", "seen", "enter")
+        await palette(pilot, "End the code")
+        await keys(pilot, "r")
+        assert set(kinds(store)) == set(KINDS), set(KINDS) - set(kinds(store))
+        assert isinstance(app.screen, ReviewScreen)
+
+
+async def test_a_storage_fault_queues_entries_in_red_and_retries(store, clock, monkeypatch):
+    app = build_app(store, clock, mode="new", new_fields=CHILD)
+    async with app.run_test(size=SIZE) as pilot:
+        real = store.append
+
+        def full(*args, **kw):
+            raise StoreError("cannot write to the database: the disk is full; free space (nothing was saved)")
+
+        monkeypatch.setattr(store, "append", full)
+        await keys(pilot, "n", "first", "enter", clock=clock, advance=2)
+        await keys(pilot, "i", "1", "l", "enter", clock=clock, advance=2)
+        fault = str(app.screen.query_one("#fault").render())
+        assert "NOT SAVED" in fault and "disk is full" in fault and "queued" in fault
+        assert app.screen.query_one("#fault").has_class("shown")
+        assert kinds(store) == ["code_started"]
+        assert "Note: first" not in shown(app)  # never shown as if saved
+        monkeypatch.setattr(store, "append", real)
+        live(app).tick()
+        await pilot.pause()
+        assert kinds(store) == ["code_started", "note", "io_attempt"]
+        assert [r.t for r in store.events(1)] == [0, 0, 2]  # their own times, not the retry's
+        assert shown(app)[:2] == ["IO attempt io1 L proximal tibia · EZ-IO 15 mm", "Note: first"]
+        assert not app.screen.query_one("#fault").has_class("shown")
+
+
+async def test_bad_input_is_one_line_and_nothing_is_stored(store, clock):
+    app = build_app(store, clock, mode="new", new_fields=CHILD)
+    async with app.run_test(size=SIZE) as pilot:
+        await keys(pilot, "b")
+        app.screen.query_one("#f_volume_ml").value = "-5"
+        await keys(pilot, "ctrl+s")
+        assert kinds(store) == ["code_started"]
+        assert any("volume_ml" in n.message for n in app._notifications)
+
+
+async def test_resume_shows_every_entry_and_continues(store, clock, db_path):
+    first = Session.start(store, clock, **CHILD)
+    first.log({"kind": "io_attempt", "site": "proximal_tibia", "side": "left"}, t=30)
+    first.log({"kind": "note", "text": "before the crash"}, t=40)
+    store.close()
+    from recorder.store import Store
+
+    again = Store(db_path)
+    clock.advance(50)
+    app = build_app(again, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        assert shown(app)[:2] == ["Note: before the crash", "IO attempt io1 L proximal tibia"]
+        await keys(pilot, "y")
+        assert kinds(again)[-1] == "io_result"
+
+
+async def test_review_mode_is_read_only(store, clock):
+    session = Session.start(store, clock, **CHILD)
+    session.log({"kind": "io_attempt", "site": "proximal_tibia", "side": "left"}, t=30)
+    session.end("rosc", t=60)
+    app = build_app(store, clock, mode="review", code_id=session.code_id)
+    async with app.run_test(size=SIZE) as pilot:
+        assert isinstance(app.screen, ReviewScreen)
+        before = kinds(store)
+        await keys(pilot, "i", "1", "l", "enter", "n", "x", "delete")
+        assert kinds(store) == before
+        assert "REVIEW" in str(app.screen.query_one("#banner").render())
+
+
+async def test_help_lists_the_keys(store, clock):
+    app = build_app(store, clock, mode="new", new_fields=CHILD)
+    async with app.run_test(size=SIZE) as pilot:
+        await keys(pilot, "question_mark")
+        from recorder.tui.help import HelpScreen
+
+        assert isinstance(app.screen, HelpScreen)
+        await keys(pilot, "escape")
+        assert not isinstance(app.screen, HelpScreen)
+
+
+@pytest.mark.parametrize("mode", ["resume"])
+async def test_a_code_open_elsewhere_is_refused_before_the_screen(store, clock, db_path, mode):
+    from recorder.session import Session as S
+    from recorder.store import Store
+
+    S.start(store, clock, arrest=True)
+    with pytest.raises(StoreError, match="open in another recorder"):
+        build_app(Store(db_path), clock, mode=mode)
