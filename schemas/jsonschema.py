@@ -4,9 +4,11 @@ import json
 from pathlib import Path
 from typing import Any
 
+from schemas.audit import AuditExport
 from schemas.events import EVENT_ADAPTER
 from schemas.patient import Patient
 from schemas.records import Flag
+from schemas.summary import Summary
 
 JSON_DIR = Path(__file__).parent / "json"
 
@@ -17,6 +19,9 @@ def schema_documents() -> dict[str, dict[str, Any]]:
         "event.schema.json": EVENT_ADAPTER.json_schema(),
         "patient.schema.json": Patient.model_json_schema(),
         "flag.schema.json": Flag.model_json_schema(),
+        # `recorder summary --format json` (exports.md §1) and `recorder audit --format json` (§2).
+        "summary.schema.json": Summary.model_json_schema(mode="serialization"),
+        "audit.schema.json": AuditExport.model_json_schema(mode="serialization"),
     }
     for name, doc in docs.items():
         doc["$schema"] = "https://json-schema.org/draft/2020-12/schema"

@@ -335,7 +335,9 @@ class LiveScreen(Screen):
             if state.age is None
             else "weight unknown"
         )
-        ctx = DrugContext(live, self.current, propose, why, self.preview(t))
+        usable = [r.id for r in board.line_rows(state) if r.usable]
+        via = self.current if self.current in usable or not usable else usable[0]
+        ctx = DrugContext(live, via, propose, why, self.preview(t))
         self.app.push_screen(DrugPicker(ctx, drug), lambda data: self.record(data, t))
 
     def forms(self) -> dict[str, Form]:

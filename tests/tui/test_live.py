@@ -26,7 +26,11 @@ async def test_i_1_l_enter_logs_an_io_attempt_at_the_first_key(store, clock):
         (attempt,) = [r for r in store.events(1) if r.kind == "io_attempt"]
         event = attempt.event
         assert (event.line, event.site, event.side, event.device, event.needle_mm) == (
-            "io1", "proximal_tibia", "left", "ez_io", 15
+            "io1",
+            "proximal_tibia",
+            "left",
+            "ez_io",
+            15,
         )
         assert attempt.t == 35  # the first key, not Enter
         assert shown(app)[0] == "IO attempt io1 L proximal tibia · EZ-IO 15 mm"
@@ -305,3 +309,27 @@ async def test_a_code_open_elsewhere_is_refused_before_the_screen(store, clock, 
     S.start(store, clock, arrest=True)
     with pytest.raises(StoreError, match="open in another recorder"):
         build_app(Store(db_path), clock, mode=mode)
+
+
+def test_readme_key_map_covers_every_shown_key():
+    from pathlib import Path
+
+    from recorder.tui.live import LiveScreen
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    names = {"minus": "-", "delete": "Del", "question_mark": "?"}
+    for binding in LiveScreen.BINDINGS:
+        if binding.show:
+            key = names.get(binding.key, binding.key)
+            assert f"`{key}`" in readme, f"key {key} ({binding.description}) is missing from the README key map"
+    assert (Path(__file__).resolve().parents[2] / "docs" / "live-screen.svg").exists()
+
+
+async def test_drug_goes_through_the_usable_line_not_a_new_attempt(store, clock):
+    app = build_app(store, clock, mode="new", new_fields=CHILD)
+    async with app.run_test(size=SIZE) as pilot:
+        await keys(pilot, "i", "1", "l", "enter", "y", "f", "enter", clock=clock, advance=20)
+        await keys(pilot, "i", "4", "r", "enter", clock=clock, advance=5)  # io2 attempting: the current line
+        assert live(app).current == "io2"
+        await keys(pilot, "e", "enter")
+        assert store.events(1)[-1].event.line == "io1"

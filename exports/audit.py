@@ -1,0 +1,180 @@
+"""The de-identified quality audit (exports.md §2): rows per code, the CSV and JSON files, and the KPIs."""
+
+import csv
+import io
+import json
+import math
+import statistics
+from collections import Counter
+from collections.abc import Iterable
+
+from pydantic import BaseModel
+
+from exports.derive import summarise
+from schemas.audit import AuditAttempt, AuditCode, AuditDrug, AuditExport, AuditFlag, Kpis
+from schemas.code_record import CodeRecord
+from schemas.patient import age_band
+
+TABLES = ("codes", "attempts", "drugs", "flags")
+
+
+def _s(t: float | None) -> int | None:
+    """Whole seconds from the start (half up): the audit's only kind of time."""
+    return None if t is None else math.floor(t + 0.5)
+
+
+def audit_rows(record: CodeRecord) -> AuditExport:
+    """One code's rows. Built field by field from the summary: nothing identifying has a column to go in."""
+    s = summarise(record)
+    h, i = s.header, s.intervals
+    aid = record.audit_id
+    weight = _s(h.patient.weight_kg)
+    first_rhythm = record.arrests[0].first_rhythm if record.arrests else None
+    if first_rhythm is None:
+        first_rhythm = next((rec.event.rhythm for rec in record.timeline if rec.kind == "rhythm"), None)  # type: ignore[attr-defined]
+    severities = Counter(f.severity for f in s.flags)
+    code = AuditCode(
+        audit_id=aid,
+        year=h.start.year,
+        age_band=age_band(h.age_years),
+        weight_kg=weight,
+        setting=h.setting,
+        arrest=h.arrest,
+        first_rhythm=first_rhythm,
+        outcome=h.outcome,
+        duration_s=_s(h.duration_s),
+        io_attempts=i.io_attempts,
+        io_first_attempt_success=i.io_first_attempt_success,
+        io_lines_confirmed=i.io_lines_confirmed,
+        t_first_access_attempt_s=_s(i.first_access_attempt_s),
+        t_first_working_access_s=_s(i.first_working_access_s),
+        t_first_io_attempt_s=_s(i.first_io_attempt_s),
+        t_first_confirmed_io_s=_s(i.first_confirmed_io_s),
+        t_first_drug_s=_s(i.first_drug_s),
+        t_first_epinephrine_s=_s(i.first_epinephrine_s),
+        t_rosc_s=_s(i.rosc_s),
+        iv_attempts_before_io=i.iv_attempts_before_io,
+        drugs_given=len(s.drugs),
+        drugs_unflushed=sum(1 for d in s.drugs if d.unflushed),
+        flags_critical=severities["critical"],
+        flags_warning=severities["warning"],
+        flags_info=severities["info"],
+        voids=sum(1 for r in s.record_keeping if r.kind == "void"),
+        amends=sum(1 for r in s.record_keeping if r.kind == "amend"),
+        late_entries=len(s.late_entries),
+    )
+    attempts = [
+        AuditAttempt(
+            audit_id=aid,
+            line=line.line,
+            type=line.kind,
+            # An IO site is from the vocabulary; an IV's site is free text, so only its side stays.
+            site=line.site if line.kind == "io" else None,
+            side=line.side,
+            device=line.device,
+            needle_mm=line.needle_mm,
+            result=line.result,
+            confirmed=line.confirmed_t is not None if line.kind == "io" else None,
+            complications=";".join(line.complications),
+            t_s=_s(line.t),
+        )
+        for line in s.lines
+    ]
+    drugs = [
+        AuditDrug(
+            audit_id=aid,
+            t_s=_s(d.t),
+            drug=d.drug,  # `other` keeps no name: what the scribe typed is free text
+            dose=d.dose,
+            unit=d.unit,
+            # Per the rounded weight of codes.csv, so the exact weight cannot be worked back.
+            dose_per_kg=round(d.dose / weight, 4) if weight else None,
+            route=d.route,
+            line=d.line,
+            concentration=d.concentration,
+            purpose=d.purpose,
+            flushed=d.flushed,
+            flush_after_s=_s(d.flush_after_s),
+            flush_ml=d.flush_ml,
+            unflushed=d.unflushed,
+        )
+        for d in s.drugs
+    ]
+    flags = [
+        AuditFlag(audit_id=aid, t_s=_s(f.t), rule=f.rule, severity=f.severity, line=f.line, acknowledged=f.acknowledged)
+        for f in s.flags
+    ]
+    return AuditExport(codes=[code], attempts=attempts, drugs=drugs, flags=flags)
+
+
+def combine(parts: Iterable[AuditExport]) -> AuditExport:
+    """Many codes' rows as one audit, ordered by audit id (random: the order gives nothing away)."""
+    codes: dict[str, AuditExport] = {}
+    for part in parts:
+        for code in part.codes:
+            # The same database given twice, or a copy of it: a code counts once.
+            codes.setdefault(code.audit_id, part)
+    order = sorted(codes)
+    return AuditExport(
+        codes=[c for a in order for c in codes[a].codes],
+        attempts=[x for a in order for x in codes[a].attempts],
+        drugs=[x for a in order for x in codes[a].drugs],
+        flags=[x for a in order for x in codes[a].flags],
+    )
+
+
+def audit_csv(export: AuditExport) -> dict[str, bytes]:
+    """codes.csv, attempts.csv, drugs.csv, flags.csv: a header row of the model's fields, then one row each."""
+    files = {}
+    for table in TABLES:
+        rows: list[BaseModel] = getattr(export, table)
+        model = AuditExport.model_fields[table].annotation.__args__[0]  # type: ignore[union-attr]
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(list(model.model_fields))
+        for row in rows:
+            writer.writerow([_csv_value(v) for v in row.model_dump().values()])
+        files[f"{table}.csv"] = out.getvalue().encode("utf-8")
+    return files
+
+
+def audit_json(export: AuditExport) -> dict[str, bytes]:
+    """codes.json … flags.json: each a JSON array of its table's rows (schemas/json/audit.schema.json)."""
+    data = export.model_dump(mode="json")
+    return {
+        f"{table}.json": (json.dumps(data[table], indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+        for table in TABLES
+    }
+
+
+def _csv_value(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def kpis(export: AuditExport) -> Kpis:
+    """The terminal's KPIs over an audit."""
+    codes = export.codes
+    known = [c.io_first_attempt_success for c in codes if c.io_first_attempt_success is not None]
+    rules = Counter(f.rule for f in export.flags)
+
+    def median(values: list[int | None]) -> float | None:
+        present = [v for v in values if v is not None]
+        return float(statistics.median(present)) if present else None
+
+    return Kpis(
+        codes=len(codes),
+        codes_with_io=sum(1 for c in codes if c.io_attempts),
+        io_first_attempt_known=len(known),
+        io_first_attempt_successes=sum(known),
+        io_first_attempt_success_pct=100.0 * sum(known) / len(known) if known else None,
+        median_t_first_io_attempt_s=median([c.t_first_io_attempt_s for c in codes]),
+        median_t_first_confirmed_io_s=median([c.t_first_confirmed_io_s for c in codes]),
+        median_t_first_epinephrine_s=median([c.t_first_epinephrine_s for c in codes]),
+        flags_per_code={rule: n / len(codes) for rule, n in sorted(rules.items())} if codes else {},
+    )

@@ -1,0 +1,336 @@
+"""Words for what the exports print: drug, site, device and fluid names, numbers, times, and each event in a line."""
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from schemas.events import (
+    Acknowledge,
+    Amend,
+    Aspiration,
+    BaseEvent,
+    CodeEnded,
+    CodeStarted,
+    ComplicationNoted,
+    DrugGiven,
+    Finding,
+    FluidGiven,
+    Flush,
+    InfusionChanged,
+    InfusionStarted,
+    InfusionStopped,
+    IoAttempt,
+    IoResult,
+    IvAttempt,
+    LineRemoved,
+    Note,
+    PatientUpdated,
+    Responsiveness,
+    RhythmNoted,
+    Sample,
+    Shock,
+    UvcAttempt,
+    Vitals,
+    Void,
+)
+
+DRUG_NAMES = {
+    "epinephrine": "Epinephrine",
+    "norepinephrine": "Norepinephrine",
+    "amiodarone": "Amiodarone",
+    "lidocaine": "Lidocaine",
+    "adenosine": "Adenosine",
+    "atropine": "Atropine",
+    "calcium_chloride": "Calcium chloride",
+    "calcium_gluconate": "Calcium gluconate",
+    "sodium_bicarbonate": "Sodium bicarbonate",
+    "dextrose": "Dextrose",
+    "naloxone": "Naloxone",
+    "magnesium_sulfate": "Magnesium sulfate",
+}
+# Short names for the SVG timeline, where a label has a few dozen pixels.
+DRUG_SHORT = {
+    "epinephrine": "Epi",
+    "norepinephrine": "Norepi",
+    "amiodarone": "Amio",
+    "lidocaine": "Lido",
+    "adenosine": "Aden",
+    "atropine": "Atrop",
+    "calcium_chloride": "CaCl",
+    "calcium_gluconate": "CaGluc",
+    "sodium_bicarbonate": "Bicarb",
+    "dextrose": "Dextr",
+    "naloxone": "Nalox",
+    "magnesium_sulfate": "Mg",
+}
+FLUID_NAMES = {
+    "saline": "0.9% saline",
+    "lactated_ringers": "Lactated Ringer's",
+    "plasmalyte": "Plasma-Lyte",
+    "dextrose_10": "Dextrose 10%",
+    "blood": "Blood",
+    "plasma": "Plasma",
+    "other": "Other fluid",
+}
+DEVICE_NAMES = {
+    "ez_io": "EZ-IO",
+    "manual": "manual needle",
+    "big_paediatric": "BIG paediatric",
+    "big_adult": "BIG adult",
+    "fast1": "FAST1",
+    "nio": "NIO",
+    "other": "other device",
+}
+SETTING_NAMES = {
+    "prehospital": "prehospital",
+    "ed": "emergency department",
+    "ward": "ward",
+    "icu": "ICU",
+    "picu": "PICU",
+    "nicu": "NICU",
+    "delivery_room": "delivery room",
+    "theatre": "theatre",
+    "other": "other",
+}
+RHYTHM_NAMES = {
+    "asystole": "asystole",
+    "pea": "PEA",
+    "vf": "VF",
+    "pvt": "pulseless VT",
+    "sinus": "sinus rhythm",
+    "bradycardia": "bradycardia",
+    "svt": "SVT",
+    "other": "other rhythm",
+}
+ROUTE_NAMES = {
+    "io": "IO",
+    "iv": "IV",
+    "uvc": "UVC",
+    "et": "ET",
+    "im": "IM",
+    "in": "IN",
+    "sc": "SC",
+    "po": "PO",
+}
+
+
+OUTCOME_NAMES = {
+    "rosc": "ROSC",
+    "died": "died",
+    "transferred": "transferred",
+    "recovered": "recovered",
+    "other": "other",
+}
+
+
+def words(value: str) -> str:
+    """A vocabulary id as words: `proximal_tibia` → `proximal tibia`."""
+    return value.replace("_", " ")
+
+
+def number(value: float | None, digits: int = 2) -> str:
+    """A dose or volume as a person writes it: 0.16, 5, 12.5 (no trailing zeros)."""
+    if value is None:
+        return "-"
+    text = f"{value:.{digits}f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text == "-0" else text
+
+
+def t_plus(seconds: float | None) -> str:
+    """T+mm:ss from the code's start (T+h:mm:ss past an hour)."""
+    if seconds is None:
+        return "-"
+    s = int(seconds)
+    h, rest = divmod(s, 3600)
+    m, sec = divmod(rest, 60)
+    return f"T+{h}:{m:02d}:{sec:02d}" if h else f"T+{m:02d}:{sec:02d}"
+
+
+def duration(seconds: float | None) -> str:
+    """12:30 (min:s), or 1 h 05 min past an hour."""
+    if seconds is None:
+        return "-"
+    s = int(seconds)
+    h, rest = divmod(s, 3600)
+    m, sec = divmod(rest, 60)
+    return f"{h} h {m:02d} min" if h else f"{m}:{sec:02d}"
+
+
+def clock(start: datetime, t: float) -> str:
+    """The clock time of `t` in the code's offset, HH:MM:SS."""
+    return (start + timedelta(seconds=t)).strftime("%H:%M:%S")
+
+
+def offset(start: datetime) -> str:
+    """The code's UTC offset as +01:00."""
+    return start.strftime("%z")[:3] + ":" + start.strftime("%z")[3:]
+
+
+def drug_label(drug: str, name: str | None = None) -> str:
+    return name if drug == "other" and name else DRUG_NAMES.get(drug, words(drug))
+
+
+def site_label(site: str | None, side: str | None) -> str:
+    """`left proximal tibia`, `sternum`; an IV's free-text site as written (with its side unless it says it)."""
+    if site is None:
+        return side or "-"
+    text = words(site)
+    return f"{side} {text}" if side and side not in text.lower() else text
+
+
+def dose_text(dose: float, unit: str) -> str:
+    return f"{number(dose, 3)} {unit}"
+
+
+def describe(event: BaseEvent) -> str:
+    """One line saying what happened, for the timeline tables."""
+    handler = _DESCRIBE.get(type(event))
+    return handler(event) if handler else _PLAIN.get(event.kind, words(event.kind))
+
+
+def _patient(ev: CodeStarted | PatientUpdated) -> str:
+    p = ev.patient
+    parts = []
+    if p.age is not None:
+        parts.append(f"age {age_text(p.age)}")
+    if p.weight_kg is not None:
+        parts.append(f"{number(p.weight_kg, 1)} kg" + (f" ({words(p.weight_source)})" if p.weight_source else ""))
+    if p.sex:
+        parts.append(p.sex)
+    if p.name:
+        parts.append(p.name)
+    if p.mrn:
+        parts.append(f"MRN {p.mrn}")
+    if p.dob:
+        parts.append(f"born {p.dob.isoformat()}")
+    if p.conditions:
+        parts.append(", ".join(words(c) for c in p.conditions))
+    return "; ".join(parts)
+
+
+def age_text(age: float) -> str:
+    """12 y, 7 mo, 10 d."""
+    if age >= 2:
+        return f"{number(age, 1)} y"
+    if age >= 1 / 12:
+        return f"{number(age * 12, 0)} mo"
+    return f"{number(age * 365.25, 0)} d"
+
+
+def _code_started(ev: CodeStarted) -> str:
+    where = f" in {SETTING_NAMES[ev.setting]}" if ev.setting else ""
+    state = "in cardiac arrest" if ev.arrest else "not in arrest"
+    who = _patient(ev)
+    return f"Code started{where}, {state}" + (f"; {who}" if who else "")
+
+
+def _io_attempt(ev: IoAttempt) -> str:
+    parts = [site_label(ev.site, ev.side)]
+    if ev.device:
+        parts.append(DEVICE_NAMES[ev.device] + (f" {number(ev.needle_mm)} mm" if ev.needle_mm else ""))
+    elif ev.needle_mm:
+        parts.append(f"{number(ev.needle_mm)} mm")
+    if ev.by:
+        parts.append(f"by {ev.by}")
+    return f"IO attempt {ev.line}: " + ", ".join(parts)
+
+
+def _io_result(ev: IoResult) -> str:
+    what = "in (marrow cavity)" if ev.result == "in" else "failed"
+    return f"{ev.line} {what}" + (f": {ev.reason}" if ev.reason else "")
+
+
+def _flush(ev: Flush) -> str:
+    how = []
+    if not ev.easy:
+        how.append("not easy")
+    if ev.extravasation:
+        how.append("extravasation")
+    return f"Flush {ev.line} {number(ev.volume_ml, 1)} mL" + (f" ({', '.join(how)})" if how else "")
+
+
+def _drug(ev: DrugGiven) -> str:
+    text = f"{drug_label(ev.drug, ev.name)} {dose_text(ev.dose, ev.unit)}"
+    if ev.concentration:
+        text += f" ({ev.concentration}{', diluted' if ev.diluted else ''})"
+    via = f" via {ev.line}" if ev.line else f" {ROUTE_NAMES[ev.route]}" if ev.route else ""
+    purpose = " for IO analgesia" if ev.purpose == "io_analgesia" else ""
+    return text + via + purpose
+
+
+def _fluid(ev: FluidGiven) -> str:
+    return f"{FLUID_NAMES[ev.fluid]} {number(ev.volume_ml, 1)} mL via {ev.line} ({words(ev.method)})"
+
+
+def _vitals(ev: Vitals) -> str:
+    parts = []
+    if ev.sbp is not None:
+        parts.append(f"BP {number(ev.sbp, 0)}" + (f"/{number(ev.dbp, 0)}" if ev.dbp is not None else ""))
+    elif ev.dbp is not None:
+        parts.append(f"DBP {number(ev.dbp, 0)}")
+    for name, value, unit in (("MAP", ev.map, ""), ("HR", ev.hr, ""), ("SpO2", ev.spo2, "%")):
+        if value is not None:
+            parts.append(f"{name} {number(value, 0)}{unit}")
+    return "Vitals: " + ", ".join(parts)
+
+
+def _iv(ev: IvAttempt | UvcAttempt) -> str:
+    kind = "IV" if isinstance(ev, IvAttempt) else "UVC"
+    where = site_label(ev.site, ev.side) if isinstance(ev, IvAttempt) and (ev.site or ev.side) else ""
+    return f"{kind} attempt {ev.line}" + (f" {where}" if where else "") + f": {'in' if ev.result == 'in' else 'failed'}"
+
+
+def _amend(ev: Amend) -> str:
+    changes = ", ".join(f"{k} → {_value(v)}" for k, v in ev.changes.items())
+    return f"Amend #{ev.target}: {changes} ({ev.reason})"
+
+
+def _value(value: Any) -> str:
+    if isinstance(value, float):
+        return number(value, 3)
+    return str(value)
+
+
+_DESCRIBE: dict[type, Any] = {
+    CodeStarted: _code_started,
+    PatientUpdated: lambda ev: "Patient: " + _patient(ev),
+    Finding: lambda ev: (
+        f"Finding: {words(ev.finding)}, {site_label(ev.bone, ev.side)}"
+        + (f" ({number(ev.hours_ago, 1)} h ago)" if ev.hours_ago is not None else "")
+    ),
+    Responsiveness: lambda ev: "Responds to pain" if ev.responsive else "Unresponsive to pain",
+    RhythmNoted: lambda ev: f"Rhythm: {RHYTHM_NAMES[ev.rhythm]}",
+    Shock: lambda ev: "Shock" + (f" {number(ev.joules, 0)} J" if ev.joules else ""),
+    Vitals: _vitals,
+    Note: lambda ev: f"Note: {ev.text}",
+    CodeEnded: lambda ev: f"Code ended: {OUTCOME_NAMES[ev.outcome]}",
+    IoAttempt: _io_attempt,
+    IoResult: _io_result,
+    Aspiration: lambda ev: f"Aspiration {ev.line}: {'marrow' if ev.marrow else 'no marrow'}",
+    Flush: _flush,
+    ComplicationNoted: lambda ev: f"Complication {ev.line}: {words(ev.complication)}",
+    LineRemoved: lambda ev: (
+        f"{ev.line} removed"
+        + ("" if ev.pressure_held is None else ", pressure held" if ev.pressure_held else ", no pressure held")
+    ),
+    IvAttempt: _iv,
+    UvcAttempt: _iv,
+    DrugGiven: _drug,
+    InfusionStarted: lambda ev: (
+        f"Infusion {ev.infusion} started: {drug_label(ev.drug, ev.name)} "
+        f"{number(ev.rate, 3)} {ev.rate_unit} via {ev.line} ({words(ev.method)})"
+    ),
+    InfusionChanged: lambda ev: f"Infusion {ev.infusion} rate → {number(ev.rate, 3)}",
+    InfusionStopped: lambda ev: f"Infusion {ev.infusion} stopped",
+    FluidGiven: _fluid,
+    Sample: lambda ev: (
+        f"Sample from {ev.line}: {', '.join(words(t) for t in ev.tests)}"
+        + ("" if ev.labelled_io is None else ", labelled IO" if ev.labelled_io else ", not labelled IO")
+    ),
+    Void: lambda ev: f"Void #{ev.target} ({ev.reason})",
+    Amend: _amend,
+    Acknowledge: lambda ev: f"Acknowledge {ev.rule} on #{ev.target} ({ev.reason})",
+}
+# Kinds with no fields: their plain names.
+_PLAIN = {"cpr_started": "CPR started", "cpr_stopped": "CPR stopped", "rosc": "ROSC", "arrest": "Arrest (re-arrest)"}

@@ -1,0 +1,408 @@
+"""The code as one FHIR R4B Bundle (type collection), built and validated with fhir.resources (exports.md §3)."""
+
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+from fhir.resources.R4B import get_fhir_model_class
+from fhir.resources.R4B.bundle import Bundle
+
+from exports.derive import summarise
+from exports.describe import DEVICE_NAMES, FLUID_NAMES, drug_label, number, site_label, words
+from schemas.code_record import CodeRecord
+from schemas.events import DrugGiven, FluidGiven, Flush, InfusionStarted
+from schemas.records import EventRecord
+from schemas.summary import AccessLine, FlagRow, Summary
+
+SNOMED = "http://snomed.info/sct"
+RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
+UCUM = "http://unitsofmeasure.org"
+ACT_CODE = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
+TARGET_BODY_STRUCTURE = "http://hl7.org/fhir/StructureDefinition/procedure-targetBodyStructure"
+
+# exports.md §3; standards.md §3-4 for the ones marked [V] there that the table leaves out.
+CARDIAC_ARREST = ("410429000", "Cardiac arrest")
+IO_CANNULATION = ("430824005", "Intraosseous cannulation")
+IV_CANNULATION = ("392230005", "Catheterization of vein")
+DEFIBRILLATION = ("426220008", "External ventricular defibrillation")
+CPR = ("89666000", "Cardiopulmonary resuscitation")
+SUCCESSFUL = ("385669000", "Successful")
+UNSUCCESSFUL = ("385671000", "Unsuccessful")
+ROUTES = {"io": ("417255000", "Intraosseous route"), "iv": ("47625008", "Intravenous route")}
+ROUTE_WORDS = {"io": "intraosseous", "iv": "intravenous", "uvc": "umbilical venous"}
+LATERALITY = {"left": ("7771000", "Left"), "right": ("24028007", "Right")}
+# The proximal tibia has no code of its own that we could check: the tibia, with the words in `text`.
+BODY_SITES = {
+    "distal_femur": ("310652005", "Distal femur"),
+    "proximal_humerus": ("119524001", "Proximal humerus"),
+    "proximal_tibia": ("12611008", "Tibia"),
+    "distal_tibia": ("64605006", "Distal tibia"),
+    "sternum": ("56873002", "Sternum"),
+}
+RXNORM_CODES = {
+    "epinephrine": "3992",
+    "amiodarone": "703",
+    "lidocaine": "6387",
+    "adenosine": "296",
+    "atropine": "1223",
+    "sodium_bicarbonate": "36676",
+    "calcium_chloride": "1901",
+    "calcium_gluconate": "1908",
+    "magnesium_sulfate": "6585",
+    "naloxone": "7242",
+    "norepinephrine": "7512",
+    "dextrose": "4850",  # glucose, the ingredient (standards.md, NEMSIS Medication.csv)
+}
+SALINE = ("313002", "Sodium chloride 9 MG/ML")
+FLUID_CODES = {
+    "saline": SALINE,
+    "lactated_ringers": ("1008377", "Lactated Ringer's"),
+    "dextrose_10": ("1795477", "D10"),
+}
+UCUM_UNITS = {"mg": "mg", "mcg": "ug", "g": "g", "mEq": "meq", "mL": "mL", "units": "[iU]"}
+UCUM_RATES = {"mcg/kg/min": "ug/kg/min", "mg/kg/h": "mg/kg/h", "mL/h": "mL/h", "mcg/min": "ug/min"}
+SEVERITY = {"critical": "high", "warning": "moderate", "info": "low"}
+ENCOUNTER_CLASS = {
+    "prehospital": ("FLD", "field"),
+    "ed": ("EMER", "emergency"),
+    "ward": ("IMP", "inpatient encounter"),
+    "icu": ("IMP", "inpatient encounter"),
+    "picu": ("IMP", "inpatient encounter"),
+    "nicu": ("IMP", "inpatient encounter"),
+    "delivery_room": ("IMP", "inpatient encounter"),
+    "theatre": ("IMP", "inpatient encounter"),
+}
+UNKNOWN_SETTING = ("EMER", "emergency")  # a code is emergency care wherever it happens
+
+
+def render_fhir(record: CodeRecord) -> bytes:
+    return (bundle(record).model_dump_json(indent=2) + "\n").encode("utf-8")
+
+
+def bundle(record: CodeRecord) -> Bundle:
+    """Every resource of the code, each validated by its fhir.resources model, in one collection Bundle."""
+    return _Builder(record, summarise(record)).bundle()
+
+
+def _cc(code: tuple[str, str] | None, system: str = SNOMED, text: str | None = None) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if code is not None:
+        out["coding"] = [{"system": system, "code": code[0], "display": code[1]}]
+    if text:
+        out["text"] = text
+    return out
+
+
+def _quantity(value: float, unit: str, code: str | None) -> dict[str, Any]:
+    out: dict[str, Any] = {"value": value, "unit": unit}
+    if code is not None:
+        out |= {"system": UCUM, "code": code}
+    return out
+
+
+def _when(at: datetime) -> str:
+    """FHIR dateTime with the code's offset; milliseconds only when there are any."""
+    return at.isoformat(timespec="milliseconds" if at.microsecond else "seconds")
+
+
+class _Builder:
+    def __init__(self, record: CodeRecord, summary: Summary) -> None:
+        self.r = record
+        self.s = summary
+        self.entries: list[tuple[str, Any]] = []
+        self.by_seq: dict[int, str] = {}  # event → the resource made from it
+        self.line_ref: dict[str, str] = {}
+        self.patient = self._id("patient")
+        self.encounter = self._id("encounter")
+
+    def _id(self, key: str) -> str:
+        # Stable for the same code in every export, and different for every code.
+        return str(uuid.uuid5(uuid.NAMESPACE_URL, f"urn:resus-recorder:{self.r.audit_id}:{key}"))
+
+    def ref(self, ident: str) -> dict[str, str]:
+        return {"reference": f"urn:uuid:{ident}"}
+
+    def at(self, t: float) -> str:
+        return _when(self.r.start + timedelta(seconds=t))
+
+    def add(self, kind: str, key: str, data: dict[str, Any], seq: int | None = None) -> str:
+        ident = self._id(key)
+        resource = get_fhir_model_class(kind).model_validate({"id": ident, **data})
+        self.entries.append((ident, resource))
+        if seq is not None:
+            self.by_seq[seq] = ident
+        return ident
+
+    def bundle(self) -> Bundle:
+        self.add("Patient", "patient", self._patient())
+        self.add("Encounter", "encounter", self._encounter())
+        if self.r.arrests:
+            self.add(
+                "Condition",
+                "condition",
+                {
+                    "verificationStatus": _cc(
+                        ("confirmed", "Confirmed"), "http://terminology.hl7.org/CodeSystem/condition-ver-status"
+                    ),
+                    "code": _cc(CARDIAC_ARREST),
+                    "subject": self.ref(self.patient),
+                    "encounter": self.ref(self.encounter),
+                    "onsetDateTime": self.at(self.r.arrests[0].t),
+                },
+            )
+        for line in self.s.lines:
+            self._line(line)
+        self._bedside()
+        for flag in self.s.flags:
+            self._flag(flag)
+        return Bundle.model_validate(
+            {
+                "id": self._id("bundle"),
+                "type": "collection",
+                "identifier": {"system": "urn:ietf:rfc:3986", "value": f"urn:uuid:{self._id('bundle')}"},
+                "entry": [{"fullUrl": f"urn:uuid:{ident}", "resource": res} for ident, res in self.entries],
+            }
+        )
+
+    # ── the patient and the code ─────────────────────────────────────────
+
+    def _patient(self) -> dict[str, Any]:
+        p = self.r.patient
+        out: dict[str, Any] = {}
+        if p.mrn:
+            mr = {"system": "http://terminology.hl7.org/CodeSystem/v2-0203", "code": "MR"}
+            out["identifier"] = [{"type": {"coding": [mr], "text": "MRN"}, "value": p.mrn}]
+        if p.name:
+            out["name"] = [{"text": p.name}]
+        if p.sex:
+            out["gender"] = p.sex
+        if p.dob:
+            out["birthDate"] = p.dob.isoformat()
+        return out
+
+    def _encounter(self) -> dict[str, Any]:
+        h = self.s.header
+        code, display = ENCOUNTER_CLASS.get(h.setting or "", UNKNOWN_SETTING)
+        period = {"start": _when(h.start)}
+        if h.end is not None:
+            period["end"] = _when(h.end)
+        return {
+            "status": "finished" if h.end is not None else "in-progress",
+            "class": {"system": ACT_CODE, "code": code, "display": display},
+            "type": [{"text": f"Resuscitation (code {h.code_id})"}],
+            "subject": self.ref(self.patient),
+            "period": period,
+        }
+
+    # ── access lines ─────────────────────────────────────────────────────
+
+    def _line(self, line: AccessLine) -> None:
+        data: dict[str, Any] = {
+            "status": "completed",  # performed, whether or not it worked
+            "subject": self.ref(self.patient),
+            "encounter": self.ref(self.encounter),
+            "performedDateTime": self.at(line.t),
+        }
+        if line.kind == "io":
+            data["code"] = _cc(IO_CANNULATION, text="IO cannulation")
+            where = site_label(line.site, line.side)
+            data["bodySite"] = [_cc(BODY_SITES.get(line.site or ""), text=where)]
+            if line.side is not None:
+                structure = self.add(
+                    "BodyStructure",
+                    f"site/{line.line}",
+                    {
+                        "location": _cc(BODY_SITES.get(line.site or ""), text=words(line.site or "")),
+                        "locationQualifier": [_cc(LATERALITY[line.side])],
+                        "description": where,
+                        "patient": self.ref(self.patient),
+                    },
+                )
+                data["extension"] = [{"url": TARGET_BODY_STRUCTURE, "valueReference": self.ref(structure)}]
+            device = " ".join(
+                x
+                for x in (DEVICE_NAMES.get(line.device or ""), f"{number(line.needle_mm)} mm" if line.needle_mm else "")
+                if x
+            )
+            if device:
+                data["usedCode"] = [{"text": device}]
+        elif line.kind == "iv":
+            data["code"] = _cc(IV_CANNULATION, text="Peripheral IV cannulation")
+            if line.site or line.side:
+                data["bodySite"] = [{"text": site_label(line.site, line.side)}]
+        else:
+            data["code"] = {"text": "Umbilical venous catheterization"}
+        if line.success is not None:
+            data["outcome"] = _cc(SUCCESSFUL if line.success else UNSUCCESSFUL)
+        if line.complications:
+            data["complication"] = [{"text": words(c)} for c in line.complications]
+        if line.by:
+            data["performer"] = [{"actor": {"display": line.by}}]
+        notes = []
+        if line.result_reason:
+            notes.append(f"{line.result}: {line.result_reason}")
+        if line.removed_t is not None:
+            notes.append(f"removed at {self.at(line.removed_t)}")
+        if notes:
+            data["note"] = [{"text": "; ".join(notes)}]
+        ident = self.add("Procedure", f"line/{line.line}", data, line.seq)
+        self.line_ref[line.line] = ident
+
+    # ── treatment, aspiration, shocks and CPR ────────────────────────────
+
+    def _bedside(self) -> None:
+        kinds = {line.line: line.kind for line in self.s.lines}
+        cpr_open: EventRecord | None = None
+        for rec in self.r.timeline:
+            ev = rec.event
+            if isinstance(ev, DrugGiven):
+                route = kinds.get(ev.line or "", "io") if ev.line else ev.route or ""
+                code = RXNORM_CODES.get(ev.drug)
+                medication = _cc((code, drug_label(ev.drug)) if code else None, RXNORM, drug_label(ev.drug, ev.name))
+                dose = _quantity(ev.dose, ev.unit, UCUM_UNITS.get(ev.unit))
+                self._administration(rec, medication, route, ev.line, dose=dose, text=ev.concentration)
+            elif isinstance(ev, Flush):
+                dose = _quantity(ev.volume_ml, "mL", "mL")
+                self._administration(
+                    rec, _cc(SALINE, RXNORM, "Flush, 0.9% saline"), kinds.get(ev.line, "io"), ev.line, dose=dose
+                )
+            elif isinstance(ev, FluidGiven):
+                dose = _quantity(ev.volume_ml, "mL", "mL")
+                med = _cc(FLUID_CODES.get(ev.fluid), RXNORM, FLUID_NAMES[ev.fluid])
+                self._administration(rec, med, kinds.get(ev.line, "io"), ev.line, dose=dose, method=words(ev.method))
+            elif isinstance(ev, InfusionStarted):
+                self._infusion(rec, ev, kinds.get(ev.line, "io"))
+            elif rec.kind == "aspiration":
+                self._aspiration(rec)
+            elif rec.kind == "shock":
+                joules = rec.event.joules  # type: ignore[attr-defined]
+                self.add(
+                    "Procedure",
+                    f"event/{rec.seq}",
+                    {
+                        "status": "completed",
+                        "code": _cc(DEFIBRILLATION, text="Shock"),
+                        "subject": self.ref(self.patient),
+                        "encounter": self.ref(self.encounter),
+                        "performedDateTime": self.at(rec.t),
+                        **({"note": [{"text": f"{number(joules, 0)} J"}]} if joules else {}),
+                    },
+                    rec.seq,
+                )
+            elif rec.kind == "cpr_started" and cpr_open is None:
+                cpr_open = rec
+            elif rec.kind == "cpr_stopped" and cpr_open is not None:
+                self._cpr(cpr_open, rec.t)
+                cpr_open = None
+        if cpr_open is not None:
+            self._cpr(cpr_open, None)
+
+    def _aspiration(self, rec: EventRecord) -> None:
+        line = rec.event.line  # type: ignore[attr-defined]
+        data = {
+            "status": "final",
+            "code": {"text": "IO marrow aspiration"},  # no standard code was found (standards.md §4)
+            "subject": self.ref(self.patient),
+            "encounter": self.ref(self.encounter),
+            "effectiveDateTime": self.at(rec.t),
+            "valueBoolean": rec.event.marrow,  # type: ignore[attr-defined]
+        }
+        if line in self.line_ref:
+            data["partOf"] = [self.ref(self.line_ref[line])]
+        self.add("Observation", f"event/{rec.seq}", data, rec.seq)
+
+    def _cpr(self, started: EventRecord, stopped: float | None) -> None:
+        period = {"start": self.at(started.t)} | ({"end": self.at(stopped)} if stopped is not None else {})
+        self.add(
+            "Procedure",
+            f"event/{started.seq}",
+            {
+                "status": "completed" if stopped is not None else "in-progress",
+                "code": _cc(CPR, text="CPR"),
+                "subject": self.ref(self.patient),
+                "encounter": self.ref(self.encounter),
+                "performedPeriod": period,
+            },
+            started.seq,
+        )
+
+    def _dosage(self, route: str, line: str | None, **extra: Any) -> dict[str, Any]:
+        dosage: dict[str, Any] = {k: v for k, v in extra.items() if v is not None}
+        # A UVC is a vein: the IV route, named as it is. ET, IM, IN, SC and PO go as text only: their
+        # SNOMED codes are not in exports.md and were not checked.
+        code = ROUTES.get("iv" if route == "uvc" else route)
+        dosage["route"] = _cc(code, text=ROUTE_WORDS.get(route, route))
+        if line:
+            dosage["text"] = f"via {line}" + (f" ({dosage.pop('text')})" if "text" in dosage else "")
+        return dosage
+
+    def _administration(
+        self,
+        rec: EventRecord,
+        medication: dict[str, Any],
+        route: str,
+        line: str | None,
+        *,
+        dose: dict[str, Any],
+        text: str | None = None,
+        method: str | None = None,
+    ) -> None:
+        data = {
+            "status": "completed",
+            "medicationCodeableConcept": medication,
+            "subject": self.ref(self.patient),
+            "context": self.ref(self.encounter),
+            "effectiveDateTime": self.at(rec.t),
+            "dosage": self._dosage(route, line, dose=dose, text=text, method={"text": method} if method else None),
+        }
+        if line in self.line_ref:
+            data["supportingInformation"] = [self.ref(self.line_ref[line])]
+        self.add("MedicationAdministration", f"event/{rec.seq}", data, rec.seq)
+
+    def _infusion(self, rec: EventRecord, ev: InfusionStarted, route: str) -> None:
+        row = next(i for i in self.s.infusions if i.infusion == ev.infusion)
+        code = RXNORM_CODES.get(ev.drug)
+        period = {"start": self.at(rec.t)} | ({"end": self.at(row.stopped_t)} if row.stopped_t is not None else {})
+        data: dict[str, Any] = {
+            "status": "completed" if row.stopped_t is not None else "in-progress",
+            "medicationCodeableConcept": _cc(
+                (code, drug_label(ev.drug)) if code else None, RXNORM, drug_label(ev.drug, ev.name)
+            ),
+            "subject": self.ref(self.patient),
+            "context": self.ref(self.encounter),
+            "effectivePeriod": period,
+            "dosage": self._dosage(
+                route,
+                ev.line,
+                rateQuantity=_quantity(ev.rate, ev.rate_unit, UCUM_RATES.get(ev.rate_unit)),
+                method={"text": words(ev.method)},
+            ),
+        }
+        if row.changes:
+            changes = ", ".join(f"{number(c.rate, 3)} {ev.rate_unit} at {self.at(c.t)}" for c in row.changes)
+            data["note"] = [{"text": f"rate changed: {changes}"}]
+        if ev.line in self.line_ref:
+            data["supportingInformation"] = [self.ref(self.line_ref[ev.line])]
+        self.add("MedicationAdministration", f"event/{rec.seq}", data, rec.seq)
+
+    # ── flags ────────────────────────────────────────────────────────────
+
+    def _flag(self, flag: FlagRow) -> None:
+        implicated = self.by_seq.get(flag.seq)
+        if implicated is None:
+            # An event with no resource of its own (io_result, removal, sample…): the line it is about.
+            rec = next((r for r in self.r.timeline if r.seq == flag.seq), None)
+            line = getattr(rec.event, "line", None) if rec else None
+            implicated = self.line_ref.get(line or "", self.encounter)
+        data: dict[str, Any] = {
+            "status": "final",
+            "code": {"text": flag.rule},
+            "severity": SEVERITY[flag.severity],
+            "patient": self.ref(self.patient),
+            "identifiedDateTime": self.at(flag.t),
+            "implicated": [self.ref(implicated)],
+            "detail": flag.message,
+        }
+        if flag.acknowledged:
+            data["mitigation"] = [{"action": {"text": f"Acknowledged by the scribe: {flag.reason}"}}]
+        self.add("DetectedIssue", f"flag/{flag.n}", data)

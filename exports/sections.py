@@ -1,0 +1,416 @@
+"""The summary's sections as titled facts and tables: the wording Markdown and HTML share (exports.md §1)."""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from exports.derive import summarise
+from exports.describe import (
+    DEVICE_NAMES,
+    OUTCOME_NAMES,
+    ROUTE_NAMES,
+    SETTING_NAMES,
+    age_text,
+    clock,
+    duration,
+    number,
+    offset,
+    site_label,
+    t_plus,
+    words,
+)
+from schemas.code_record import CodeRecord
+from schemas.summary import AccessLine, DrugRow, FlagRow, Summary
+
+NONE = "—"
+
+
+@dataclass(frozen=True)
+class Facts:
+    """Label: value pairs."""
+
+    items: list[tuple[str, str]]
+
+
+@dataclass(frozen=True)
+class Row:
+    cells: tuple[str, ...]
+    # critical / warning / info / withdrawn (flags), alert (an unflushed drug), failed (a line), late:
+    # HTML colours the row; Markdown makes critical and alert rows bold.
+    tone: str | None = None
+
+
+@dataclass(frozen=True)
+class Table:
+    headers: tuple[str, ...]
+    rows: list[Row]
+    caption: str | None = None
+    empty: str = "None recorded."
+
+
+@dataclass(frozen=True)
+class Section:
+    title: str
+    blocks: list[Facts | Table] = field(default_factory=list)
+    anchor: str = ""
+
+
+def sections(record: CodeRecord) -> tuple[Summary, list[Section]]:
+    """The summary and its nine sections, in the order of exports.md §1."""
+    s = summarise(record)
+    w = _Words(s)
+    return s, [
+        Section(f"Code {s.header.code_id}", [w.header()], "header"),
+        Section("Key intervals", [w.intervals(), w.io_facts()], "intervals"),
+        Section("Access lines", [w.findings(), w.lines()], "lines"),
+        Section("Drugs", [w.drugs(), w.infusions()], "drugs"),
+        Section("Fluids", [w.fluids(), w.fluid_totals()], "fluids"),
+        Section("Samples", [w.samples()], "samples"),
+        Section("Rhythm, CPR, shocks and ROSC", [w.events(s.clinical)], "clinical"),
+        Section("Notes", [w.events(s.notes)], "notes"),
+        Section("Deviations", [w.flags(s.flags), w.flags(s.withdrawn_flags, withdrawn=True)], "deviations"),
+        Section("Record keeping", [w.record_keeping(), w.late()], "record-keeping"),
+        Section("Full timeline", [w.timeline()], "timeline"),
+    ]
+
+
+class _Words:
+    def __init__(self, s: Summary) -> None:
+        self.s = s
+        self.start = s.header.start
+
+    def when(self, t: float | None) -> str:
+        """T+mm:ss and the clock time in the code's offset."""
+        return NONE if t is None else f"{t_plus(t)} ({clock(self.start, t)})"
+
+    def stamp(self, at: datetime) -> str:
+        return at.strftime("%Y-%m-%d %H:%M:%S ") + offset(at)
+
+    def header(self) -> Facts:
+        h, p = self.s.header, self.s.header.patient
+        who = [x for x in (p.name, f"MRN {p.mrn}" if p.mrn else None) if x]
+        patient = [
+            ", ".join(who) if who else "name and MRN not recorded",
+            f"born {p.dob.isoformat()}" if p.dob else None,
+            p.sex,
+            f"age {age_text(h.age_years)}" if h.age_years is not None else "age unknown",
+        ]
+        weight = (
+            f"{number(p.weight_kg, 1)} kg" + (f" ({words(p.weight_source)})" if p.weight_source else "")
+            if p.weight_kg is not None
+            else "unknown"
+        )
+        end = (
+            f"{duration(h.duration_s)} (ended {self.stamp(h.end)})"
+            if h.end is not None and h.duration_s is not None
+            else f"open (last event {t_plus(h.last_t)})"
+        )
+        items = [
+            ("Start", self.stamp(h.start)),
+            ("Duration", end),
+            ("Setting", SETTING_NAMES[h.setting] if h.setting else "not recorded"),
+            ("In arrest at the start", "yes" if h.arrest else "no"),
+            ("Patient", ", ".join(x for x in patient if x)),
+            ("Weight", weight),
+        ]
+        if p.conditions:
+            items.append(("Conditions", ", ".join(words(c) for c in p.conditions)))
+        items += [("Outcome", OUTCOME_NAMES[h.outcome] if h.outcome else "not recorded"), ("Audit id", h.audit_id)]
+        return Facts(items)
+
+    def intervals(self) -> Table:
+        i = self.s.intervals
+        rows = [
+            ("First access attempt", i.first_access_attempt_s),
+            ("First working line", i.first_working_access_s),
+            ("First IO attempt", i.first_io_attempt_s),
+            ("First confirmed IO", i.first_confirmed_io_s),
+            ("First drug", i.first_drug_s),
+            ("First epinephrine", i.first_epinephrine_s),
+            ("ROSC", i.rosc_s),
+        ]
+        return Table(
+            ("from the start to", "T+", "clock"),
+            [
+                Row(
+                    (
+                        name,
+                        t_plus(t) if t is not None else "not reached",
+                        clock(self.start, t) if t is not None else NONE,
+                    )
+                )
+                for name, t in rows
+            ],
+        )
+
+    def io_facts(self) -> Facts:
+        i = self.s.intervals
+        success = NONE if i.io_first_attempt_success is None else "yes" if i.io_first_attempt_success else "no"
+        return Facts(
+            [
+                ("IO attempts", str(i.io_attempts)),
+                ("IO first-attempt success", success),
+                ("IO lines confirmed", str(i.io_lines_confirmed)),
+                ("IV/UVC attempts before the first IO", str(i.iv_attempts_before_io)),
+            ]
+        )
+
+    def findings(self) -> Table:
+        return Table(
+            ("time", "finding"),
+            [Row((self.when(f.t), f.text.removeprefix("Finding: "))) for f in self.s.findings],
+            caption="Findings at the sites",
+            empty="No findings recorded.",
+        )
+
+    def lines(self) -> Table:
+        return Table(
+            (
+                "line",
+                "type",
+                "site",
+                "device / needle",
+                "attempt",
+                "result",
+                "confirmation",
+                "complications",
+                "removal",
+                "time in place",
+            ),
+            [Row(self._line(line), "failed" if line.success is False else None) for line in self.s.lines],
+            caption="One row per line",
+        )
+
+    def _line(self, line: AccessLine) -> tuple[str, ...]:
+        device = DEVICE_NAMES.get(line.device or "", "") if line.device else ""
+        if line.needle_mm:
+            device = f"{device} {number(line.needle_mm)} mm".strip()
+        if line.result is None:
+            result = "no result recorded"
+        else:
+            result = f"{line.result} {t_plus(line.result_t)}" + (
+                f": {line.result_reason}" if line.result_reason else ""
+            )
+        confirmation = []
+        if line.aspirated is not None:
+            confirmation.append("marrow aspirated" if line.aspirated else "no marrow")
+        if line.flushed_easily is not None:
+            confirmation.append("flushed easily" if line.flushed_easily else "flush not easy")
+        if line.confirmed_t is not None:
+            confirmation.append(f"confirmed {t_plus(line.confirmed_t)}")
+        removal = NONE
+        if line.removed_t is not None:
+            held = {True: ", pressure held", False: ", no pressure held", None: ""}[line.pressure_held]
+            removal = f"{t_plus(line.removed_t)}{held}"
+        return (
+            line.line + (f" (by {line.by})" if line.by else ""),
+            ROUTE_NAMES[line.kind],
+            site_label(line.site, line.side),
+            device or NONE,
+            self.when(line.t),
+            result,
+            ", ".join(confirmation) or NONE,
+            ", ".join(words(c) for c in line.complications) or NONE,
+            removal,
+            duration(line.in_place_s) if line.in_place_s is not None else NONE,
+        )
+
+    def drugs(self) -> Table:
+        return Table(
+            ("time", "drug", "dose", "per kg", "line (route)", "flushed", "running total", "flags"),
+            [Row(self._drug(d), "alert" if d.unflushed else None) for d in self.s.drugs],
+        )
+
+    def _drug(self, d: DrugRow) -> tuple[str, ...]:
+        dose = f"{number(d.dose, 3)} {d.unit}" + (
+            f" ({d.concentration}{', diluted' if d.diluted else ''})" if d.concentration else ""
+        )
+        per_kg = f"{number(d.dose_per_kg, 3)} {d.unit}/kg" if d.dose_per_kg is not None else NONE
+        route = ROUTE_NAMES.get(d.route, d.route)
+        line = f"{d.line} ({route})" if d.line else route
+        if d.flushed is None:
+            flushed = NONE
+        elif d.flushed:
+            flushed = f"yes, {number(d.flush_ml, 1)} mL at +{number(d.flush_after_s, 0)} s"
+        else:
+            flushed = "NO"
+        if d.unflushed and d.flushed:
+            flushed += " (late or too little)"
+        total = NONE
+        if d.total is not None:
+            total = f"{number(d.total, 3)} {d.total_unit}" + (
+                f" ({number(d.total_per_kg, 3)} {d.total_unit}/kg)" if d.total_per_kg is not None else ""
+            )
+        label = d.label + (" (IO analgesia)" if d.purpose == "io_analgesia" else "")
+        return (self.when(d.t), label, dose, per_kg, line, flushed, total, ", ".join(d.flags) or NONE)
+
+    def infusions(self) -> Table:
+        rows = []
+        for inf in self.s.infusions:
+            changes = ", ".join(f"{number(c.rate, 3)} at {t_plus(c.t)}" for c in inf.changes)
+            rows.append(
+                Row(
+                    (
+                        self.when(inf.t),
+                        f"{inf.infusion}: {inf.label}",
+                        f"{number(inf.rate, 3)} {inf.rate_unit}",
+                        changes or NONE,
+                        inf.line,
+                        words(inf.method),
+                        t_plus(inf.stopped_t) if inf.stopped_t is not None else "running",
+                    )
+                )
+            )
+        return Table(
+            ("started", "infusion", "rate", "changes", "line", "method", "stopped"),
+            rows,
+            caption="Infusions",
+            empty="No infusions.",
+        )
+
+    def fluids(self) -> Table:
+        return Table(
+            ("time", "fluid", "volume", "line", "method", "running total"),
+            [
+                Row(
+                    (
+                        self.when(f.t),
+                        f.label,
+                        f"{number(f.volume_ml, 1)} mL",
+                        f.line,
+                        words(f.method),
+                        f"{number(f.total_ml, 1)} mL"
+                        + (f" ({number(f.total_ml_per_kg, 1)} mL/kg)" if f.total_ml_per_kg is not None else ""),
+                    )
+                )
+                for f in self.s.fluids
+            ],
+        )
+
+    def fluid_totals(self) -> Facts:
+        ft = self.s.fluid_totals
+
+        def per_kg(value: float | None) -> str:
+            return f" ({number(value, 1)} mL/kg at {number(ft.weight_kg, 1)} kg)" if value is not None else ""
+
+        return Facts(
+            [
+                ("Fluids", f"{number(ft.fluids_ml, 1)} mL{per_kg(ft.fluids_ml_per_kg)}"),
+                ("Flushes", f"{ft.flushes}, {number(ft.flush_ml, 1)} mL"),
+                ("Fluids and flushes", f"{number(ft.all_ml, 1)} mL{per_kg(ft.all_ml_per_kg)}"),
+            ]
+        )
+
+    def samples(self) -> Table:
+        return Table(
+            ("time", "line", "tests", "labelled IO"),
+            [
+                Row(
+                    (
+                        self.when(x.t),
+                        x.line,
+                        ", ".join(words(t) for t in x.tests),
+                        NONE if x.labelled_io is None else "yes" if x.labelled_io else "no",
+                    )
+                )
+                for x in self.s.samples
+            ],
+        )
+
+    def events(self, rows: list) -> Table:
+        return Table(("time", "event"), [Row((self.when(e.t), e.text)) for e in rows])
+
+    def flags(self, flags: list[FlagRow], withdrawn: bool = False) -> Table:
+        prefix = "W" if withdrawn else "F"
+        return Table(
+            ("#", "time", "rule", "severity", "event", "message", "acknowledged"),
+            [
+                Row(
+                    (
+                        f"{prefix}{f.n}",
+                        self.when(f.t),
+                        f.rule,
+                        f.severity,
+                        f"#{f.seq} {f.event}",
+                        f.message,
+                        f"yes: {f.reason}" if f.acknowledged else "no",
+                    ),
+                    "withdrawn" if withdrawn else f.severity,
+                )
+                for f in flags
+            ],
+            caption="Withdrawn after a void, an amend or a late entry (not deviations of the final record)"
+            if withdrawn
+            else "Flags of the final record",
+            empty="None." if withdrawn else "No deviations.",
+        )
+
+    def record_keeping(self) -> Table:
+        rows = []
+        for r in self.s.record_keeping:
+            if r.kind == "void":
+                what = "voided"
+            else:
+                what = "; ".join(f"{c.field}: {_value(c.old, c.field)} → {_value(c.new, c.field)}" for c in r.changes)
+            rows.append(
+                Row(
+                    (
+                        f"#{r.seq}",
+                        f"{t_plus(r.recorded_t)} ({r.recorded_at.strftime('%H:%M:%S')})",
+                        r.kind,
+                        f"#{r.target} {r.target_text}",
+                        what,
+                        r.reason,
+                    )
+                )
+            )
+        return Table(
+            ("#", "recorded", "action", "event", "what changed", "why"),
+            rows,
+            caption="Voids and amends",
+            empty="No voids or amends.",
+        )
+
+    def late(self) -> Table:
+        return Table(
+            ("#", "occurred", "recorded", "late by", "event"),
+            [
+                Row(
+                    (
+                        f"#{e.seq}",
+                        self.when(e.t),
+                        e.recorded_at.strftime("%H:%M:%S"),
+                        f"{number(e.delay_s, 0)} s",
+                        e.text,
+                    ),
+                    "late",
+                )
+                for e in self.s.late_entries
+            ],
+            caption="Entered late (recorded more than 60 s after they occurred)",
+            empty="No late entries.",
+        )
+
+    def timeline(self) -> Table:
+        rows = []
+        for e in self.s.timeline:
+            marks = []
+            if e.late:
+                marks.append("late entry")
+            if e.amended_by:
+                marks.append("amended by " + ", ".join(f"#{n}" for n in e.amended_by))
+            text = e.text + (f" [{'; '.join(marks)}]" if marks else "")
+            flags = ", ".join(f"F{f.n} {f.rule} ({f.severity})" for f in e.flags)
+            tone = min((f.severity for f in e.flags), key=_SEVERITY_ORDER.index, default=None)
+            rows.append(Row((t_plus(e.t), clock(self.start, e.t), f"#{e.seq}", text, flags or ""), tone))
+        return Table(("T+", "clock", "#", "event", "flags"), rows)
+
+
+_SEVERITY_ORDER = ["critical", "warning", "info"]
+
+
+def _value(value: object, name: str) -> str:
+    if name == "t" and isinstance(value, int | float):
+        return t_plus(value)
+    if isinstance(value, float):
+        return number(value, 3)
+    return NONE if value is None else str(value)

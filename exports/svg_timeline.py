@@ -1,0 +1,461 @@
+"""The debrief timeline as inline SVG: time across, a lane per access line, drugs, fluids, flags, arrest/ROSC shading.
+
+Every state has a shape or a word as well as a colour, so it reads in grey print and to colour-blind eyes.
+"""
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from html import escape
+
+from exports.describe import DRUG_SHORT, clock, number, offset, site_label, t_plus, words
+from schemas.summary import AccessLine, DrugRow, FlagRow, FluidRow, Summary
+
+WIDTH = 1000
+LEFT = 150  # the lane labels
+RIGHT = 24
+PLOT = WIDTH - LEFT - RIGHT
+AXIS_H = 44.0
+CHAR_W = 6.1  # average width of an 11px sans-serif character, to keep labels apart
+ROW_H = 13.0  # one row of staggered labels
+TICK_STEPS = (15, 30, 60, 120, 180, 300, 600, 900, 1800, 3600, 7200, 14400)
+MAX_TICKS = 12
+
+COLOURS = {
+    "attempting": "#9e9e9e",
+    "in": "#7fb3e6",
+    "confirmed": "#1565c0",
+    "failed": "#c62828",
+    "removed": "#212121",
+    "drug": "#1a237e",
+    "unflushed": "#d50000",
+    "fluid": "#00838f",
+    "shock": "#6a1b9a",
+    "critical": "#c62828",
+    "warning": "#e08a00",
+    "info": "#1e6fb8",
+    "arrest": "#fdf1f1",
+    "arrest_hatch": "#f7dcdc",
+    "arrest_bar": "#d32f2f",
+    "rosc": "#e2f3e4",
+    "rosc_bar": "#43a047",
+    "grid": "#d9d9d9",
+    "stripe": "#f4f4f4",
+    "text": "#212121",
+    "muted": "#616161",
+}
+BAR_HEIGHT = {"attempting": 6, "in": 10, "confirmed": 14}
+
+
+def _el(tag: str, content: str = "", title: str = "", **attrs: object) -> str:
+    """One SVG element; `font_size=10` is written font-size="10", numbers to one decimal."""
+    parts = []
+    for name, value in attrs.items():
+        if value is None:
+            continue
+        if isinstance(value, float):
+            value = f"{value:.1f}".removesuffix(".0")
+        parts.append(f'{name.rstrip("_").replace("_", "-")}="{escape(str(value))}"')
+    inner = (f"<title>{escape(title)}</title>" if title else "") + content
+    open_tag = f"<{tag} {' '.join(parts)}"
+    return f"{open_tag}>{inner}</{tag}>" if inner else f"{open_tag}/>"
+
+
+def _text(x: float, y: float, text: str, **attrs: object) -> str:
+    return _el("text", escape(text), x=x, y=y, **attrs)
+
+
+@dataclass
+class _Placed:
+    x: float  # the marker
+    row: int
+    label_x: float  # the label's centre, kept inside the plot
+
+
+class _Canvas:
+    def __init__(self, s: Summary) -> None:
+        self.s = s
+        self.end = s.header.duration_s if s.header.duration_s is not None else s.header.last_t
+        self.step = next((st for st in TICK_STEPS if self.end / st <= MAX_TICKS), TICK_STEPS[-1])
+        self.t_max = max(self.step, math.ceil(max(self.end, 1.0) / self.step) * self.step)
+        self.parts: list[str] = []
+
+    def x(self, t: float) -> float:
+        return round(LEFT + PLOT * min(max(t, 0.0), self.t_max) / self.t_max, 1)
+
+    def add(self, *svg: str) -> None:
+        self.parts.extend(svg)
+
+    def ticks(self) -> range:
+        return range(0, int(self.t_max) + 1, self.step)
+
+    def anchor(self, t: float) -> str:
+        return "start" if t == 0 else "end" if t == self.t_max else "middle"
+
+    def rows(self, items: list[tuple[float, str]], pad: float = 6, beside: bool = False) -> list[_Placed]:
+        """Each label in the first row where it does not touch the one before: centred on its time, or
+        (a marker with its label beside it) starting just left of it."""
+        ends: list[float] = []
+        placed = []
+        for t, text in items:
+            x = self.x(t)
+            w = len(text) * CHAR_W
+            label_x = x if beside else min(max(x, LEFT + w / 2), WIDTH - 2 - w / 2)
+            left, right = (x - 8, x + 12 + w) if beside else (label_x - w / 2, label_x + w / 2)
+            row = next((i for i, e in enumerate(ends) if e + pad <= left), len(ends))
+            if row == len(ends):
+                ends.append(0.0)
+            ends[row] = right
+            placed.append(_Placed(x, row, label_x))
+        return placed
+
+
+def _depth(placed: list[_Placed]) -> int:
+    return max((p.row for p in placed), default=0) + 1
+
+
+Lane = tuple[float, Callable[[float, float], None]]  # height, draw(top, height)
+
+
+def timeline_svg(s: Summary) -> str:
+    """One <svg> element that takes the width of the page (its viewBox scales it)."""
+    c = _Canvas(s)
+    drugs = c.rows([(d.t, _drug_label(d)) for d in s.drugs])
+    fluids = c.rows([(f.t, _fluid_label(f)) for f in s.fluids])
+    flags = c.rows([(f.t, f"F{f.n}") for f in s.flags], pad=4, beside=True)
+    lines: list[Lane] = [(36.0, partial(_line_lane, c, line)) for line in s.lines]
+    lanes: list[Lane] = [
+        (34.0, partial(_clinical, c)),
+        *(lines or [(36.0, lambda top, h: _label(c, top, h, "Access", "no lines recorded"))]),
+        (24.0 + ROW_H * _depth(drugs), lambda top, h: _drugs(c, top, drugs)),
+        (22.0 + ROW_H * _depth(fluids), lambda top, h: _fluids(c, top, fluids)),
+        (16.0 + 17.0 * _depth(flags), lambda top, h: _flags(c, top, flags)),
+    ]
+    top = AXIS_H
+    bottom = AXIS_H + sum(h for h, _ in lanes)
+    _defs(c)
+    _shading(c, top, bottom)
+    _axis(c, top, bottom)
+    _end(c, top, bottom)
+    for i, (h, draw) in enumerate(lanes):
+        if i % 2:
+            c.add(_el("rect", x=0, y=top, width=LEFT - 6, height=h, fill=COLOURS["stripe"]))
+        c.add(_el("line", x1=0, y1=top + h, x2=WIDTH, y2=top + h, stroke=COLOURS["grid"], stroke_width=0.6))
+        draw(top, h)
+        top += h
+    _legend(c, bottom + 40)
+    title = f"Timeline of code {s.header.code_id}: access lines, drugs, fluids and flags against time from the start"
+    return _el(
+        "svg",
+        "".join(c.parts),
+        title,
+        xmlns="http://www.w3.org/2000/svg",
+        viewBox=f"0 0 {WIDTH} {bottom + 98:.0f}",
+        width="100%",
+        role="img",
+        aria_label=title,
+        font_family="Helvetica, Arial, sans-serif",
+        font_size=11,
+    )
+
+
+# ── background: arrest and ROSC, the time axes, the end ──────────────────
+
+
+def _defs(c: _Canvas) -> None:
+    hatch = _el(
+        "pattern",
+        _el("rect", width=8, height=8, fill=COLOURS["arrest"])
+        + _el("line", x1=0, y1=0, x2=0, y2=8, stroke=COLOURS["arrest_hatch"], stroke_width=2),
+        id="arrest",
+        width=8,
+        height=8,
+        patternUnits="userSpaceOnUse",
+        patternTransform="rotate(45)",
+    )
+    c.add(f"<defs>{hatch}</defs>")
+
+
+def _periods(c: _Canvas) -> list[tuple[float, float, str]]:
+    """Arrest and ROSC spans: each arrest to its end, and the time after ROSC until the next arrest or the end."""
+    periods: list[tuple[float, float, str]] = []
+    cursor = 0.0
+    for arrest in c.s.arrests:
+        if periods and arrest.t > cursor:
+            periods.append((cursor, arrest.t, "rosc"))
+        stop = arrest.ended_t if arrest.ended_t is not None else c.end
+        periods.append((arrest.t, stop, "arrest"))
+        cursor = stop
+    if c.s.intervals.rosc_s is not None and cursor < c.end:
+        periods.append((cursor, c.end, "rosc"))
+    return periods
+
+
+def _shading(c: _Canvas, top: float, bottom: float) -> None:
+    for start, stop, kind in _periods(c):
+        x0, x1 = c.x(start), c.x(stop)
+        width = max(x1 - x0, 0.5)
+        fill = "url(#arrest)" if kind == "arrest" else COLOURS["rosc"]
+        c.add(_el("rect", x=x0, y=top, width=width, height=bottom - top, fill=fill))
+        c.add(_el("rect", x=x0, y=top - 26, width=width, height=4, fill=COLOURS[f"{kind}_bar"]))
+        if x1 - x0 > 44:
+            c.add(
+                _text(
+                    (x0 + x1) / 2,
+                    top - 30,
+                    "ARREST" if kind == "arrest" else "ROSC",
+                    text_anchor="middle",
+                    font_size=10,
+                    font_weight="bold",
+                    letter_spacing=1,
+                    fill=COLOURS[f"{kind}_bar"],
+                )
+            )
+
+
+def _axis(c: _Canvas, top: float, bottom: float) -> None:
+    start = c.s.header.start
+    for t in c.ticks():
+        x = c.x(t)
+        c.add(_el("line", x1=x, y1=top - 4, x2=x, y2=bottom, stroke=COLOURS["grid"], stroke_width=0.8))
+        c.add(_text(x, top - 12, t_plus(t), text_anchor=c.anchor(t), font_size=10.5))
+        # The clock along the bottom, in the code's offset: the debrief matches it to the monitor's log.
+        when = clock(start, t)
+        c.add(
+            _text(
+                x,
+                bottom + 13,
+                when[:5] if c.step >= 60 else when,
+                text_anchor=c.anchor(t),
+                font_size=10,
+                fill=COLOURS["muted"],
+            )
+        )
+    muted = {"text_anchor": "end", "font_size": 10, "fill": COLOURS["muted"]}
+    c.add(_text(LEFT - 10, top - 12, "from start", **muted))
+    c.add(_text(LEFT - 10, bottom + 13, f"clock (UTC{offset(start)})", **muted))
+
+
+def _end(c: _Canvas, top: float, bottom: float) -> None:
+    """A heavy rule where the code ended (or at its last event, while it is open)."""
+    x = c.x(c.end)
+    c.add(_el("line", x1=x, y1=top - 4, x2=x, y2=bottom, stroke=COLOURS["text"], stroke_width=1.6))
+    if c.t_max - c.end > 20 * c.t_max / PLOT:
+        label = "end" if c.s.header.duration_s is not None else "open"
+        c.add(_text(x + 3, top + 10, label, font_size=10, font_weight="bold"))
+
+
+def _label(c: _Canvas, top: float, h: float, title: str, sub: str = "") -> None:
+    mid = top + h / 2
+    c.add(_text(8, mid - 2 if sub else mid + 4, title, font_weight="bold", font_size=11.5))
+    if sub:
+        c.add(_text(8, mid + 11, sub, font_size=10, fill=COLOURS["muted"]))
+
+
+# ── lanes ────────────────────────────────────────────────────────────────
+
+
+def _clinical(c: _Canvas, top: float, h: float) -> None:
+    _label(c, top, h, "Rhythm", "shocks ϟ")
+    mid = top + h / 2
+    for e in c.s.clinical:
+        x = c.x(e.t)
+        if e.kind == "rhythm":
+            c.add(_el("line", x1=x, y1=top + 4, x2=x, y2=top + h - 4, stroke=COLOURS["muted"], stroke_width=1))
+            c.add(_text(x + 3, mid - 3, e.text.removeprefix("Rhythm: "), font_size=10.5, font_weight="bold"))
+        elif e.kind == "shock":
+            bolt = f"M{x - 2} {mid + 2} L{x + 2} {mid + 7} L{x - 1} {mid + 8} L{x + 3} {mid + 14}"
+            tip = f"{t_plus(e.t)} {e.text}"
+            c.add(_el("path", title=tip, d=bolt, fill="none", stroke=COLOURS["shock"], stroke_width=1.6))
+        elif e.kind in ("cpr_started", "cpr_stopped"):
+            mark = "CPR▸" if e.kind == "cpr_started" else "◂CPR"
+            c.add(_text(x, mid + 13, mark, font_size=9, text_anchor="middle", fill=COLOURS["muted"]))
+
+
+def _segments(c: _Canvas, line: AccessLine) -> list[tuple[str, float, float]]:
+    """attempting until it went in (or failed); IO: in until confirmed, confirmed until failed, removed or the end."""
+    stop = min(t for t in (line.failed_t, line.removed_t, c.end) if t is not None)
+    went_in = line.result_t if line.result == "in" and line.result_t is not None and line.result_t <= stop else None
+    if went_in is None:
+        return [("attempting", line.t, stop)]
+    segments = [("attempting", line.t, went_in)]
+    if line.kind != "io":  # an IV or UVC line works once it is in: no confirmation step
+        return [*segments, ("confirmed", went_in, stop)]
+    confirmed = line.confirmed_t if line.confirmed_t is not None and line.confirmed_t <= stop else None
+    if confirmed is None:
+        return [*segments, ("in", went_in, stop)]
+    return [*segments, ("in", went_in, confirmed), ("confirmed", confirmed, stop)]
+
+
+def _line_lane(c: _Canvas, line: AccessLine, top: float, h: float) -> None:
+    where = site_label(line.site, line.side) if line.kind == "io" or line.site else line.kind.upper()
+    _label(c, top, h, f"{line.line} · {line.kind.upper()}", _fit(where, 24))
+    mid = top + h / 2
+    for kind, a, b in _segments(c, line):
+        x0, x1, bar = c.x(a), c.x(b), BAR_HEIGHT[kind]
+        dashed = {"stroke": "#616161", "stroke_width": 0.6, "stroke_dasharray": "2 1.5"} if kind == "attempting" else {}
+        tip = f"{line.line} {kind} {t_plus(a)}–{t_plus(b)}"
+        c.add(
+            _el(
+                "rect",
+                title=tip,
+                x=x0,
+                y=mid - bar / 2,
+                width=max(x1 - x0, 1.5),
+                height=bar,
+                fill=COLOURS[kind],
+                **dashed,
+            )
+        )
+    for t in line.flushed_at:
+        fx = c.x(t)
+        drop = f"M{fx - 2.5} {mid + 9} L{fx + 2.5} {mid + 9} L{fx} {mid + 13} Z"
+        c.add(_el("path", d=drop, fill=COLOURS["in"], stroke=COLOURS["confirmed"], stroke_width=0.5))
+    if line.confirmed_t is not None:
+        c.add(_text(c.x(line.confirmed_t) + 3, mid + 3.5, "✓", font_size=9.5, font_weight="bold", fill="#fff"))
+    if line.failed_t is not None:
+        _failed(c, line, mid)
+    if line.removed_t is not None:
+        rx = c.x(line.removed_t)
+        end_mark = f"M{rx} {mid - 8} L{rx} {mid + 8} M{rx - 5} {mid} L{rx} {mid}"
+        tip = f"{line.line} removed {t_plus(line.removed_t)}"
+        c.add(_el("path", title=tip, d=end_mark, stroke=COLOURS["removed"], stroke_width=2))
+        if line.failed_t is None:
+            c.add(_text(rx + 4, mid - 6, "removed", font_size=10))
+
+
+def _failed(c: _Canvas, line: AccessLine, mid: float) -> None:
+    assert line.failed_t is not None
+    fx = c.x(line.failed_t)
+    after = line.removed_t if line.removed_t is not None else c.end
+    # A failed IO needle stays in the bone until it is removed; a failed IV leaves nothing behind.
+    if line.kind == "io" and after > line.failed_t:
+        c.add(
+            _el(
+                "line",
+                x1=fx,
+                y1=mid,
+                x2=c.x(after),
+                y2=mid,
+                stroke=COLOURS["failed"],
+                stroke_width=1.2,
+                stroke_dasharray="3 2",
+            )
+        )
+    cross = f"M{fx - 5} {mid - 5} L{fx + 5} {mid + 5} M{fx - 5} {mid + 5} L{fx + 5} {mid - 5}"
+    tip = f"{line.line} failed {t_plus(line.failed_t)}"
+    c.add(_el("path", title=tip, d=cross, stroke=COLOURS["failed"], stroke_width=2.4))
+    why = ", ".join(words(w) for w in line.complications) or line.result_reason or "failed"
+    c.add(_text(fx + 8, mid - 6, f"✕ {_fit(why, 26)}", font_size=10, fill=COLOURS["failed"]))
+
+
+def _drug_label(d: DrugRow) -> str:
+    return f"{DRUG_SHORT.get(d.drug) or _fit(d.label, 10)} {number(d.dose, 3)}{d.unit}"
+
+
+def _fluid_label(f: FluidRow) -> str:
+    return f"{number(f.volume_ml, 0)} mL"
+
+
+def _drug_marker(x: float, y: float, unflushed: bool, tip: str = "") -> str:
+    if not unflushed:
+        return _el("circle", title=tip, cx=x, cy=y, r=4.5, fill=COLOURS["drug"])
+    # Red, larger, and with a "!": unflushed reads without colour too.
+    return _el("circle", title=tip, cx=x, cy=y, r=6.5, fill=COLOURS["unflushed"]) + _text(
+        x, y + 3.8, "!", text_anchor="middle", font_size=10, font_weight="bold", fill="#fff"
+    )
+
+
+def _drugs(c: _Canvas, top: float, placed: list[_Placed]) -> None:
+    unflushed = sum(1 for d in c.s.drugs if d.unflushed)
+    _label(c, top, 30, "Drugs", f"{len(c.s.drugs)} given, {unflushed} unflushed" if c.s.drugs else "none")
+    y = top + 12
+    for d, p in zip(c.s.drugs, placed, strict=True):
+        colour = COLOURS["unflushed"] if d.unflushed else COLOURS["drug"]
+        label_y = y + 20 + ROW_H * p.row
+        tip = f"{t_plus(d.t)} {d.label} {number(d.dose, 3)} {d.unit}" + (" — NOT FLUSHED" if d.unflushed else "")
+        c.add(_el("line", x1=p.x, y1=y, x2=p.x, y2=label_y - 9, stroke=colour, stroke_width=0.6))
+        c.add(_drug_marker(p.x, y, d.unflushed, tip))
+        weight = "bold" if d.unflushed else None
+        label = _drug_label(d)
+        c.add(_text(p.label_x, label_y, label, text_anchor="middle", font_size=10.5, fill=colour, font_weight=weight))
+
+
+def _fluid_marker(x: float, y: float, tip: str = "") -> str:
+    return _el("rect", title=tip, x=x - 4, y=y - 6, width=8, height=11, rx=2, fill=COLOURS["fluid"])
+
+
+def _fluids(c: _Canvas, top: float, placed: list[_Placed]) -> None:
+    ft = c.s.fluid_totals
+    per_kg = f", {number(ft.fluids_ml_per_kg, 1)} mL/kg" if ft.fluids_ml_per_kg else ""
+    _label(c, top, 30, "Fluids", f"{number(ft.fluids_ml, 0)} mL{per_kg}" if c.s.fluids else "none")
+    y = top + 11
+    for f, p in zip(c.s.fluids, placed, strict=True):
+        c.add(_fluid_marker(p.x, y, f"{t_plus(f.t)} {f.label} {number(f.volume_ml, 1)} mL via {f.line}"))
+        label_y = y + 19 + ROW_H * p.row
+        c.add(_text(p.label_x, label_y, _fluid_label(f), text_anchor="middle", font_size=10.5, fill=COLOURS["fluid"]))
+
+
+def _flag_marker(severity: str, x: float, y: float, tip: str = "") -> str:
+    """critical ▲ with "!", warning ◆, info ○ with "i": three shapes, so colour is not needed."""
+    colour = COLOURS[severity]
+    glyph = {"text_anchor": "middle", "font_size": 8.5, "font_weight": "bold"}
+    if severity == "critical":
+        triangle = f"M{x} {y - 7} L{x + 7} {y + 5} L{x - 7} {y + 5} Z"
+        return _el("path", title=tip, d=triangle, fill=colour) + _text(x, y + 3.5, "!", fill="#fff", **glyph)
+    if severity == "warning":
+        diamond = f"M{x} {y - 6.5} L{x + 6.5} {y} L{x} {y + 6.5} L{x - 6.5} {y} Z"
+        return _el("path", title=tip, d=diamond, fill=colour)
+    ring = _el("circle", title=tip, cx=x, cy=y, r=5.5, fill="#fff", stroke=colour, stroke_width=1.8)
+    return ring + _text(x, y + 3.3, "i", fill=colour, **glyph)
+
+
+def _flags(c: _Canvas, top: float, placed: list[_Placed]) -> None:
+    flags: list[FlagRow] = c.s.flags
+    counts = {sev: sum(1 for f in flags if f.severity == sev) for sev in ("critical", "warning", "info")}
+    _label(c, top, 30, "Flags", " · ".join(f"{n} {sev}" for sev, n in counts.items() if n) or "none")
+    for f, p in zip(flags, placed, strict=True):
+        y = top + 15 + 17 * p.row
+        colour = COLOURS[f.severity]
+        c.add(_el("line", x1=p.x, y1=top + 2, x2=p.x, y2=y, stroke=colour, stroke_width=0.6))
+        c.add(_flag_marker(f.severity, p.x, y, f"F{f.n} {t_plus(f.t)} {f.rule} ({f.severity}): {f.message}"))
+        weight = "bold" if f.severity == "critical" else None
+        c.add(_text(p.x + 10, y + 4, f"F{f.n}", font_size=11, fill=colour, font_weight=weight))
+
+
+def _legend(c: _Canvas, top: float) -> None:
+    dashed = {"stroke": "#616161", "stroke_width": 0.6, "stroke_dasharray": "2 1.5"}
+    lines = [
+        (_el("rect", x=0, y=-3, width=22, height=6, fill=COLOURS["attempting"], **dashed), "attempting"),
+        (_el("rect", x=0, y=-5, width=22, height=10, fill=COLOURS["in"]), "IO in, not confirmed"),
+        (_el("rect", x=0, y=-7, width=22, height=14, fill=COLOURS["confirmed"]), "working (IO confirmed, IV in)"),
+        (_el("path", d="M6 -5 L16 5 M6 5 L16 -5", stroke=COLOURS["failed"], stroke_width=2.4), "failed"),
+        (_el("path", d="M14 -8 L14 8 M9 0 L14 0", stroke=COLOURS["removed"], stroke_width=2), "removed"),
+        (
+            _el(
+                "path", d="M7.5 -3 L14.5 -3 L11 3 Z", fill=COLOURS["in"], stroke=COLOURS["confirmed"], stroke_width=0.5
+            ),
+            "flush",
+        ),
+    ]
+    marks = [
+        (_drug_marker(11, 0, False), "drug, flushed"),
+        (_drug_marker(11, 0, True), "drug NOT flushed"),
+        (_fluid_marker(11, 0), "fluid"),
+        (_flag_marker("critical", 11, 0), "critical"),
+        (_flag_marker("warning", 11, 0), "warning"),
+        (_flag_marker("info", 11, 0), "info"),
+        (_el("rect", x=0, y=-7, width=22, height=14, fill="url(#arrest)", stroke=COLOURS["arrest_bar"]), "arrest"),
+        (_el("rect", x=0, y=-7, width=22, height=14, fill=COLOURS["rosc"], stroke=COLOURS["rosc_bar"]), "ROSC"),
+    ]
+    c.add(_text(8, top + 14, "Key", font_weight="bold", font_size=10.5))
+    for y, row in ((top + 10, lines), (top + 34, marks)):
+        x = float(LEFT)
+        for glyph, text in row:
+            c.add(_el("g", glyph, transform=f"translate({x:.1f} {y})"), _text(x + 30, y + 4, text, font_size=10.5))
+            x += 48 + len(text) * CHAR_W
+
+
+def _fit(text: str, n: int) -> str:
+    return text if len(text) <= n else text[: n - 1] + "…"

@@ -1,0 +1,165 @@
+"""The figures every format reads, worked out by hand for the child (a) and adult (b) codes."""
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from exports.derive import summarise
+from exports.describe import number, t_plus
+from recorder.record import code_record
+from recorder.session import Session
+from schemas.summary import Summary
+
+
+@pytest.fixture(scope="module")
+def s(child) -> Summary:
+    return summarise(child)
+
+
+def test_record_keeps_the_codes_offset_and_the_merged_patient(child):
+    assert child.start == datetime(2026, 3, 2, 14, 5, tzinfo=timezone(timedelta(hours=1)))
+    assert child.start.utcoffset() == timedelta(hours=1)
+    p = child.patient
+    # code_started gave age and weight; patient_updated added name, MRN, sex and date of birth
+    assert (p.age_years, p.weight_kg, p.weight_source, p.name, p.mrn, p.sex) == (
+        4,
+        16,
+        "length_tape",
+        "Ada Example",
+        "MRN-4411",
+        "female",
+    )
+    assert child.audit_id == "c41d0000000000a1" and child.outcome == "rosc" and child.setting == "ed"
+    assert len(child.records) == 50 and [r.seq for r in child.records] == list(range(1, 51))
+    # the effective timeline leaves out the voided dose and every record-keeping event
+    seqs = {r.seq for r in child.timeline}
+    assert 26 not in seqs and not seqs & {28, 40, 49}
+    assert [(f.rule, f.seq) for f in child.withdrawn_flags] == [("DOSE_OUT_OF_RANGE", 26)]
+
+
+def test_key_intervals(s):
+    i = s.intervals
+    assert i.first_access_attempt_s == 40  # iv1
+    assert i.first_io_attempt_s == 75  # io1
+    assert i.first_confirmed_io_s == 130  # io2 aspirated marrow
+    assert i.first_working_access_s == 130  # iv1 and io1 failed: io2 is the first that worked
+    assert i.first_drug_s == 150 and i.first_epinephrine_s == 150
+    assert i.rosc_s == 1050  # amended from 1080
+    assert (i.io_attempts, i.io_first_attempt_success, i.io_lines_confirmed, i.iv_attempts_before_io) == (
+        2,
+        False,
+        1,
+        1,
+    )
+
+
+def test_lines(s):
+    iv1, io1, io2 = s.lines
+    assert (iv1.line, iv1.status, iv1.success, iv1.in_place_s) == ("iv1", "failed", False, None)
+    assert (io1.result, io1.result_reason, io1.removed_t, io1.pressure_held) == (
+        "failed",
+        "through and through",
+        100,
+        False,
+    )
+    assert io1.success is False and io1.confirmed_t is None
+    assert (io2.site, io2.side, io2.device, io2.needle_mm, io2.by) == ("distal_tibia", "left", "ez_io", 15, "Dr Smith")
+    assert (io2.result_t, io2.confirmed_t, io2.aspirated, io2.flushed_easily) == (125, 130, True, True)
+    assert io2.in_place_s == 1200 - 125  # never removed: in until the code ended
+    assert io2.flushes == 12 and io2.flush_ml == 60
+    assert io2.flushed_at[:3] == [135, 158, 200]  # flushes and fluids through it
+
+
+def test_drug_table_flushes_and_running_totals(s):
+    drugs = {(d.seq): d for d in s.drugs}
+    assert len(s.drugs) == 12  # the voided 1.6 mg is not among them
+    amio = drugs[22]
+    assert (amio.flushed, amio.unflushed, amio.flags) == (False, True, ["DRUG_NOT_FLUSHED"])
+    dextrose = drugs[38]
+    # flushed at last, 160 s later: still "unflushed" — the rule's window is 30 s
+    assert (dextrose.flushed, dextrose.flush_after_s, dextrose.flush_ml, dextrose.unflushed) == (True, 160, 5, True)
+    first_epi = drugs[14]
+    assert (first_epi.flushed, first_epi.flush_after_s, first_epi.unflushed) == (True, 8, False)
+    assert first_epi.dose_per_kg == pytest.approx(0.01) and first_epi.route == "io"
+    epinephrine = [d.total for d in s.drugs if d.drug == "epinephrine"]
+    assert epinephrine == pytest.approx([0.16, 0.32, 0.48, 0.64])
+    assert drugs[30].total == 160 and drugs[30].total_per_kg == pytest.approx(10)  # amiodarone mg, mg/kg
+    # `other` drugs are totalled by name in the unit given
+    assert [(d.label, d.total, d.total_unit) for d in s.drugs if d.drug == "other"] == [
+        ("midazolam", 1.6, "mg"),
+        ("rocuronium", 16, "mg"),
+    ]
+
+
+def test_fluids_in_ml_and_ml_per_kg(s):
+    assert [(f.volume_ml, f.total_ml, f.total_ml_per_kg) for f in s.fluids] == [(320, 320, 20), (160, 480, 30)]
+    ft = s.fluid_totals
+    assert (ft.fluids_ml, ft.fluids_ml_per_kg, ft.flushes, ft.flush_ml, ft.all_ml) == (480, 30, 12, 60, 540)
+    assert ft.all_ml_per_kg == pytest.approx(540 / 16)
+
+
+def test_flags_record_keeping_and_late_entries(s):
+    assert [(f.n, f.rule, f.severity, f.seq) for f in s.flags] == [
+        (1, "IO_REMOVED_NO_PRESSURE", "info", 8),
+        (2, "REPEAT_SAME_BONE", "critical", 9),
+        (3, "DRUG_NOT_FLUSHED", "warning", 22),
+        (4, "EPI_INTERVAL_EXCEEDED", "warning", 29),
+        (5, "DRUG_NOT_FLUSHED", "warning", 38),
+    ]
+    assert s.flags[1].acknowledged and s.flags[1].reason == "only site the team could reach"
+    void, amend = s.record_keeping
+    assert (void.kind, void.target, void.reason, void.recorded_t) == ("void", 26, "typed 1.6 for 0.16", 600)
+    assert "1.6 mg" in void.target_text
+    assert (amend.kind, amend.target, [(c.field, c.old, c.new) for c in amend.changes]) == (
+        "amend",
+        39,
+        [("t", 1080, 1050)],
+    )
+    # rhythm and CPR were typed at 80 and 81 s for 15 and 20 s: 65 and 61 s late; the patient's
+    # details at 82 s for 30 s is 52 s — not late
+    assert [(e.seq, e.delay_s) for e in s.late_entries] == [(4, 65), (5, 61)]
+    rosc = next(r for r in s.timeline if r.kind == "rosc")
+    assert rosc.amended_by == [40] and rosc.t == 1050
+    assert [f.n for f in next(r for r in s.timeline if r.seq == 9).flags] == [2]
+
+
+def test_clock_times_are_in_the_codes_offset(s):
+    first_epi = next(d for d in s.drugs if d.seq == 14)
+    assert first_epi.at.isoformat() == "2026-03-02T14:07:30+01:00"
+    assert s.header.end.isoformat() == "2026-03-02T14:25:00+01:00" and s.header.duration_s == 1200
+
+
+def test_adult_via_iv(adult):
+    s = summarise(adult)
+    i = s.intervals
+    assert (i.first_access_attempt_s, i.first_working_access_s, i.first_io_attempt_s) == (60, 110, None)
+    assert (i.io_attempts, i.io_first_attempt_success, i.iv_attempts_before_io) == (0, None, 2)
+    assert [d.route for d in s.drugs] == ["iv", "iv", "iv"] and not any(d.unflushed for d in s.drugs)
+    assert s.flags == [] and s.header.start.utcoffset() == timedelta(hours=-4)
+
+
+def test_a_live_code_without_at_shows_the_local_zone(store, clock, monkeypatch):
+    """No `at`: the start is the recorder's wall clock, shown in the zone the recorder runs in."""
+    import time
+
+    monkeypatch.setenv("TZ", "America/Chicago")
+    time.tzset()
+    try:
+        session = Session.start(store, clock, arrest=False)
+        record = code_record(Session.read(store, clock, session.code_id))
+    finally:
+        monkeypatch.setenv("TZ", "UTC")
+        time.tzset()
+    assert record.start.utcoffset() == timedelta(hours=-6)  # 2 March: CST
+    assert record.start.hour == 8 and record.start.minute == 5
+
+
+@pytest.mark.parametrize(
+    ("value", "text"), [(0.16, "0.16"), (160, "160"), (50, "50"), (0.5, "0.5"), (12.0, "12"), (1 / 3, "0.33")]
+)
+def test_numbers_as_people_write_them(value, text):
+    assert number(value) == text
+
+
+def test_t_plus():
+    assert (t_plus(0), t_plus(75.9), t_plus(3599), t_plus(3725)) == ("T+00:00", "T+01:15", "T+59:59", "T+1:02:05")
