@@ -6,7 +6,11 @@ Pure and textual-free, so the widgets only draw and the tests can check the figu
 from dataclasses import dataclass
 from typing import Literal
 
-from recorder.describe import DEVICE, code_time, num, site_words, words
+from exports.describe import DEVICE_NAMES as DEVICE
+from exports.describe import number as num
+from exports.describe import site_label as site_words
+from exports.describe import t_plus as code_time
+from exports.describe import words
 from recorder.engine import Protocol, State
 from schemas.patient import Patient
 from schemas.records import Flag

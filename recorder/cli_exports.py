@@ -1,6 +1,5 @@
 """`recorder summary` and `recorder audit`: the exports, written where the user says and readable by them only."""
 
-import os
 import re
 import sys
 from datetime import date
@@ -10,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from exports.formats import AUDIT_FORMATS, SUMMARY_FORMATS
+from recorder import private
 from recorder.cli import Context, pass_ctx
 from recorder.session import Session
 from recorder.store import Store
@@ -62,23 +62,15 @@ class DateParam(click.ParamType):
 
 
 def write_private(path: Path, data: bytes) -> None:
-    """Write `data` to `path`, readable and writable by the owner only (0600), whatever was there before."""
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        private.write_private(path, data)
     except OSError as exc:
         raise ExportError(f"cannot write {path}: {exc.strerror}; choose another -o") from None
-    with os.fdopen(fd, "wb") as out:
-        os.fchmod(out.fileno(), 0o600)  # an existing file keeps its old mode through O_CREAT
-        out.write(data)
 
 
 def private_dir(path: Path) -> None:
-    """The output folder; created owner-only (0700) when it is new."""
-    if path.is_dir():
-        return
     try:
-        path.mkdir(parents=True, mode=0o700)
-        path.chmod(0o700)  # mkdir's mode passes through the umask
+        private.private_dir(path)
     except OSError as exc:
         raise ExportError(f"cannot create the folder {path}: {exc.strerror}; choose another -o") from None
 

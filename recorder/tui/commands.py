@@ -4,7 +4,7 @@ from functools import partial
 
 from textual.command import Hit, Hits, Provider
 
-from recorder.describe import words
+from exports.describe import words
 from recorder.tui.live import RHYTHMS, LiveScreen
 
 FORMS = {

@@ -10,9 +10,10 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
+from exports.describe import describe, words
+from exports.describe import t_plus as code_time
 from recorder import board
 from recorder.clock import Clock, CodeClock
-from recorder.describe import code_time, describe, words
 from recorder.engine import Protocol, propose_dose
 from recorder.scribe import Scribe
 from recorder.session import Logged, Session, SessionError

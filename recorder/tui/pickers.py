@@ -13,7 +13,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList, Select, SelectionList, Static
 from textual.widgets.option_list import Option
 
-from recorder.describe import DEVICE, words
+from exports.describe import DEVICE_NAMES as DEVICE
+from exports.describe import words
 from recorder.tui.widgets import SEVERITY_MARK, SEVERITY_STYLE
 from schemas.records import Flag
 from schemas.vocabulary import DRUGS, SITES

@@ -8,8 +8,10 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
+from exports.describe import describe
+from exports.describe import t_plus as code_time
 from recorder import board
-from recorder.describe import code_time, describe
+from recorder.private import write_private
 from recorder.session import Session
 from recorder.tui.live import timeline_rows
 from recorder.tui.widgets import Banner, FlagsPanel, LinesPanel, TimelineView
@@ -19,6 +21,7 @@ class ReviewScreen(Screen):
     """What happened, when, and what went off protocol; nothing here can change the record."""
 
     BINDINGS = [
+        Binding("h", "summary", "HTML summary", tooltip="Write the code summary (HTML) next to the database"),
         Binding("escape", "close", "Back"),
         Binding("question_mark", "app.help", "Help"),
         Binding("o", "app.codes", "Other code"),
@@ -65,6 +68,19 @@ class ReviewScreen(Screen):
         self.query_one(FlagsPanel).show(flags)
         self.query_one("#flags").border_title = f"Flags ({len(flags)})"
         self.query_one(TimelineView).focus()
+
+    def action_summary(self) -> None:
+        """Write the HTML summary beside the database, owner-only, and say where."""
+        from exports.formats import SUMMARY_FORMATS
+        from recorder.record import code_record
+
+        path = self.session.store.path.with_name(f"code-{self.session.code_id}-summary.html")
+        try:
+            write_private(path, SUMMARY_FORMATS["html"].render(code_record(self.session)))
+        except OSError as exc:
+            self.notify(f"Cannot write {path}: {exc.strerror}", title="Summary not written", severity="error")
+            return
+        self.notify(str(path), title="Summary written", timeout=15)
 
     def action_close(self) -> None:
         if len(self.app.screen_stack) > 2:

@@ -12,8 +12,9 @@ from textual.strip import Strip
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
+from exports.describe import describe
+from exports.describe import t_plus as code_time
 from recorder.board import LineRow, Timer, mmss
-from recorder.describe import code_time, describe
 from schemas.records import EventRecord, Flag
 
 SEVERITY_STYLE = {"critical": "bold white on red", "warning": "bold black on yellow", "info": "black on cyan"}

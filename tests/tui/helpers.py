@@ -40,7 +40,7 @@ def live(app: RecorderApp) -> LiveScreen:
 
 def shown(app: RecorderApp) -> list[str]:
     """The timeline rows as the scribe sees them, newest first."""
-    from recorder.describe import describe
+    from exports.describe import describe
 
     view = app.screen.query_one(TimelineView)
     return [("VOIDED " if row.voided else "") + describe(row.record.event) for row in view.rows]

@@ -33,7 +33,7 @@ async def test_i_1_l_enter_logs_an_io_attempt_at_the_first_key(store, clock):
             15,
         )
         assert attempt.t == 35  # the first key, not Enter
-        assert shown(app)[0] == "IO attempt io1 L proximal tibia · EZ-IO 15 mm"
+        assert shown(app)[0] == "IO attempt io1: left proximal tibia, EZ-IO 15 mm"
         assert live(app).current == "io1"
 
 
@@ -159,7 +159,7 @@ async def test_void_and_amend_from_the_timeline_keep_everything_visible(store, c
         amend = store.events(1)[-1].event
         assert (amend.kind, amend.target, amend.changes) == ("amend", 3, {"rhythm": "pea"})
         assert "Rhythm: PEA" in shown(app)
-        assert any(row.startswith("AMEND #3") for row in shown(app))
+        assert any(row.startswith("Amend #3") for row in shown(app))
 
 
 async def test_acknowledge_the_critical_flag_with_a_reason(store, clock):
@@ -247,7 +247,7 @@ async def test_a_storage_fault_queues_entries_in_red_and_retries(store, clock, m
         await pilot.pause()
         assert kinds(store) == ["code_started", "note", "io_attempt"]
         assert [r.t for r in store.events(1)] == [0, 0, 2]  # their own times, not the retry's
-        assert shown(app)[:2] == ["IO attempt io1 L proximal tibia · EZ-IO 15 mm", "Note: first"]
+        assert shown(app)[:2] == ["IO attempt io1: left proximal tibia, EZ-IO 15 mm", "Note: first"]
         assert not app.screen.query_one("#fault").has_class("shown")
 
 
@@ -272,7 +272,7 @@ async def test_resume_shows_every_entry_and_continues(store, clock, db_path):
     clock.advance(50)
     app = build_app(again, clock)
     async with app.run_test(size=SIZE) as pilot:
-        assert shown(app)[:2] == ["Note: before the crash", "IO attempt io1 L proximal tibia"]
+        assert shown(app)[:2] == ["Note: before the crash", "IO attempt io1: left proximal tibia"]
         await keys(pilot, "y")
         assert kinds(again)[-1] == "io_result"
 
@@ -333,3 +333,20 @@ async def test_drug_goes_through_the_usable_line_not_a_new_attempt(store, clock)
         assert live(app).current == "io2"
         await keys(pilot, "e", "enter")
         assert store.events(1)[-1].event.line == "io1"
+
+
+async def test_review_h_writes_the_html_summary_next_to_the_database(store, clock, db_path):
+    import os
+    import stat
+
+    session = Session.start(store, clock, **CHILD)
+    session.log({"kind": "io_attempt", "site": "proximal_tibia", "side": "left"}, t=30)
+    session.end("rosc", t=60)
+    app = build_app(store, clock, mode="review", code_id=session.code_id)
+    async with app.run_test(size=SIZE) as pilot:
+        await keys(pilot, "h")
+        path = db_path.with_name("code-1-summary.html")
+        assert path.read_text().startswith("<!DOCTYPE html>")
+        assert "<svg" in path.read_text()
+        assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+        assert any(str(path) in n.message for n in app._notifications)
