@@ -3,6 +3,7 @@
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from functools import cached_property
 from typing import Any
 
 from exports.describe import FLUID_NAMES, describe, drug_label
@@ -85,6 +86,16 @@ class _Summariser:
 
     def at(self, t: float) -> datetime:
         return self.r.start + timedelta(seconds=t)
+
+    @cached_property
+    def by_line(self) -> dict[str, list[EventRecord]]:
+        """Each line's events in timeline order: one pass, not one per line."""
+        out: dict[str, list[EventRecord]] = defaultdict(list)
+        for rec in self.timeline:
+            line = getattr(rec.event, "line", None)
+            if line is not None:
+                out[line].append(rec)
+        return out
 
     def moment(self, rec: EventRecord) -> dict[str, Any]:
         return {"seq": rec.seq, "t": rec.t, "at": self.at(rec.t)}
@@ -181,7 +192,7 @@ class _Summariser:
     def line(self, facts: LineFacts) -> AccessLine:
         attempt = self.by_seq[facts.seq]  # type: ignore[index]
         ev = attempt.event
-        mine = [rec for rec in self.timeline if getattr(rec.event, "line", None) == facts.line]
+        mine = self.by_line.get(facts.line, [])
         result = next((rec for rec in mine if isinstance(rec.event, IoResult)), None)
         aspirations = [rec.event.marrow for rec in mine if isinstance(rec.event, Aspiration)]
         flushes = [rec.event for rec in mine if isinstance(rec.event, Flush)]

@@ -1,5 +1,6 @@
 """The one API the screen and the CLI use to record a code: start, log, void, amend, end, resume."""
 
+import bisect
 import copy
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -11,8 +12,34 @@ from recorder.ledger import LINE_STARTERS, Ledger
 from recorder.scenario import ScenarioLine
 from recorder.store import Store, StoreError
 from recorder.timeline import acknowledgements, effective
-from schemas.events import BaseEvent, CodeStarted, EventError, event_payload, parse_event
+from schemas.events import (
+    RECORD_KEEPING,
+    Acknowledge,
+    BaseEvent,
+    CodeStarted,
+    EventError,
+    event_payload,
+    parse_event,
+)
 from schemas.records import EventRecord, Flag
+
+# A recompute keeps a copy of the engine every this many timeline events, so that the next one (a
+# back-dated entry, a void, an amend) refolds only from the last copy before what changed.
+CHECKPOINT_EVERY = 512
+
+
+def _order(record: EventRecord) -> tuple[float, int]:
+    return (record.t, record.seq)
+
+
+def _same_prefix(a: list[EventRecord], b: list[EventRecord]) -> int:
+    """How many leading timeline entries two timelines share: the same seq, as amended, at the same t."""
+    n = min(len(a), len(b))
+    return next((i for i in range(n) if a[i] is not b[i] and _fold_key(a[i]) != _fold_key(b[i])), n)
+
+
+def _fold_key(record: EventRecord) -> tuple[float, int, tuple[int, ...]]:
+    return (record.t, record.seq, record.amended_by)
 
 
 class SessionError(Exception):
@@ -50,6 +77,14 @@ class Session:
             self.records.append(record)
         # The live horizon: how far `tick` has moved deadline rules past the last event.
         self._horizon = 0.0
+        # (rule, seq) → reason; only a void, an amend or an acknowledgement can change it.
+        self._acks: dict[tuple[str, int], str] | None = None
+        # The effective timeline, kept as events come (None: work it out again after a void or an amend).
+        self._timeline: list[EventRecord] | None = None
+        # The timeline entries the engine has folded, in order, and copies of it after the first i
+        # of them, made by recomputes: an unchanged prefix is not folded twice.
+        self._folded: list[EventRecord] = []
+        self._checkpoints: dict[int, Engine] = {}
         self._engine = self._recompute()
 
     # ── opening a code ───────────────────────────────────────────────────
@@ -188,16 +223,35 @@ class Session:
         # Only once it is on disk does the code move on.
         self.ledger.add(event)
         self.records.append(record)
-        before = self._engine.flags
-        self._evaluate(record)
-        raised, withdrawn = self._keep_flags(seq, before)
+        self._keep_timeline(record)
+        engine = self._engine
+        raised = self._evaluate(record)
+        if raised is None:  # recomputed: flags may have been withdrawn too
+            raised, withdrawn = self._keep_flags(seq, engine.flags)
+        else:
+            withdrawn = []
+            self.store.record_flags(self.code_id, seq, raised, withdrawn, self.clock.recorded_at())
         return Logged(record, self._acknowledged(raised), withdrawn)
+
+    def _keep_timeline(self, record: EventRecord) -> None:
+        """Bring the effective timeline and the acknowledgements up to date with a new record."""
+        event = record.event
+        if isinstance(event, Acknowledge):
+            if self._acks is not None:
+                self._acks[(event.rule, event.target)] = event.reason  # the latest one stands
+        elif record.kind in RECORD_KEEPING:  # a void or an amend: rework both from the log
+            self._timeline = None
+            self._acks = None
+        elif self._timeline is not None:
+            bisect.insort(self._timeline, record, key=_order)
 
     # ── reading ──────────────────────────────────────────────────────────
 
     def timeline(self) -> list[EventRecord]:
         """The effective timeline: voids and amends applied, ordered by (t, seq)."""
-        return effective(self.records)
+        if self._timeline is None:
+            self._timeline = effective(self.records)
+        return list(self._timeline)
 
     def flags(self) -> list[Flag]:
         """The code's flags, in (t, seq) order, with the scribe's acknowledgements."""
@@ -230,32 +284,51 @@ class Session:
             self.store.record_flags(self.code_id, self.records[-1].seq, raised, [], self.clock.recorded_at())
         return self._acknowledged(raised)
 
-    def _recompute(self) -> Engine:
-        """A fresh engine over the whole effective timeline (and the live horizon)."""
-        engine = Engine(self.protocol)
+    def _recompute(self, checkpoints: bool = False) -> Engine:
+        """A fresh engine over the whole effective timeline (and the live horizon).
+
+        With `checkpoints`, the fold starts from the last copy whose prefix of the timeline is
+        unchanged, and leaves copies behind it: the same engine as folding from the start.
+        """
         timeline = self.timeline()
-        for record in timeline:
-            engine.apply(record)
+        engine, start = None, 0
+        if checkpoints:
+            same = _same_prefix(self._folded, timeline)
+            self._checkpoints = {i: e for i, e in self._checkpoints.items() if i <= same}
+            if self._checkpoints:
+                start = max(self._checkpoints)
+                engine = self._checkpoints[start].copy()
+        if engine is None:
+            engine = Engine(self.protocol)
+        for i in range(start, len(timeline)):
+            engine.apply(timeline[i])
+            if checkpoints and (i + 1) % CHECKPOINT_EVERY == 0:
+                self._checkpoints[i + 1] = engine.copy()
+        self._folded = timeline
         self._last_t = timeline[-1].t if timeline else 0.0
-        self._ended = any(r.kind == "code_ended" for r in timeline)
+        self._ended = engine.state.ended  # the fold met a code_ended
         if self._horizon > self._last_t and not self._ended:
             engine.advance(self._horizon)
         return engine
 
-    def _evaluate(self, record: EventRecord) -> None:
-        """Bring the engine up to date with one more event: incremental at the end, else recompute."""
+    def _evaluate(self, record: EventRecord) -> list[Flag] | None:
+        """Bring the engine up to date with one more event: incremental at the end, else recompute.
+
+        Returns the flags it raised when incremental (none are withdrawn then), None after a recompute.
+        """
         if record.kind == "acknowledge":
-            return
-        flags = self._engine.flags
+            return []
         # A back-dated event, or one entered after a live deadline it would have met (the scribe
         # began typing the flush before the flush deadline passed): the rules must see it in order.
-        fired_after = bool(flags) and flags[-1].t > record.t
+        fired_after = self._engine.last_flag_t is not None and self._engine.last_flag_t > record.t
         if record.kind in ("void", "amend") or record.t < self._last_t or fired_after:
-            self._engine = self._recompute()
-            return
-        self._engine.apply(record)
+            self._engine = self._recompute(checkpoints=True)
+            return None
+        raised = self._engine.apply(record)
+        self._folded.append(record)
         self._last_t = record.t
         self._ended = self._ended or record.kind == "code_ended"
+        return raised
 
     def _keep_flags(self, at_seq: int, before: list[Flag] | None = None) -> tuple[list[Flag], list[Flag]]:
         """Persist how the flags changed since `before` (default: what the store holds)."""
@@ -278,7 +351,10 @@ class Session:
         return list(current.values())
 
     def _acknowledged(self, flags: list[Flag]) -> list[Flag]:
-        acks = acknowledgements(self.records)
+        if self._acks is None:
+            # Read from the whole log, so kept until the next record-keeping event, not per event.
+            self._acks = acknowledgements(self.records)
+        acks = self._acks
         return [
             f.model_copy(update={"acknowledged": True, "reason": acks[(f.rule, f.seq)]})
             if (f.rule, f.seq) in acks

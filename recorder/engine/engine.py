@@ -1,5 +1,6 @@
 """The engine: folds the effective timeline into state, runs the rules, and fires deadlines in order."""
 
+import copy
 import heapq
 import itertools
 from collections.abc import Iterable
@@ -42,6 +43,7 @@ class Engine:
         self._sorted = True
         self._raised: set[tuple[str, int] | tuple[str, int, str]] = set()
         self._time: float | None = None
+        self._last_flag_t: float | None = None
 
     @property
     def state(self) -> State:
@@ -55,6 +57,18 @@ class Engine:
         An event back-dated before this may find deadlines already fired: recompute with `evaluate`.
         """
         return self._time
+
+    @property
+    def last_flag_t(self) -> float | None:
+        """The latest t of any flag raised so far (None before the first): `flags[-1].t` without the copy."""
+        return self._last_flag_t
+
+    def copy(self) -> "Engine":
+        """An independent copy of the fold so far; the protocol, the rule table and the flags (frozen) are shared."""
+        shared: dict[int, object] = {id(f): f for f in self._flags}
+        shared[id(self.protocol)] = self.protocol
+        shared[id(self._checks)] = self._checks
+        return copy.deepcopy(self, shared)
 
     @property
     def flags(self) -> list[Flag]:
@@ -75,7 +89,7 @@ class Engine:
                 self._raise(info, hit, record.seq, record.t, new)
         for due in self._state.apply(record):
             heapq.heappush(self._heap, (due.at, due.seq, next(self._tiebreak), due))
-        return sorted(new, key=_flag_order)
+        return sorted(new, key=_flag_order) if len(new) > 1 else new
 
     def advance(self, now: float) -> list[Flag]:
         """Live: fire the deadlines that passed before `now`; return the flags raised."""
@@ -115,6 +129,8 @@ class Engine:
         if self._flags and _flag_order(flag) < _flag_order(self._flags[-1]):
             self._sorted = False
         self._flags.append(flag)
+        if self._last_flag_t is None or flag.t > self._last_flag_t:
+            self._last_flag_t = flag.t
         new.append(flag)
 
 

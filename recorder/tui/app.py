@@ -1,5 +1,6 @@
 """The Textual app and its factory, shared by the CLI, the tests and the snapshot tests."""
 
+import gc
 from typing import Any
 
 from textual.app import App
@@ -46,6 +47,13 @@ class RecorderApp(App[None]):
             self.push_screen(ReviewScreen(self.review_session))
         else:
             self.push_screen(LiveScreen(self.store, self.clock, self.protocol, self.session, self.new_fields))
+        # The code loaded for the screen (thousands of events in a long one) lives as long as the app:
+        # once it is drawn, it is kept out of the cyclic collector's full passes, each of which would
+        # otherwise stall a key by tens of milliseconds.
+        self.call_after_refresh(gc.freeze)
+
+    def on_unmount(self) -> None:
+        gc.unfreeze()
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen())

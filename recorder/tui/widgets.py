@@ -9,6 +9,7 @@ from textual.geometry import Size
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
+from textual.visual import VisualType
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
@@ -31,11 +32,29 @@ WIDE = 64  # timeline cells from which the clock time is shown beside T+
 LEVEL_STYLE = {"ok": "green", "due": "bold yellow", "over": "bold white on red"}
 
 
-class Banner(Static):
+class Panel(Static):
+    """A panel the live screen redraws after every entry and every second: only what changed is drawn.
+
+    The same text again is not redrawn, and a text with as many rows as before needs a repaint, not a
+    relayout of the whole screen (the panels are as high as their text).
+    """
+
+    _shown: Text | None = None
+
+    def update(self, content: VisualType = "", *, layout: bool | None = None) -> None:
+        shown, self._shown = self._shown, content if isinstance(content, Text) else None
+        if shown is not None and content == shown:
+            return
+        if layout is None:
+            layout = shown is None or self._shown is None or content.plain.count("\n") != shown.plain.count("\n")
+        super().update(content, layout=layout)
+
+
+class Banner(Panel):
     """One line across the top: clock, wall time, patient, and storage faults in red."""
 
 
-class LinesPanel(Static):
+class LinesPanel(Panel):
     """Each access line with its state and time in place."""
 
     def show(self, rows: list[LineRow], current: str | None, now: float) -> None:
@@ -53,7 +72,7 @@ class LinesPanel(Static):
         self.update(text)
 
 
-class TimersPanel(Static):
+class TimersPanel(Panel):
     """The clocks that matter now, counting up, coloured by how late they are."""
 
     def show(self, timers: list[Timer]) -> None:
@@ -71,7 +90,12 @@ class TimersPanel(Static):
 class FlagsPanel(OptionList):
     """Flags raised, critical first; `k` acknowledges the highlighted one."""
 
+    _shown: list[Flag] | None = None
+
     def show(self, flags: list[Flag]) -> None:
+        if flags == self._shown:
+            return  # most entries raise nothing: rebuilding every option is a full relayout per key
+        self._shown = list(flags)
         keep = self.highlighted_option.id if self.highlighted_option else None
         options = []
         for flag in flags:
@@ -147,12 +171,20 @@ class TimelineView(ScrollView, can_focus=True):
     def __init__(self, **kw) -> None:
         super().__init__(**kw)
         self.rows: list[Row] = []
-        # Drawn rows by what they show; a row's text changes only with an amend, a void or a flag.
-        self._texts: dict[tuple, Text] = {}
+        # Drawn rows by what they show and the width; a row changes only with an amend, a void or a flag.
+        self._strips: dict[tuple, Strip] = {}
 
     def show(self, rows: list[Row]) -> None:
         self.rows = rows
-        self.virtual_size = Size(self.size.width, len(rows))
+        size = Size(self.size.width, len(rows))
+        old, height = self.virtual_size, self.scrollable_content_region.height
+        if self.show_vertical_scrollbar and size.width == old.width and height < old.height <= size.height:
+            # One more row in a timeline that scrolls already: nothing moves on the screen but this
+            # view and its scrollbar, so they are redrawn without a relayout of the whole screen.
+            self.set_reactive(TimelineView.virtual_size, size)
+            self.vertical_scrollbar.window_virtual_size = size.height
+        else:
+            self.virtual_size = size
         self.cursor = min(self.cursor, max(0, len(rows) - 1))
         self.refresh()
 
@@ -181,14 +213,15 @@ class TimelineView(ScrollView, can_focus=True):
         row = self.rows[index]
         # A narrow terminal drops the clock-time column: T+ is what the scribe works by.
         with_wall = width >= WIDE
-        key = (row.record.seq, row.record.amended_by, row.voided, row.marks, with_wall)
-        text = self._texts.get(key)
-        if text is None:
-            if len(self._texts) > 4096:
-                self._texts.clear()
+        key = (row.record.seq, row.record.amended_by, row.voided, row.marks, width)
+        strip = self._strips.get(key)
+        if strip is None:
+            if len(self._strips) > 4096:
+                self._strips.clear()
             wall = row.record.occurred_at.astimezone().strftime("%H:%M:%S") if with_wall else None
-            text = self._texts[key] = _row_text(row, wall)
-        strip = Strip(list(text.render(self.app.console)), text.cell_len).crop_extend(0, width, None)
+            text = _row_text(row, wall)
+            strip = Strip(list(text.render(self.app.console)), text.cell_len).crop_extend(0, width, None)
+            self._strips[key] = strip
         if index == self.cursor and self.has_focus:
             strip = strip.apply_style(Style(reverse=True))
         return strip

@@ -1,0 +1,1 @@
+"""Benchmarks of the recorder: each script prints its figures as JSON (see BENCHMARKS.md)."""

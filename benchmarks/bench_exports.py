@@ -1,0 +1,209 @@
+"""Benchmark 5, exports: the HTML summary of a 5,000-event code against reading its rows from the
+database; and the audit of 1,000 codes of 200 events against `sqlite3 -csv` dumping the events table,
+with the peak memory of each."""
+
+import argparse
+import shutil
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.common import emit, machine, median, ratio, scenario_lines, workdir
+
+BUDGET_SUMMARY_S = 0.5
+BUDGET_AUDIT_RATIO = 3.0
+VARIANTS = 20  # distinct codes in the audit database; each is stored many times over (own id, own chain)
+
+
+def fast_store(path: Path):
+    """A store for setting up a benchmark: synchronous=OFF, the one thing it changes (setup only)."""
+    from recorder.store import Store
+
+    store = Store(path)
+    store.db.execute("PRAGMA synchronous=OFF")
+    return store
+
+
+def build_codes(path: Path, codes: int, events: int, end: bool = True) -> None:
+    """`codes` codes of `events` events each (the last one ending the code), stored through the session.
+
+    A clock that follows the scenario writes each event when it happened, as at the bedside: the
+    summary's late entries are the back-dated ones, not every event of a code replayed afterwards.
+    """
+    from datetime import timedelta
+
+    from recorder.clock import FakeClock
+    from recorder.session import Session
+    from schemas.events import event_payload
+
+    store = fast_store(path)
+    try:
+        variants = [scenario_lines(events - 1 if end else events, seed=s) for s in range(min(codes, VARIANTS))]
+        for i in range(codes):
+            lines = variants[i % len(variants)]
+            first = lines[0].event
+            clock = FakeClock(first.at)
+            session = Session.start(store, clock, **event_payload(first))
+            for line in lines[1:]:
+                ahead = first.at + timedelta(seconds=line.event.t) - clock.wall()
+                clock.advance(max(0.0, ahead.total_seconds()))
+                session.log(event_payload(line.event) | {"kind": line.event.kind}, t=line.event.t)
+            if end:
+                clock.advance(60)
+                session.end("died", t=session.records[-1].t + 60)
+    finally:
+        store.close()
+
+
+def plain_read(path: Path, code_id: int) -> float:
+    """The floor for a summary: the code's rows out of SQLite, in a plain loop."""
+    start = time.perf_counter()
+    conn = sqlite3.connect(str(path))
+    rows = conn.execute("SELECT * FROM events WHERE code_id = ? ORDER BY seq", [code_id]).fetchall()
+    conn.close()
+    assert rows
+    return time.perf_counter() - start
+
+
+def summary_html(path: Path, code_id: int) -> tuple[float, dict[str, float]]:
+    """`recorder summary CODE --format html` in-process: read the code, build its record, render."""
+    from exports.formats import SUMMARY_FORMATS
+    from recorder.clock import SystemClock
+    from recorder.record import code_record
+    from recorder.session import Session
+    from recorder.store import Store
+
+    start = time.perf_counter()
+    store = Store(path)
+    try:
+        session = Session.read(store, SystemClock(), code_id)
+        read = time.perf_counter()
+        record = code_record(session)
+        built = time.perf_counter()
+        html = SUMMARY_FORMATS["html"].render(record)
+        done = time.perf_counter()
+    finally:
+        store.close()
+    assert html.startswith(b"<!DOCTYPE html>") or b"<html" in html[:500]
+    return done - start, {"read_s": read - start, "code_record_s": built - read, "render_s": done - built}
+
+
+def run_measured(cmd: list[str], stdout: Any, folder: Path) -> tuple[float, int | None]:
+    """Seconds and peak resident memory (KiB) of a child process.
+
+    The peak comes from GNU time when it is installed: a child forked straight from this interpreter
+    would count the interpreter's own pages in its peak until it execs.
+    """
+    gnu_time = Path("/usr/bin/time")
+    report = folder / "peak.txt"
+    wrapped = [str(gnu_time), "-f", "%M", "-o", str(report), *cmd] if gnu_time.exists() else cmd
+    start = time.perf_counter()
+    done = subprocess.run(wrapped, stdout=stdout, stderr=subprocess.DEVNULL, check=False)
+    elapsed = time.perf_counter() - start
+    if done.returncode != 0:
+        raise RuntimeError(f"{cmd[0]} exited {done.returncode}")
+    peak = int(report.read_text().split()[-1]) if gnu_time.exists() else None
+    return elapsed, peak
+
+
+def peaks(audit_kib: list[int | None], dump_kib: list[int | None]) -> dict[str, Any]:
+    if None in audit_kib or None in dump_kib:
+        return {"peak_memory": "not measured: GNU time (/usr/bin/time, Debian package time) is not installed"}
+    audit, dump = max(audit_kib), max(dump_kib)  # type: ignore[type-var]
+    return {
+        "audit_peak_mib": round(audit / 1024, 1),
+        "sqlite3_csv_peak_mib": round(dump / 1024, 1),
+        "memory_ratio": ratio(audit, dump),
+    }
+
+
+def recorder_command() -> list[str]:
+    script = Path(sys.executable).with_name("recorder")
+    return [str(script)] if script.exists() else [sys.executable, "-c", "from recorder.cli import main; main()"]
+
+
+def summary_part(folder: Path, events: int, repeats: int) -> dict[str, Any]:
+    path = folder / "summary.db"
+    build_codes(path, 1, events)
+    totals, plains, parts = [], [], []
+    summary_html(path, 1)  # imports and first-use schema builds are not the summary's cost
+    for _ in range(repeats):
+        plains.append(plain_read(path, 1))
+        took, part = summary_html(path, 1)
+        totals.append(took)
+        parts.append(part)
+    total, plain = median(totals), median(plains)
+    return {
+        "events": events,
+        "total_s": round(total, 4),
+        **{k: round(median([p[k] for p in parts]), 4) for k in parts[0]},
+        "plain_read_s": round(plain, 5),
+        "ratio_to_plain_read": ratio(total, plain),
+        "budget_s": BUDGET_SUMMARY_S,
+        "met": total <= BUDGET_SUMMARY_S,
+    }
+
+
+def audit_part(folder: Path, codes: int, events: int, repeats: int) -> dict[str, Any]:
+    sqlite_cli = shutil.which("sqlite3")
+    path = folder / "audit.db"
+    build_codes(path, codes, events)
+    result: dict[str, Any] = {"codes": codes, "events_per_code": events}
+    if sqlite_cli is None:
+        # The floor is Debian's sqlite3 command-line tool: `apt-get install sqlite3`.
+        return {**result, "error": "sqlite3 command-line tool not found (apt-get install sqlite3): no baseline"}
+    env_cmd = [*recorder_command(), "--db", str(path), "audit", "-o", str(folder / "audit")]
+    dump_cmd = [sqlite_cli, "-csv", str(path), "SELECT * FROM events"]
+    audit_s, dump_s, audit_kib, dump_kib = [], [], [], []
+    for _ in range(repeats):  # interleaved against noise
+        with open(folder / "events.csv", "wb") as out:
+            took, kib = run_measured(dump_cmd, out, folder)
+        dump_s.append(took)
+        dump_kib.append(kib)
+        took, kib = run_measured(env_cmd, subprocess.DEVNULL, folder)
+        audit_s.append(took)
+        audit_kib.append(kib)
+    audit, dump = median(audit_s), median(dump_s)
+    return {
+        **result,
+        "audit_s": round(audit, 3),
+        "sqlite3_csv_s": round(dump, 3),
+        "ratio": ratio(audit, dump),
+        **peaks(audit_kib, dump_kib),
+        "budget_ratio": BUDGET_AUDIT_RATIO,
+        "met": audit / dump <= BUDGET_AUDIT_RATIO,
+    }
+
+
+def run(
+    summary_events: int = 5000, codes: int = 1000, events: int = 200, repeats: int = 3, parts: str = "summary,audit"
+) -> dict[str, Any]:
+    out: dict[str, Any] = {"benchmark": "exports", "repeats": repeats}
+    with workdir("exports") as d:
+        if "summary" in parts:
+            out["summary_html"] = summary_part(d, summary_events, repeats)
+        if "audit" in parts:
+            out["audit"] = audit_part(d, codes, events, repeats)
+    out["met"] = all(part.get("met", False) for key, part in out.items() if isinstance(part, dict))
+    return out
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--summary-events", type=int, default=5000)
+    parser.add_argument("--codes", type=int, default=1000)
+    parser.add_argument("--events", type=int, default=200)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--parts", default="summary,audit", help="summary, audit or both (comma-separated)")
+    args = parser.parse_args(argv)
+    emit({**run(args.summary_events, args.codes, args.events, args.repeats, args.parts), "machine": machine()})
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,165 @@
+"""Benchmark 4, start-up: `recorder --version`, and the time from launch to the first frame of the live
+screen in a terminal, against `python -c "import textual"`."""
+
+import argparse
+import fcntl
+import os
+import pty
+import select
+import shutil
+import signal
+import struct
+import subprocess
+import sys
+import termios
+import time
+from pathlib import Path
+from typing import Any
+
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.common import emit, machine, median, ratio, workdir
+
+BUDGET_FIRST_FRAME_S = 0.6
+MARKER = b"No lines yet"  # the lines panel of a new code: drawn in the first frame of the live screen
+ROWS, COLS = 40, 120
+BARE_APP = f"""
+from textual.app import App
+from textual.widgets import Footer, Static
+
+
+class Bare(App):
+    BINDINGS = [("ctrl+q", "quit", "Quit")]
+
+    def compose(self):
+        yield Static({MARKER.decode()!r})
+        yield Footer()
+
+
+Bare().run()
+"""
+
+
+def recorder_command() -> list[str]:
+    """The installed `recorder` script beside this interpreter (what `uv run recorder` runs)."""
+    script = Path(sys.executable).with_name("recorder")
+    if script.exists():
+        return [str(script)]
+    found = shutil.which("recorder")
+    if found:
+        return [found]
+    return [sys.executable, "-c", "from recorder.cli import main; main()"]
+
+
+def timed(cmd: list[str], env: dict[str, str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, env=env)
+    return time.perf_counter() - start
+
+
+def first_frame(cmd: list[str], env: dict[str, str], timeout: float = 20.0) -> float:
+    """Launch in a pseudo-terminal; seconds until the live screen's first frame has been written."""
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", ROWS, COLS, 0, 0))
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdin=slave, stdout=slave, stderr=slave, env=env, start_new_session=True)
+    os.close(slave)
+    seen = b""
+    took = None
+    try:
+        while time.perf_counter() - start < timeout:
+            ready, _, _ = select.select([master], [], [], 0.05)
+            if ready:
+                try:
+                    chunk = os.read(master, 65536)
+                except OSError:
+                    break
+                if not chunk:
+                    break
+                seen = seen[-4096:] + chunk
+                if MARKER in seen:
+                    took = time.perf_counter() - start
+                    break
+            elif proc.poll() is not None:
+                break
+        if took is None:
+            raise RuntimeError(f"no first frame within {timeout} s: {seen[-500:]!r}")
+        os.write(master, b"\x11")  # ctrl+q
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(timeout=5)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        os.close(master)
+    return took
+
+
+def measure(recorder: list[str], env: dict[str, str], folder: Path, repeats: int) -> dict[str, float]:
+    bare_app = folder / "bare_app.py"
+    bare_app.write_text(BARE_APP)
+    base_s: list[float] = []
+    version_s: list[float] = []
+    frame_s: list[float] = []
+    bare_s: list[float] = []
+    for i in range(repeats):  # interleaved against noise; each launch on a fresh database
+        env["RECORDER_DB"] = str(folder / f"recorder{i}.db")
+        base_s.append(timed([sys.executable, "-c", "import textual"], env))
+        version_s.append(timed([*recorder, "--version"], env))
+        frame_s.append(first_frame([*recorder, "new", "--age-years", "2", "--weight-kg", "12"], env))
+        bare_s.append(first_frame([sys.executable, str(bare_app)], env))
+    base, version, frame, bare = median(base_s), median(version_s), median(frame_s), median(bare_s)
+    return {
+        "import_textual_s": round(base, 4),
+        "version_s": round(version, 4),
+        "first_frame_s": round(frame, 4),
+        "bare_textual_first_frame_s": round(bare, 4),
+        "version_ratio": ratio(version, base),
+        "first_frame_ratio": ratio(frame, base),
+        "first_frame_vs_bare_ratio": ratio(frame, bare),
+    }
+
+
+def run(repeats: int = 7, modes: tuple[str, ...] = ("warm", "cold"), warmup: bool = True) -> dict[str, Any]:
+    recorder = recorder_command()
+    result: dict[str, Any] = {}
+    with workdir("startup") as d:
+        env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": str(COLS), "LINES": str(ROWS)}
+        if "warm" in modes:
+            # Python's bytecode cache in place, as on a scribe's machine after the first launch. It is
+            # written under this temporary folder: neither the project nor the environment is touched.
+            warm = {**env, "PYTHONPYCACHEPREFIX": str(d / "pycache"), "RECORDER_DB": str(d / "warmup.db")}
+            warm.pop("PYTHONDONTWRITEBYTECODE", None)
+            if warmup:
+                first_frame([*recorder, "new"], warm)  # fills the cache
+            result["warm"] = measure(recorder, warm, d, repeats)
+        if "cold" in modes:
+            # No bytecode cache (every module compiled at each launch): as where PYTHONDONTWRITEBYTECODE
+            # is set and the environment was installed without compiling, like this one.
+            cold = {**env, "PYTHONPYCACHEPREFIX": str(d / "empty-pycache"), "PYTHONDONTWRITEBYTECODE": "1"}
+            result["cold"] = measure(recorder, cold, d, max(1, repeats // 2))
+    frame = result["warm" if "warm" in result else "cold"]["first_frame_s"]
+    return {
+        "benchmark": "startup",
+        "repeats": repeats,
+        **result,
+        "budget_first_frame_s": BUDGET_FIRST_FRAME_S,
+        "met": frame <= BUDGET_FIRST_FRAME_S,
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--modes", default="warm,cold", help="warm, cold or both (comma-separated)")
+    parser.add_argument("--no-warmup", action="store_true", help="measure warm without filling the cache first")
+    args = parser.parse_args(argv)
+    emit({**run(args.repeats, tuple(args.modes.split(",")), not args.no_warmup), "machine": machine()})
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,59 @@
+"""The benchmarks run: each one on a tiny input prints valid JSON (timings are not tested here)."""
+
+import json
+import shutil
+
+import pytest
+
+from benchmarks import bench_engine, bench_exports, bench_keys, bench_logging, bench_startup, run
+
+
+def output(capsys, main, *args: str) -> dict:
+    main(list(args))
+    result = json.loads(capsys.readouterr().out)
+    assert result["machine"]["nproc"] >= 1
+    assert isinstance(result["met"], bool)
+    return result
+
+
+def test_logging(capsys):
+    result = output(capsys, bench_logging.main, "--events", "40", "--repeats", "1")
+    assert result["events"] == 40 and result["ratio"] > 0
+
+
+def test_engine(capsys):
+    result = output(capsys, bench_engine.main, "--small", "10", "--large", "60", "--window", "20", "--repeats", "1")
+    assert result["engine_ratio"] > 0 and result["session_ratio"] > 0
+
+
+def test_keys(capsys):
+    result = output(capsys, bench_keys.main, "--events", "60", "--keys", "3")
+    assert result["recorder"]["on_screen"]["p99_ms"] > 0 and result["bare_textual"]["handled"]["p50_ms"] > 0
+
+
+def test_startup(capsys):
+    result = output(capsys, bench_startup.main, "--repeats", "1", "--modes", "warm", "--no-warmup")
+    assert result["warm"]["first_frame_s"] > 0 and result["warm"]["version_s"] > 0
+
+
+def test_exports(capsys):
+    args = ("--summary-events", "40", "--codes", "3", "--events", "20", "--repeats", "1")
+    result = output(capsys, bench_exports.main, *args)
+    assert result["summary_html"]["total_s"] > 0
+    if shutil.which("sqlite3"):
+        assert result["audit"]["ratio"] > 0 and (
+            "audit_peak_mib" in result["audit"] or "peak_memory" in result["audit"]
+        )
+    else:
+        assert "sqlite3" in result["audit"]["error"]
+
+
+def test_run_collects_one_json_object(capsys):
+    run.main(["--only", "logging", "--events", "20", "--repeats", "1"])
+    result = json.loads(capsys.readouterr().out)
+    assert set(result) == {"machine", "met", "logging"} and result["logging"]["events"] == 20
+
+
+def test_run_refuses_an_unknown_benchmark(capsys):
+    with pytest.raises(SystemExit):
+        run.main(["--only", "nope"])

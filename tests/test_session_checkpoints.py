@@ -1,0 +1,62 @@
+"""The session's kept state (timeline, acknowledgements, engine checkpoints) gives what a fresh fold gives."""
+
+from datetime import UTC, datetime
+from unittest.mock import patch
+
+from hypothesis import HealthCheck, given, settings
+
+from benchmarks.common import scenario
+from recorder import session as session_module
+from recorder.clock import FakeClock
+from recorder.engine import evaluate
+from recorder.session import Session
+from recorder.store import Store
+from recorder.timeline import acknowledgements, effective
+from tests.codes import codes
+
+START = datetime(2026, 3, 2, 14, 5, tzinfo=UTC)
+
+
+def fresh(session: Session) -> tuple[list, list, dict]:
+    """What the session would say if it worked everything out again from its records."""
+    timeline = effective(session.records)
+    return timeline, evaluate(timeline, session.protocol), acknowledgements(session.records)
+
+
+def check(session: Session) -> None:
+    timeline, flags, acks = fresh(session)
+    assert session.timeline() == timeline
+    assert session._engine.flags == flags
+    assert {(f.rule, f.seq): f.reason for f in session.flags() if f.acknowledged} == {
+        (f.rule, f.seq): acks[(f.rule, f.seq)] for f in flags if (f.rule, f.seq) in acks
+    }
+
+
+def log_all(store: Store, events: list[dict], every: int = 1) -> Session:
+    first, rest = events[0], events[1:]
+    session = Session.start(store, FakeClock(START), **{k: v for k, v in first.items() if k not in ("kind", "t")})
+    for n, event in enumerate(rest, start=1):
+        session.log({k: v for k, v in event.items() if k != "t"}, t=event["t"])
+        if n % every == 0:
+            check(session)
+    check(session)
+    return session
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(codes(max_steps=60))
+def test_every_event_leaves_the_session_as_a_fresh_fold_would(tmp_path_factory, events):
+    store = Store(tmp_path_factory.mktemp("cp") / "r.db")
+    # Checkpoints every two timeline events, so back-dated entries, voids and amends refold from them.
+    try:
+        with patch.object(session_module, "CHECKPOINT_EVERY", 2):
+            log_all(store, events)
+    finally:
+        store.close()
+
+
+def test_a_long_code_with_late_entries_voids_and_amends(store):
+    # The benchmark's code: a back-dated entry every 100 events, a void and an amend every 1,000.
+    session = log_all(store, scenario(1_300, at=START), every=100)
+    assert session._checkpoints  # the refolds started from copies
+    assert max(session._checkpoints) <= len(session.timeline())
