@@ -27,7 +27,10 @@ def parse_lines(text: str, name: str, known_rules: Container[str] | None = None)
     """Every event of a scenario, checked alone and against the lines before it."""
     ledger = Ledger(known_rules)
     out: list[ScenarioLine] = []
-    for lineno, raw in enumerate(text.splitlines(), start=1):
+    # Lines end at "\n" only: JSON allows U+2028 and friends raw inside strings, and
+    # str.splitlines() would break a valid event in two there.
+    for lineno, raw in enumerate(text.split("\n"), start=1):
+        raw = raw.removesuffix("\r")
         stripped = raw.strip()
         if not stripped or stripped.startswith("#"):
             continue

@@ -77,6 +77,8 @@ class Session:
             self.records.append(record)
         # The live horizon: how far `tick` has moved deadline rules past the last event.
         self._horizon = 0.0
+        # True while the stored flag history lags the engine (a flag write failed).
+        self._flags_behind = False
         # (rule, seq) → reason; only a void, an amend or an acknowledgement can change it.
         self._acks: dict[tuple[str, int], str] | None = None
         # The effective timeline, kept as events come (None: work it out again after a void or an amend).
@@ -132,7 +134,7 @@ class Session:
             # Deadlines that passed while the recorder was down fire now, as they would have live.
             session._horizon = session.now()
             session._engine.advance(session._horizon)
-        session._keep_flags(session.records[-1].seq)
+        session._catch_up_flags(session.records[-1].seq)
         return session
 
     @classmethod
@@ -227,10 +229,10 @@ class Session:
         engine = self._engine
         raised = self._evaluate(record)
         if raised is None:  # recomputed: flags may have been withdrawn too
-            raised, withdrawn = self._keep_flags(seq, engine.flags)
+            raised, withdrawn = self._diff_flags(engine.flags)
         else:
             withdrawn = []
-            self.store.record_flags(self.code_id, seq, raised, withdrawn, self.clock.recorded_at())
+        self._write_flags(seq, raised, withdrawn)
         return Logged(record, self._acknowledged(raised), withdrawn)
 
     def _keep_timeline(self, record: EventRecord) -> None:
@@ -280,8 +282,8 @@ class Session:
         now = self.now() if now is None else now
         self._horizon = max(self._horizon, now)
         raised = self._engine.advance(now)
-        if raised:
-            self.store.record_flags(self.code_id, self.records[-1].seq, raised, [], self.clock.recorded_at())
+        if raised or self._flags_behind:
+            self._write_flags(self.records[-1].seq, raised, [])
         return self._acknowledged(raised)
 
     def _recompute(self, checkpoints: bool = False) -> Engine:
@@ -330,16 +332,30 @@ class Session:
         self._ended = self._ended or record.kind == "code_ended"
         return raised
 
-    def _keep_flags(self, at_seq: int, before: list[Flag] | None = None) -> tuple[list[Flag], list[Flag]]:
-        """Persist how the flags changed since `before` (default: what the store holds)."""
-        if before is None:
-            before = self._stored_flags()
+    def _diff_flags(self, before: list[Flag]) -> tuple[list[Flag], list[Flag]]:
+        """The flags raised and withdrawn between `before` and the engine's flags now."""
         old = {f.key: f for f in before}
         new = {f.key: f for f in self._engine.flags}
         raised = [f for k, f in new.items() if k not in old]
         withdrawn = [f for k, f in old.items() if k not in new]
-        self.store.record_flags(self.code_id, at_seq, raised, withdrawn, self.clock.recorded_at())
         return raised, withdrawn
+
+    def _write_flags(self, at_seq: int, raised: list[Flag], withdrawn: list[Flag]) -> None:
+        """Keep the flags' history. Flags are derived from events already on disk: a failed write is
+        caught up at the next one (or at resume), never an error that would make the scribe log an
+        event that is already stored a second time."""
+        try:
+            if self._flags_behind:
+                raised, withdrawn = self._diff_flags(self._stored_flags())
+            self.store.record_flags(self.code_id, at_seq, raised, withdrawn, self.clock.recorded_at())
+            self._flags_behind = False
+        except StoreError:
+            self._flags_behind = True
+
+    def _catch_up_flags(self, at_seq: int) -> None:
+        """Bring the stored flags in line with the engine's (after a restart)."""
+        self._flags_behind = True
+        self._write_flags(at_seq, [], [])
 
     def _stored_flags(self) -> list[Flag]:
         current: dict[tuple, Flag] = {}

@@ -81,6 +81,9 @@ class CodeStarted(BaseEvent):
     def _starts_at_zero(self) -> "CodeStarted":
         if self.t != 0:
             raise ValueError("t: code_started is the start of the code; its t must be 0")
+        # Far enough inside the calendar that every event time after it can be counted.
+        if self.at is not None and not 1900 <= self.at.year <= 2999:
+            raise ValueError(f"at: {self.at.year} is not a plausible year for a code; check the date")
         return self
 
 
@@ -398,7 +401,12 @@ def explain(exc: ValidationError) -> str:
             msg = "unknown field; check the spelling against events.md"
         field = ".".join(loc)
         parts.append(msg if not field or msg.startswith(field + ":") else f"{field}: {msg}")
-    return "; ".join(dict.fromkeys(parts))
+    return printable("; ".join(dict.fromkeys(parts)))
+
+
+def printable(text: str) -> str:
+    """One printable line: what a file put in a field name cannot break the line or drive the terminal."""
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text)
 
 
 def parse_event(data: Any) -> Event:

@@ -5,6 +5,8 @@ import json
 import os
 import secrets
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -67,6 +69,7 @@ class Store:
             self._configure()
             self._refuse_newer()
             migrations.apply(self.db)
+            self._inode = os.stat(self.path).st_ino
         except sqlite3.DatabaseError as exc:
             raise StoreError(self._explain_open(exc)) from None
         except OSError as exc:
@@ -140,6 +143,7 @@ class Store:
     def create_code(self, created_at: datetime) -> tuple[int, str]:
         """A new code with a random audit id (never derived from anything identifying)."""
         audit_id = secrets.token_hex(8)
+        self._still_there()
         try:
             with self.db.atomic():
                 cur = self.db.execute(
@@ -161,6 +165,7 @@ class Store:
         schema_version: int = 1,
     ) -> dict[str, Any]:
         """Append one event in one transaction; durable when this returns. Returns the row."""
+        self._still_there()
         try:
             with self.db.atomic():
                 audit_id, head_seq, head_hash = self.db.execute(
@@ -207,6 +212,21 @@ class Store:
             raise StoreError(self._explain_write(exc)) from None
         return row
 
+    def _still_there(self) -> None:
+        """Refuse to write when the database file was removed or replaced since it was opened.
+
+        SQLite would go on writing into the unlinked file, and every entry would be lost at exit.
+        """
+        try:
+            same = os.stat(self.path).st_ino == self._inode
+        except OSError:
+            same = False
+        if not same:
+            raise StoreError(
+                f"the database {self.path} was removed or replaced while open; nothing more can be saved "
+                "there — restore the folder or restart the recorder (nothing was saved)"
+            )
+
     def _explain_write(self, exc: sqlite3.Error) -> str:
         text = str(exc)
         if isinstance(exc, sqlite3.IntegrityError):
@@ -252,40 +272,63 @@ class Store:
 
     def flag_history(self, code_id: int) -> list[tuple[str, Flag]]:
         """Every raise and withdrawal kept for a code, oldest first."""
-        rows = self.db.execute(
-            "SELECT change, rule, severity, seq, t, line, message FROM flags WHERE code_id = ? ORDER BY id",
-            [code_id],
-        ).fetchall()
+        with self._reading():
+            rows = self.db.execute(
+                "SELECT change, rule, severity, seq, t, line, message FROM flags WHERE code_id = ? ORDER BY id",
+                [code_id],
+            ).fetchall()
         return [
             (change, Flag(rule=rule, severity=sev, seq=seq, t=t, line=line, message=msg))
             for change, rule, sev, seq, t, line, msg in rows
         ]
 
+    @contextmanager
+    def _reading(self) -> Iterator[None]:
+        """A damaged file found after it opened is a clear error, not a crash."""
+        try:
+            yield
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(self._explain_open(exc)) from None
+
     def code(self, code_id: int) -> CodeInfo | None:
+        with self._reading():
+            return self._code(code_id)
+
+    def _code(self, code_id: int) -> CodeInfo | None:
         row = self.db.execute(
             "SELECT id, audit_id, created_at, ended_at, head_seq FROM codes WHERE id = ?", [code_id]
         ).fetchone()
         return self._code_info(row) if row else None
 
     def codes(self) -> list[CodeInfo]:
-        rows = self.db.execute("SELECT id, audit_id, created_at, ended_at, head_seq FROM codes ORDER BY id")
-        return [self._code_info(r) for r in rows.fetchall()]
+        with self._reading():
+            rows = self.db.execute("SELECT id, audit_id, created_at, ended_at, head_seq FROM codes ORDER BY id")
+            return [self._code_info(r) for r in rows.fetchall()]
 
     @staticmethod
     def _code_info(row: tuple) -> CodeInfo:
         return CodeInfo(id=row[0], audit_id=row[1], created_at=row[2], ended_at=row[3], events=row[4])
 
     def last_code_id(self) -> int | None:
-        row = self.db.execute("SELECT max(id) FROM codes").fetchone()
-        return row[0]
+        with self._reading():
+            return self.db.execute("SELECT max(id) FROM codes WHERE head_seq > 0").fetchone()[0]
 
     def open_code_id(self) -> int | None:
         """The most recent code that has not ended, if any."""
-        row = self.db.execute("SELECT max(id) FROM codes WHERE ended_at IS NULL AND head_seq > 0").fetchone()
-        return row[0]
+        with self._reading():
+            # By the chain's own code_ended, not codes.ended_at: an edited end time cannot reopen a code.
+            sql = (
+                "SELECT max(c.id) FROM codes c WHERE c.head_seq > 0 AND NOT EXISTS "
+                "(SELECT 1 FROM events e WHERE e.code_id = c.id AND e.kind = 'code_ended')"
+            )
+            return self.db.execute(sql).fetchone()[0]
 
     def events(self, code_id: int) -> list[EventRecord]:
         """A code's raw events in seq order, as recorded."""
+        with self._reading():
+            return self._events(code_id)
+
+    def _events(self, code_id: int) -> list[EventRecord]:
         rows = self.db.execute(
             "SELECT seq, kind, payload, occurred_at, recorded_at, schema_version FROM events "
             "WHERE code_id = ? ORDER BY seq",
@@ -294,17 +337,12 @@ class Store:
         start = None
         out = []
         for seq, kind, payload, occurred_at, recorded_at, version in rows:
-            occurred = datetime.fromisoformat(occurred_at)
-            start = start or occurred
-            data = {"kind": kind, "t": round((occurred - start).total_seconds(), 6), **json.loads(payload)}
             try:
+                occurred = datetime.fromisoformat(occurred_at)
+                start = start or occurred
+                data = {"kind": kind, "t": round((occurred - start).total_seconds(), 6), **json.loads(payload)}
                 event = EVENT_ADAPTER.validate_python(data)
-            except ValidationError as exc:
-                raise StoreError(
-                    f"code {code_id} event {seq} cannot be read ({exc.error_count()} errors); run `recorder verify`"
-                ) from None
-            out.append(
-                EventRecord(
+                record = EventRecord(
                     code_id=code_id,
                     seq=seq,
                     event=event,
@@ -312,13 +350,23 @@ class Store:
                     recorded_at=datetime.fromisoformat(recorded_at),
                     schema_version=version,
                 )
-            )
+            except (ValidationError, ValueError, TypeError):
+                raise StoreError(
+                    f"code {code_id} event {seq} cannot be read (it was changed or damaged); run `recorder verify`"
+                ) from None
+            out.append(record)
         return out
 
     # ── verifying ────────────────────────────────────────────────────────
 
     def verify(self) -> list[Problem]:
         """Integrity check, the append-only triggers, and every code's hash chain."""
+        try:
+            return self._verify()
+        except sqlite3.DatabaseError as exc:
+            return [Problem(None, None, f"the database is damaged ({exc}); keep this file and a copy as they are")]
+
+    def _verify(self) -> list[Problem]:
         problems = [
             Problem(None, None, f"integrity_check: {msg}")
             for (msg,) in self.db.execute("PRAGMA integrity_check").fetchall()
@@ -328,18 +376,20 @@ class Store:
         for name in APPEND_ONLY_TRIGGERS:
             if name not in triggers:
                 problems.append(Problem(None, None, f"the append-only trigger {name} is missing"))
-        codes = self.db.execute("SELECT id, audit_id, head_seq, head_hash FROM codes ORDER BY id").fetchall()
+        codes = self.db.execute("SELECT id, audit_id, head_seq, head_hash, ended_at FROM codes ORDER BY id").fetchall()
         known = {c[0] for c in codes}
         for (code_id,) in self.db.execute("SELECT DISTINCT code_id FROM events").fetchall():
             if code_id not in known:
                 problems.append(Problem(code_id, None, "events belong to a code that does not exist"))
-        for code_id, audit_id, head_seq, head_hash in codes:
-            problem = self._verify_chain(code_id, audit_id, head_seq, head_hash)
+        for code_id, audit_id, head_seq, head_hash, ended_at in codes:
+            problem = self._verify_chain(code_id, audit_id, head_seq, head_hash, ended_at)
             if problem:
                 problems.append(problem)
         return problems
 
-    def _verify_chain(self, code_id: int, audit_id: str, head_seq: int, head_hash: str) -> Problem | None:
+    def _verify_chain(
+        self, code_id: int, audit_id: str, head_seq: int, head_hash: str, ended_at: str | None
+    ) -> Problem | None:
         rows = self.db.execute(
             "SELECT seq, kind, payload, occurred_at, recorded_at, schema_version, prev_hash, hash "
             "FROM events WHERE code_id = ? ORDER BY seq",
@@ -348,16 +398,21 @@ class Store:
         cols = ("seq", "kind", "payload", "occurred_at", "recorded_at", "schema_version", "prev_hash", "hash")
         prev = GENESIS
         expected_seq = 1
+        ended: str | None = None
         for values in rows.fetchall():
             row = dict(zip(cols, values, strict=True))
             if row["seq"] != expected_seq:
                 return Problem(code_id, expected_seq, f"is missing (next recorded is {row['seq']})")
             if row["prev_hash"] != prev:
                 return Problem(code_id, row["seq"], "does not follow the event before it (chain broken)")
+            if not all(isinstance(row[c], str) for c in ("kind", "payload", "occurred_at", "recorded_at", "hash")):
+                return Problem(code_id, row["seq"], "was changed after it was recorded (a column has the wrong type)")
             try:
                 derived = event_hash(row, audit_id, prev)
-            except ValueError:
+            except (ValueError, TypeError):
                 return Problem(code_id, row["seq"], "payload is not valid JSON")
+            if row["kind"] == "code_ended":
+                ended = row["occurred_at"]
             if derived != row["hash"]:
                 return Problem(code_id, row["seq"], "was changed after it was recorded (hash mismatch)")
             prev = row["hash"]
@@ -368,4 +423,7 @@ class Store:
                 expected_seq,
                 f"is missing: the code recorded {head_seq} events, {expected_seq - 1} are there",
             )
+        if ended != ended_at:
+            # ended_at is what `resume` goes by: it must agree with the chain's code_ended.
+            return Problem(code_id, None, f"its end time ({ended_at}) does not match its code_ended event ({ended})")
         return None

@@ -1,0 +1,324 @@
+"""Tamper evidence: rows changed, deleted, inserted or moved behind the recorder's back.
+
+Every edit is made as someone with the sqlite3 shell would make it (the `sqlite3` program when it
+is installed, else Python's sqlite3), after dropping the append-only triggers and, where noted,
+putting them back so that only the hash chain can tell. `recorder verify` must exit 1 and name the
+first event that does not match.
+
+The `test_limit_*` tests document what a hash chain kept beside the data cannot show: an attacker
+who knows the scheme (it is open source; the audit id is in the same file) can rewrite the chain
+from the edited event on, or cut the newest events and fix the head. Only an anchor kept outside
+the database (a head hash printed on the paper record, sent to another system, or signed with a key
+that is not on this machine) can reveal that. They pass today by showing the edit goes unnoticed;
+when an anchor is added they should be turned round.
+"""
+
+import hashlib
+import json
+import shutil
+import sqlite3
+import subprocess
+
+import pytest
+
+from recorder.clock import FakeClock
+from recorder.session import Session
+from recorder.store import Store
+from recorder.store.chain import event_hash
+from tests.reliability.helpers import run
+
+DROP = "DROP TRIGGER IF EXISTS events_no_update; DROP TRIGGER IF EXISTS events_no_delete;"
+RESTORE = (
+    "CREATE TRIGGER events_no_update BEFORE UPDATE ON events BEGIN "
+    "SELECT RAISE(ABORT, 'events are append-only: record a void or amend instead'); END; "
+    "CREATE TRIGGER events_no_delete BEFORE DELETE ON events BEGIN "
+    "SELECT RAISE(ABORT, 'events are append-only: record a void instead'); END;"
+)
+
+
+def shell(db, sql):
+    """Run SQL on the database as a person with the sqlite3 shell would."""
+    program = shutil.which("sqlite3")
+    if program:
+        done = subprocess.run([program, str(db)], input=sql, capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0 and not done.stderr, done.stderr
+        return
+    conn = sqlite3.connect(db)
+    conn.executescript(sql)
+    conn.close()
+
+
+@pytest.fixture
+def two_codes(db_path):
+    """Two ended codes of 8 events each; the store is closed, as after the recorder exits."""
+    clock = FakeClock()
+    store = Store(db_path)
+    for n in range(2):
+        session = Session.start(store, clock, arrest=True, patient={"age_years": 4 + n})
+        session.log({"kind": "rhythm", "rhythm": "asystole"}, t=10)
+        session.log({"kind": "io_attempt", "site": "proximal_tibia", "side": "left"}, t=35)
+        session.log({"kind": "io_result", "line": "io1", "result": "in"}, t=50)
+        session.log({"kind": "flush", "line": "io1", "volume_ml": 5}, t=55)
+        session.log({"kind": "drug", "drug": "epinephrine", "dose": 0.2, "unit": "mg", "line": "io1"}, t=60)
+        session.log({"kind": "note", "text": f"code {n + 1}"}, t=70)
+        session.end("rosc", t=80)
+        clock.advance(3600)
+    store.close()
+    assert run(db_path, "verify").exit_code == 0
+    return db_path
+
+
+def verify(db):
+    result = run(db, "verify")
+    assert "Traceback" not in result.output
+    return result.exit_code, [line.removeprefix("FAULT ") for line in result.stderr.splitlines()]
+
+
+def faults(db, *sql, restore=True):
+    shell(db, DROP + "\n".join(sql) + (RESTORE if restore else ""))
+    code, lines = verify(db)
+    assert code == 1, lines
+    return lines
+
+
+def row(db, code_id, seq):
+    conn = sqlite3.connect(db)
+    conn.row_factory = sqlite3.Row
+    found = dict(conn.execute("SELECT * FROM events WHERE code_id = ? AND seq = ?", [code_id, seq]).fetchone())
+    audit_id = conn.execute("SELECT audit_id FROM codes WHERE id = ?", [code_id]).fetchone()[0]
+    conn.close()
+    return found, audit_id
+
+
+def q(value):
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+# ── edits the chain finds ──
+
+
+@pytest.mark.parametrize(
+    ("sql", "fault"),
+    [
+        (
+            'UPDATE events SET payload = \'{"drug":"epinephrine","dose":2,"unit":"mg","line":"io1"}\' '
+            "WHERE code_id = 1 AND seq = 6",
+            "code 1 event 6: was changed",
+        ),
+        (
+            "UPDATE events SET kind = 'note', payload = '{\"text\":\"x\"}' WHERE code_id = 1 AND seq = 6",
+            "code 1 event 6: was changed",
+        ),
+        (
+            "UPDATE events SET occurred_at = '2026-03-02T14:04:00.000000+00:00' WHERE code_id = 1 AND seq = 6",
+            "code 1 event 6: was changed",
+        ),
+        (
+            "UPDATE events SET recorded_at = '2026-03-02T14:06:00.000000+00:00' WHERE code_id = 1 AND seq = 6",
+            "code 1 event 6: was changed",
+        ),
+        ("UPDATE events SET schema_version = 2 WHERE code_id = 1 AND seq = 6", "code 1 event 6: was changed"),
+        ("UPDATE events SET prev_hash = '' WHERE code_id = 1 AND seq = 3", "code 1 event 3: does not follow"),
+        ("DELETE FROM events WHERE code_id = 1 AND seq = 4", "code 1 event 4: is missing"),
+        ("DELETE FROM events WHERE code_id = 1 AND seq = 8", "code 1 event 8: is missing"),
+        ("DELETE FROM events WHERE code_id = 1", "code 1 event 1: is missing"),
+        ("UPDATE codes SET audit_id = 'ffffffffffffffff' WHERE id = 1", "code 1 event 1: was changed"),
+        ("UPDATE codes SET head_seq = 7 WHERE id = 2", "code 2 event 9: is missing: the code recorded 7 events"),
+        ("DELETE FROM codes WHERE id = 1", "code 1: events belong to a code that does not exist"),
+    ],
+    ids=[
+        "dose changed",
+        "kind changed",
+        "occurred_at changed",
+        "recorded_at only",
+        "schema_version",
+        "prev_hash",
+        "middle event deleted",
+        "last event deleted",
+        "all events of a code deleted",
+        "audit id changed",
+        "head cut back",
+        "code row deleted",
+    ],
+)
+def test_an_edit_is_named(two_codes, sql, fault):
+    lines = faults(two_codes, sql + ";")
+    assert any(line.startswith(fault) for line in lines), lines
+
+
+def test_triggers_dropped_and_left_dropped_are_reported(two_codes):
+    lines = faults(two_codes, "", restore=False)
+    assert "the append-only trigger events_no_update is missing" in lines
+    assert "the append-only trigger events_no_delete is missing" in lines
+
+
+def test_swapping_two_events_payloads_is_found(two_codes):
+    a, _ = row(two_codes, 1, 2)
+    b, _ = row(two_codes, 1, 7)
+    lines = faults(
+        two_codes,
+        f"UPDATE events SET kind = {q(b['kind'])}, payload = {q(b['payload'])} WHERE code_id = 1 AND seq = 2;",
+        f"UPDATE events SET kind = {q(a['kind'])}, payload = {q(a['payload'])} WHERE code_id = 1 AND seq = 7;",
+    )
+    assert lines == ["code 1 event 2: was changed after it was recorded (hash mismatch)"]
+
+
+def test_swapping_two_whole_rows_seq_and_all_is_found(two_codes):
+    lines = faults(
+        two_codes,
+        "UPDATE events SET seq = -1 WHERE code_id = 1 AND seq = 5;",
+        "UPDATE events SET seq = 5 WHERE code_id = 1 AND seq = 6;",
+        "UPDATE events SET seq = 6 WHERE code_id = 1 AND seq = -1;",
+    )
+    assert lines == ["code 1 event 5: does not follow the event before it (chain broken)"]
+
+
+def test_moving_an_event_to_another_code_is_found_in_both(two_codes):
+    lines = faults(
+        two_codes,
+        "UPDATE events SET seq = 9 WHERE code_id = 2 AND seq = 8;",  # make room after code 2's end
+        "UPDATE events SET code_id = 2, seq = 8 WHERE code_id = 1 AND seq = 6;",
+    )
+    assert any(line.startswith("code 1 event 6: is missing") for line in lines), lines
+    assert any(line.startswith("code 2 event 8:") for line in lines), lines
+
+
+def test_moving_a_whole_code_under_another_code_row_is_found(two_codes):
+    """Events re-parented to a code row with another audit id: every hash names the old code."""
+    lines = faults(
+        two_codes,
+        "UPDATE codes SET head_seq = 0, head_hash = '' WHERE id = 2;",
+        "DELETE FROM events WHERE code_id = 2;",
+        "UPDATE events SET code_id = 2 WHERE code_id = 1;",
+        "UPDATE codes SET head_seq = 0, head_hash = '' WHERE id = 1;",
+    )
+    assert any(line.startswith("code 2 event 1: was changed") for line in lines), lines
+
+
+def test_a_fabricated_event_appended_with_a_naive_sha256_is_found(two_codes):
+    last, _ = row(two_codes, 1, 8)
+    payload = json.dumps({"drug": "epinephrine", "dose": 0.2, "unit": "mg", "line": "io1"})
+    naive = hashlib.sha256(payload.encode()).hexdigest()
+    lines = faults(
+        two_codes,
+        "INSERT INTO events (code_id, seq, kind, payload, occurred_at, recorded_at, schema_version, prev_hash, hash) "
+        f"VALUES (1, 9, 'drug', {q(payload)}, {q(last['occurred_at'])}, {q(last['recorded_at'])}, 1, "
+        f"{q(last['hash'])}, {q(naive)});",
+        f"UPDATE codes SET head_seq = 9, head_hash = {q(naive)} WHERE id = 1;",
+    )
+    assert lines == ["code 1 event 9: was changed after it was recorded (hash mismatch)"]
+
+
+def test_a_changed_row_rehashed_with_a_naive_sha256_is_found(two_codes):
+    changed = json.dumps({"drug": "epinephrine", "dose": 2, "unit": "mg", "line": "io1"})
+    lines = faults(
+        two_codes,
+        f"UPDATE events SET payload = {q(changed)}, hash = {q(hashlib.sha256(changed.encode()).hexdigest())} "
+        "WHERE code_id = 1 AND seq = 6;",
+    )
+    assert lines == ["code 1 event 6: was changed after it was recorded (hash mismatch)"]
+
+
+def test_a_changed_row_rehashed_with_the_real_scheme_but_not_its_successors_is_found(two_codes):
+    found, audit_id = row(two_codes, 1, 6)
+    found["payload"] = json.dumps({"drug": "epinephrine", "dose": 2, "unit": "mg", "line": "io1"})
+    new_hash = event_hash(found, audit_id, found["prev_hash"])
+    lines = faults(
+        two_codes,
+        f"UPDATE events SET payload = {q(found['payload'])}, hash = {q(new_hash)} WHERE code_id = 1 AND seq = 6;",
+    )
+    assert lines == ["code 1 event 7: does not follow the event before it (chain broken)"]
+
+
+# ── found by tampering, and fixed ──
+
+
+@pytest.mark.parametrize("column", ["payload", "occurred_at", "kind"])
+def test_a_column_turned_into_a_blob_is_named_not_a_crash(two_codes, column):
+    shell(two_codes, DROP + f"UPDATE events SET {column} = CAST({column} AS BLOB) WHERE code_id = 1 AND seq = 2;")
+    result = run(two_codes, "verify")
+    assert result.exit_code == 1, result.output
+    assert "FAULT code 1 event 2:" in result.stderr
+
+
+def test_an_ended_code_made_open_again_is_found(two_codes):
+    shell(two_codes, "UPDATE codes SET ended_at = NULL WHERE id = 2;")
+    store = Store(two_codes)
+    reopened = store.open_code_id()
+    store.close()
+    assert reopened is None  # today: 2
+    code, lines = verify(two_codes)
+    assert code == 1, lines
+
+
+# ── the limits of a hash chain without an outside anchor ──
+
+
+def _rechain(db, code_id, from_seq, change):
+    """Rewrite events from `from_seq` on with the real scheme, as an attacker who read the code would."""
+    conn = sqlite3.connect(db)
+    conn.row_factory = sqlite3.Row
+    conn.executescript(DROP)
+    audit_id = conn.execute("SELECT audit_id FROM codes WHERE id = ?", [code_id]).fetchone()[0]
+    rows = [dict(r) for r in conn.execute("SELECT * FROM events WHERE code_id = ? ORDER BY seq", [code_id])]
+    prev = rows[from_seq - 2]["hash"] if from_seq > 1 else ""
+    for r in rows[from_seq - 1 :]:
+        if r["seq"] == from_seq:
+            change(r)
+        r["prev_hash"] = prev
+        r["hash"] = event_hash(r, audit_id, prev)
+        conn.execute(
+            "UPDATE events SET payload = ?, occurred_at = ?, prev_hash = ?, hash = ? WHERE id = ?",
+            [r["payload"], r["occurred_at"], r["prev_hash"], r["hash"], r["id"]],
+        )
+        prev = r["hash"]
+    conn.execute("UPDATE codes SET head_hash = ? WHERE id = ?", [prev, code_id])
+    conn.commit()
+    conn.executescript(RESTORE)
+    conn.close()
+
+
+def test_limit_a_full_rechain_by_someone_who_knows_the_scheme_is_not_found(two_codes):
+    def bigger_dose(r):
+        r["payload"] = json.dumps({"drug": "epinephrine", "dose": 2, "unit": "mg", "line": "io1"})
+
+    _rechain(two_codes, 1, 6, bigger_dose)
+    assert verify(two_codes) == (0, [])  # the limit: nothing in the file can tell
+    store = Store(two_codes)
+    assert store.events(1)[5].event.dose == 2
+    store.close()
+
+
+def test_limit_cutting_the_newest_events_and_fixing_the_head_is_not_found(two_codes):
+    seventh, _ = row(two_codes, 2, 7)
+    shell(
+        two_codes,
+        DROP + "DELETE FROM events WHERE code_id = 2 AND seq = 8;"
+        f"UPDATE codes SET head_seq = 7, head_hash = {q(seventh['hash'])}, ended_at = NULL WHERE id = 2;" + RESTORE,
+    )
+    assert verify(two_codes) == (0, [])
+
+
+def test_limit_deleting_a_whole_code_is_not_found(two_codes):
+    shell(two_codes, DROP + "DELETE FROM events WHERE code_id = 1; DELETE FROM codes WHERE id = 1;" + RESTORE)
+    assert verify(two_codes) == (0, [])
+
+
+def test_limit_the_flag_history_is_append_only_but_not_chained(db_path):
+    """Flags are kept with triggers but no hash: a deleted flag row is not found by verify."""
+    from tests.conftest import SHARED
+
+    assert run(db_path, "replay", str(SHARED / "scenarios" / "e02_repeat_same_bone.jsonl")).exit_code == 0
+    conn = sqlite3.connect(db_path)
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    kept = conn.execute("SELECT count(*) FROM flags").fetchone()[0] if "flags" in tables else 0
+    conn.close()
+    if not kept:
+        pytest.skip("no flags kept in this schema")
+    shell(
+        db_path,
+        "DROP TRIGGER IF EXISTS flags_no_delete; DELETE FROM flags;"
+        "CREATE TRIGGER flags_no_delete BEFORE DELETE ON flags "
+        "BEGIN SELECT RAISE(ABORT, 'flags are append-only'); END;",
+    )
+    assert verify(db_path) == (0, [])
