@@ -262,13 +262,7 @@ class Session:
     def withdrawn_flags(self) -> list[Flag]:
         """Flags shown at some point and gone after a void, an amend or a back-dated entry."""
         current = {f.key for f in self._engine.flags}
-        gone: dict[tuple, Flag] = {}
-        for change, flag in self.store.flag_history(self.code_id):
-            if change == "withdrawn":
-                gone[flag.key] = flag
-            else:
-                gone.pop(flag.key, None)
-        return [f for k, f in gone.items() if k not in current]
+        return [f for f in self._stored_flags("withdrawn") if f.key not in current]
 
     @property
     def state(self) -> Any:
@@ -357,14 +351,12 @@ class Session:
         self._flags_behind = True
         self._write_flags(at_seq, [], [])
 
-    def _stored_flags(self) -> list[Flag]:
-        current: dict[tuple, Flag] = {}
+    def _stored_flags(self, last_change: str = "raised") -> list[Flag]:
+        """The flags whose latest stored change is `last_change` (raised: the stored current list)."""
+        latest: dict[tuple, tuple[str, Flag]] = {}
         for change, flag in self.store.flag_history(self.code_id):
-            if change == "raised":
-                current[flag.key] = flag
-            else:
-                current.pop(flag.key, None)
-        return list(current.values())
+            latest[flag.key] = (change, flag)
+        return [flag for change, flag in latest.values() if change == last_change]
 
     def _acknowledged(self, flags: list[Flag]) -> list[Flag]:
         if self._acks is None:
