@@ -16,6 +16,7 @@ from recorder.listing import code_rows
 from recorder.scenario import ScenarioError, dump_records, read_scenario
 from recorder.session import Logged, SessionError, replay
 from recorder.store import Store, StoreError
+from schemas.events import printable
 from schemas.records import Flag
 from schemas.vocabulary import SEVERITIES
 
@@ -72,7 +73,8 @@ class RecorderGroup(click.Group):
         try:
             return super().invoke(ctx)
         except USER_ERRORS as exc:
-            click.echo(f"recorder: {exc}", err=True)
+            # One line whatever the message carries (a file name, SQLite's own text).
+            click.echo(f"recorder: {printable(str(exc))}", err=True)
             ctx.exit(2)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
