@@ -31,7 +31,7 @@ from reliability.scenario import long_scenario
 NAME = "fuzz.jsonl"
 MESSAGE = re.compile(r"^fuzz\.jsonl:(\d+): (\S.*)$")
 # Characters that str.splitlines() treats as line ends although JSON allows them raw inside a
-# string. Kept out of the generic strategies: a dedicated test covers them (see test_fuzz.py).
+# string (a scenario line ends at "\n" only; they once split lines: bug 4 of RELIABILITY.md).
 SPLITLINES_EXTRA = "\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
 
 # ── values ───────────────────────────────────────────────────────────────
@@ -79,9 +79,17 @@ NASTY_TEXT = st.one_of(
     st.sampled_from(["", " ", "\t", "\n", "   padded   ", "x" * 201, "x" * 4001, "io0", "io10000", "IO1", "inf0"]),
 )
 
-# Field names without control or line-breaking characters: a field name is echoed in the error
-# message, and one holding a newline breaks the one-line rule (a dedicated xfail test covers it).
-KEYS = st.text(st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp")), max_size=10)
+# Field names of any characters: a name is echoed in the error message, which must stay one
+# printable line whatever it holds (bug 5 of RELIABILITY.md).
+KEYS = st.one_of(
+    st.text(max_size=10),
+    st.builds(
+        lambda a, c, b: a + c + b,
+        st.text(max_size=4),
+        st.sampled_from(["\n", "\x1b[2J", "\u2028", "\x85"]),
+        st.text(max_size=4),
+    ),
+)
 JSON_SCALARS = st.none() | st.booleans() | NASTY_NUMBERS | NASTY_TEXT
 JSON_VALUES = st.recursive(
     JSON_SCALARS,
@@ -169,10 +177,8 @@ def _check_amounts(event: BaseEvent) -> None:
 
 def check_lines(text: str, bad_line: int | None = None) -> str:
     """parse_lines accepts, or raises ScenarioError `FILE:LINE: reason` naming a real line."""
-    physical = re.split(r"\r\n|\r|\n", text)  # what an editor counts as lines (CR alone too)
-    # Line numbers are only checked when no character that splitlines() splits on is in the file
-    # (the dedicated test in test_fuzz.py covers those).
-    numbered = not any(ch in text for ch in SPLITLINES_EXTRA)
+    physical = text.split("\n")  # a scenario line ends at "\n" (a "\r" before it is dropped)
+    numbered = True
     try:
         lines = parse_lines(text, NAME, KNOWN_RULES)
     except ScenarioError as exc:
@@ -298,7 +304,7 @@ def scenario_texts(draw: st.DrawFn) -> tuple[str, int | None]:
     text = sep.join(text_rows) + draw(st.sampled_from(["", sep]))
     bad = next((i + 1 for i, (_, certain) in enumerate(rows) if certain is True), None)
     uncertain_before = bad is not None and any(certain is None for _, certain in rows[: bad - 1])
-    if uncertain_before or any(ch in text for ch in SPLITLINES_EXTRA):
+    if uncertain_before:
         bad = None  # an earlier change may already be refused: check only the form
     return text, bad
 
@@ -309,17 +315,6 @@ def _mutate(draw: st.DrawFn, data: Any) -> Any:
     key = draw(st.sampled_from(sorted(data) or ["t"]))
     data[key] = draw(NASTY_VALUES)
     return data
-
-
-def no_splitting_chars(value: Any) -> bool:
-    """True when no string inside `value` holds a character splitlines() would split on."""
-    if isinstance(value, str):
-        return not any(ch in value for ch in SPLITLINES_EXTRA)
-    if isinstance(value, dict):
-        return all(no_splitting_chars(k) and no_splitting_chars(v) for k, v in value.items())
-    if isinstance(value, list):
-        return all(no_splitting_chars(v) for v in value)
-    return True
 
 
 class Tally:
