@@ -52,6 +52,11 @@ def _create_private(path: Path) -> None:
     try:
         fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
     except FileExistsError:
+        # A file made by someone else's tools (touch, a copy) may be world-readable: tighten it
+        # before patient data goes in, with its -wal and -shm.
+        for each in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+            if each.exists() and each.stat().st_mode & 0o077:
+                each.chmod(0o600)
         return
     os.close(fd)
 

@@ -117,3 +117,11 @@ def test_version_1_database_is_migrated_keeping_its_events(db_path):
     assert store.schema_version == SCHEMA_VERSION == 2
     assert [c.audit_id for c in store.codes()] == ["a1"]
     store.close()
+
+
+def test_an_existing_world_readable_file_is_made_private(tmp_path):
+    path = tmp_path / "touched.db"
+    path.touch(mode=0o644)
+    path.chmod(0o644)
+    Store(path).close()
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
