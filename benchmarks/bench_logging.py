@@ -17,44 +17,78 @@ COLUMNS = ("code_id", "seq", "kind", "payload", "occurred_at", "recorded_at", "s
 BUDGET = 2.0
 
 
-def recorder_run(path: Path, lines: list) -> tuple[float, list[tuple]]:
-    """`recorder replay`'s path: Session.start, then Session.log per event (validate, ledger, append, engine)."""
+BLOCK = 50
+"""Events per turn: the two sides take turns in blocks this long, so a noisy spell hits both alike."""
+
+
+class PlainLoop:
+    """The floor: the same rows, WAL and synchronous=FULL, one transaction (one fsync) per row."""
+
+    def __init__(self, path: Path) -> None:
+        self.conn = sqlite3.connect(str(path), isolation_level=None)
+        self.conn.execute("PRAGMA journal_mode=WAL").fetchall()
+        self.conn.execute("PRAGMA synchronous=FULL")
+        self.conn.execute(
+            "CREATE TABLE events (id INTEGER PRIMARY KEY, code_id INTEGER NOT NULL, seq INTEGER NOT NULL, "
+            "kind TEXT NOT NULL, payload TEXT NOT NULL, occurred_at TEXT NOT NULL, recorded_at TEXT NOT NULL, "
+            "schema_version INTEGER NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL)"
+        )
+        self.conn.execute("CREATE UNIQUE INDEX idx_events_code_id_seq ON events (code_id, seq)")
+        self.sql = f"INSERT INTO events ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
+
+    def insert(self, rows: list[tuple]) -> float:
+        """Insert rows, one commit each; return the seconds it took."""
+        conn, sql = self.conn, self.sql
+        start = time.perf_counter()
+        for row in rows:
+            conn.execute("BEGIN")
+            conn.execute(sql, row)
+            conn.execute("COMMIT")
+        return time.perf_counter() - start
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def recorder_rows(path: Path, lines: list) -> list[tuple]:
+    """The rows the recorder writes for the scenario (an untimed run): what the plain loop inserts."""
     from recorder.clock import SystemClock
     from recorder.session import replay
     from recorder.store import Store
 
     store = Store(path)
     try:
-        start = time.perf_counter()
-        session = replay(store, SystemClock(), lines)
-        elapsed = time.perf_counter() - start
-        assert len(session.records) == len(lines)
-        rows = store.db.execute(f"SELECT {', '.join(COLUMNS)} FROM events ORDER BY seq").fetchall()
+        replay(store, SystemClock(), lines)
+        return store.db.execute(f"SELECT {', '.join(COLUMNS)} FROM events ORDER BY seq").fetchall()
     finally:
         store.close()
-    return elapsed, rows
 
 
-def plain_run(path: Path, rows: list[tuple]) -> float:
-    """The floor: the same rows, WAL and synchronous=FULL, one transaction (one fsync) per row."""
-    conn = sqlite3.connect(str(path))
-    conn.execute("PRAGMA journal_mode=WAL").fetchall()
-    conn.execute("PRAGMA synchronous=FULL")
-    conn.execute(
-        "CREATE TABLE events (id INTEGER PRIMARY KEY, code_id INTEGER NOT NULL, seq INTEGER NOT NULL, "
-        "kind TEXT NOT NULL, payload TEXT NOT NULL, occurred_at TEXT NOT NULL, recorded_at TEXT NOT NULL, "
-        "schema_version INTEGER NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL)"
-    )
-    conn.execute("CREATE UNIQUE INDEX idx_events_code_id_seq ON events (code_id, seq)")
-    conn.commit()
-    sql = f"INSERT INTO events ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
-    start = time.perf_counter()
-    for row in rows:
-        conn.execute(sql, row)
-        conn.commit()
-    elapsed = time.perf_counter() - start
-    conn.close()
-    return elapsed
+def paired_run(d: Path, i: int, lines: list, rows: list[tuple]) -> tuple[float, float]:
+    """`recorder replay`'s path (Session.start, then Session.log per event: validate, ledger, append,
+    engine, flags) with the plain loop taking turns every BLOCK events; returns (recorder s, plain s)."""
+    from recorder.clock import SystemClock
+    from recorder.session import Logged, replay
+    from recorder.store import Store
+
+    store, plain = Store(d / f"recorder{i}.db"), PlainLoop(d / f"plain{i}.db")
+    done, plain_s = 0, 0.0
+
+    def turn(_: Logged) -> None:
+        nonlocal done, plain_s
+        done += 1
+        if done % BLOCK == 0 or done == len(rows):
+            plain_s += plain.insert(rows[done - BLOCK if done % BLOCK == 0 else done - done % BLOCK : done])
+
+    try:
+        start = time.perf_counter()
+        session = replay(store, SystemClock(), lines, on_commit=turn)
+        total = time.perf_counter() - start
+        assert len(session.records) == len(lines) == done
+    finally:
+        store.close()
+        plain.close()
+    return total - plain_s, plain_s
 
 
 def run(events: int = 10_000, repeats: int = 3) -> dict[str, Any]:
@@ -62,16 +96,17 @@ def run(events: int = 10_000, repeats: int = 3) -> dict[str, Any]:
     recorder_s: list[float] = []
     plain_s: list[float] = []
     with workdir("logging") as d:
+        rows = recorder_rows(d / "rows.db", lines)
         for i in range(repeats):
-            # Interleaved, so that a noisy neighbour on the shared machine hits both alike.
-            took, rows = recorder_run(d / f"recorder{i}.db", lines)
-            recorder_s.append(took)
-            plain_s.append(plain_run(d / f"plain{i}.db", rows))
+            r, p = paired_run(d, i, lines, rows)
+            recorder_s.append(r)
+            plain_s.append(p)
     r, p = median(recorder_s), median(plain_s)
     return {
         "benchmark": "logging",
         "events": events,
         "repeats": repeats,
+        "block": BLOCK,
         "recorder_s": round(r, 4),
         "plain_sqlite_s": round(p, 4),
         "recorder_per_event_ms": ms(r / events),

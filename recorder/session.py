@@ -11,21 +11,23 @@ from recorder.engine import RULES, Engine, Protocol, load_protocol
 from recorder.ledger import LINE_STARTERS, Ledger
 from recorder.scenario import ScenarioLine
 from recorder.store import Store, StoreError
-from recorder.timeline import acknowledgements, effective
+from recorder.timeline import acknowledgements, apply_changes, effective
 from schemas.events import (
-    RECORD_KEEPING,
     Acknowledge,
+    Amend,
     BaseEvent,
     CodeStarted,
     EventError,
+    Void,
     event_payload,
     parse_event,
 )
 from schemas.records import EventRecord, Flag
 
-# A recompute keeps a copy of the engine every this many timeline events, so that the next one (a
-# back-dated entry, a void, an amend) refolds only from the last copy before what changed.
-CHECKPOINT_EVERY = 512
+# The session keeps a copy of the engine every this many timeline events, so that a recompute (a
+# back-dated entry, a void, an amend) refolds only from the last copy before what changed. A copy
+# costs about as much as folding 100 events (benchmarks/bench_logging.py).
+CHECKPOINT_EVERY = 128
 
 
 def _order(record: EventRecord) -> tuple[float, int]:
@@ -177,6 +179,20 @@ class Session:
             raise SessionError(str(exc)) from None
         return self._append(event)
 
+    def log_event(self, event: BaseEvent) -> Logged:
+        """Store an event already validated (a line of a scenario file being replayed) at its own t.
+
+        The same as `log` without building and validating the event again from a dict.
+        """
+        t = round(max(0.0, event.t), 6)
+        if t != event.t:
+            event = event.model_copy(update={"t": t})
+        try:
+            self.ledger.check(event)
+        except EventError as exc:
+            raise SessionError(str(exc)) from None
+        return self._append(event)
+
     def preview(self, data: dict[str, Any], *, t: float | None = None) -> list[Flag]:
         """The flags an event would raise if logged now, without logging it (the pickers show them).
 
@@ -241,11 +257,34 @@ class Session:
         if isinstance(event, Acknowledge):
             if self._acks is not None:
                 self._acks[(event.rule, event.target)] = event.reason  # the latest one stands
-        elif record.kind in RECORD_KEEPING:  # a void or an amend: rework both from the log
-            self._timeline = None
-            self._acks = None
+        elif isinstance(event, (Void, Amend)):
+            self._rework(event, record.seq)
         elif self._timeline is not None:
-            bisect.insort(self._timeline, record, key=_order)
+            timeline = self._timeline
+            if not timeline or _order(timeline[-1]) <= _order(record):
+                timeline.append(record)  # the usual case: the newest event comes last
+            else:
+                bisect.insort(timeline, record, key=_order)
+
+    def _rework(self, event: Void | Amend, seq: int) -> None:
+        """A void or an amend, applied to the kept timeline as `effective` would apply it to the log.
+
+        The log is applied in seq order and this record is the newest, so changing its target where
+        it stands gives the same timeline as working it out again from every record.
+        """
+        target = self.records[event.target - 1] if 0 < event.target <= len(self.records) else None
+        if target is not None and isinstance(target.event, Acknowledge):
+            self._acks = None  # an acknowledgement changed: an earlier one may stand again
+        timeline = self._timeline
+        if timeline is None:
+            return
+        # Newest first: the record corrected is usually a recent one.
+        at = next((i for i in range(len(timeline) - 1, -1, -1) if timeline[i].seq == event.target), None)
+        if at is None:
+            return  # already voided, or not on the timeline (record keeping): nothing there changes
+        standing = timeline.pop(at)
+        if isinstance(event, Amend):
+            bisect.insort(timeline, apply_changes(standing, event.changes, seq), key=_order)
 
     # ── reading ──────────────────────────────────────────────────────────
 
@@ -322,6 +361,11 @@ class Session:
             return None
         raised = self._engine.apply(record)
         self._folded.append(record)
+        # A checkpoint here too, so that a back-dated entry refolds a short tail, not everything since
+        # the last recompute; only while no live `tick` has moved the engine past this event (a
+        # checkpoint is the fold of a prefix of the timeline and nothing more).
+        if len(self._folded) % CHECKPOINT_EVERY == 0 and self._engine.time == record.t:
+            self._checkpoints[len(self._folded)] = self._engine.copy()
         self._last_t = record.t
         self._ended = self._ended or record.kind == "code_ended"
         return raised
@@ -385,7 +429,7 @@ def replay(
     if on_commit:
         on_commit(Logged(session.records[0]))
     for line in lines[1:]:
-        logged = session.log(event_payload(line.event) | {"kind": line.event.kind}, t=line.event.t)
+        logged = session.log_event(line.event)
         if on_commit:
             on_commit(logged)
     return session

@@ -64,7 +64,8 @@ class BaseEvent(BaseModel):
     @property
     def line_ref(self) -> str | None:
         """The access line this event names, if any."""
-        return getattr(self, "line", None)
+        # From the instance's fields: getattr of a missing field goes through pydantic's slow __getattr__.
+        return self.__dict__.get("line")
 
 
 # ── The code and the patient ─────────────────────────────────────────────

@@ -64,11 +64,25 @@ class Engine:
         return self._last_flag_t
 
     def copy(self) -> "Engine":
-        """An independent copy of the fold so far; the protocol, the rule table and the flags (frozen) are shared."""
-        shared: dict[int, object] = {id(f): f for f in self._flags}
-        shared[id(self.protocol)] = self.protocol
-        shared[id(self._checks)] = self._checks
-        return copy.deepcopy(self, shared)
+        """An independent copy of the fold so far; the protocol, the rule table and the flags (frozen) are shared.
+
+        Session recomputes copy an engine often (checkpoints): only the mutable state is deep-copied;
+        the sets and lists of immutable values are copied shallowly, and deadlines already closed,
+        which the heap would only skip, are left behind.
+        """
+        new = object.__new__(Engine)
+        new.__dict__.update(self.__dict__)
+        # The dues in the heap are shared with the state (a line's awaiting flush): one memo keeps them one.
+        memo: dict[int, object] = {id(self.protocol): self.protocol}
+        new._state = copy.deepcopy(self._state, memo)
+        new._ctx = Ctx(new._state, self.protocol, {rule: set(keys) for rule, keys in self._ctx._memo.items()})
+        heap = [(at, seq, n, copy.deepcopy(due, memo)) for at, seq, n, due in self._heap if due.open]
+        heapq.heapify(heap)
+        new._heap = heap
+        new._tiebreak = itertools.count(next(copy.copy(self._tiebreak)))
+        new._flags = list(self._flags)
+        new._raised = set(self._raised)
+        return new
 
     @property
     def flags(self) -> list[Flag]:

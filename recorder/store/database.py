@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import ValidationError
 from sqlite_utils import Database
 
-from recorder.store.chain import GENESIS, event_hash
+from recorder.store.chain import GENESIS, canonical, event_hash
 from recorder.store.migrations import APPEND_ONLY_TRIGGERS, SCHEMA_VERSION, migrations
 from schemas.events import EVENT_ADAPTER
 from schemas.records import CodeInfo, EventRecord, Flag
@@ -38,6 +38,20 @@ class Problem:
         if self.code_id is not None:
             where = f"code {self.code_id}" + (f" event {self.seq}" if self.seq is not None else "")
         return f"{where}: {self.message}" if where else self.message
+
+
+_EVENT_COLUMNS = (
+    "code_id",
+    "seq",
+    "kind",
+    "payload",
+    "occurred_at",
+    "recorded_at",
+    "schema_version",
+    "prev_hash",
+    "hash",
+)
+_INSERT_EVENT = f"INSERT INTO events ({', '.join(_EVENT_COLUMNS)}) VALUES ({', '.join('?' * len(_EVENT_COLUMNS))})"
 
 
 def iso(dt: datetime) -> str:
@@ -67,6 +81,9 @@ class Store:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self._locks: dict[int, int] = {}
+        # Each code's (audit id, head seq, head hash) as this store last wrote it: appends check it
+        # in their UPDATE instead of reading it first.
+        self._heads: dict[int, tuple[str, int, str]] = {}
         try:
             _create_private(self.path)
             conn = sqlite3.connect(str(self.path), timeout=5)
@@ -171,51 +188,62 @@ class Store:
     ) -> dict[str, Any]:
         """Append one event in one transaction; durable when this returns. Returns the row."""
         self._still_there()
+        conn = self.db.conn  # sqlite-utils' wrappers cost more than the statements on this path
         try:
-            with self.db.atomic():
-                audit_id, head_seq, head_hash = self.db.execute(
-                    "SELECT audit_id, head_seq, head_hash FROM codes WHERE id = ?", [code_id]
-                ).fetchone()
+            conn.execute("BEGIN")
+            try:
+                head = self._heads.get(code_id) or self._read_head(code_id)
+                audit_id, head_seq, head_hash = head
                 if seq != head_seq + 1:
                     raise StoreError(
                         f"code {code_id} moved on to event {head_seq} behind this recorder's back; "
                         "another recorder may have it open: close one and resume"
                     )
+                text = canonical(payload)  # stored as hashed: one encoding of it, not two
                 row = {
                     "code_id": code_id,
                     "seq": seq,
                     "kind": kind,
-                    "payload": json.dumps(payload, sort_keys=True, ensure_ascii=False, allow_nan=False),
+                    "payload": text,
                     "occurred_at": iso(occurred_at),
                     "recorded_at": iso(recorded_at),
                     "schema_version": schema_version,
                     "prev_hash": head_hash,
                 }
-                row["hash"] = event_hash(row, audit_id, head_hash)
-                self.db.execute(
-                    "INSERT INTO events (code_id, seq, kind, payload, occurred_at, recorded_at, "
-                    "schema_version, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [
-                        row[c]
-                        for c in (
-                            "code_id",
-                            "seq",
-                            "kind",
-                            "payload",
-                            "occurred_at",
-                            "recorded_at",
-                            "schema_version",
-                            "prev_hash",
-                            "hash",
-                        )
-                    ],
-                )
+                row["hash"] = event_hash(row, audit_id, head_hash, text)
+                conn.execute(_INSERT_EVENT, tuple(row[c] for c in _EVENT_COLUMNS))
+                # The head moves only from where this recorder last left it: the kept head is checked here.
                 ended = ", ended_at = ?" if kind == "code_ended" else ""
-                params = [seq, row["hash"]] + ([row["occurred_at"]] if ended else []) + [code_id]
-                self.db.execute(f"UPDATE codes SET head_seq = ?, head_hash = ?{ended} WHERE id = ?", params)
+                params = (seq, row["hash"], *((row["occurred_at"],) if ended else ()), code_id, head_seq, head_hash)
+                moved = conn.execute(
+                    f"UPDATE codes SET head_seq = ?, head_hash = ?{ended} "
+                    "WHERE id = ? AND head_seq = ? AND head_hash = ?",
+                    params,
+                )
+                if moved.rowcount != 1:
+                    raise StoreError(
+                        f"code {code_id} moved on behind this recorder's back; "
+                        "another recorder may have it open: close one and resume"
+                    )
+                conn.execute("COMMIT")
+            except BaseException:
+                self._heads.pop(code_id, None)
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
         except sqlite3.Error as exc:
             raise StoreError(self._explain_write(exc)) from None
+        self._heads[code_id] = (audit_id, seq, row["hash"])
         return row
+
+    def _read_head(self, code_id: int) -> tuple[str, int, str]:
+        """A code's audit id and the seq and hash of its last event, as stored."""
+        head = self.db.conn.execute(
+            "SELECT audit_id, head_seq, head_hash FROM codes WHERE id = ?", (code_id,)
+        ).fetchone()
+        if head is None:
+            raise StoreError(f"there is no code {code_id}; `recorder list` shows the codes")
+        return head
 
     def _still_there(self) -> None:
         """Refuse to write when the database file was removed or replaced since it was opened.

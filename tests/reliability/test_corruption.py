@@ -105,7 +105,7 @@ def test_a_page_of_garbage_in_the_middle_is_reported_not_a_crash(tmp_path, origi
 @pytest.mark.parametrize("args", [["list"], ["events", "last"]], ids=" ".join)
 def test_a_payload_that_is_no_longer_json_is_a_clear_error_when_read(tmp_path, original, args):
     data = bytearray(original)
-    at = data.find(b'{"text": "Parents arrived')
+    at = data.find(b'{"text":"Parents arrived')
     assert at > 0
     data[at] = ord("[")
     db = _damaged(tmp_path, bytes(data))
