@@ -26,7 +26,7 @@ def fast_store(path: Path):
     from recorder.store import Store
 
     store = Store(path)
-    store.db.execute("PRAGMA synchronous=OFF")
+    store.conn.execute("PRAGMA synchronous=OFF")
     return store
 
 

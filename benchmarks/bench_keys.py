@@ -88,7 +88,7 @@ def build_code(path: Path, events: int) -> None:
     from recorder.store import Store
 
     store = Store(path)
-    store.db.execute("PRAGMA synchronous=OFF")
+    store.conn.execute("PRAGMA synchronous=OFF")
     try:
         replay(store, SystemClock(), scenario_lines(events, at=started_ago(events)))
     finally:

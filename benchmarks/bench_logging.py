@@ -59,7 +59,7 @@ def recorder_rows(path: Path, lines: list) -> list[tuple]:
     store = Store(path)
     try:
         replay(store, SystemClock(), lines)
-        return store.db.execute(f"SELECT {', '.join(COLUMNS)} FROM events ORDER BY seq").fetchall()
+        return store.conn.execute(f"SELECT {', '.join(COLUMNS)} FROM events ORDER BY seq").fetchall()
     finally:
         store.close()
 

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import click
-import platformdirs
 
 from recorder import __version__
 from recorder.clock import SystemClock
@@ -25,6 +24,8 @@ USER_ERRORS = (StoreError, SessionError, ScenarioError, ProtocolError)
 
 def default_db() -> Path:
     """`recorder.db` in the user data directory, unless RECORDER_DB says otherwise."""
+    import platformdirs  # only when no --db or RECORDER_DB names the file
+
     return Path(platformdirs.user_data_dir("recorder", appauthor=False)) / "recorder.db"
 
 

@@ -21,3 +21,16 @@ def test_import_linter_contracts_hold():
     lint = Path(sys.executable).parent / "lint-imports"
     proc = subprocess.run([str(lint)], capture_output=True, text=True, cwd=ROOT)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_opening_an_up_to_date_database_needs_no_sqlite_utils(tmp_path):
+    """sqlite-utils and its plugins cost a tenth of a second at launch: they load only to migrate."""
+    db = tmp_path / "recorder.db"
+    code = (
+        "import sys\nfrom recorder.store import Store\n"
+        f"Store({str(db)!r}).close()\nprint('sqlite_utils' in sys.modules)"
+    )
+    first = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert first.stdout.strip() == "True"  # a new file is migrated
+    again = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert again.stdout.strip() == "False"

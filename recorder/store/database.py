@@ -10,15 +10,17 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
-from sqlite_utils import Database
 
 from recorder.store.chain import GENESIS, canonical, event_hash
-from recorder.store.migrations import APPEND_ONLY_TRIGGERS, SCHEMA_VERSION, migrations
+from recorder.store.version import APPEND_ONLY_TRIGGERS, SCHEMA_VERSION
 from schemas.events import EVENT_ADAPTER
 from schemas.records import CodeInfo, EventRecord, Flag
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
 
 
 class StoreError(Exception):
@@ -86,11 +88,15 @@ class Store:
         self._heads: dict[int, tuple[str, int, str]] = {}
         try:
             _create_private(self.path)
-            conn = sqlite3.connect(str(self.path), timeout=5)
-            self.db = Database(conn)
+            self.conn = sqlite3.connect(str(self.path), timeout=5)
+            self._db: Database | None = None
             self._configure()
-            self._refuse_newer()
-            migrations.apply(self.db)
+            if self._refuse_newer() < SCHEMA_VERSION:
+                # sqlite-utils (and its plugins) is imported only to migrate: opening the unit's
+                # database at launch goes without it (benchmarks/bench_startup.py).
+                from recorder.store.migrations import migrations
+
+                migrations.apply(self.db)
             self._inode = os.stat(self.path).st_ino
         except sqlite3.DatabaseError as exc:
             raise StoreError(self._explain_open(exc)) from None
@@ -99,24 +105,36 @@ class Store:
 
     # ── opening ──────────────────────────────────────────────────────────
 
-    def _configure(self) -> None:
-        self.db.execute("PRAGMA journal_mode=WAL").fetchall()
-        # FULL: a commit is on disk when it returns, power cut or not.
-        self.db.execute("PRAGMA synchronous=FULL")
-        self.db.execute("PRAGMA foreign_keys=ON")
-        self.db.execute("PRAGMA busy_timeout=5000")
+    @property
+    def db(self) -> "Database":
+        """The connection as a sqlite-utils Database (migrations, tests); made when first asked for."""
+        if self._db is None:
+            from sqlite_utils import Database
 
-    def _refuse_newer(self) -> None:
-        if not self.db["meta"].exists():
-            return
-        row = self.db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+            self._db = Database(self.conn)
+        return self._db
+
+    def _configure(self) -> None:
+        self.conn.execute("PRAGMA journal_mode=WAL").fetchall()
+        # FULL: a commit is on disk when it returns, power cut or not.
+        self.conn.execute("PRAGMA synchronous=FULL")
+        self.conn.execute("PRAGMA foreign_keys=ON")
+        self.conn.execute("PRAGMA busy_timeout=5000")
+
+    def _refuse_newer(self) -> int:
+        """The stored schema version (0 for a new file); a newer one than this recorder's is refused."""
+        meta = self.conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").fetchone()
+        if meta is None:
+            return 0
+        row = self.conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
         version = int(row[0]) if row else 0
         if version > SCHEMA_VERSION:
-            self.db.close()
+            self.conn.close()
             raise StoreError(
                 f"{self.path} was written by a newer recorder (schema {version}, this one knows {SCHEMA_VERSION}); "
                 "upgrade the recorder to open it"
             )
+        return version
 
     def _explain_open(self, exc: sqlite3.DatabaseError) -> str:
         text = str(exc)
@@ -132,7 +150,7 @@ class Store:
         for fd in self._locks.values():
             os.close(fd)
         self._locks.clear()
-        self.db.close()
+        self.conn.close()
 
     def lock_code(self, code_id: int) -> None:
         """Become the one writer of a code, or raise: two recorders never write one code.
@@ -157,7 +175,7 @@ class Store:
 
     @property
     def schema_version(self) -> int:
-        row = self.db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        row = self.conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
         return int(row[0])
 
     # ── writing ──────────────────────────────────────────────────────────
@@ -167,8 +185,8 @@ class Store:
         audit_id = secrets.token_hex(8)
         self._still_there()
         try:
-            with self.db.atomic():
-                cur = self.db.execute(
+            with self._transaction():
+                cur = self.conn.execute(
                     "INSERT INTO codes (audit_id, created_at, head_seq, head_hash) VALUES (?, ?, 0, '')",
                     [audit_id, iso(created_at)],
                 )
@@ -188,7 +206,7 @@ class Store:
     ) -> dict[str, Any]:
         """Append one event in one transaction; durable when this returns. Returns the row."""
         self._still_there()
-        conn = self.db.conn  # sqlite-utils' wrappers cost more than the statements on this path
+        conn = self.conn
         try:
             conn.execute("BEGIN")
             try:
@@ -238,12 +256,22 @@ class Store:
 
     def _read_head(self, code_id: int) -> tuple[str, int, str]:
         """A code's audit id and the seq and hash of its last event, as stored."""
-        head = self.db.conn.execute(
-            "SELECT audit_id, head_seq, head_hash FROM codes WHERE id = ?", (code_id,)
-        ).fetchone()
+        head = self.conn.execute("SELECT audit_id, head_seq, head_hash FROM codes WHERE id = ?", (code_id,)).fetchone()
         if head is None:
             raise StoreError(f"there is no code {code_id}; `recorder list` shows the codes")
         return head
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """One transaction: committed when the block ends, rolled back if it raises."""
+        self.conn.execute("BEGIN")
+        try:
+            yield
+            self.conn.execute("COMMIT")
+        except BaseException:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            raise
 
     def _still_there(self) -> None:
         """Refuse to write when the database file was removed or replaced since it was opened.
@@ -280,9 +308,9 @@ class Store:
             return
         rows = [(f, "raised") for f in raised] + [(f, "withdrawn") for f in withdrawn]
         try:
-            with self.db.atomic():
+            with self._transaction():
                 for flag, change in rows:
-                    self.db.execute(
+                    self.conn.execute(
                         "INSERT INTO flags (code_id, at_seq, change, rule, severity, seq, t, line, message, "
                         "recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         [
@@ -306,7 +334,7 @@ class Store:
     def flag_history(self, code_id: int) -> list[tuple[str, Flag]]:
         """Every raise and withdrawal kept for a code, oldest first."""
         with self._reading():
-            rows = self.db.execute(
+            rows = self.conn.execute(
                 "SELECT change, rule, severity, seq, t, line, message FROM flags WHERE code_id = ? ORDER BY id",
                 [code_id],
             ).fetchall()
@@ -328,14 +356,14 @@ class Store:
             return self._code(code_id)
 
     def _code(self, code_id: int) -> CodeInfo | None:
-        row = self.db.execute(
+        row = self.conn.execute(
             "SELECT id, audit_id, created_at, ended_at, head_seq FROM codes WHERE id = ?", [code_id]
         ).fetchone()
         return self._code_info(row) if row else None
 
     def codes(self) -> list[CodeInfo]:
         with self._reading():
-            rows = self.db.execute("SELECT id, audit_id, created_at, ended_at, head_seq FROM codes ORDER BY id")
+            rows = self.conn.execute("SELECT id, audit_id, created_at, ended_at, head_seq FROM codes ORDER BY id")
             return [self._code_info(r) for r in rows.fetchall()]
 
     @staticmethod
@@ -344,7 +372,7 @@ class Store:
 
     def last_code_id(self) -> int | None:
         with self._reading():
-            return self.db.execute("SELECT max(id) FROM codes WHERE head_seq > 0").fetchone()[0]
+            return self.conn.execute("SELECT max(id) FROM codes WHERE head_seq > 0").fetchone()[0]
 
     def open_code_id(self) -> int | None:
         """The most recent code that has not ended, if any."""
@@ -354,7 +382,7 @@ class Store:
                 "SELECT max(c.id) FROM codes c WHERE c.head_seq > 0 AND NOT EXISTS "
                 "(SELECT 1 FROM events e WHERE e.code_id = c.id AND e.kind = 'code_ended')"
             )
-            return self.db.execute(sql).fetchone()[0]
+            return self.conn.execute(sql).fetchone()[0]
 
     def events(self, code_id: int) -> list[EventRecord]:
         """A code's raw events in seq order, as recorded."""
@@ -362,7 +390,7 @@ class Store:
             return self._events(code_id)
 
     def _events(self, code_id: int) -> list[EventRecord]:
-        rows = self.db.execute(
+        rows = self.conn.execute(
             "SELECT seq, kind, payload, occurred_at, recorded_at, schema_version FROM events "
             "WHERE code_id = ? ORDER BY seq",
             [code_id],
@@ -402,16 +430,18 @@ class Store:
     def _verify(self) -> list[Problem]:
         problems = [
             Problem(None, None, f"integrity_check: {msg}")
-            for (msg,) in self.db.execute("PRAGMA integrity_check").fetchall()
+            for (msg,) in self.conn.execute("PRAGMA integrity_check").fetchall()
             if msg != "ok"
         ]
-        triggers = {r[0] for r in self.db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
+        triggers = {r[0] for r in self.conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
         for name in APPEND_ONLY_TRIGGERS:
             if name not in triggers:
                 problems.append(Problem(None, None, f"the append-only trigger {name} is missing"))
-        codes = self.db.execute("SELECT id, audit_id, head_seq, head_hash, ended_at FROM codes ORDER BY id").fetchall()
+        codes = self.conn.execute(
+            "SELECT id, audit_id, head_seq, head_hash, ended_at FROM codes ORDER BY id"
+        ).fetchall()
         known = {c[0] for c in codes}
-        for (code_id,) in self.db.execute("SELECT DISTINCT code_id FROM events").fetchall():
+        for (code_id,) in self.conn.execute("SELECT DISTINCT code_id FROM events").fetchall():
             if code_id not in known:
                 problems.append(Problem(code_id, None, "events belong to a code that does not exist"))
         for code_id, audit_id, head_seq, head_hash, ended_at in codes:
@@ -423,7 +453,7 @@ class Store:
     def _verify_chain(
         self, code_id: int, audit_id: str, head_seq: int, head_hash: str, ended_at: str | None
     ) -> Problem | None:
-        rows = self.db.execute(
+        rows = self.conn.execute(
             "SELECT seq, kind, payload, occurred_at, recorded_at, schema_version, prev_hash, hash "
             "FROM events WHERE code_id = ? ORDER BY seq",
             [code_id],

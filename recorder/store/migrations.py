@@ -2,10 +2,9 @@
 
 from sqlite_utils import Database, Migrations
 
-migrations = Migrations("recorder")
+from recorder.store.version import APPEND_ONLY_TRIGGERS, SCHEMA_VERSION
 
-SCHEMA_VERSION = 2
-"""The schema this recorder writes; a database carrying a higher one is refused."""
+migrations = Migrations("recorder")
 
 
 def set_version(db: Database, version: int) -> None:
@@ -102,4 +101,4 @@ def m002_flags(db: Database) -> None:
     set_version(db, 2)
 
 
-APPEND_ONLY_TRIGGERS = ("events_no_update", "events_no_delete", "flags_no_update", "flags_no_delete")
+__all__ = ["APPEND_ONLY_TRIGGERS", "SCHEMA_VERSION", "migrations", "set_version"]

@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 class FaultyConnection:
     """A sqlite3 connection that fails chosen statements, as a full or read-only disk would.
 
-    It stands in for `store.db.conn`; everything else passes through to the real connection.
+    It stands in for `store.conn`; everything else passes through to the real connection.
     """
 
     def __init__(self, conn: sqlite3.Connection) -> None:
@@ -58,8 +58,8 @@ def starts(prefix: str) -> Callable[[str], bool]:
 
 def faulty(store: Any) -> FaultyConnection:
     """Put a FaultyConnection under `store` and return it."""
-    conn = FaultyConnection(store.db.conn)
-    store.db.conn = conn
+    conn = FaultyConnection(store.conn)
+    store.conn = conn
     return conn
 
 

@@ -1,0 +1,9 @@
+"""The schema version this recorder writes and the triggers that keep its record append-only.
+
+Apart from the migrations themselves, so that opening an up-to-date database needs no sqlite-utils.
+"""
+
+SCHEMA_VERSION = 2
+"""The schema this recorder writes; a database carrying a higher one is refused."""
+
+APPEND_ONLY_TRIGGERS = ("events_no_update", "events_no_delete", "flags_no_update", "flags_no_delete")
