@@ -163,19 +163,11 @@ def audit_cmd(
 
 
 def _read(obj: Context, stores: list[Store], since: date | None, until: date | None) -> "AuditExport":
-    from exports.audit import audit_rows, combine
-    from recorder.record import code_record
+    from recorder.audit_rows import read_audit
 
-    jobs = [(store, info.id) for store in stores for info in store.codes() if info.events]
-    parts = []
-    with click.progressbar(jobs, label="Reading codes", file=sys.stderr) as bar:
-        for store, code_id in bar:
-            record = code_record(Session.read(store, obj.clock, code_id, obj.protocol))
-            day = record.start.date()  # in the code's own offset: the date the team would give
-            if (since and day < since) or (until and day > until):
-                continue
-            parts.append(audit_rows(record))
-    return combine(parts)
+    total = sum(1 for store in stores for info in store.codes() if info.events)
+    with click.progressbar(length=total, label="Reading codes", file=sys.stderr) as bar:
+        return read_audit(stores, obj.clock, obj.protocol, since, until, tick=lambda: bar.update(1))
 
 
 def kpi_table(k: "Kpis", databases: int) -> str:

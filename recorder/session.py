@@ -249,7 +249,18 @@ class Session:
         else:
             withdrawn = []
         self._write_flags(seq, raised, withdrawn)
+        if self._ended:
+            self._keep_audit_rows()
         return Logged(record, self._acknowledged(raised), withdrawn)
+
+    def _keep_audit_rows(self) -> None:
+        """An ended code (or a correction to one): keep its audit rows, so that audits read rows."""
+        from recorder.audit_rows import keep  # the exports load only once a code has ended
+
+        try:
+            keep(self)
+        except StoreError:
+            pass  # derived data, not the record: the next audit derives and keeps them
 
     def _keep_timeline(self, record: EventRecord) -> None:
         """Bring the effective timeline and the acknowledgements up to date with a new record."""

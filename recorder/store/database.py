@@ -329,6 +329,41 @@ class Store:
         except sqlite3.Error as exc:
             raise StoreError(self._explain_write(exc)) from None
 
+    def keep_audit_rows(self, kept: list[tuple[int, str, str, str, str]]) -> None:
+        """Keep codes' audit rows: (code id, head hash, key, day, rows as JSON), replacing older ones.
+
+        One transaction for all of them. These rows are derived from the record, not part of it: they
+        are replaced whenever they are derived again.
+        """
+        if not kept:
+            return
+        self._still_there()
+        try:
+            with self._transaction():
+                self.conn.executemany(
+                    "INSERT OR REPLACE INTO audit_rows (code_id, head_hash, key, day, rows) VALUES (?, ?, ?, ?, ?)",
+                    kept,
+                )
+        except sqlite3.Error as exc:
+            raise StoreError(self._explain_write(exc)) from None
+
+    def kept_audit_rows(self, key: str) -> dict[int, tuple[str, str]]:
+        """code id → (day, rows as JSON) for every code whose kept rows are current: derived under `key`
+        from the code as it stands now (its head hash unchanged since)."""
+        with self._reading():
+            rows = self.conn.execute(
+                "SELECT a.code_id, a.day, a.rows FROM audit_rows a JOIN codes c ON c.id = a.code_id "
+                "WHERE a.key = ? AND a.head_hash = c.head_hash",
+                (key,),
+            ).fetchall()
+        return {code_id: (day, data) for code_id, day, data in rows}
+
+    def head_hash(self, code_id: int) -> str | None:
+        """The hash of a code's last event (its head), as stored."""
+        with self._reading():
+            row = self.conn.execute("SELECT head_hash FROM codes WHERE id = ?", (code_id,)).fetchone()
+        return row[0] if row else None
+
     # ── reading ──────────────────────────────────────────────────────────
 
     def flag_history(self, code_id: int) -> list[tuple[str, Flag]]:

@@ -101,4 +101,20 @@ def m002_flags(db: Database) -> None:
     set_version(db, 2)
 
 
+@migrations()
+def m003_audit_rows(db: Database) -> None:
+    """Each ended code's de-identified audit rows, kept so that an audit reads rows, not whole codes.
+
+    Derived data, not the record: a row stands only while the code's head hash and the key (recorder
+    version, audit columns, protocol) it was derived under are current, and is replaced, not appended.
+    """
+    db["audit_rows"].create(
+        {"code_id": int, "head_hash": str, "key": str, "day": str, "rows": str},
+        pk="code_id",
+        foreign_keys=[("code_id", "codes", "id")],
+        not_null={"head_hash", "key", "day", "rows"},
+    )
+    set_version(db, 3)
+
+
 __all__ = ["APPEND_ONLY_TRIGGERS", "SCHEMA_VERSION", "migrations", "set_version"]

@@ -39,6 +39,14 @@ class FaultyConnection:
         self._when = None
 
     def execute(self, sql: str, *args: Any) -> sqlite3.Cursor:
+        self._maybe_fail(sql)
+        return self._conn.execute(sql, *args)
+
+    def executemany(self, sql: str, *args: Any) -> sqlite3.Cursor:
+        self._maybe_fail(sql)
+        return self._conn.executemany(sql, *args)
+
+    def _maybe_fail(self, sql: str) -> None:
         if self._when is not None and self._times > 0 and self._when(sql):
             if self._after > 0:
                 self._after -= 1
@@ -46,7 +54,6 @@ class FaultyConnection:
                 self._times -= 1
                 self.failed += 1
                 raise sqlite3.OperationalError(self._message)
-        return self._conn.execute(sql, *args)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._conn, name)

@@ -37,6 +37,7 @@ EXPECTED = {
         "message",
         "recorded_at",
     ],
+    "audit_rows": ["code_id", "head_hash", "key", "day", "rows"],
     "_sqlite_migrations": ["id", "migration_set", "name", "applied_at"],
 }
 
@@ -62,7 +63,11 @@ def test_pragmas(store):
 def test_reopening_migrates_nothing_twice(db_path):
     Store(db_path).close()
     again = Store(db_path)
-    assert [m["name"] for m in again.db["_sqlite_migrations"].rows] == ["m001_codes_and_events", "m002_flags"]
+    assert [m["name"] for m in again.db["_sqlite_migrations"].rows] == [
+        "m001_codes_and_events",
+        "m002_flags",
+        "m003_audit_rows",
+    ]
     again.close()
 
 
@@ -113,8 +118,8 @@ def test_version_1_database_is_migrated_keeping_its_events(db_path):
     assert "flags" not in db.table_names()
     db.close()
     store = Store(db_path)
-    assert "flags" in store.db.table_names()
-    assert store.schema_version == SCHEMA_VERSION == 2
+    assert {"flags", "audit_rows"} <= set(store.db.table_names())
+    assert store.schema_version == SCHEMA_VERSION == 3
     assert [c.audit_id for c in store.codes()] == ["a1"]
     store.close()
 
@@ -125,3 +130,23 @@ def test_an_existing_world_readable_file_is_made_private(tmp_path):
     path.chmod(0o644)
     Store(path).close()
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+
+
+def test_version_2_database_gains_the_kept_audit_rows(db_path):
+    """A database from before audit rows were kept is migrated; its codes read as before."""
+    from sqlite_utils import Database
+
+    from recorder.store.migrations import migrations
+
+    db = Database(db_path)
+    migrations.apply(db, stop_before="m003_audit_rows")
+    db.execute("INSERT INTO codes (audit_id, created_at, head_seq, head_hash) VALUES ('a2', '2026-01-01', 0, '')")
+    db.conn.commit()
+    assert "audit_rows" not in db.table_names()
+    db.close()
+    store = Store(db_path)
+    assert "audit_rows" in store.db.table_names()
+    assert store.schema_version == 3
+    assert [c.audit_id for c in store.codes()] == ["a2"]
+    assert store.kept_audit_rows("any key") == {}
+    store.close()

@@ -1,0 +1,194 @@
+"""Kept audit rows: an ended code's rows are kept in its database, audits read them, and they never
+stand for a record they no longer match (a correction, another protocol, damage)."""
+
+import sqlite3
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from recorder.audit_rows import audit_key, derive, read_audit
+from recorder.cli import cli
+from recorder.clock import FakeClock
+from recorder.engine import load_protocol, parse_protocol
+from recorder.session import Session
+from recorder.store import Store
+from tests.exports.scenarios import record
+from tests.reliability.helpers import faulty, starts
+from tests.test_cli_exports import CODE_A, CODE_B, CODE_C
+
+CLOCK = FakeClock(datetime(2030, 1, 1).astimezone())
+
+
+@pytest.fixture
+def db(tmp_path) -> Path:
+    path = tmp_path / "unit.db"
+    record(path, CODE_A, "aaaa000000000001")
+    record(path, CODE_B, "bbbb000000000002")
+    return path
+
+
+def kept(path: Path) -> dict[int, tuple[str, str]]:
+    store = Store(path)
+    try:
+        return store.kept_audit_rows(audit_key(load_protocol()))
+    finally:
+        store.close()
+
+
+def fresh(path: Path, code_id: int):
+    """A code's rows worked out from its record, nothing kept involved."""
+    store = Store(path)
+    try:
+        return derive(Session.read(store, CLOCK, code_id))[1]
+    finally:
+        store.close()
+
+
+def audit(*paths: Path, protocol=None, **kw):
+    stores = [Store(p) for p in paths]
+    try:
+        return read_audit(stores, CLOCK, protocol or load_protocol(), **kw)
+    finally:
+        for store in stores:
+            store.close()
+
+
+def no_session_reads(monkeypatch):
+    def refuse(*args, **kwargs):
+        raise AssertionError("the audit read a whole code although its rows were kept")
+
+    monkeypatch.setattr(Session, "read", refuse)
+
+
+def test_an_ended_code_keeps_its_rows_and_an_audit_reads_them_as_they_are(db, monkeypatch):
+    rows = kept(db)
+    assert sorted(rows) == [1, 2]
+    assert rows[2][0] == "2026-05-10"  # the day it started where it happened (UTC-5), for --since/--until
+    expected = [fresh(db, 1), fresh(db, 2)]
+    no_session_reads(monkeypatch)
+    got = audit(db)
+    assert got.codes == [*expected[0].codes, *expected[1].codes]
+    assert got.flags == expected[1].flags and [f.rule for f in got.flags] == ["REPEAT_SAME_BONE"]
+
+
+def test_an_open_code_is_derived_at_each_audit_and_not_kept(tmp_path):
+    path = tmp_path / "open.db"
+    record(path, CODE_A[:-1], "aaaa000000000001")  # no code_ended
+    assert kept(path) == {}
+    assert [c.audit_id for c in audit(path).codes] == ["aaaa000000000001"]
+    assert kept(path) == {}
+
+
+def test_a_correction_after_the_end_is_in_the_kept_rows(db):
+    store = Store(db)
+    session = Session.resume(store, CLOCK, 1)
+    drug = next(r.seq for r in session.records if r.kind == "drug")
+    session.void(drug, "wrong patient's syringe", t=session.records[-1].t)
+    store.close()
+    (code,) = [c for c in audit(db).codes if c.audit_id == "aaaa000000000001"]
+    assert code.drugs_given == 0 and code.voids == 1
+    assert code == fresh(db, 1).codes[0]
+
+
+def test_rows_of_a_record_changed_behind_the_recorders_back_are_not_used(db):
+    """A row stands only for the head it was derived from: an event appended by other means (here a
+    session that fails to keep its rows) makes the audit derive the code again."""
+    before = kept(db)[1]
+    store = Store(db)
+    session = Session.resume(store, CLOCK, 1)
+    session._keep_audit_rows = lambda: None  # as a recorder that could not keep them
+    session.log({"kind": "note", "text": "family informed"}, t=session.records[-1].t)
+    store.close()
+    assert 1 not in kept(db)
+    assert audit(db).codes[0] == fresh(db, 1).codes[0]
+    assert kept(db)[1] != before  # kept again, for this head
+
+
+def test_another_protocol_derives_its_own_rows(db, tmp_path):
+    text = (Path(__file__).resolve().parents[1] / "recorder" / "engine" / "protocol.toml").read_text()
+    other = parse_protocol(text.replace("[meta]", "[meta]\n# a hospital's copy", 1), "hospital")
+    assert audit_key(other) == audit_key(load_protocol())  # the same content is the same key
+    strict = parse_protocol(_bump_a_threshold(text), "hospital")
+    assert audit_key(strict) != audit_key(load_protocol())
+    got = audit(db, protocol=strict)
+    assert [c.audit_id for c in got.codes] == ["aaaa000000000001", "bbbb000000000002"]
+    store = Store(db)
+    try:
+        assert sorted(store.kept_audit_rows(audit_key(strict))) == [1, 2]
+    finally:
+        store.close()
+
+
+def _bump_a_threshold(text: str) -> str:
+    """The protocol with one number changed: another protocol as far as the rows are concerned."""
+    import re
+
+    match = re.search(r"^(\w+) = (\d+)\s*(#.*)?$", text, flags=re.M)
+    assert match, "protocol.toml has an integer setting"
+    name, value = match.group(1), int(match.group(2))
+    return text.replace(match.group(0), f"{name} = {value + 1}", 1)
+
+
+def test_a_damaged_kept_row_is_derived_again(db):
+    conn = sqlite3.connect(db)
+    conn.execute("UPDATE audit_rows SET rows = '{\"codes\": [' WHERE code_id = 1")
+    conn.execute("UPDATE audit_rows SET day = 'yesterday' WHERE code_id = 2")
+    conn.commit()
+    conn.close()
+    got = audit(db)
+    assert got.codes == [*fresh(db, 1).codes, *fresh(db, 2).codes]
+    assert sorted(kept(db)) == [1, 2]  # and kept again, whole
+
+
+def test_a_database_that_cannot_be_written_is_audited_all_the_same(tmp_path):
+    """Keeping rows is not the audit's job: when the write fails (a full disk, a busy or read-only
+    file), the audit stands and nothing is kept."""
+    path = tmp_path / "full.db"
+    record(path, CODE_C, "cccc000000000003")
+    conn = sqlite3.connect(path)
+    conn.execute("DELETE FROM audit_rows")  # as a database from before rows were kept
+    conn.commit()
+    conn.close()
+    store = Store(path)
+    faulty(store).arm(starts("COMMIT"), "database or disk is full")
+    try:
+        got = read_audit([store], CLOCK, load_protocol())
+    finally:
+        store.close()
+    assert [c.audit_id for c in got.codes] == ["cccc000000000003"]
+    assert kept(path) == {}
+
+
+def test_ending_a_code_when_its_rows_cannot_be_kept_still_ends_it(tmp_path):
+    path = tmp_path / "end.db"
+    record(path, CODE_A[:-1], "aaaa000000000001")
+    store = Store(path)
+    session = Session.resume(store, CLOCK, 1)
+    faulty(store).arm(starts("INSERT OR REPLACE INTO audit_rows"), "database or disk is full")
+    try:
+        logged = session.end("rosc", t=300)
+    finally:
+        store.close()
+    assert logged.record.kind == "code_ended" and session.ended
+    assert kept(path) == {}
+    assert [c.outcome for c in audit(path).codes] == ["rosc"]  # derived from the record
+    assert sorted(kept(path)) == [1]
+
+
+def test_the_cli_audit_is_the_same_from_kept_rows_and_from_the_record(db, tmp_path):
+    """Byte for byte: the files of an audit that derives every code equal those of one that reads rows."""
+    conn = sqlite3.connect(db)
+    conn.execute("DELETE FROM audit_rows")
+    conn.commit()
+    conn.close()
+    runner = CliRunner()
+    first = runner.invoke(cli, ["--db", str(db), "audit", "-o", str(tmp_path / "derived")])
+    assert first.exit_code == 0, first.output
+    assert sorted(kept(db)) == [1, 2]  # the first audit kept them
+    second = runner.invoke(cli, ["--db", str(db), "audit", "-o", str(tmp_path / "kept")])
+    assert second.exit_code == 0, second.output
+    for name in ("codes.csv", "attempts.csv", "drugs.csv", "flags.csv"):
+        assert (tmp_path / "derived" / name).read_bytes() == (tmp_path / "kept" / name).read_bytes(), name
+    assert first.stdout == second.stdout  # the KPI table
