@@ -103,14 +103,16 @@ class LiveScreen(Screen):
             with Vertical(id="left"):
                 yield LinesPanel(id="lines")
                 yield TimersPanel(id="timers")
-                yield TimelineView(id="timeline")
+                # The border is the box's: drawn once, not again with every row the timeline redraws.
+                with Vertical(id="timeline-box"):
+                    yield TimelineView(id="timeline")
             yield FlagsPanel(id="flags")
         yield Footer()
 
     def on_mount(self) -> None:
         self.query_one("#lines").border_title = "Lines"
         self.query_one("#timers").border_title = "Timers"
-        self.query_one("#timeline").border_title = "Timeline (newest first) · ↑↓ select · Del void · m amend"
+        self.query_one("#timeline-box").border_title = "Timeline (newest first) · ↑↓ select · Del void · m amend"
         self.query_one("#flags").border_title = "Flags · k acknowledge"
         self.query_one("#prompt").set_class(self.session is None, "shown")
         self.rebuild()

@@ -1,6 +1,7 @@
 """The live screen's panels: they draw what recorder.board computes and hold no clinical logic."""
 
 from dataclasses import dataclass
+from math import ceil
 
 from rich.style import Style
 from rich.text import Text
@@ -8,6 +9,7 @@ from textual.binding import Binding
 from textual.geometry import Size
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
+from textual.scrollbar import ScrollBar
 from textual.strip import Strip
 from textual.visual import VisualType
 from textual.widgets import OptionList, Static
@@ -156,6 +158,18 @@ def _row_text(row: Row, wall: str | None) -> Text:
     return text
 
 
+def _thumb(bar: ScrollBar, virtual: int) -> tuple[int, int] | None:
+    """Where a scrollbar's thumb is drawn, in eighths of a cell, for a virtual size: as Textual's
+    ScrollBarRender.render_bar places it."""
+    size = bar.size.height if bar.vertical else bar.size.width
+    window = bar.window_size if bar.window_size < virtual else 0
+    if not (window and size and virtual and size != virtual):
+        return None
+    thumb = max(1, window / (virtual / size))
+    start = int((size - thumb) * (bar.position / (virtual - window)) * 8)
+    return start, start + ceil(thumb * 8)
+
+
 class TimelineView(ScrollView, can_focus=True):
     """The events, newest first. Only the rows on screen are drawn, however long the code."""
 
@@ -182,7 +196,13 @@ class TimelineView(ScrollView, can_focus=True):
             # One more row in a timeline that scrolls already: nothing moves on the screen but this
             # view and its scrollbar, so they are redrawn without a relayout of the whole screen.
             self.set_reactive(TimelineView.virtual_size, size)
-            self.vertical_scrollbar.window_virtual_size = size.height
+            bar = self.vertical_scrollbar
+            if _thumb(bar, size.height) == _thumb(bar, bar.window_virtual_size):
+                # A long code: one more row does not move the thumb by an eighth of a cell, so the
+                # bar is not redrawn (it cost as much as the rows themselves, benchmarks/bench_keys.py).
+                bar.set_reactive(ScrollBar.window_virtual_size, size.height)
+            else:
+                bar.window_virtual_size = size.height
         else:
             self.virtual_size = size
         self.cursor = min(self.cursor, max(0, len(rows) - 1))
