@@ -21,7 +21,7 @@ from recorder.clock import Clock
 from recorder.engine import Protocol
 from recorder.record import code_record
 from recorder.session import Session
-from recorder.store import Store, StoreError
+from recorder.store import Problem, Store, StoreError
 from schemas.audit import AuditExport
 
 
@@ -69,17 +69,18 @@ def read_audit(
     since: date | None = None,
     until: date | None = None,
     tick: Callable[[], None] | None = None,
+    rederive: bool = False,
 ) -> AuditExport:
     """The audit over every code of these databases that started between `since` and `until`.
 
     Kept rows are read as they are; the other codes are read whole and their rows derived, and an
     ended code's rows are kept for the next audit when its database can be written (a read-only copy
-    is audited all the same).
+    is audited all the same). `rederive` reads every code whole, as if nothing were kept.
     """
     key = audit_key(protocol)
     parts: list[AuditExport] = []
     for store in stores:
-        kept = store.kept_audit_rows(key)
+        kept = {} if rederive else store.kept_audit_rows(key)
         fresh: list[tuple[int, str, str, str, str]] = []
         for info in store.codes():
             if not info.events:
@@ -101,3 +102,24 @@ def read_audit(
         except StoreError:
             pass  # a read-only copy: its audit stands, the next one derives these rows again
     return combine(parts)
+
+
+def check_kept(store: Store, clock: Clock, protocol: Protocol) -> list[Problem]:
+    """Kept rows that an audit would read as they are but that differ from their code's record now.
+
+    Rows are derived data with no anchor of their own: whoever can edit the file can edit them. This
+    works every such code out again (`recorder verify`), as an audit with --rederive would.
+    """
+    problems = []
+    for code_id, found in store.kept_audit_rows(audit_key(protocol)).items():
+        kept = _kept(found)
+        day, rows = derive(Session.read(store, clock, code_id, protocol))
+        if kept != (day, rows):
+            problems.append(
+                Problem(
+                    code_id,
+                    None,
+                    "its kept audit rows differ from its record; `recorder audit --rederive` works them out again",
+                )
+            )
+    return problems

@@ -120,6 +120,11 @@ def summary_cmd(obj: Context, code: str, fmt: str, output: Path | None) -> None:
 @click.option("--until", type=DateParam(), help="Only codes that started on or before this date.")
 @click.option("--format", "fmt", type=click.Choice(list(AUDIT_FORMATS)), default="csv", show_default=True)
 @click.option(
+    "--rederive",
+    is_flag=True,
+    help="Work every code out again from its record instead of reading the rows kept when it ended.",
+)
+@click.option(
     "-o",
     "--output",
     type=click.Path(file_okay=False, path_type=Path),
@@ -129,12 +134,19 @@ def summary_cmd(obj: Context, code: str, fmt: str, output: Path | None) -> None:
 )
 @pass_ctx
 def audit_cmd(
-    obj: Context, dbs: tuple[Path, ...], since: date | None, until: date | None, fmt: str, output: Path
+    obj: Context,
+    dbs: tuple[Path, ...],
+    since: date | None,
+    until: date | None,
+    fmt: str,
+    rederive: bool,
+    output: Path,
 ) -> None:
     """De-identified quality-audit export over one or more databases, with a KPI table (exports.md §2).
 
     No names, MRNs, dates of birth or free text; the year is the only date; times are seconds
-    from each code's start.
+    from each code's start. Each ended code's rows were kept in its database when it ended, and are
+    read as they are; other codes are worked out from their records (and kept for next time).
     """
     from exports.audit import kpis
 
@@ -151,7 +163,7 @@ def audit_cmd(
     try:
         for path in paths:
             stores.append(Store(path))
-        export = _read(obj, stores, since, until)
+        export = _read(obj, stores, since, until, rederive)
     finally:
         for store in stores:
             store.close()
@@ -162,12 +174,12 @@ def audit_cmd(
     click.echo(kpi_table(kpis(export), len(paths)))
 
 
-def _read(obj: Context, stores: list[Store], since: date | None, until: date | None) -> "AuditExport":
+def _read(obj: Context, stores: list[Store], since: date | None, until: date | None, rederive: bool) -> "AuditExport":
     from recorder.audit_rows import read_audit
 
     total = sum(1 for store in stores for info in store.codes() if info.events)
     with click.progressbar(length=total, label="Reading codes", file=sys.stderr) as bar:
-        return read_audit(stores, obj.clock, obj.protocol, since, until, tick=lambda: bar.update(1))
+        return read_audit(stores, obj.clock, obj.protocol, since, until, tick=lambda: bar.update(1), rederive=rederive)
 
 
 def kpi_table(k: "Kpis", databases: int) -> str:

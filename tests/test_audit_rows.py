@@ -16,7 +16,7 @@ from recorder.session import Session
 from recorder.store import Store
 from tests.exports.scenarios import record
 from tests.reliability.helpers import faulty, starts
-from tests.test_cli_exports import CODE_A, CODE_B, CODE_C
+from tests.test_cli_exports import CODE_A, CODE_B, CODE_C, read_csv
 
 CLOCK = FakeClock(datetime(2030, 1, 1).astimezone())
 
@@ -192,3 +192,26 @@ def test_the_cli_audit_is_the_same_from_kept_rows_and_from_the_record(db, tmp_pa
     for name in ("codes.csv", "attempts.csv", "drugs.csv", "flags.csv"):
         assert (tmp_path / "derived" / name).read_bytes() == (tmp_path / "kept" / name).read_bytes(), name
     assert first.stdout == second.stdout  # the KPI table
+
+
+def test_verify_names_kept_rows_that_differ_from_the_record_and_rederive_mends_the_audit(db, tmp_path):
+    runner = CliRunner()
+    ok = runner.invoke(cli, ["--db", str(db), "verify"])
+    assert ok.exit_code == 0 and "kept audit rows match" in ok.stdout
+    # Someone with the file edits the figures an audit would read, leaving the record alone.
+    conn = sqlite3.connect(db)
+    (rows,) = conn.execute("SELECT rows FROM audit_rows WHERE code_id = 2").fetchone()
+    conn.execute(
+        "UPDATE audit_rows SET rows = ? WHERE code_id = 2", (rows.replace('"flags_critical":1', '"flags_critical":0'),)
+    )
+    conn.commit()
+    conn.close()
+    bad = runner.invoke(cli, ["--db", str(db), "verify"])
+    assert bad.exit_code == 1
+    assert "FAULT code 2: its kept audit rows differ from its record; `recorder audit --rederive`" in bad.stderr
+    edited = runner.invoke(cli, ["--db", str(db), "audit", "-o", str(tmp_path / "edited")])
+    assert read_csv(tmp_path / "edited" / "codes.csv")[1]["flags_critical"] == "0"  # as kept
+    mended = runner.invoke(cli, ["--db", str(db), "audit", "--rederive", "-o", str(tmp_path / "mended")])
+    assert edited.exit_code == mended.exit_code == 0
+    assert read_csv(tmp_path / "mended" / "codes.csv")[1]["flags_critical"] == "1"  # from the record
+    assert runner.invoke(cli, ["--db", str(db), "verify"]).exit_code == 0  # and kept again, right
