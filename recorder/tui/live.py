@@ -191,17 +191,20 @@ class LiveScreen(Screen):
             return
         simple = len(logged) == 1 and not logged[0].withdrawn and logged[0].record.kind not in RECORD_KEEPING
         record = logged[0].record
+        flags_changed = True
         if simple and all(f.seq == record.seq for f in logged[0].raised) and self._is_newest(record):
             marks = tuple(f.severity for f in logged[0].raised)
             self.rows.insert(0, Row(record, False, marks))
             self.query_one(TimelineView).show(self.rows)
+            flags_changed = bool(marks)  # most entries raise nothing: the flags panel stays as it is
         else:
             self.rebuild()
         for entry in logged:
             self.alert(entry.raised)
             if entry.withdrawn:
                 self.notify(", ".join(f.rule for f in entry.withdrawn), title="Flags withdrawn", timeout=5)
-        self.query_one(FlagsPanel).show(board.flags_by_urgency(self.session.flags()))
+        if flags_changed:
+            self.query_one(FlagsPanel).show(board.flags_by_urgency(self.session.flags()))
         self.refresh_panels()
         if self.session.ended:
             self.app.review(self.session)
