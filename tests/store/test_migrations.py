@@ -105,22 +105,29 @@ def test_database_in_new_directory_is_private(tmp_path):
     assert stat.S_IMODE(os.stat(path.parent).st_mode) == 0o700
 
 
-def test_version_1_database_is_migrated_keeping_its_events(db_path):
-    """A database from before flags were kept gains the flags table; its events stay as they were."""
+@pytest.mark.parametrize(
+    ("version", "stop_before", "missing"),
+    [(1, "m002_flags", {"flags", "audit_rows"}), (2, "m003_audit_rows", {"audit_rows"})],
+    ids=["before flags were kept", "before audit rows were kept"],
+)
+def test_an_older_database_is_migrated_keeping_its_codes(db_path, version, stop_before, missing):
+    """A database an older recorder wrote gains the tables since; its codes read as they were."""
     from sqlite_utils import Database
 
     from recorder.store.migrations import migrations
 
     db = Database(db_path)
-    migrations.apply(db, stop_before="m002_flags")
+    migrations.apply(db, stop_before=stop_before)
+    assert int(db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0]) == version
     db.execute("INSERT INTO codes (audit_id, created_at, head_seq, head_hash) VALUES ('a1', '2026-01-01', 0, '')")
     db.conn.commit()
-    assert "flags" not in db.table_names()
+    assert not missing & set(db.table_names())
     db.close()
     store = Store(db_path)
-    assert {"flags", "audit_rows"} <= set(store.db.table_names())
+    assert missing <= set(store.db.table_names())
     assert store.schema_version == SCHEMA_VERSION == 3
     assert [c.audit_id for c in store.codes()] == ["a1"]
+    assert store.kept_audit_rows("any key") == {}
     store.close()
 
 
@@ -130,23 +137,3 @@ def test_an_existing_world_readable_file_is_made_private(tmp_path):
     path.chmod(0o644)
     Store(path).close()
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
-
-
-def test_version_2_database_gains_the_kept_audit_rows(db_path):
-    """A database from before audit rows were kept is migrated; its codes read as before."""
-    from sqlite_utils import Database
-
-    from recorder.store.migrations import migrations
-
-    db = Database(db_path)
-    migrations.apply(db, stop_before="m003_audit_rows")
-    db.execute("INSERT INTO codes (audit_id, created_at, head_seq, head_hash) VALUES ('a2', '2026-01-01', 0, '')")
-    db.conn.commit()
-    assert "audit_rows" not in db.table_names()
-    db.close()
-    store = Store(db_path)
-    assert "audit_rows" in store.db.table_names()
-    assert store.schema_version == 3
-    assert [c.audit_id for c in store.codes()] == ["a2"]
-    assert store.kept_audit_rows("any key") == {}
-    store.close()
