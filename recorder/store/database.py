@@ -206,12 +206,9 @@ class Store:
     ) -> dict[str, Any]:
         """Append one event in one transaction; durable when this returns. Returns the row."""
         self._still_there()
-        conn = self.conn
         try:
-            conn.execute("BEGIN")
-            try:
-                head = self._heads.get(code_id) or self._read_head(code_id)
-                audit_id, head_seq, head_hash = head
+            with self._transaction():
+                audit_id, head_seq, head_hash = self._heads.get(code_id) or self._read_head(code_id)
                 if seq != head_seq + 1:
                     raise StoreError(
                         f"code {code_id} moved on to event {head_seq} behind this recorder's back; "
@@ -229,11 +226,11 @@ class Store:
                     "prev_hash": head_hash,
                 }
                 row["hash"] = event_hash(row, audit_id, head_hash, text)
-                conn.execute(_INSERT_EVENT, tuple(row[c] for c in _EVENT_COLUMNS))
+                self.conn.execute(_INSERT_EVENT, tuple(row[c] for c in _EVENT_COLUMNS))
                 # The head moves only from where this recorder last left it: the kept head is checked here.
                 ended = ", ended_at = ?" if kind == "code_ended" else ""
                 params = (seq, row["hash"], *((row["occurred_at"],) if ended else ()), code_id, head_seq, head_hash)
-                moved = conn.execute(
+                moved = self.conn.execute(
                     f"UPDATE codes SET head_seq = ?, head_hash = ?{ended} "
                     "WHERE id = ? AND head_seq = ? AND head_hash = ?",
                     params,
@@ -243,14 +240,11 @@ class Store:
                         f"code {code_id} moved on behind this recorder's back; "
                         "another recorder may have it open: close one and resume"
                     )
-                conn.execute("COMMIT")
-            except BaseException:
-                self._heads.pop(code_id, None)
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
-        except sqlite3.Error as exc:
-            raise StoreError(self._explain_write(exc)) from None
+        except BaseException as exc:
+            self._heads.pop(code_id, None)  # read it again from the file next time
+            if isinstance(exc, sqlite3.Error):
+                raise StoreError(self._explain_write(exc)) from None
+            raise
         self._heads[code_id] = (audit_id, seq, row["hash"])
         return row
 
