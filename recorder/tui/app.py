@@ -5,6 +5,7 @@ from typing import Any
 
 from textual.app import App
 from textual.binding import Binding
+from textual.screen import Screen
 
 from recorder.clock import Clock, SystemClock
 from recorder.engine import Protocol, load_protocol
@@ -42,11 +43,14 @@ class RecorderApp(App[None]):
         self.new_fields = new_fields
         self.review_session = review
 
-    def on_mount(self) -> None:
+    def get_default_screen(self) -> Screen:
+        """The scribe's screen is the first one: its first frame is the app's first frame (pushed over
+        Textual's empty default screen, it came a frame later: benchmarks/bench_startup.py)."""
         if self.review_session is not None:
-            self.push_screen(ReviewScreen(self.review_session))
-        else:
-            self.push_screen(LiveScreen(self.store, self.clock, self.protocol, self.session, self.new_fields))
+            return ReviewScreen(self.review_session)
+        return LiveScreen(self.store, self.clock, self.protocol, self.session, self.new_fields)
+
+    def on_mount(self) -> None:
         # The code loaded for the screen (thousands of events in a long one) lives as long as the app:
         # once it is drawn, it is kept out of the cyclic collector's full passes, each of which would
         # otherwise stall a key by tens of milliseconds.
@@ -69,7 +73,8 @@ class RecorderApp(App[None]):
 
     def review(self, session: Session) -> None:
         """The code has ended: show it for the debrief."""
-        self.switch_screen(ReviewScreen(Session.read(self.store, self.clock, session.code_id, self.protocol)))
+        # Over the live screen, which is the first screen (Textual switches only screens it pushed).
+        self.push_screen(ReviewScreen(Session.read(self.store, self.clock, session.code_id, self.protocol), last=True))
 
 
 def build_app(

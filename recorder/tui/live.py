@@ -132,6 +132,8 @@ class LiveScreen(Screen):
 
     def tick(self) -> None:
         """Every second: the clocks, queued entries, and deadlines passing on the code clock."""
+        if self.session is not None and self.session.ended and not (self.scribe and self.scribe.pending):
+            return  # the code's review is on top of this screen now: nothing here moves any more
         if self.scribe is not None:
             if self.scribe.pending:
                 self.after(self.scribe.retry())

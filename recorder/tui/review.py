@@ -27,9 +27,11 @@ class ReviewScreen(Screen):
         Binding("o", "app.codes", "Other code"),
     ]
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, *, last: bool = False) -> None:
+        """`last`: the review of the code that has just ended here; closing it closes the recorder."""
         super().__init__()
         self.session = session
+        self.last = last
 
     def compose(self) -> ComposeResult:
         yield Banner(id="banner")
@@ -83,7 +85,7 @@ class ReviewScreen(Screen):
         self.notify(str(path), title="Summary written", timeout=15)
 
     def action_close(self) -> None:
-        if len(self.app.screen_stack) > 2:
+        if len(self.app.screen_stack) > 1 and not self.last:  # opened from the codes list: back
             self.app.pop_screen()
         else:
             self.app.exit()
