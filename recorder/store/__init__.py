@@ -1,4 +1,4 @@
-"""The store: the only code that writes SQL. Append-only events with a hash chain, on sqlite-utils."""
+"""The store: the only code that writes SQL. Append-only events with a hash chain; sqlite-utils migrates."""
 
 from recorder.store.database import Problem, Store, StoreError
 
