@@ -393,6 +393,8 @@ class Session:
         """Keep the flags' history. Flags are derived from events already on disk: a failed write is
         caught up at the next one (or at resume), never an error that would make the scribe log an
         event that is already stored a second time."""
+        if not (raised or withdrawn or self._flags_behind):
+            return  # most events change no flag
         try:
             if self._flags_behind:
                 raised, withdrawn = self._diff_flags(self._stored_flags())
