@@ -72,13 +72,14 @@ def paired_run(d: Path, i: int, lines: list, rows: list[tuple]) -> tuple[float, 
     from recorder.store import Store
 
     store, plain = Store(d / f"recorder{i}.db"), PlainLoop(d / f"plain{i}.db")
-    done, plain_s = 0, 0.0
+    done, sent, plain_s = 0, 0, 0.0
 
     def turn(_: Logged) -> None:
-        nonlocal done, plain_s
+        nonlocal done, sent, plain_s
         done += 1
-        if done % BLOCK == 0 or done == len(rows):
-            plain_s += plain.insert(rows[done - BLOCK if done % BLOCK == 0 else done - done % BLOCK : done])
+        if done - sent == BLOCK or done == len(rows):
+            plain_s += plain.insert(rows[sent:done])
+            sent = done
 
     try:
         start = time.perf_counter()

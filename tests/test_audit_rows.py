@@ -152,11 +152,13 @@ def test_a_database_that_cannot_be_written_is_audited_all_the_same(tmp_path):
     conn.commit()
     conn.close()
     store = Store(path)
-    faulty(store).arm(starts("COMMIT"), "database or disk is full")
+    fault = faulty(store)
+    fault.arm(starts("COMMIT"), "database or disk is full")
     try:
         got = read_audit([store], CLOCK, load_protocol())
     finally:
         store.close()
+    assert fault.failed == 1  # it did try to keep them
     assert [c.audit_id for c in got.codes] == ["cccc000000000003"]
     assert kept(path) == {}
 
@@ -166,11 +168,13 @@ def test_ending_a_code_when_its_rows_cannot_be_kept_still_ends_it(tmp_path):
     record(path, CODE_A[:-1], "aaaa000000000001")
     store = Store(path)
     session = Session.resume(store, CLOCK, 1)
-    faulty(store).arm(starts("INSERT OR REPLACE INTO audit_rows"), "database or disk is full")
+    fault = faulty(store)
+    fault.arm(starts("INSERT OR REPLACE INTO audit_rows"), "database or disk is full")
     try:
         logged = session.end("rosc", t=300)
     finally:
         store.close()
+    assert fault.failed == 1  # it did try to keep them
     assert logged.record.kind == "code_ended" and session.ended
     assert kept(path) == {}
     assert [c.outcome for c in audit(path).codes] == ["rosc"]  # derived from the record

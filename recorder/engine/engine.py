@@ -75,7 +75,7 @@ class Engine:
         # The dues in the heap are shared with the state (a line's awaiting flush): one memo keeps them one.
         memo: dict[int, object] = {id(self.protocol): self.protocol}
         new._state = copy.deepcopy(self._state, memo)
-        new._ctx = Ctx(new._state, self.protocol, {rule: set(keys) for rule, keys in self._ctx._memo.items()})
+        new._ctx = self._ctx.copy_for(new._state)
         heap = [(at, seq, n, copy.deepcopy(due, memo)) for at, seq, n, due in self._heap if due.open]
         heapq.heapify(heap)
         new._heap = heap

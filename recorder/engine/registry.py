@@ -38,6 +38,10 @@ class Ctx:
     protocol: Protocol
     _memo: dict[str, set[Any]] = field(default_factory=dict)
 
+    def copy_for(self, state: State) -> "Ctx":
+        """The same rules' memory over a copy of the state (an engine copy): the keys are immutable."""
+        return Ctx(state, self.protocol, {rule: set(keys) for rule, keys in self._memo.items()})
+
     def once(self, rule: str, key: Any = None) -> bool:
         """True the first time a rule asks for this key: for "once per code / per drug" rules."""
         seen = self._memo.setdefault(rule, set())
