@@ -10,7 +10,12 @@ from recorder.clock import FakeClock
 from recorder.session import Session
 from recorder.store import Store
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+# What the tests read of the shared contract, pinned to the edition the code implements (the first):
+# a clone with no ../shared beside it passes, and a newer edition there never fails a test.
+DATA = Path(__file__).resolve().parent / "data"
+SCENARIOS_V1 = DATA / "scenarios_v1"
+RULES_V1 = DATA / "rules_v1.md"
+EXPORTS_SPEC = DATA / "exports.md"
 
 
 @pytest.fixture(autouse=True)

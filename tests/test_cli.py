@@ -11,9 +11,9 @@ from click.testing import CliRunner
 
 from recorder.cli import cli, default_db
 from recorder.store import Store
-from tests.conftest import SHARED
+from tests.conftest import SCENARIOS_V1
 
-SCENARIOS = sorted((SHARED / "scenarios").glob("*.jsonl"))
+SCENARIOS = sorted(SCENARIOS_V1.glob("*.jsonl"))
 GOOD = """\
 # a small code
 {"t": 0, "kind": "code_started", "at": "2026-03-02T14:05:00+00:00", "arrest": true, "patient": {"age_years": 2}}
@@ -199,7 +199,7 @@ def test_hospital_protocol_changes_the_flags_and_a_broken_one_is_refused(tmp_pat
     from recorder.engine.protocol import load_protocol  # noqa: F401 - the shipped file is the template
 
     shipped = (Path(__file__).resolve().parents[1] / "recorder" / "engine" / "protocol.toml").read_text()
-    scenario = SHARED / "scenarios" / "e03_flush_errors.jsonl"
+    scenario = SCENARIOS_V1 / "e03_flush_errors.jsonl"
     default = run("replay", "--json", str(scenario), db=tmp_path / "a.db")
     assert sum('"DRUG_NOT_FLUSHED"' in line for line in default.output.splitlines()) == 2
     lenient = tmp_path / "lenient.toml"

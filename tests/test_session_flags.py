@@ -8,7 +8,7 @@ from click.testing import CliRunner
 from recorder.cli import cli
 from recorder.session import Session, SessionError
 from recorder.store import Store
-from tests.conftest import SHARED
+from tests.conftest import SCENARIOS_V1
 
 
 def _io(session, t=35):
@@ -83,7 +83,7 @@ def test_tick_fires_a_deadline_live_and_it_is_kept(session, clock, store, db_pat
     assert "DRUG_NOT_FLUSHED" in [f.rule for f in again.flags()]
 
 
-@pytest.mark.parametrize("scenario", sorted((SHARED / "scenarios").glob("*.jsonl")), ids=lambda p: p.stem)
+@pytest.mark.parametrize("scenario", sorted(SCENARIOS_V1.glob("*.jsonl")), ids=lambda p: p.stem)
 def test_replay_json_gives_the_expected_flags(tmp_path, scenario):
     expected = json.loads(scenario.with_name(scenario.stem + ".expected.json").read_text())
     result = CliRunner().invoke(cli, ["--db", str(tmp_path / "r.db"), "replay", "--json", str(scenario)])

@@ -9,10 +9,11 @@ from recorder.engine import Engine, ProtocolError, evaluate, load_protocol, pars
 from recorder.scenario import read_scenario, to_records
 from recorder.timeline import effective
 from schemas.anatomy import LIMBS, SITE_BONE
+from tests.conftest import SCENARIOS_V1
 
 SHIPPED = Path(__file__).resolve().parents[2] / "recorder" / "engine" / "protocol.toml"
 TEXT = SHIPPED.read_text(encoding="utf-8")
-SCENARIOS = Path(__file__).parent / "shared_scenarios"
+SCENARIOS = SCENARIOS_V1
 
 
 def edited(pattern: str, replacement: str) -> str:

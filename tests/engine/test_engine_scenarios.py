@@ -8,8 +8,9 @@ import pytest
 from recorder.engine import Engine, evaluate
 from recorder.scenario import read_scenario, to_records
 from recorder.timeline import effective
+from tests.conftest import SCENARIOS_V1
 
-HERE = Path(__file__).parent / "shared_scenarios"
+HERE = SCENARIOS_V1
 SCENARIOS = sorted(HERE.glob("*.jsonl"))
 
 

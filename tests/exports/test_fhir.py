@@ -7,7 +7,7 @@ import pytest
 from fhir.resources.R4B.bundle import Bundle
 
 from exports.fhir import BODY_SITES, LATERALITY, ROUTES, RXNORM_CODES, UCUM_UNITS, bundle, render_fhir
-from tests.conftest import SHARED
+from tests.conftest import EXPORTS_SPEC
 
 SNOMED = "http://snomed.info/sct"
 RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
@@ -57,7 +57,7 @@ def codes(concept: dict, system: str = SNOMED) -> list[str]:
 
 
 def test_the_table_is_the_spec():
-    spec = (SHARED / "spec" / "exports.md").read_text(encoding="utf-8")
+    spec = EXPORTS_SPEC.read_text(encoding="utf-8")
     section = spec[spec.index("## 3. FHIR") :]
     written = set(re.findall(r"`([0-9]{3,})`", section))
     assert set(SPEC_SNOMED.values()) | set(SPEC_RXNORM.values()) <= written

@@ -170,9 +170,9 @@ def test_a_failed_start_leaves_an_empty_code_that_list_ignores_and_a_retry_works
 
 
 def _shared(name):
-    from tests.conftest import SHARED
+    from tests.conftest import SCENARIOS_V1
 
-    return SHARED / "scenarios" / name
+    return SCENARIOS_V1 / name
 
 
 def test_a_failed_flag_write_does_not_make_the_retried_event_a_duplicate(store, clock):
