@@ -306,9 +306,9 @@ def test_limit_deleting_a_whole_code_is_not_found(two_codes):
 
 def test_limit_the_flag_history_is_append_only_but_not_chained(db_path):
     """Flags are kept with triggers but no hash: a deleted flag row is not found by verify."""
-    from tests.conftest import SHARED
+    from tests.conftest import SCENARIOS_V1
 
-    assert run(db_path, "replay", str(SHARED / "scenarios" / "e02_repeat_same_bone.jsonl")).exit_code == 0
+    assert run(db_path, "replay", str(SCENARIOS_V1 / "e02_repeat_same_bone.jsonl")).exit_code == 0
     conn = sqlite3.connect(db_path)
     tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     kept = conn.execute("SELECT count(*) FROM flags").fetchone()[0] if "flags" in tables else 0
