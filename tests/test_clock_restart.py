@@ -156,6 +156,27 @@ def test_a_live_wall_step_back_hides_no_late_entry(store, clock):
     assert late_marked(late)
 
 
+def test_the_system_code_clock_counts_a_suspended_machine(monkeypatch):
+    """CLOCK_MONOTONIC stops while a laptop is suspended; CLOCK_BOOTTIME (where there is one) does not."""
+    import time
+
+    from recorder.clock import SystemClock
+
+    if not hasattr(time, "CLOCK_BOOTTIME"):
+        pytest.skip("no CLOCK_BOOTTIME on this system")
+    readings = {time.CLOCK_MONOTONIC: 100.0, time.CLOCK_BOOTTIME: 400.0}  # 300 s suspended since boot
+    monkeypatch.setattr(time, "clock_gettime", readings.__getitem__)
+    assert SystemClock().monotonic() == 400.0
+
+
+def test_the_boot_id_is_the_kernels():
+    from recorder.clock import BOOT_ID, SystemClock
+
+    if not BOOT_ID.exists():
+        pytest.skip("no /proc boot id")
+    assert SystemClock().boot_id() == BOOT_ID.read_text().strip() != ""
+
+
 # ── a real wall-clock step, between two real processes ──────────────────────
 
 SCRIPT = textwrap.dedent(
