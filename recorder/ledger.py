@@ -4,8 +4,10 @@ from collections.abc import Container
 
 from pydantic import ValidationError
 
+from exports.describe import t_plus
 from schemas.events import (
     KIND_MODEL,
+    RECORD_KEEPING,
     Acknowledge,
     Amend,
     BaseEvent,
@@ -33,6 +35,8 @@ class Ledger:
         self.infusions: set[str] = set()
         self.voided: set[int] = set()
         self.known_rules = known_rules
+        # The seq of the code_ended that stands (None while the code is open, or once its end is voided).
+        self.ended: int | None = None
 
     @property
     def next_seq(self) -> int:
@@ -55,6 +59,15 @@ class Ledger:
             return
         if seq == 1:
             raise EventError("kind: a code begins with code_started")
+        if self.ended is not None and event.kind not in RECORD_KEEPING:
+            # A drug after death, a second end that moves the end time: the record of the code is closed.
+            raise EventError(
+                f"kind: the code ended at event {self.ended}; only a void, amend or acknowledge can follow it "
+                "(void the end to reopen the code)"
+            )
+        if event.kind == "code_ended":
+            self._check_end(event.t, seq)
+            return
         if event.kind in LINE_STARTERS:
             line = event.line  # type: ignore[attr-defined]
             if line in self.lines:
@@ -85,8 +98,12 @@ class Ledger:
             self.lines.add(event.line)  # type: ignore[attr-defined]
         elif isinstance(event, InfusionStarted):
             self.infusions.add(event.infusion)
+        elif event.kind == "code_ended":
+            self.ended = seq
         elif isinstance(event, Void):
             self.voided.add(event.target)
+            if event.target == self.ended:
+                self.ended = None  # a voided end never happened: the code is open again
         elif isinstance(event, Amend):
             # Later amends build on this one, as the effective timeline does.
             target = self.events[event.target]
@@ -120,6 +137,43 @@ class Ledger:
                 )
             data = {**target.model_dump(mode="json", exclude_none=True), **event.changes}
             try:
-                KIND_MODEL[target.kind].model_validate(data)
+                amended = KIND_MODEL[target.kind].model_validate(data)
             except ValidationError as exc:
                 raise EventError("changes: " + explain(exc)) from None
+            self._check_amended(event.target, amended)
+
+    def _check_amended(self, seq: int, amended: BaseEvent) -> None:
+        """The event `seq` as an amend would leave it must pass what it passed when it was logged.
+
+        Ids (lines, infusions) cannot be amended at all, so what is left to check is what names
+        another event or a rule, and the event's place in the code's life.
+        """
+        if isinstance(amended, Acknowledge):
+            if amended.target >= seq or amended.target not in self.events:
+                raise EventError(f"target: there is no event {amended.target} before the acknowledgement {seq}")
+            if self.known_rules is not None and amended.rule not in self.known_rules:
+                raise EventError(f"rule: {amended.rule} is not a rule; `recorder rules` lists them")
+        elif amended.kind == "code_ended":
+            self._check_end(amended.t, seq)
+        elif self.ended is not None and seq < self.ended and amended.t > self.events[self.ended].t:
+            end = self.events[self.ended].t
+            raise EventError(
+                f"t: event {seq} would come after the end of the code ({t_plus(end)}); "
+                "amend the end first, or give a time before it"
+            )
+
+    def _check_end(self, t: float, seq: int) -> None:
+        """A code cannot end before an event it holds (a back-dated end, or an end amended earlier)."""
+        latest = max(
+            (
+                (e.t, s)
+                for s, e in self.events.items()
+                if s != seq and s not in self.voided and e.kind not in RECORD_KEEPING and e.kind != "code_ended"
+            ),
+            default=None,
+        )
+        if latest is not None and latest[0] > t:
+            raise EventError(
+                f"t: the code cannot end before event {latest[1]} ({t_plus(latest[0])}), which it holds; "
+                "end it at or after that, or correct that event first"
+            )

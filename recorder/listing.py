@@ -20,7 +20,10 @@ def code_row(store: Store, clock: Clock, protocol: Protocol, code_id: int) -> di
             patient = patient.merged(record.event.patient)
     ended = next((r for r in timeline if r.kind == "code_ended"), None)
     flags = session.flags()
-    start = session.records[0].occurred_at.astimezone()
+    first = session.records[0]
+    # In the code's own offset, as its summary and audit show it (codes from before every code was
+    # stamped with one: the zone the recorder runs in).
+    start = first.occurred_at.astimezone(first.event.at.tzinfo if first.event.at else None)
     return {
         "code": code_id,
         "start": start.isoformat(timespec="seconds"),

@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from recorder.clock import Clock, CodeClock
+from recorder.clock import Clock, ClockMark, CodeClock, local
 from recorder.engine import RULES, Engine, Protocol, load_protocol
 from recorder.ledger import LINE_STARTERS, Ledger
 from recorder.scenario import ScenarioLine
@@ -105,16 +105,18 @@ class Session:
         """Start a new code now (or at `at`, for a replay): the code clock runs from here.
 
         The screen passes the `code_clock` it started at launch, so the code begins when the
-        recorder opened, not when the scribe answered its first question.
+        recorder opened, not when the scribe answered its first question. However it starts, the
+        code is stamped (`at`) in the machine's local time with its offset, so that every export
+        shows the hour and date the team saw on the screen, wherever and whenever it is read.
         """
-        if code_clock is not None:
-            fields.setdefault("at", code_clock.start.isoformat())
+        if "at" not in fields:
+            fields["at"] = local(code_clock.start if code_clock is not None else clock.wall()).isoformat()
         try:
             event = parse_event({"kind": "code_started", "t": 0, **fields})
         except EventError as exc:
             raise SessionError(str(exc)) from None
-        assert isinstance(event, CodeStarted)
-        start = event.at or clock.wall()
+        assert isinstance(event, CodeStarted) and event.at is not None
+        start = event.at
         code_id, _ = store.create_code(clock.wall())
         store.lock_code(code_id)
         session = cls(store, code_id, code_clock or CodeClock(clock, start), protocol=protocol)
@@ -146,7 +148,12 @@ class Session:
         if info is None or info.events == 0:
             raise SessionError(f"there is no code {code_id}; `recorder list` shows the codes")
         records = store.events(code_id)
-        return cls(store, code_id, CodeClock.resumed(clock, records[0].occurred_at), records, protocol)
+        # The code clock goes on from the last event: on the monotonic clock in the same boot (see
+        # CodeClock.resumed), never below the latest t recorded.
+        mark = store.last_clock_mark(code_id)
+        reached = max(r.t for r in records)
+        code_clock = CodeClock.resumed(clock, records[0].occurred_at, ClockMark(*mark) if mark else None, reached)
+        return cls(store, code_id, code_clock, records, protocol)
 
     # ── recording ────────────────────────────────────────────────────────
 
@@ -232,10 +239,15 @@ class Session:
 
     def _append(self, event: BaseEvent) -> Logged:
         seq = self.ledger.next_seq
-        occurred_at, recorded_at = self.clock.at(event.t), self.clock.recorded_at()
-        self.store.append(self.code_id, seq, event.kind, event_payload(event), occurred_at, recorded_at)
+        occurred_at, recorded_at, mark = self.clock.at(event.t), self.clock.recorded_at(), self.clock.mark()
+        self.store.append(self.code_id, seq, event.kind, event_payload(event), occurred_at, recorded_at, mark=mark)
         record = EventRecord(
-            code_id=self.code_id, seq=seq, event=event, occurred_at=occurred_at, recorded_at=recorded_at
+            code_id=self.code_id,
+            seq=seq,
+            event=event,
+            occurred_at=occurred_at,
+            recorded_at=recorded_at,
+            entered_t=mark.elapsed,
         )
         # Only once it is on disk does the code move on.
         self.ledger.add(event)

@@ -241,6 +241,8 @@ def _same_events(records: list[Any], events: list[dict[str, Any]]) -> str | None
     for record, data in zip(records, events, strict=True):
         want = event_dict(parse_event(data))
         got = event_dict(record.event)
+        if record.kind == "code_started" and "at" not in want:
+            got.pop("at", None)  # a start the file left open is stamped with the replay's own clock
         if got != want:
             return f"event {record.seq} differs: stored {got}, file {want}"
     return None

@@ -22,6 +22,9 @@ class EventRecord(BaseModel):
     schema_version: int = 1
     # In the effective timeline: the amend events applied to this one, in order.
     amended_by: tuple[int, ...] = ()
+    # The code clock's reading (monotonic, seconds since the start) when it was written; None for
+    # events written before it was kept. Lateness is measured with it, not with the wall clock.
+    entered_t: float | None = None
 
     @property
     def kind(self) -> str:
@@ -30,6 +33,14 @@ class EventRecord(BaseModel):
     @property
     def t(self) -> float:
         return self.event.t
+
+    @property
+    def late_by(self) -> float:
+        """Seconds between when it happened and when it was written: on the code clock when known,
+        so that a wall-clock step makes nothing look late (or on time)."""
+        if self.entered_t is not None:
+            return self.entered_t - self.t
+        return (self.recorded_at - self.occurred_at).total_seconds()
 
 
 class Flag(BaseModel):

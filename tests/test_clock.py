@@ -41,11 +41,12 @@ def test_time_of_first_key_is_kept(store, clock):
     assert record.t == 10
 
 
-def test_resumed_clock_continues_from_the_wall_clock():
+def test_resumed_clock_without_a_mark_continues_from_the_wall_clock():
+    """A code written before clock marks were kept: the wall clock is all there is."""
     clock = FakeClock(datetime(2026, 3, 2, 14, 5, tzinfo=UTC))
     start = clock.wall()
     clock.advance(75)
-    resumed = CodeClock.resumed(clock, start)
+    resumed = CodeClock.resumed(clock, start, None)
     assert resumed.elapsed() == 75
     clock.advance(5)
     assert resumed.elapsed() == 80

@@ -203,8 +203,13 @@ class Store:
         occurred_at: datetime,
         recorded_at: datetime,
         schema_version: int = 1,
+        mark: tuple[str, float, float] | None = None,
     ) -> dict[str, Any]:
-        """Append one event in one transaction; durable when this returns. Returns the row."""
+        """Append one event in one transaction; durable when this returns. Returns the row.
+
+        `mark` is where the code clock stood as it was written (boot id, monotonic reading, the
+        code's t then), kept beside the event, outside its hash.
+        """
         self._still_there()
         try:
             with self._transaction():
@@ -227,9 +232,14 @@ class Store:
                 }
                 row["hash"] = event_hash(row, audit_id, head_hash, text)
                 self.conn.execute(_INSERT_EVENT, tuple(row[c] for c in _EVENT_COLUMNS))
+                if mark is not None:
+                    self.conn.execute(
+                        "INSERT INTO event_clock (code_id, seq, boot_id, monotonic, elapsed) VALUES (?, ?, ?, ?, ?)",
+                        (code_id, seq, *mark),
+                    )
                 # The head moves only from where this recorder last left it: the kept head is checked here.
-                ended = ", ended_at = ?" if kind == "code_ended" else ""
-                params = (seq, row["hash"], *((row["occurred_at"],) if ended else ()), code_id, head_seq, head_hash)
+                ended, end_params = self._ending(code_id, kind, payload, row["occurred_at"])
+                params = (seq, row["hash"], *end_params, code_id, head_seq, head_hash)
                 moved = self.conn.execute(
                     f"UPDATE codes SET head_seq = ?, head_hash = ?{ended} "
                     "WHERE id = ? AND head_seq = ? AND head_hash = ?",
@@ -247,6 +257,15 @@ class Store:
             raise
         self._heads[code_id] = (audit_id, seq, row["hash"])
         return row
+
+    def _ending(self, code_id: int, kind: str, payload: dict[str, Any], occurred_at: str) -> tuple[str, tuple]:
+        """How an event moves the code's end time: a code_ended sets it, a void of that end clears it."""
+        if kind == "code_ended":
+            return ", ended_at = ?", (occurred_at,)
+        voids_end = "SELECT 1 FROM events WHERE code_id = ? AND seq = ? AND kind = 'code_ended'"
+        if kind == "void" and self.conn.execute(voids_end, (code_id, payload.get("target"))).fetchone():
+            return ", ended_at = NULL", ()  # the end is voided: the code is open again
+        return "", ()
 
     def _read_head(self, code_id: int) -> tuple[str, int, str]:
         """A code's audit id and the seq and hash of its last event, as stored."""
@@ -406,12 +425,23 @@ class Store:
     def open_code_id(self) -> int | None:
         """The most recent code that has not ended, if any."""
         with self._reading():
-            # By the chain's own code_ended, not codes.ended_at: an edited end time cannot reopen a code.
+            # By the chain's own code_ended (one no void undid), not codes.ended_at: an edited end time
+            # cannot reopen a code.
             sql = (
                 "SELECT max(c.id) FROM codes c WHERE c.head_seq > 0 AND NOT EXISTS "
-                "(SELECT 1 FROM events e WHERE e.code_id = c.id AND e.kind = 'code_ended')"
+                "(SELECT 1 FROM events e WHERE e.code_id = c.id AND e.kind = 'code_ended' AND NOT EXISTS "
+                "(SELECT 1 FROM events v WHERE v.code_id = c.id AND v.kind = 'void' "
+                "AND json_extract(v.payload, '$.target') = e.seq))"
             )
             return self.conn.execute(sql).fetchone()[0]
+
+    def last_clock_mark(self, code_id: int) -> tuple[str, float, float] | None:
+        """(boot id, monotonic reading, code t) as the code's last marked event was written, if any."""
+        with self._reading():
+            return self.conn.execute(
+                "SELECT boot_id, monotonic, elapsed FROM event_clock WHERE code_id = ? ORDER BY seq DESC LIMIT 1",
+                (code_id,),
+            ).fetchone()
 
     def events(self, code_id: int) -> list[EventRecord]:
         """A code's raw events in seq order, as recorded."""
@@ -420,13 +450,13 @@ class Store:
 
     def _events(self, code_id: int) -> list[EventRecord]:
         rows = self.conn.execute(
-            "SELECT seq, kind, payload, occurred_at, recorded_at, schema_version FROM events "
-            "WHERE code_id = ? ORDER BY seq",
+            "SELECT e.seq, e.kind, e.payload, e.occurred_at, e.recorded_at, e.schema_version, m.elapsed FROM events e "
+            "LEFT JOIN event_clock m ON m.code_id = e.code_id AND m.seq = e.seq WHERE e.code_id = ? ORDER BY e.seq",
             [code_id],
         ).fetchall()
         start = None
         out = []
-        for seq, kind, payload, occurred_at, recorded_at, version in rows:
+        for seq, kind, payload, occurred_at, recorded_at, version, entered_t in rows:
             try:
                 occurred = datetime.fromisoformat(occurred_at)
                 start = start or occurred
@@ -439,6 +469,7 @@ class Store:
                     occurred_at=occurred,
                     recorded_at=datetime.fromisoformat(recorded_at),
                     schema_version=version,
+                    entered_t=entered_t,
                 )
             except (ValidationError, ValueError, TypeError):
                 raise StoreError(
@@ -491,6 +522,7 @@ class Store:
         prev = GENESIS
         expected_seq = 1
         ended: str | None = None
+        ended_seq = 0
         for values in rows.fetchall():
             row = dict(zip(cols, values, strict=True))
             if row["seq"] != expected_seq:
@@ -504,7 +536,9 @@ class Store:
             except (ValueError, TypeError):
                 return Problem(code_id, row["seq"], "payload is not valid JSON")
             if row["kind"] == "code_ended":
-                ended = row["occurred_at"]
+                ended, ended_seq = row["occurred_at"], row["seq"]
+            elif row["kind"] == "void" and ended is not None and json.loads(row["payload"]).get("target") == ended_seq:
+                ended = None  # the end was voided: the code is open again
             if derived != row["hash"]:
                 return Problem(code_id, row["seq"], "was changed after it was recorded (hash mismatch)")
             prev = row["hash"]

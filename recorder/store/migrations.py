@@ -117,4 +117,29 @@ def m003_audit_rows(db: Database) -> None:
     set_version(db, 3)
 
 
+@migrations()
+def m004_event_clock_marks(db: Database) -> None:
+    """Where the code clock stood as each event was written: the boot, the monotonic reading, the code's t.
+
+    So a resumed code goes on from its last event on the monotonic clock (in the same boot) instead of
+    the wall clock, and lateness is measured on that clock. Kept beside the event, out of its hashed
+    row: no code's hashes move, and a code written before this has no marks (then the wall clock serves).
+    """
+    db["event_clock"].create(
+        {"code_id": int, "seq": int, "boot_id": str, "monotonic": float, "elapsed": float},
+        pk=("code_id", "seq"),
+        foreign_keys=[("code_id", "codes", "id")],
+        not_null={"boot_id", "monotonic", "elapsed"},
+    )
+    db.execute(
+        "CREATE TRIGGER event_clock_no_update BEFORE UPDATE ON event_clock BEGIN "
+        "SELECT RAISE(ABORT, 'clock marks are append-only'); END"
+    )
+    db.execute(
+        "CREATE TRIGGER event_clock_no_delete BEFORE DELETE ON event_clock BEGIN "
+        "SELECT RAISE(ABORT, 'clock marks are append-only'); END"
+    )
+    set_version(db, 4)
+
+
 __all__ = ["APPEND_ONLY_TRIGGERS", "SCHEMA_VERSION", "migrations", "set_version"]

@@ -3,7 +3,14 @@
 Apart from the migrations themselves, so that opening an up-to-date database needs no sqlite-utils.
 """
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 """The schema this recorder writes; a database carrying a higher one is refused."""
 
-APPEND_ONLY_TRIGGERS = ("events_no_update", "events_no_delete", "flags_no_update", "flags_no_delete")
+APPEND_ONLY_TRIGGERS = (
+    "events_no_update",
+    "events_no_delete",
+    "flags_no_update",
+    "flags_no_delete",
+    "event_clock_no_update",
+    "event_clock_no_delete",
+)

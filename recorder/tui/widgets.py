@@ -143,7 +143,7 @@ def _row_text(row: Row, wall: str | None) -> Text:
     if row.marks:
         text.append(" ")
     body = describe(row.record.event)
-    late = (row.record.recorded_at - row.record.occurred_at).total_seconds() > 60
+    late = row.record.late_by > 60
     if row.voided:
         text.append(body, style="strike dim")
         text.append("  (voided)", style="dim")

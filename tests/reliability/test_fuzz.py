@@ -263,7 +263,8 @@ def test_a_refused_file_through_the_real_process_too(a_database, tmp_path):
     assert done.returncode == 2
     assert (
         one_clear_line(done.stderr)
-        == f"recorder: {path}:41: line: io99 was never started in this code; log its attempt first"
+        == f"recorder: {path}:41: kind: the code ended at event 40; only a void, amend or acknowledge can follow it "
+        "(void the end to reopen the code)"
     )
     assert done.stdout == ""
     assert _files(a_database.parent) == before

@@ -38,6 +38,7 @@ EXPECTED = {
         "recorded_at",
     ],
     "audit_rows": ["code_id", "head_hash", "key", "day", "rows"],
+    "event_clock": ["code_id", "seq", "boot_id", "monotonic", "elapsed"],
     "_sqlite_migrations": ["id", "migration_set", "name", "applied_at"],
 }
 
@@ -50,7 +51,14 @@ def test_blank_database_gets_exact_tables_and_columns(store):
     indexes = {tuple(i.columns): i.unique for i in store.db["events"].indexes}
     assert indexes[("code_id", "seq")] == 1
     triggers = {t.name for t in store.db.triggers}
-    assert triggers == {"events_no_update", "events_no_delete", "flags_no_update", "flags_no_delete"}
+    assert triggers == {
+        "events_no_update",
+        "events_no_delete",
+        "flags_no_update",
+        "flags_no_delete",
+        "event_clock_no_update",
+        "event_clock_no_delete",
+    }
     assert [fk.other_table for fk in store.db["events"].foreign_keys] == ["codes"]
 
 
@@ -67,6 +75,7 @@ def test_reopening_migrates_nothing_twice(db_path):
         "m001_codes_and_events",
         "m002_flags",
         "m003_audit_rows",
+        "m004_event_clock_marks",
     ]
     again.close()
 
@@ -107,8 +116,12 @@ def test_database_in_new_directory_is_private(tmp_path):
 
 @pytest.mark.parametrize(
     ("version", "stop_before", "missing"),
-    [(1, "m002_flags", {"flags", "audit_rows"}), (2, "m003_audit_rows", {"audit_rows"})],
-    ids=["before flags were kept", "before audit rows were kept"],
+    [
+        (1, "m002_flags", {"flags", "audit_rows", "event_clock"}),
+        (2, "m003_audit_rows", {"audit_rows", "event_clock"}),
+        (3, "m004_event_clock_marks", {"event_clock"}),
+    ],
+    ids=["before flags were kept", "before audit rows were kept", "before clock marks were kept"],
 )
 def test_an_older_database_is_migrated_keeping_its_codes(db_path, version, stop_before, missing):
     """A database an older recorder wrote gains the tables since; its codes read as they were."""
@@ -125,7 +138,7 @@ def test_an_older_database_is_migrated_keeping_its_codes(db_path, version, stop_
     db.close()
     store = Store(db_path)
     assert missing <= set(store.db.table_names())
-    assert store.schema_version == SCHEMA_VERSION == 3
+    assert store.schema_version == SCHEMA_VERSION == 4
     assert [c.audit_id for c in store.codes()] == ["a1"]
     assert store.kept_audit_rows("any key") == {}
     store.close()

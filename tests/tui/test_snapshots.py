@@ -12,7 +12,14 @@ SIZES = [(120, 40), (80, 24)]
 def busy_code(store, clock) -> Session:
     """A child arrest eight minutes in: three lines, drugs, a flush missed, a void and an amend."""
     s = Session.start(store, clock, **CHILD)
-    log = s.log
+
+    def at(t: float) -> float:
+        clock.advance(t - s.now())  # each entry made as it happens: the code clock is at t
+        return t
+
+    def log(data: dict, t: float) -> None:
+        s.log(data, t=at(t))
+
     log({"kind": "rhythm", "rhythm": "asystole"}, t=10)
     log({"kind": "cpr_started"}, t=12)
     log({"kind": "io_attempt", "site": "proximal_tibia", "side": "left", "device": "ez_io", "needle_mm": 15}, t=35)
@@ -28,10 +35,10 @@ def busy_code(store, clock) -> Session:
     log({"kind": "flush", "line": "io3", "volume_ml": 5}, t=170)
     log({"kind": "drug", "drug": "epinephrine", "dose": 0.12, "unit": "mg", "line": "io3"}, t=300)
     log({"kind": "note", "text": "parents arrived"}, t=310)
-    s.void(16, "wrong code", t=320)
+    s.void(16, "wrong code", t=at(320))
     log({"kind": "drug", "drug": "amiodarone", "dose": 60, "unit": "mg", "line": "io3"}, t=400)
-    s.amend(8, {"volume_ml": 5}, "was 5 mL", t=410)
-    clock.advance(480)
+    s.amend(8, {"volume_ml": 5}, "was 5 mL", t=at(410))
+    at(480)
     s.store.close()
     return s
 
