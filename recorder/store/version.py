@@ -3,7 +3,18 @@
 Apart from the migrations themselves, so that opening an up-to-date database needs no sqlite-utils.
 """
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 """The schema this recorder writes; a database carrying a higher one is refused."""
 
-APPEND_ONLY_TRIGGERS = ("events_no_update", "events_no_delete", "flags_no_update", "flags_no_delete")
+APPEND_ONLY_TRIGGERS = (
+    "events_no_update",
+    "events_no_delete",
+    "flags_no_update",
+    "flags_no_delete",
+    "legacy_hashes_no_update",
+    "legacy_hashes_no_delete",
+    "protocols_no_update",
+    "protocols_no_delete",
+    "flag_basis_no_update",
+    "flag_basis_no_delete",
+)
