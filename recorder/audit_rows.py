@@ -35,7 +35,8 @@ def _columns() -> str:
 def audit_key(protocol: Protocol) -> str:
     """What kept rows must have been derived under to be read as they are: this recorder's version,
     the audit's columns and the protocol whose rules raised the flags."""
-    text = "\n".join((__version__, _columns(), protocol.model_dump_json()))
+    # The protocol's canonical JSON (sorted keys): the same for the file read and for its kept copy.
+    text = "\n".join((__version__, _columns(), protocol_basis(protocol).text))
     return hashlib.sha256(text.encode()).hexdigest()
 
 

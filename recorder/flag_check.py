@@ -24,7 +24,7 @@ from schemas.records import EventRecord, Flag
 ENGINES: dict[str, Callable[[Protocol], Engine]] = {RULES_EDITION: Engine}
 
 # A crash between an event and its flags leaves the flags of the last events unkept (`resume` keeps
-# them); a longer tail than this is not looked for.
+# them): that many events after the flags' latest write are looked for, no more.
 LAG_LIMIT = 32
 
 _bases: dict[int, tuple[Protocol, Basis]] = {}
@@ -91,18 +91,18 @@ def _check_code(
 ) -> tuple[str | None, str | None]:
     history = store.flag_rows(code_id)
     head = records[-1].seq
-    shape = _shape(history, head)
-    if shape:
-        return shape, None
-    stored = _final(history)
     basis = store.flag_basis(code_id)
     if basis is None:
         if history:
             return "its flags are kept without the rules and protocol that raised them", None
-        basis = (RULES_EDITION, None)  # the recorder stopped before its first flag write: none kept
-    rules, sha = basis
+        basis = (RULES_EDITION, None, 0)  # the recorder stopped before its first flag write: none kept
+    rules, sha, marked = basis
     if rules not in ENGINES:
         return None, f"its flags were raised by rules edition {rules}, which this recorder does not have: not checked"
+    shape = _shape(history, head)
+    if shape:
+        return shape, None
+    stored = _final(history)
     if sha is None:
         # Kept before the recorder noted the protocol: the default one, or the --protocol given.
         candidates = [default] + ([given] if given is not None else [])
@@ -125,7 +125,9 @@ def _check_code(
     engine = ENGINES[rules]
     if _matches(stored, records, protocol, engine):
         return None, None
-    floor = max((at for at, _, _ in history), default=0)
+    # The flags were up to date at their latest write (a code's end is always one): only events after it
+    # may lack theirs, after a crash between an event and its flags.
+    floor = max([marked, *(at for at, _, _ in history)])
     for cut in range(head - 1, max(floor, head - 1 - LAG_LIMIT, 0), -1):
         if _matches(stored, records[:cut], protocol, engine):
             return None, (

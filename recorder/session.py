@@ -399,9 +399,10 @@ class Session:
         """Keep the flags' history. Flags are derived from events already on disk: a failed write is
         caught up at the next one (or at resume), never an error that would make the scribe log an
         event that is already stored a second time."""
-        # The rules edition and protocol are kept with the code's flags at a session's first write
-        # (even of no flag), so that `verify` works them out again under what raised them.
-        basis = None if self._basis_kept else protocol_basis(self.protocol)
+        # The rules edition and protocol are kept with the code's flags at a session's first write (even
+        # of no flag) and at every write once the code has ended, so that `verify` works them out again
+        # under what raised them and knows they were brought up to date with the end.
+        basis = None if self._basis_kept and not self._ended else protocol_basis(self.protocol)
         if not (raised or withdrawn or self._flags_behind or basis):
             return  # most events change no flag
         try:

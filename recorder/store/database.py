@@ -314,8 +314,9 @@ class Store:
     ) -> None:
         """Keep what the engine raised and withdrew after event `at_seq`, in one transaction.
 
-        `basis` is the rules edition and protocol that raised them: kept with the code when it is not
-        the code's latest already, so that `verify` can work the flags out again as they were raised.
+        `basis` is the rules edition and protocol that raised them, kept with the code (a flag_basis row)
+        so that `verify` can work the flags out again as they were raised; the row also says the flags
+        were brought up to date at `at_seq`.
         """
         if not raised and not withdrawn and basis is None:
             return
@@ -346,11 +347,6 @@ class Store:
             raise StoreError(self._explain_write(exc)) from None
 
     def _keep_basis(self, code_id: int, at_seq: int, basis: "Basis") -> None:
-        latest = self.conn.execute(
-            "SELECT rules, protocol FROM flag_basis WHERE code_id = ? ORDER BY id DESC LIMIT 1", (code_id,)
-        ).fetchone()
-        if latest == (basis.rules, basis.protocol):
-            return
         self._keep_protocol(basis.protocol, basis.text)
         self.conn.execute(
             "INSERT INTO flag_basis (code_id, at_seq, rules, protocol) VALUES (?, ?, ?, ?)",
@@ -360,11 +356,14 @@ class Store:
     def _keep_protocol(self, sha256: str, text: str) -> None:
         self.conn.execute("INSERT OR IGNORE INTO protocols (sha256, text) VALUES (?, ?)", (sha256, text))
 
-    def flag_basis(self, code_id: int) -> tuple[str, str | None] | None:
-        """The (rules edition, protocol sha256) the code's stored flags were last raised under, if kept."""
+    def flag_basis(self, code_id: int) -> tuple[str, str | None, int] | None:
+        """The (rules edition, protocol sha256) the code's stored flags were last raised under, if kept, and the
+        latest event at which they were brought up to date."""
         with self._reading():
             return self.conn.execute(
-                "SELECT rules, protocol FROM flag_basis WHERE code_id = ? ORDER BY id DESC LIMIT 1", (code_id,)
+                "SELECT rules, protocol, (SELECT max(at_seq) FROM flag_basis WHERE code_id = ?) "
+                "FROM flag_basis WHERE code_id = ? ORDER BY id DESC LIMIT 1",
+                (code_id, code_id),
             ).fetchone()
 
     def protocols(self) -> dict[str, str]:

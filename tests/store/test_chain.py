@@ -7,10 +7,9 @@ for the hashes of codes written before it) is checked against its first referenc
 import hashlib
 import json
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-
-import pytest
 
 from recorder.store.chain import NotCanonical, canonical, check_canonical, event_hash, legacy_event_hash
 
