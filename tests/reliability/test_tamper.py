@@ -51,6 +51,10 @@ def shell(db, sql):
 @pytest.fixture
 def two_codes(db_path):
     """Two ended codes of 8 events each; the store is closed, as after the recorder exits."""
+    return make_two_codes(db_path)
+
+
+def make_two_codes(db_path):
     clock = FakeClock()
     store = Store(db_path)
     for n in range(2):
@@ -362,8 +366,8 @@ def test_limit_deleting_a_whole_code_and_all_it_left_is_found_only_by_the_anchor
         "PRAGMA foreign_keys = OFF;"
         + "".join(f"DROP TRIGGER {t}_no_delete;" for t in ("events", "flags", "flag_basis"))
         + "DELETE FROM flags WHERE code_id = 1; DELETE FROM flag_basis WHERE code_id = 1;"
-        "DELETE FROM audit_rows WHERE code_id = 1; DELETE FROM events WHERE code_id = 1; DELETE FROM codes WHERE id = 1;"
-        + "".join(_restore_delete(t) for t in ("events", "flags", "flag_basis")),
+        "DELETE FROM audit_rows WHERE code_id = 1; DELETE FROM events WHERE code_id = 1;"
+        "DELETE FROM codes WHERE id = 1;" + "".join(_restore_delete(t) for t in ("events", "flags", "flag_basis")),
     )
     assert verify(two_codes) == (0, [])
     assert heads(two_codes) == anchor[1:]

@@ -20,7 +20,7 @@ from recorder.store.chain import canonical
 from schemas.records import Flag
 from tests.conftest import DATA, SCENARIOS_V1
 from tests.reliability.helpers import faulty, run, starts
-from tests.reliability.test_tamper import DROP, RESTORE, q, row, shell, two_codes, verify  # noqa: F401 - a fixture
+from tests.reliability.test_tamper import DROP, RESTORE, make_two_codes, q, shell, verify
 
 LENIENT = DATA / "lenient_flush.toml"  # the shipped protocol with a 90 s flush window
 OLD_DB = DATA / "schema3_before_chain2.db"  # written by the recorder before this check (schema 3)
@@ -32,6 +32,12 @@ TRIGGER = {
     "legacy_hashes_no_update": ("legacy_hashes", "UPDATE", "legacy hashes are kept as they were"),
     "flag_basis_no_delete": ("flag_basis", "DELETE", "the flag basis is append-only"),
 }
+
+
+@pytest.fixture
+def two_codes(db_path):
+    """Two ended codes of 8 events each (test_tamper's), the store closed."""
+    return make_two_codes(db_path)
 
 
 def trigger_sql(name, when="", spelling=str):
