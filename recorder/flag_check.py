@@ -71,8 +71,9 @@ def check_flags(store: Store, given: Protocol | None = None) -> tuple[list[Probl
             continue
         try:
             records = store.events(info.id)
-        except StoreError:
-            continue  # the chain check has named it
+        except StoreError as exc:  # its chain holds, yet the recorder cannot read it
+            faults.append(Problem(info.id, None, str(exc).split(";")[0].removeprefix(f"code {info.id} ")))
+            continue
         fault, note = _check_code(store, info.id, records, protocols, default, given)
         if fault:
             faults.append(Problem(info.id, None, fault))

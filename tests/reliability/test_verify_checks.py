@@ -374,3 +374,15 @@ def test_print_head_prints_each_codes_head_and_the_summary_carries_it(two_codes)
         summary = run(two_codes, "summary", "1", "--format", fmt)
         assert summary.exit_code == 0, summary.stderr
         assert spelling in summary.output, fmt
+
+
+def test_a_rechained_event_the_recorder_cannot_read_is_a_fault(two_codes):
+    """The chain was rewritten over a payload no event model accepts: every command would refuse the code."""
+    from tests.reliability.test_tamper import _rechain
+
+    def unreadable(r):
+        r["payload"] = canonical({"words": "not a note"})
+
+    _rechain(two_codes, 1, 7, unreadable)
+    code, lines = verify(two_codes)
+    assert code == 1 and lines == ["code 1: event 7 cannot be read (it was changed or damaged)"]
