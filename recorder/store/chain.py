@@ -80,9 +80,10 @@ def event_hash(row: dict[str, Any], audit_id: str, prev_hash: str, payload_text:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def legacy_event_hash(row: dict[str, Any], audit_id: str, prev_hash: str) -> str:
+def legacy_event_hash(row: dict[str, Any], audit_id: str, prev_hash: str, payload_text: str | None = None) -> str:
     """The hash of an events row under algorithm 1 (kept for codes written before algorithm 2)."""
-    payload_text = _payload_text(row["payload"])
+    if payload_text is None:
+        payload_text = _payload_text(row["payload"])
     text = (
         f'{{"code":{_value(audit_id)},"kind":{_value(row["kind"])},'
         f'"occurred_at":{_value(row["occurred_at"])},"payload":{payload_text},"prev":{_value(prev_hash)},'

@@ -580,22 +580,25 @@ class Store:
             if not all(isinstance(row[c], str) for c in ("kind", "payload", "occurred_at", "recorded_at", "hash")):
                 return Problem(code_id, row["seq"], "was changed after it was recorded (a column has the wrong type)")
             try:
-                derived = event_hash(row, audit_id, prev)
+                text = canonical(json.loads(row["payload"]))  # parsed and encoded once, for both checks
+                derived = event_hash(row, audit_id, prev, text)
             except (ValueError, TypeError):
                 return Problem(code_id, row["seq"], "payload is not valid JSON")
             if row["kind"] == "code_ended":
                 ended = row["occurred_at"]
             if derived != row["hash"]:
                 return Problem(code_id, row["seq"], "was changed after it was recorded (hash mismatch)")
-            try:
-                # The hash is of the payload re-encoded: the stored bytes must be that encoding, or a reader
-                # (SQL's json_extract takes a duplicate key's first value, Python its last) may see another one.
-                check_canonical(row["payload"], first_spelling=legacy)
-            except ValueError as exc:
-                return Problem(code_id, row["seq"], f"payload is not the recorder's own JSON ({exc})")
+            # The hash is of the payload re-encoded: the stored bytes must be that encoding, or a reader (SQL's
+            # json_extract takes a duplicate key's first value, Python its last) may see another one. Equal
+            # bytes cannot hide a duplicate key (the encoding would have dropped one); else look closer.
+            if text != row["payload"]:
+                try:
+                    check_canonical(row["payload"], first_spelling=legacy)
+                except ValueError as exc:
+                    return Problem(code_id, row["seq"], f"payload is not the recorder's own JSON ({exc})")
             if legacy:
                 # Written before algorithm 2: its first hashes must still hold, or it was edited before the upgrade.
-                if values[8] != legacy_prev or legacy_event_hash(row, audit_id, legacy_prev) != legacy_hash:
+                if values[8] != legacy_prev or legacy_event_hash(row, audit_id, legacy_prev, text) != legacy_hash:
                     return Problem(code_id, row["seq"], "does not match its hash from before the upgrade (changed)")
                 legacy_prev = legacy_hash
             prev = row["hash"]
