@@ -147,6 +147,7 @@ class _Summariser:
         return Header(
             code_id=r.code_id,
             audit_id=r.audit_id,
+            head_hash=r.head_hash,
             start=r.start,
             end=self.at(self.end_t) if self.end_t is not None else None,
             duration_s=self.end_t,

@@ -115,6 +115,8 @@ class _Words:
         if p.conditions:
             items.append(("Conditions", ", ".join(words(c) for c in p.conditions)))
         items += [("Outcome", OUTCOME_NAMES[h.outcome] if h.outcome else "not recorded"), ("Audit id", h.audit_id)]
+        if h.head_hash:  # the same as `recorder verify --print-head` prints, for a record kept elsewhere
+            items.append(("Head hash", h.head_hash))
         return Facts(items)
 
     def intervals(self) -> Table:

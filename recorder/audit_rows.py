@@ -18,7 +18,8 @@ from pydantic import ValidationError
 from exports.audit import audit_rows, combine
 from recorder import __version__
 from recorder.clock import Clock
-from recorder.engine import Protocol
+from recorder.engine import Protocol, load_protocol
+from recorder.flag_check import kept_protocol, protocol_basis
 from recorder.record import code_record
 from recorder.session import Session
 from recorder.store import Problem, Store, StoreError
@@ -34,7 +35,8 @@ def _columns() -> str:
 def audit_key(protocol: Protocol) -> str:
     """What kept rows must have been derived under to be read as they are: this recorder's version,
     the audit's columns and the protocol whose rules raised the flags."""
-    text = "\n".join((__version__, _columns(), protocol.model_dump_json()))
+    # The protocol's canonical JSON (sorted keys): the same for the file read and for its kept copy.
+    text = "\n".join((__version__, _columns(), protocol_basis(protocol).text))
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -49,7 +51,15 @@ def keep(session: Session) -> None:
     head = session.store.head_hash(session.code_id)
     day, rows = derive(session)
     key = audit_key(session.protocol)
-    session.store.keep_audit_rows([(session.code_id, head or "", key, day.isoformat(), rows.model_dump_json())])
+    session.store.keep_audit_rows(
+        [(session.code_id, head or "", key, day.isoformat(), rows.model_dump_json())], _kept_protocol(session.protocol)
+    )
+
+
+def _kept_protocol(protocol: Protocol) -> tuple[str, str]:
+    """(sha256, text) of the protocol, kept beside rows derived under it: `verify` checks them under it."""
+    basis = protocol_basis(protocol)
+    return basis.protocol, basis.text
 
 
 def _kept(found: tuple[str, str] | None) -> tuple[date, AuditExport] | None:
@@ -98,28 +108,49 @@ def read_audit(
             if not ((since and day < since) or (until and day > until)):
                 parts.append(rows)
         try:
-            store.keep_audit_rows(fresh)
+            store.keep_audit_rows(fresh, _kept_protocol(protocol))
         except StoreError:
             pass  # a read-only copy: its audit stands, the next one derives these rows again
     return combine(parts)
 
 
-def check_kept(store: Store, clock: Clock, protocol: Protocol) -> list[Problem]:
-    """Kept rows that an audit would read as they are but that differ from their code's record now.
+def check_kept(store: Store, clock: Clock, given: Protocol | None = None) -> tuple[list[Problem], list[Problem]]:
+    """(faults, notes): kept rows that an audit would read as they are but that differ from their code's record now.
 
     Rows are derived data with no anchor of their own: whoever can edit the file can edit them. This
-    works every such code out again (`recorder verify`), as an audit with --rederive would.
+    works every such code out again (`recorder verify`), as an audit with --rederive would, under the
+    protocol the rows were derived under: each kept protocol, the default one, or `given`.
     """
-    problems = []
-    for code_id, found in store.kept_audit_rows(audit_key(protocol)).items():
-        kept = _kept(found)
+    candidates: dict[str, Protocol] = {}
+    for protocol in [load_protocol(), *([given] if given is not None else [])]:
+        candidates[audit_key(protocol)] = protocol
+    for sha256, text in store.protocols().items():
+        try:
+            protocol = kept_protocol(sha256, text)
+        except ValueError:
+            continue  # not readable again: rows derived under it are noted below
+        candidates.setdefault(audit_key(protocol), protocol)
+    faults, notes = [], []
+    for code_id, key, day_text, data in store.current_audit_rows():
+        protocol = candidates.get(key)
+        if protocol is None:
+            notes.append(
+                Problem(
+                    code_id,
+                    None,
+                    "its kept audit rows were derived by another recorder version or under a protocol not kept here: "
+                    "not checked (`recorder --protocol FILE verify` checks them under a hospital's own)",
+                )
+            )
+            continue
+        kept = _kept((day_text, data))
         day, rows = derive(Session.read(store, clock, code_id, protocol))
         if kept != (day, rows):
-            problems.append(
+            faults.append(
                 Problem(
                     code_id,
                     None,
                     "its kept audit rows differ from its record; `recorder audit --rederive` works them out again",
                 )
             )
-    return problems
+    return faults, notes

@@ -14,7 +14,7 @@ from recorder.engine import RULES, Protocol, ProtocolError, load_protocol
 from recorder.listing import code_rows
 from recorder.scenario import ScenarioError, dump_records, read_scenario
 from recorder.session import Logged, SessionError, replay
-from recorder.store import Store, StoreError
+from recorder.store import Problem, Store, StoreError
 from schemas.events import printable
 from schemas.records import Flag
 from schemas.vocabulary import SEVERITIES
@@ -231,26 +231,45 @@ def events_cmd(obj: Context, code: str) -> None:
 
 
 @cli.command("verify")
+@click.option(
+    "--print-head",
+    is_flag=True,
+    help="Also print each code's head hash (code, events, head): keep it in a second place as an anchor.",
+)
 @pass_ctx
-def verify_cmd(obj: Context) -> None:
-    """Integrity check: SQLite integrity_check, the append-only triggers, the hash chain, kept audit rows.
+def verify_cmd(obj: Context, print_head: bool) -> None:
+    """Integrity check: SQLite integrity_check, the recorder's tables and triggers, the hash chains and payloads,
+    the stored flags against their records, and kept audit rows.
 
-    Names the first bad event of each code; exit status 1 on any fault.
+    Names the first bad event of each code; exit status 1 on any fault. Notes (what cannot be checked)
+    do not fail it.
     """
     problems = obj.store.verify()
-    if not problems:  # rows derived from a record that is itself in doubt are not worth checking
+    notes: list[Problem] = []
+    if not problems:  # flags and rows derived from a record that is itself in doubt are not worth checking
         from recorder.audit_rows import check_kept
+        from recorder.flag_check import check_flags
 
-        problems = check_kept(obj.store, obj.clock, obj.protocol)
+        given = obj.protocol if obj.protocol_path is not None else None
+        for faults, found in (check_flags(obj.store, given), check_kept(obj.store, obj.clock, given)):
+            problems += faults
+            notes += found
     codes = obj.store.codes()
+    for note in notes:
+        click.echo(f"note: {printable(str(note))}")
+    if print_head:
+        bad = {p.code_id for p in problems}
+        for code_id, events, head in obj.store.heads():
+            if code_id not in bad and events:
+                click.echo(f"code {code_id}  events {events}  head {head}")
     if problems:
         for problem in problems:
             click.echo(f"FAULT {problem}", err=True)
         sys.exit(1)
     events = sum(c.events for c in codes)
     click.echo(
-        f"ok: {obj.db_path}: {len(codes)} codes, {events} events, hash chains intact, append-only triggers present, "
-        "kept audit rows match"
+        f"ok: {obj.db_path}: {len(codes)} codes, {events} events, hash chains intact, payloads canonical, "
+        "tables and append-only triggers as the recorder made them, flags match their records, kept audit rows match"
     )
 
 

@@ -24,6 +24,7 @@ def code_record(session: Session) -> CodeRecord:
     return CodeRecord(
         code_id=session.code_id,
         audit_id=info.audit_id,
+        head_hash=session.store.hash_at(session.code_id, session.records[-1].seq),
         start=first.occurred_at.astimezone(zone),
         patient=state.patient,
         setting=state.setting,

@@ -8,6 +8,7 @@ from typing import Any
 
 from recorder.clock import Clock, ClockMark, CodeClock, local
 from recorder.engine import RULES, Engine, Protocol, load_protocol
+from recorder.flag_check import protocol_basis
 from recorder.ledger import LINE_STARTERS, Ledger
 from recorder.scenario import ScenarioLine
 from recorder.store import Store, StoreError
@@ -59,6 +60,8 @@ class Logged:
 
 class Session:
     """One code being recorded. Every event is validated, then durably stored, then returned."""
+
+    _basis_kept = False  # the rules edition and protocol are kept with the code's flags (_write_flags)
 
     def __init__(
         self,
@@ -393,24 +396,33 @@ class Session:
         return raised
 
     def _diff_flags(self, before: list[Flag]) -> tuple[list[Flag], list[Flag]]:
-        """The flags raised and withdrawn between `before` and the engine's flags now."""
-        old = {f.key: f for f in before}
-        new = {f.key: f for f in self._engine.flags}
-        raised = [f for k, f in new.items() if k not in old]
-        withdrawn = [f for k, f in old.items() if k not in new]
+        """The flags raised and withdrawn between `before` and the engine's flags now.
+
+        A flag whose key stayed but whose content changed (a deadline fired live, then a back-dated entry
+        made the rule fire earlier, with another message) is withdrawn and raised again: the stored history
+        must end on the flags the record gives (`verify` compares them).
+        """
+        old, new = set(before), set(self._engine.flags)
+        raised = [f for f in self._engine.flags if f not in old]
+        withdrawn = [f for f in before if f not in new]
         return raised, withdrawn
 
     def _write_flags(self, at_seq: int, raised: list[Flag], withdrawn: list[Flag]) -> None:
         """Keep the flags' history. Flags are derived from events already on disk: a failed write is
         caught up at the next one (or at resume), never an error that would make the scribe log an
         event that is already stored a second time."""
-        if not (raised or withdrawn or self._flags_behind):
+        # The rules edition and protocol are kept with the code's flags at a session's first write (even
+        # of no flag) and at every write once the code has ended, so that `verify` works them out again
+        # under what raised them and knows they were brought up to date with the end.
+        basis = None if self._basis_kept and not self._ended else protocol_basis(self.protocol)
+        if not (raised or withdrawn or self._flags_behind or basis):
             return  # most events change no flag
         try:
             if self._flags_behind:
                 raised, withdrawn = self._diff_flags(self._stored_flags())
-            self.store.record_flags(self.code_id, at_seq, raised, withdrawn, self.clock.recorded_at())
+            self.store.record_flags(self.code_id, at_seq, raised, withdrawn, self.clock.recorded_at(), basis)
             self._flags_behind = False
+            self._basis_kept = True
         except StoreError:
             self._flags_behind = True
 

@@ -61,6 +61,7 @@ class CodeRecord(BaseModel):
 
     code_id: int
     audit_id: str
+    head_hash: str | None = None  # the hash of the last of `records`: the anchor `verify --print-head` prints
     start: AwareDatetime
     patient: Patient
     setting: Setting | None = None

@@ -24,6 +24,7 @@ class Moment(_Row):
 class Header(_Row):
     code_id: int
     audit_id: str
+    head_hash: str | None = None  # the hash chain's head when the summary was made: check it against the anchor
     start: AwareDatetime
     end: AwareDatetime | None = None
     duration_s: float | None = None  # None while the code is open

@@ -3,11 +3,12 @@
 from recorder.engine.doses import propose_dose
 from recorder.engine.engine import Engine, evaluate
 from recorder.engine.protocol import Protocol, ProtocolError, load_protocol, parse_protocol
-from recorder.engine.registry import RULES, RuleInfo
+from recorder.engine.registry import RULES, RULES_EDITION, RuleInfo
 from recorder.engine.state import Arrest, Due, FlushDue, Infusion, LineState, State
 
 __all__ = [
     "RULES",
+    "RULES_EDITION",
     "Arrest",
     "Due",
     "Engine",

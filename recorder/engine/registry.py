@@ -84,6 +84,8 @@ class RuleInfo:
 
 
 RULES: dict[str, RuleInfo] = {}
+RULES_EDITION = "1"
+"""The edition of rules.md these rules implement: kept with every code's flags (`verify` recomputes by it)."""
 # rules.md's sections, in its order: `recorder rules` lists the rules so.
 GROUPS: tuple[str, ...] = ("site", "access", "line", "drugs", "samples")
 

@@ -7,25 +7,83 @@ from typing import Any
 
 GENESIS = ""
 
+CHAIN = 2
+"""The chain algorithm this recorder writes (stored per code in codes.chain).
+
+1: {code, kind, occurred_at, payload, prev, recorded_at, schema_version, seq}, code being the audit
+id only, so two codes' numbers could be swapped unseen. 2 adds the algorithm and the code's number:
+{chain, code, code_id, kind, …}. Codes of a database written before 2 are re-chained when it is
+first opened; their algorithm-1 hashes are kept in legacy_hashes.
+"""
+
 
 # One encoder built once: json.dumps builds a new one per call when given options (it is on the
 # logging path, once per event).
 canonical = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode
 """One spelling for one value: sorted keys, no spaces, UTF-8 as is."""
 
+# The spelling of payloads written by the first recorder (spaces after separators); accepted only for
+# events written before the chain's algorithm 2, whose hashes are kept in legacy_hashes.
+_first_spelling = json.JSONEncoder(sort_keys=True, ensure_ascii=False, allow_nan=False).encode
+
+
+class NotCanonical(ValueError):
+    """Stored JSON that is not the one spelling of one value."""
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    found = dict(pairs)
+    if len(found) != len(pairs):
+        keys = [k for k, _ in pairs]
+        raise NotCanonical(f"the key {next(k for k in keys if keys.count(k) > 1)!r} is there twice")
+    return found
+
+
+def _no_constant(name: str) -> Any:
+    raise NotCanonical(f"{name} is not a JSON number")
+
+
+def strict_parse(text: str) -> Any:
+    """Parse stored JSON refusing what SQLite and Python would read differently (a duplicate key, NaN)."""
+    return json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
+
+
+def check_canonical(text: str, first_spelling: bool = False) -> None:
+    """Raise NotCanonical (or ValueError) unless `text` is exactly the canonical JSON of what it holds.
+
+    `first_spelling` also accepts the first recorder's spelling (events written before algorithm 2).
+    """
+    value = strict_parse(text)
+    if canonical(value) == text or (first_spelling and _first_spelling(value) == text):
+        return
+    raise NotCanonical("it is not stored in its one canonical spelling")
+
 
 def event_hash(row: dict[str, Any], audit_id: str, prev_hash: str, payload_text: str | None = None) -> str:
-    """The hash of an events row: its recorded content, its code and its parent.
+    """The hash of an events row (algorithm 2): its recorded content, its code's id and number, its parent.
 
-    What is hashed is the canonical JSON of {code, kind, occurred_at, payload, prev, recorded_at,
-    schema_version, seq}. `payload_text` is the payload's canonical JSON when the caller has it (the
-    writer stores exactly that); it is spliced in rather than parsed and encoded again — the same bytes.
+    What is hashed is the canonical JSON of {chain, code, code_id, kind, occurred_at, payload, prev,
+    recorded_at, schema_version, seq}; `row` carries code_id. `payload_text` is the payload's canonical
+    JSON when the caller has it (the writer stores exactly that); it is spliced in rather than parsed
+    and encoded again — the same bytes.
     """
     if payload_text is None:
-        payload = json.loads(row["payload"]) if isinstance(row["payload"], str) else row["payload"]
-        payload_text = canonical(payload)
+        payload_text = _payload_text(row["payload"])
     # Keys in sorted order, as canonical() would write them; strings and integers spelled by the
     # encoder's own functions (the same bytes, without an encoder call each).
+    text = (
+        f'{{"chain":{CHAIN},"code":{_value(audit_id)},"code_id":{_value(row["code_id"])},"kind":{_value(row["kind"])},'
+        f'"occurred_at":{_value(row["occurred_at"])},"payload":{payload_text},"prev":{_value(prev_hash)},'
+        f'"recorded_at":{_value(row["recorded_at"])},"schema_version":{_value(row["schema_version"])},'
+        f'"seq":{_value(row["seq"])}}}'
+    )
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def legacy_event_hash(row: dict[str, Any], audit_id: str, prev_hash: str, payload_text: str | None = None) -> str:
+    """The hash of an events row under algorithm 1 (kept for codes written before algorithm 2)."""
+    if payload_text is None:
+        payload_text = _payload_text(row["payload"])
     text = (
         f'{{"code":{_value(audit_id)},"kind":{_value(row["kind"])},'
         f'"occurred_at":{_value(row["occurred_at"])},"payload":{payload_text},"prev":{_value(prev_hash)},'
@@ -33,6 +91,10 @@ def event_hash(row: dict[str, Any], audit_id: str, prev_hash: str, payload_text:
         f'"seq":{_value(row["seq"])}}}'
     )
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _payload_text(payload: Any) -> str:
+    return canonical(json.loads(payload) if isinstance(payload, str) else payload)
 
 
 def _value(value: Any) -> str:

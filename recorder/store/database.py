@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from recorder.store.chain import GENESIS, canonical, event_hash
-from recorder.store.version import APPEND_ONLY_TRIGGERS, SCHEMA_VERSION
+from recorder.store.chain import CHAIN, GENESIS, canonical, check_canonical, event_hash, legacy_event_hash
+from recorder.store.version import SCHEMA_VERSION
 from schemas.events import EVENT_ADAPTER
 from schemas.records import CodeInfo, EventRecord, Flag
 
@@ -25,6 +25,15 @@ if TYPE_CHECKING:
 
 class StoreError(Exception):
     """A problem with the database that the user can act on; the message says how."""
+
+
+@dataclass(frozen=True)
+class Basis:
+    """What raised a code's flags: the rules edition, and the protocol by the sha256 of its canonical JSON."""
+
+    rules: str
+    protocol: str
+    text: str
 
 
 @dataclass(frozen=True)
@@ -314,14 +323,28 @@ class Store:
         return f"cannot write to {self.path} ({text}); check the disk and the file (nothing was saved)"
 
     def record_flags(
-        self, code_id: int, at_seq: int, raised: list[Flag], withdrawn: list[Flag], recorded_at: datetime
+        self,
+        code_id: int,
+        at_seq: int,
+        raised: list[Flag],
+        withdrawn: list[Flag],
+        recorded_at: datetime,
+        basis: "Basis | None" = None,
     ) -> None:
-        """Keep what the engine raised and withdrew after event `at_seq`, in one transaction."""
-        if not raised and not withdrawn:
+        """Keep what the engine raised and withdrew after event `at_seq`, in one transaction.
+
+        `basis` is the rules edition and protocol that raised them, kept with the code (a flag_basis row)
+        so that `verify` can work the flags out again as they were raised; the row also says the flags
+        were brought up to date at `at_seq`.
+        """
+        if not raised and not withdrawn and basis is None:
             return
-        rows = [(f, "raised") for f in raised] + [(f, "withdrawn") for f in withdrawn]
+        # Withdrawals first: a flag withdrawn and raised again with new content ends raised.
+        rows = [(f, "withdrawn") for f in withdrawn] + [(f, "raised") for f in raised]
         try:
             with self._transaction():
+                if basis is not None:
+                    self._keep_basis(code_id, at_seq, basis)
                 for flag, change in rows:
                     self.conn.execute(
                         "INSERT INTO flags (code_id, at_seq, change, rule, severity, seq, t, line, message, "
@@ -342,7 +365,46 @@ class Store:
         except sqlite3.Error as exc:
             raise StoreError(self._explain_write(exc)) from None
 
-    def keep_audit_rows(self, kept: list[tuple[int, str, str, str, str]]) -> None:
+    def _keep_basis(self, code_id: int, at_seq: int, basis: "Basis") -> None:
+        self._keep_protocol(basis.protocol, basis.text)
+        self.conn.execute(
+            "INSERT INTO flag_basis (code_id, at_seq, rules, protocol) VALUES (?, ?, ?, ?)",
+            (code_id, at_seq, basis.rules, basis.protocol),
+        )
+
+    def _keep_protocol(self, sha256: str, text: str) -> None:
+        self.conn.execute("INSERT OR IGNORE INTO protocols (sha256, text) VALUES (?, ?)", (sha256, text))
+
+    def flag_basis(self, code_id: int) -> tuple[str, str | None, int] | None:
+        """The (rules edition, protocol sha256) the code's stored flags were last raised under, if kept, and the
+        latest event at which they were brought up to date."""
+        with self._reading():
+            return self.conn.execute(
+                "SELECT rules, protocol, (SELECT max(at_seq) FROM flag_basis WHERE code_id = ?) "
+                "FROM flag_basis WHERE code_id = ? ORDER BY id DESC LIMIT 1",
+                (code_id, code_id),
+            ).fetchone()
+
+    def protocols(self) -> dict[str, str]:
+        """Every protocol kept in this database: sha256 → its canonical JSON."""
+        with self._reading():
+            return dict(self.conn.execute("SELECT sha256, text FROM protocols").fetchall())
+
+    def flag_rows(self, code_id: int) -> list[tuple[int, str, Flag]]:
+        """Every raise and withdrawal kept for a code, oldest first, with the event after which it was kept."""
+        with self._reading():
+            rows = self.conn.execute(
+                "SELECT at_seq, change, rule, severity, seq, t, line, message FROM flags WHERE code_id = ? ORDER BY id",
+                [code_id],
+            ).fetchall()
+        return [
+            (at_seq, change, Flag(rule=rule, severity=sev, seq=seq, t=t, line=line, message=msg))
+            for at_seq, change, rule, sev, seq, t, line, msg in rows
+        ]
+
+    def keep_audit_rows(
+        self, kept: list[tuple[int, str, str, str, str]], protocol: tuple[str, str] | None = None
+    ) -> None:
         """Keep codes' audit rows: (code id, head hash, key, day, rows as JSON), replacing older ones.
 
         One transaction for all of them. These rows are derived from the record, not part of it: they
@@ -353,6 +415,8 @@ class Store:
         self._still_there()
         try:
             with self._transaction():
+                if protocol is not None:  # (sha256, text): verify finds the protocol the rows were derived under
+                    self._keep_protocol(*protocol)
                 self.conn.executemany(
                     "INSERT OR REPLACE INTO audit_rows (code_id, head_hash, key, day, rows) VALUES (?, ?, ?, ?, ?)",
                     kept,
@@ -370,6 +434,14 @@ class Store:
                 (key,),
             ).fetchall()
         return {code_id: (day, data) for code_id, day, data in rows}
+
+    def current_audit_rows(self) -> list[tuple[int, str, str, str]]:
+        """Every kept (code id, key, day, rows) that stands for its code as it is now, whatever its key."""
+        with self._reading():
+            return self.conn.execute(
+                "SELECT a.code_id, a.key, a.day, a.rows FROM audit_rows a JOIN codes c ON c.id = a.code_id "
+                "WHERE a.head_hash = c.head_hash ORDER BY a.code_id"
+            ).fetchall()
 
     def head_hash(self, code_id: int) -> str | None:
         """The hash of a code's last event (its head), as stored."""
@@ -481,50 +553,58 @@ class Store:
     # ── verifying ────────────────────────────────────────────────────────
 
     def verify(self) -> list[Problem]:
-        """Integrity check, the append-only triggers, and every code's hash chain."""
+        """Integrity check, the recorder's tables and triggers, and every code's hash chain and payloads."""
         try:
             return self._verify()
         except sqlite3.DatabaseError as exc:
             return [Problem(None, None, f"the database is damaged ({exc}); keep this file and a copy as they are")]
 
     def _verify(self) -> list[Problem]:
+        from recorder.store.schema import differences
+
         problems = [
             Problem(None, None, f"integrity_check: {msg}")
             for (msg,) in self.conn.execute("PRAGMA integrity_check").fetchall()
             if msg != "ok"
         ]
-        triggers = {r[0] for r in self.conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
-        for name in APPEND_ONLY_TRIGGERS:
-            if name not in triggers:
-                problems.append(Problem(None, None, f"the append-only trigger {name} is missing"))
+        tables, triggers = differences(self.conn)
+        problems += [Problem(None, None, found) for found in tables + triggers]
+        if tables:
+            return problems  # the recorder's tables changed: what is read from them below cannot be trusted
+        for table, _, parent, _ in self.conn.execute("PRAGMA foreign_key_check").fetchall():
+            problems.append(Problem(None, None, f"rows of {table} belong to no row of {parent}"))
         codes = self.conn.execute(
-            "SELECT id, audit_id, head_seq, head_hash, ended_at FROM codes ORDER BY id"
+            "SELECT id, audit_id, head_seq, head_hash, ended_at, chain FROM codes ORDER BY id"
         ).fetchall()
         known = {c[0] for c in codes}
         for (code_id,) in self.conn.execute("SELECT DISTINCT code_id FROM events").fetchall():
             if code_id not in known:
                 problems.append(Problem(code_id, None, "events belong to a code that does not exist"))
-        for code_id, audit_id, head_seq, head_hash, ended_at in codes:
-            problem = self._verify_chain(code_id, audit_id, head_seq, head_hash, ended_at)
+        for code_id, audit_id, head_seq, head_hash, ended_at, chain in codes:
+            problem = self._verify_chain(code_id, audit_id, head_seq, head_hash, ended_at, chain)
             if problem:
                 problems.append(problem)
         return problems
 
     def _verify_chain(
-        self, code_id: int, audit_id: str, head_seq: int, head_hash: str, ended_at: str | None
+        self, code_id: int, audit_id: str, head_seq: int, head_hash: str, ended_at: str | None, chain: int
     ) -> Problem | None:
+        if chain != CHAIN:
+            return Problem(code_id, None, f"its hash chain is of algorithm {chain!r}, not the recorder's {CHAIN}")
         rows = self.conn.execute(
-            "SELECT seq, kind, payload, occurred_at, recorded_at, schema_version, prev_hash, hash "
-            "FROM events WHERE code_id = ? ORDER BY seq",
+            "SELECT e.seq, e.kind, e.payload, e.occurred_at, e.recorded_at, e.schema_version, e.prev_hash, e.hash, "
+            "l.prev_hash, l.hash FROM events e LEFT JOIN legacy_hashes l ON l.code_id = e.code_id AND l.seq = e.seq "
+            "WHERE e.code_id = ? ORDER BY e.seq",
             [code_id],
         )
         cols = ("seq", "kind", "payload", "occurred_at", "recorded_at", "schema_version", "prev_hash", "hash")
-        prev = GENESIS
+        prev = legacy_prev = GENESIS
         expected_seq = 1
         ended: str | None = None
         ended_seq = 0
         for values in rows.fetchall():
-            row = dict(zip(cols, values, strict=True))
+            row = dict(zip(cols, values[:8], strict=True), code_id=code_id)
+            legacy, legacy_hash = values[8:] != (None, None), values[9]
             if row["seq"] != expected_seq:
                 return Problem(code_id, expected_seq, f"is missing (next recorded is {row['seq']})")
             if row["prev_hash"] != prev:
@@ -532,7 +612,8 @@ class Store:
             if not all(isinstance(row[c], str) for c in ("kind", "payload", "occurred_at", "recorded_at", "hash")):
                 return Problem(code_id, row["seq"], "was changed after it was recorded (a column has the wrong type)")
             try:
-                derived = event_hash(row, audit_id, prev)
+                text = canonical(json.loads(row["payload"]))  # parsed and encoded once, for both checks
+                derived = event_hash(row, audit_id, prev, text)
             except (ValueError, TypeError):
                 return Problem(code_id, row["seq"], "payload is not valid JSON")
             if row["kind"] == "code_ended":
@@ -541,6 +622,19 @@ class Store:
                 ended = None  # the end was voided: the code is open again
             if derived != row["hash"]:
                 return Problem(code_id, row["seq"], "was changed after it was recorded (hash mismatch)")
+            # The hash is of the payload re-encoded: the stored bytes must be that encoding, or a reader (SQL's
+            # json_extract takes a duplicate key's first value, Python its last) may see another one. Equal
+            # bytes cannot hide a duplicate key (the encoding would have dropped one); else look closer.
+            if text != row["payload"]:
+                try:
+                    check_canonical(row["payload"], first_spelling=legacy)
+                except ValueError as exc:
+                    return Problem(code_id, row["seq"], f"payload is not the recorder's own JSON ({exc})")
+            if legacy:
+                # Written before algorithm 2: its first hashes must still hold, or it was edited before the upgrade.
+                if values[8] != legacy_prev or legacy_event_hash(row, audit_id, legacy_prev, text) != legacy_hash:
+                    return Problem(code_id, row["seq"], "does not match its hash from before the upgrade (changed)")
+                legacy_prev = legacy_hash
             prev = row["hash"]
             expected_seq += 1
         if expected_seq - 1 != head_seq or prev != head_hash:
@@ -553,3 +647,14 @@ class Store:
             # ended_at is what `resume` goes by: it must agree with the chain's code_ended.
             return Problem(code_id, None, f"its end time ({ended_at}) does not match its code_ended event ({ended})")
         return None
+
+    def heads(self) -> list[tuple[int, int, str]]:
+        """Each code's (id, events, head hash): the anchor `verify --print-head` prints for a second place."""
+        with self._reading():
+            return self.conn.execute("SELECT id, head_seq, head_hash FROM codes ORDER BY id").fetchall()
+
+    def hash_at(self, code_id: int, seq: int) -> str | None:
+        """The hash of one event: the head of the code as it stood at that event."""
+        with self._reading():
+            row = self.conn.execute("SELECT hash FROM events WHERE code_id = ? AND seq = ?", (code_id, seq)).fetchone()
+        return row[0] if row else None

@@ -2,6 +2,7 @@
 
 from sqlite_utils import Database, Migrations
 
+from recorder.store.chain import GENESIS, event_hash
 from recorder.store.version import APPEND_ONLY_TRIGGERS, SCHEMA_VERSION
 
 migrations = Migrations("recorder")
@@ -140,6 +141,74 @@ def m004_event_clock_marks(db: Database) -> None:
         "SELECT RAISE(ABORT, 'clock marks are append-only'); END"
     )
     set_version(db, 4)
+
+
+@migrations()
+def m005_chain_with_code_id(db: Database) -> None:
+    """Algorithm 2 of the chain (each hash names its code's number too), and what `verify` recomputes from.
+
+    Every code is re-chained under algorithm 2; its algorithm-1 hashes are kept in legacy_hashes for the
+    record (and `verify` still checks them, so an edit made before the upgrade is not laundered). Events'
+    stored content is untouched: only prev_hash and hash change. A head that did not match its last event
+    is left as it was, for `verify` to name. The flags gain their basis (the rules edition and the
+    protocol that raised them); codes recorded before it get edition 1 and an unknown protocol.
+    """
+    db["codes"].add_column("chain", int, not_null_default=2)
+    db["legacy_hashes"].create(
+        {"code_id": int, "seq": int, "chain": int, "prev_hash": str, "hash": str},
+        pk=("code_id", "seq"),
+        foreign_keys=[("code_id", "codes", "id")],
+        not_null={"chain", "prev_hash", "hash"},
+    )
+    _append_only(db, "legacy_hashes", "legacy hashes are kept as they were")
+    # The append-only trigger is put back exactly as it was found (verify compares its SQL).
+    found = "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'events_no_update'"
+    (trigger,) = db.execute(found).fetchone()
+    db.execute("DROP TRIGGER events_no_update")
+    codes = db.execute("SELECT id, audit_id, head_seq, head_hash FROM codes").fetchall()
+    cols = ("id", "code_id", "seq", "kind", "payload", "occurred_at", "recorded_at", "schema_version")
+    cols += ("prev_hash", "hash")
+    for code_id, audit_id, head_seq, head_hash in codes:
+        rows = db.execute(f"SELECT {', '.join(cols)} FROM events WHERE code_id = ? ORDER BY seq", [code_id]).fetchall()
+        prev = GENESIS
+        new_head = head_hash
+        for values in rows:
+            row = dict(zip(cols, values, strict=True))
+            db.execute(
+                "INSERT INTO legacy_hashes (code_id, seq, chain, prev_hash, hash) VALUES (?, ?, 1, ?, ?)",
+                [code_id, row["seq"], row["prev_hash"], row["hash"]],
+            )
+            try:
+                new = event_hash(row, audit_id, prev)
+            except (ValueError, TypeError):
+                new = ""  # unreadable content: verify names it
+            db.execute("UPDATE events SET prev_hash = ?, hash = ? WHERE id = ?", [prev, new, row["id"]])
+            if row["seq"] == head_seq and row["hash"] == head_hash:
+                new_head = new
+            prev = new
+        db.execute("UPDATE codes SET head_hash = ?, chain = 2 WHERE id = ?", [new_head, code_id])
+    db.execute(trigger)
+    db["protocols"].create({"sha256": str, "text": str}, pk="sha256", not_null={"text"})
+    _append_only(db, "protocols", "kept protocols are never changed")
+    db["flag_basis"].create(
+        {"id": int, "code_id": int, "at_seq": int, "rules": str, "protocol": str},
+        pk="id",
+        foreign_keys=[("code_id", "codes", "id"), ("protocol", "protocols", "sha256")],
+        not_null={"code_id", "at_seq", "rules"},
+    )
+    db["flag_basis"].create_index(["code_id", "id"])
+    _append_only(db, "flag_basis", "the flag basis is append-only")
+    # Before this, flags were raised by the first edition of the rules under a protocol not noted.
+    db.execute("INSERT INTO flag_basis (code_id, at_seq, rules, protocol) SELECT id, 0, '1', NULL FROM codes")
+    set_version(db, 5)
+
+
+def _append_only(db: Database, table: str, message: str) -> None:
+    for verb in ("update", "delete"):
+        db.execute(
+            f"CREATE TRIGGER {table}_no_{verb} BEFORE {verb.upper()} ON {table} "
+            f"BEGIN SELECT RAISE(ABORT, '{message}'); END"
+        )
 
 
 __all__ = ["APPEND_ONLY_TRIGGERS", "SCHEMA_VERSION", "migrations", "set_version"]

@@ -3,7 +3,7 @@
 Apart from the migrations themselves, so that opening an up-to-date database needs no sqlite-utils.
 """
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 """The schema this recorder writes; a database carrying a higher one is refused."""
 
 APPEND_ONLY_TRIGGERS = (
@@ -13,4 +13,10 @@ APPEND_ONLY_TRIGGERS = (
     "flags_no_delete",
     "event_clock_no_update",
     "event_clock_no_delete",
+    "legacy_hashes_no_update",
+    "legacy_hashes_no_delete",
+    "protocols_no_update",
+    "protocols_no_delete",
+    "flag_basis_no_update",
+    "flag_basis_no_delete",
 )

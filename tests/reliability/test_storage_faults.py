@@ -271,7 +271,8 @@ def test_real_full_disk_replay_exits_2_with_one_line_and_the_code_can_be_finishe
     _same_as_file(stored, events[: len(stored)])
     remount(small_disk, "size=8m")  # space is freed
     _same_as_file(_continue(db, 1, path), events)
-    assert run(db, "verify").exit_code == 0
+    again = run(db, "verify")
+    assert again.exit_code == 0, again.output
 
 
 # ── a read-only database ──

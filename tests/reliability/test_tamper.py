@@ -8,9 +8,8 @@ first event that does not match.
 The `test_limit_*` tests document what a hash chain kept beside the data cannot show: an attacker
 who knows the scheme (it is open source; the audit id is in the same file) can rewrite the chain
 from the edited event on, or cut the newest events and fix the head. Only an anchor kept outside
-the database (a head hash printed on the paper record, sent to another system, or signed with a key
-that is not on this machine) can reveal that. They pass today by showing the edit goes unnoticed;
-when an anchor is added they should be turned round.
+the database (the head hash `recorder verify --print-head` prints, or the printed summary's, kept on
+paper or sent to another system) can reveal that: each limit test shows the anchor does.
 """
 
 import hashlib
@@ -24,7 +23,8 @@ import pytest
 from recorder.clock import FakeClock
 from recorder.session import Session
 from recorder.store import Store
-from recorder.store.chain import event_hash
+from recorder.store.chain import canonical, event_hash
+from tests.conftest import SCENARIOS_V1
 from tests.reliability.helpers import run
 
 DROP = "DROP TRIGGER IF EXISTS events_no_update; DROP TRIGGER IF EXISTS events_no_delete;"
@@ -51,6 +51,10 @@ def shell(db, sql):
 @pytest.fixture
 def two_codes(db_path):
     """Two ended codes of 8 events each; the store is closed, as after the recorder exits."""
+    return make_two_codes(db_path)
+
+
+def make_two_codes(db_path):
     clock = FakeClock()
     store = Store(db_path)
     for n in range(2):
@@ -221,7 +225,7 @@ def test_a_changed_row_rehashed_with_a_naive_sha256_is_found(two_codes):
 
 def test_a_changed_row_rehashed_with_the_real_scheme_but_not_its_successors_is_found(two_codes):
     found, audit_id = row(two_codes, 1, 6)
-    found["payload"] = json.dumps({"drug": "epinephrine", "dose": 2, "unit": "mg", "line": "io1"})
+    found["payload"] = canonical({"drug": "epinephrine", "dose": 2, "unit": "mg", "line": "io1"})
     new_hash = event_hash(found, audit_id, found["prev_hash"])
     lines = faults(
         two_codes,
@@ -278,47 +282,122 @@ def _rechain(db, code_id, from_seq, change):
     conn.close()
 
 
-def test_limit_a_full_rechain_by_someone_who_knows_the_scheme_is_not_found(two_codes):
-    def bigger_dose(r):
-        r["payload"] = json.dumps({"drug": "epinephrine", "dose": 2, "unit": "mg", "line": "io1"})
+def heads(db):
+    """What `recorder verify --print-head` prints: the anchor kept in a second place."""
+    result = run(db, "verify", "--print-head")
+    return [line for line in result.output.splitlines() if line.startswith("code ")]
 
-    _rechain(two_codes, 1, 6, bigger_dose)
+
+def test_limit_a_full_rechain_by_someone_who_knows_the_scheme_is_found_only_by_the_anchor(two_codes):
+    anchor = heads(two_codes)
+
+    def other_note(r):
+        r["payload"] = canonical({"text": "nothing happened"})
+
+    _rechain(two_codes, 1, 7, other_note)
     assert verify(two_codes) == (0, [])  # the limit: nothing in the file can tell
     store = Store(two_codes)
-    assert store.events(1)[5].event.dose == 2
+    assert store.events(1)[6].event.text == "nothing happened"
     store.close()
+    assert heads(two_codes)[0] != anchor[0] and heads(two_codes)[1] == anchor[1]  # the anchor can
 
 
-def test_limit_cutting_the_newest_events_and_fixing_the_head_is_not_found(two_codes):
+def test_a_full_rechain_that_changes_the_flags_is_found_by_the_flag_history(two_codes):
+    """The flush turned into a note, the chain rewritten after it: the kept flags still say "flushed"."""
+
+    def no_flush(r):
+        r["kind"], r["payload"] = "note", canonical({"text": "flush"})
+
+    _rechain_kind(two_codes, 1, 5, no_flush)
+    code, lines = verify(two_codes)
+    assert code == 1
+    assert lines == [
+        "code 1: its stored flags are not those its record gives under the rules and protocol that raised them "
+        "(given but not kept: DRUG_VIA_UNCONFIRMED_IO on event 6; given but not kept: NO_INITIAL_FLUSH on event 6)"
+    ]
+
+
+def _rechain_kind(db, code_id, from_seq, change):
+    """_rechain, the kind too."""
+    conn = sqlite3.connect(db)
+    conn.row_factory = sqlite3.Row
+    conn.executescript(DROP)
+    audit_id = conn.execute("SELECT audit_id FROM codes WHERE id = ?", [code_id]).fetchone()[0]
+    rows = [dict(r) for r in conn.execute("SELECT * FROM events WHERE code_id = ? ORDER BY seq", [code_id])]
+    prev = rows[from_seq - 2]["hash"]
+    for r in rows[from_seq - 1 :]:
+        if r["seq"] == from_seq:
+            change(r)
+        r["prev_hash"], r["hash"] = prev, event_hash(r, audit_id, prev)
+        conn.execute(
+            "UPDATE events SET kind = ?, payload = ?, prev_hash = ?, hash = ? WHERE id = ?",
+            [r["kind"], r["payload"], r["prev_hash"], r["hash"], r["id"]],
+        )
+        prev = r["hash"]
+    conn.execute("UPDATE codes SET head_hash = ? WHERE id = ?", [prev, code_id])
+    conn.commit()
+    conn.executescript(RESTORE)
+    conn.close()
+
+
+def test_limit_cutting_the_newest_events_and_fixing_the_head_is_found_only_by_the_anchor(two_codes):
+    anchor = heads(two_codes)
     seventh, _ = row(two_codes, 2, 7)
     shell(
         two_codes,
         DROP + "DELETE FROM events WHERE code_id = 2 AND seq = 8;"
         f"UPDATE codes SET head_seq = 7, head_hash = {q(seventh['hash'])}, ended_at = NULL WHERE id = 2;" + RESTORE,
     )
-    assert verify(two_codes) == (0, [])
+    code, lines = verify(two_codes)
+    assert code == 0, lines  # the code_ended held no flag: the stored flags are those of events 1-7 too
+    assert heads(two_codes)[1] != anchor[1]
 
 
-def test_limit_deleting_a_whole_code_is_not_found(two_codes):
+def test_deleting_a_whole_code_but_not_its_flags_is_found(two_codes):
     shell(two_codes, DROP + "DELETE FROM events WHERE code_id = 1; DELETE FROM codes WHERE id = 1;" + RESTORE)
+    code, lines = verify(two_codes)
+    assert code == 1 and "rows of flag_basis belong to no row of codes" in lines, lines
+
+
+def test_limit_deleting_a_whole_code_and_all_it_left_is_found_only_by_the_anchor(two_codes):
+    anchor = heads(two_codes)
+    shell(
+        two_codes,
+        "PRAGMA foreign_keys = OFF;"
+        + "".join(f"DROP TRIGGER {t}_no_delete;" for t in LEFT_BY_A_CODE)
+        + "".join(f"DELETE FROM {t} WHERE code_id = 1;" for t in (*LEFT_BY_A_CODE, "audit_rows"))
+        + "DELETE FROM codes WHERE id = 1;"
+        + "".join(_restore_delete(t) for t in LEFT_BY_A_CODE),
+    )
     assert verify(two_codes) == (0, [])
+    assert heads(two_codes) == anchor[1:]
 
 
-def test_limit_the_flag_history_is_append_only_but_not_chained(db_path):
-    """Flags are kept with triggers but no hash: a deleted flag row is not found by verify."""
-    from tests.conftest import SCENARIOS_V1
+LEFT_BY_A_CODE = ("events", "flags", "flag_basis", "event_clock")  # the append-only tables that name a code
 
+
+def _restore_delete(table):
+    message = {
+        "events": "events are append-only: record a void instead",
+        "flags": "flags are append-only",
+        "flag_basis": "the flag basis is append-only",
+        "event_clock": "clock marks are append-only",
+    }[table]
+    return f"CREATE TRIGGER {table}_no_delete BEFORE DELETE ON {table} BEGIN SELECT RAISE(ABORT, '{message}'); END;"
+
+
+def test_a_deleted_flag_history_is_found(db_path):
+    """Flags are kept with triggers but no hash; verify works them out again from the record."""
     assert run(db_path, "replay", str(SCENARIOS_V1 / "e02_repeat_same_bone.jsonl")).exit_code == 0
-    conn = sqlite3.connect(db_path)
-    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    kept = conn.execute("SELECT count(*) FROM flags").fetchone()[0] if "flags" in tables else 0
-    conn.close()
-    if not kept:
-        pytest.skip("no flags kept in this schema")
     shell(
         db_path,
         "DROP TRIGGER IF EXISTS flags_no_delete; DELETE FROM flags;"
         "CREATE TRIGGER flags_no_delete BEFORE DELETE ON flags "
         "BEGIN SELECT RAISE(ABORT, 'flags are append-only'); END;",
     )
-    assert verify(db_path) == (0, [])
+    code, lines = verify(db_path)
+    assert code == 1
+    assert lines == [
+        "code 1: its stored flags are not those its record gives under the rules and protocol that raised them "
+        "(given but not kept: REPEAT_SAME_BONE on event 5)"
+    ]

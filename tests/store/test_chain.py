@@ -1,12 +1,17 @@
-"""The chain's hash is one fixed scheme: what the writer splices together is what canonical JSON gives."""
+"""The chain's hash is one fixed scheme: what the writer splices together is what canonical JSON gives.
+
+Algorithm 2 names the code's number (code_id) and the algorithm inside each hash; algorithm 1 (kept
+for the hashes of codes written before it) is checked against its first reference too.
+"""
 
 import hashlib
 import json
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from recorder.store.chain import canonical, event_hash
+from recorder.store.chain import NotCanonical, canonical, check_canonical, event_hash, legacy_event_hash
 
 TEXT = st.text(alphabet=st.characters(codec="utf-8"), max_size=12)
 VALUES = st.recursive(
@@ -20,9 +25,10 @@ VALUES = st.recursive(
 )
 
 
-def reference(row: dict, audit_id: str, prev: str) -> str:
-    """The scheme as first written: sha256 of the canonical JSON of the whole record."""
+def reference(row: dict, audit_id: str, prev: str, chain: int = 2) -> str:
+    """The scheme as first written: sha256 of the canonical JSON of the whole record (algorithm 2 adds two keys)."""
     content = {
+        **({"chain": 2, "code_id": row["code_id"]} if chain == 2 else {}),
         "code": audit_id,
         "seq": row["seq"],
         "kind": row["kind"],
@@ -42,6 +48,7 @@ def reference(row: dict, audit_id: str, prev: str) -> str:
 def test_the_writers_hash_is_the_canonical_records_hash(payload, audit_id, prev, kind, seq):
     text = canonical(payload)
     row = {
+        "code_id": seq % 7 + 1,
         "seq": seq,
         "kind": kind,
         "payload": text,
@@ -55,3 +62,44 @@ def test_the_writers_hash_is_the_canonical_records_hash(payload, audit_id, prev,
     # A payload stored in the earlier spelling (spaces after separators) hashes the same.
     spaced = dict(row, payload=json.dumps(payload, sort_keys=True, ensure_ascii=False))
     assert event_hash(spaced, audit_id, prev) == expected
+    assert legacy_event_hash(row, audit_id, prev) == reference(row, audit_id, prev, chain=1)
+
+
+def test_the_code_number_and_the_algorithm_are_in_the_hash():
+    row = {
+        "code_id": 1,
+        "seq": 1,
+        "kind": "note",
+        "payload": '{"text":"x"}',
+        "occurred_at": "2026-03-02T14:05:00.000000+00:00",
+        "recorded_at": "2026-03-02T14:05:00.000000+00:00",
+        "schema_version": 1,
+    }
+    other = dict(row, code_id=2)
+    assert event_hash(row, "a1", "") != event_hash(other, "a1", "")
+    assert legacy_event_hash(row, "a1", "") == legacy_event_hash(other, "a1", "")  # why algorithm 2 exists
+    assert event_hash(row, "a1", "") != legacy_event_hash(row, "a1", "")
+
+
+@pytest.mark.parametrize(
+    ("text", "first_spelling", "why"),
+    [
+        ('{"dose":0.2,"dose":2}', False, "twice"),
+        ('{"dose": 0.2}', False, "canonical"),
+        ('{"b":1,"a":2}', False, "canonical"),
+        ('{"text":"\\u00e9"}', False, "canonical"),
+        ('{"dose":NaN}', False, "NaN"),
+        ('{"a":{"x":1,"x":1}}', True, "twice"),
+        ('{"dose":0.2} ', True, "canonical"),
+    ],
+)
+def test_a_payload_not_in_its_one_spelling_is_refused(text, first_spelling, why):
+    with pytest.raises(NotCanonical, match=why):
+        check_canonical(text, first_spelling=first_spelling)
+
+
+def test_the_canonical_spelling_and_for_old_events_the_first_one_pass():
+    check_canonical('{"a":2,"b":[1,"é"]}')
+    check_canonical('{"a": 2, "b": [1, "é"]}', first_spelling=True)
+    with pytest.raises(NotCanonical):
+        check_canonical('{"a": 2, "b": [1, "é"]}')

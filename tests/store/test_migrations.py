@@ -7,11 +7,11 @@ import stat
 import pytest
 
 from recorder.store import Store, StoreError
-from recorder.store.migrations import SCHEMA_VERSION
+from recorder.store.migrations import APPEND_ONLY_TRIGGERS, SCHEMA_VERSION
 
 EXPECTED = {
     "meta": ["key", "value"],
-    "codes": ["id", "audit_id", "created_at", "ended_at", "head_seq", "head_hash"],
+    "codes": ["id", "audit_id", "created_at", "ended_at", "head_seq", "head_hash", "chain"],
     "events": [
         "id",
         "code_id",
@@ -39,6 +39,9 @@ EXPECTED = {
     ],
     "audit_rows": ["code_id", "head_hash", "key", "day", "rows"],
     "event_clock": ["code_id", "seq", "boot_id", "monotonic", "elapsed"],
+    "legacy_hashes": ["code_id", "seq", "chain", "prev_hash", "hash"],
+    "protocols": ["sha256", "text"],
+    "flag_basis": ["id", "code_id", "at_seq", "rules", "protocol"],
     "_sqlite_migrations": ["id", "migration_set", "name", "applied_at"],
 }
 
@@ -51,14 +54,7 @@ def test_blank_database_gets_exact_tables_and_columns(store):
     indexes = {tuple(i.columns): i.unique for i in store.db["events"].indexes}
     assert indexes[("code_id", "seq")] == 1
     triggers = {t.name for t in store.db.triggers}
-    assert triggers == {
-        "events_no_update",
-        "events_no_delete",
-        "flags_no_update",
-        "flags_no_delete",
-        "event_clock_no_update",
-        "event_clock_no_delete",
-    }
+    assert triggers == set(APPEND_ONLY_TRIGGERS)
     assert [fk.other_table for fk in store.db["events"].foreign_keys] == ["codes"]
 
 
@@ -76,6 +72,7 @@ def test_reopening_migrates_nothing_twice(db_path):
         "m002_flags",
         "m003_audit_rows",
         "m004_event_clock_marks",
+        "m005_chain_with_code_id",
     ]
     again.close()
 
@@ -117,11 +114,17 @@ def test_database_in_new_directory_is_private(tmp_path):
 @pytest.mark.parametrize(
     ("version", "stop_before", "missing"),
     [
-        (1, "m002_flags", {"flags", "audit_rows", "event_clock"}),
-        (2, "m003_audit_rows", {"audit_rows", "event_clock"}),
-        (3, "m004_event_clock_marks", {"event_clock"}),
+        (1, "m002_flags", {"flags", "audit_rows", "event_clock", "flag_basis"}),
+        (2, "m003_audit_rows", {"audit_rows", "event_clock", "flag_basis"}),
+        (3, "m004_event_clock_marks", {"event_clock", "legacy_hashes", "flag_basis", "protocols"}),
+        (4, "m005_chain_with_code_id", {"legacy_hashes", "flag_basis", "protocols"}),
     ],
-    ids=["before flags were kept", "before audit rows were kept", "before clock marks were kept"],
+    ids=[
+        "before flags were kept",
+        "before audit rows were kept",
+        "before clock marks were kept",
+        "before the code id was in the chain",
+    ],
 )
 def test_an_older_database_is_migrated_keeping_its_codes(db_path, version, stop_before, missing):
     """A database an older recorder wrote gains the tables since; its codes read as they were."""
@@ -138,7 +141,7 @@ def test_an_older_database_is_migrated_keeping_its_codes(db_path, version, stop_
     db.close()
     store = Store(db_path)
     assert missing <= set(store.db.table_names())
-    assert store.schema_version == SCHEMA_VERSION == 4
+    assert store.schema_version == SCHEMA_VERSION == 5
     assert [c.audit_id for c in store.codes()] == ["a1"]
     assert store.kept_audit_rows("any key") == {}
     store.close()
