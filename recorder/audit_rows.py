@@ -98,10 +98,25 @@ def read_audit(
             if not ((since and day < since) or (until and day > until)):
                 parts.append(rows)
         try:
-            store.keep_audit_rows(fresh)
+            _keep(store, fresh)
         except StoreError:
             pass  # a read-only copy: its audit stands, the next one derives these rows again
     return combine(parts)
+
+
+def _keep(store: Store, fresh: list[tuple[int, str, str, str, str]]) -> None:
+    """Keep derived rows; a store opened read-only keeps them through a writer opened for that moment on
+    the very file it read (a recorder database: never created, never another file)."""
+    if not fresh:
+        return
+    if not store.readonly:
+        store.keep_audit_rows(fresh)
+        return
+    writer = store.writer()
+    try:
+        writer.keep_audit_rows(fresh)
+    finally:
+        writer.close()
 
 
 def check_kept(store: Store, clock: Clock, protocol: Protocol) -> list[Problem]:

@@ -223,15 +223,16 @@ class Store:
             self._key = None
 
     def _tidy_reader(self, key: files.Identity) -> None:
-        """Remove the empty -wal and -shm this reader made, as SQLite's last connection to a file does.
+        """Remove the -wal and -shm this reader made, as SQLite's last connection to a file does.
 
         A read-only connection cannot: a plain one that reads and closes does, and only when no one
-        else has the file open (it takes an exclusive lock on the database first).
+        else has the file open (it takes an exclusive lock on the database first). Were there frames in
+        the -wal (rows an audit kept meanwhile), they are checkpointed first, as SQLite always does.
         """
         self._tidy = False
         wal = files.companion(self.path, "-wal")
         try:
-            if wal.stat().st_size != 0 or files.identity(self.path) != key or files.is_open_here(key):
+            if not wal.exists() or files.identity(self.path) != key or files.is_open_here(key):
                 return
             conn = self._connect(files.uri(self.path, mode="rw"))
             try:
@@ -240,6 +241,12 @@ class Store:
                 conn.close()
         except (OSError, sqlite3.Error):
             pass  # they stay, as they do beside any SQLite reader; the next writer removes them
+
+    def writer(self) -> "Store":
+        """A writer on the file this reader opened (to keep derived rows); refused when the file changed."""
+        if files.identity(self.path) != self._key:
+            raise StoreError(f"the database {self.path} was removed or replaced while open; nothing was kept")
+        return Store(self.path)
 
     def lock_code(self, code_id: int) -> None:
         """Become the one writer of a code, or raise: two recorders never write one code.
