@@ -104,7 +104,9 @@ class RecorderGroup(click.Group):
 @click.option(
     "--db",
     "db_path",
-    type=click.Path(dir_okay=False, path_type=Path),
+    # Checked by the store, in one line (click's own check is a usage screen): a folder, a device or
+    # another program's file is refused there before anything is opened or changed.
+    type=click.Path(path_type=Path, readable=False),
     envvar="RECORDER_DB",
     help="The database file (default: recorder.db in the user data directory; env RECORDER_DB).",
 )

@@ -40,7 +40,7 @@ def refuse_database(path: Path, databases: Iterable[Path]) -> None:
                 if not same and target_id is not None:
                     same = _identity(each) == target_id
                 if same:
-                    what = "the recorder database" if not suffix else f"a file of the recorder database ({suffix})"
+                    what = "the recorder database" if not suffix else f"{db}{suffix}, a file of the recorder database"
                     raise Refused(f"it is {what} {db}")
 
 
@@ -111,7 +111,7 @@ def private_dir(path: Path) -> None:
             made = True
     st = os.lstat(path)
     if stat.S_ISLNK(st.st_mode):
-        raise Refused("it is a symbolic link; give the real folder")
+        raise Refused("it is a symbolic link (give the folder it points to)")
     if not stat.S_ISDIR(st.st_mode):
         raise Refused("it is a file, not a folder")
     if made:

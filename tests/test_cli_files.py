@@ -308,3 +308,14 @@ def test_schema_replaces_a_planted_symlink(tmp_path):
     done = run(tmp_path / "recorder.db", "schema", "-o", str(folder))
     assert done.exit_code == 0, done.output
     assert victim.read_text() == "precious" and not (folder / "event.schema.json").is_symlink()
+
+
+@pytest.mark.parametrize("args", [["list"], ["replay", "SCENARIO"]], ids=lambda a: a[0])
+def test_a_folder_given_as_db_is_one_line(tmp_path, args):
+    scenario = tmp_path / "s.jsonl"
+    scenario.write_text(SCENARIO, encoding="utf-8")
+    args = [str(scenario) if a == "SCENARIO" else a for a in args]
+    done = run(tmp_path, *args)
+    assert done.exit_code == 2
+    assert "it is a folder" in one_clear_line(done.stderr)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.jsonl"]

@@ -411,7 +411,7 @@ class Store:
         self._watch()
         raise StoreError(
             f"the database's {name} file was removed while open; what was recorded is safe in {self.path}, "
-            "which was reopened: try again (nothing was saved)"
+            "which was reopened (this entry was not saved: it can be written again)"
         )
 
     def _explain_write(self, exc: sqlite3.Error) -> str:
