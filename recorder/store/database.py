@@ -78,6 +78,7 @@ class Store:
         self._key: files.Identity | None = None
         # The identity of the database ("") and of its -wal and -shm as opened: see _still_there.
         self._ids: dict[str, files.Identity | None] = {}
+        self._companions: dict[str, Path] = {}
         self._tidy = False
         try:
             self.conn = self._open_reader() if readonly else self._open_writer()
@@ -137,8 +138,13 @@ class Store:
             except sqlite3.OperationalError:
                 # A WAL database needs its -shm: on read-only media, where none can be made, the file is
                 # read as it is (immutable) — unless an unfinished -wal holds part of it.
-                if not files.on_read_only_media(self.path) or had[0]:
+                if not files.on_read_only_media(self.path):
                     raise
+                if had[0]:
+                    raise files.OpenRefused(
+                        f"{self.path} is on read-only media with the -wal of a recorder that did not close it, "
+                        "but no -shm: copy the folder to writable storage to read it whole"
+                    ) from None
                 conn.close()
                 conn = self._connect(files.uri(self.path, mode="ro", immutable="1"))
                 files.check_ours(conn, self.path)
@@ -175,8 +181,10 @@ class Store:
         """Note the identity of the database and its companions as opened (see _still_there)."""
         self._key = files.identity(self.path)
         self._ids = {"": self._key}
-        for suffix in files.COMPANIONS:
-            self._ids[suffix] = files.identity(files.companion(self.path, suffix))
+        # Where SQLite keeps them for this connection: beside the real name as it was when opened.
+        self._companions = {suffix: files.companion(self.path, suffix) for suffix in files.COMPANIONS}
+        for suffix, path in self._companions.items():
+            self._ids[suffix] = files.identity(path)
 
     def _configure(self) -> None:
         self.conn.execute("PRAGMA journal_mode=WAL").fetchall()
@@ -374,8 +382,8 @@ class Store:
                 f"the database {self.path} was removed or replaced while open; nothing more can be saved "
                 "there — restore the folder or restart the recorder (nothing was saved)"
             )
-        for suffix in files.COMPANIONS:
-            now = files.identity(files.companion(self.path, suffix))
+        for suffix, path in self._companions.items():
+            now = files.identity(path)
             if now == self._ids.get(suffix):
                 continue
             if self._ids.get(suffix) is None:  # not there when opened: SQLite made it since

@@ -1,11 +1,11 @@
 """The database's files on disk: what may be opened, by which identity, and the one-writer locks on it."""
 
 import contextlib
-import ctypes
 import fcntl
 import os
 import sqlite3
 import stat
+import struct
 from pathlib import Path
 from urllib.parse import quote
 
@@ -120,19 +120,12 @@ _open_count: dict[Identity, int] = {}
 _parked: dict[Identity, list[int]] = {}
 
 
-class _Flock(ctypes.Structure):
-    _fields_ = [
-        ("l_type", ctypes.c_short),
-        ("l_whence", ctypes.c_short),
-        ("l_start", ctypes.c_int64),
-        ("l_len", ctypes.c_int64),
-        ("l_pid", ctypes.c_int),
-    ]
+# struct flock on Linux: l_type, l_whence (short), l_start, l_len (off_t, 64-bit), l_pid (int), padded.
+_FLOCK = "hhqqi4x"
 
 
 def _ofd(fd: int, kind: int, code_id: int) -> None:
-    arg = _Flock(l_type=kind, l_whence=os.SEEK_SET, l_start=_LOCK_BASE + code_id, l_len=1, l_pid=0)
-    fcntl.fcntl(fd, fcntl.F_OFD_SETLK, bytes(arg))
+    fcntl.fcntl(fd, fcntl.F_OFD_SETLK, struct.pack(_FLOCK, kind, os.SEEK_SET, _LOCK_BASE + code_id, 1, 0))
 
 
 def opened(key: Identity) -> None:

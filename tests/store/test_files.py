@@ -329,6 +329,36 @@ def test_a_reader_opens_a_database_on_read_only_media(tmp_path, clock):
     assert sorted(p.name for p in home.iterdir()) == ["recorder.db"]
 
 
+def test_a_reader_on_read_only_media_reads_what_a_killed_recorder_left_in_its_wal(tmp_path):
+    home = tmp_path / "home"
+    home.mkdir()
+    db = home / "recorder.db"
+    script = (
+        "import os, signal, sys\n"
+        "from recorder.clock import FakeClock\n"
+        "from recorder.session import Session\n"
+        "from recorder.store import Store\n"
+        "s = Session.start(Store(sys.argv[1]), FakeClock(), arrest=True)\n"
+        "for i in range(5): s.log({'kind': 'note', 'text': str(i)}, t=i + 1)\n"
+        "os.kill(os.getpid(), signal.SIGKILL)\n"
+    )
+    assert subprocess.run([sys.executable, "-c", script, str(db)]).returncode == -signal.SIGKILL
+    assert (home / "recorder.db-wal").stat().st_size > 0
+    before = _files(home)
+    try:
+        view_cm = readonly_view(home)
+        view = view_cm.__enter__()
+    except OSError as exc:
+        pytest.skip(str(exc))
+    try:
+        reader = Store(view / "recorder.db", readonly=True)
+        assert [r.seq for r in reader.events(1)] == [1, 2, 3, 4, 5, 6]
+        reader.close()
+    finally:
+        view_cm.__exit__(None, None, None)
+    assert _files(home) == before
+
+
 def test_a_writer_tightens_a_recorder_database_made_readable_by_others(tmp_path):
     """The chmod still happens, but only once the file is known to be a recorder database (or new)."""
     db = tmp_path / "recorder.db"
