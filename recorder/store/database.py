@@ -135,19 +135,9 @@ class Store:
         try:
             try:
                 files.check_ours(conn, self.path)
-            except sqlite3.OperationalError:
-                # A WAL database needs its -shm: on read-only media, where none can be made, the file is
-                # read as it is (immutable) — unless an unfinished -wal holds part of it.
-                if not files.on_read_only_media(self.path):
-                    raise
-                if had[0]:
-                    raise files.OpenRefused(
-                        f"{self.path} is on read-only media with the -wal of a recorder that did not close it, "
-                        "but no -shm: copy the folder to writable storage to read it whole"
-                    ) from None
+            except sqlite3.OperationalError as exc:
                 conn.close()
-                conn = self._connect(files.uri(self.path, mode="ro", immutable="1"))
-                files.check_ours(conn, self.path)
+                conn = self._reader_after(exc, had[0])
                 had = [True, True]
             self.conn = conn
             conn.execute("PRAGMA query_only=ON")
@@ -159,6 +149,42 @@ class Store:
         # SQLite leaves a reader's -wal and -shm behind: if this reader made them, close() tidies them.
         self._tidy = not any(had)
         self._key = files.identity(self.path)
+        return conn
+
+    def _reader_after(self, exc: sqlite3.OperationalError, had_wal: bool) -> sqlite3.Connection:
+        """A read-only open that failed: a crash's hot journal, or read-only media; else `exc` stands."""
+        ro_media = files.on_read_only_media(self.path)
+        if files.companion(self.path, "-journal").exists():
+            if ro_media:
+                raise files.OpenRefused(
+                    f"{self.path} is on read-only media with the -journal of a recorder that stopped mid-write: "
+                    "copy the folder to writable storage to read it"
+                ) from None
+            # A recorder killed while it first made the file left a hot journal, which SQLite rolls
+            # back at the next open; a read-only connection cannot. One plain open does, as any SQLite
+            # open would: it restores the last committed state (nothing recorded changes).
+            rescue = self._connect(files.uri(self.path, mode="rw"))
+            try:
+                rescue.execute("SELECT count(*) FROM sqlite_master").fetchall()
+            finally:
+                rescue.close()
+            conn = self._connect(files.uri(self.path, mode="ro"))
+        elif ro_media:
+            # A WAL database needs its -shm: on read-only media, where none can be made, the file is
+            # read as it is (immutable) — unless an unfinished -wal holds part of it.
+            if had_wal:
+                raise files.OpenRefused(
+                    f"{self.path} is on read-only media with the -wal of a recorder that did not close it, "
+                    "but no -shm: copy the folder to writable storage to read it whole"
+                ) from None
+            conn = self._connect(files.uri(self.path, mode="ro", immutable="1"))
+        else:
+            raise exc
+        try:
+            files.check_ours(conn, self.path)
+        except BaseException:
+            conn.close()
+            raise
         return conn
 
     def _migrated_copy(self, conn: sqlite3.Connection) -> sqlite3.Connection:

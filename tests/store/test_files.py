@@ -359,6 +359,29 @@ def test_a_reader_on_read_only_media_reads_what_a_killed_recorder_left_in_its_wa
     assert _files(home) == before
 
 
+def test_a_reader_rolls_back_the_hot_journal_a_killed_first_open_left(tmp_path):
+    """Killed while it first made the file, a recorder leaves a hot -journal; a reader still reads."""
+    db = tmp_path / "recorder.db"
+    conn = sqlite3.connect(db, isolation_level=None)
+    # Committed: what the migrations make first, their own table, empty.
+    conn.execute("CREATE TABLE _sqlite_migrations (id INTEGER PRIMARY KEY, migration_set, name, applied_at)")
+    conn.execute("PRAGMA cache_size=1")  # the transaction below spills into the file before its commit
+    conn.execute("BEGIN")
+    for _ in range(200):
+        conn.execute("INSERT INTO _sqlite_migrations (name) VALUES (?)", ("x" * 1000,))
+    # What a kill -9 at this moment leaves on disk: the file half-written and its journal.
+    crashed = tmp_path / "crashed"
+    crashed.mkdir()
+    for name in ("recorder.db", "recorder.db-journal"):
+        (crashed / name).write_bytes((tmp_path / name).read_bytes())
+    conn.execute("ROLLBACK")
+    conn.close()
+    reader = Store(crashed / "recorder.db", readonly=True)
+    assert reader.codes() == []  # the last committed state, migrated in memory
+    reader.close()
+    assert sorted(p.name for p in crashed.iterdir()) == ["recorder.db"]
+
+
 def test_a_writer_tightens_a_recorder_database_made_readable_by_others(tmp_path):
     """The chmod still happens, but only once the file is known to be a recorder database (or new)."""
     db = tmp_path / "recorder.db"
