@@ -439,9 +439,12 @@ class Store:
                 f"the database's {name} file was replaced by another file while open; what was recorded is safe "
                 f"in {self.path}: move {name} aside and restart the recorder (nothing was saved)"
             )
-        self.conn.close()
-        self.conn, self._db = self._connect(files.uri(self.path, mode="rw")), None
-        self._configure()
+        try:
+            self.conn.close()
+            self.conn, self._db = self._connect(files.uri(self.path, mode="rw")), None
+            self._configure()
+        except sqlite3.Error as exc:
+            raise StoreError(self._explain_open(exc)) from None
         self._watch()
         raise StoreError(
             f"the database's {name} file was removed while open; what was recorded is safe in {self.path}, "

@@ -1,6 +1,7 @@
 """The database's files on disk: what may be opened, by which identity, and the one-writer locks on it."""
 
 import contextlib
+import errno
 import fcntl
 import os
 import sqlite3
@@ -166,9 +167,11 @@ def lock(path: Path, key: Identity, code_id: int) -> int | None:
         raise FileNotFoundError(2, "the database file was replaced")
     try:
         _ofd(fd, fcntl.F_WRLCK, code_id)
-    except OSError:
+    except OSError as exc:
         _parked.setdefault(key, []).append(fd)
-        return None
+        if exc.errno in (errno.EAGAIN, errno.EACCES):
+            return None  # held by another
+        raise  # a filesystem without such locks: said as it is, not as "open in another recorder"
     return fd
 
 
