@@ -106,7 +106,9 @@ def measure(recorder: list[str], env: dict[str, str], folder: Path, repeats: int
     bare_app = folder / "bare_app.py"
     bare_app.write_text(BARE_APP)
     unit = {**env, "RECORDER_DB": str(folder / "unit.db")}
-    timed([*recorder, "list"], unit)  # creates and migrates it
+    # Created and migrated once by the store (`list` only reads: it would refuse a missing database).
+    make = "import sys; from recorder.store import Store; Store(sys.argv[1]).close()"
+    subprocess.run([sys.executable, "-c", make, str(folder / "unit.db")], env=env, check=True)
     base_s: list[float] = []
     version_s: list[float] = []
     frame_s: list[float] = []

@@ -108,10 +108,25 @@ def read_audit(
             if not ((since and day < since) or (until and day > until)):
                 parts.append(rows)
         try:
-            store.keep_audit_rows(fresh, _kept_protocol(protocol))
+            _keep(store, fresh, _kept_protocol(protocol))
         except StoreError:
             pass  # a read-only copy: its audit stands, the next one derives these rows again
     return combine(parts)
+
+
+def _keep(store: Store, fresh: list[tuple[int, str, str, str, str]], protocol: tuple[str, str] | None) -> None:
+    """Keep derived rows; a store opened read-only keeps them through a writer opened for that moment on
+    the very file it read (a recorder database: never created, never another file)."""
+    if not fresh:
+        return
+    if not store.readonly:
+        store.keep_audit_rows(fresh, protocol)
+        return
+    writer = store.writer()
+    try:
+        writer.keep_audit_rows(fresh, protocol)
+    finally:
+        writer.close()
 
 
 def check_kept(store: Store, clock: Clock, given: Protocol | None = None) -> tuple[list[Problem], list[Problem]]:

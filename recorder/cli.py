@@ -29,12 +29,18 @@ def default_db() -> Path:
     return Path(platformdirs.user_data_dir("recorder", appauthor=False)) / "recorder.db"
 
 
+# The screen (no command) and the commands that record: only these create the database or write to it.
+# Every other command opens it read-only (creating, changing and chmod'ing nothing).
+WRITERS = frozenset({None, "new", "resume", "replay"})
+
+
 class Context:
     """What every command shares: the database path, opened only when a command needs it."""
 
-    def __init__(self, db_path: Path, protocol_path: Path | None) -> None:
+    def __init__(self, db_path: Path, protocol_path: Path | None, *, writes: bool = True) -> None:
         self.db_path = db_path
         self.protocol_path = protocol_path
+        self.writes = writes
         self._store: Store | None = None
         self._protocol: Protocol | None = None
         self.clock = SystemClock()
@@ -48,9 +54,15 @@ class Context:
 
     @property
     def store(self) -> Store:
+        """The database, read-only unless the command records (WRITERS)."""
         if self._store is None:
-            self._store = Store(self.db_path)
+            self._store = Store(self.db_path, readonly=not self.writes)
         return self._store
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+            self._store = None
 
     def code_id(self, code: str) -> int:
         """A code id as the user typed it: a number or `last`."""
@@ -92,7 +104,9 @@ class RecorderGroup(click.Group):
 @click.option(
     "--db",
     "db_path",
-    type=click.Path(dir_okay=False, path_type=Path),
+    # Checked by the store, in one line (click's own check is a usage screen): a folder, a device or
+    # another program's file is refused there before anything is opened or changed.
+    type=click.Path(path_type=Path, readable=False),
     envvar="RECORDER_DB",
     help="The database file (default: recorder.db in the user data directory; env RECORDER_DB).",
 )
@@ -109,7 +123,8 @@ def cli(ctx: click.Context, db_path: Path | None, protocol: Path | None) -> None
     Without a command it opens the scribe's screen: it resumes the open code if there is one,
     else it starts a new one (the clock runs from the moment it opens).
     """
-    ctx.obj = Context(db_path or default_db(), protocol)
+    ctx.obj = Context(db_path or default_db(), protocol, writes=ctx.invoked_subcommand in WRITERS)
+    ctx.call_on_close(ctx.obj.close)
     if ctx.invoked_subcommand is None:
         run_screen(ctx.obj, "auto")
 
@@ -301,11 +316,25 @@ def rules_cmd(as_json: bool) -> None:
     type=click.Path(file_okay=False, path_type=Path),
     help="Directory to write to (default: the package's schemas/json).",
 )
-def schema_cmd(output: Path | None) -> None:
+@pass_ctx
+def schema_cmd(obj: Context, output: Path | None) -> None:
     """Write the JSON Schema files that schemas/json/ holds."""
-    from schemas.jsonschema import JSON_DIR, write_schemas
+    from recorder.private import write_private
+    from schemas.jsonschema import JSON_DIR, render, schema_documents
 
-    for path in write_schemas(output or JSON_DIR):
+    directory = output or JSON_DIR
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise SessionError(f"cannot create the folder {directory}: {exc.strerror}; choose another -o") from None
+    for name, doc in schema_documents().items():
+        path = directory / name
+        try:
+            # Not patient data (readable by all, 0644), but written the same way: whole, never through
+            # a link, never onto the database.
+            write_private(path, render(doc).encode("utf-8"), protect=[obj.db_path], mode=0o644)
+        except OSError as exc:
+            raise SessionError(f"cannot write {path}: {exc.strerror}; choose another -o") from None
         click.echo(str(path))
 
 

@@ -61,9 +61,10 @@ class DateParam(click.ParamType):
             self.fail(f"{value!r} is not a date; give it as YYYY-MM-DD", param, ctx)
 
 
-def write_private(path: Path, data: bytes) -> None:
+def write_private(path: Path, data: bytes, databases: list[Path]) -> None:
+    """recorder.private.write_private, its failure as one line: never onto a database, never through a link."""
     try:
-        private.write_private(path, data)
+        private.write_private(path, data, protect=databases)
     except OSError as exc:
         raise ExportError(f"cannot write {path}: {exc.strerror}; choose another -o") from None
 
@@ -104,7 +105,7 @@ def summary_cmd(obj: Context, code: str, fmt: str, output: Path | None) -> None:
     if output is None:
         click.echo(data.decode("utf-8"), nl=False)
         return
-    write_private(output, data)
+    write_private(output, data, [obj.db_path])
     click.echo(f"wrote {output}", err=True)
 
 
@@ -153,23 +154,20 @@ def audit_cmd(
     if since and until and since > until:
         raise ExportError(f"--since {since} is after --until {until}; swap them")
     paths = list(dbs) or [obj.db_path]
-    for path in paths:
-        if not path.is_file():
-            raise ExportError(f"there is no database at {path}; check --db")
     if output.exists() and not output.is_dir():
         raise ExportError(f"{output} is a file, not a folder; choose another -o")
-    private_dir(output)  # before the reading: a folder we cannot make should not cost the wait
     stores = []
     try:
-        for path in paths:
-            stores.append(Store(path))
+        for path in paths:  # read-only: an audit never creates, changes or chmods a database
+            stores.append(Store(path, readonly=True))
+        private_dir(output)  # before the reading: a folder we cannot make should not cost the wait
         export = _read(obj, stores, since, until, rederive)
     finally:
         for store in stores:
             store.close()
     files = AUDIT_FORMATS[fmt].render(export)
     for name, data in files.items():
-        write_private(output / name, data)
+        write_private(output / name, data, [*paths, obj.db_path])
     click.echo(f"wrote {', '.join(files)} to {output}", err=True)
     click.echo(kpi_table(kpis(export), len(paths)))
 

@@ -126,6 +126,16 @@ class _Reader(threading.Thread):
         self.reached.set()  # end of output: the process is gone
 
 
+def _code_locked(db: Path) -> bool:
+    """Whether a code's writer lock is held: an OFD lock on the database file itself (/proc/locks)."""
+    try:
+        ino = db.stat().st_ino
+        with open("/proc/locks", encoding="ascii") as locks:
+            return any("OFDLCK" in line and f":{ino} " in line for line in locks)
+    except OSError:
+        return False
+
+
 def _fine_sleep(seconds: float) -> None:
     """Sleep with finer grain than time.sleep for sub-millisecond delays."""
     end = time.perf_counter() + seconds
@@ -180,7 +190,7 @@ def kill_once(
     elif strategy in ("opened", "locked"):
         # `opened`: the database file exists; `locked`: the code row is committed and its writer
         # lock taken (Session.start), and seq 1 is being written.
-        appeared = db.exists if strategy == "opened" else lambda: any(workdir.glob(f"{db.name}.code*.lock"))
+        appeared = db.exists if strategy == "opened" else lambda: _code_locked(db)
         deadline = time.perf_counter() + 30
         while not appeared() and proc.poll() is None and time.perf_counter() < deadline:
             time.sleep(0.0001)

@@ -115,6 +115,7 @@ def test_list(tmp_path):
 
 
 def test_unknown_code_is_one_line(tmp_path):
+    Store(tmp_path / "e.db").close()  # an empty database (a missing one is refused: tests/test_cli_files.py)
     result = run("events", "42", db=tmp_path / "e.db")
     assert result.exit_code == 2
     assert result.stderr == "recorder: there is no code '42'; `recorder list` shows the codes\n"

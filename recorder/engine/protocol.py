@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
+from schemas.anatomy import LIMBS, SITE_BONE
 from schemas.patient import DAYS_PER_YEAR
 from schemas.vocabulary import SITES, Bone, Device, DoseUnit, Drug, Severity, Site
 
@@ -73,11 +74,30 @@ class Anatomy(_Model):
                     if bone in self._place:
                         raise ValueError(f"limbs: {bone} is listed twice ({self._place[bone][0]} and {limb})")
                     self._place[bone] = (limb, tier)
+        self._same_as_vocabulary()
         return self
+
+    def _same_as_vocabulary(self) -> None:
+        """Anatomy is fact, not local policy: a remapped bone would silently drop the same-bone flag."""
+        fixed = "; the anatomy must equal schemas/anatomy.py (a protocol sets thresholds, not bones)"
+        for site, bone in self.site_bone.items():
+            if bone != SITE_BONE[site]:
+                raise ValueError(f"site_bone.{site}: {bone!r} is not the bone of {site} ({SITE_BONE[site]!r}){fixed}")
+        for limb in sorted(LIMBS.keys() - self.limbs.keys()):
+            raise ValueError(f"limbs.{limb}: missing{fixed}")
+        for limb, tiers in self.limbs.items():
+            if limb not in LIMBS:
+                raise ValueError(f"limbs.{limb}: not a limb of the vocabulary{fixed}")
+            if tiers != LIMBS[limb]:
+                raise ValueError(f"limbs.{limb}: {_tiers(tiers)} differs from {_tiers(LIMBS[limb])}{fixed}")
 
     def place(self, bone: str) -> tuple[str, int] | None:
         """(limb, tier) of a bone, tier 0 the most proximal; None for a bone on no limb."""
         return self._place.get(bone)
+
+
+def _tiers(tiers: tuple[tuple[str, ...], ...]) -> str:
+    return "[" + ", ".join("[" + ", ".join(tier) + "]" for tier in tiers) + "]"
 
 
 class SiteThresholds(_Model):
@@ -427,7 +447,7 @@ def _explain(exc: ValidationError, data: Any) -> str:
             key, reason = _key(loc, data), _reason(err)
         # A model's own check says which of its keys is wrong: "per_kg: low 0.03 is above high 0.01".
         head, sep, rest = reason.partition(": ")
-        if err["type"] == "value_error" and sep and head.isidentifier():
+        if err["type"] == "value_error" and sep and all(part.isidentifier() for part in head.split(".")):
             key, reason = (f"{key}.{head}" if key else head), rest
         parts.append(f"{key}: {reason}" if key else reason)
     return "; ".join(dict.fromkeys(parts))

@@ -1,8 +1,6 @@
 """Opening the database safely, appending events durably, reading them back, verifying them."""
 
-import fcntl
 import json
-import os
 import secrets
 import sqlite3
 from collections.abc import Iterator
@@ -14,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
+from recorder.store import files
 from recorder.store.chain import CHAIN, GENESIS, canonical, check_canonical, event_hash, legacy_event_hash
 from recorder.store.version import SCHEMA_VERSION
 from schemas.events import EVENT_ADAPTER
@@ -70,47 +69,35 @@ def iso(dt: datetime) -> str:
     return dt.astimezone(UTC).isoformat(timespec="microseconds")
 
 
-def _create_private(path: Path) -> None:
-    """Create the database file readable by its owner only: it holds patient data."""
-    if not path.parent.exists():
-        path.parent.mkdir(parents=True, mode=0o700)
-    try:
-        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
-    except FileExistsError:
-        # A file made by someone else's tools (touch, a copy) may be world-readable: tighten it
-        # before patient data goes in, with its -wal and -shm.
-        for each in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
-            if each.exists() and each.stat().st_mode & 0o077:
-                each.chmod(0o600)
-        return
-    os.close(fd)
-
-
 class Store:
     """A recorder database. Every append is one durable transaction."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, *, readonly: bool = False) -> None:
+        """Open (a writer creates it when new) the database at `path`.
+
+        A reader (`readonly`) never creates, changes or chmods anything: a missing file is an error.
+        """
         self.path = Path(path)
+        self.readonly = readonly
         self._locks: dict[int, int] = {}
         # Each code's (audit id, head seq, head hash) as this store last wrote it: appends check it
         # in their UPDATE instead of reading it first.
         self._heads: dict[int, tuple[str, int, str]] = {}
+        self._db: Database | None = None
+        self._key: files.Identity | None = None
+        # The identity of the database ("") and of its -wal and -shm as opened: see _still_there.
+        self._ids: dict[str, files.Identity | None] = {}
+        self._companions: dict[str, Path] = {}
+        self._tidy = False
         try:
-            _create_private(self.path)
-            self.conn = sqlite3.connect(str(self.path), timeout=5)
-            self._db: Database | None = None
-            self._configure()
-            if self._refuse_newer() < SCHEMA_VERSION:
-                # sqlite-utils (and its plugins) is imported only to migrate: opening the unit's
-                # database at launch goes without it (benchmarks/bench_startup.py).
-                from recorder.store.migrations import migrations
-
-                migrations.apply(self.db)
-            self._inode = os.stat(self.path).st_ino
+            self.conn = self._open_reader() if readonly else self._open_writer()
+        except files.OpenRefused as exc:
+            raise StoreError(str(exc)) from None
         except sqlite3.DatabaseError as exc:
             raise StoreError(self._explain_open(exc)) from None
         except OSError as exc:
             raise StoreError(f"cannot create {self.path}: {exc.strerror}; choose another --db path") from None
+        files.opened(self._key)
 
     # ── opening ──────────────────────────────────────────────────────────
 
@@ -122,6 +109,117 @@ class Store:
 
             self._db = Database(self.conn)
         return self._db
+
+    def _open_writer(self) -> sqlite3.Connection:
+        if files.existing(self.path) is None:
+            files.create(self.path)
+        conn = self._connect(files.uri(self.path, mode="rw"))
+        try:
+            # Another program's file (a device was refused before anything was opened) is refused
+            # before it is chmod'ed or migrated.
+            files.check_ours(conn, self.path)
+            files.existing(self.path)  # not hard-linked in the meantime
+            files.tighten(self.path)
+            self.conn = conn
+            self._configure()
+            if self._refuse_newer() < SCHEMA_VERSION:
+                # sqlite-utils (and its plugins) is imported only to migrate: opening the unit's
+                # database at launch goes without it (benchmarks/bench_startup.py).
+                from recorder.store.migrations import migrations
+
+                migrations.apply(self.db)
+        except BaseException:
+            conn.close()
+            raise
+        self._watch()
+        return conn
+
+    def _open_reader(self) -> sqlite3.Connection:
+        if files.existing(self.path) is None:
+            raise files.OpenRefused(
+                f"no database at {self.path}; check --db (a code is recorded with `recorder` or `recorder replay FILE`)"
+            )
+        had = [files.companion(self.path, s).exists() for s in files.COMPANIONS]
+        conn = self._connect(files.uri(self.path, mode="ro"))
+        try:
+            try:
+                files.check_ours(conn, self.path)
+            except sqlite3.OperationalError as exc:
+                conn.close()
+                conn = self._reader_after(exc, had[0])
+                had = [True, True]
+            self.conn = conn
+            conn.execute("PRAGMA query_only=ON")
+            if self._refuse_newer() < SCHEMA_VERSION:
+                conn = self._migrated_copy(conn)
+        except BaseException:
+            conn.close()
+            raise
+        # SQLite leaves a reader's -wal and -shm behind: if this reader made them, close() tidies them.
+        self._tidy = not any(had)
+        self._key = files.identity(self.path)
+        return conn
+
+    def _reader_after(self, exc: sqlite3.OperationalError, had_wal: bool) -> sqlite3.Connection:
+        """A read-only open that failed: a crash's hot journal, or read-only media; else `exc` stands."""
+        ro_media = files.on_read_only_media(self.path)
+        if files.companion(self.path, "-journal").exists():
+            if ro_media:
+                raise files.OpenRefused(
+                    f"{self.path} is on read-only media with the -journal of a recorder that stopped mid-write: "
+                    "copy the folder to writable storage to read it"
+                ) from None
+            # A recorder killed while it first made the file left a hot journal, which SQLite rolls
+            # back at the next open; a read-only connection cannot. One plain open does, as any SQLite
+            # open would: it restores the last committed state (nothing recorded changes).
+            rescue = self._connect(files.uri(self.path, mode="rw"))
+            try:
+                rescue.execute("SELECT count(*) FROM sqlite_master").fetchall()
+            finally:
+                rescue.close()
+            conn = self._connect(files.uri(self.path, mode="ro"))
+        elif ro_media:
+            # A WAL database needs its -shm: on read-only media, where none can be made, the file is
+            # read as it is (immutable) — unless an unfinished -wal holds part of it.
+            if had_wal:
+                raise files.OpenRefused(
+                    f"{self.path} is on read-only media with the -wal of a recorder that did not close it, "
+                    "but no -shm: copy the folder to writable storage to read it whole"
+                ) from None
+            conn = self._connect(files.uri(self.path, mode="ro", immutable="1"))
+        else:
+            raise exc
+        try:
+            files.check_ours(conn, self.path)
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    def _migrated_copy(self, conn: sqlite3.Connection) -> sqlite3.Connection:
+        """An older database read through a migrated copy in memory: a reader never migrates the file."""
+        from sqlite_utils import Database
+
+        from recorder.store.migrations import migrations
+
+        copy = sqlite3.connect(":memory:")
+        conn.backup(copy)
+        conn.close()
+        migrations.apply(Database(copy))
+        self.conn, self._db = copy, None
+        return copy
+
+    def _connect(self, target: str) -> sqlite3.Connection:
+        return sqlite3.connect(target, uri=True, timeout=5)
+
+    def _watch(self) -> None:
+        """Note the identity of the database and its companions as opened (see _still_there)."""
+        self._key = files.identity(self.path)
+        self._ids = {"": self._key}
+        # Where SQLite keeps them for this connection: beside the real name as it was when opened.
+        self._companions = {suffix: files.companion(self.path, suffix) for suffix in files.COMPANIONS}
+        for suffix, path in self._companions.items():
+            self._ids[suffix] = files.identity(path)
 
     def _configure(self) -> None:
         self.conn.execute("PRAGMA journal_mode=WAL").fetchall()
@@ -156,30 +254,61 @@ class Store:
         return f"cannot open {self.path} ({text}); check the path and its permissions"
 
     def close(self) -> None:
-        for fd in self._locks.values():
-            os.close(fd)
+        key = self._key
+        for code_id, fd in self._locks.items():
+            files.unlock(key, code_id, fd)
         self._locks.clear()
         self.conn.close()
+        if self._tidy and key is not None:
+            self._tidy_reader(key)
+        if key is not None:
+            files.closed(key)
+            self._key = None
+
+    def _tidy_reader(self, key: files.Identity) -> None:
+        """Remove the -wal and -shm this reader made, as SQLite's last connection to a file does.
+
+        A read-only connection cannot: a plain one that reads and closes does, and only when no one
+        else has the file open (it takes an exclusive lock on the database first). Were there frames in
+        the -wal (rows an audit kept meanwhile), they are checkpointed first, as SQLite always does.
+        """
+        self._tidy = False
+        wal = files.companion(self.path, "-wal")
+        try:
+            if not wal.exists() or files.identity(self.path) != key or files.is_open_here(key):
+                return
+            conn = self._connect(files.uri(self.path, mode="rw"))
+            try:
+                conn.execute("SELECT count(*) FROM sqlite_master").fetchall()
+            finally:
+                conn.close()
+        except (OSError, sqlite3.Error):
+            pass  # they stay, as they do beside any SQLite reader; the next writer removes them
+
+    def writer(self) -> "Store":
+        """A writer on the file this reader opened (to keep derived rows); refused when the file changed."""
+        if files.identity(self.path) != self._key:
+            raise StoreError(f"the database {self.path} was removed or replaced while open; nothing was kept")
+        return Store(self.path)
 
     def lock_code(self, code_id: int) -> None:
         """Become the one writer of a code, or raise: two recorders never write one code.
 
-        An OS file lock beside the database; the OS drops it when the process dies, even by kill -9.
+        An OS lock on the database file itself, keyed by the file's identity, not by the name it was
+        opened by; the OS drops it when the process dies, even by kill -9.
         """
         if code_id in self._locks:
             return
-        path = self.path.with_name(f"{self.path.name}.code{code_id}.lock")
+        if self.readonly or self._key is None:
+            raise StoreError(f"{self.path} was opened read-only; open it with `recorder resume` to write")
         try:
-            fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
+            fd = files.lock(self.path, self._key, code_id)
         except OSError as exc:
-            raise StoreError(f"cannot lock code {code_id} ({exc.strerror}); check the database directory") from None
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            os.close(fd)
+            raise StoreError(f"cannot lock code {code_id} ({exc.strerror}); check the database file") from None
+        if fd is None:
             raise StoreError(
                 f"code {code_id} is open in another recorder; close that one first (this one will not write to it)"
-            ) from None
+            )
         self._locks[code_id] = fd
 
     @property
@@ -296,19 +425,59 @@ class Store:
             raise
 
     def _still_there(self) -> None:
-        """Refuse to write when the database file was removed or replaced since it was opened.
+        """Refuse to write when the database or its -wal or -shm was removed or replaced since it was opened.
 
         SQLite would go on writing into the unlinked file, and every entry would be lost at exit.
         """
-        try:
-            same = os.stat(self.path).st_ino == self._inode
-        except OSError:
-            same = False
-        if not same:
+        if self.readonly:
+            raise StoreError(f"{self.path} was opened read-only; nothing can be written to it")
+        if files.identity(self.path) != self._ids.get(""):
             raise StoreError(
                 f"the database {self.path} was removed or replaced while open; nothing more can be saved "
                 "there — restore the folder or restart the recorder (nothing was saved)"
             )
+        for suffix, path in self._companions.items():
+            now = files.identity(path)
+            if now == self._ids.get(suffix):
+                continue
+            if self._ids.get(suffix) is None:  # not there when opened: SQLite made it since
+                self._ids[suffix] = now
+                continue
+            self._companion_lost(suffix, now)
+
+    def _companion_lost(self, suffix: str, now: files.Identity | None) -> None:
+        """The -wal or -shm this connection uses is gone (or another file has its name): a storage fault.
+
+        What was committed lives in the unlinked -wal until a checkpoint: it is put into the database file
+        now, while this connection still reaches it, so a kill loses nothing. When the file was only
+        removed, the database is then reopened (fresh -wal and -shm) and the next try writes again.
+        """
+        name = f"{self.path.name}{suffix}"
+        try:
+            busy, _, _ = self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        except sqlite3.Error:
+            busy = 1
+        if busy:
+            raise StoreError(
+                f"the database's {name} file was removed while open and another program holds the database; "
+                "close it, then try again (nothing was saved)"
+            )
+        if now is not None:
+            raise StoreError(
+                f"the database's {name} file was replaced by another file while open; what was recorded is safe "
+                f"in {self.path}: move {name} aside and restart the recorder (nothing was saved)"
+            )
+        try:
+            self.conn.close()
+            self.conn, self._db = self._connect(files.uri(self.path, mode="rw")), None
+            self._configure()
+        except sqlite3.Error as exc:
+            raise StoreError(self._explain_open(exc)) from None
+        self._watch()
+        raise StoreError(
+            f"the database's {name} file was removed while open; what was recorded is safe in {self.path}, "
+            "which was reopened (this entry was not saved: it can be written again)"
+        )
 
     def _explain_write(self, exc: sqlite3.Error) -> str:
         text = str(exc)

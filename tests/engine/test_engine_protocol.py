@@ -169,6 +169,28 @@ REFUSED = [
         ["doses #13 (dextrose).unit", "one unit"],
     ),
     ("bone in two limbs", (r'^arm = \[\["humerus"\]', 'arm = [["femur"]'), ["anatomy.limbs", "femur"]),
+    # The anatomy is the vocabulary's (schemas/anatomy.py), not a hospital's to change: a remapped
+    # bone would silently remove the critical same-bone flag.
+    (
+        "site remapped to another bone",
+        (r'^distal_tibia = "tibia"', 'distal_tibia = "femur"'),
+        ["anatomy.site_bone.distal_tibia", "'femur'", "'tibia'", "schemas/anatomy.py"],
+    ),
+    (
+        "limb tiers changed",
+        (r'^arm = \[\["humerus"\], \["radius", "ulna"\]\]', 'arm = [["humerus", "radius", "ulna"]]'),
+        ["anatomy.limbs.arm", "schemas/anatomy.py"],
+    ),
+    (
+        "limb removed",
+        (r'^arm = \[\["humerus"\], \["radius", "ulna"\]\]\n', ""),
+        ["anatomy.limbs.arm", "missing"],
+    ),
+    (
+        "limb added",
+        (r"^arm = ", 'spine = [["sternum"]]\narm = '),
+        ["anatomy.limbs.spine", "schemas/anatomy.py"],
+    ),
     (
         "device needs one list",
         (r'^sites = \["sternum"\]', 'sites = ["sternum"]\nonly_sites = ["sternum"]'),

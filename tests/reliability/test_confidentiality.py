@@ -1,4 +1,4 @@
-"""Patient data stays private: the database, its -wal and -shm and the lock files are 0600.
+"""Patient data stays private: the database, its -wal and -shm (and any file beside them) are 0600.
 
 Also when the process umask is 022 (a library caller, a test runner, the screen started from a
 shell that did not set one), and in a directory the recorder creates (0700).
@@ -42,8 +42,8 @@ def test_every_file_is_0600_with_umask_022_while_a_code_is_open(tmp_path, umask_
     store, _ = _open_session(home)
     try:
         modes = _modes(home)
-        # While open in WAL mode the database has its -wal and -shm, and the code its lock file.
-        assert {"recorder.db", "recorder.db-wal", "recorder.db-shm", "recorder.db.code1.lock"} <= set(modes), modes
+        # While open in WAL mode the database has its -wal and -shm (the code's lock is on the database itself).
+        assert {"recorder.db", "recorder.db-wal", "recorder.db-shm"} <= set(modes), modes
         assert modes == dict.fromkeys(modes, 0o600), {k: oct(v) for k, v in modes.items()}
     finally:
         store.close()

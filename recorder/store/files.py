@@ -1,0 +1,201 @@
+"""The database's files on disk: what may be opened, by which identity, and the one-writer locks on it."""
+
+import contextlib
+import errno
+import fcntl
+import os
+import sqlite3
+import stat
+import struct
+from pathlib import Path
+from urllib.parse import quote
+
+# SQLite keeps these beside the database's real name (a symlink resolved) while it is open in WAL mode.
+COMPANIONS = ("-wal", "-shm")
+
+Identity = tuple[int, int]  # (st_dev, st_ino): the file itself, whatever name it was reached by
+
+
+class OpenRefused(Exception):
+    """The path cannot be opened as a recorder database; the message says why and what to do."""
+
+
+def identity(path: Path) -> Identity | None:
+    """The identity of the file at `path` (a symlink followed), or None when there is none."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino)
+
+
+def companion(path: Path, suffix: str) -> Path:
+    """Where SQLite keeps the database's -wal or -shm: beside its real name."""
+    real = Path(os.path.realpath(path))
+    return real.with_name(real.name + suffix)
+
+
+def _kind(mode: int) -> str:
+    for test, name in (
+        (stat.S_ISDIR, "a folder"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISFIFO, "a named pipe"),
+        (stat.S_ISSOCK, "a socket"),
+    ):
+        if test(mode):
+            return name
+    return "not a regular file"
+
+
+def existing(path: Path) -> os.stat_result | None:
+    """The stat of an existing database file, None when there is none; OpenRefused for anything else.
+
+    Nothing is opened, created or changed here: a device or a folder given as --db is left as it was.
+    """
+    try:
+        st = os.stat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        if os.path.islink(path):
+            raise OpenRefused(f"{path} is a symbolic link to nothing; check --db") from None
+        return None
+    except OSError as exc:
+        raise OpenRefused(f"cannot open {path}: {exc.strerror}; check --db and its permissions") from None
+    if not stat.S_ISREG(st.st_mode):
+        raise OpenRefused(f"{path} is not a recorder database (it is {_kind(st.st_mode)}); check --db")
+    if st.st_nlink > 1:
+        # SQLite names its -wal after the name it was given: two names of one file would write two
+        # WALs, and one of them would be lost (sqlite.org/howtocorrupt.html §2.5).
+        raise OpenRefused(
+            f"{path} has {st.st_nlink} names (hard links), and SQLite would keep a separate -wal for each: "
+            "remove the other links (`find / -samefile PATH`) or open a copy"
+        )
+    return st
+
+
+def uri(path: Path, **params: str) -> str:
+    """An SQLite URI for `path` (so mode=rw never creates it, mode=ro never writes it)."""
+    query = "&".join(f"{k}={v}" for k, v in params.items())
+    return f"file:{quote(str(path))}?{query}"
+
+
+def check_ours(conn: sqlite3.Connection, path: Path) -> None:
+    """Refuse another program's SQLite database before anything of ours is written into it."""
+    names = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    # A new file has no tables; a recorder killed while it first opened the file may have left only
+    # the migrations table (each migration is its own transaction).
+    if names and not names & {"meta", "_sqlite_migrations"}:
+        raise OpenRefused(f"{path} is an SQLite database but not a recorder database; check --db")
+
+
+def on_read_only_media(path: Path) -> bool:
+    try:
+        return bool(os.statvfs(Path(path).parent).f_flag & os.ST_RDONLY)
+    except OSError:
+        return False
+
+
+def tighten(path: Path) -> None:
+    """The database and its companions owner-only, once the database is known to be ours (or new)."""
+    for each in (path, *(companion(path, suffix) for suffix in COMPANIONS)):
+        try:
+            st = os.lstat(os.path.realpath(each))
+        except OSError:
+            continue
+        if stat.S_ISREG(st.st_mode) and st.st_mode & 0o077:
+            os.chmod(os.path.realpath(each), 0o600)
+
+
+# ── one writer per code ──────────────────────────────────────────────
+#
+# The lock is an open-file-description (OFD) lock on one byte of the database file itself, far past
+# SQLite's own lock bytes (at 1 GiB): it belongs to the file, so a symlink, another spelling of the
+# path or another process all meet the same lock, and the OS drops it when the process dies.
+#
+# Closing *any* descriptor of a file drops every POSIX lock the process holds on it, SQLite's own
+# included; so a lock descriptor is closed only once no Store of this process has the file open.
+
+_LOCK_BASE = 1 << 40
+_HAS_OFD = hasattr(fcntl, "F_OFD_SETLK")
+_open_count: dict[Identity, int] = {}
+_parked: dict[Identity, list[int]] = {}
+
+
+# struct flock on Linux: l_type, l_whence (short), l_start, l_len (off_t, 64-bit), l_pid (int), padded.
+_FLOCK = "hhqqi4x"
+
+
+def _ofd(fd: int, kind: int, code_id: int) -> None:
+    fcntl.fcntl(fd, fcntl.F_OFD_SETLK, struct.pack(_FLOCK, kind, os.SEEK_SET, _LOCK_BASE + code_id, 1, 0))
+
+
+def opened(key: Identity) -> None:
+    """A Store of this process opened the file `key`."""
+    _open_count[key] = _open_count.get(key, 0) + 1
+
+
+def closed(key: Identity) -> None:
+    """A Store of this process closed the file `key` (after its connection): close parked lock descriptors."""
+    left = _open_count.get(key, 1) - 1
+    if left > 0:
+        _open_count[key] = left
+        return
+    _open_count.pop(key, None)
+    for fd in _parked.pop(key, []):
+        with contextlib.suppress(OSError):
+            os.close(fd)
+
+
+def lock(path: Path, key: Identity, code_id: int) -> int | None:
+    """Take the one-writer lock of a code on the file `key` (reached by `path`).
+
+    Returns the descriptor that holds it, None when another holds it; OSError when it cannot be tried.
+    """
+    if not _HAS_OFD:  # elsewhere than Linux: a lock file beside the real name (covers symlinks only)
+        real = Path(os.path.realpath(path))
+        fd = os.open(real.with_name(f"{real.name}.code{code_id}.lock"), os.O_CREAT | os.O_RDWR | os.O_CLOEXEC, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            return None
+        return fd
+    fd = os.open(path, os.O_RDWR | os.O_CLOEXEC)
+    st = os.fstat(fd)
+    if (st.st_dev, st.st_ino) != key:
+        os.close(fd)  # another file: closing it drops none of our locks
+        raise FileNotFoundError(2, "the database file was replaced")
+    try:
+        _ofd(fd, fcntl.F_WRLCK, code_id)
+    except OSError as exc:
+        _parked.setdefault(key, []).append(fd)
+        if exc.errno in (errno.EAGAIN, errno.EACCES):
+            return None  # held by another
+        raise  # a filesystem without such locks: said as it is, not as "open in another recorder"
+    return fd
+
+
+def unlock(key: Identity, code_id: int, fd: int) -> None:
+    """Give up a code's lock; the descriptor waits until the file is closed by every Store of this process."""
+    if not _HAS_OFD:
+        os.close(fd)
+        return
+    with contextlib.suppress(OSError):
+        _ofd(fd, fcntl.F_UNLCK, code_id)
+    _parked.setdefault(key, []).append(fd)
+
+
+def create(path: Path) -> None:
+    """Create a new, empty database file readable by its owner only (it will hold patient data)."""
+    if not path.parent.exists():
+        path.parent.mkdir(parents=True, mode=0o700)
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY | os.O_CLOEXEC, 0o600)
+    except FileExistsError:
+        return  # made in the meantime: it is checked like any existing file
+    os.close(fd)
+
+
+def is_open_here(key: Identity) -> bool:
+    """Whether another Store of this process has the file open (this one not counted)."""
+    return _open_count.get(key, 0) > 1
