@@ -162,7 +162,7 @@ def test_one_megabyte_lines(tmp_path):
         ('{"t": 99, "kind": "infusion_changed", "infusion": "inf4", "rate": 1}', "inf4 was never started"),
         ('{"t": 99, "kind": "acknowledge", "rule": "NO_SUCH_RULE", "target": 2, "reason": "x"}', "not a rule"),
         ('{"t": 0, "kind": "code_started", "arrest": true}', "comes once"),
-        ('{"t": 99, "kind": "note", "text": "a\\u0000b"}', "control characters"),
+        ('{"t": 99, "kind": "note", "text": "a\\u0000b"}', "control character U\\+0000"),
         ('{"t": 99, "kind": "note", "text": "x", "text2": "y"}', "unknown field"),
         ('{"t": -1, "kind": "note", "text": "x"}', "t"),
         ('{"t": 99, "kind": "note", "text": "x"}{"t": 100}', "not valid JSON"),
