@@ -44,7 +44,7 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 # What a person types into new free text is checked when it is entered (`ENTRY` is the validation
 # context of parse_event); what a record already holds is read as it was stored, so an older code
 # that holds one of these characters still loads, replays and verifies, and the screen shows it
-# escaped. Classes by Unicode category and by code point, each with the words a scribe reads.
+# escaped. Classes by code point and by Unicode category, each with the words a scribe reads.
 ENTRY = {"entry": True}
 _BIDI = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 _ZERO_WIDTH = frozenset("\u200b\u200c\u200d\u2060\ufeff")
@@ -64,9 +64,7 @@ def _what(ch: str) -> str | None:
         return "a line or paragraph separator"
     if category == "Cf":
         return "an invisible formatting character"
-    if category == "Cs":
-        return "a broken character (a lone surrogate)"
-    return None
+    return None  # (a lone surrogate never gets this far: pydantic refuses it as no valid string)
 
 
 def _refuse(text: str, allowed: str) -> None:
