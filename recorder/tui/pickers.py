@@ -1,5 +1,6 @@
 """The modal pickers: keyboard-first dialogs that return an event's fields, or None when cancelled."""
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,6 +18,7 @@ from exports.describe import DEVICE_NAMES as DEVICE
 from exports.describe import words
 from recorder.tui.literal import literal, visible
 from recorder.tui.widgets import SEVERITY_MARK, SEVERITY_STYLE
+from schemas.fields import CONCENTRATION, PATTERN_HINTS
 from schemas.records import Flag
 from schemas.vocabulary import DRUGS, SITES
 
@@ -462,5 +464,13 @@ class DrugPicker(Picker):
     @on(Input.Submitted, "#concentration")
     def action_submit(self) -> None:
         data = self.data()
-        if data is not None:
-            self.dismiss(data)
+        if data is None:
+            return
+        conc = data.get("concentration")
+        if conc is not None and not re.fullmatch(CONCENTRATION, conc):
+            # Said here, with the drug and dose kept, rather than after the picker has closed.
+            why = f"Concentration {conc!r} is not {PATTERN_HINTS[CONCENTRATION]}: correct or clear it"
+            self.query_one("#preview", Static).update(literal(why, "bold red"))
+            self.query_one("#concentration", Input).focus()
+            return
+        self.dismiss(data)

@@ -132,20 +132,24 @@ async def test_drug_names_and_flag_messages_show_hostile_text_as_written(store, 
         assert_drawn_cleanly(app)
 
 
-async def test_a_hostile_concentration_is_refused_in_one_line_and_the_screen_lives(store, clock):
+async def test_a_hostile_concentration_is_named_in_the_picker_and_the_drug_is_kept(store, clock):
     app = build_app(store, clock, mode="new", new_fields=CHILD)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await keys(pilot, "i", "1", "l", "enter", "y", "f", "enter")
         for text in ACCEPTED:
             count = len(store.events(1))
             await keys(pilot, "e")
-            app.screen.query_one("#concentration", Input).value = text
+            picker = app.screen
+            picker.query_one("#concentration", Input).value = text
             await keys(pilot, "enter")
-            assert len(store.events(1)) == count  # refused: not a concentration
-            shown = toasts(app)[-1]
-            assert shown.startswith("Not logged\nconcentration: ") and repr(text.strip())[1:-1] in shown, shown
+            assert app.screen is picker and len(store.events(1)) == count  # not a concentration: kept open
+            said = picker.query_one("#preview").render().plain
+            assert said.startswith("Concentration ") and visible(repr(text.strip())) in said, said
+            picker.query_one("#concentration", Input).value = "0.1 mg/mL"
+            await keys(pilot, "enter")  # corrected: the same entry is logged
+            drug = store.events(1)[-1]
+            assert (drug.kind, drug.event.drug, drug.event.concentration) == ("drug", "epinephrine", "0.1 mg/mL")
             assert app.is_running
-            app.clear_notifications()  # the next one is read on its own
 
 
 async def test_free_text_form_fields_show_hostile_text_in_the_banner_lines_and_flags(store, clock):
