@@ -16,6 +16,7 @@ from schemas.events import (
     Void,
     explain,
 )
+from schemas.fields import ENTRY
 
 LINE_STARTERS = {"io_attempt": "io", "iv_attempt": "iv", "uvc_attempt": "uvc"}
 # Ids that name what an event is; changing them would rewrite history, so void instead.
@@ -137,7 +138,8 @@ class Ledger:
                 )
             data = {**target.model_dump(mode="json", exclude_none=True), **event.changes}
             try:
-                amended = KIND_MODEL[target.kind].model_validate(data)
+                # New text in the changes meets the entry-time checks, as a new event's would.
+                amended = KIND_MODEL[target.kind].model_validate(data, context=ENTRY)
             except ValidationError as exc:
                 raise EventError("changes: " + explain(exc)) from None
             self._check_amended(event.target, amended)

@@ -15,6 +15,7 @@ from pydantic import (
 
 from schemas.anatomy import MIDLINE_SITES
 from schemas.fields import (
+    ENTRY,
     PATTERN_HINTS,
     Concentration,
     InfusionId,
@@ -411,11 +412,15 @@ def printable(text: str) -> str:
 
 
 def parse_event(data: Any) -> Event:
-    """Validate one event (a dict from JSON); raise EventError naming the bad field."""
+    """Validate one new event (a dict from JSON); raise EventError naming the bad field.
+
+    New entries meet the entry-time checks of free text (no invisible characters); a stored event is
+    read back without them, so a record made before them still loads.
+    """
     if not isinstance(data, dict):
         raise EventError("an event is a JSON object with kind and t")
     try:
-        return EVENT_ADAPTER.validate_python(data)
+        return EVENT_ADAPTER.validate_python(data, context=ENTRY)
     except ValidationError as exc:
         raise EventError(explain(exc)) from None
 

@@ -5,6 +5,7 @@ from typing import Any
 
 from textual.app import App
 from textual.binding import Binding
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
 from recorder.clock import Clock, SystemClock
@@ -14,6 +15,7 @@ from recorder.session import Session
 from recorder.store import Store
 from recorder.tui.commands import EventCommands
 from recorder.tui.help import HelpScreen
+from recorder.tui.literal import visible
 from recorder.tui.live import LiveScreen
 from recorder.tui.review import CodeList, ReviewScreen
 
@@ -58,6 +60,19 @@ class RecorderApp(App[None]):
 
     def on_unmount(self) -> None:
         gc.unfreeze()
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """Every notification (a flag, a refused entry, a path) is literal text: its words came from a
+        person or a file, so they are never read as markup, whatever the caller asked."""
+        super().notify(visible(message), title=visible(title), severity=severity, timeout=timeout, markup=False)
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen())

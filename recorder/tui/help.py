@@ -1,6 +1,7 @@
 """The help screen: the key map, generated from the live screen's own bindings."""
 
 from rich.table import Table
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
@@ -24,9 +25,10 @@ def key_table() -> Table:
     for binding in LiveScreen.BINDINGS:
         assert isinstance(binding, Binding)
         label = binding.description + (f" — {binding.tooltip}" if binding.tooltip else "")
-        table.add_row(binding.key_display or binding.key.replace("question_mark", "?").replace("minus", "-"), label)
+        key = binding.key_display or binding.key.replace("question_mark", "?").replace("minus", "-")
+        table.add_row(Text(key), Text(label))  # Text, not markup: a key like `[` is shown as it is
     for where, keys in PICKER_KEYS:
-        table.add_row(where, keys)
+        table.add_row(Text(where), Text(keys))
     return table
 
 

@@ -19,6 +19,7 @@ from recorder.scribe import Scribe
 from recorder.session import Logged, Session, SessionError
 from recorder.store import Store, StoreError
 from recorder.tui.forms import forms
+from recorder.tui.literal import visible
 from recorder.tui.pickers import (
     Choice,
     ChoicePicker,
@@ -238,7 +239,7 @@ class LiveScreen(Screen):
         banner.append(self.clock.wall().astimezone().strftime("%H:%M:%S"))
         if self.session is not None:
             state = self.session.state
-            banner.append(f"  · code {self.session.code_id} · {board.patient_band(state.patient)}")
+            banner.append(f"  · code {self.session.code_id} · {visible(board.patient_band(state.patient))}")
             banner.append("  · IN ARREST" if state.arrest else "  · not in arrest")
             self.current = board.current_line(state, self.current)
             self.query_one(LinesPanel).show(board.line_rows(state), self.current, now)
@@ -258,12 +259,12 @@ class LiveScreen(Screen):
     def show_fault(self, message: str | None) -> None:
         text = Text()
         if message:
-            text.append(f"NOT SAVED — {message}\n")
+            text.append(f"NOT SAVED — {visible(message)}\n")
         if self.scribe:
             for entry in self.scribe.pending:
                 text.append(f"  queued {code_time(entry.t)} {entry.data.get('kind')} — retrying every second\n")
             for entry, why in self.scribe.rejected:
-                text.append(f"  refused {code_time(entry.t)} {entry.data.get('kind')}: {why}\n")
+                text.append(f"  refused {code_time(entry.t)} {entry.data.get('kind')}: {visible(str(why))}\n")
         fault = self.query_one("#fault", Static)
         fault.update(text)
         fault.add_class("shown")
@@ -433,15 +434,13 @@ class LiveScreen(Screen):
         event = row.record.event
         model = KIND_MODEL[event.kind]
         current = event.model_dump(exclude={"kind"}, exclude_none=True)
-        fields = [Field("t", "Time (s from start)", "number", event.t, required=True)]
+        # Prefilled with what the event holds now (`default=`: the fourth field is the choices).
+        fields = [Field("t", "Time (s from start)", "number", default=event.t, required=True)]
         for name in model.model_fields:
             if name in ("kind", "t", "line", "infusion", "patient", "tests", "changes"):
                 continue
-            fields.append(
-                Field(
-                    name, words(name), "number" if isinstance(current.get(name), float) else "text", current.get(name)
-                )
-            )
+            kind = "number" if isinstance(current.get(name), float) else "text"
+            fields.append(Field(name, words(name), kind, default=current.get(name)))
         fields.append(Field("reason", "Why", required=True))
         form = Form("amend", f"Amend #{row.record.seq}: {describe(event)}", tuple(fields))
         self.open(FormScreen(form), lambda values: amend_data(row.record.seq, current, values))

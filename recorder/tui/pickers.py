@@ -1,5 +1,6 @@
 """The modal pickers: keyboard-first dialogs that return an event's fields, or None when cancelled."""
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,7 +16,9 @@ from textual.widgets.option_list import Option
 
 from exports.describe import DEVICE_NAMES as DEVICE
 from exports.describe import words
+from recorder.tui.literal import literal, visible
 from recorder.tui.widgets import SEVERITY_MARK, SEVERITY_STYLE
+from schemas.fields import CONCENTRATION, PATTERN_HINTS
 from schemas.records import Flag
 from schemas.vocabulary import DRUGS, SITES
 
@@ -28,7 +31,7 @@ def flag_text(flags: list[Flag]) -> Text:
     text = Text()
     for flag in flags:
         text.append(f" {SEVERITY_MARK[flag.severity]} {flag.rule} ", style=SEVERITY_STYLE[flag.severity])
-        text.append(f" {flag.message}\n")
+        text.append(f" {visible(flag.message)}\n")
     return text
 
 
@@ -100,7 +103,7 @@ class IoPicker(Picker):
             text.append(f" {i} ", style="reverse bold" if chosen else "bold")
             text.append(f" {words(site):<18}", style="bold" if chosen else "")
             if site in self.breached:
-                text.append(f" ✗ {self.breached[site]}", style="bold red")
+                text.append(f" ✗ {visible(self.breached[site])}", style="bold red")
             text.append("\n")
         self.query_one("#sites", Static).update(text)
         side = {"left": "LEFT", "right": "RIGHT", None: "side? (l/r)"}[self.side]
@@ -166,9 +169,9 @@ class ChoicePicker(Picker):
         text = Text()
         for choice in self.choices:
             text.append(f" {choice.key} ", style="reverse bold")
-            text.append(f" {choice.label}\n")
+            text.append(f" {visible(choice.label)}\n")
         with Vertical():
-            yield Label(self.title_text, classes="title")
+            yield Label(literal(self.title_text), classes="title")
             yield Static(text)
             yield Label("Press a key · Esc cancel", classes="keys")
 
@@ -186,6 +189,12 @@ class Field:
     choices: tuple[str, ...] = ()
     default: Any = None
     required: bool = False
+
+
+def _number(value: float) -> str:
+    """A number as short as it reads (`35`, `0.5`), never rounded: an untouched field changes nothing."""
+    short = f"{value:g}"
+    return short if float(short) == value else repr(value)
 
 
 def field_id(name: str) -> str:
@@ -213,10 +222,10 @@ class FormScreen(Picker):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(self.form.title, classes="title")
+            yield Label(literal(self.form.title), classes="title")
             for f in self.form.fields:
                 with Horizontal(classes="row"):
-                    yield Label(f"{f.label}{' *' if f.required else ''}", classes="label")
+                    yield Label(literal(f"{f.label}{' *' if f.required else ''}"), classes="label")
                     yield self._widget(f)
             yield Static(id="preview", classes="preview")
             yield Label("Tab next field · Enter log · Esc cancel", classes="keys")
@@ -240,7 +249,8 @@ class FormScreen(Picker):
                 id=wid,
                 allow_blank=not f.required or f.default is None,
             )
-        value = "" if f.default is None else f"{f.default:g}" if isinstance(f.default, float) else str(f.default)
+        value = "" if f.default is None else _number(f.default) if isinstance(f.default, float) else str(f.default)
+        value = visible(value)  # a stored text is shown as the screen shows it everywhere else
         return Input(value=value, id=wid, type="number" if f.kind == "number" else "text", placeholder=f.label)
 
     def values(self) -> dict[str, Any]:
@@ -255,6 +265,8 @@ class FormScreen(Picker):
             else:
                 raw = widget.value.strip()
                 value = (float(raw) if raw else None) if f.kind == "number" else (raw or None)
+                if isinstance(f.default, str) and raw == visible(f.default):
+                    value = f.default  # shown escaped, left as it was: the stored text, unchanged
             if value is not None:
                 target = data
                 for part in f.name.split(".")[:-1]:
@@ -296,8 +308,8 @@ class TextPrompt(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(self.title_text, classes="title")
-            yield Input(value=self.value, placeholder=self.placeholder, id="text")
+            yield Label(literal(self.title_text), classes="title")
+            yield Input(value=visible(self.value), placeholder=self.placeholder, id="text")
             yield Label("Enter save · Esc cancel", classes="keys")
 
     @on(Input.Submitted)
@@ -452,5 +464,13 @@ class DrugPicker(Picker):
     @on(Input.Submitted, "#concentration")
     def action_submit(self) -> None:
         data = self.data()
-        if data is not None:
-            self.dismiss(data)
+        if data is None:
+            return
+        conc = data.get("concentration")
+        if conc is not None and not re.fullmatch(CONCENTRATION, conc):
+            # Said here, with the drug and dose kept, rather than after the picker has closed.
+            why = f"Concentration {conc!r} is not {PATTERN_HINTS[CONCENTRATION]}: correct or clear it"
+            self.query_one("#preview", Static).update(literal(why, "bold red"))
+            self.query_one("#concentration", Input).focus()
+            return
+        self.dismiss(data)

@@ -13,6 +13,7 @@ from exports.describe import t_plus as code_time
 from recorder import board
 from recorder.private import write_private
 from recorder.session import Session
+from recorder.tui.literal import literal, visible
 from recorder.tui.live import timeline_rows
 from recorder.tui.widgets import Banner, FlagsPanel, LinesPanel, TimelineView
 
@@ -52,7 +53,7 @@ class ReviewScreen(Screen):
         banner = Text()
         banner.append(f"REVIEW · code {session.code_id} · ", style="bold")
         banner.append(session.records[0].occurred_at.astimezone().strftime("%Y-%m-%d %H:%M"))
-        banner.append(f" · {code_time(end)} · {board.patient_band(state.patient)}")
+        banner.append(f" · {code_time(end)} · {visible(board.patient_band(state.patient))}")
         banner.append(f" · {'ended: ' + ended.event.outcome if ended else 'still open'}")
         self.query_one(Banner).update(banner)
         self.query_one("#lines").border_title = "Lines"
@@ -60,7 +61,7 @@ class ReviewScreen(Screen):
         drugs = Text()
         for record in timeline:
             if record.kind in ("drug", "fluid", "infusion_started"):
-                drugs.append(f"{code_time(record.t):>10}  {describe(record.event)}\n")
+                drugs.append(f"{code_time(record.t):>10}  {visible(describe(record.event))}\n")
         drugs_panel = self.query_one("#drugs", Static)
         drugs_panel.update(drugs or Text("No drugs or fluids", style="dim"))
         drugs_panel.border_title = "Drugs and fluids"
@@ -111,7 +112,7 @@ class CodeList(ModalScreen[int | None]):
             counts = "/".join(str(v) for v in r["flags"].values())
             band = r["age_band"] or "?"
             label = f"code {r['code']:>4}  {r['start']}  {duration:>7}  {band:<7}  flags {counts}  {r['status']}"
-            options.append(Option(label, id=str(r["code"])))
+            options.append(Option(literal(label), id=str(r["code"])))
         yield OptionList(*options or [Option("No codes yet", disabled=True)])
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:

@@ -18,6 +18,7 @@ from textual.widgets.option_list import Option
 from exports.describe import describe
 from exports.describe import t_plus as code_time
 from recorder.board import LineRow, Timer, mmss
+from recorder.tui.literal import visible
 from schemas.records import EventRecord, Flag
 
 SEVERITY_STYLE = {"critical": "bold white on red", "warning": "bold black on yellow", "info": "black on cyan"}
@@ -69,7 +70,7 @@ class LinesPanel(Panel):
             text.append(f"{row.status:<10}", style=STATUS_STYLE.get(row.status, ""))
             since = mmss(now - row.since) if row.since is not None and row.status not in ("failed", "removed") else ""
             text.append(f"{since:>6} ", style="bold")
-            text.append(f" {row.where:<19} {row.kit}\n")
+            text.append(f" {visible(row.where):<19} {visible(row.kit)}\n")
         text.rstrip()
         self.update(text)
 
@@ -83,8 +84,8 @@ class TimersPanel(Panel):
             text.append("No timers running", style="dim")
         for timer in timers:
             text.append(f" {mmss(timer.seconds):>6} ", style=LEVEL_STYLE[timer.level])
-            text.append(f" {timer.label}", style="bold")
-            text.append(f"  {timer.detail}\n", style="dim")
+            text.append(f" {visible(timer.label)}", style="bold")
+            text.append(f"  {visible(timer.detail)}\n", style="dim")
         text.rstrip()
         self.update(text)
 
@@ -105,9 +106,9 @@ class FlagsPanel(OptionList):
             text.append(f" {SEVERITY_MARK[flag.severity]} ", style=SEVERITY_STYLE[flag.severity])
             style = "dim" if flag.acknowledged else "bold"
             text.append(f" {code_time(flag.t)} #{flag.seq} {flag.rule}", style=style)
-            text.append(f"\n   {flag.message}", style="dim" if flag.acknowledged else "")
+            text.append(f"\n   {visible(flag.message)}", style="dim" if flag.acknowledged else "")
             if flag.acknowledged:
-                text.append(f"\n   ✓ acknowledged: {flag.reason}", style="green")
+                text.append(f"\n   ✓ acknowledged: {visible(flag.reason or '')}", style="green")
             options.append(Option(text, id=f"{flag.rule}:{flag.seq}:{flag.severity}"))
         self.set_options(options)
         ids = [o.id for o in options]
@@ -142,7 +143,7 @@ def _row_text(row: Row, wall: str | None) -> Text:
         text.append(SEVERITY_MARK[sev], style=SEVERITY_STYLE[sev])
     if row.marks:
         text.append(" ")
-    body = describe(row.record.event)
+    body = visible(describe(row.record.event))
     late = row.record.late_by > 60
     if row.voided:
         text.append(body, style="strike dim")
