@@ -118,13 +118,11 @@ class Journal:
         """Every journal of this database that no running recorder holds, loaded and locked, oldest first."""
         db = Path(db)
         labels: set[str] = set()
-        prefix = f"{db.name}."
-        for folder, pattern in ((db.parent, f"{db.name}.*.journal"), (state_dir(), f"{_db_key(db)}.*.journal")):
+        for folder, prefix in ((db.parent, f"{db.name}."), (state_dir(), f"{_db_key(db)}.")):
             with contextlib.suppress(OSError):
-                for path in folder.glob(pattern):
-                    name = path.name.removesuffix(".journal")
-                    label = name[len(prefix) :] if folder == db.parent else name.split(".", 1)[1]
-                    if label.startswith("code") or label.startswith("new-"):
+                for path in folder.glob(f"{prefix}*.journal"):
+                    label = path.name[len(prefix) :].removesuffix(".journal")
+                    if (label.startswith("code") and label[4:].isdigit()) or label.startswith("new-"):
                         labels.add(label)
         found = []
         for label in sorted(labels):
