@@ -203,7 +203,8 @@ class Journal:
     def next_seq(self) -> int:
         """The seq the first pending entry must take: after every seq this queue saw committed."""
         c = self.contents
-        return max([c.base, *c.done.values()]) + 1
+        started = 1 if c.start is not None else 0  # a journalled start is seq 1 once the code exists
+        return max([c.base, started, *c.done.values()]) + 1
 
     def empty(self) -> bool:
         return self.start is None and not self.pending()

@@ -164,7 +164,7 @@ def test_the_crash_window_after_each_commit_never_writes_twice(store, clock, db_
     again.close()
 
 
-def test_a_code_created_before_the_crash_is_found_not_made_again(store, clock, db_path):
+async def test_a_code_created_before_the_crash_is_found_not_made_again(store, clock, db_path):
     from recorder.clock import CodeClock
 
     code_clock = CodeClock(clock, clock.wall())
@@ -172,11 +172,23 @@ def test_a_code_created_before_the_crash_is_found_not_made_again(store, clock, d
     journal.begin(0, clock.wall().isoformat())
     fields = {"arrest": True, "at": code_clock.start.isoformat()}
     journal.add_start(fields, fields["at"])
-    Session.start(store, clock, code_clock=code_clock, **fields)  # committed; the `code` mark never written
+    journal.add(Entry(1, {"kind": "note", "text": "one"}, 4.0, 5.0))
+    journal.add(Entry(2, {"kind": "note", "text": "two"}, 6.0, 6.0))
+    # The start and the first entry committed; neither the `code` mark nor the `done` mark written.
+    Session.start(store, clock, code_clock=code_clock, **fields).log({"kind": "note", "text": "one"}, t=4.0)
     journal.close()
     (found,) = Journal.find(db_path)
     assert found.code is None and created_code(found, store) == 1
     found.close()
+    store.close()
+    again = Store(db_path)
+    app = build_app(again, clock)  # plain `recorder`: the journal's code is found, its entry written once
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert live(app).session.code_id == 1
+    assert [c.id for c in again.codes()] == [1]
+    assert [r.event.text for r in again.events(1)[1:]] == ["one", "two"]
+    again.close()
 
 
 # ── a recorder killed with entries queued (a closed terminal, a crash) ──
