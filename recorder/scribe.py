@@ -123,6 +123,7 @@ class Scribe:
         self.pending: deque[Pending] = deque()
         self.rejected: list[tuple[Pending, str]] = []
         self.fault: str | None = None
+        self.journal_fault: str | None = None  # why the last entry could not be journalled either
         self.journal = journal
         self._projection: Projection | None = None
         if journal is not None:
@@ -149,7 +150,7 @@ class Scribe:
             try:
                 scribe.journal.add_start(fields, fields["at"])
             except JournalError as exc:
-                scribe.fault = f"{scribe.fault}; NOT KEPT ON DISK either ({exc})"
+                scribe.journal_fault = str(exc)
         return scribe
 
     @classmethod
@@ -186,7 +187,7 @@ class Scribe:
                 Entry(entry.n, pinned, t, entered, self.clock.wall().isoformat(timespec="seconds"))
             )
         except JournalError as exc:
-            self.fault = f"{self.fault}; NOT KEPT ON DISK either ({exc})"
+            self.journal_fault = str(exc)
         self.pending.append(entry)
         projection.add(record)
         return entry
@@ -207,6 +208,8 @@ class Scribe:
             )
         if self.journal.empty():
             self.journal.begin(len(self.session.records) if self.session else 0, self.clock.wall().isoformat())
+        if self.start is not None and self.journal.start is None:
+            self.journal.add_start(self.start, self.start["at"])  # it could not be kept at first: now
         return self.journal
 
     # ── writing what is queued ───────────────────────────────────────────

@@ -277,7 +277,11 @@ class LiveScreen(Screen):
         if self.scribe:
             if self.scribe.queued:
                 kept = ", ".join(str(p) for p in self.scribe.kept_in())
-                text.append(f"  kept in {kept} until it is saved\n" if kept else "  NOT KEPT ON DISK: keep this open\n")
+                if kept:
+                    text.append(f"  kept in {kept} until it is saved\n")
+                if self.scribe.unkept():
+                    why = self.scribe.journal_fault or "no journal"
+                    text.append(f"  {self.scribe.unkept()} NOT KEPT ON DISK ({why}): keep the recorder open\n")
             if self.scribe.start is not None:
                 text.append(f"  queued {code_time(0)} start of the code — retrying every second\n")
             for entry in self.scribe.pending:

@@ -199,3 +199,27 @@ async def test_a_resumed_code_replays_its_journal_without_writing_twice(store, c
         await pilot.pause()
     assert [r.event.text for r in again.events(1)[1:]] == ["one", "two", "three"]
     assert journals(db_path) == []
+
+
+async def test_an_entry_no_disk_can_keep_is_held_on_screen_and_quit_says_it_is_lost(store, clock, monkeypatch):
+    import errno
+
+    import recorder.journal
+
+    def no_space(fd, data):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    app = build_app(store, clock, mode="new", new_fields=CHILD)
+    async with app.run_test(size=SIZE) as pilot:
+        real = store.append
+        monkeypatch.setattr(store, "append", full)
+        monkeypatch.setattr(recorder.journal, "_append", no_space)
+        await keys(pilot, "n", "held in memory", "enter")
+        assert "1 NOT KEPT ON DISK" in band(app) and "No space left" in band(app)
+        await keys(pilot, "ctrl+q")
+        assert "LOSES" in str(app.screen.query_one("#quit-question").render())
+        await keys(pilot, "n")
+        monkeypatch.setattr(store, "append", real)  # the database comes back: the entry is written
+        live(app).tick()
+        await pilot.pause()
+    assert [r.kind for r in store.events(1)] == ["code_started", "note"]
