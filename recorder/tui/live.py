@@ -191,12 +191,16 @@ class LiveScreen(Screen):
             self.notify(str(exc), title="Not logged", severity="error", timeout=8)
             return
         # Queued or written, the entry is the scribe's latest: a new line is the current line either way.
-        fields = logged.data if isinstance(logged, Pending) else logged.record.event.model_dump()
-        if fields.get("kind") == "io_attempt":
-            self.last_device = fields.get("device") or self.last_device
-            self.last_needle = fields.get("needle_mm")
-        if fields.get("kind") in ("io_attempt", "iv_attempt", "uvc_attempt"):
-            self.current = fields["line"]
+        if isinstance(logged, Pending):
+            get = logged.data.get
+        else:
+            event = logged.record.event
+            get = lambda name: getattr(event, name, None)  # noqa: E731
+        if get("kind") == "io_attempt":
+            self.last_device = get("device") or self.last_device
+            self.last_needle = get("needle_mm")
+        if get("kind") in ("io_attempt", "iv_attempt", "uvc_attempt"):
+            self.current = get("line")
         if isinstance(logged, Pending):
             self.refresh_panels()
             return
@@ -287,7 +291,7 @@ class LiveScreen(Screen):
             for entry in self.scribe.pending:
                 text.append(f"  queued {code_time(entry.t)} {queued_words(entry)} — retrying every second\n")
             for entry, why in self.scribe.rejected:
-                text.append(f"  refused {code_time(entry.t)} {entry.data.get('kind')}: {why}\n")
+                text.append(f"  refused {code_time(entry.t)} {queued_words(entry)}: {why}\n")
         fault = self.query_one("#fault", Static)
         fault.update(text)
         fault.add_class("shown")
