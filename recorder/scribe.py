@@ -281,6 +281,12 @@ class Scribe:
             return self.session.state
         return self.projection().engine.state
 
+    def timeline(self) -> list[EventRecord]:
+        """The effective timeline as the screen means it: committed events and queued entries."""
+        if not self.queued:
+            return self.session.timeline()
+        return effective(self.projection().records)
+
     def preview(self, data: dict[str, Any], t: float) -> list[Flag]:
         """The flags an entry would raise, given everything entered before it (queued or not)."""
         if not self.queued:

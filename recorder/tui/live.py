@@ -393,10 +393,11 @@ class LiveScreen(Screen):
         self.open(ChoicePicker("Rhythm", RHYTHMS, lambda r: {"kind": "rhythm", "rhythm": r}))
 
     def action_cpr(self) -> None:
-        last = next(
-            (r.record.kind for r in self.rows if r.record.kind in ("cpr_started", "cpr_stopped") and not r.voided), None
-        )
-        self.log_kind("cpr_stopped" if last == "cpr_started" else "cpr_started")
+        if self.scribe is not None and self.scribe.queued:  # a queued start or stop counts too
+            running = board.cpr_running(self.scribe.timeline())
+        else:
+            running = board.cpr_running(r.record for r in reversed(self.rows) if not r.voided)
+        self.log_kind("cpr_stopped" if running else "cpr_started")
 
     def log_kind(self, kind: str, **fields: Any) -> None:
         """An event with nothing to ask: ROSC, re-arrest, CPR."""

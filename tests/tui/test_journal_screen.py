@@ -223,3 +223,19 @@ async def test_an_entry_no_disk_can_keep_is_held_on_screen_and_quit_says_it_is_l
         live(app).tick()
         await pilot.pause()
     assert [r.kind for r in store.events(1)] == ["code_started", "note"]
+
+
+async def test_c_stops_cpr_that_a_queued_entry_started(store, clock, monkeypatch):
+    app = build_app(store, clock, mode="new", new_fields=CHILD)
+    async with app.run_test(size=SIZE) as pilot:
+        await keys(pilot, "c", clock=clock, advance=5)  # written: CPR started
+        await keys(pilot, "c", clock=clock, advance=5)  # written: stopped
+        real = store.append
+        monkeypatch.setattr(store, "append", full)
+        await keys(pilot, "c", clock=clock, advance=5)  # queued: started again
+        await keys(pilot, "c", clock=clock, advance=5)  # queued: so this one stops it
+        monkeypatch.setattr(store, "append", real)
+        live(app).tick()
+        await pilot.pause()
+    kinds = [r.kind for r in store.events(1) if r.kind.startswith("cpr")]
+    assert kinds == ["cpr_started", "cpr_stopped", "cpr_started", "cpr_stopped"]
