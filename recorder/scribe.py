@@ -333,6 +333,18 @@ def find_journal(db: Path, code_id: int) -> Journal | None:
     return found
 
 
+def waiting(db: Path, but: int | None) -> list[tuple[int | None, int, list[Path]]]:
+    """Other codes' journals that still hold entries, as (code, how many, files): told at start-up, so
+    that a scribe who opened another code knows what `recorder resume CODE` would write."""
+    out = []
+    for journal in Journal.find(db):
+        count = len(journal.pending()) + (journal.start is not None)
+        if journal.code != but and count:
+            out.append((journal.code, count, journal.files()))
+        journal.close()
+    return out
+
+
 def settle(journal: Journal, store: Store, code_id: int) -> None:
     """Mark done the journalled entries the database already holds (committed, then the recorder died).
 

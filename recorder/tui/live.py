@@ -15,7 +15,7 @@ from exports.describe import t_plus as code_time
 from recorder import board
 from recorder.clock import Clock, CodeClock
 from recorder.engine import Protocol, propose_dose
-from recorder.scribe import Pending, Scribe
+from recorder.scribe import Pending, Scribe, waiting
 from recorder.session import Logged, Session, SessionError
 from recorder.store import Store, StoreError
 from recorder.tui.forms import forms
@@ -125,6 +125,16 @@ class LiveScreen(Screen):
         self.rebuild()
         if self.scribe is not None and self.scribe.queued:
             self.call_after_refresh(self.tick)  # what the last run left in the journal
+        for code, count, files in waiting(self.store.path, self.session.code_id if self.session else None):
+            which = f"recorder resume {code}" if code is not None else "recorder"
+            self.notify(
+                f"{count} entries of code {code or '(not created yet)'} wait in {', '.join(map(str, files))}: "
+                f"`{which}` writes them",
+                title="Not saved yet",
+                severity="warning",
+                timeout=30,
+                markup=False,  # a path is shown as it is
+            )
         self.set_interval(1.0, self.tick)
         self.query_one(TimelineView).focus()
 

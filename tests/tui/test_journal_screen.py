@@ -239,3 +239,17 @@ async def test_c_stops_cpr_that_a_queued_entry_started(store, clock, monkeypatch
         await pilot.pause()
     kinds = [r.kind for r in store.events(1) if r.kind.startswith("cpr")]
     assert kinds == ["cpr_started", "cpr_stopped", "cpr_started", "cpr_stopped"]
+
+
+async def test_a_new_code_tells_of_entries_another_code_left_in_its_journal(store, clock, db_path, monkeypatch):
+    app = build_app(store, clock, mode="new", new_fields=CHILD)
+    async with app.run_test(size=SIZE) as pilot:
+        monkeypatch.setattr(store, "append", full)
+        await keys(pilot, "n", "left behind", "enter")
+        await keys(pilot, "ctrl+q", "y")
+    monkeypatch.undo()
+    app = build_app(store, clock, mode="new", new_fields=CHILD)  # code 2: code 1's entry still waits
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        (told,) = [n.message for n in app._notifications if "recorder resume 1" in n.message]
+        assert str(journals(db_path)[0]) in told
