@@ -7,7 +7,7 @@ or, when that directory is the fault (full, read-only, gone), in the user's stat
 
 - a header, first in each file: `{"journal": 1, "db": PATH, "label": …, "code": N|null, "base": SEQ}`;
   `base` is the code's last committed seq when the file was begun;
-- the code's start, for a code not created yet: `{"n": 0, "start": {fields}, "at": ISO}`;
+- the code's start, for a code not created yet: `{"n": 0, "start": {fields}, "at": ISO, "entered": code s}`;
 - an entry: `{"n": K, "data": {kind, …, line ids pinned}, "t": code s, "entered": code s, "wall": ISO}`;
 - `{"code": N}` once a journalled start is committed; `{"done": K, "seq": S}` once entry K is
   committed as event S; `{"refused": K, "why": …}` when the code refused it.
@@ -55,6 +55,7 @@ class Start:
 
     fields: dict[str, Any]
     at: str
+    entered: float = 0.0  # code time of the first key, when the scribe began the code
 
 
 @dataclass
@@ -172,7 +173,7 @@ class Journal:
                 c.base = max(c.base, int(rec.get("base") or 0))
                 c.made = min(c.made, rec.get("made", "")) if c.made else rec.get("made", "")
             elif "start" in rec:
-                c.start = Start(rec["start"], rec["at"])
+                c.start = Start(rec["start"], rec["at"], float(rec.get("entered", 0.0)))
             elif "data" in rec:
                 n = int(rec["n"])
                 c.entries[n] = Entry(n, rec["data"], float(rec["t"]), float(rec["entered"]), rec.get("wall", ""))
@@ -220,9 +221,9 @@ class Journal:
         self.contents.base = max(self.contents.base, base)
         self.contents.made = self.contents.made or made
 
-    def add_start(self, fields: dict[str, Any], at: str) -> Path:
-        path = self._write({"n": 0, "start": fields, "at": at})
-        self.contents.start = Start(fields, at)
+    def add_start(self, start: Start) -> Path:
+        path = self._write({"n": 0, "start": start.fields, "at": start.at, "entered": start.entered})
+        self.contents.start = start
         return path
 
     def add(self, entry: Entry) -> Path:

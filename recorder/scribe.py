@@ -16,7 +16,7 @@ from typing import Any
 
 from recorder.clock import Clock, CodeClock
 from recorder.engine import RULES, Engine, Protocol, load_protocol
-from recorder.journal import Entry, Journal, JournalError
+from recorder.journal import Entry, Journal, JournalError, Start
 from recorder.ledger import LINE_STARTERS, Ledger
 from recorder.session import Logged, Session, SessionError
 from recorder.store import Store, StoreError
@@ -119,7 +119,7 @@ class Scribe:
         self.clock = clock or session.clock.clock
         self.protocol = protocol or (session.protocol if session else load_protocol())
         self.code_clock = code_clock or session.clock
-        self.start: dict[str, Any] | None = None  # the code's start, while the code cannot be created
+        self.start: Start | None = None  # the code's start, while the code cannot be created
         self.pending: deque[Pending] = deque()
         self.rejected: list[tuple[Pending, str]] = []
         self.fault: str | None = None
@@ -142,13 +142,13 @@ class Scribe:
         except EventError as exc:
             raise SessionError(str(exc)) from None
         scribe = cls(None, store=store, clock=clock, protocol=protocol, code_clock=code_clock)
-        scribe.start = fields
+        scribe.start = Start(fields, fields["at"], code_clock.elapsed())
         scribe.retry()
         if scribe.start is not None:
             scribe.journal = Journal.for_new_code(store.path)
             scribe.journal.begin(0, clock.wall().isoformat())
             try:
-                scribe.journal.add_start(fields, fields["at"])
+                scribe.journal.add_start(scribe.start)
             except JournalError as exc:
                 scribe.journal_fault = str(exc)
         return scribe
@@ -161,7 +161,7 @@ class Scribe:
     def _take(self, journal: Journal) -> None:
         """Queue what a journal holds, skipping what the database already has (a crash after a commit)."""
         if journal.start is not None:
-            self.start = dict(journal.start.fields)
+            self.start = journal.start
         if self.session is not None:
             settle(journal, self.session.store, self.session.code_id)
         for entry in journal.pending():
@@ -209,7 +209,7 @@ class Scribe:
         if self.journal.empty():
             self.journal.begin(len(self.session.records) if self.session else 0, self.clock.wall().isoformat())
         if self.start is not None and self.journal.start is None:
-            self.journal.add_start(self.start, self.start["at"])  # it could not be kept at first: now
+            self.journal.add_start(self.start)  # it could not be kept at first: now
         return self.journal
 
     # ── writing what is queued ───────────────────────────────────────────
@@ -220,7 +220,12 @@ class Scribe:
         if self.start is not None:
             try:
                 self.session = Session.start(
-                    self.store, self.clock, self.protocol, code_clock=self.code_clock, **self.start
+                    self.store,
+                    self.clock,
+                    self.protocol,
+                    code_clock=self.code_clock,
+                    entered=self.start.entered,
+                    **self.start.fields,
                 )
             except StoreError as exc:
                 self.fault = str(exc)
@@ -263,7 +268,7 @@ class Scribe:
                 ledger, records, code_id = Ledger(known_rules=RULES), [], 0
             projection = Projection(ledger, records, code_id, self.code_clock, self.protocol)
             if self.start is not None:
-                _, record = projection.pin({"kind": "code_started", **self.start}, 0.0)
+                _, record = projection.pin({"kind": "code_started", **self.start.fields}, 0.0)
                 projection.add(record)
             for entry in self.pending:
                 try:

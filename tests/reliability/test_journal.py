@@ -13,7 +13,7 @@ from datetime import timedelta
 import pytest
 
 from recorder.clock import FakeClock
-from recorder.journal import Entry, Journal, state_dir
+from recorder.journal import Entry, Journal, Start, state_dir
 from recorder.scribe import Scribe, created_code
 from recorder.session import Session
 from recorder.store import Store, StoreError
@@ -171,7 +171,7 @@ async def test_a_code_created_before_the_crash_is_found_not_made_again(store, cl
     journal = Journal.for_new_code(db_path)
     journal.begin(0, clock.wall().isoformat())
     fields = {"arrest": True, "at": code_clock.start.isoformat()}
-    journal.add_start(fields, fields["at"])
+    journal.add_start(Start(fields, fields["at"]))
     journal.add(Entry(1, {"kind": "note", "text": "one"}, 4.0, 5.0))
     journal.add(Entry(2, {"kind": "note", "text": "two"}, 6.0, 6.0))
     # The start and the first entry committed; neither the `code` mark nor the `done` mark written.

@@ -160,6 +160,8 @@ async def test_a_new_code_journalled_before_it_existed_is_created_at_the_next_st
     assert [r.kind for r in events] == ["code_started", "note"]
     assert events[0].event.arrest is False and events[1].t == 5
     assert events[0].occurred_at == FakeClock().wall()  # the code began when the first run opened
+    assert events[0].recorded_at == events[0].occurred_at  # begun by the first key, at once (0 not in arrest)
+    assert events[1].recorded_at == events[0].occurred_at + timedelta(seconds=5)
     assert journals(db_path) == []
 
 
