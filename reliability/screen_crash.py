@@ -11,7 +11,7 @@ and prints `entered K`. The parent kills it with SIGKILL at a random moment, the
 next start does (`recorder.scribe.reopen`, else the open code's journal, then the retry), and checks:
 
 - every entry whose `entered K` line was printed is in the database (lost = 0), exactly once
-  (duplicates = 0), in the order of the plan, and nothing beyond the plan's next entry;
+  (duplicates = 0), and the stored events are a prefix of the plan, in its order;
 - each IO result names the line of the attempt just before it;
 - `Store.verify()` finds nothing wrong, and no journal is left once everything is written.
 
