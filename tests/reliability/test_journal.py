@@ -210,18 +210,24 @@ KILLED = textwrap.dedent(
             store.append = full
             await keys(pilot, "i", "1", "l", "enter", "x", "n", "lost?", "enter")
             print(len(live(app).scribe.pending), flush=True)
-            os.kill(os.getpid(), signal.SIGKILL)
+            os.kill(os.getpid(), int(sys.argv[2]))
 
     asyncio.run(main())
     """
 )
 
 
-def test_a_killed_recorder_leaves_its_queue_in_the_journal_for_the_next_start(db_path):
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGHUP], ids=["kill-9", "hangup"])
+def test_a_killed_recorder_leaves_its_queue_in_the_journal_for_the_next_start(db_path, sig):
+    """A crash, or a terminal closed under it (SIGHUP): the queue is in the journal, and the next start writes it."""
     done = subprocess.run(
-        [sys.executable, "-c", KILLED, str(db_path)], capture_output=True, text=True, cwd=ROOT, timeout=120
+        [sys.executable, "-c", KILLED, str(db_path), str(int(sig))],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
     )
-    assert done.returncode == -signal.SIGKILL, done.stderr[-2000:]
+    assert done.returncode == -sig, done.stderr[-2000:]
     assert done.stdout.strip() == "3"
     store = Store(db_path)
     scribe = Scribe.for_session(Session.resume(store, FakeClock(), 1))
