@@ -3,6 +3,7 @@
 Pure and textual-free, so the widgets only draw and the tests can check the figures directly.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -13,7 +14,7 @@ from exports.describe import t_plus as code_time
 from exports.describe import words
 from recorder.engine import Protocol, State
 from schemas.patient import Patient
-from schemas.records import Flag
+from schemas.records import EventRecord, Flag
 from schemas.vocabulary import SEVERITIES
 
 Level = Literal["ok", "due", "over"]
@@ -81,6 +82,15 @@ def next_line(state: State, current: str | None) -> str | None:
     if current not in ids:
         return ids[0]
     return ids[(ids.index(current) + 1) % len(ids)]
+
+
+def cpr_running(timeline: Iterable[EventRecord]) -> bool:
+    """Whether CPR is going on at the end of a timeline (oldest first): the `c` key starts or stops it."""
+    last = None
+    for record in timeline:
+        if record.kind in ("cpr_started", "cpr_stopped"):
+            last = record.kind
+    return last == "cpr_started"
 
 
 def timers(state: State, now: float, protocol: Protocol) -> list[Timer]:

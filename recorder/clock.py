@@ -128,8 +128,14 @@ class CodeClock:
         """Seconds since the code started: the `t` of an event happening now."""
         return self.clock.monotonic() - self._mono0
 
-    def mark(self) -> ClockMark:
-        """Where the code clock stands now, to keep with an event written now."""
+    def mark(self, entered: float | None = None) -> ClockMark:
+        """Where the code clock stands now, to keep with an event written now.
+
+        `entered`: the code time at which the scribe made an entry that waited (in a journal) to be
+        written; the mark is then that moment's, on the same origin, so the entry is not late for the wait.
+        """
+        if entered is not None:
+            return ClockMark(self.clock.boot_id(), self._mono0 + entered, entered)
         mono = self.clock.monotonic()
         return ClockMark(self.clock.boot_id(), mono, mono - self._mono0)
 

@@ -103,6 +103,7 @@ class Session:
         clock: Clock,
         protocol: Protocol | None = None,
         code_clock: CodeClock | None = None,
+        entered: float | None = None,
         **fields: Any,
     ) -> "Session":
         """Start a new code now (or at `at`, for a replay): the code clock runs from here.
@@ -123,7 +124,7 @@ class Session:
         code_id, _ = store.create_code(clock.wall())
         store.lock_code(code_id)
         session = cls(store, code_id, code_clock or CodeClock(clock, start), protocol=protocol)
-        session._append(event)
+        session._append(event, entered)
         return session
 
     @classmethod
@@ -168,11 +169,14 @@ class Session:
         """The code clock: seconds since the start. The screen reads it at the first key."""
         return self.clock.elapsed()
 
-    def log(self, data: dict[str, Any], *, t: float | None = None, ago: float = 0.0) -> Logged:
+    def log(
+        self, data: dict[str, Any], *, t: float | None = None, ago: float = 0.0, entered: float | None = None
+    ) -> Logged:
         """Validate, number, store and return one event.
 
         `t` is when it happened (default: now) less `ago` seconds for a late entry; a new line
-        or infusion gets the next id when `data` names none.
+        or infusion gets the next id when `data` names none. `entered` (code time) is when the
+        scribe made an entry that a journal kept until now: it is recorded at that time.
         """
         data = dict(data)
         when = (self.now() if t is None else t) - ago
@@ -186,9 +190,9 @@ class Session:
             event = parse_event(data)
         except EventError as exc:
             raise SessionError(str(exc)) from None
-        return self.log_event(event)
+        return self.log_event(event, entered)
 
-    def log_event(self, event: BaseEvent) -> Logged:
+    def log_event(self, event: BaseEvent, entered: float | None = None) -> Logged:
         """Check against the code, store and return an event already validated, at its own t.
 
         `log` ends here; `replay` comes straight here with the events of a file it has validated.
@@ -200,7 +204,7 @@ class Session:
             self.ledger.check(event)
         except EventError as exc:
             raise SessionError(str(exc)) from None
-        return self._append(event)
+        return self._append(event, entered)
 
     def preview(self, data: dict[str, Any], *, t: float | None = None) -> list[Flag]:
         """The flags an event would raise if logged now, without logging it (the pickers show them).
@@ -240,9 +244,13 @@ class Session:
             raise SessionError("this code has already ended")
         return self.log({"kind": "code_ended", "outcome": outcome}, **kw)
 
-    def _append(self, event: BaseEvent) -> Logged:
+    def _append(self, event: BaseEvent, entered: float | None = None) -> Logged:
         seq = self.ledger.next_seq
-        occurred_at, recorded_at, mark = self.clock.at(event.t), self.clock.recorded_at(), self.clock.mark()
+        occurred_at, recorded_at = self.clock.at(event.t), self.clock.recorded_at()
+        mark = self.clock.mark()
+        if entered is not None:  # kept in a journal since: recorded when the scribe entered it
+            made = min(max(entered, event.t), mark.elapsed)
+            recorded_at, mark = min(recorded_at, self.clock.at(made)), self.clock.mark(entered=made)
         self.store.append(self.code_id, seq, event.kind, event_payload(event), occurred_at, recorded_at, mark=mark)
         record = EventRecord(
             code_id=self.code_id,

@@ -31,6 +31,11 @@ Kill moments come from three strategies, to cover the whole life of the process:
     uv run python -m reliability.crash --kills 500 --events 3000 --jobs 2 > crash.json
 
 prints one JSON object with the figures (and writes progress to stderr).
+
+    uv run python -m reliability.crash --screen --kills 500 --entries 30 --jobs 2 > screen-crash.json
+
+runs the other kill run instead: the screen itself (Pilot) killed while a scribe types under storage
+faults, with the journal in place, counting entries lost (reliability/screen_crash.py).
 """
 
 from __future__ import annotations
@@ -481,6 +486,12 @@ def summarize(trials: list[Trial], n_events: int, run_s: float, wall_s: float, s
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if "--screen" in argv:
+        from reliability import screen_crash
+
+        sys.argv = [sys.argv[0], *(a for a in argv if a != "--screen")]
+        return screen_crash.main()
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--kills", type=int, default=500)
     parser.add_argument("--events", type=int, default=3000, help="events in the generated scenario")

@@ -23,6 +23,8 @@ def _private_db(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Mo
     """No test ever touches a real user database: RECORDER_DB points into a temporary directory."""
     path = tmp_path_factory.mktemp("db") / "recorder.db"
     monkeypatch.setenv("RECORDER_DB", str(path))
+    # Journals that cannot go beside the database go to the user's state directory: a temporary one.
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path_factory.mktemp("state")))
     monkeypatch.setenv("TZ", "UTC")
     time.tzset()  # clock times on screen and in exports read the local zone: pin it
     return path

@@ -3,14 +3,17 @@
 import gc
 from typing import Any
 
-from textual.app import App
+from rich.text import Text
+from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.notifications import SeverityLevel
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Static
 
 from recorder.clock import Clock, SystemClock
 from recorder.engine import Protocol, load_protocol
 from recorder.listing import code_rows
+from recorder.scribe import Scribe, reopen
 from recorder.session import Session
 from recorder.store import Store
 from recorder.tui.commands import EventCommands
@@ -36,6 +39,7 @@ class RecorderApp(App[None]):
         session: Session | None = None,
         new_fields: dict[str, Any] | None = None,
         review: Session | None = None,
+        scribe: Scribe | None = None,
     ) -> None:
         super().__init__()
         self.store = store
@@ -44,13 +48,14 @@ class RecorderApp(App[None]):
         self.session = session
         self.new_fields = new_fields
         self.review_session = review
+        self.scribe = scribe
 
     def get_default_screen(self) -> Screen:
         """The scribe's screen is the first one: its first frame is the app's first frame (pushed over
         Textual's empty default screen, it came a frame later: benchmarks/bench_startup.py)."""
         if self.review_session is not None:
             return ReviewScreen(self.review_session)
-        return LiveScreen(self.store, self.clock, self.protocol, self.session, self.new_fields)
+        return LiveScreen(self.store, self.clock, self.protocol, self.session, self.new_fields, self.scribe)
 
     def on_mount(self) -> None:
         # The code loaded for the screen (thousands of events in a long one) lives as long as the app:
@@ -74,6 +79,18 @@ class RecorderApp(App[None]):
         person or a file, so they are never read as markup, whatever the caller asked."""
         super().notify(visible(message), title=visible(title), severity=severity, timeout=timeout, markup=False)
 
+    async def action_quit(self) -> None:
+        """Quit; with entries not in the database yet, first say where they are kept and ask."""
+        if isinstance(self.screen, QuitScreen):
+            self.exit()  # ctrl+q twice: the scribe means it
+            return
+        live = next((s for s in self.screen_stack if isinstance(s, LiveScreen)), None)
+        scribe = live.scribe if live is not None else None
+        if scribe is None or not scribe.queued:
+            self.exit()
+            return
+        self.push_screen(QuitScreen(unsaved_words(scribe)), lambda quit: self.exit() if quit else None)
+
     def action_help(self) -> None:
         self.push_screen(HelpScreen())
 
@@ -90,6 +107,37 @@ class RecorderApp(App[None]):
         """The code has ended: show it for the debrief."""
         # Over the live screen, which is the first screen (Textual switches only screens it pushed).
         self.push_screen(ReviewScreen(Session.read(self.store, self.clock, session.code_id, self.protocol), last=True))
+
+
+def unsaved_words(scribe: Scribe) -> str:
+    """What quitting now leaves behind, and where."""
+    count = len(scribe.pending) + (1 if scribe.start is not None else 0)
+    code = f"recorder resume {scribe.session.code_id}" if scribe.session else "recorder"
+    kept = ", ".join(str(p) for p in scribe.kept_in())
+    words = [f"{count} {'entry is' if count == 1 else 'entries are'} not saved in the database yet."]
+    if kept:
+        words.append(f"They are kept in {kept}; `{code}` writes them, with their own times, once the fault is fixed.")
+    lost = scribe.unkept()
+    if lost:
+        words.append(f"{lost} of them could not be kept on any disk: quitting LOSES them.")
+    words.append("Quit now?  y = quit · n = stay")
+    return "\n".join(words)
+
+
+class QuitScreen(ModalScreen[bool]):
+    """Asked before quitting with entries that are not in the database yet."""
+
+    BINDINGS = [
+        Binding("y", "dismiss(True)", "Quit"),
+        Binding("n,escape", "dismiss(False)", "Stay"),
+    ]
+
+    def __init__(self, message: str) -> None:
+        super().__init__()
+        self.message = message
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text(self.message), id="quit-question")  # a path is shown as it is, never as markup
 
 
 def build_app(
@@ -113,6 +161,8 @@ def build_app(
     if mode == "new":
         session = Session.start(store, clock, protocol, **(new_fields or {}))
         return RecorderApp(store, clock, protocol, session=session)
+    if mode in ("resume", "auto") and (scribe := reopen(store, clock, protocol, code_id)) is not None:
+        return RecorderApp(store, clock, protocol, scribe=scribe)  # a code whose start the last run journalled
     if mode == "resume" or (mode == "auto" and store.open_code_id() is not None):
         if code_id is not None and (info := store.code(code_id)) is not None and info.ended_at is not None:
             return RecorderApp(store, clock, protocol, review=Session.read(store, clock, code_id, protocol))

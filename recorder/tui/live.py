@@ -15,7 +15,7 @@ from exports.describe import t_plus as code_time
 from recorder import board
 from recorder.clock import Clock, CodeClock
 from recorder.engine import Protocol, propose_dose
-from recorder.scribe import Scribe
+from recorder.scribe import Pending, Scribe, waiting
 from recorder.session import Logged, Session, SessionError
 from recorder.store import Store, StoreError
 from recorder.tui.forms import forms
@@ -32,7 +32,7 @@ from recorder.tui.pickers import (
     TextPrompt,
 )
 from recorder.tui.widgets import Banner, FlagsPanel, LinesPanel, Row, TimelineView, TimersPanel
-from schemas.events import KIND_MODEL, RECORD_KEEPING
+from schemas.events import KIND_MODEL, RECORD_KEEPING, EventError, parse_event
 from schemas.vocabulary import Rhythm
 
 RHYTHMS = [Choice(str(i), words(r).upper() if len(r) <= 4 else words(r), r) for i, r in enumerate(Rhythm.__args__, 1)]
@@ -78,21 +78,28 @@ class LiveScreen(Screen):
         protocol: Protocol,
         session: Session | None = None,
         new_fields: dict[str, Any] | None = None,
+        scribe: Scribe | None = None,
     ) -> None:
         super().__init__()
         self.store = store
         self.clock = clock
         self.protocol = protocol
-        self.session = session
-        self.scribe = Scribe(session) if session else None
+        # The scribe holds the session, and the queue behind a storage fault (a journal left by the
+        # last run included: it is replayed at the first tick).
+        self.scribe = scribe or (Scribe.for_session(session) if session else None)
         self.new_fields = new_fields or {}
         # The clock runs from the moment the recorder opens, before the first question is answered.
-        self.code_clock = session.clock if session else CodeClock(clock, clock.wall())
+        self.code_clock = self.scribe.code_clock if self.scribe else CodeClock(clock, clock.wall())
         self.current: str | None = None
         self.ago = 0.0
         self.last_device = "ez_io"
         self.last_needle: float | None = 15.0
         self.rows: list[Row] = []
+
+    @property
+    def session(self) -> Session | None:
+        """The code's session; None until the code is created (its start may be queued behind a fault)."""
+        return self.scribe.session if self.scribe else None
 
     # ── layout ───────────────────────────────────────────────────────────
 
@@ -115,10 +122,26 @@ class LiveScreen(Screen):
         self.query_one("#timers").border_title = "Timers"
         self.query_one("#timeline-box").border_title = "Timeline (newest first) · ↑↓ select · Del void · m amend"
         self.query_one("#flags").border_title = "Flags · k acknowledge"
-        self.query_one("#prompt").set_class(self.session is None, "shown")
+        self.query_one("#prompt").set_class(self.scribe is None, "shown")
         self.rebuild()
+        if self.scribe is not None and self.scribe.queued:
+            self.call_after_refresh(self.tick)  # what the last run left in the journal
+        for code, count, files in waiting(self.store.path, self.session.code_id if self.session else None):
+            which = f"recorder resume {code}" if code is not None else "recorder"
+            self.notify(
+                f"{count} entries of code {code or '(not created yet)'} wait in {', '.join(map(str, files))}: "
+                f"`{which}` writes them",
+                title="Not saved yet",
+                severity="warning",
+                timeout=30,
+                markup=False,  # a path is shown as it is
+            )
         self.set_interval(1.0, self.tick)
         self.query_one(TimelineView).focus()
+
+    def on_unmount(self) -> None:
+        if self.scribe is not None:
+            self.scribe.close()  # the journal stays on disk for the next start; its lock goes
 
     # ── time ─────────────────────────────────────────────────────────────
 
@@ -133,13 +156,13 @@ class LiveScreen(Screen):
 
     def tick(self) -> None:
         """Every second: the clocks, queued entries, and deadlines passing on the code clock."""
-        if self.session is not None and self.session.ended and not (self.scribe and self.scribe.pending):
+        if self.session is not None and self.session.ended and not (self.scribe and self.scribe.queued):
             return  # the code's review is on top of this screen now: nothing here moves any more
         if self.scribe is not None:
-            if self.scribe.pending:
+            if self.scribe.queued:
                 self.after(self.scribe.retry())
             try:
-                raised = self.session.tick(self.now()) if self.session and not self.scribe.pending else []
+                raised = self.session.tick(self.now()) if self.session and not self.scribe.queued else []
             except StoreError as exc:
                 self.scribe.fault, raised = str(exc), []
             if raised:
@@ -150,22 +173,21 @@ class LiveScreen(Screen):
     # ── starting ─────────────────────────────────────────────────────────
 
     def ensure_started(self, arrest: bool = True) -> bool:
-        if self.session is not None:
+        """The code is started, or its start is queued behind a storage fault like any entry."""
+        if self.scribe is not None:
             return True
         try:
-            self.session = Session.start(
-                self.store, self.clock, self.protocol, code_clock=self.code_clock, arrest=arrest, **self.new_fields
-            )
-        except (StoreError, SessionError) as exc:
+            fields = {"arrest": arrest, **self.new_fields}
+            self.scribe = Scribe.begin(self.store, self.clock, self.protocol, self.code_clock, fields)
+        except SessionError as exc:
             self.show_fault(str(exc))
             return False
-        self.scribe = Scribe(self.session)
         self.query_one("#prompt").remove_class("shown")
         self.rebuild()
         return True
 
     def action_start(self, arrest: bool) -> None:
-        if self.session is None:
+        if self.scribe is None:
             self.ensure_started(arrest)
 
     # ── recording ────────────────────────────────────────────────────────
@@ -179,14 +201,20 @@ class LiveScreen(Screen):
         except SessionError as exc:
             self.notify(str(exc), title="Not logged", severity="error", timeout=8)
             return
-        if logged is None:
+        # Queued or written, the entry is the scribe's latest: a new line is the current line either way.
+        if isinstance(logged, Pending):
+            get = logged.data.get
+        else:
+            event = logged.record.event
+            get = lambda name: getattr(event, name, None)  # noqa: E731
+        if get("kind") == "io_attempt":
+            self.last_device = get("device") or self.last_device
+            self.last_needle = get("needle_mm")
+        if get("kind") in ("io_attempt", "iv_attempt", "uvc_attempt"):
+            self.current = get("line")
+        if isinstance(logged, Pending):
             self.refresh_panels()
             return
-        if logged.record.kind == "io_attempt":
-            self.last_device = logged.record.event.device or self.last_device
-            self.last_needle = logged.record.event.needle_mm
-        if logged.record.kind in ("io_attempt", "iv_attempt", "uvc_attempt"):
-            self.current = logged.record.event.line
         self.after([logged])
 
     def after(self, logged: list[Logged]) -> None:
@@ -237,9 +265,10 @@ class LiveScreen(Screen):
         banner = Text()
         banner.append(f"{code_time(now)}  ", style="bold")
         banner.append(self.clock.wall().astimezone().strftime("%H:%M:%S"))
-        if self.session is not None:
-            state = self.session.state
-            banner.append(f"  · code {self.session.code_id} · {visible(board.patient_band(state.patient))}")
+        if self.scribe is not None:
+            state = self.scribe.state  # queued entries included: the lines the scribe means
+            code = f"code {self.session.code_id}" if self.session else "code not created yet"
+            banner.append(f"  · {code} · {visible(board.patient_band(state.patient))}")
             banner.append("  · IN ARREST" if state.arrest else "  · not in arrest")
             self.current = board.current_line(state, self.current)
             self.query_one(LinesPanel).show(board.line_rows(state), self.current, now)
@@ -251,7 +280,7 @@ class LiveScreen(Screen):
             banner.append(f"  · next entry: {int(self.ago)} s ago", style="bold reverse")
         self.query_one(Banner).update(banner)
         fault = self.scribe.fault if self.scribe else None
-        if fault or (self.scribe and (self.scribe.pending or self.scribe.rejected)):
+        if fault or (self.scribe and (self.scribe.queued or self.scribe.rejected)):
             self.show_fault(fault)
         else:
             self.query_one("#fault").remove_class("shown")
@@ -261,10 +290,19 @@ class LiveScreen(Screen):
         if message:
             text.append(f"NOT SAVED — {visible(message)}\n")
         if self.scribe:
+            if self.scribe.queued:
+                kept = ", ".join(visible(str(p)) for p in self.scribe.kept_in())
+                if kept:
+                    text.append(f"  kept in {kept} until it is saved\n")
+                if self.scribe.unkept():
+                    why = visible(self.scribe.journal_fault or "no journal")
+                    text.append(f"  {self.scribe.unkept()} NOT KEPT ON DISK ({why}): keep the recorder open\n")
+            if self.scribe.start is not None:
+                text.append(f"  queued {code_time(0)} start of the code — retrying every second\n")
             for entry in self.scribe.pending:
-                text.append(f"  queued {code_time(entry.t)} {entry.data.get('kind')} — retrying every second\n")
+                text.append(f"  queued {code_time(entry.t)} {queued_words(entry)} — retrying every second\n")
             for entry, why in self.scribe.rejected:
-                text.append(f"  refused {code_time(entry.t)} {entry.data.get('kind')}: {visible(str(why))}\n")
+                text.append(f"  refused {code_time(entry.t)} {queued_words(entry)}: {visible(str(why))}\n")
         fault = self.query_one("#fault", Static)
         fault.update(text)
         fault.add_class("shown")
@@ -277,13 +315,13 @@ class LiveScreen(Screen):
         self.app.push_screen(screen, lambda result: self.record(make(result) if result is not None else None, t))
 
     def preview(self, t: float) -> Callable[[dict[str, Any]], list]:
-        return lambda data: self.session.preview(data, t=t) if self.session else []
+        return lambda data: self.scribe.preview(data, t) if self.scribe else []
 
     def action_io(self) -> None:
         if not self.ensure_started():
             return
         t = self.entry_time()
-        picker = IoPicker(self.preview(t), board.breached_sites(self.session.state), self.last_device, self.last_needle)
+        picker = IoPicker(self.preview(t), board.breached_sites(self.scribe.state), self.last_device, self.last_needle)
         self.app.push_screen(picker, lambda data: self.record(data, t))
 
     def action_iv(self) -> None:
@@ -313,7 +351,7 @@ class LiveScreen(Screen):
         if not self.ensure_started():
             return
         form = self.forms()["flush"]
-        minimum = self.session.state.min_flush_ml()
+        minimum = self.scribe.state.min_flush_ml()
         fields = tuple(
             Field(f.name, f.label, f.kind, f.choices, minimum or None, f.required) if f.name == "volume_ml" else f
             for f in form.fields
@@ -324,7 +362,7 @@ class LiveScreen(Screen):
         if not self.ensure_started():
             return
         t = self.entry_time()
-        state = self.session.state
+        state = self.scribe.state
         live = [r.id for r in board.line_rows(state) if r.status not in ("failed", "removed")]
 
         def propose(name: str, purpose: str | None):
@@ -350,7 +388,7 @@ class LiveScreen(Screen):
         self.app.push_screen(DrugPicker(ctx, drug), lambda data: self.record(data, t))
 
     def forms(self) -> dict[str, Form]:
-        state = self.session.state if self.session else None
+        state = self.scribe.state if self.scribe else None
         lines = [r.id for r in board.line_rows(state)] if state else []
         infusions = [i for i, inf in state.infusions.items() if inf.running] if state else []
         return forms(lines, infusions, self.current)
@@ -366,10 +404,11 @@ class LiveScreen(Screen):
         self.open(ChoicePicker("Rhythm", RHYTHMS, lambda r: {"kind": "rhythm", "rhythm": r}))
 
     def action_cpr(self) -> None:
-        last = next(
-            (r.record.kind for r in self.rows if r.record.kind in ("cpr_started", "cpr_stopped") and not r.voided), None
-        )
-        self.log_kind("cpr_stopped" if last == "cpr_started" else "cpr_started")
+        if self.scribe is not None and self.scribe.queued:  # a queued start or stop counts too
+            running = board.cpr_running(self.scribe.timeline())
+        else:
+            running = board.cpr_running(r.record for r in reversed(self.rows) if not r.voided)
+        self.log_kind("cpr_stopped" if running else "cpr_started")
 
     def log_kind(self, kind: str, **fields: Any) -> None:
         """An event with nothing to ask: ROSC, re-arrest, CPR."""
@@ -379,8 +418,8 @@ class LiveScreen(Screen):
         self.open(ChoicePicker("End the code — outcome?", OUTCOMES, lambda o: {"kind": "code_ended", "outcome": o}))
 
     def action_next_line(self) -> None:
-        if self.session:
-            self.current = board.next_line(self.session.state, self.current)
+        if self.scribe:
+            self.current = board.next_line(self.scribe.state, self.current)
             self.refresh_panels()
 
     def action_late(self) -> None:
@@ -460,6 +499,14 @@ def amend_data(seq: int, current: dict[str, Any], values: dict[str, Any]) -> dic
     if not changes or not reason:
         return None
     return {"kind": "amend", "target": seq, "changes": changes, "reason": reason}
+
+
+def queued_words(entry: Pending) -> str:
+    """A queued entry as the timeline will show it, naming its line: `IO result io2: failed`."""
+    try:
+        return visible(describe(parse_event({**entry.data, "t": entry.t})))
+    except EventError:
+        return visible(str(entry.data.get("kind")))
 
 
 def timeline_rows(session: Session) -> list[Row]:
