@@ -7,3 +7,10 @@ SCHEMA_VERSION = 3
 """The schema this recorder writes; a database carrying a higher one is refused."""
 
 APPEND_ONLY_TRIGGERS = ("events_no_update", "events_no_delete", "flags_no_update", "flags_no_delete")
+
+
+def parse_version(value: object) -> int | None:
+    """A stored schema version as the recorder writes it (a whole number in ASCII digits), else None."""
+    if isinstance(value, str) and value.isascii() and value.isdigit():
+        return int(value)
+    return None
