@@ -430,17 +430,21 @@ class Session:
 def replay(
     store: Store,
     clock: Clock,
-    lines: list[ScenarioLine],
+    lines: Iterable[ScenarioLine],
     protocol: Protocol | None = None,
     on_commit: Callable[[Logged], None] | None = None,
 ) -> Session:
-    """Store a validated scenario event by event through the same path as the screen."""
-    first = lines[0].event
+    """Store a validated scenario event by event through the same path as the screen.
+
+    `lines` may be a stream (recorder replay reads the file a line at a time): it is gone through once.
+    """
+    lines = iter(lines)
+    first = next(lines).event
     fields = event_payload(first)
     session = Session.start(store, clock, protocol=protocol, **fields)
     if on_commit:
         on_commit(Logged(session.records[0]))
-    for line in lines[1:]:
+    for line in lines:
         logged = session.log_event(line.event)
         if on_commit:
             on_commit(logged)
