@@ -199,7 +199,7 @@ def replay_cmd(obj: Context, file: Path, as_json: bool, echo: bool, until: float
     if until is not None and not math.isfinite(until):
         raise ScenarioError(f"--until {until}: give a number of seconds from the code's start, like 300")
     with ScenarioFile.open(file) as source:
-        source.check(known_rules=RULES)
+        source.check(known_rules=RULES, now=obj.clock.wall())
         lines = source.lines()
         if until is not None:
             lines = _until(lines, until)

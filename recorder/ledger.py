@@ -14,6 +14,7 @@ from schemas.events import (
     Void,
     explain,
 )
+from schemas.plausible import entry_context
 
 LINE_STARTERS = {"io_attempt": "io", "iv_attempt": "iv", "uvc_attempt": "uvc"}
 # Ids that name what an event is; changing them would rewrite history, so void instead.
@@ -120,6 +121,7 @@ class Ledger:
                 )
             data = {**target.model_dump(mode="json", exclude_none=True), **event.changes}
             try:
-                KIND_MODEL[target.kind].model_validate(data)
+                # Entered: an amend meets the plausibility limits that a new event does.
+                KIND_MODEL[target.kind].model_validate(data, context=entry_context())
             except ValidationError as exc:
                 raise EventError("changes: " + explain(exc)) from None

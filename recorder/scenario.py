@@ -19,6 +19,10 @@ MAX_LINE = 1_000_000  # bytes (characters, for text already in memory); no real 
 # A scenario that cannot be read twice (a pipe, /dev/stdin) is kept in a private temporary file while
 # it is checked; this much and no more (a million-event code is about 70 MB).
 MAX_SPOOL = 1 << 30
+# How far ahead of the replay's clock an event may be stored: a code replayed without `at` starts at
+# the replay, so its events lie ahead by their t; a day is longer than any resuscitation, and wide
+# enough for the clocks and time zones of two machines to disagree.
+MAX_AHEAD = timedelta(hours=24)
 
 
 class ScenarioError(ValueError):
@@ -31,7 +35,7 @@ class ScenarioLine:
     event: BaseEvent
 
 
-def _parse_line(raw: str, where: str) -> BaseEvent | None:
+def _parse_line(raw: str, where: str, code_start: datetime | None = None) -> BaseEvent | None:
     """One line's event, or None for a blank or `#` line; ScenarioError naming the line otherwise."""
     raw = raw.removesuffix("\r")
     stripped = raw.strip()
@@ -42,7 +46,7 @@ def _parse_line(raw: str, where: str) -> BaseEvent | None:
     except (ValueError, RecursionError) as exc:
         raise ScenarioError(f"{where}: not valid JSON ({_short(exc)})") from None
     try:
-        return parse_event(data)
+        return parse_event(data, code_start)
     except EventError as exc:
         raise ScenarioError(f"{where}: {exc}") from None
 
@@ -119,12 +123,15 @@ class ScenarioFile:
             if spool is not None:
                 spool.close()
 
-    def check(self, known_rules: Container[str] | None = None) -> int:
+    def check(self, known_rules: Container[str] | None = None, now: datetime | None = None) -> int:
         """Validate every line, alone and against the lines before it; the number of events.
 
-        Holds what the checks need (the ledger), never the file.
+        Holds what the checks need (the ledger), never the file. With `now` (the replay's clock),
+        the code's start is known, which bounds a date of birth and the events' times: nothing
+        is stored more than MAX_AHEAD after `now`.
         """
         ledger = Ledger(known_rules)
+        start = now
         before = self._identity()
         copied = 0
         for lineno, raw in self._raw_lines(self._stream):
@@ -137,9 +144,14 @@ class ScenarioFile:
                     )
                 self._spool.write(raw)
             where = f"{self.name}:{lineno}"
-            event = _parse_line(self._decode(raw, where), where)
-            if event is not None:
-                _checked(ledger, event, where)
+            event = _parse_line(self._decode(raw, where), where, start)
+            if event is None:
+                continue
+            _checked(ledger, event, where)
+            if now is not None:
+                if len(ledger.events) == 1:
+                    start = getattr(event, "at", None) or now
+                _not_ahead(event, start, now, where)
         if not ledger.events:
             raise ScenarioError(_no_events(self.name))
         self.events = len(ledger.events)
@@ -186,6 +198,20 @@ class ScenarioFile:
             return raw.decode("utf-8").removesuffix("\n")
         except UnicodeDecodeError:
             raise ScenarioError(f"{where}: not UTF-8 text; save the file as UTF-8") from None
+
+
+def _not_ahead(event: BaseEvent, start: datetime, now: datetime, where: str) -> None:
+    """Refuse an event that would be stored as happening well after the replay (a typo in `at` or `t`)."""
+    ahead = start + timedelta(seconds=event.t) - now
+    if ahead <= MAX_AHEAD:
+        return
+    days = ahead.total_seconds() / 86400
+    field = "at" if event.kind == "code_started" else "t"
+    pin = "" if getattr(event, "at", None) or start != now else "; without `at` the code starts when it is replayed"
+    raise ScenarioError(
+        f"{where}: {field}: this would be stored {days:.3g} days in the future; a replay records a code that "
+        f"has happened: check `at` on the first line and t{pin}"
+    )
 
 
 def _no_events(name: str) -> str:

@@ -110,7 +110,8 @@ class Session:
         if code_clock is not None:
             fields.setdefault("at", code_clock.start.isoformat())
         try:
-            event = parse_event({"kind": "code_started", "t": 0, **fields})
+            # A date of birth is checked against the start: `at` when given, else now.
+            event = parse_event({"kind": "code_started", "t": 0, **fields}, code_start=clock.wall())
         except EventError as exc:
             raise SessionError(str(exc)) from None
         assert isinstance(event, CodeStarted)
@@ -173,7 +174,7 @@ class Session:
         elif kind == "infusion_started" and "infusion" not in data:
             data["infusion"] = self.ledger.next_infusion()
         try:
-            event = parse_event(data)
+            event = parse_event(data, code_start=self.clock.start)
         except EventError as exc:
             raise SessionError(str(exc)) from None
         return self.log_event(event)
@@ -202,7 +203,7 @@ class Session:
         if kind in LINE_STARTERS and "line" not in data:
             data["line"] = self.ledger.next_line(LINE_STARTERS[kind])
         try:
-            event = parse_event(data)
+            event = parse_event(data, code_start=self.clock.start)
             self.ledger.check(event)
         except EventError:
             return []
