@@ -28,6 +28,10 @@ from schemas.records import EventRecord, Flag
 # back-dated entry, a void, an amend) refolds only from the last copy before what changed. A copy
 # costs about as much as folding 100 events (benchmarks/bench_logging.py).
 CHECKPOINT_EVERY = 128
+# And keeps this many at most: the newest half every CHECKPOINT_EVERY events, the older ones ever
+# sparser (a correction of an old entry refolds a little more). Each copy holds the whole state, which
+# grows with the code: kept every 128 events, a million-event code held thousands of them.
+MAX_CHECKPOINTS = 64
 
 
 def _order(record: EventRecord) -> tuple[float, int]:
@@ -350,12 +354,20 @@ class Session:
             engine.apply(timeline[i])
             if checkpoints and (i + 1) % CHECKPOINT_EVERY == 0:
                 self._checkpoints[i + 1] = engine.copy()
+                self._thin_checkpoints()
         self._folded = timeline
         self._last_t = timeline[-1].t if timeline else 0.0
         self._ended = engine.state.ended  # the fold met a code_ended
         if self._horizon > self._last_t and not self._ended:
             engine.advance(self._horizon)
         return engine
+
+    def _thin_checkpoints(self) -> None:
+        """Past MAX_CHECKPOINTS, drop every other one of the older half: their count stays bounded."""
+        if len(self._checkpoints) > MAX_CHECKPOINTS:
+            older = sorted(self._checkpoints)[: -MAX_CHECKPOINTS // 2]
+            for i in older[1::2]:
+                del self._checkpoints[i]
 
     def _evaluate(self, record: EventRecord) -> list[Flag] | None:
         """Bring the engine up to date with one more event: incremental at the end, else recompute.
@@ -377,6 +389,7 @@ class Session:
         # checkpoint is the fold of a prefix of the timeline and nothing more).
         if len(self._folded) % CHECKPOINT_EVERY == 0 and self._engine.time == record.t:
             self._checkpoints[len(self._folded)] = self._engine.copy()
+            self._thin_checkpoints()
         self._last_t = record.t
         self._ended = self._ended or record.kind == "code_ended"
         return raised
