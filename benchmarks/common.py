@@ -38,7 +38,7 @@ SECOND_DRUGS = [
 ]
 
 
-def scenario(n: int, at: datetime | None = None, seed: int = 0) -> list[dict[str, Any]]:
+def iter_scenario(n: int, at: datetime | None = None, seed: int = 0) -> Iterator[dict[str, Any]]:
     """A valid code of `n` events, as a scribe would record a long resuscitation.
 
     It repeats a block of 100 events (about four minutes of CPR): rhythm checks, compressions
@@ -49,8 +49,11 @@ def scenario(n: int, at: datetime | None = None, seed: int = 0) -> list[dict[str
     screen's `-` key: "that happened 30 s ago"), one flag a block is acknowledged, and every ten
     blocks one note is voided and one vitals reading amended. `seed` varies the numbers, not the
     shape, so every code of the audit benchmark is different but alike.
+
+    One event at a time, holding only the last few: a million-event file is written in constant memory.
     """
     at = at or datetime(2026, 3, 2, 14, 5, tzinfo=UTC)
+    # The events not yet handed out, and the count handed out before them (seq = count + index + 1).
     events: list[dict[str, Any]] = [
         {
             "t": 0,
@@ -61,12 +64,13 @@ def scenario(n: int, at: datetime | None = None, seed: int = 0) -> list[dict[str
             "patient": {"age_years": 4, "weight_kg": 16 + seed % 7, "weight_source": "length_tape"},
         }
     ]
+    done = 0
     line = None
     lines = 0
     t = 0.0
     last_note = last_vitals = last_drug = 0
-    while len(events) < n:
-        i = len(events)  # the seq the next event gets, less one
+    while done + len(events) < n:
+        i = done + len(events)  # the seq the next event gets, less one
         pos = i % CYCLE
         block = i // CYCLE
         t += STEP
@@ -121,7 +125,7 @@ def scenario(n: int, at: datetime | None = None, seed: int = 0) -> list[dict[str
             ev = {"kind": "note", "text": f"compressor swap {i}, capnography {18 + (i + seed) % 9} mmHg"}
         ev.setdefault("t", t)
         events.append(ev)
-        seq = len(events)
+        seq = done + len(events)
         kind = ev["kind"]
         if kind == "note":
             last_note = seq
@@ -129,7 +133,21 @@ def scenario(n: int, at: datetime | None = None, seed: int = 0) -> list[dict[str
             last_vitals = seq
         elif kind == "drug":
             last_drug = seq
-    return [{**e, "t": round(e["t"], 6)} for e in events[:n]]
+        # Hand out all but the last two (the next event looks back at them).
+        while len(events) > 2 and done < n:
+            yield _rounded(events.pop(0))
+            done += 1
+    for e in events[: n - done]:
+        yield _rounded(e)
+
+
+def _rounded(event: dict[str, Any]) -> dict[str, Any]:
+    return {**event, "t": round(event["t"], 6)}
+
+
+def scenario(n: int, at: datetime | None = None, seed: int = 0) -> list[dict[str, Any]]:
+    """The whole of `iter_scenario` as a list."""
+    return list(iter_scenario(n, at, seed))
 
 
 def jsonl(events: list[dict[str, Any]]) -> str:

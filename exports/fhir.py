@@ -1,7 +1,7 @@
 """The code as one FHIR R4B Bundle (type collection), built and validated with fhir.resources (exports.md §3)."""
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fhir.resources.R4B import get_fhir_model_class
@@ -100,8 +100,18 @@ def _quantity(value: float, unit: str, code: str | None) -> dict[str, Any]:
     return out
 
 
+# FHIR's dateTime takes offsets from -14:00 to +14:00 only; Python (and ISO-8601) allow up to ±23:59.
+FHIR_MAX_OFFSET = timedelta(hours=14)
+
+
 def _when(at: datetime) -> str:
-    """FHIR dateTime with the code's offset; milliseconds only when there are any."""
+    """FHIR dateTime with the code's offset; milliseconds only when there are any.
+
+    An offset FHIR cannot carry (beyond ±14:00, or with seconds) is written as the same instant in UTC.
+    """
+    offset = at.utcoffset()
+    if offset is not None and (abs(offset) > FHIR_MAX_OFFSET or offset % timedelta(minutes=1)):
+        at = at.astimezone(UTC)
     return at.isoformat(timespec="milliseconds" if at.microsecond else "seconds")
 
 

@@ -1,8 +1,10 @@
 """The `recorder` command: capture, replay, inspection and integrity of the code record."""
 
 import json
+import math
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +14,7 @@ from recorder import __version__
 from recorder.clock import SystemClock
 from recorder.engine import RULES, Protocol, ProtocolError, load_protocol
 from recorder.listing import code_rows
-from recorder.scenario import ScenarioError, dump_records, read_scenario
+from recorder.scenario import ScenarioError, ScenarioFile, ScenarioLine, dump_records
 from recorder.session import Logged, SessionError, replay
 from recorder.store import Problem, Store, StoreError
 from schemas.events import printable
@@ -206,27 +208,39 @@ def replay_cmd(obj: Context, file: Path, as_json: bool, echo: bool, until: float
     """Store a scenario file (events.md) through the same path as the screen.
 
     The whole file is validated first: a bad line stops the replay with FILE:LINE and
-    exit status 2, and nothing is stored.
+    exit status 2, and nothing is stored. The file is read a line at a time (each line at most
+    1 MB), never held whole; a pipe is kept in a private temporary file (at most 1 GB) meanwhile.
     """
-    lines = read_scenario(file, known_rules=RULES)
-    if until is not None:
-        cut = next((i for i, line in enumerate(lines) if line.event.t > until), len(lines))
-        lines = lines[: max(cut, 1)]
+    if until is not None and not math.isfinite(until):
+        raise ScenarioError(f"--until {until}: give a number of seconds from the code's start, like 300")
+    with ScenarioFile.open(file) as source:
+        source.check(known_rules=RULES, now=obj.clock.wall())
+        lines = source.lines()
+        if until is not None:
+            lines = _until(lines, until)
 
-    def committed(logged: Logged) -> None:
-        if echo:
-            click.echo(f"seq {logged.record.seq}")
-            sys.stdout.flush()
+        def committed(logged: Logged) -> None:
+            if echo:
+                click.echo(f"seq {logged.record.seq}")
+                sys.stdout.flush()
 
-    session = replay(obj.store, obj.clock, lines, protocol=obj.protocol, on_commit=committed)
+        session = replay(obj.store, obj.clock, lines, protocol=obj.protocol, on_commit=committed)
     flags = session.flags()
     if as_json:
         for flag in flags:
             click.echo(json.dumps(flag.as_json(), ensure_ascii=False))
         return
-    click.echo(f"code {session.code_id}: {len(session.records)} events stored, {len(flags)} flags")
+    click.echo(f"code {session.code_id}: {session.ledger.next_seq - 1} events stored, {len(flags)} flags")
     if flags:
         click.echo(_flag_table(flags))
+
+
+def _until(lines: Iterator[ScenarioLine], until: float) -> Iterator[ScenarioLine]:
+    """The lines up to the first one later than `until` (the code_started line always)."""
+    for i, line in enumerate(lines):
+        if i and line.event.t > until:
+            return
+        yield line
 
 
 def _flag_table(flags: list[Flag]) -> str:

@@ -16,7 +16,7 @@ from schemas.events import (
     Void,
     explain,
 )
-from schemas.fields import ENTRY
+from schemas.plausible import entry_context
 
 LINE_STARTERS = {"io_attempt": "io", "iv_attempt": "iv", "uvc_attempt": "uvc"}
 # Ids that name what an event is; changing them would rewrite history, so void instead.
@@ -138,8 +138,8 @@ class Ledger:
                 )
             data = {**target.model_dump(mode="json", exclude_none=True), **event.changes}
             try:
-                # New text in the changes meets the entry-time checks, as a new event's would.
-                amended = KIND_MODEL[target.kind].model_validate(data, context=ENTRY)
+                # Entered: an amend's changes meet the entry-time checks (text, plausibility) of a new event.
+                amended = KIND_MODEL[target.kind].model_validate(data, context=entry_context())
             except ValidationError as exc:
                 raise EventError("changes: " + explain(exc)) from None
             self._check_amended(event.target, amended)

@@ -29,6 +29,10 @@ from schemas.records import EventRecord, Flag
 # back-dated entry, a void, an amend) refolds only from the last copy before what changed. A copy
 # costs about as much as folding 100 events (benchmarks/bench_logging.py).
 CHECKPOINT_EVERY = 128
+# And keeps this many at most: the newest half every CHECKPOINT_EVERY events, the older ones ever
+# sparser (a correction of an old entry refolds a little more). Each copy holds the whole state, which
+# grows with the code: kept every 128 events, a million-event code held thousands of them.
+MAX_CHECKPOINTS = 64
 
 
 def _order(record: EventRecord) -> tuple[float, int]:
@@ -116,7 +120,8 @@ class Session:
         if "at" not in fields:
             fields["at"] = local(code_clock.start if code_clock is not None else clock.wall()).isoformat()
         try:
-            event = parse_event({"kind": "code_started", "t": 0, **fields})
+            # A date of birth is checked against the start: `at` when given, else now.
+            event = parse_event({"kind": "code_started", "t": 0, **fields}, code_start=clock.wall())
         except EventError as exc:
             raise SessionError(str(exc)) from None
         assert isinstance(event, CodeStarted) and event.at is not None
@@ -187,7 +192,7 @@ class Session:
         elif kind == "infusion_started" and "infusion" not in data:
             data["infusion"] = self.ledger.next_infusion()
         try:
-            event = parse_event(data)
+            event = parse_event(data, code_start=self.clock.start)
         except EventError as exc:
             raise SessionError(str(exc)) from None
         return self.log_event(event, entered)
@@ -216,7 +221,7 @@ class Session:
         if kind in LINE_STARTERS and "line" not in data:
             data["line"] = self.ledger.next_line(LINE_STARTERS[kind])
         try:
-            event = parse_event(data)
+            event = parse_event(data, code_start=self.clock.start)
             self.ledger.check(event)
         except EventError:
             return []
@@ -372,12 +377,20 @@ class Session:
             engine.apply(timeline[i])
             if checkpoints and (i + 1) % CHECKPOINT_EVERY == 0:
                 self._checkpoints[i + 1] = engine.copy()
+                self._thin_checkpoints()
         self._folded = timeline
         self._last_t = timeline[-1].t if timeline else 0.0
         self._ended = engine.state.ended  # the fold met a code_ended
         if self._horizon > self._last_t and not self._ended:
             engine.advance(self._horizon)
         return engine
+
+    def _thin_checkpoints(self) -> None:
+        """Past MAX_CHECKPOINTS, drop every other one of the older half: their count stays bounded."""
+        if len(self._checkpoints) > MAX_CHECKPOINTS:
+            older = sorted(self._checkpoints)[: -MAX_CHECKPOINTS // 2]
+            for i in older[1::2]:
+                del self._checkpoints[i]
 
     def _evaluate(self, record: EventRecord) -> list[Flag] | None:
         """Bring the engine up to date with one more event: incremental at the end, else recompute.
@@ -399,6 +412,7 @@ class Session:
         # checkpoint is the fold of a prefix of the timeline and nothing more).
         if len(self._folded) % CHECKPOINT_EVERY == 0 and self._engine.time == record.t:
             self._checkpoints[len(self._folded)] = self._engine.copy()
+            self._thin_checkpoints()
         self._last_t = record.t
         self._ended = self._ended or record.kind == "code_ended"
         return raised
@@ -462,17 +476,21 @@ class Session:
 def replay(
     store: Store,
     clock: Clock,
-    lines: list[ScenarioLine],
+    lines: Iterable[ScenarioLine],
     protocol: Protocol | None = None,
     on_commit: Callable[[Logged], None] | None = None,
 ) -> Session:
-    """Store a validated scenario event by event through the same path as the screen."""
-    first = lines[0].event
+    """Store a validated scenario event by event through the same path as the screen.
+
+    `lines` may be a stream (recorder replay reads the file a line at a time): it is gone through once.
+    """
+    lines = iter(lines)
+    first = next(lines).event
     fields = event_payload(first)
     session = Session.start(store, clock, protocol=protocol, **fields)
     if on_commit:
         on_commit(Logged(session.records[0]))
-    for line in lines[1:]:
+    for line in lines:
         logged = session.log_event(line.event)
         if on_commit:
             on_commit(logged)

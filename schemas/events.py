@@ -1,5 +1,6 @@
 """Pydantic models for every event kind of events.md, as one union discriminated on `kind`."""
 
+from datetime import datetime
 from typing import Annotated, Any, Literal, Union
 
 from pydantic import (
@@ -10,12 +11,12 @@ from pydantic import (
     StrictBool,
     TypeAdapter,
     ValidationError,
+    ValidationInfo,
     model_validator,
 )
 
 from schemas.anatomy import MIDLINE_SITES
 from schemas.fields import (
-    ENTRY,
     PATTERN_HINTS,
     Concentration,
     InfusionId,
@@ -23,7 +24,6 @@ from schemas.fields import (
     IvLineId,
     LineId,
     NonNegative,
-    Positive,
     RuleId,
     Seconds,
     Seq,
@@ -32,6 +32,7 @@ from schemas.fields import (
     UvcLineId,
 )
 from schemas.patient import Patient
+from schemas.plausible import Amount, amount, check_dob, entry_context
 from schemas.vocabulary import (
     AccessResult,
     Bone,
@@ -80,12 +81,14 @@ class CodeStarted(BaseEvent):
     at: AwareDatetime | None = None
 
     @model_validator(mode="after")
-    def _starts_at_zero(self) -> "CodeStarted":
+    def _starts_at_zero(self, info: ValidationInfo) -> "CodeStarted":
         if self.t != 0:
             raise ValueError("t: code_started is the start of the code; its t must be 0")
         # Far enough inside the calendar that every event time after it can be counted.
         if self.at is not None and not 1900 <= self.at.year <= 2999:
             raise ValueError(f"at: {self.at.year} is not a plausible year for a code; check the date")
+        if self.at is not None:
+            check_dob(self.patient.dob, info, start=self.at.date(), where="patient: ")  # the code's own date
         return self
 
 
@@ -201,7 +204,7 @@ class Aspiration(BaseEvent):
 class Flush(BaseEvent):
     kind: Literal["flush"] = "flush"
     line: LineId
-    volume_ml: Annotated[float, Field(strict=True, gt=0, le=5000)]
+    volume_ml: amount(5000)
     easy: StrictBool = True
     extravasation: StrictBool = False
 
@@ -244,7 +247,7 @@ class DrugGiven(BaseEvent):
     kind: Literal["drug"] = "drug"
     drug: Drug
     name: ShortText | None = None
-    dose: Positive
+    dose: Amount
     unit: DoseUnit
     line: LineId | None = None
     route: Route | None = None
@@ -267,7 +270,7 @@ class InfusionStarted(BaseEvent):
     infusion: InfusionId
     drug: Drug
     name: ShortText | None = None
-    rate: Positive
+    rate: Amount
     rate_unit: RateUnit
     line: LineId
     method: Method
@@ -281,7 +284,7 @@ class InfusionStarted(BaseEvent):
 class InfusionChanged(BaseEvent):
     kind: Literal["infusion_changed"] = "infusion_changed"
     infusion: InfusionId
-    rate: Positive
+    rate: Amount
 
 
 class InfusionStopped(BaseEvent):
@@ -292,7 +295,7 @@ class InfusionStopped(BaseEvent):
 class FluidGiven(BaseEvent):
     kind: Literal["fluid"] = "fluid"
     fluid: Fluid
-    volume_ml: Annotated[float, Field(strict=True, gt=0, le=20000)]
+    volume_ml: amount(20000)
     line: LineId
     method: Method
 
@@ -411,16 +414,18 @@ def printable(text: str) -> str:
     return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text)
 
 
-def parse_event(data: Any) -> Event:
-    """Validate one new event (a dict from JSON); raise EventError naming the bad field.
+def parse_event(data: Any, code_start: datetime | None = None) -> Event:
+    """Validate one event being entered (a dict from JSON); raise EventError naming the bad field.
 
-    New entries meet the entry-time checks of free text (no invisible characters); a stored event is
-    read back without them, so a record made before them still loads.
+    New entries meet the entry-time checks: free text without invisible characters, and the
+    plausibility limits of schemas/plausible.py (`code_start`, the code's start when known, bounds a
+    date of birth). Stored events are read back without them (EVENT_ADAPTER), so a record made before
+    them still loads.
     """
     if not isinstance(data, dict):
         raise EventError("an event is a JSON object with kind and t")
     try:
-        return EVENT_ADAPTER.validate_python(data, context=ENTRY)
+        return EVENT_ADAPTER.validate_python(data, context=entry_context(code_start))
     except ValidationError as exc:
         raise EventError(explain(exc)) from None
 

@@ -7,6 +7,8 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field, StringConstraints, ValidationInfo
 
+from schemas.plausible import entering
+
 # Numbers are strict: "12" or true is a typo, not a dose.
 Seconds = Annotated[float, Field(strict=True, ge=0, le=10_000_000)]
 Positive = Annotated[float, Field(strict=True, gt=0, le=1_000_000)]
@@ -41,11 +43,10 @@ RuleId = Annotated[str, Field(pattern=RULE)]
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
-# What a person types into new free text is checked when it is entered (`ENTRY` is the validation
-# context of parse_event); what a record already holds is read as it was stored, so an older code
+# What a person types into new free text is checked when it is entered (the validation context of
+# parse_event, schemas/plausible.py); what a record already holds is read as it was stored, so an older code
 # that holds one of these characters still loads, replays and verifies, and the screen shows it
 # escaped. Classes by code point and by Unicode category, each with the words a scribe reads.
-ENTRY = {"entry": True}
 _BIDI = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 _ZERO_WIDTH = frozenset("\u200b\u200c\u200d\u2060\ufeff")
 
@@ -85,7 +86,7 @@ def _checker(allowed: str) -> Callable[[str, ValidationInfo], str]:
         control = _CONTROL.search(text)
         if control:  # always: no record ever held one
             raise ValueError(f"contains a control character U+{ord(control[0]):04X}; retype it as plain text")
-        if info.context and info.context.get("entry") and not text.isprintable():
+        if entering(info) and not text.isprintable():
             _refuse(text, allowed)
         return text
 

@@ -3,9 +3,10 @@
 from datetime import date
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validator
 
 from schemas.fields import ShortText
+from schemas.plausible import Weight, check_age, check_dob
 from schemas.vocabulary import Condition, Sex, WeightSource
 
 DAYS_PER_YEAR = 365.25
@@ -19,13 +20,20 @@ class Patient(BaseModel):
     age_years: Annotated[float, Field(strict=True, ge=0, le=130)] | None = None
     age_months: Annotated[float, Field(strict=True, ge=0, le=1560)] | None = None
     age_days: Annotated[float, Field(strict=True, ge=0, le=47500)] | None = None
-    weight_kg: Annotated[float, Field(strict=True, gt=0, le=500)] | None = None
+    weight_kg: Weight | None = None
     weight_source: WeightSource | None = None
     sex: Sex | None = None
     name: ShortText | None = None
     mrn: ShortText | None = None
     dob: date | None = None
     conditions: list[Condition] | None = None
+
+    @model_validator(mode="after")
+    def _plausible(self, info: ValidationInfo) -> "Patient":
+        # When entered only (schemas/plausible.py): a code stored before these limits still reads.
+        check_age(self.age, info)
+        check_dob(self.dob, info)
+        return self
 
     @property
     def age(self) -> float | None:

@@ -57,3 +57,11 @@ def test_run_collects_one_json_object(capsys):
 def test_run_refuses_an_unknown_benchmark(capsys):
     with pytest.raises(SystemExit):
         run.main(["--only", "nope"])
+
+
+def test_memory(capsys, tmp_path):
+    from benchmarks import bench_memory
+
+    result = output(capsys, bench_memory.main, "--events", "300", "--dir", str(tmp_path))
+    assert result["replay"]["exit"] == 0 and result["summary"]["exit"] == 0
+    assert result["replay"]["peak_rss_mb"] > 0 and result["summary"]["peak_rss_mb"] > 0

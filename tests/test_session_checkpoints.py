@@ -49,7 +49,8 @@ def test_every_event_leaves_the_session_as_a_fresh_fold_would(tmp_path_factory, 
     store = Store(tmp_path_factory.mktemp("cp") / "r.db")
     # Checkpoints every two timeline events, so back-dated entries, voids and amends refold from them.
     try:
-        with patch.object(session_module, "CHECKPOINT_EVERY", 2):
+        # And at most four of them, so old ones are thinned out as the code grows.
+        with patch.object(session_module, "CHECKPOINT_EVERY", 2), patch.object(session_module, "MAX_CHECKPOINTS", 4):
             log_all(store, events)
     finally:
         store.close()
@@ -60,3 +61,14 @@ def test_a_long_code_with_late_entries_voids_and_amends(store):
     session = log_all(store, scenario(1_300, at=START), every=100)
     assert session._checkpoints  # the refolds started from copies
     assert max(session._checkpoints) <= len(session.timeline())
+
+
+def test_checkpoints_stay_few_however_long_the_code(store):
+    """A copy of the engine every 128 events, each holding the whole state, grew with the square of
+    the code's length (thousands of copies for a million events). Past MAX_CHECKPOINTS the older
+    ones are thinned: the newest stay dense, and the session still says what a fresh fold says."""
+    with patch.object(session_module, "CHECKPOINT_EVERY", 4), patch.object(session_module, "MAX_CHECKPOINTS", 8):
+        session = log_all(store, scenario(1_300, at=START), every=100)
+        kept = sorted(session._checkpoints)
+    assert 4 <= len(kept) <= 8
+    assert kept[-1] > len(session.timeline()) - 4 * 8  # the newest are the dense ones

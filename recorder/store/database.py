@@ -14,8 +14,8 @@ from pydantic import ValidationError
 
 from recorder.store import files
 from recorder.store.chain import CHAIN, GENESIS, canonical, check_canonical, event_hash, legacy_event_hash
-from recorder.store.version import SCHEMA_VERSION
-from schemas.events import EVENT_ADAPTER
+from recorder.store.version import SCHEMA_VERSION, parse_version
+from schemas.events import EVENT_ADAPTER, printable
 from schemas.records import CodeInfo, EventRecord, Flag
 
 if TYPE_CHECKING:
@@ -123,11 +123,7 @@ class Store:
             self.conn = conn
             self._configure()
             if self._refuse_newer() < SCHEMA_VERSION:
-                # sqlite-utils (and its plugins) is imported only to migrate: opening the unit's
-                # database at launch goes without it (benchmarks/bench_startup.py).
-                from recorder.store.migrations import migrations
-
-                migrations.apply(self.db)
+                self._migrate()
         except BaseException:
             conn.close()
             raise
@@ -230,13 +226,42 @@ class Store:
 
     def _refuse_newer(self) -> int:
         """The stored schema version (0 for a new file); a newer one than this recorder's is refused."""
+        try:
+            return self._stored_version()
+        except StoreError:
+            self.conn.close()
+            raise
+
+    def _migrate(self) -> None:
+        """Bring a new or older file up to this recorder's schema, holding the write lock throughout.
+
+        Two recorders opening one new file at once: the second waits (busy_timeout) for the first,
+        then finds the work done, instead of failing with "database is locked" or migrating twice.
+        """
+        # sqlite-utils (and its plugins) is imported only to migrate: opening the unit's
+        # database at launch goes without it (benchmarks/bench_startup.py).
+        from recorder.store.migrations import migrations
+
+        try:
+            with self._transaction():
+                if self._stored_version() < SCHEMA_VERSION:
+                    migrations.apply(self.db)  # nested in this transaction: savepoints
+        except StoreError:
+            self.conn.close()
+            raise
+
+    def _stored_version(self) -> int:
         meta = self.conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").fetchone()
         if meta is None:
             return 0
         row = self.conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-        version = int(row[0]) if row else 0
+        version = parse_version(row[0]) if row else 0
+        if version is None:
+            raise StoreError(
+                f"{self.path}: its schema version {printable(repr(row[0]))[:40]} is not a version this recorder "
+                "wrote (the file was changed by another program); keep it as it is and restore a copy"
+            )
         if version > SCHEMA_VERSION:
-            self.conn.close()
             raise StoreError(
                 f"{self.path} was written by a newer recorder (schema {version}, this one knows {SCHEMA_VERSION}); "
                 "upgrade the recorder to open it"
@@ -314,7 +339,10 @@ class Store:
     @property
     def schema_version(self) -> int:
         row = self.conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-        return int(row[0])
+        version = parse_version(row[0])
+        if version is None:
+            raise StoreError(f"{self.path}: its schema version is not a version this recorder wrote")
+        return version
 
     # ── writing ──────────────────────────────────────────────────────────
 
@@ -414,8 +442,13 @@ class Store:
 
     @contextmanager
     def _transaction(self) -> Iterator[None]:
-        """One transaction: committed when the block ends, rolled back if it raises."""
-        self.conn.execute("BEGIN")
+        """One write transaction: committed when the block ends, rolled back if it raises.
+
+        IMMEDIATE takes the write lock at BEGIN, where a busy database is waited for (busy_timeout).
+        A deferred one that reads first (the code's head) and then writes cannot wait: when another
+        writer committed in between, SQLite fails it at once with "database is locked".
+        """
+        self.conn.execute("BEGIN IMMEDIATE")
         try:
             yield
             self.conn.execute("COMMIT")

@@ -20,3 +20,10 @@ APPEND_ONLY_TRIGGERS = (
     "flag_basis_no_update",
     "flag_basis_no_delete",
 )
+
+
+def parse_version(value: object) -> int | None:
+    """A stored schema version as the recorder writes it (a whole number in ASCII digits), else None."""
+    if isinstance(value, str) and value.isascii() and value.isdigit():
+        return int(value)
+    return None

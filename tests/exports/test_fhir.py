@@ -170,3 +170,29 @@ def test_aspiration_and_flags(child):
     repeat = issues[1]
     assert repeat["implicated"][0]["reference"].removeprefix("urn:uuid:") == part_of  # the io2 attempt
     assert "only site the team could reach" in repeat["mitigation"][0]["action"]["text"]
+
+
+@pytest.mark.parametrize("offset", ["+23:59", "-23:59", "+14:00", "-14:00", "+14:01", "-12:30", "+05:45"])
+def test_any_valid_offset_exports(tmp_path, offset):
+    """FHIR's dateTime allows offsets up to ±14:00 only; a code pinned at any offset Python accepts
+    still exports, at the same instant (in UTC when FHIR cannot carry the offset)."""
+    from datetime import datetime
+
+    from tests.exports.scenarios import read, record
+
+    at = f"2026-03-02T14:05:00{offset}"
+    events = [
+        {"t": 0, "kind": "code_started", "at": at, "arrest": True, "patient": {"age_years": 30}},
+        {"t": 60, "kind": "drug", "drug": "epinephrine", "dose": 1, "unit": "mg", "route": "im"},
+        {"t": 120, "kind": "code_ended", "outcome": "died"},
+    ]
+    db = tmp_path / "recorder.db"
+    code = read(db, record(db, events, "0ff5e70000000001"))
+    Bundle.model_validate_json(render_fhir(code))  # valid R4B, every resource
+    (encounter,) = resources(code, "Encounter")
+    start = datetime.fromisoformat(encounter["period"]["start"])
+    assert start == datetime.fromisoformat(at)  # the same instant, whatever offset it is written with
+    (given,) = resources(code, "MedicationAdministration")
+    assert (datetime.fromisoformat(given["effectiveDateTime"]) - start).total_seconds() == 60
+    if len(offset) == 6 and int(offset[1:3]) * 60 + int(offset[4:]) <= 14 * 60:
+        assert encounter["period"]["start"].endswith(offset)  # an offset FHIR takes is kept as it is

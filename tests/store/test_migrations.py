@@ -153,3 +153,26 @@ def test_an_existing_world_readable_file_is_made_private(tmp_path):
     path.chmod(0o644)
     Store(path).close()
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+
+
+@pytest.mark.parametrize("value", ["three", "3.0", " 3", "", "-1", "1e3", "٣", None, b"\x03"])
+def test_a_schema_version_that_is_not_a_whole_number_is_refused_in_one_line(db_path, value):
+    """A version edited outside the recorder is a clear user error (exit 2), never `unexpected error` (70)."""
+    from click.testing import CliRunner
+
+    from recorder.cli import cli
+
+    Store(db_path).close()
+    conn = sqlite3.connect(db_path)
+    conn.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (value,))
+    conn.commit()
+    conn.close()
+    before = db_path.read_bytes()
+    with pytest.raises(StoreError, match=r"schema version .* is not a version this recorder wrote"):
+        Store(db_path)
+    for args in (["list"], ["verify"], ["events", "1"], ["summary", "1"]):
+        result = CliRunner().invoke(cli, ["--db", str(db_path), *args])
+        assert result.exit_code == 2, (args, result.output)
+        (line,) = result.stderr.strip().splitlines()
+        assert line.startswith("recorder: ") and "schema version" in line
+    assert db_path.read_bytes() == before

@@ -1,0 +1,94 @@
+"""Peak memory of `recorder replay` and `recorder summary` on a very long code (a million events).
+
+uv run python benchmarks/bench_memory.py                       # 1,000,000 events (tens of minutes)
+uv run python benchmarks/bench_memory.py --events 100000 --dir /dev/shm
+
+Each command runs as its own process (what the console script runs); its peak resident set size is
+read from the kernel's accounting of that child (wait4's ru_maxrss, as /usr/bin/time -v reports it).
+The scenario file is written one event at a time, so the harness itself stays small. `--dir` puts
+the database and the file somewhere else: on a tmpfs the fsync of each event costs nothing, which
+changes the time, not the memory.
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.common import emit, iter_scenario, machine
+
+REPLAY_LIMIT_MB = 300  # issue 11: a million-event file replays in bounded memory
+SUMMARY_LIMIT_MB = 1024  # and its summary fits in a gigabyte
+
+
+def write_scenario(path: Path, events: int) -> int:
+    """The benchmark code as a scenario file; its size in bytes."""
+    with path.open("w", encoding="utf-8") as out:
+        for event in iter_scenario(events):
+            out.write(json.dumps(event) + "\n")
+    return path.stat().st_size
+
+
+def measure(args: list[str], db: Path) -> dict:
+    """Run one recorder command; its exit status, wall time and peak RSS in MB."""
+    # What the console script runs; the recorder that PYTHONPATH or the environment gives (to compare two).
+    cmd = [sys.executable, "-c", "from recorder.cli import main; main()"]
+    env = dict(os.environ, RECORDER_DB=str(db))
+    began = time.perf_counter()
+    proc = subprocess.Popen([*cmd, "--db", str(db), *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - began
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    err = proc.stderr.read().decode("utf-8", "replace").strip() if proc.stderr else ""
+    if proc.stderr:
+        proc.stderr.close()
+    return {
+        "exit": proc.returncode,
+        "wall_s": round(wall, 1),
+        "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),  # Linux reports kilobytes
+        **({"stderr": err[-300:]} if proc.returncode else {}),
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--dir", type=Path, help="Where to put the file and the database (default: a temp folder).")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="recorder-bench-memory-", dir=args.dir) as d:
+        folder = Path(d)
+        scenario, db = folder / "code.jsonl", folder / "recorder.db"
+        size = write_scenario(scenario, args.events)
+        replay = measure(["replay", str(scenario)], db)
+        summary = measure(["summary", "1", "-o", str(folder / "summary.md")], db) if replay["exit"] == 0 else {}
+        db_mb = round(db.stat().st_size / 2**20, 1) if db.exists() else None
+    met = (
+        replay["exit"] == 0
+        and replay["peak_rss_mb"] <= REPLAY_LIMIT_MB
+        and summary.get("exit") == 0
+        and summary["peak_rss_mb"] <= SUMMARY_LIMIT_MB
+    )
+    emit(
+        {
+            "benchmark": "memory",
+            "machine": machine(),
+            "events": args.events,
+            "file_mb": round(size / 2**20, 1),
+            "database_mb": db_mb,
+            "replay": replay,
+            "summary": summary,
+            "limits_mb": {"replay": REPLAY_LIMIT_MB, "summary": SUMMARY_LIMIT_MB},
+            "met": met,
+        }
+    )
+
+
+if __name__ == "__main__":
+    main()
