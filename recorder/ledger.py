@@ -1,6 +1,7 @@
 """Checks that need the code so far: lines, infusions and targets that must (not) exist yet."""
 
 from collections.abc import Container
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -50,6 +51,16 @@ class Ledger:
 
     def next_infusion(self) -> str:
         return f"inf{len(self.infusions) + 1}"
+
+    def with_ids(self, data: dict[str, Any]) -> dict[str, Any]:
+        """`data` (a copy) with the next line or infusion id when it starts one and names none."""
+        data = dict(data)
+        kind = data.get("kind")
+        if kind in LINE_STARTERS and "line" not in data:
+            data["line"] = self.next_line(LINE_STARTERS[kind])
+        elif kind == "infusion_started" and "infusion" not in data:
+            data["infusion"] = self.next_infusion()
+        return data
 
     def check(self, event: BaseEvent) -> None:
         """Raise EventError when `event` cannot come next in this code."""

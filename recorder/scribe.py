@@ -14,10 +14,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from recorder.clock import Clock, CodeClock
+from recorder.clock import Clock, CodeClock, local
 from recorder.engine import RULES, Engine, Protocol, load_protocol
 from recorder.journal import Entry, Journal, JournalError, Start
-from recorder.ledger import LINE_STARTERS, Ledger
+from recorder.ledger import Ledger
 from recorder.session import Logged, Session, SessionError
 from recorder.store import Store, StoreError
 from recorder.timeline import effective
@@ -61,12 +61,7 @@ class Projection:
     def pin(self, data: dict[str, Any], t: float) -> tuple[dict[str, Any], EventRecord]:
         """`data` with the next line or infusion id given, checked against the code (SessionError if it cannot
         follow), and the record it would make; the projection itself is unchanged until `add`."""
-        data = {k: v for k, v in data.items() if k != "t"}
-        kind = data.get("kind")
-        if kind in LINE_STARTERS and "line" not in data:
-            data["line"] = self.ledger.next_line(LINE_STARTERS[kind])
-        elif kind == "infusion_started" and "infusion" not in data:
-            data["infusion"] = self.ledger.next_infusion()
+        data = self.ledger.with_ids({k: v for k, v in data.items() if k != "t"})
         try:
             event = parse_event({**data, "t": round(max(0.0, t), 6)})
             self.ledger.check(event)
@@ -136,7 +131,8 @@ class Scribe:
         cls, store: Store, clock: Clock, protocol: Protocol, code_clock: CodeClock, fields: dict[str, Any]
     ) -> "Scribe":
         """Start a new code; when it cannot be created, its start is journalled and queued like an entry."""
-        fields = {**fields, "at": code_clock.start.isoformat()}
+        # Stamped as Session.start stamps it: local time with its offset, what the team saw on screen.
+        fields = {**fields, "at": local(code_clock.start).isoformat()}
         try:
             parse_event({"kind": "code_started", "t": 0, **fields})
         except EventError as exc:

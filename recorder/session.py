@@ -9,7 +9,7 @@ from typing import Any
 from recorder.clock import Clock, ClockMark, CodeClock, local
 from recorder.engine import RULES, Engine, Protocol, load_protocol
 from recorder.flag_check import protocol_basis
-from recorder.ledger import LINE_STARTERS, Ledger
+from recorder.ledger import Ledger
 from recorder.scenario import ScenarioLine
 from recorder.store import Store, StoreError
 from recorder.timeline import acknowledgements, apply_changes, effective
@@ -183,14 +183,9 @@ class Session:
         or infusion gets the next id when `data` names none. `entered` (code time) is when the
         scribe made an entry that a journal kept until now: it is recorded at that time.
         """
-        data = dict(data)
+        data = self.ledger.with_ids(data)
         when = (self.now() if t is None else t) - ago
         data["t"] = round(max(0.0, when), 6)
-        kind = data.get("kind")
-        if kind in LINE_STARTERS and "line" not in data:
-            data["line"] = self.ledger.next_line(LINE_STARTERS[kind])
-        elif kind == "infusion_started" and "infusion" not in data:
-            data["infusion"] = self.ledger.next_infusion()
         try:
             event = parse_event(data, code_start=self.clock.start)
         except EventError as exc:
@@ -216,10 +211,8 @@ class Session:
 
         Invalid or incomplete data previews as no flags: the picker is still being filled in.
         """
-        data = {**data, "t": round(max(0.0, self.now() if t is None else t), 6)}
-        kind = data.get("kind")
-        if kind in LINE_STARTERS and "line" not in data:
-            data["line"] = self.ledger.next_line(LINE_STARTERS[kind])
+        # An infusion's id is previewed as well as a line's: the flags name what would be logged.
+        data = {**self.ledger.with_ids(data), "t": round(max(0.0, self.now() if t is None else t), 6)}
         try:
             event = parse_event(data, code_start=self.clock.start)
             self.ledger.check(event)
