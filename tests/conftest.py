@@ -11,7 +11,7 @@ from recorder.session import Session
 from recorder.store import Store
 
 # What the tests read of the shared contract, pinned to the edition the code implements (the first):
-# a clone with no ../shared beside it passes, and a newer edition there never fails a test.
+# a clone with no shared folder beside it passes, and a newer edition there never fails a test.
 DATA = Path(__file__).resolve().parent / "data"
 SCENARIOS_V1 = DATA / "scenarios_v1"
 RULES_V1 = DATA / "rules_v1.md"

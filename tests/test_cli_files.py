@@ -10,7 +10,15 @@ from pathlib import Path
 import pytest
 
 from recorder.store import Store
-from tests.reliability.helpers import can_mount, fill, make_database, one_clear_line, run, run_process, tmpfs
+from tests.reliability.helpers import (
+    can_mount,
+    fill,
+    make_database,
+    one_clear_line,
+    run,
+    run_process,
+    small_disk_fixture,
+)
 
 SCENARIO = (
     '{"kind": "code_started", "t": 0, "arrest": true, "patient": {"age_years": 4, "weight_kg": 16}}\n'
@@ -205,15 +213,7 @@ def test_summary_refuses_to_replace_a_device(db, tmp_path):
     assert stat.S_ISFIFO(out.lstat().st_mode)
 
 
-@pytest.fixture
-def small_disk(tmp_path):
-    if not can_mount():
-        pytest.skip("mounting a small tmpfs needs root on Linux")
-    try:
-        with tmpfs(tmp_path, "2m") as point:
-            yield point
-    except OSError as exc:
-        pytest.skip(str(exc))
+small_disk = small_disk_fixture("2m")
 
 
 def test_a_summary_onto_a_full_disk_leaves_the_old_file_whole(db, small_disk):

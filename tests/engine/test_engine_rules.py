@@ -34,7 +34,7 @@ def test_every_rule_of_rules_md_is_registered_with_its_severities() -> None:
 
 
 def test_a_newer_edition_beside_the_project_is_reported_never_failed() -> None:
-    """`../shared` may hold a later edition of the rules than the code implements: say so, pass."""
+    """The shared folder beside the project may hold a later edition of the rules than the code: say so, pass."""
     beside = Path(__file__).resolve().parents[3] / "shared" / "spec" / "rules.md"
     if beside.exists() and (newer := rules_md_table(beside)) != rules_md_table():
         added = sorted(set(newer) - set(RULES))

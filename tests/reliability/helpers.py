@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import pytest
 from click.testing import CliRunner, Result
 
 from recorder.cli import cli
@@ -117,6 +118,22 @@ def tmpfs(parent: Path, size: str) -> Iterator[Path]:
         subprocess.run(["umount", "-l", str(point)], capture_output=True)
         with contextlib.suppress(OSError):
             point.rmdir()
+
+
+def small_disk_fixture(size: str) -> Any:
+    """A fixture giving a real small disk (a tmpfs of `size`) that fills up; skipped where it cannot be mounted."""
+
+    @pytest.fixture
+    def small_disk(tmp_path: Path) -> Iterator[Path]:
+        if not can_mount():
+            pytest.skip("mounting a small tmpfs needs root on Linux; the injected faults cover the logic")
+        try:
+            with tmpfs(tmp_path, size) as point:
+                yield point
+        except OSError as exc:
+            pytest.skip(str(exc))
+
+    return small_disk
 
 
 def remount(point: Path, options: str) -> None:

@@ -18,21 +18,13 @@ from recorder.scribe import Scribe, created_code
 from recorder.session import Session
 from recorder.store import Store, StoreError
 from recorder.tui.app import QuitScreen, build_app
-from tests.reliability.helpers import ROOT, can_mount, fill, tmpfs
+from tests.reliability.helpers import ROOT, fill, small_disk_fixture
 from tests.tui.helpers import CHILD, keys, live
 
 SIZE = (120, 40)
 
 
-@pytest.fixture
-def small_disk(tmp_path):
-    if not can_mount():
-        pytest.skip("mounting a small tmpfs needs root on Linux; the injected faults cover the logic")
-    try:
-        with tmpfs(tmp_path, "1m") as point:
-            yield point
-    except OSError as exc:
-        pytest.skip(str(exc))
+small_disk = small_disk_fixture("1m")
 
 
 def _journal_lines(path):

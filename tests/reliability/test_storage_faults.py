@@ -21,7 +21,6 @@ from recorder.store import Store, StoreError
 from reliability.scenario import long_scenario, scenario_text
 from schemas.events import event_dict, parse_event
 from tests.reliability.helpers import (
-    can_mount,
     faulty,
     fill,
     make_database,
@@ -31,8 +30,8 @@ from tests.reliability.helpers import (
     run,
     run_process,
     run_process_with_fault,
+    small_disk_fixture,
     starts,
-    tmpfs,
 )
 
 FAULTS = {
@@ -216,15 +215,7 @@ def test_replay_that_hits_a_write_fault_exits_2_with_one_line_and_keeps_what_was
 # ── a real full disk (a small tmpfs; root only) ──
 
 
-@pytest.fixture
-def small_disk(tmp_path):
-    if not can_mount():
-        pytest.skip("mounting a small tmpfs needs root on Linux; the injected faults above cover the logic")
-    try:
-        with tmpfs(tmp_path, "1m") as point:
-            yield point
-    except OSError as exc:
-        pytest.skip(str(exc))
+small_disk = small_disk_fixture("1m")
 
 
 def test_real_full_disk_session_raises_keeps_everything_and_retries(small_disk):
