@@ -129,8 +129,7 @@ def _typed_changes(session: Session, target: EventRecord, pairs: tuple[str, ...]
             raise SessionError(f"{pair!r}: give field=value, e.g. dose=0.1")
         if name not in fields:
             raise SessionError(
-                f"#{target.seq} is an event of kind {kind}, which has no field {name}; "
-                f"its fields: {', '.join(fields)}"
+                f"#{target.seq} is an event of kind {kind}, which has no field {name}; its fields: {', '.join(fields)}"
             )
         changes[name] = _time(session, raw) if name == "t" else _value(model, current, name, raw)
     if all(current.get(name) == value for name, value in changes.items()):
