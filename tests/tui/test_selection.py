@@ -110,12 +110,15 @@ async def test_k_acknowledges_the_flag_shown_selected(store, clock):
         await keys(pilot, "escape")
         # The scribe chooses a flag themselves (Tab to the flags, ↓): k offers that one, and says so.
         await keys(pilot, "tab", "down")
-        assert panel.selected_flag_key == ("REPEAT_SAME_BONE", 4)
-        await keys(pilot, "n", "a note in between", "enter")  # redraws and inserts do not move it
+        assert panel.selected_flag_key == ("REPEAT_SAME_BONE", 4) and panel.chosen == ("REPEAT_SAME_BONE", 4)
+        # Entries, and a new critical raised meanwhile, do not move it.
+        await keys(pilot, "n", "a note in between", "enter", clock=clock, advance=10)  # #8
+        await keys(pilot, "x", "i", "2", "l", "enter", clock=clock, advance=10)  # #9, #10: REPEAT_SAME_BONE
+        assert ("REPEAT_SAME_BONE", 10) in [(f.rule, f.seq) for f in live(app).session.flags()]
         assert panel.selected_flag_key == ("REPEAT_SAME_BONE", 4)
         await keys(pilot, "k")
-        assert "#4" in asked(app) and "selected" in asked(app)
-        await keys(pilot, "the second reason", "enter")
+        assert "#4" in asked(app) and "(selected)" in asked(app)
+        await keys(pilot, "the second reason", "enter")  # #11
         ack = store.events(1)[-1].event
         assert (ack.kind, ack.rule, ack.target, ack.reason) == (
             "acknowledge",
@@ -124,15 +127,17 @@ async def test_k_acknowledges_the_flag_shown_selected(store, clock):
             "the second reason",
         )
         # The choice is spent on its acknowledgement: the newest unacknowledged critical is next.
-        assert panel.selected_flag_key == ("REPEAT_SAME_BONE", 7)
-        # A chosen flag withdrawn by a void: the choice goes with it, never onto another flag silently.
+        assert panel.chosen is None and panel.selected_flag_key == ("REPEAT_SAME_BONE", 10)
+        # A chosen flag withdrawn by a void: the choice goes with it, and the highlight shows what k does now.
         panel.focus()
         await keys(pilot, "home")
-        assert panel.selected_flag_key == ("REPEAT_SAME_BONE", 7)
-        live(app).session.void(7, "wrong patient")
+        assert panel.chosen == ("REPEAT_SAME_BONE", 10)
+        live(app).session.void(10, "wrong patient")
         live(app).rebuild()
         await pilot.pause()
-        assert panel.selected_flag_key is None and panel.chosen is None
+        assert panel.chosen is None and panel.selected_flag_key == ("REPEAT_SAME_BONE", 7)
+        await keys(pilot, "k")
+        assert "#7" in asked(app) and "the newest unacknowledged critical" in asked(app)
 
 
 async def test_void_and_amend_after_the_end_of_the_code_in_review(store, clock):
