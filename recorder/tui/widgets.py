@@ -33,6 +33,7 @@ STATUS_STYLE = {
 }
 WIDE = 64  # timeline cells from which the clock time is shown beside T+
 LEVEL_STYLE = {"ok": "green", "due": "bold yellow", "over": "bold white on red"}
+SELECTED, SELECTED_UNFOCUSED = Style(reverse=True), Style(underline=True)
 
 
 class Panel(Static):
@@ -326,6 +327,13 @@ class TimelineView(ScrollView, can_focus=True):
             text = _row_text(row, wall)
             strip = Strip(list(text.render(self.app.console)), text.cell_len).crop_extend(0, width, None)
             self._strips[key] = strip
-        if index == self.cursor and self.has_focus:
-            strip = strip.apply_style(Style(reverse=True))
+        if index == self.cursor:
+            # Shown whether or not the timeline has the focus: Del and m act on it from anywhere.
+            strip = strip.apply_style(SELECTED if self.has_focus else SELECTED_UNFOCUSED)
         return strip
+
+    def on_focus(self) -> None:
+        self.refresh()
+
+    def on_blur(self) -> None:
+        self.refresh()

@@ -111,6 +111,8 @@ async def test_k_acknowledges_the_flag_shown_selected(store, clock):
         # The scribe chooses a flag themselves (Tab to the flags, ↓): k offers that one, and says so.
         await keys(pilot, "tab", "down")
         assert panel.selected_flag_key == ("REPEAT_SAME_BONE", 4) and panel.chosen == ("REPEAT_SAME_BONE", 4)
+        view = app.screen.query_one(TimelineView)  # its selection stays drawn (Del acts on it from here too)
+        assert any(seg.style and seg.style.underline for seg in view.render_line(view.cursor - int(view.scroll_y)))
         # Entries, and a new critical raised meanwhile, do not move it.
         await keys(pilot, "n", "a note in between", "enter", clock=clock, advance=10)  # #8
         await keys(pilot, "x", "i", "2", "l", "enter", clock=clock, advance=10)  # #9, #10: REPEAT_SAME_BONE
