@@ -47,6 +47,8 @@ def test_void_records_the_correction_with_its_reason(ended, db_path):
         6,
         "entered on the wrong chart",
     )
+    again = run("void", "1", "6", "--reason", "twice")
+    assert again.exit_code == 2 and again.stderr == "recorder: target: event 6 is already voided\n"
     assert run("verify").exit_code == 0
     summary = run("summary", "last", "--format", "md").output
     assert "| void | #6 Note: another child's note | voided | entered on the wrong chart |" in summary
@@ -112,3 +114,32 @@ def test_void_and_amend_are_in_the_help():
     listing = run("--help").output
     assert "void" in listing and "amend" in listing
     assert "--reason" in run("void", "--help").output and "field=value" in run("amend", "--help").output.lower()
+
+
+def test_a_code_open_in_another_recorder_is_not_corrected(ended, db_path):
+    """A second process holds the code (as a running screen would): the correction is refused, not interleaved."""
+    import subprocess
+    import sys
+
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from recorder.store import Store; s = Store(sys.argv[1]); s.lock_code(1); "
+            "print('held', flush=True); sys.stdin.read()",
+            str(db_path),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        before = Store(db_path, readonly=True).events(1)
+        result = run("void", "1", "6", "--reason", "wrong chart")
+        assert result.exit_code == 2 and "open in another recorder" in result.stderr
+        assert result.stderr.count("\n") == 1
+        assert Store(db_path, readonly=True).events(1) == before
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=30)
