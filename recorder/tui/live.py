@@ -434,7 +434,8 @@ class LiveScreen(Screen):
         panel = self.query_one(FlagsPanel)
         panel.show(board.flags_by_urgency(self.session.flags()))
         if panel.target is None:
-            self.notify("No flag to acknowledge: every flag is (select one, ↑↓, to give a new reason)")
+            more = " (Tab to the flags, ↑↓ to choose one for a new reason)" if panel.option_count else ""
+            self.notify(f"No flag to acknowledge{': every flag is acknowledged' + more if more else ''}")
             return
         flag, why = panel.target
         t = self.entry_time()

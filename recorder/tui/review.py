@@ -105,7 +105,13 @@ class ReviewScreen(Screen):
         row = self.selected_event()
         if row is not None:
             form, make = amend_form(row)
-            self.app.push_screen(FormScreen(form), lambda values: self.correct(make(values) if values else None))
+            self.app.push_screen(FormScreen(form), lambda values: self.amended(values, make))
+
+    def amended(self, values: dict[str, Any] | None, make) -> None:
+        data = make(values) if values is not None else None
+        if values is not None and data is None:
+            self.notify("Nothing was changed: no amend recorded", severity="warning")
+        self.correct(data)
 
     def correct(self, data: dict[str, Any] | None) -> None:
         """Record a void or an amend now, as this code's one writer, and show the code as it stands."""

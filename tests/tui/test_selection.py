@@ -100,6 +100,9 @@ async def test_k_acknowledges_the_flag_shown_selected(store, clock):
         assert "REPEAT_SAME_BONE" in asked(app) and "#4" in asked(app)
         await keys(pilot, "both humeri fractured", "enter")  # #5
         assert panel.selected_flag_key is None  # nothing left to acknowledge: nothing shown selected
+        await keys(pilot, "k")  # says so, rather than offer the flag just acknowledged
+        assert not isinstance(app.screen, TextPrompt)
+        assert "every flag is acknowledged" in list(app._notifications)[-1].message
         # A new critical arrives: k offers it, not the flag it just acknowledged.
         await keys(pilot, "x", clock=clock, advance=10)  # #6
         await keys(pilot, "i", "1", "l", "enter", clock=clock, advance=10)  # #7: REPEAT_SAME_BONE again
