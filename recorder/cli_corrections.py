@@ -71,9 +71,12 @@ def void_cmd(obj: Context, code: str, seq: str, reason: str | None) -> None:
     """
     why = _reason(reason)
     session, target = _target(obj, code, seq)
-    logged = _writer(obj, session).void(target.seq, why)
+    writer = _writer(obj, session)
+    logged = writer.void(target.seq, why)
     click.echo(f"code {session.code_id}: #{logged.record.seq} voids {_words(target)} — reason: {why}")
     _said(logged)
+    if session.ended and not writer.ended:  # the end itself was voided
+        click.echo(f"  the code is open again: `recorder resume {session.code_id}` goes on recording it")
 
 
 @click.command("amend", cls=OneLineCommand)

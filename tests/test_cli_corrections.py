@@ -47,6 +47,9 @@ def test_void_records_the_correction_with_its_reason(ended, db_path):
         6,
         "entered on the wrong chart",
     )
+    reopened = run("void", "1", "8", "--reason", "ROSC was not sustained; the code went on")
+    assert reopened.exit_code == 0 and "open again: `recorder resume 1`" in reopened.output
+    assert run("list", "--json").output.count('"status": "open"') == 1
     again = run("void", "1", "6", "--reason", "twice")
     assert again.exit_code == 2 and again.stderr == "recorder: target: event 6 is already voided\n"
     assert run("verify").exit_code == 0
