@@ -155,6 +155,24 @@ def flags_by_urgency(flags: list[Flag]) -> list[Flag]:
     return sorted(flags, key=lambda f: (f.acknowledged, rank[f.severity], -f.t, -f.seq))
 
 
+def flag_to_acknowledge(flags: list[Flag], chosen: tuple[str, int] | None = None) -> tuple[Flag, str] | None:
+    """The flag `k` acknowledges and why that one: the (rule, seq) the scribe chose if it still stands,
+    else the newest unacknowledged critical, else warning, else info; None when every flag is acknowledged.
+
+    An acknowledged flag is offered again only when chosen (to give a new reason): never by default.
+    """
+    if chosen is not None:
+        flag = next((f for f in flags if (f.rule, f.seq) == chosen), None)
+        if flag is not None:
+            return flag, "selected"
+    rank = {sev: i for i, sev in enumerate(SEVERITIES)}
+    unacknowledged = [f for f in flags if not f.acknowledged]
+    if not unacknowledged:
+        return None
+    flag = min(unacknowledged, key=lambda f: (rank[f.severity], -f.t, -f.seq))
+    return flag, f"the newest unacknowledged {flag.severity}"
+
+
 def mmss(seconds: float) -> str:
     s = max(0, int(seconds))
     return f"{s // 60}:{s % 60:02d}"

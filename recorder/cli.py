@@ -33,7 +33,7 @@ def default_db() -> Path:
 
 # The screen (no command) and the commands that record: only these create the database or write to it.
 # Every other command opens it read-only (creating, changing and chmod'ing nothing).
-WRITERS = frozenset({None, "new", "resume", "replay"})
+WRITERS = frozenset({None, "new", "resume", "replay", "void", "amend"})
 
 
 class Context:
@@ -362,3 +362,8 @@ from recorder.cli_exports import audit_cmd, summary_cmd  # noqa: E402 - the comm
 
 cli.add_command(summary_cmd)
 cli.add_command(audit_cmd)
+
+from recorder.cli_corrections import amend_cmd, void_cmd  # noqa: E402 - as above
+
+cli.add_command(void_cmd)
+cli.add_command(amend_cmd)

@@ -33,6 +33,7 @@ from recorder.tui.pickers import (
 )
 from recorder.tui.widgets import Banner, FlagsPanel, LinesPanel, Row, TimelineView, TimersPanel
 from schemas.events import KIND_MODEL, RECORD_KEEPING, EventError, parse_event
+from schemas.records import EventRecord
 from schemas.vocabulary import Rhythm
 
 RHYTHMS = [Choice(str(i), words(r).upper() if len(r) <= 4 else words(r), r) for i, r in enumerate(Rhythm.__args__, 1)]
@@ -427,29 +428,32 @@ class LiveScreen(Screen):
         self.refresh_panels()
 
     def action_acknowledge(self) -> None:
+        """Acknowledge the flag shown highlighted in the flags panel (FlagsPanel says which), naming it."""
         if self.session is None:
             return
-        flags = board.flags_by_urgency(self.session.flags())
-        key = self.query_one(FlagsPanel).selected_flag_key
-        flag = next((f for f in flags if (f.rule, f.seq) == key), None) or next(
-            (f for f in flags if not f.acknowledged), None
-        )
-        if flag is None:
-            self.notify("No flag to acknowledge", severity="information")
+        panel = self.query_one(FlagsPanel)
+        panel.show(board.flags_by_urgency(self.session.flags()))
+        if panel.target is None:
+            more = " (Tab to the flags, ↑↓ to choose one for a new reason)" if panel.option_count else ""
+            self.notify(f"No flag to acknowledge{': every flag is acknowledged' + more if more else ''}")
             return
+        flag, why = panel.target
         t = self.entry_time()
-        prompt = TextPrompt(f"Acknowledge {flag.rule} (#{flag.seq}) — why?", "e.g. only site available")
-        self.app.push_screen(
-            prompt,
-            lambda reason: self.record(
-                {"kind": "acknowledge", "rule": flag.rule, "target": flag.seq, "reason": reason} if reason else None, t
-            ),
-        )
+        title = f"Acknowledge {flag.severity} {flag.rule} on {named(self.session, flag.seq)} ({why}) — why?"
+
+        def acknowledged(reason: str | None) -> None:
+            if reason:
+                panel.spend((flag.rule, flag.seq))
+            data = {"kind": "acknowledge", "rule": flag.rule, "target": flag.seq, "reason": reason}
+            self.record(data if reason else None, t)
+
+        self.app.push_screen(TextPrompt(title, "e.g. only site available"), acknowledged)
 
     def selected_event(self) -> Row | None:
         row = self.query_one(TimelineView).selected
-        if row is None or row.voided or row.record.kind in RECORD_KEEPING or row.record.kind == "code_started":
-            self.notify("Select an event in the timeline (↑↓) first", severity="warning")
+        refused = uncorrectable(row)
+        if refused:
+            self.notify(refused, severity="warning")
             return None
         return row
 
@@ -457,32 +461,60 @@ class LiveScreen(Screen):
         row = self.selected_event()
         if row is None:
             return
-        t = self.entry_time()
-        prompt = TextPrompt(f"Void #{row.record.seq}: {describe(row.record.event)} — why?", "e.g. wrong patient")
-        self.app.push_screen(
-            prompt,
-            lambda reason: self.record(
-                {"kind": "void", "target": row.record.seq, "reason": reason} if reason else None, t
-            ),
-        )
+        self.open(*void_prompt(row))
 
     def action_amend(self) -> None:
         row = self.selected_event()
         if row is None:
             return
-        event = row.record.event
-        model = KIND_MODEL[event.kind]
-        current = event.model_dump(exclude={"kind"}, exclude_none=True)
-        # Prefilled with what the event holds now (`default=`: the fourth field is the choices).
-        fields = [Field("t", "Time (s from start)", "number", default=event.t, required=True)]
-        for name in model.model_fields:
-            if name in ("kind", "t", "line", "infusion", "patient", "tests", "changes"):
-                continue
-            kind = "number" if isinstance(current.get(name), float) else "text"
-            fields.append(Field(name, words(name), kind, default=current.get(name)))
-        fields.append(Field("reason", "Why", required=True))
-        form = Form("amend", f"Amend #{row.record.seq}: {describe(event)}", tuple(fields))
-        self.open(FormScreen(form), lambda values: amend_data(row.record.seq, current, values))
+        form, make = amend_form(row)
+        self.open(FormScreen(form), make)
+
+
+def named(session: Session, seq: int) -> str:
+    """An event as a correction's form names it: `#21 · T+03:12 (14:08:12) · Rhythm: asystole`."""
+    record = next((r for r in session.timeline() if r.seq == seq), None) or session.records[seq - 1]
+    return record_words(record)
+
+
+def record_words(record: EventRecord) -> str:
+    wall = record.occurred_at.astimezone().strftime("%H:%M:%S")
+    return f"#{record.seq} · {code_time(record.t)} ({wall}) · {describe(record.event)}"
+
+
+def uncorrectable(row: Row | None) -> str | None:
+    """Why the selected timeline row cannot be voided or amended (None: it can)."""
+    if row is None:
+        return "Select an event in the timeline (↑↓) first"
+    if row.voided:
+        return f"#{row.record.seq} is already voided; select another event (↑↓)"
+    if row.record.kind in RECORD_KEEPING or row.record.kind == "code_started":
+        return f"#{row.record.seq} is {describe(row.record.event)}: it cannot be corrected; select an event (↑↓)"
+    return None
+
+
+def void_prompt(row: Row) -> tuple[TextPrompt, Callable[[str], dict[str, Any] | None]]:
+    """The prompt that voids the selected event, naming it (seq, time, what it is), and what makes its data."""
+    seq = row.record.seq
+    prompt = TextPrompt(f"Void {record_words(row.record)} — why?", "e.g. wrong patient")
+    return prompt, lambda reason: {"kind": "void", "target": seq, "reason": reason} if reason else None
+
+
+def amend_form(row: Row) -> tuple[Form, Callable[[dict[str, Any]], dict[str, Any] | None]]:
+    """The form that amends the selected event, prefilled with what it holds now, and what makes its data."""
+    event = row.record.event
+    model = KIND_MODEL[event.kind]
+    current = event.model_dump(exclude={"kind"}, exclude_none=True)
+    # Prefilled with what the event holds now (`default=`: the fourth field is the choices).
+    fields = [Field("t", "Time (s from start)", "number", default=event.t, required=True)]
+    for name in model.model_fields:
+        if name in ("kind", "t", "line", "infusion", "patient", "tests", "changes"):
+            continue
+        kind = "number" if isinstance(current.get(name), float) else "text"
+        fields.append(Field(name, words(name), kind, default=current.get(name)))
+    fields.append(Field("reason", "Why", required=True))
+    form = Form("amend", f"Amend {record_words(row.record)}", tuple(fields))
+    return form, lambda values: amend_data(row.record.seq, current, values)
 
 
 def amend_data(seq: int, current: dict[str, Any], values: dict[str, Any]) -> dict[str, Any] | None:

@@ -1,4 +1,6 @@
-"""Review mode for the debrief: a finished code's timeline, lines, drugs and flags, read-only."""
+"""Review mode for the debrief: a finished code's timeline, lines, drugs and flags, and corrections to it."""
+
+from typing import Any
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -12,17 +14,22 @@ from exports.describe import describe
 from exports.describe import t_plus as code_time
 from recorder import board
 from recorder.private import write_private
-from recorder.session import Session
+from recorder.session import Session, SessionError
+from recorder.store import StoreError
 from recorder.tui.literal import literal, visible
-from recorder.tui.live import timeline_rows
-from recorder.tui.widgets import Banner, FlagsPanel, LinesPanel, TimelineView
+from recorder.tui.live import amend_form, timeline_rows, uncorrectable, void_prompt
+from recorder.tui.pickers import FormScreen
+from recorder.tui.widgets import Banner, FlagsPanel, LinesPanel, Row, TimelineView
 
 
 class ReviewScreen(Screen):
-    """What happened, when, and what went off protocol; nothing here can change the record."""
+    """What happened, when, and what went off protocol. Nothing at the bedside is logged here; a finished
+    code's record can be corrected (void, amend: record keeping with a reason, hash-chained like any entry)."""
 
     BINDINGS = [
         Binding("h", "summary", "HTML summary", tooltip="Write the code summary (HTML) next to the database"),
+        Binding("delete", "void", "Void", tooltip="Void the selected event, with a reason"),
+        Binding("m", "amend", "Amend", tooltip="Amend the selected event, with a reason"),
         Binding("escape", "close", "Back"),
         Binding("question_mark", "app.help", "Help"),
         Binding("o", "app.codes", "Other code"),
@@ -33,6 +40,7 @@ class ReviewScreen(Screen):
         super().__init__()
         self.session = session
         self.last = last
+        self.writer: Session | None = None  # opened (and the code locked) at the first correction
 
     def compose(self) -> ComposeResult:
         yield Banner(id="banner")
@@ -45,6 +53,10 @@ class ReviewScreen(Screen):
         yield Footer()
 
     def on_mount(self) -> None:
+        self.show_code()
+        self.query_one(TimelineView).focus()
+
+    def show_code(self) -> None:
         session = self.session
         state = session.state
         timeline = session.timeline()
@@ -70,7 +82,58 @@ class ReviewScreen(Screen):
         flags = board.flags_by_urgency(session.flags())
         self.query_one(FlagsPanel).show(flags)
         self.query_one("#flags").border_title = f"Flags ({len(flags)})"
-        self.query_one(TimelineView).focus()
+
+    # ── corrections after the end ────────────────────────────────────────
+
+    def selected_event(self) -> Row | None:
+        row = self.query_one(TimelineView).selected
+        refused = uncorrectable(row)
+        if refused is None and not self.session.ended:
+            refused = "This code is still open: correct it on its live screen (`recorder resume`)"
+        if refused:
+            self.notify(refused, severity="warning")
+            return None
+        return row
+
+    def action_void(self) -> None:
+        row = self.selected_event()
+        if row is not None:
+            prompt, make = void_prompt(row)
+            self.app.push_screen(prompt, lambda reason: self.correct(make(reason) if reason else None))
+
+    def action_amend(self) -> None:
+        row = self.selected_event()
+        if row is not None:
+            form, make = amend_form(row)
+            self.app.push_screen(FormScreen(form), lambda values: self.amended(values, make))
+
+    def amended(self, values: dict[str, Any] | None, make) -> None:
+        data = make(values) if values is not None else None
+        if values is not None and data is None:
+            self.notify("Nothing was changed: no amend recorded", severity="warning")
+        self.correct(data)
+
+    def correct(self, data: dict[str, Any] | None) -> None:
+        """Record a void or an amend now, as this code's one writer, and show the code as it stands."""
+        if data is None:
+            return
+        session = self.session
+        try:
+            if self.writer is None:
+                # The same path as `recorder resume`: the code is locked (two recorders never write one code)
+                # and its stored flags brought up to date before anything is added.
+                self.writer = Session.resume(session.store, session.clock.clock, session.code_id, session.protocol)
+            logged = self.writer.log(data)
+        except (SessionError, StoreError) as exc:
+            self.notify(str(exc), title="Not recorded", severity="error", timeout=15)
+            return
+        self.session = self.writer
+        self.show_code()
+        record = logged.record
+        what = f"#{record.seq} {describe(record.event)}"
+        if not self.session.ended:
+            what += f"; the code is open again: `recorder resume {session.code_id}` goes on recording it"
+        self.notify(what, title="Recorded", timeout=10)
 
     def action_summary(self) -> None:
         """Write the HTML summary beside the database, owner-only, and say where."""

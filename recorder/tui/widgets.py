@@ -17,7 +17,7 @@ from textual.widgets.option_list import Option
 
 from exports.describe import describe
 from exports.describe import t_plus as code_time
-from recorder.board import LineRow, Timer, mmss
+from recorder.board import LineRow, Timer, flag_to_acknowledge, mmss
 from recorder.tui.literal import visible
 from schemas.records import EventRecord, Flag
 
@@ -33,6 +33,7 @@ STATUS_STYLE = {
 }
 WIDE = 64  # timeline cells from which the clock time is shown beside T+
 LEVEL_STYLE = {"ok": "green", "due": "bold yellow", "over": "bold white on red"}
+SELECTED, SELECTED_UNFOCUSED = Style(reverse=True), Style(underline=True)
 
 
 class Panel(Static):
@@ -91,15 +92,23 @@ class TimersPanel(Panel):
 
 
 class FlagsPanel(OptionList):
-    """Flags raised, critical first; `k` acknowledges the highlighted one."""
+    """Flags raised, critical first. The flag shown highlighted is the one `k` acknowledges: the one the
+    scribe chose here (↑↓, Enter, a click), else the newest unacknowledged critical, warning or info
+    (recorder.board.flag_to_acknowledge); with every flag acknowledged and none chosen, none is."""
 
     _shown: list[Flag] | None = None
+
+    def __init__(self, *args, **kw) -> None:
+        super().__init__(*args, **kw)
+        # The (rule, seq) the scribe chose: it stays on that flag across redraws, whatever comes in, until it
+        # is acknowledged or withdrawn (then `k` goes back to the newest unacknowledged one).
+        self.chosen: tuple[str, int] | None = None
+        self.target: tuple[Flag, str] | None = None  # what `k` acknowledges, and why that one
 
     def show(self, flags: list[Flag]) -> None:
         if flags == self._shown:
             return  # most entries raise nothing: rebuilding every option is a full relayout per key
         self._shown = list(flags)
-        keep = self.highlighted_option.id if self.highlighted_option else None
         options = []
         for flag in flags:
             text = Text()
@@ -111,9 +120,56 @@ class FlagsPanel(OptionList):
                 text.append(f"\n   ✓ acknowledged: {visible(flag.reason or '')}", style="green")
             options.append(Option(text, id=f"{flag.rule}:{flag.seq}:{flag.severity}"))
         self.set_options(options)
-        ids = [o.id for o in options]
-        if options:
-            self.highlighted = ids.index(keep) if keep in ids else 0
+        self._aim()
+
+    def _aim(self) -> None:
+        """Highlight what `k` would acknowledge now, and nothing else."""
+        flags = self._shown or []
+        if self.chosen is not None and all((f.rule, f.seq) != self.chosen for f in flags):
+            self.chosen = None  # withdrawn (a void, an amend): the choice goes with it, onto no other flag
+        self.target = flag_to_acknowledge(flags, self.chosen)
+        self.highlighted = flags.index(self.target[0]) if self.target else None
+
+    def spend(self, key: tuple[str, int]) -> None:
+        """The chosen flag is being acknowledged: the next `k` goes back to the newest unacknowledged one."""
+        if self.chosen == key:
+            self.chosen = None
+
+    def _choose(self) -> None:
+        option = self.highlighted_option
+        if option is not None and option.id is not None:
+            rule, seq, _ = option.id.split(":")
+            self.chosen = (rule, int(seq))
+            self._aim()
+
+    # The scribe's own moves choose a flag; highlights the panel sets itself (after a redraw) do not.
+    def action_cursor_up(self) -> None:
+        super().action_cursor_up()
+        self._choose()
+
+    def action_cursor_down(self) -> None:
+        super().action_cursor_down()
+        self._choose()
+
+    def action_first(self) -> None:
+        super().action_first()
+        self._choose()
+
+    def action_last(self) -> None:
+        super().action_last()
+        self._choose()
+
+    def action_page_up(self) -> None:
+        super().action_page_up()
+        self._choose()
+
+    def action_page_down(self) -> None:
+        super().action_page_down()
+        self._choose()
+
+    def action_select(self) -> None:  # Enter, or a click
+        super().action_select()
+        self._choose()
 
     @property
     def selected_flag_key(self) -> tuple[str, int] | None:
@@ -172,7 +228,12 @@ def _thumb(bar: ScrollBar, virtual: int) -> tuple[int, int] | None:
 
 
 class TimelineView(ScrollView, can_focus=True):
-    """The events, newest first. Only the rows on screen are drawn, however long the code."""
+    """The events, newest first. Only the rows on screen are drawn, however long the code.
+
+    The selection is an event, not a row: once the scribe moves to one (↑↓, page keys) it stays on that seq
+    whatever is entered, voided or amended around it (rows move, the event does not). Until then, and after
+    Home, it is the newest event, following new entries.
+    """
 
     BINDINGS = [
         Binding("up", "cursor(-1)", "Up", show=False),
@@ -186,6 +247,7 @@ class TimelineView(ScrollView, can_focus=True):
     def __init__(self, **kw) -> None:
         super().__init__(**kw)
         self.rows: list[Row] = []
+        self.selected_seq: int | None = None  # None: the newest row, whichever it is
         # Drawn rows by what they show and the width; a row changes only with an amend, a void or a flag.
         self._strips: dict[tuple, Strip] = {}
 
@@ -206,8 +268,31 @@ class TimelineView(ScrollView, can_focus=True):
                 bar.window_virtual_size = size.height
         else:
             self.virtual_size = size
-        self.cursor = min(self.cursor, max(0, len(rows) - 1))
+        self.cursor = self._place()
+        if self.selected_seq is not None:
+            self._keep_in_view()
         self.refresh()
+
+    def _place(self) -> int:
+        """The row the selected event is on now."""
+        rows, seq = self.rows, self.selected_seq
+        if seq is None or not rows:
+            return 0
+        # The usual cases without a scan of a long code: one row came in above it, or none did.
+        for i in (self.cursor + 1, self.cursor):
+            if i < len(rows) and rows[i].record.seq == seq:
+                return i
+        index = next((i for i, row in enumerate(rows) if row.record.seq == seq), None)
+        if index is None:  # not on the timeline any more (never so today: a voided event stays, struck)
+            self.selected_seq = None
+            return 0
+        return index
+
+    def _keep_in_view(self) -> None:
+        if self.cursor < self.scroll_y:
+            self.scroll_to(y=self.cursor, animate=False)
+        elif self.cursor >= self.scroll_y + self.size.height:
+            self.scroll_to(y=self.cursor - self.size.height + 1, animate=False)
 
     @property
     def selected(self) -> Row | None:
@@ -215,13 +300,12 @@ class TimelineView(ScrollView, can_focus=True):
 
     def action_cursor(self, step: int) -> None:
         self.cursor = max(0, min(len(self.rows) - 1, self.cursor + step))
-        if self.cursor < self.scroll_y:
-            self.scroll_to(y=self.cursor, animate=False)
-        elif self.cursor >= self.scroll_y + self.size.height:
-            self.scroll_to(y=self.cursor - self.size.height + 1, animate=False)
+        self.selected_seq = self.rows[self.cursor].record.seq if self.rows else None
+        self._keep_in_view()
         self.refresh()
 
     def action_first(self) -> None:
+        self.selected_seq = None  # the newest again, following new entries
         self.cursor = 0
         self.scroll_to(y=0, animate=False)
         self.refresh()
@@ -243,6 +327,13 @@ class TimelineView(ScrollView, can_focus=True):
             text = _row_text(row, wall)
             strip = Strip(list(text.render(self.app.console)), text.cell_len).crop_extend(0, width, None)
             self._strips[key] = strip
-        if index == self.cursor and self.has_focus:
-            strip = strip.apply_style(Style(reverse=True))
+        if index == self.cursor:
+            # Shown whether or not the timeline has the focus: Del and m act on it from anywhere.
+            strip = strip.apply_style(SELECTED if self.has_focus else SELECTED_UNFOCUSED)
         return strip
+
+    def on_focus(self) -> None:
+        self.refresh()
+
+    def on_blur(self) -> None:
+        self.refresh()

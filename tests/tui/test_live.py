@@ -277,7 +277,7 @@ async def test_resume_shows_every_entry_and_continues(store, clock, db_path):
         assert kinds(again)[-1] == "io_result"
 
 
-async def test_review_mode_is_read_only(store, clock):
+async def test_review_mode_logs_no_bedside_event(store, clock):
     session = Session.start(store, clock, **CHILD)
     session.log({"kind": "io_attempt", "site": "proximal_tibia", "side": "left"}, t=30)
     session.end("rosc", t=60)
@@ -285,7 +285,7 @@ async def test_review_mode_is_read_only(store, clock):
     async with app.run_test(size=SIZE) as pilot:
         assert isinstance(app.screen, ReviewScreen)
         before = kinds(store)
-        await keys(pilot, "i", "1", "l", "enter", "n", "x", "delete")
+        await keys(pilot, "i", "1", "l", "enter", "n", "x")  # corrections only (Del, m): tests/tui/test_selection.py
         assert kinds(store) == before
         assert "REVIEW" in str(app.screen.query_one("#banner").render())
 
