@@ -165,3 +165,26 @@ async def test_the_patient_line_is_said_back_and_a_line_that_cannot_be_read_stay
         patient = store.events(1)[-1].event.patient
         assert (patient.age_years, patient.weight_kg, patient.weight_source) == (2, 12, "length_tape")
         assert "2 y" in live(app).query_one("#banner").render().plain
+
+
+async def test_keys_typed_in_one_burst_each_land_where_the_one_before_left_off(store, clock):
+    app = build_app(store, clock, mode="new", new_fields={"arrest": True})
+    async with app.run_test(size=SIZE) as pilot:
+        # As the terminal driver delivers a burst: every key queued before the first is handled.
+        burst = ["p", *"2y12t", "enter", "n", *"hi", "enter", "i", "1", "l", "enter", "x", "v", "x"]
+        for key in burst:
+            app.post_message(events.Key(key, key if len(key) == 1 else None))
+        for _ in range(50):  # until the queue has drained (a bounded wait, not a timed one)
+            await pilot.pause()
+            if len(store.events(1)) == 6:
+                break
+        stored = [(r.kind, getattr(r.event, "text", None)) for r in store.events(1)]
+        assert stored == [
+            ("code_started", None),
+            ("patient_updated", None),
+            ("note", "hi"),
+            ("io_attempt", None),
+            ("io_result", None),
+            ("iv_attempt", None),
+        ]
+        assert store.events(1)[1].event.patient.weight_kg == 12
