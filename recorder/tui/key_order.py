@@ -15,8 +15,14 @@ from textual.app import App
 from textual.message_pump import MessagePump
 from textual.screen import Screen
 
-# Refreshes a key waits for a screen to focus its first field before it goes to the screen as it is.
-PATIENCE = 3
+# A key waits for a new screen to focus its first field, looking every RETRY seconds, at most PATIENCE
+# times (about a second: a screen that never focuses anything must not hold the keyboard).
+RETRY = 0.02
+PATIENCE = 50
+# Times a widget is waited for again when the key left it messages (more would chase its idle prompts).
+AGAIN = 2
+# Times the path from the focused widget is followed again for what a binding left there.
+ROUNDS = 2
 
 
 def ready(screen: Screen) -> bool:
@@ -24,12 +30,6 @@ def ready(screen: Screen) -> bool:
     if not screen.is_mounted:
         return False
     return screen.focused is not None or not screen.focus_chain
-
-
-def quiet(screen: Screen) -> bool:
-    """Nothing left to handle on the screen: what the last key set off (an Enter's `Submitted`, which
-    closes a form) has happened before the next key is handed out."""
-    return not any(node.message_queue_size for node in screen.walk_children(with_self=True))
 
 
 class KeysInOrder:
@@ -41,6 +41,8 @@ class KeysInOrder:
         self.waiting: list[events.Key] = []
         self.at: MessagePump | None = None  # where the key on its way was last seen
         self.tries = 0
+        self.again = 0
+        self.rounds = 0
         self.retry_set = False
 
     async def arrived(self, key: events.Key) -> None:
@@ -54,7 +56,7 @@ class KeysInOrder:
             if self.at is not None:
                 self.retry_later()  # `seen` goes on when it is handled; a retry notices a widget gone
                 return
-            if not (ready(self.app.screen) and quiet(self.app.screen)) and self.tries < PATIENCE:
+            if not ready(self.app.screen) and self.tries < PATIENCE:
                 self.tries += 1
                 self.retry_later()
                 return
@@ -63,26 +65,39 @@ class KeysInOrder:
             target = self.app.focused or self.app.screen  # where Textual hands a key it has not bound first
             await self.dispatch(key)
             if key.is_forwarded:  # not taken by a priority binding: follow it up to the app
+                self.rounds = ROUNDS
                 self.follow(target)
 
     def follow(self, node: MessagePump) -> None:
         """Wait for `node` to handle the key, then its parent, up to the app (where bindings run)."""
-        self.at = node
+        self.at, self.again = node, AGAIN
         if not node.call_later(self.seen, node):
             self.seen(node)
 
     def seen(self, node: MessagePump) -> None:
+        if node.message_queue_size and self.again and node.call_later(self.seen, node):
+            # What the key set off here comes first (an Enter's `Submitted`, which closes a form).
+            self.again -= 1
+            return
         parent = getattr(node, "parent", None) if node is not self.app else None
         if parent is not None:
             self.follow(parent)
+            return
+        focused = self.app.focused
+        path = focused.ancestors_with_self if focused is not None else []
+        if self.rounds and any(n.message_queue_size for n in path if n is not self.app):
+            # A binding run up here (an Input's Enter) has left its widget a message: follow that too.
+            self.rounds -= 1
+            self.follow(path[0])
             return
         self.at = None
         self.app.call_later(self.release)
 
     def retry_later(self) -> None:
+        """Look again shortly (a timer, not the next refresh: a screen with nothing to draw has none)."""
         if not self.retry_set:
             self.retry_set = True
-            self.app.call_after_refresh(self.retry)
+            self.app.set_timer(RETRY, self.retry)
 
     async def retry(self) -> None:
         self.retry_set = False
