@@ -136,7 +136,8 @@ class Trial:
         bar = screen.splitlines()[-2:]
         missing = [k + label for k, label in bar_items(LiveScreen.BINDINGS, LiveScreen.APP_KEYS)
                    if not any(k + label in row for row in bar)]  # fmt: skip
-        self.check(not missing, f"every key of the key bar visible ({' | '.join(bar)})" + (f"; missing {missing}" if missing else ""))
+        said = f"every key of the key bar visible ({' | '.join(bar)})"
+        self.check(not missing, said + (f"; missing {missing}" if missing else ""))
 
 
 def main() -> int:

@@ -44,7 +44,8 @@ class Picker(ModalScreen[dict[str, Any] | None]):
     DEFAULT_CSS = """
     Picker { align: center middle; }
     Picker > Vertical {
-        width: 88; height: auto; max-height: 90%; border: thick $accent; background: $surface; padding: 0 1;
+        width: 88; max-width: 100%; height: auto; max-height: 90%; border: thick $accent; background: $surface;
+        padding: 0 1;
     }
     Picker .title { text-style: bold; background: $accent; color: $text; width: 100%; padding: 0 1; }
     Picker .keys { color: $text-muted; margin-top: 1; }
@@ -300,7 +301,7 @@ class TextPrompt(ModalScreen[str | None]):
     DEFAULT_CSS = """
     TextPrompt { align: center middle; }
     TextPrompt > Vertical {
-        width: 80; height: auto; border: thick $accent; background: $surface; padding: 0 1;
+        width: 80; max-width: 100%; height: auto; border: thick $accent; background: $surface; padding: 0 1;
     }
     TextPrompt .title { text-style: bold; background: $accent; width: 100%; padding: 0 1; }
     TextPrompt .keys { color: $text-muted; }
