@@ -4,8 +4,11 @@ import gc
 from typing import Any
 
 from rich.text import Text
+from textual import events, on
 from textual.app import App, ComposeResult
 from textual.binding import Binding
+from textual.command import CommandPalette
+from textual.driver import Driver
 from textual.notifications import SeverityLevel
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
@@ -17,7 +20,9 @@ from recorder.scribe import Scribe, reopen
 from recorder.session import Session
 from recorder.store import Store
 from recorder.tui.commands import EventCommands
+from recorder.tui.escape_keys import read_escape_first
 from recorder.tui.help import HelpScreen
+from recorder.tui.key_order import KeysInOrder
 from recorder.tui.literal import visible
 from recorder.tui.live import LiveScreen
 from recorder.tui.review import CodeList, ReviewScreen
@@ -49,6 +54,7 @@ class RecorderApp(App[None]):
         self.new_fields = new_fields
         self.review_session = review
         self.scribe = scribe
+        self.keys_in_order = KeysInOrder(self, super().on_event)
 
     def get_default_screen(self) -> Screen:
         """The scribe's screen is the first one: its first frame is the app's first frame (pushed over
@@ -56,6 +62,28 @@ class RecorderApp(App[None]):
         if self.review_session is not None:
             return ReviewScreen(self.review_session)
         return LiveScreen(self.store, self.clock, self.protocol, self.session, self.new_fields, self.scribe)
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key) and not event.is_forwarded:
+            await self.keys_in_order.arrived(event)  # typed ahead: each key where the one before left off
+        else:
+            await super().on_event(event)
+
+    def get_driver_class(self) -> type[Driver]:
+        return read_escape_first(super().get_driver_class())  # Esc then a key is two keys, never Alt+key
+
+    def action_command_palette(self) -> None:
+        """ctrl+p is the first key of the entry chosen in the palette: its time is taken now."""
+        if isinstance(self.screen, LiveScreen) and not CommandPalette.is_open(self):
+            self.screen.hold_time()
+        super().action_command_palette()
+
+    @on(CommandPalette.Closed)
+    def _palette_closed(self, event: CommandPalette.Closed) -> None:
+        if not event.option_selected:  # cancelled: the time held for it is no entry's
+            for screen in self.screen_stack:
+                if isinstance(screen, LiveScreen):
+                    screen.held = None
 
     def on_mount(self) -> None:
         # The code loaded for the screen (thousands of events in a long one) lives as long as the app:

@@ -10,7 +10,7 @@ from recorder.tui.live import RHYTHMS, LiveScreen
 FORMS = {
     "finding": "Finding: fracture, burn, infection, prosthesis, recent IO…",
     "vitals": "Vitals: blood pressure, heart rate, SpO2",
-    "patient": "Patient details: age, weight, sex, name",
+    "patient": "Patient details: age, weight, sex, name, MRN (all fields)",
     "shock": "Shock (joules)",
     "fluid": "Fluid bolus",
     "flush": "Flush (volume, line, easy, extravasation)",
@@ -35,6 +35,7 @@ class EventCommands(Provider):
     """Events by name: type `ros`, `fract`, `infus`, `end`…"""
 
     def commands(self, screen: LiveScreen) -> list[tuple[str, object, str]]:
+        """Each command runs through `from_palette`: its entry is timed when ctrl+p was pressed."""
         out: list[tuple[str, object, str]] = []
         for name, label in FORMS.items():
             out.append((label, partial(screen.action_form, name), f"form {name}"))
@@ -47,7 +48,7 @@ class EventCommands(Provider):
             out.append((label, partial(screen.log_kind, "responsiveness", responsive=responsive), "responsiveness"))
         out.append(("End the code (outcome)", screen.action_end, "code_ended"))
         out.append(("Review past codes", self.app.action_codes, "review"))
-        return out
+        return [(label, partial(screen.from_palette, action), help_text) for label, action, help_text in out]
 
     async def search(self, query: str) -> Hits:
         screen = self.screen

@@ -8,13 +8,23 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from recorder.tui.key_bar import key_shown
 from recorder.tui.live import LiveScreen
 
 PICKER_KEYS = [
     ("IO picker", "1–7 site (1 proximal tibia … 7 calcaneus) · l/r side · d device · n needle · Enter log"),
     ("Drug picker", "type to filter · ↑↓ · Enter picks · proposed dose shown · Enter logs via the current line"),
     ("Forms", "Tab next field · Enter logs · Esc cancels"),
-    ("Commands", "ctrl+p: every other event — ROSC, findings, infusions, samples, vitals, end code, review"),
+    ("Patient (p)", "one line: 2y 12kg tape · 7mo · 10d · 45y 80kg est · unknown age 12t — said back before Enter"),
+]
+# The app's own keys: the palette, and how to leave (the key bar shows them as ^p and ^q).
+APP_KEYS = [
+    ("ctrl+p", "more: every other event by name — ROSC, findings, infusions, samples, vitals, end code, review"),
+    (
+        "ctrl+q",
+        "quit: the code stays open (`recorder` resumes it); with entries not saved yet it says where they are "
+        "kept and asks (y quit · n stay); ctrl+q twice quits",
+    ),
 ]
 
 
@@ -25,8 +35,10 @@ def key_table() -> Table:
     for binding in LiveScreen.BINDINGS:
         assert isinstance(binding, Binding)
         label = binding.description + (f" — {binding.tooltip}" if binding.tooltip else "")
-        key = binding.key_display or binding.key.replace("question_mark", "?").replace("minus", "-")
+        key = binding.key_display or key_shown(binding.key)
         table.add_row(Text(key), Text(label))  # Text, not markup: a key like `[` is shown as it is
+    for key, label in APP_KEYS:
+        table.add_row(Text(key), Text(label))
     for where, keys in PICKER_KEYS:
         table.add_row(Text(where), Text(keys))
     return table
@@ -35,7 +47,7 @@ def key_table() -> Table:
 class HelpScreen(ModalScreen[None]):
     """`?` — every key; Esc or ? closes."""
 
-    BINDINGS = [Binding("escape,question_mark,q", "dismiss", "Close")]
+    BINDINGS = [Binding("escape,question_mark,q", "dismiss", "Close", priority=True)]
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
     HelpScreen > VerticalScroll { width: 100; height: 90%; border: thick $accent; background: $surface; }

@@ -8,7 +8,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from exports.describe import describe, words
 from exports.describe import t_plus as code_time
@@ -19,7 +19,9 @@ from recorder.scribe import Pending, Scribe, waiting
 from recorder.session import Logged, Session, SessionError
 from recorder.store import Store, StoreError
 from recorder.tui.forms import forms
+from recorder.tui.key_bar import KeyBar, bar_items
 from recorder.tui.literal import visible
+from recorder.tui.patient_prompt import PatientPrompt
 from recorder.tui.pickers import (
     Choice,
     ChoicePicker,
@@ -38,6 +40,12 @@ from schemas.vocabulary import Rhythm
 
 RHYTHMS = [Choice(str(i), words(r).upper() if len(r) <= 4 else words(r), r) for i, r in enumerate(Rhythm.__args__, 1)]
 LATE_STEPS = (0.0, 30.0, 60.0, 120.0)
+# `o`: the moments a debrief and a registry need most, two keys each (three for the end and its outcome).
+CIRCULATION = [
+    Choice("r", "ROSC", "rosc"),
+    Choice("a", "arrest again", "arrest"),
+    Choice("e", "end of the code…", "code_ended"),
+]
 OUTCOMES = [
     Choice(k, words(o), o)
     for k, o in (("r", "rosc"), ("d", "died"), ("t", "transferred"), ("c", "recovered"), ("o", "other"))
@@ -47,30 +55,35 @@ OUTCOMES = [
 class LiveScreen(Screen):
     """One code being recorded. Every entry is committed before it is shown."""
 
+    # Short descriptions: each is a label on the key bar, which shows every key at 80 columns; the
+    # tooltip is the help's longer word.
     BINDINGS = [
         Binding("i", "io", "IO", tooltip="IO attempt: 1–7 site, l/r side, Enter"),
-        Binding("v", "iv", "IV"),
-        Binding("y", "line_result('in')", "Line in"),
-        Binding("x", "line_result('failed')", "Failed"),
-        Binding("a", "aspiration", "Aspirate"),
-        Binding("f", "flush", "Flush"),
-        Binding("d", "drug", "Drug"),
-        Binding("e", "drug('epinephrine')", "Adrenaline"),
-        Binding("b", "form('fluid')", "Fluid"),
-        Binding("n", "note", "Note"),
-        Binding("r", "rhythm", "Rhythm"),
-        Binding("c", "cpr", "CPR"),
-        Binding("s", "form('shock')", "Shock"),
-        Binding("p", "form('patient')", "Patient"),
-        Binding("l", "next_line", "Next line"),
-        Binding("minus", "late", "Earlier", tooltip="The next entry happened 30 s / 1 min / 2 min ago"),
-        Binding("k", "acknowledge", "Ack flag"),
-        Binding("delete", "void", "Void"),
-        Binding("m", "amend", "Amend"),
+        Binding("v", "iv", "IV", tooltip="IV attempt: y in / x failed"),
+        Binding("y", "line_result('in')", "in", tooltip="the current line is in"),
+        Binding("x", "line_result('failed')", "fail", tooltip="the current line failed"),
+        Binding("a", "aspiration", "asp", tooltip="aspiration of the current IO line: y marrow / n nothing"),
+        Binding("f", "flush", "flush", tooltip="flush of the current line: Enter logs the minimum volume"),
+        Binding("d", "drug", "drug", tooltip="drug: type to filter, Enter picks, Enter logs the proposed dose"),
+        Binding("e", "drug('epinephrine')", "adr", tooltip="the drug picker on epinephrine: e Enter"),
+        Binding("b", "form('fluid')", "fluid", tooltip="fluid bolus"),
+        Binding("n", "note", "note"),
+        Binding("r", "rhythm", "rhythm", tooltip="rhythm: 1–8"),
+        Binding("c", "cpr", "CPR", tooltip="CPR started / stopped"),
+        Binding("s", "form('shock')", "shock", tooltip="shock: joules, Enter"),
+        Binding("p", "patient", "patient", tooltip="age, weight and its source in one line: p 2y12t Enter"),
+        Binding("o", "circulation", "ROSC/end", tooltip="o r ROSC · o a arrest again · o e end of the code (outcome)"),
+        Binding("l", "next_line", "line", tooltip="the next line becomes the current one"),
+        Binding("minus", "late", "earlier", tooltip="the next entry happened 30 s / 1 min / 2 min ago"),
+        Binding("k", "acknowledge", "ack", tooltip="acknowledge the highlighted flag (critical first), with a reason"),
+        Binding("delete", "void", "void", tooltip="void the event selected in the timeline (↑↓), with a reason"),
+        Binding("m", "amend", "amend", tooltip="amend the event selected in the timeline, with a reason"),
         Binding("enter", "start(True)", "Start: in arrest", show=False),
         Binding("0", "start(False)", "Start: not in arrest", show=False),
-        Binding("question_mark", "app.help", "Help"),
+        Binding("question_mark", "app.help", "help", tooltip="this key map"),
     ]
+    # The app's own keys, on the bar after the screen's (ctrl+p and ctrl+q are bound by the app).
+    APP_KEYS = [("^p", "more"), ("^q", "quit")]
 
     def __init__(
         self,
@@ -93,6 +106,7 @@ class LiveScreen(Screen):
         self.code_clock = self.scribe.code_clock if self.scribe else CodeClock(clock, clock.wall())
         self.current: str | None = None
         self.ago = 0.0
+        self.held: float | None = None  # the time taken when ctrl+p opened the palette
         self.last_device = "ez_io"
         self.last_needle: float | None = 15.0
         self.rows: list[Row] = []
@@ -108,15 +122,17 @@ class LiveScreen(Screen):
         yield Banner(id="banner")
         yield Static(id="fault")
         yield Static("In arrest?  Enter = yes · 0 = no · or just start logging (counts as in arrest)", id="prompt")
-        with Horizontal():
+        # Lines, timers and flags side by side; the timeline below, across the whole width, so its rows
+        # are read whole at 80 columns.
+        with Horizontal(id="top"):
             with Vertical(id="left"):
                 yield LinesPanel(id="lines")
                 yield TimersPanel(id="timers")
-                # The border is the box's: drawn once, not again with every row the timeline redraws.
-                with Vertical(id="timeline-box"):
-                    yield TimelineView(id="timeline")
             yield FlagsPanel(id="flags")
-        yield Footer()
+        # The border is the box's: drawn once, not again with every row the timeline redraws.
+        with Vertical(id="timeline-box"):
+            yield TimelineView(id="timeline")
+        yield KeyBar(bar_items(self.BINDINGS, self.APP_KEYS), id="keys")
 
     def on_mount(self) -> None:
         self.query_one("#lines").border_title = "Lines"
@@ -150,10 +166,26 @@ class LiveScreen(Screen):
         return self.code_clock.elapsed()
 
     def entry_time(self) -> float:
-        """When the entry the scribe just began happened: now (first key), less any "earlier"."""
+        """When the entry the scribe just began happened: now (first key), less any "earlier"; for an
+        entry chosen in the palette, the moment ctrl+p was pressed."""
+        if self.held is not None:
+            t, self.held = self.held, None
+            return t
         t = max(0.0, self.now() - self.ago)
         self.ago = 0.0
         return t
+
+    def hold_time(self) -> None:
+        """ctrl+p: the palette's entry happened now, however long the scribe then takes to find it."""
+        self.held = None
+        self.held = self.entry_time()
+
+    def from_palette(self, command: Callable[[], Any]) -> None:
+        """Run a command chosen in the palette; its entry takes the held time, and nothing keeps it after."""
+        try:
+            command()
+        finally:
+            self.held = None
 
     def tick(self) -> None:
         """Every second: the clocks, queued entries, and deadlines passing on the code clock."""
@@ -398,6 +430,22 @@ class LiveScreen(Screen):
         if self.ensure_started():
             self.open(FormScreen(self.forms()[name]))
 
+    def action_patient(self) -> None:
+        if self.ensure_started():
+            self.open(PatientPrompt())
+
+    def action_circulation(self) -> None:
+        """`o r` ROSC, `o a` arrest again, `o e` then the outcome ends the code: all timed at `o`."""
+        t = self.entry_time()
+
+        def chosen(data: dict[str, Any] | None) -> None:
+            if data is not None and data["kind"] == "code_ended":
+                self.app.push_screen(end_picker(), lambda end: self.record(end, t))
+            else:
+                self.record(data, t)
+
+        self.app.push_screen(ChoicePicker("Circulation — or the end of the code", CIRCULATION, kind), chosen)
+
     def action_note(self) -> None:
         self.open(TextPrompt("Note", "what happened"), lambda text: {"kind": "note", "text": text})
 
@@ -416,7 +464,7 @@ class LiveScreen(Screen):
         self.record({"kind": kind, **fields}, self.entry_time())
 
     def action_end(self) -> None:
-        self.open(ChoicePicker("End the code — outcome?", OUTCOMES, lambda o: {"kind": "code_ended", "outcome": o}))
+        self.open(end_picker())
 
     def action_next_line(self) -> None:
         if self.scribe:
@@ -515,6 +563,14 @@ def amend_form(row: Row) -> tuple[Form, Callable[[dict[str, Any]], dict[str, Any
     fields.append(Field("reason", "Why", required=True))
     form = Form("amend", f"Amend {record_words(row.record)}", tuple(fields))
     return form, lambda values: amend_data(row.record.seq, current, values)
+
+
+def kind(name: str) -> dict[str, Any]:
+    return {"kind": name}
+
+
+def end_picker() -> ChoicePicker:
+    return ChoicePicker("End the code — outcome?", OUTCOMES, lambda o: {"kind": "code_ended", "outcome": o})
 
 
 def amend_data(seq: int, current: dict[str, Any], values: dict[str, Any]) -> dict[str, Any] | None:

@@ -38,11 +38,14 @@ def flag_text(flags: list[Flag]) -> Text:
 class Picker(ModalScreen[dict[str, Any] | None]):
     """Escape cancels; every picker shows its own keys at the bottom."""
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+    # Priority: Esc is handled as it arrives, so a key typed straight after it goes to the screen below,
+    # not into this picker's text box (recorder/tui/escape_keys.py).
+    BINDINGS = [Binding("escape", "cancel", "Cancel", priority=True)]
     DEFAULT_CSS = """
     Picker { align: center middle; }
     Picker > Vertical {
-        width: 88; height: auto; max-height: 90%; border: thick $accent; background: $surface; padding: 0 1;
+        width: 88; max-width: 100%; height: auto; max-height: 90%; border: thick $accent; background: $surface;
+        padding: 0 1;
     }
     Picker .title { text-style: bold; background: $accent; color: $text; width: 100%; padding: 0 1; }
     Picker .keys { color: $text-muted; margin-top: 1; }
@@ -51,6 +54,10 @@ class Picker(ModalScreen[dict[str, Any] | None]):
     """
 
     def action_cancel(self) -> None:
+        if (select := next((s for s in self.query(Select) if s.expanded), None)) is not None:
+            select.expanded = False  # Esc closes an open list first, as Textual's own Select does
+            select.focus()
+            return
         self.dismiss(None)
 
 
@@ -290,11 +297,11 @@ class FormScreen(Picker):
 class TextPrompt(ModalScreen[str | None]):
     """One line of text: a note, a reason."""
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+    BINDINGS = [Binding("escape", "cancel", "Cancel", priority=True)]  # as Picker's
     DEFAULT_CSS = """
     TextPrompt { align: center middle; }
     TextPrompt > Vertical {
-        width: 80; height: auto; border: thick $accent; background: $surface; padding: 0 1;
+        width: 80; max-width: 100%; height: auto; border: thick $accent; background: $surface; padding: 0 1;
     }
     TextPrompt .title { text-style: bold; background: $accent; width: 100%; padding: 0 1; }
     TextPrompt .keys { color: $text-muted; }

@@ -156,7 +156,8 @@ async def test_free_text_form_fields_show_hostile_text_in_the_banner_lines_and_f
     app = build_app(store, clock, mode="new", new_fields=CHILD)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         for text in ACCEPTED:
-            await keys(pilot, "p")
+            live(app).action_form("patient")  # the full form (ctrl+p → Patient details): name, MRN, sex
+            await pilot.pause()
             app.screen.query_one("#f_patient__name", Input).value = text
             await keys(pilot, "ctrl+s")
             assert store.events(1)[-1].event.patient.name == text.strip()

@@ -1,0 +1,104 @@
+"""Keys typed ahead land where the scribe meant: one key at a time, each on the screen the last one left.
+
+Textual hands each key from the terminal to the focused widget's queue and goes straight on to the next,
+while the first key is still on its way (a binding runs only when the key has bubbled back up to the
+app). Typed in one burst, `p 2y12t Enter` opened the patient box and then lost `2y12t`: those keys were
+handed out before the box existed, and nothing bound them. Here a key is handed out only when the one
+before it has been handled all the way up, and when the screen it opened is ready for keys (mounted,
+its first field focused); keys that come meanwhile wait, in order.
+"""
+
+from collections.abc import Awaitable, Callable
+
+from textual import events
+from textual.app import App
+from textual.message_pump import MessagePump
+from textual.screen import Screen
+
+# A key waits for a new screen to focus its first field, looking every RETRY seconds, at most PATIENCE
+# times (about a second: a screen that never focuses anything must not hold the keyboard).
+RETRY = 0.02
+PATIENCE = 50
+# Times a widget is waited for again when the key left it messages (more would chase its idle prompts).
+AGAIN = 2
+# Times the path from the focused widget is followed again for what a binding left there.
+ROUNDS = 2
+
+
+def ready(screen: Screen) -> bool:
+    """The screen can take keys: mounted, and its focus set if it has anything to focus."""
+    if not screen.is_mounted:
+        return False
+    return screen.focused is not None or not screen.focus_chain
+
+
+class KeysInOrder:
+    """The app's keys, handed out one at a time (see the module docstring)."""
+
+    def __init__(self, app: App, dispatch: Callable[[events.Key], Awaitable[None]]) -> None:
+        self.app = app
+        self.dispatch = dispatch  # Textual's own handling of a key that has just arrived
+        self.waiting: list[events.Key] = []
+        self.at: MessagePump | None = None  # where the key on its way was last seen
+        self.tries = 0
+        self.again = 0
+        self.rounds = 0
+        self.retry_set = False
+
+    async def arrived(self, key: events.Key) -> None:
+        self.waiting.append(key)
+        await self.release()
+
+    async def release(self) -> None:
+        while self.waiting:
+            if self.at is not None and not (self.at is self.app or self.at.is_attached):
+                self.at = None  # its widget went away with the key: nothing more will come of it
+            if self.at is not None:
+                self.retry_later()  # `seen` goes on when it is handled; a retry notices a widget gone
+                return
+            if not ready(self.app.screen) and self.tries < PATIENCE:
+                self.tries += 1
+                self.retry_later()
+                return
+            self.tries = 0
+            key = self.waiting.pop(0)
+            target = self.app.focused or self.app.screen  # where Textual hands a key it has not bound first
+            await self.dispatch(key)
+            if key.is_forwarded:  # not taken by a priority binding: follow it up to the app
+                self.rounds = ROUNDS
+                self.follow(target)
+
+    def follow(self, node: MessagePump) -> None:
+        """Wait for `node` to handle the key, then its parent, up to the app (where bindings run)."""
+        self.at, self.again = node, AGAIN
+        if not node.call_later(self.seen, node):
+            self.seen(node)
+
+    def seen(self, node: MessagePump) -> None:
+        if node.message_queue_size and self.again and node.call_later(self.seen, node):
+            # What the key set off here comes first (an Enter's `Submitted`, which closes a form).
+            self.again -= 1
+            return
+        parent = getattr(node, "parent", None) if node is not self.app else None
+        if parent is not None:
+            self.follow(parent)
+            return
+        focused = self.app.focused
+        path = focused.ancestors_with_self if focused is not None else []
+        if self.rounds and any(n.message_queue_size for n in path if n is not self.app):
+            # A binding run up here (an Input's Enter) has left its widget a message: follow that too.
+            self.rounds -= 1
+            self.follow(path[0])
+            return
+        self.at = None
+        self.app.call_later(self.release)
+
+    def retry_later(self) -> None:
+        """Look again shortly (a timer, not the next refresh: a screen with nothing to draw has none)."""
+        if not self.retry_set:
+            self.retry_set = True
+            self.app.set_timer(RETRY, self.retry)
+
+    async def retry(self) -> None:
+        self.retry_set = False
+        await self.release()

@@ -1,0 +1,58 @@
+"""`p`: the patient in one line ("2y 12t"), said back as it is typed, refused with the reason on Enter."""
+
+from typing import Any
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, Label, Static
+
+from recorder.patient_line import HINT, PatientLineError, parse_patient_line
+from recorder.tui.literal import literal
+
+
+class PatientPrompt(ModalScreen[dict[str, Any] | None]):
+    """Age, weight and its source in one line; what it was read as shows before Enter."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel", priority=True)]  # as Picker's
+    DEFAULT_CSS = """
+    PatientPrompt { align: center middle; }
+    PatientPrompt > Vertical { width: 76; max-width: 100%; height: auto; border: thick $accent;
+                               background: $surface; padding: 0 1; }
+    PatientPrompt .title { text-style: bold; background: $accent; width: 100%; padding: 0 1; }
+    PatientPrompt .keys { color: $text-muted; }
+    """
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label("Patient — age, weight, where the weight came from", classes="title")
+            yield Input(placeholder="2y 12kg tape", id="line")
+            yield Static(id="read")
+            yield Label(f"{HINT}\nEnter save · Esc cancel · sex, name, MRN: ctrl+p → Patient details", classes="keys")
+
+    @on(Input.Changed, "#line")
+    def _said_back(self, event: Input.Changed) -> None:
+        read = self.query_one("#read", Static)
+        if not event.value.strip():
+            read.update("")
+            return
+        try:
+            read.update(Text.assemble(("→ ", "bold"), (parse_patient_line(event.value).words(), "bold green")))
+        except PatientLineError as exc:
+            read.update(literal(f"? {exc}", "yellow"))  # not an error yet: the scribe may be mid-word
+
+    @on(Input.Submitted, "#line")
+    def _submitted(self, event: Input.Submitted) -> None:
+        try:
+            read = parse_patient_line(event.value)
+        except PatientLineError as exc:
+            # Refused here, with the line kept and focused: the keys that follow still go to it.
+            self.query_one("#read", Static).update(literal(f"Not recorded: {exc}", "bold red"))
+            return
+        self.dismiss({"kind": "patient_updated", "patient": read.fields})
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
