@@ -193,6 +193,10 @@ KILLED = textwrap.dedent(
     from recorder.tui.app import build_app
     from tests.tui.helpers import CHILD, keys, live
 
+    # A shell that started the tests in the background may ignore SIGHUP, and the child inherits that;
+    # a terminal closed under the recorder is the default action.
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
+
     async def main():
         store = Store(sys.argv[1])
         app = build_app(store, FakeClock(), mode="new", new_fields=CHILD)
