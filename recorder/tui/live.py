@@ -1,6 +1,7 @@
 """The live screen: the code clock, lines, timers, flags and timeline, and one key per common event."""
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from rich.text import Text
@@ -19,7 +20,7 @@ from recorder.scribe import Pending, Scribe, waiting
 from recorder.session import Logged, Session, SessionError
 from recorder.store import Store, StoreError
 from recorder.tui.forms import forms
-from recorder.tui.literal import visible
+from recorder.tui.literal import literal, visible
 from recorder.tui.pickers import (
     Choice,
     ChoicePicker,
@@ -29,7 +30,9 @@ from recorder.tui.pickers import (
     Form,
     FormScreen,
     IoPicker,
+    Refused,
     TextPrompt,
+    When,
 )
 from recorder.tui.widgets import Banner, FlagsPanel, LinesPanel, Row, TimelineView, TimersPanel
 from schemas.events import KIND_MODEL, RECORD_KEEPING, EventError, parse_event
@@ -106,6 +109,7 @@ class LiveScreen(Screen):
     def compose(self) -> ComposeResult:
         yield Banner(id="banner")
         yield Static(id="fault")
+        yield Static(id="refused")
         yield Static("In arrest?  Enter = yes · 0 = no · or just start logging (counts as in arrest)", id="prompt")
         with Horizontal():
             with Vertical(id="left"):
@@ -149,10 +153,17 @@ class LiveScreen(Screen):
         return self.code_clock.elapsed()
 
     def entry_time(self) -> float:
-        """When the entry the scribe just began happened: now (first key), less any "earlier"."""
-        t = max(0.0, self.now() - self.ago)
+        """When the entry the scribe just began happened: now (first key), less any "earlier".
+
+        Before the code's start it is negative, never clamped: the entry is refused when it is made.
+        """
+        t = self.now() - self.ago
         self.ago = 0.0
         return t
+
+    def when(self) -> When:
+        """The code clock, for a form's time fields."""
+        return When(self.now, self.code_clock.start)
 
     def tick(self) -> None:
         """Every second: the clocks, queued entries, and deadlines passing on the code clock."""
@@ -192,15 +203,43 @@ class LiveScreen(Screen):
 
     # ── recording ────────────────────────────────────────────────────────
 
-    def record(self, data: dict[str, Any] | None, t: float) -> None:
-        """Log one entry the scribe finished; it appears once it is on disk."""
-        if data is None or not self.ensure_started():
-            return
+    def enter(self, data: dict[str, Any] | None, t: float) -> Logged | Pending:
+        """Log one entry the scribe finished, or say why not (Refused): the picker that made it stays open."""
+        if data is None:
+            raise Refused("nothing to log: fill in the entry, or Esc to cancel")
+        if t < 0:
+            # "Earlier" reaching before the code's start: said, never moved to T+00:00.
+            raise Refused(
+                f"'earlier' puts it {-t:g} s before the code's start (T+00:00): nothing was logged; "
+                "enter it again without '-', or with a smaller step"
+            )
+        if not self.ensure_started():
+            raise Refused("the code could not be started: see the red line")
         try:
-            logged = self.scribe.enter(data, t)
+            return self.scribe.enter(data, t)
         except SessionError as exc:
-            self.notify(str(exc), title="Not logged", severity="error", timeout=8)
+            raise Refused(str(exc)) from None
+
+    def record(self, data: dict[str, Any] | None, t: float) -> None:
+        """Log an entry made by keys alone (no dialog): refused, it is said on the screen until the next one lands."""
+        try:
+            logged = self.enter(data, t)
+        except Refused as exc:
+            self.refused(str(exc))
             return
+        self.landed(logged)
+
+    def refused(self, message: str) -> None:
+        line = self.query_one("#refused", Static)
+        line.update(literal(f"NOT LOGGED — {message}"))
+        line.add_class("shown")
+        self.notify(message, title="Not logged", severity="error", timeout=8)
+
+    def landed(self, logged: Logged | Pending | None) -> None:
+        """An entry is on disk (or queued behind a fault): show it. None: the scribe cancelled."""
+        if logged is None:
+            return
+        self.query_one("#refused", Static).remove_class("shown")
         # Queued or written, the entry is the scribe's latest: a new line is the current line either way.
         if isinstance(logged, Pending):
             get = logged.data.get
@@ -309,10 +348,14 @@ class LiveScreen(Screen):
 
     # ── the keys ─────────────────────────────────────────────────────────
 
-    def open(self, screen, make: Callable[[Any], dict[str, Any] | None] = lambda d: d) -> None:
-        """Open a picker; the entry's time is now, when its first key was pressed."""
-        t = self.entry_time()
-        self.app.push_screen(screen, lambda result: self.record(make(result) if result is not None else None, t))
+    def open(self, screen, make: Callable[[Any], dict[str, Any] | None] = lambda d: d, t: float | None = None) -> None:
+        """Open a picker; the entry's time is now, when its first key was pressed (or `t`).
+
+        The picker logs through `enter` before it closes: a refused entry keeps it open, with the reason.
+        """
+        t = self.entry_time() if t is None else t
+        screen.entry = lambda result: self.enter(make(result), t)
+        self.app.push_screen(screen, self.landed)
 
     def preview(self, t: float) -> Callable[[dict[str, Any]], list]:
         return lambda data: self.scribe.preview(data, t) if self.scribe else []
@@ -322,7 +365,7 @@ class LiveScreen(Screen):
             return
         t = self.entry_time()
         picker = IoPicker(self.preview(t), board.breached_sites(self.scribe.state), self.last_device, self.last_needle)
-        self.app.push_screen(picker, lambda data: self.record(data, t))
+        self.open(picker, t=t)
 
     def action_iv(self) -> None:
         choices = [Choice("y", "in", "in"), Choice("x", "failed", "failed")]
@@ -352,10 +395,8 @@ class LiveScreen(Screen):
             return
         form = self.forms()["flush"]
         minimum = self.scribe.state.min_flush_ml()
-        fields = tuple(
-            Field(f.name, f.label, f.kind, f.choices, minimum or None, f.required) if f.name == "volume_ml" else f
-            for f in form.fields
-        )
+        # The protocol's minimum for this patient, shown as the volume (stored as shown); none known: asked.
+        fields = tuple(replace(f, default=minimum or None) if f.name == "volume_ml" else f for f in form.fields)
         self.open(FormScreen(Form(form.kind, f"Flush {self.current or ''}", fields)))
 
     def action_drug(self, drug: str | None = None) -> None:
@@ -385,7 +426,7 @@ class LiveScreen(Screen):
         usable = [r.id for r in board.line_rows(state) if r.usable]
         via = self.current if self.current in usable or not usable else usable[0]
         ctx = DrugContext(live, via, propose, why, self.preview(t))
-        self.app.push_screen(DrugPicker(ctx, drug), lambda data: self.record(data, t))
+        self.open(DrugPicker(ctx, drug), t=t)
 
     def forms(self) -> dict[str, Form]:
         state = self.scribe.state if self.scribe else None
@@ -439,11 +480,8 @@ class LiveScreen(Screen):
             return
         t = self.entry_time()
         prompt = TextPrompt(f"Acknowledge {flag.rule} (#{flag.seq}) — why?", "e.g. only site available")
-        self.app.push_screen(
-            prompt,
-            lambda reason: self.record(
-                {"kind": "acknowledge", "rule": flag.rule, "target": flag.seq, "reason": reason} if reason else None, t
-            ),
+        self.open(
+            prompt, lambda reason: {"kind": "acknowledge", "rule": flag.rule, "target": flag.seq, "reason": reason}, t
         )
 
     def selected_event(self) -> Row | None:
@@ -459,12 +497,7 @@ class LiveScreen(Screen):
             return
         t = self.entry_time()
         prompt = TextPrompt(f"Void #{row.record.seq}: {describe(row.record.event)} — why?", "e.g. wrong patient")
-        self.app.push_screen(
-            prompt,
-            lambda reason: self.record(
-                {"kind": "void", "target": row.record.seq, "reason": reason} if reason else None, t
-            ),
-        )
+        self.open(prompt, lambda reason: {"kind": "void", "target": row.record.seq, "reason": reason}, t)
 
     def action_amend(self) -> None:
         row = self.selected_event()
@@ -474,7 +507,8 @@ class LiveScreen(Screen):
         model = KIND_MODEL[event.kind]
         current = event.model_dump(exclude={"kind"}, exclude_none=True)
         # Prefilled with what the event holds now (`default=`: the fourth field is the choices).
-        fields = [Field("t", "Time (s from start)", "number", default=event.t, required=True)]
+        # The time as people say it (mm:ss, T+mm:ss, a clock time, "1 min ago"), read back before Enter.
+        fields = [Field("t", "Time", "time", default=event.t, required=True)]
         for name in model.model_fields:
             if name in ("kind", "t", "line", "infusion", "patient", "tests", "changes"):
                 continue
@@ -482,10 +516,10 @@ class LiveScreen(Screen):
             fields.append(Field(name, words(name), kind, default=current.get(name)))
         fields.append(Field("reason", "Why", required=True))
         form = Form("amend", f"Amend #{row.record.seq}: {describe(event)}", tuple(fields))
-        self.open(FormScreen(form), lambda values: amend_data(row.record.seq, current, values))
+        self.open(FormScreen(form, when=self.when()), lambda values: amend_data(row.record.seq, current, values))
 
 
-def amend_data(seq: int, current: dict[str, Any], values: dict[str, Any]) -> dict[str, Any] | None:
+def amend_data(seq: int, current: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
     """The changes of an amend form: only fields that differ, typed like the originals."""
     reason = values.pop("reason", None)
     values.pop("kind", None)
@@ -496,8 +530,10 @@ def amend_data(seq: int, current: dict[str, Any], values: dict[str, Any]) -> dic
             value = value.lower() in ("true", "yes", "y", "1")
         if value != old and not (old is None and value in ("", None)):
             changes[name] = value
-    if not changes or not reason:
-        return None
+    if not reason:
+        raise Refused("reason: say why it is amended", "reason")
+    if not changes:
+        raise Refused("nothing changed: change a field, or Esc to cancel")
     return {"kind": "amend", "target": seq, "changes": changes, "reason": reason}
 
 
