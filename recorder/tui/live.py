@@ -16,6 +16,7 @@ from exports.describe import t_plus as code_time
 from recorder import board
 from recorder.clock import Clock, CodeClock
 from recorder.engine import Protocol, propose_dose
+from recorder.engine.doses import volume_ml
 from recorder.scribe import Pending, Scribe, waiting
 from recorder.session import Logged, Session, SessionError
 from recorder.store import Store, StoreError
@@ -376,14 +377,14 @@ class LiveScreen(Screen):
             return
         line = self.current
         if line is None or not line.startswith("io"):
-            self.notify("No IO line to give a result for: i starts an IO attempt", severity="warning")
+            self.refused("no IO line to give a result for: i starts an IO attempt")
             return
         self.record({"kind": "io_result", "line": line, "result": result}, self.entry_time())
 
     def action_aspiration(self) -> None:
         line = self.current
         if line is None or not line.startswith("io"):
-            self.notify("No IO line to aspirate", severity="warning")
+            self.refused("no IO line to aspirate: i starts an IO attempt")
             return
         choices = [Choice("y", "marrow aspirated", True), Choice("n", "nothing", False)]
         self.open(
@@ -425,7 +426,15 @@ class LiveScreen(Screen):
         )
         usable = [r.id for r in board.line_rows(state) if r.usable]
         via = self.current if self.current in usable or not usable else usable[0]
-        ctx = DrugContext(live, via, propose, why, self.preview(t))
+
+        def volume(data: dict[str, Any]) -> float | None:
+            unit, conc = data.get("unit"), data.get("concentration")
+            return volume_ml(data["dose"], unit, drug=data["drug"], concentration=conc, protocol=self.protocol)
+
+        def strengths(name: str):
+            return self.protocol.concentration_choices(name, state.age)
+
+        ctx = DrugContext(live, via, propose, why, self.preview(t), strengths, volume)
         self.open(DrugPicker(ctx, drug), t=t)
 
     def forms(self) -> dict[str, Form]:

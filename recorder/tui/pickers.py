@@ -529,6 +529,10 @@ class DrugContext:
     propose: Callable[[str, str | None], tuple[float, str] | None]
     why_no_dose: str
     preview: Preview
+    # The protocol's strengths for a drug whose rules read it, and the one proposed for this patient.
+    strengths: Callable[[str], tuple[tuple[str, ...], str | None] | None] = lambda drug: None
+    # The volume in mL of the entry as it stands (dose ÷ concentration); None when it cannot be said.
+    volume: Callable[[dict[str, Any]], float | None] = lambda data: None
 
 
 ROUTES = ("et", "im", "in", "sc", "po")
@@ -572,14 +576,17 @@ class DrugPicker(Picker):
             with Horizontal(classes="row"):
                 yield Label("Conc.")
                 yield Input(id="concentration", placeholder="e.g. 8.4%")
+                yield Select([], id="strength", prompt="strength?")
                 yield Label("Purpose")
                 yield Select([(words(p), p) for p in ("arrest", "io_analgesia", "other")], id="purpose")
             yield Static(id="proposal")
+            yield Static(id="volume")
             yield Static(id="preview", classes="preview")
             yield refusal()
             yield Label("type · ↑↓ · Enter pick · Enter log · Tab fields · Esc cancel", classes="keys")
 
     def on_mount(self) -> None:
+        self.query_one("#strength", Select).display = False
         if self.drug:
             self.pick(self.drug)
         else:
@@ -623,16 +630,49 @@ class DrugPicker(Picker):
         else:
             note = Text.assemble((f"{words(drug)}: ", "bold"), (self.ctx.why_no_dose, "yellow"))
         self.query_one("#proposal", Static).update(note)
+        self.offer_strengths(drug)
         self.query_one("#drugs", OptionList).display = False
         dose.focus()
         self.update_preview()
 
+    def offer_strengths(self, drug: str) -> None:
+        """A drug whose rules read its strength gets the protocol's choices, the patient's proposed
+        one selected (no age known: none, and asked); any other keeps a free concentration box."""
+        offered = self.ctx.strengths(drug)
+        strength = self.query_one("#strength", Select)
+        strength.display = offered is not None
+        self.query_one("#concentration", Input).display = offered is None
+        if offered is not None:
+            choices, proposed = offered
+            strength.set_options([(c, c) for c in choices])
+            strength.value = proposed if proposed is not None else Select.NULL
+
+    def strength_offered(self) -> bool:
+        return bool(self.query_one("#strength", Select).display)
+
     @on(Input.Changed, "#dose")
+    @on(Input.Changed, "#concentration")
     @on(Select.Changed)
     def update_preview(self) -> None:
         data = self.data()
         flags = self.ctx.preview(data) if data else []
         self.query_one("#preview", Static).update(flag_text(flags) if flags else "")
+        self.query_one("#volume", Static).update(self.volume_words(data))
+
+    def volume_words(self, data: dict[str, Any] | None) -> Text:
+        """The volume to draw up for the dose as it stands, or why it cannot be said."""
+        if data is None or data.get("unit") == "mL":
+            return Text()
+        volume = self.ctx.volume(data)
+        if volume is not None:
+            return Text.assemble(
+                ("Volume: ", "bold"), (f"{volume:.3g} mL", "bold green"), f" of {data['concentration']}"
+            )
+        if data.get("concentration"):
+            return Text(
+                f"Volume: cannot work out mL from {data['concentration']} for a dose in {data['unit']}", "yellow"
+            )
+        return Text("Volume: concentration unknown, so no mL shown (give it to see the volume)", "yellow")
 
     def data(self) -> dict[str, Any] | None:
         if self.drug is None:
@@ -652,7 +692,11 @@ class DrugPicker(Picker):
             out["route" if via in ROUTES else "line"] = via
         if self.drug == "other":
             out["name"] = self.query_one("#filter", Input).value.strip() or None
-        conc = self.query_one("#concentration", Input).value.strip()
+        if self.strength_offered():
+            chosen = self.query_one("#strength", Select).value
+            conc = "" if chosen is Select.NULL else str(chosen)
+        else:
+            conc = self.query_one("#concentration", Input).value.strip()
         if conc:
             out["concentration"] = conc
         purpose = self.query_one("#purpose", Select).value
@@ -669,7 +713,7 @@ class DrugPicker(Picker):
             "unit": self.query_one("#unit", Select),
             "line": via,
             "route": via,
-            "concentration": self.query_one("#concentration", Input),
+            "concentration": self.query_one("#strength" if self.strength_offered() else "#concentration"),
             "purpose": self.query_one("#purpose", Select),
         }
 
@@ -684,6 +728,9 @@ class DrugPicker(Picker):
             self.refuse(Refused("dose: type the dose given, a number", "dose"))
             return
         conc = data.get("concentration")
+        if conc is None and self.strength_offered():
+            self.refuse(Refused("concentration: not answered; choose the strength given (its rules read it)"))
+            return
         if conc is not None and not re.fullmatch(CONCENTRATION, conc):
             # Said here, with the drug and dose kept, rather than after the picker has closed.
             why = f"concentration {conc!r} is not {PATTERN_HINTS[CONCENTRATION]}: correct or clear it"

@@ -124,3 +124,32 @@ async def test_earlier_before_the_start_is_refused_not_clamped(store, clock):
         cpr = store.events(1)[-1]
         assert (cpr.kind, cpr.t, (cpr.recorded_at - cpr.occurred_at).total_seconds()) == ("cpr_started", 15, 30)
         assert not live(app).query_one("#refused").has_class("shown")
+
+
+async def test_the_drug_picker_proposes_the_strength_by_age_and_shows_the_volume(store, clock):
+    """Issue 12: the hypertonic check needed an optional box filled in; no volume in mL was shown."""
+    infant = {"arrest": True, "patient": {"age_months": 11, "weight_kg": 9, "weight_source": "length_tape"}}
+    app = build_app(store, clock, mode="new", new_fields=infant)
+    async with app.run_test(size=SIZE) as pilot:
+        await keys(pilot, "i", "1", "l", "enter", "y", "f", "enter", clock=clock, advance=20)
+        await keys(pilot, "d", "bicarb", "enter")
+        picker = app.screen
+        assert picker.query_one("#strength").value == "4.2%"  # under 2 years: proposed, shown
+        dose = float(picker.query_one("#dose").value)
+        assert f"{dose * 2:.3g} mL of 4.2%" in str(picker.query_one("#volume").render())  # 0.5 mEq/mL
+        await keys(pilot, "enter")
+        drug = store.events(1)[-1].event
+        assert (drug.drug, drug.concentration) == ("sodium_bicarbonate", "4.2%")  # stored as shown
+        # Adrenaline has no strength table: its volume waits for a concentration, and says so.
+        await keys(pilot, "e")
+        assert "concentration unknown" in str(app.screen.query_one("#volume").render())
+        app.screen.query_one("#concentration").value = "0.1 mg/mL"
+        await pilot.pause()
+        assert "0.9 mL of 0.1 mg/mL" in str(app.screen.query_one("#volume").render())
+        await keys(pilot, "escape")
+    # No age known: no strength is proposed, and the entry waits for one.
+    app = build_app(store, clock, mode="new", new_fields={"arrest": True})
+    async with app.run_test(size=SIZE) as pilot:
+        await keys(pilot, "i", "1", "l", "enter", "y", "d", "dextrose", "enter", "5", "enter")
+        assert isinstance(app.screen, DrugPicker) and app.focused.id == "strength"
+        assert "concentration: not answered" in refusal(app)
