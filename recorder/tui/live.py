@@ -211,7 +211,7 @@ class LiveScreen(Screen):
         if t < 0:
             # "Earlier" reaching before the code's start: said, never moved to T+00:00.
             raise Refused(
-                f"'earlier' puts it {-t:g} s before the code's start (T+00:00): nothing was logged; "
+                f"'earlier' puts it {-t:.0f} s before the code's start (T+00:00): nothing was logged; "
                 "enter it again without '-', or with a smaller step"
             )
         if not self.ensure_started():
@@ -318,6 +318,8 @@ class LiveScreen(Screen):
             self.query_one(TimersPanel).show([])
         if self.ago:
             banner.append(f"  · next entry: {int(self.ago)} s ago", style="bold reverse")
+            if self.ago > now:  # said before the entry is made: it will be refused, not moved to T+00:00
+                banner.append(" — before the code's start: - again until it is off", style="bold red")
         self.query_one(Banner).update(banner)
         fault = self.scribe.fault if self.scribe else None
         if fault or (self.scribe and (self.scribe.queued or self.scribe.rejected)):

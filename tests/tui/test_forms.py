@@ -113,7 +113,9 @@ async def test_earlier_before_the_start_is_refused_not_clamped(store, clock):
     app = build_app(store, clock, mode="new", new_fields=CHILD)
     async with app.run_test(size=SIZE) as pilot:
         clock.advance(23)
-        await keys(pilot, "minus", "c")
+        await keys(pilot, "minus")
+        assert "before the code's start" in live(app).query_one("#banner").render().plain  # said at once
+        await keys(pilot, "c")
         assert kinds(store) == ["code_started"]  # nothing at T+00:00
         said = str(live(app).query_one("#refused").render())
         assert "before the code's start" in said and live(app).query_one("#refused").has_class("shown")
