@@ -1,8 +1,6 @@
 """`recorder void` and `recorder amend`: a code's record corrected later, as record keeping with a reason."""
 
 import json
-import math
-import re
 from typing import Any
 
 import click
@@ -12,12 +10,10 @@ from exports.describe import describe, t_plus
 from recorder.cli import Context, pass_ctx
 from recorder.cli_exports import OneLineCommand
 from recorder.session import Logged, Session, SessionError
+from recorder.spoken_time import SpokenTimeError, parse_spoken_time
 from schemas.events import KIND_MODEL, explain
 from schemas.records import EventRecord
 
-# t= as people write a time from the code's start: 90, 1:30, T+1:30, T+01:30. (recorder/spoken_time.py, when
-# it lands, reads more: wall times and "1 min ago"; a correction made later names a time on the chart.)
-_MMSS = re.compile(r"^(?:[Tt]\+)?(\d{1,6}):([0-5]\d)$")
 _YES_NO = {"yes": True, "y": True, "true": True, "no": False, "n": False, "false": False}
 
 
@@ -88,9 +84,10 @@ def void_cmd(obj: Context, code: str, seq: str, reason: str | None) -> None:
 def amend_cmd(obj: Context, code: str, seq: str, changes: tuple[str, ...], reason: str | None) -> None:
     """Amend event SEQ of CODE (`last`: the latest code): each FIELD=VALUE replaces what it holds, with a reason.
 
-    t=… is the time from the code's start: seconds (90) or mm:ss (1:30, T+1:30). A value is checked as a
-    new entry's would be (e.g. dose=0.1, rhythm=pea, easy=no, patient={"weight_kg": 13}); the amend is
-    appended to the hash-chained record, the original kept. The screen does the same with m.
+    t=… is a time as people say it: seconds from the start (90), mm:ss (1:30, T+1:30), a clock time.
+    A value is checked as a new entry's would be (e.g. dose=0.1, rhythm=pea, easy=no,
+    patient={"weight_kg": 13}); the amend is appended to the hash-chained record, the original kept.
+    The screen does the same with m.
     """
     why = _reason(reason)
     if not changes:
@@ -141,19 +138,11 @@ def _typed_changes(session: Session, target: EventRecord, pairs: tuple[str, ...]
 
 
 def _time(session: Session, raw: str) -> float:
-    """t= in seconds or mm:ss from the code's start; never after now."""
-    text = raw.strip()
-    match = _MMSS.match(text)
+    """t= as people say a time (recorder/spoken_time.py): 90, 1:30, T+1:30, a clock time 14:06:30, never after now."""
     try:
-        seconds = int(match[1]) * 60 + int(match[2]) if match else float(text.removeprefix("T+"))
-    except ValueError:
-        seconds = math.nan
-    if not math.isfinite(seconds) or seconds < 0:
-        raise SessionError(f"t={raw}: give the time from the code's start in seconds (90) or mm:ss (1:30, T+1:30)")
-    now = session.now()
-    if seconds > now:
-        raise SessionError(f"t={raw} is in the future: the code is at {t_plus(now)} now")
-    return float(seconds)
+        return parse_spoken_time(raw, now=session.now(), start=session.clock.start)
+    except SpokenTimeError as exc:
+        raise SessionError(f"t={raw}: {exc}") from None
 
 
 def _value(model: Any, current: dict[str, Any], name: str, raw: str) -> Any:

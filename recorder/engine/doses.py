@@ -146,3 +146,16 @@ def propose_dose(
     if span is None:
         return None
     return float(f"{span[0]:.2g}") if span[0] < 10 else round(span[0]), row.unit
+
+
+def volume_ml(dose: float, unit: str, *, drug: str, concentration: str | None, protocol: Protocol) -> float | None:
+    """How many mL a dose is at `concentration` (dose ÷ strength): 24 mEq of 4.2 % bicarbonate → 48 mL.
+
+    None when it cannot be worked out: no or an unreadable concentration, or units that do not meet.
+    """
+    if unit == "mL":
+        return dose
+    per_one_ml = convert(1.0, "mL", unit, drug=drug, concentration=concentration, protocol=protocol)
+    if not per_one_ml:
+        return None
+    return dose / per_one_ml

@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
 from schemas.anatomy import LIMBS, SITE_BONE
+from schemas.fields import CONCENTRATION
 from schemas.patient import DAYS_PER_YEAR
 from schemas.vocabulary import SITES, Bone, Device, DoseUnit, Drug, Severity, Site
 
@@ -195,6 +196,28 @@ class Hypertonic(_Model):
         return self
 
 
+class Concentrations(_Model):
+    """The strengths the drug picker offers for a drug whose rules read its concentration, and the one
+    it proposes by age (shown, stored as shown, changed by the scribe): HYPERTONIC_UNDILUTED reads it."""
+
+    drug: Drug
+    choices: tuple[Annotated[str, Field(pattern=CONCENTRATION)], ...] = Field(min_length=1)
+    neonate: str | None = None
+    under_years: Num | None = None
+    young: str | None = None
+    older: str
+
+    @model_validator(mode="after")
+    def _proposals(self) -> "Concentrations":
+        if (self.under_years is None) != (self.young is None):
+            raise ValueError("under_years: give under_years and young together")
+        for name in ("neonate", "young", "older"):
+            value = getattr(self, name)
+            if value is not None and value not in self.choices:
+                raise ValueError(f"{name}: {value!r} is not one of choices {list(self.choices)}")
+        return self
+
+
 class Dwell(_Model):
     warning_h: Num
     critical_h: Num
@@ -318,6 +341,7 @@ class Protocol(_Model):
     vasopressor: Vasopressor
     conversions: Conversions
     doses: tuple[DoseRow, ...]
+    concentrations: tuple[Concentrations, ...]
     _rows: dict[str, tuple[DoseRow, ...]] = PrivateAttr(default_factory=dict)
 
     @model_validator(mode="after")
@@ -339,6 +363,11 @@ class Protocol(_Model):
         for i, cum in enumerate(self.cumulative, start=1):
             if cum.drug not in rows:
                 raise ValueError(f"cumulative #{i} ({cum.drug}).drug: no [[doses]] row gives its unit")
+        seen: set[str] = set()
+        for i, conc in enumerate(self.concentrations, start=1):
+            if conc.drug in seen:
+                raise ValueError(f"concentrations #{i} ({conc.drug}).drug: listed twice; give a drug one row")
+            seen.add(conc.drug)
         self._rows.update({drug: tuple(r) for drug, r in rows.items()})
         return self
 
@@ -349,6 +378,20 @@ class Protocol(_Model):
         """The unit the dosing table counts this drug in (totals are kept in it)."""
         rows = self._rows.get(drug)
         return rows[0].unit if rows else None
+
+    def concentration_choices(self, drug: str, age: float | None) -> tuple[tuple[str, ...], str | None] | None:
+        """The strengths to offer for `drug` and the one proposed at `age` (None: age unknown, asked);
+        None for a drug the table does not list (its concentration stays free text)."""
+        row = next((r for r in self.concentrations if r.drug == drug), None)
+        if row is None:
+            return None
+        if age is None:
+            return row.choices, None
+        if row.neonate is not None and self.is_neonate(age):
+            return row.choices, row.neonate
+        if row.under_years is not None and age < row.under_years:
+            return row.choices, row.young
+        return row.choices, row.older
 
     def is_neonate(self, age: float | None) -> bool:
         return age is not None and age < self.age_bands.neonate_years

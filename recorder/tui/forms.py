@@ -1,6 +1,6 @@
 """The forms for the rarer events, as data: each names its event kind and its fields."""
 
-from typing import get_args
+from typing import Any, get_args
 
 from recorder.tui.pickers import Field, Form
 from schemas.vocabulary import (
@@ -17,6 +17,10 @@ from schemas.vocabulary import (
 )
 
 SIDES = ("left", "right")
+
+
+def _io_line(answers: dict[str, Any]) -> bool:
+    return str(answers.get("line") or "").startswith("io")
 
 
 def forms(lines: list[str], infusions: list[str], current: str | None) -> dict[str, Form]:
@@ -76,8 +80,9 @@ def forms(lines: list[str], infusions: list[str], current: str | None) -> dict[s
             (
                 Field("volume_ml", "Volume (mL)", "number", required=True),
                 line,
-                Field("easy", "Went in easily", "bool", True, required=True),
-                Field("extravasation", "Extravasation", "bool", False, required=True),
+                # Shown answered as most flushes go, stored as shown, changed with one key (y/n).
+                Field("easy", "Went in easily", "bool", default=True, required=True),
+                Field("extravasation", "Extravasation", "bool", default=False, required=True),
             ),
         ),
         "complication": Form(
@@ -86,7 +91,10 @@ def forms(lines: list[str], infusions: list[str], current: str | None) -> dict[s
             (line, Field("complication", "Complication", "choice", get_args(Complication), required=True)),
         ),
         "line_removed": Form(
-            "line_removed", "Remove line", (line, Field("pressure_held", "Pressure held", "bool", True))
+            "line_removed",
+            "Remove line",
+            # Asked, never assumed: an IO line removed without pressure is what IO_REMOVED_NO_PRESSURE is for.
+            (line, Field("pressure_held", "Pressure held", "bool", required_if=_io_line)),
         ),
         "uvc_attempt": Form(
             "uvc_attempt", "UVC attempt", (Field("result", "Result", "choice", ("in", "failed"), required=True),)
@@ -122,7 +130,8 @@ def forms(lines: list[str], infusions: list[str], current: str | None) -> dict[s
             (
                 line,
                 Field("tests", "Test", "multi", get_args(SampleTest), required=True),
-                Field("labelled_io", "Labelled IO/marrow", "bool", True),
+                # Asked for an IO line, never assumed: an unlabelled marrow sample is IO_SAMPLE_HANDLING's case.
+                Field("labelled_io", "Labelled IO/marrow", "bool", required_if=_io_line),
             ),
         ),
         "iv_attempt": Form(

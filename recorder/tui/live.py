@@ -1,6 +1,7 @@
 """The live screen: the code clock, lines, timers, flags and timeline, and one key per common event."""
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from rich.text import Text
@@ -15,12 +16,13 @@ from exports.describe import t_plus as code_time
 from recorder import board
 from recorder.clock import Clock, CodeClock
 from recorder.engine import Protocol, propose_dose
+from recorder.engine.doses import volume_ml
 from recorder.scribe import Pending, Scribe, waiting
 from recorder.session import Logged, Session, SessionError
 from recorder.store import Store, StoreError
 from recorder.tui.forms import forms
 from recorder.tui.key_bar import KeyBar, bar_items
-from recorder.tui.literal import visible
+from recorder.tui.literal import literal, visible
 from recorder.tui.patient_prompt import PatientPrompt
 from recorder.tui.pickers import (
     Choice,
@@ -31,7 +33,9 @@ from recorder.tui.pickers import (
     Form,
     FormScreen,
     IoPicker,
+    Refused,
     TextPrompt,
+    When,
 )
 from recorder.tui.widgets import Banner, FlagsPanel, LinesPanel, Row, TimelineView, TimersPanel
 from schemas.events import KIND_MODEL, RECORD_KEEPING, EventError, parse_event
@@ -121,6 +125,7 @@ class LiveScreen(Screen):
     def compose(self) -> ComposeResult:
         yield Banner(id="banner")
         yield Static(id="fault")
+        yield Static(id="refused")
         yield Static("In arrest?  Enter = yes · 0 = no · or just start logging (counts as in arrest)", id="prompt")
         # Lines, timers and flags side by side; the timeline below, across the whole width, so its rows
         # are read whole at 80 columns.
@@ -167,11 +172,14 @@ class LiveScreen(Screen):
 
     def entry_time(self) -> float:
         """When the entry the scribe just began happened: now (first key), less any "earlier"; for an
-        entry chosen in the palette, the moment ctrl+p was pressed."""
+        entry chosen in the palette, the moment ctrl+p was pressed.
+
+        Before the code's start it is negative, never clamped: the entry is refused when it is made.
+        """
         if self.held is not None:
             t, self.held = self.held, None
             return t
-        t = max(0.0, self.now() - self.ago)
+        t = self.now() - self.ago
         self.ago = 0.0
         return t
 
@@ -186,6 +194,10 @@ class LiveScreen(Screen):
             command()
         finally:
             self.held = None
+
+    def when(self) -> When:
+        """The code clock, for a form's time fields."""
+        return When(self.now, self.code_clock.start)
 
     def tick(self) -> None:
         """Every second: the clocks, queued entries, and deadlines passing on the code clock."""
@@ -225,15 +237,43 @@ class LiveScreen(Screen):
 
     # ── recording ────────────────────────────────────────────────────────
 
-    def record(self, data: dict[str, Any] | None, t: float) -> None:
-        """Log one entry the scribe finished; it appears once it is on disk."""
-        if data is None or not self.ensure_started():
-            return
+    def enter(self, data: dict[str, Any] | None, t: float) -> Logged | Pending:
+        """Log one entry the scribe finished, or say why not (Refused): the picker that made it stays open."""
+        if data is None:
+            raise Refused("nothing to log: fill in the entry, or Esc to cancel")
+        if t < 0:
+            # "Earlier" reaching before the code's start: said, never moved to T+00:00.
+            raise Refused(
+                f"'earlier' puts it {-t:.0f} s before the code's start (T+00:00): nothing was logged; "
+                "enter it again without '-', or with a smaller step"
+            )
+        if not self.ensure_started():
+            raise Refused("the code could not be started: see the red line")
         try:
-            logged = self.scribe.enter(data, t)
+            return self.scribe.enter(data, t)
         except SessionError as exc:
-            self.notify(str(exc), title="Not logged", severity="error", timeout=8)
+            raise Refused(str(exc)) from None
+
+    def record(self, data: dict[str, Any] | None, t: float) -> None:
+        """Log an entry made by keys alone (no dialog): refused, it is said on the screen until the next one lands."""
+        try:
+            logged = self.enter(data, t)
+        except Refused as exc:
+            self.refused(str(exc))
             return
+        self.landed(logged)
+
+    def refused(self, message: str) -> None:
+        line = self.query_one("#refused", Static)
+        line.update(literal(f"NOT LOGGED — {message}"))
+        line.add_class("shown")
+        self.notify(message, title="Not logged", severity="error", timeout=8)
+
+    def landed(self, logged: Logged | Pending | None) -> None:
+        """An entry is on disk (or queued behind a fault): show it. None: the scribe cancelled."""
+        if logged is None:
+            return
+        self.query_one("#refused", Static).remove_class("shown")
         # Queued or written, the entry is the scribe's latest: a new line is the current line either way.
         if isinstance(logged, Pending):
             get = logged.data.get
@@ -311,6 +351,8 @@ class LiveScreen(Screen):
             self.query_one(TimersPanel).show([])
         if self.ago:
             banner.append(f"  · next entry: {int(self.ago)} s ago", style="bold reverse")
+            if self.ago > now:  # said before the entry is made: it will be refused, not moved to T+00:00
+                banner.append(" — before the code's start: - again until it is off", style="bold red")
         self.query_one(Banner).update(banner)
         fault = self.scribe.fault if self.scribe else None
         if fault or (self.scribe and (self.scribe.queued or self.scribe.rejected)):
@@ -342,10 +384,14 @@ class LiveScreen(Screen):
 
     # ── the keys ─────────────────────────────────────────────────────────
 
-    def open(self, screen, make: Callable[[Any], dict[str, Any] | None] = lambda d: d) -> None:
-        """Open a picker; the entry's time is now, when its first key was pressed."""
-        t = self.entry_time()
-        self.app.push_screen(screen, lambda result: self.record(make(result) if result is not None else None, t))
+    def open(self, screen, make: Callable[[Any], dict[str, Any] | None] = lambda d: d, t: float | None = None) -> None:
+        """Open a picker; the entry's time is now, when its first key was pressed (or `t`).
+
+        The picker logs through `enter` before it closes: a refused entry keeps it open, with the reason.
+        """
+        t = self.entry_time() if t is None else t
+        screen.entry = lambda result: self.enter(make(result), t)
+        self.app.push_screen(screen, self.landed)
 
     def preview(self, t: float) -> Callable[[dict[str, Any]], list]:
         return lambda data: self.scribe.preview(data, t) if self.scribe else []
@@ -355,7 +401,7 @@ class LiveScreen(Screen):
             return
         t = self.entry_time()
         picker = IoPicker(self.preview(t), board.breached_sites(self.scribe.state), self.last_device, self.last_needle)
-        self.app.push_screen(picker, lambda data: self.record(data, t))
+        self.open(picker, t=t)
 
     def action_iv(self) -> None:
         choices = [Choice("y", "in", "in"), Choice("x", "failed", "failed")]
@@ -366,14 +412,14 @@ class LiveScreen(Screen):
             return
         line = self.current
         if line is None or not line.startswith("io"):
-            self.notify("No IO line to give a result for: i starts an IO attempt", severity="warning")
+            self.refused("no IO line to give a result for: i starts an IO attempt")
             return
         self.record({"kind": "io_result", "line": line, "result": result}, self.entry_time())
 
     def action_aspiration(self) -> None:
         line = self.current
         if line is None or not line.startswith("io"):
-            self.notify("No IO line to aspirate", severity="warning")
+            self.refused("no IO line to aspirate: i starts an IO attempt")
             return
         choices = [Choice("y", "marrow aspirated", True), Choice("n", "nothing", False)]
         self.open(
@@ -385,10 +431,8 @@ class LiveScreen(Screen):
             return
         form = self.forms()["flush"]
         minimum = self.scribe.state.min_flush_ml()
-        fields = tuple(
-            Field(f.name, f.label, f.kind, f.choices, minimum or None, f.required) if f.name == "volume_ml" else f
-            for f in form.fields
-        )
+        # The protocol's minimum for this patient, shown as the volume (stored as shown); none known: asked.
+        fields = tuple(replace(f, default=minimum or None) if f.name == "volume_ml" else f for f in form.fields)
         self.open(FormScreen(Form(form.kind, f"Flush {self.current or ''}", fields)))
 
     def action_drug(self, drug: str | None = None) -> None:
@@ -417,8 +461,16 @@ class LiveScreen(Screen):
         )
         usable = [r.id for r in board.line_rows(state) if r.usable]
         via = self.current if self.current in usable or not usable else usable[0]
-        ctx = DrugContext(live, via, propose, why, self.preview(t))
-        self.app.push_screen(DrugPicker(ctx, drug), lambda data: self.record(data, t))
+
+        def volume(data: dict[str, Any]) -> float | None:
+            unit, conc = data.get("unit"), data.get("concentration")
+            return volume_ml(data["dose"], unit, drug=data["drug"], concentration=conc, protocol=self.protocol)
+
+        def strengths(name: str):
+            return self.protocol.concentration_choices(name, state.age)
+
+        ctx = DrugContext(live, via, propose, why, self.preview(t), strengths, volume)
+        self.open(DrugPicker(ctx, drug), t=t)
 
     def forms(self) -> dict[str, Form]:
         state = self.scribe.state if self.scribe else None
@@ -489,13 +541,11 @@ class LiveScreen(Screen):
         t = self.entry_time()
         title = f"Acknowledge {flag.severity} {flag.rule} on {named(self.session, flag.seq)} ({why}) — why?"
 
-        def acknowledged(reason: str | None) -> None:
-            if reason:
-                panel.spend((flag.rule, flag.seq))
-            data = {"kind": "acknowledge", "rule": flag.rule, "target": flag.seq, "reason": reason}
-            self.record(data if reason else None, t)
+        def acknowledged(reason: str) -> dict[str, Any]:
+            panel.spend((flag.rule, flag.seq))
+            return {"kind": "acknowledge", "rule": flag.rule, "target": flag.seq, "reason": reason}
 
-        self.app.push_screen(TextPrompt(title, "e.g. only site available"), acknowledged)
+        self.open(TextPrompt(title, "e.g. only site available"), acknowledged, t)
 
     def selected_event(self) -> Row | None:
         row = self.query_one(TimelineView).selected
@@ -516,7 +566,7 @@ class LiveScreen(Screen):
         if row is None:
             return
         form, make = amend_form(row)
-        self.open(FormScreen(form), make)
+        self.open(FormScreen(form, when=self.when()), make)
 
 
 def named(session: Session, seq: int) -> str:
@@ -554,7 +604,8 @@ def amend_form(row: Row) -> tuple[Form, Callable[[dict[str, Any]], dict[str, Any
     model = KIND_MODEL[event.kind]
     current = event.model_dump(exclude={"kind"}, exclude_none=True)
     # Prefilled with what the event holds now (`default=`: the fourth field is the choices).
-    fields = [Field("t", "Time (s from start)", "number", default=event.t, required=True)]
+    # The time as people say it (mm:ss, T+mm:ss, a clock time, "1 min ago"), read back before Enter.
+    fields = [Field("t", "Time", "time", default=event.t, required=True)]
     for name in model.model_fields:
         if name in ("kind", "t", "line", "infusion", "patient", "tests", "changes"):
             continue
@@ -573,7 +624,7 @@ def end_picker() -> ChoicePicker:
     return ChoicePicker("End the code — outcome?", OUTCOMES, lambda o: {"kind": "code_ended", "outcome": o})
 
 
-def amend_data(seq: int, current: dict[str, Any], values: dict[str, Any]) -> dict[str, Any] | None:
+def amend_data(seq: int, current: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
     """The changes of an amend form: only fields that differ, typed like the originals."""
     reason = values.pop("reason", None)
     values.pop("kind", None)
@@ -584,8 +635,10 @@ def amend_data(seq: int, current: dict[str, Any], values: dict[str, Any]) -> dic
             value = value.lower() in ("true", "yes", "y", "1")
         if value != old and not (old is None and value in ("", None)):
             changes[name] = value
-    if not changes or not reason:
-        return None
+    if not reason:
+        raise Refused("reason: say why it is amended", "reason")
+    if not changes:
+        raise Refused("nothing changed: change a field, or Esc to cancel")
     return {"kind": "amend", "target": seq, "changes": changes, "reason": reason}
 
 

@@ -12,9 +12,10 @@ from textual.widgets import Input, Label, Static
 
 from recorder.patient_line import HINT, PatientLineError, parse_patient_line
 from recorder.tui.literal import literal
+from recorder.tui.pickers import REFUSAL_CSS, Refused, Submits, refusal
 
 
-class PatientPrompt(ModalScreen[dict[str, Any] | None]):
+class PatientPrompt(Submits, ModalScreen[dict[str, Any] | None]):
     """Age, weight and its source in one line; what it was read as shows before Enter."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", priority=True)]  # as Picker's
@@ -24,17 +25,23 @@ class PatientPrompt(ModalScreen[dict[str, Any] | None]):
                                background: $surface; padding: 0 1; }
     PatientPrompt .title { text-style: bold; background: $accent; width: 100%; padding: 0 1; }
     PatientPrompt .keys { color: $text-muted; }
-    """
+    """ + REFUSAL_CSS.replace("#refusal", "PatientPrompt #refusal")
 
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label("Patient — age, weight, where the weight came from", classes="title")
             yield Input(placeholder="2y 12kg tape", id="line")
             yield Static(id="read")
+            yield refusal()
             yield Label(f"{HINT}\nEnter save · Esc cancel · sex, name, MRN: ctrl+p → Patient details", classes="keys")
+
+    def field_widgets(self) -> dict[str, Any]:
+        line = self.query_one("#line", Input)
+        return {"patient": line, "line": line}
 
     @on(Input.Changed, "#line")
     def _said_back(self, event: Input.Changed) -> None:
+        self.query_one("#refusal", Static).display = False  # a refusal is of the line as it was: it changed
         read = self.query_one("#read", Static)
         if not event.value.strip():
             read.update("")
@@ -50,9 +57,10 @@ class PatientPrompt(ModalScreen[dict[str, Any] | None]):
             read = parse_patient_line(event.value)
         except PatientLineError as exc:
             # Refused here, with the line kept and focused: the keys that follow still go to it.
-            self.query_one("#read", Static).update(literal(f"Not recorded: {exc}", "bold red"))
+            self.refuse(Refused(str(exc), "line"))
             return
-        self.dismiss({"kind": "patient_updated", "patient": read.fields})
+        # Logged before it closes: refused by the record (a ledger or plausibility check), it stays open.
+        self.finish({"kind": "patient_updated", "patient": read.fields})
 
     def action_cancel(self) -> None:
         self.dismiss(None)

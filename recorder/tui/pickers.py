@@ -3,6 +3,7 @@
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from rich.text import Text
@@ -15,7 +16,8 @@ from textual.widgets import Input, Label, OptionList, Select, SelectionList, Sta
 from textual.widgets.option_list import Option
 
 from exports.describe import DEVICE_NAMES as DEVICE
-from exports.describe import words
+from exports.describe import t_plus, words
+from recorder.spoken_time import HINT, SpokenTimeError, parse_spoken_time, understood
 from recorder.tui.literal import literal, visible
 from recorder.tui.widgets import SEVERITY_MARK, SEVERITY_STYLE
 from schemas.fields import CONCENTRATION, PATTERN_HINTS
@@ -35,7 +37,74 @@ def flag_text(flags: list[Flag]) -> Text:
     return text
 
 
-class Picker(ModalScreen[dict[str, Any] | None]):
+class Refused(Exception):
+    """An entry the recorder would not take: the one-line reason, and the field it names when it names one."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+Entry = Callable[[Any], Any]  # logs what a picker returns; raises Refused, and the picker stays open
+
+
+def named_field(message: str, names: list[str]) -> str | None:
+    """The first of `names` that a refusal names (`volume_ml: Field required`, `changes: t: …`)."""
+    for token in re.findall(r"([A-Za-z_][\w.]*):", message):
+        if token in names:
+            return token
+    return None
+
+
+class Submits:
+    """A dialog whose entry either lands (it closes) or is refused (it stays open, the reason in it).
+
+    The screen that opens it sets `entry`: the dialog calls it with what the scribe entered before
+    closing, so a refused entry is said in the dialog itself, the field it names is focused, and the
+    keys that follow go on into the dialog, never to the screen behind it. Without `entry` the dialog
+    returns what was entered, as a plain dialog does.
+    """
+
+    entry: Entry | None = None
+
+    def finish(self, data: Any) -> None:
+        if self.entry is None:
+            self.dismiss(data)
+            return
+        try:
+            outcome = self.entry(data)
+        except Refused as exc:
+            self.refuse(exc)
+            return
+        self.dismiss(outcome)
+
+    def refuse(self, exc: Refused) -> None:
+        for box in self.query(Input):
+            if not box.value.isprintable():
+                box.value = visible(box.value)  # kept open, a refused control character is shown, never sent
+        name = exc.field or named_field(str(exc), list(self.field_widgets()))
+        self.query_one("#refusal", Static).update(literal(f"Not logged — {exc}", "bold"))
+        self.query_one("#refusal", Static).display = True
+        widget = self.field_widgets().get(name) if name else None
+        if widget is not None:
+            widget.focus()
+
+    def field_widgets(self) -> dict[str, Any]:
+        """The dialog's inputs by the event field they fill: where a refusal naming that field sends focus."""
+        return {}
+
+
+REFUSAL_CSS = """
+    #refusal { display: none; background: $error; color: $text; padding: 0 1; margin-top: 1; }
+"""
+
+
+def refusal() -> Static:
+    """Where a dialog says why its entry was refused: inside it, beside what the scribe typed."""
+    return Static(id="refusal")
+
+
+class Picker(Submits, ModalScreen[dict[str, Any] | None]):
     """Escape cancels; every picker shows its own keys at the bottom."""
 
     # Priority: Esc is handled as it arrives, so a key typed straight after it goes to the screen below,
@@ -51,7 +120,7 @@ class Picker(ModalScreen[dict[str, Any] | None]):
     Picker .keys { color: $text-muted; margin-top: 1; }
     Picker .preview { margin-top: 1; }
     Picker .error { color: $error; text-style: bold; }
-    """
+    """ + REFUSAL_CSS.replace("#refusal", "Picker #refusal")
 
     def action_cancel(self) -> None:
         if (select := next((s for s in self.query(Select) if s.expanded), None)) is not None:
@@ -88,6 +157,7 @@ class IoPicker(Picker):
             yield Static(id="sites")
             yield Static(id="choice")
             yield Static(id="preview", classes="preview")
+            yield refusal()
             yield Label("1–7 site · l/r side · d device · n needle · Enter log · Esc cancel", classes="keys")
 
     def on_mount(self) -> None:
@@ -150,8 +220,11 @@ class IoPicker(Picker):
 
     def action_confirm(self) -> None:
         data = self.data()
-        if data is not None:
-            self.dismiss(data)
+        if data is None:
+            missing = "a site (1–7)" if self.site is None else "a side (l/r)"
+            self.refuse(Refused(f"choose {missing}, then Enter"))
+            return
+        self.finish(data)
 
 
 @dataclass(frozen=True)
@@ -180,22 +253,28 @@ class ChoicePicker(Picker):
         with Vertical():
             yield Label(literal(self.title_text), classes="title")
             yield Static(text)
+            yield refusal()
             yield Label("Press a key · Esc cancel", classes="keys")
 
     def action_choose(self, index: int) -> None:
-        self.dismiss(self.make(self.choices[index].value))
+        self.finish(self.make(self.choices[index].value))
 
 
 @dataclass(frozen=True)
 class Field:
-    """One input of a form: a choice, a number, text, yes/no, or several choices."""
+    """One input of a form: a choice, a number, a time, text, yes/no, or several choices.
+
+    A `default` is shown as the answer, and stored as shown; a `required` field left unanswered
+    blocks the entry with that field focused; `required_if` makes it required given the other answers.
+    """
 
     name: str
     label: str
-    kind: str = "text"  # text | number | choice | bool | multi
+    kind: str = "text"  # text | number | time | choice | bool | multi
     choices: tuple[str, ...] = ()
     default: Any = None
     required: bool = False
+    required_if: Callable[[dict[str, Any]], bool] | None = None
 
 
 def _number(value: float) -> str:
@@ -217,15 +296,60 @@ class Form:
     fixed: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class When:
+    """What a time field needs to read a time as people say it: the code clock now, and the code's start."""
+
+    now: Callable[[], float]
+    start: datetime
+
+
+class YesNo(Static, can_focus=True):
+    """A yes/no answer shown as it will be stored: `y` or `n` answers it in one key, space turns it over."""
+
+    BINDINGS = [
+        Binding("y", "answer(True)", "Yes", show=False),
+        Binding("n", "answer(False)", "No", show=False),
+        Binding("space,left,right", "toggle", "Change", show=False),
+    ]
+    DEFAULT_CSS = """
+    YesNo { height: 3; border: tall $panel; padding: 0 1; }
+    YesNo:focus { border: tall $accent; }
+    """
+
+    def __init__(self, value: bool | None, *, id: str) -> None:
+        super().__init__(id=id)
+        self.value = value
+
+    def render(self) -> Text:
+        text = Text()
+        for label, value in (("yes", True), ("no", False)):
+            text.append(f" {label} ", style="reverse bold" if self.value is value else "dim")
+            text.append(" ")
+        text.append("  unanswered: y or n" if self.value is None else "  y / n to change", style="dim")
+        return text
+
+    def action_answer(self, value: bool) -> None:
+        self.value = value
+        self.refresh()
+
+    def action_toggle(self) -> None:
+        self.action_answer(not self.value if self.value is not None else True)
+
+
 class FormScreen(Picker):
-    """A small form built from data: Tab moves, Enter logs, Esc cancels."""
+    """A small form built from data: Tab moves, Enter logs, Esc cancels; a refused entry keeps it open."""
 
-    BINDINGS = [Binding("ctrl+s", "submit", "Log", show=False)]
+    BINDINGS = [
+        Binding("ctrl+s", "submit", "Log", show=False),
+        Binding("enter", "submit", "Log", show=False),  # from a yes/no; an input or a list takes its own Enter
+    ]
 
-    def __init__(self, form: Form, preview: Preview | None = None) -> None:
+    def __init__(self, form: Form, preview: Preview | None = None, when: When | None = None) -> None:
         super().__init__()
         self.form = form
         self.preview = preview
+        self.when = when
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -233,53 +357,121 @@ class FormScreen(Picker):
             for f in self.form.fields:
                 with Horizontal(classes="row"):
                     yield Label(literal(f"{f.label}{' *' if f.required else ''}"), classes="label")
-                    yield self._widget(f)
+                    if f.kind == "time":
+                        with Vertical(classes="time"):
+                            yield self._widget(f)
+                            yield Static(self._understood(f, self._shown(f)), id=f"{field_id(f.name)}_read")
+                    else:
+                        yield self._widget(f)
             yield Static(id="preview", classes="preview")
-            yield Label("Tab next field · Enter log · Esc cancel", classes="keys")
+            yield refusal()
+            yield Label("Tab next field · y/n answer yes/no · Enter log · Esc cancel", classes="keys")
 
     DEFAULT_CSS = """
     FormScreen .row { height: auto; }
     FormScreen .label { width: 22; padding: 1 1 0 0; }
-    FormScreen Input, FormScreen Select { width: 1fr; }
+    FormScreen Input, FormScreen Select, FormScreen YesNo, FormScreen .time { width: 1fr; }
+    FormScreen .time { height: auto; }
     FormScreen SelectionList { width: 1fr; height: auto; max-height: 8; }
     """
 
-    def _widget(self, f: Field) -> Input | Select | SelectionList:
+    def _shown(self, f: Field) -> str:
+        """The default as the field shows it: what the scribe sees is what is stored if left alone."""
+        if f.default is None:
+            return ""
+        if f.kind == "time":
+            return t_plus(f.default)
+        return visible(_number(f.default) if isinstance(f.default, float) else str(f.default))
+
+    def _widget(self, f: Field) -> Input | Select | SelectionList | YesNo:
         wid = field_id(f.name)
         if f.kind == "multi":
             return SelectionList(*[(words(c), c) for c in f.choices], id=wid)
-        if f.kind in ("choice", "bool"):
-            options = [("yes", True), ("no", False)] if f.kind == "bool" else [(words(c), c) for c in f.choices]
+        if f.kind == "bool":
+            return YesNo(f.default, id=wid)
+        if f.kind == "choice":
             return Select(
-                options,
+                [(words(c), c) for c in f.choices],
                 value=f.default if f.default is not None else Select.NULL,
                 id=wid,
                 allow_blank=not f.required or f.default is None,
             )
-        value = "" if f.default is None else _number(f.default) if isinstance(f.default, float) else str(f.default)
-        value = visible(value)  # a stored text is shown as the screen shows it everywhere else
-        return Input(value=value, id=wid, type="number" if f.kind == "number" else "text", placeholder=f.label)
+        kind = "number" if f.kind == "number" else "text"
+        return Input(value=self._shown(f), id=wid, type=kind, placeholder=f.label)
+
+    def field_widgets(self) -> dict[str, Any]:
+        return {f.name: self.query_one(f"#{field_id(f.name)}") for f in self.form.fields}
+
+    def _understood(self, f: Field, raw: str) -> Text:
+        """What a time field will store, shown before Enter: `= T+01:30, 10:42:13`, or why it cannot."""
+        try:
+            t = self.read_time(f, raw)
+        except Refused as exc:
+            return literal(str(exc), "yellow") if raw.strip() else Text(HINT, style="dim")
+        return Text(f"= {understood(t, self.when.start)}", style="bold green")
+
+    def read_time(self, f: Field, raw: str) -> float:
+        if f.default is not None and raw.strip() == self._shown(f):
+            return f.default  # left as it was: the stored time, to the fraction of a second
+        if self.when is None:
+            raise Refused(f"{f.label}: no code clock to read a time against", f.name)
+        try:
+            return parse_spoken_time(raw, now=self.when.now(), start=self.when.start)
+        except SpokenTimeError as exc:
+            raise Refused(f"{f.label}: {exc}", f.name) from None
+
+    @on(Input.Changed)
+    def _time_changed(self, event: Input.Changed) -> None:
+        f = next((f for f in self.form.fields if field_id(f.name) == event.input.id and f.kind == "time"), None)
+        if f is not None:
+            self.query_one(f"#{field_id(f.name)}_read", Static).update(self._understood(f, event.value))
+
+    def value_of(self, f: Field) -> Any:
+        widget = self.query_one(f"#{field_id(f.name)}")
+        if isinstance(widget, SelectionList):
+            return list(widget.selected) or None
+        if isinstance(widget, Select):
+            return None if widget.value is Select.NULL else widget.value
+        if isinstance(widget, YesNo):
+            return widget.value
+        raw = widget.value.strip()
+        if not raw:
+            return None
+        if f.kind == "time":
+            return self.read_time(f, raw)
+        if f.kind == "number":
+            try:
+                return float(raw)
+            except ValueError:
+                raise Refused(f"{f.label}: {raw!r} is not a number", f.name) from None
+        if isinstance(f.default, str) and raw == visible(f.default):
+            return f.default  # shown escaped, left as it was: the stored text, unchanged
+        return raw
 
     def values(self) -> dict[str, Any]:
+        """The event's fields as the form shows them; Refused names the first field unreadable or unanswered."""
+        answers = {f.name: self.value_of(f) for f in self.form.fields}
+        for f in self.form.fields:
+            required = f.required or (f.required_if is not None and f.required_if(answers))
+            if required and answers[f.name] is None:
+                ask = "choose one" if f.kind in ("choice", "multi") else "y or n" if f.kind == "bool" else "fill it in"
+                raise Refused(f"{f.label}: not answered; {ask} (or Esc to cancel)", f.name)
         data = dict(self.form.fixed)
         data["kind"] = self.form.kind
-        for f in self.form.fields:
-            widget = self.query_one(f"#{field_id(f.name)}")
-            if isinstance(widget, SelectionList):
-                value = list(widget.selected) or None
-            elif isinstance(widget, Select):
-                value = None if widget.value is Select.NULL else widget.value
-            else:
-                raw = widget.value.strip()
-                value = (float(raw) if raw else None) if f.kind == "number" else (raw or None)
-                if isinstance(f.default, str) and raw == visible(f.default):
-                    value = f.default  # shown escaped, left as it was: the stored text, unchanged
+        for name, value in answers.items():
             if value is not None:
                 target = data
-                for part in f.name.split(".")[:-1]:
+                for part in name.split(".")[:-1]:
                     target = target.setdefault(part, {})
-                target[f.name.split(".")[-1]] = value
+                target[name.split(".")[-1]] = value
         return data
+
+    def refuse(self, exc: Refused) -> None:
+        # The event's field names read as the form's labels: `Volume (mL): Field required`.
+        message = str(exc)
+        for f in self.form.fields:
+            message = re.sub(rf"(?<![\w.]){re.escape(f.name)}:", f"{f.label}:", message)
+        super().refuse(Refused(message, exc.field or named_field(str(exc), [f.name for f in self.form.fields])))
 
     @on(Input.Submitted)
     def _submitted(self) -> None:
@@ -288,14 +480,14 @@ class FormScreen(Picker):
     def action_submit(self) -> None:
         try:
             data = self.values()
-        except ValueError:
-            self.query_one("#preview", Static).update(Text("Numbers only in number fields", style="bold red"))
+        except Refused as exc:
+            self.refuse(exc)
             return
-        self.dismiss(data)
+        self.finish(data)
 
 
-class TextPrompt(ModalScreen[str | None]):
-    """One line of text: a note, a reason."""
+class TextPrompt(Submits, ModalScreen[str | None]):
+    """One line of text: a note, a reason. A refused entry keeps it open with the text and the reason."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", priority=True)]  # as Picker's
     DEFAULT_CSS = """
@@ -305,7 +497,7 @@ class TextPrompt(ModalScreen[str | None]):
     }
     TextPrompt .title { text-style: bold; background: $accent; width: 100%; padding: 0 1; }
     TextPrompt .keys { color: $text-muted; }
-    """
+    """ + REFUSAL_CSS.replace("#refusal", "TextPrompt #refusal")
 
     def __init__(self, title: str, placeholder: str = "", value: str = "") -> None:
         super().__init__()
@@ -317,12 +509,19 @@ class TextPrompt(ModalScreen[str | None]):
         with Vertical():
             yield Label(literal(self.title_text), classes="title")
             yield Input(value=visible(self.value), placeholder=self.placeholder, id="text")
+            yield refusal()
             yield Label("Enter save · Esc cancel", classes="keys")
+
+    def field_widgets(self) -> dict[str, Any]:
+        text = self.query_one("#text", Input)
+        return {"text": text, "reason": text}
 
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:
         if event.value.strip():
-            self.dismiss(event.value.strip())
+            self.finish(event.value.strip())
+        else:
+            self.refuse(Refused("nothing typed: type it, or Esc to cancel", "text"))
 
     def action_cancel(self) -> None:
         self.dismiss(None)
@@ -337,6 +536,10 @@ class DrugContext:
     propose: Callable[[str, str | None], tuple[float, str] | None]
     why_no_dose: str
     preview: Preview
+    # The protocol's strengths for a drug whose rules read it, and the one proposed for this patient.
+    strengths: Callable[[str], tuple[tuple[str, ...], str | None] | None] = lambda drug: None
+    # The volume in mL of the entry as it stands (dose ÷ concentration); None when it cannot be said.
+    volume: Callable[[dict[str, Any]], float | None] = lambda data: None
 
 
 ROUTES = ("et", "im", "in", "sc", "po")
@@ -380,13 +583,17 @@ class DrugPicker(Picker):
             with Horizontal(classes="row"):
                 yield Label("Conc.")
                 yield Input(id="concentration", placeholder="e.g. 8.4%")
+                yield Select([], id="strength", prompt="strength?")
                 yield Label("Purpose")
                 yield Select([(words(p), p) for p in ("arrest", "io_analgesia", "other")], id="purpose")
             yield Static(id="proposal")
+            yield Static(id="volume")
             yield Static(id="preview", classes="preview")
+            yield refusal()
             yield Label("type · ↑↓ · Enter pick · Enter log · Tab fields · Esc cancel", classes="keys")
 
     def on_mount(self) -> None:
+        self.query_one("#strength", Select).display = False
         if self.drug:
             self.pick(self.drug)
         else:
@@ -430,16 +637,49 @@ class DrugPicker(Picker):
         else:
             note = Text.assemble((f"{words(drug)}: ", "bold"), (self.ctx.why_no_dose, "yellow"))
         self.query_one("#proposal", Static).update(note)
+        self.offer_strengths(drug)
         self.query_one("#drugs", OptionList).display = False
         dose.focus()
         self.update_preview()
 
+    def offer_strengths(self, drug: str) -> None:
+        """A drug whose rules read its strength gets the protocol's choices, the patient's proposed
+        one selected (no age known: none, and asked); any other keeps a free concentration box."""
+        offered = self.ctx.strengths(drug)
+        strength = self.query_one("#strength", Select)
+        strength.display = offered is not None
+        self.query_one("#concentration", Input).display = offered is None
+        if offered is not None:
+            choices, proposed = offered
+            strength.set_options([(c, c) for c in choices])
+            strength.value = proposed if proposed is not None else Select.NULL
+
+    def strength_offered(self) -> bool:
+        return bool(self.query_one("#strength", Select).display)
+
     @on(Input.Changed, "#dose")
+    @on(Input.Changed, "#concentration")
     @on(Select.Changed)
     def update_preview(self) -> None:
         data = self.data()
         flags = self.ctx.preview(data) if data else []
         self.query_one("#preview", Static).update(flag_text(flags) if flags else "")
+        self.query_one("#volume", Static).update(self.volume_words(data))
+
+    def volume_words(self, data: dict[str, Any] | None) -> Text:
+        """The volume to draw up for the dose as it stands, or why it cannot be said."""
+        if data is None or data.get("unit") == "mL":
+            return Text()
+        volume = self.ctx.volume(data)
+        if volume is not None:
+            return Text.assemble(
+                ("Volume: ", "bold"), (f"{volume:.3g} mL", "bold green"), f" of {data['concentration']}"
+            )
+        if data.get("concentration"):
+            return Text(
+                f"Volume: cannot work out mL from {data['concentration']} for a dose in {data['unit']}", "yellow"
+            )
+        return Text("Volume: concentration unknown, so no mL shown (give it to see the volume)", "yellow")
 
     def data(self) -> dict[str, Any] | None:
         if self.drug is None:
@@ -459,7 +699,11 @@ class DrugPicker(Picker):
             out["route" if via in ROUTES else "line"] = via
         if self.drug == "other":
             out["name"] = self.query_one("#filter", Input).value.strip() or None
-        conc = self.query_one("#concentration", Input).value.strip()
+        if self.strength_offered():
+            chosen = self.query_one("#strength", Select).value
+            conc = "" if chosen is Select.NULL else str(chosen)
+        else:
+            conc = self.query_one("#concentration", Input).value.strip()
         if conc:
             out["concentration"] = conc
         purpose = self.query_one("#purpose", Select).value
@@ -467,17 +711,36 @@ class DrugPicker(Picker):
             out["purpose"] = purpose
         return out
 
+    def field_widgets(self) -> dict[str, Any]:
+        via = self.query_one("#via", Select)
+        return {
+            "drug": self.query_one("#filter", Input),
+            "name": self.query_one("#filter", Input),
+            "dose": self.query_one("#dose", Input),
+            "unit": self.query_one("#unit", Select),
+            "line": via,
+            "route": via,
+            "concentration": self.query_one("#strength" if self.strength_offered() else "#concentration"),
+            "purpose": self.query_one("#purpose", Select),
+        }
+
     @on(Input.Submitted, "#dose")
     @on(Input.Submitted, "#concentration")
     def action_submit(self) -> None:
+        if self.drug is None:
+            self.refuse(Refused("choose a drug first: type its name, Enter", "drug"))
+            return
         data = self.data()
         if data is None:
+            self.refuse(Refused("dose: type the dose given, a number", "dose"))
             return
         conc = data.get("concentration")
+        if conc is None and self.strength_offered():
+            self.refuse(Refused("concentration: not answered; choose the strength given (its rules read it)"))
+            return
         if conc is not None and not re.fullmatch(CONCENTRATION, conc):
             # Said here, with the drug and dose kept, rather than after the picker has closed.
-            why = f"Concentration {conc!r} is not {PATTERN_HINTS[CONCENTRATION]}: correct or clear it"
-            self.query_one("#preview", Static).update(literal(why, "bold red"))
-            self.query_one("#concentration", Input).focus()
+            why = f"concentration {conc!r} is not {PATTERN_HINTS[CONCENTRATION]}: correct or clear it"
+            self.refuse(Refused(why, "concentration"))
             return
-        self.dismiss(data)
+        self.finish(data)

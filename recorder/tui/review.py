@@ -14,11 +14,11 @@ from exports.describe import describe
 from exports.describe import t_plus as code_time
 from recorder import board
 from recorder.private import write_private
-from recorder.session import Session, SessionError
+from recorder.session import Logged, Session, SessionError
 from recorder.store import StoreError
 from recorder.tui.literal import literal, visible
 from recorder.tui.live import amend_form, timeline_rows, uncorrectable, void_prompt
-from recorder.tui.pickers import FormScreen
+from recorder.tui.pickers import FormScreen, Refused, When
 from recorder.tui.widgets import Banner, FlagsPanel, LinesPanel, Row, TimelineView
 
 
@@ -98,41 +98,45 @@ class ReviewScreen(Screen):
     def action_void(self) -> None:
         row = self.selected_event()
         if row is not None:
-            prompt, make = void_prompt(row)
-            self.app.push_screen(prompt, lambda reason: self.correct(make(reason) if reason else None))
+            self.open(*void_prompt(row))
 
     def action_amend(self) -> None:
         row = self.selected_event()
         if row is not None:
             form, make = amend_form(row)
-            self.app.push_screen(FormScreen(form), lambda values: self.amended(values, make))
+            clock = self.session.clock
+            self.open(FormScreen(form, when=When(clock.elapsed, clock.start)), make)
 
-    def amended(self, values: dict[str, Any] | None, make) -> None:
-        data = make(values) if values is not None else None
-        if values is not None and data is None:
-            self.notify("Nothing was changed: no amend recorded", severity="warning")
-        self.correct(data)
+    def open(self, screen, make) -> None:
+        """A correction's dialog: a refused correction keeps it open with the reason, as on the live screen."""
+        screen.entry = lambda result: self.correct(make(result))
+        self.app.push_screen(screen, self.corrected)
 
-    def correct(self, data: dict[str, Any] | None) -> None:
-        """Record a void or an amend now, as this code's one writer, and show the code as it stands."""
+    def correct(self, data: dict[str, Any] | None) -> Logged:
+        """Record a void or an amend now, as this code's one writer; Refused (the dialog stays open) if not."""
         if data is None:
-            return
+            raise Refused("nothing to record: give a reason, or Esc to cancel")
         session = self.session
         try:
             if self.writer is None:
                 # The same path as `recorder resume`: the code is locked (two recorders never write one code)
                 # and its stored flags brought up to date before anything is added.
                 self.writer = Session.resume(session.store, session.clock.clock, session.code_id, session.protocol)
-            logged = self.writer.log(data)
+            return self.writer.log(data)
         except (SessionError, StoreError) as exc:
-            self.notify(str(exc), title="Not recorded", severity="error", timeout=15)
+            raise Refused(str(exc)) from None
+
+    def corrected(self, logged: Logged | None) -> None:
+        """A correction is on disk: show the code as it stands, and say what was recorded."""
+        if logged is None:
             return
+        code_id = self.session.code_id
         self.session = self.writer
         self.show_code()
         record = logged.record
         what = f"#{record.seq} {describe(record.event)}"
         if not self.session.ended:
-            what += f"; the code is open again: `recorder resume {session.code_id}` goes on recording it"
+            what += f"; the code is open again: `recorder resume {code_id}` goes on recording it"
         self.notify(what, title="Recorded", timeout=10)
 
     def action_summary(self) -> None:

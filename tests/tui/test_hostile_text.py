@@ -143,8 +143,9 @@ async def test_a_hostile_concentration_is_named_in_the_picker_and_the_drug_is_ke
             picker.query_one("#concentration", Input).value = text
             await keys(pilot, "enter")
             assert app.screen is picker and len(store.events(1)) == count  # not a concentration: kept open
-            said = picker.query_one("#preview").render().plain
-            assert said.startswith("Concentration ") and visible(repr(text.strip())) in said, said
+            said = picker.query_one("#refusal").render().plain  # said in the picker, beside the field
+            assert said.startswith("Not logged — concentration ") and visible(repr(text.strip())) in said, said
+            assert app.focused is picker.query_one("#concentration", Input)
             picker.query_one("#concentration", Input).value = "0.1 mg/mL"
             await keys(pilot, "enter")  # corrected: the same entry is logged
             drug = store.events(1)[-1]
@@ -190,9 +191,12 @@ async def test_refused_text_is_named_in_one_line_and_shown_escaped(store, clock)
             await keys(pilot, "n")
             await enter_text(pilot, text)
             assert len(store.events(1)) == count
-            shown = toasts(app)[-1]
-            assert shown.startswith("Not logged\ntext: contains ") and code in shown, shown
-            app.clear_notifications()
+            # Said in the prompt, which stays open with the text: nothing typed next goes anywhere else.
+            assert isinstance(app.screen, TextPrompt)
+            shown = app.screen.query_one("#refusal").render().plain
+            assert shown.startswith("Not logged — text: contains ") and code in shown, shown
+            assert_drawn_cleanly(app)
+            await keys(pilot, "escape")
         assert app.is_running
         assert_drawn_cleanly(app)
 

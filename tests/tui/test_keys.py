@@ -157,7 +157,7 @@ async def test_the_patient_line_is_said_back_and_a_line_that_cannot_be_read_stay
         assert isinstance(prompt, PatientPrompt)
         await keys(pilot, "enter")
         assert app.screen is prompt  # refused, in the form itself, with the reason
-        assert "Not recorded: '2' alone" in prompt.query_one("#read").render().plain
+        assert "Not logged — '2' alone" in prompt.query_one("#refusal").render().plain
         await keys(pilot, "y", " 12kg tape")  # the keys that follow still go to it
         assert prompt.query_one("#read").render().plain == "→ age 2 years · 12 kg (tape)"
         await keys(pilot, "enter")

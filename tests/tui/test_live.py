@@ -180,9 +180,9 @@ PALETTE_FLOWS = [
     ("UVC attempt", {"#f_result": "failed"}, "uvc_attempt"),
     ("IV attempt with site", {"#f_result": "in", "#f_site": "left hand"}, "iv_attempt"),
     ("Line complication", {"#f_complication": "swelling"}, "complication"),
-    ("Sample", {}, "sample"),
+    ("Sample", {"#f_labelled_io": True}, "sample"),
     ("Start an infusion", {"#f_drug": "epinephrine", "#f_rate": "0.1"}, "infusion_started"),
-    ("Remove a line", {}, "line_removed"),
+    ("Remove a line", {"#f_pressure_held": True}, "line_removed"),
 ]
 
 
@@ -253,11 +253,13 @@ async def test_a_storage_fault_queues_entries_in_red_and_retries(store, clock, m
 async def test_bad_input_is_one_line_and_nothing_is_stored(store, clock):
     app = build_app(store, clock, mode="new", new_fields=CHILD)
     async with app.run_test(size=SIZE) as pilot:
-        await keys(pilot, "b")
+        await keys(pilot, "i", "1", "l", "enter", "b")
         app.screen.query_one("#f_volume_ml").value = "-5"
         await keys(pilot, "ctrl+s")
-        assert kinds(store) == ["code_started"]
-        assert any("volume_ml" in n.message for n in app._notifications)
+        assert kinds(store) == ["code_started", "io_attempt"]
+        # Said in the form, which stays open on the field it names.
+        assert "Volume (mL): Input should be greater than 0" in str(app.screen.query_one("#refusal").render())
+        assert app.focused.id == "f_volume_ml"
 
 
 async def test_resume_shows_every_entry_and_continues(store, clock, db_path):
