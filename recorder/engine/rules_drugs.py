@@ -31,8 +31,9 @@ def epi_too_soon(ctx: Ctx, rec: EventRecord) -> Hit | None:
 
     Why: adrenaline every 3–5 minutes, not faster: more often adds harm (tachyarrhythmia,
     myocardial oxygen demand) without benefit (AHA-T; clinical.md §6). Less than
-    `epinephrine.too_soon_s` apart; only doses in the same arrest count. Endotracheal doses are neither the dose checked nor the previous one: absorption is
-    unreliable, so a vascular dose is due as soon as access is in (rules.md v2).
+    `epinephrine.too_soon_s` apart; only doses in the same arrest count. Endotracheal doses are
+    neither the dose checked nor the previous one: a vascular dose is due as soon as access is in
+    (rules.md v2).
 
     Example: arrest, epinephrine via io1 at T+11:40 and again at T+13:20 (100 s) → warning on the
     second; ET epinephrine at T+01:00 and IO epinephrine at T+02:00 → quiet.
@@ -56,11 +57,12 @@ def epi_first_dose_delayed(ctx: Ctx, due: ArrestDue) -> Hit | None:
     """A non-shockable arrest, or one with no rhythm documented, with no epinephrine bolus in time.
 
     Why: in asystole, PEA or a bradycardic arrest the first adrenaline should be given within 5 minutes
-    (AHA 2020 PALS [M]; clinical.md §6): by `epinephrine.first_dose_s`. Applies when the first rhythm documented within the arrest is
-    `asystole`, `pea` or `bradycardia`, or when no rhythm is documented and no shock given by the
-    deadline (the message says "no rhythm documented"); silent when the first rhythm is shockable,
-    `sinus`, `svt` or `other`. Cancelled if the arrest ends first. Points at the event that began the
-    arrest (`code_started` or `arrest`), t = the deadline. Each arrest of the code is checked on its own.
+    (AHA 2020 PALS [M]; clinical.md §6): by `epinephrine.first_dose_s`. Applies when the first rhythm
+    documented within the arrest is `asystole`, `pea` or `bradycardia`, or when no rhythm is
+    documented and no shock given by the deadline (the message says "no rhythm documented"); silent
+    when the first rhythm is shockable, `sinus`, `svt` or `other`. Cancelled if the arrest ends
+    first. Points at the event that began the arrest (`code_started` or `arrest`), t = the deadline.
+    Each arrest of the code is checked on its own.
 
     Example: code_started with arrest, rhythm pea at T+00:20, first epinephrine at T+05:30 → warning
     on seq 1 at T+05:00; no rhythm noted and no epinephrine by T+05:00 → the same warning.
