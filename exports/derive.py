@@ -158,6 +158,7 @@ class _Summariser:
             patient=r.patient,
             age_years=r.patient.age,
             age_band=age_band(r.patient.age),
+            rules_edition=r.rules_edition,
         )
 
     def intervals(self, lines: list[AccessLine]) -> KeyIntervals:

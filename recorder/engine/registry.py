@@ -84,8 +84,10 @@ class RuleInfo:
 
 
 RULES: dict[str, RuleInfo] = {}
-RULES_EDITION = "1"
-"""The edition of rules.md these rules implement: kept with every code's flags (`verify` recomputes by it)."""
+RULES_EDITION = "2"
+"""The edition of rules.md these rules implement: kept with every code's flags (`verify` recomputes by it).
+
+A code whose flags were raised under another edition keeps them as its record (`Session.read`)."""
 # rules.md's sections, in its order: `recorder rules` lists the rules so.
 GROUPS: tuple[str, ...] = ("site", "access", "line", "drugs", "samples")
 
