@@ -14,6 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from recorder.cli import cli
+from schemas.events import parse_event
 from tests.conftest import DATA
 
 BY_MAIN = DATA / "edition1_by_main.db"
@@ -63,7 +64,9 @@ def test_its_events_replay_into_the_current_edition(first_edition: Path, tmp_pat
     dumped = run(first_edition, "events", str(TODDLER))
     assert dumped.exit_code == 0, dumped.output
     lines = (DATA / "edition1_toddler.jsonl").read_text(encoding="utf-8").splitlines()
-    assert [json.loads(line) for line in dumped.output.splitlines()] == [json.loads(line) for line in lines]
+    assert [parse_event(json.loads(line)) for line in dumped.output.splitlines()] == [
+        parse_event(json.loads(line)) for line in lines
+    ]
     replayed = run(tmp_path / "new.db", "replay", "--json", "-", stdin=dumped.output)
     assert replayed.exit_code == 0, replayed.output
     flags = [json.loads(line) for line in replayed.output.splitlines()]
