@@ -22,8 +22,8 @@ OLDER = DATA / "schema3_before_chain2.db"
 TODDLER = 6  # its code in BY_MAIN
 
 
-def run(db: Path, *args: str, stdin: str | None = None):
-    return CliRunner().invoke(cli, ["--db", str(db), *args], input=stdin)
+def run(db: Path, *args: str):
+    return CliRunner().invoke(cli, ["--db", str(db), *args])
 
 
 @pytest.fixture
@@ -67,7 +67,9 @@ def test_its_events_replay_into_the_current_edition(first_edition: Path, tmp_pat
     assert [parse_event(json.loads(line)) for line in dumped.output.splitlines()] == [
         parse_event(json.loads(line)) for line in lines
     ]
-    replayed = run(tmp_path / "new.db", "replay", "--json", "-", stdin=dumped.output)
+    scenario = tmp_path / "dumped.jsonl"  # `recorder events X > f.jsonl; recorder replay f.jsonl` (cli.md)
+    scenario.write_text(dumped.output, encoding="utf-8")
+    replayed = run(tmp_path / "new.db", "replay", "--json", str(scenario))
     assert replayed.exit_code == 0, replayed.output
     flags = [json.loads(line) for line in replayed.output.splitlines()]
     assert [(f["rule"], f["severity"], f["seq"]) for f in flags] == [("DOSE_OUT_OF_RANGE", "critical", 6)]
