@@ -7,6 +7,16 @@ from collections.abc import Iterable
 
 # Importing the rule modules registers their rules.
 from recorder.engine import rules_access, rules_drugs, rules_line, rules_samples, rules_site  # noqa: F401
+
+# The second edition's new rules (they slot into rules.md's order with `after`).
+from recorder.engine import (  # noqa: F401
+    rules_cpr,
+    rules_fluid,
+    rules_handover,
+    rules_infusion,
+    rules_route,
+    rules_shock,
+)
 from recorder.engine.protocol import Protocol, load_protocol
 from recorder.engine.registry import RULES, Check, Ctx, Found, Hit, RuleInfo, sort_rules
 from recorder.engine.state import Due, State

@@ -8,9 +8,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
+from recorder.engine.protocol_care import ArrestCare, FluidVolume, InfusionRate, RouteTable, ShockEnergy, Vasoactive
 from schemas.anatomy import LIMBS, SITE_BONE
 from schemas.patient import DAYS_PER_YEAR
-from schemas.vocabulary import SITES, Bone, Device, DoseUnit, Drug, Severity, Site
+from schemas.vocabulary import SITES, Bone, Device, DoseUnit, Drug, Setting, Severity, Site
 
 DEFAULT_FILE = "protocol.toml"
 
@@ -52,6 +53,10 @@ class Meta(_Model):
 class AgeBands(_Model):
     neonate_days: Num
     adult_years: Num
+    # The age band of a patient whose age is unknown (rules.md, second edition).
+    neonate_settings: tuple[Setting, ...]
+    neonate_under_kg: Num
+    adult_from_kg: Num
 
     @property
     def neonate_years(self) -> float:
@@ -318,6 +323,13 @@ class Protocol(_Model):
     vasopressor: Vasopressor
     conversions: Conversions
     doses: tuple[DoseRow, ...]
+    # The second edition's new rules (protocol_care.py).
+    route_not_allowed: RouteTable
+    vasoactive: Vasoactive
+    shock_energy: ShockEnergy
+    arrest_care: ArrestCare
+    fluid_volume: FluidVolume
+    infusion_rates: tuple[InfusionRate, ...]
     _rows: dict[str, tuple[DoseRow, ...]] = PrivateAttr(default_factory=dict)
 
     @model_validator(mode="after")
@@ -340,7 +352,16 @@ class Protocol(_Model):
             if cum.drug not in rows:
                 raise ValueError(f"cumulative #{i} ({cum.drug}).drug: no [[doses]] row gives its unit")
         self._rows.update({drug: tuple(r) for drug, r in rows.items()})
+        seen: set[str] = set()
+        for i, rate in enumerate(self.infusion_rates, start=1):
+            if rate.drug in seen:
+                raise ValueError(f"infusion_rates #{i} ({rate.drug}).drug: listed twice; give each drug one row")
+            seen.add(rate.drug)
         return self
+
+    def infusion_rate(self, drug: str | None) -> InfusionRate | None:
+        """The infusion table's row for a drug (None for a carrier or a drug with no row)."""
+        return next((r for r in self.infusion_rates if r.drug == drug), None)
 
     def dose_rows(self, drug: str) -> tuple[DoseRow, ...]:
         return self._rows.get(drug, ())
