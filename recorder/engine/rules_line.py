@@ -20,7 +20,7 @@ def what(ev: Any) -> str:
     if ev.kind == "drug":
         return ev.name if ev.drug == "other" and ev.name else words(ev.drug)
     if ev.kind == "infusion_started":
-        return f"{words(ev.drug)} infusion ({ev.infusion})"
+        return f"{words(ev.agent)} {'carrier' if ev.carrier else 'infusion'} ({ev.infusion})"
     if ev.kind == "fluid":
         return f"{words(ev.fluid)} {num(ev.volume_ml)} mL"
     return ev.kind
