@@ -3,10 +3,8 @@
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from recorder.engine.protocol import Protocol
+from recorder.engine.protocol import Band, Protocol
 from recorder.engine.state import FOLDS, Due, State
-
-AgeBand = Literal["neonate", "child", "adult", "unknown"]
 
 VF_NO_SHOCK = "VF_NO_SHOCK"
 CPR_PAUSE_LONG = "CPR_PAUSE_LONG"
@@ -29,6 +27,7 @@ class Care:
     unshocked: list[Due] = field(default_factory=list)  # VF_NO_SHOCK: shockable rhythms waiting for a shock
     pauses: list[Due] = field(default_factory=list)  # CPR_PAUSE_LONG: cpr_stopped waiting for cpr_started
     fluids: list[tuple[float, float]] = field(default_factory=list)  # (t, mL) of fluids in the total's window
+    concentrations: dict[str, str] = field(default_factory=dict)  # infusion id → its concentration, when given
 
     def dues(self) -> list[Due]:
         return [*self.unshocked, *self.pauses]
@@ -43,22 +42,9 @@ def care_of(state: State) -> Care:
     return state.care if state.care is not None else Care()
 
 
-def age_band(state: State) -> AgeBand:
+def age_band(state: State) -> Band:
     """rules.md: the age band; of an unknown age, what the setting or the weight implies."""
-    p, age, weight = state.protocol, state.age, state.weight
-    if age is not None:
-        return "neonate" if p.is_neonate(age) else "child" if p.is_child(age) else "adult"
-    return weight_band(p, weight, state.setting)
-
-
-def weight_band(p: Protocol, weight: float | None, setting: str | None) -> AgeBand:
-    """The age band of a patient whose age is unknown (rules.md "How rules see time")."""
-    bands = p.age_bands
-    if setting in bands.neonate_settings or (weight is not None and weight < bands.neonate_under_kg):
-        return "neonate"
-    if weight is not None and weight < bands.adult_from_kg:
-        return "child"
-    return "unknown"
+    return state.protocol.band(state.age, state.weight, state.setting)
 
 
 def is_antiarrhythmic(p: Protocol, drug: str | None, purpose: str | None) -> bool:
@@ -98,6 +84,8 @@ def fold_care(s: State, seq: int, ev: Any, new: list[Due]) -> None:
             care.arrest_shocks += 1
         _close(care.unshocked, "met")
     elif kind in ("drug", "infusion_started"):
+        if kind == "infusion_started" and ev.concentration is not None:
+            care.concentrations[ev.infusion] = ev.concentration
         if arrest is not None and is_antiarrhythmic(p, ev.drug, getattr(ev, "purpose", None)):
             care.arrest_antiarrhythmic = True
     elif kind == "cpr_stopped":

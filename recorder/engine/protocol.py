@@ -19,6 +19,8 @@ Num = Annotated[float, Field(strict=True, gt=0)]
 Count = Annotated[int, Field(strict=True, ge=1)]
 Range = tuple[Num, Num]
 When = Literal["neonate", "io_analgesia", "first_dose", "later_dose"]
+Band = Literal["neonate", "child", "adult", "unknown"]
+"""rules.md's age band: `unknown` = age unknown and adult-sized or of unknown weight (adult and child rows apply)."""
 
 
 class ProtocolError(ValueError):
@@ -53,10 +55,10 @@ class Meta(_Model):
 class AgeBands(_Model):
     neonate_days: Num
     adult_years: Num
-    # The age band of a patient whose age is unknown (rules.md, second edition).
-    neonate_settings: tuple[Setting, ...]
-    neonate_under_kg: Num
-    adult_from_kg: Num
+    # The band of a patient whose age is unknown (second edition): what the setting or the weight implies.
+    unknown_neonate_settings: tuple[Setting, ...]
+    unknown_neonate_under_kg: Num
+    adult_sized_kg: Num
 
     @property
     def neonate_years(self) -> float:
@@ -331,6 +333,7 @@ class Protocol(_Model):
     fluid_volume: FluidVolume
     infusion_rates: tuple[InfusionRate, ...]
     _rows: dict[str, tuple[DoseRow, ...]] = PrivateAttr(default_factory=dict)
+    _rates: dict[str, InfusionRate] = PrivateAttr(default_factory=dict)
 
     @model_validator(mode="after")
     def _tables(self) -> "Protocol":
@@ -352,16 +355,15 @@ class Protocol(_Model):
             if cum.drug not in rows:
                 raise ValueError(f"cumulative #{i} ({cum.drug}).drug: no [[doses]] row gives its unit")
         self._rows.update({drug: tuple(r) for drug, r in rows.items()})
-        seen: set[str] = set()
         for i, rate in enumerate(self.infusion_rates, start=1):
-            if rate.drug in seen:
-                raise ValueError(f"infusion_rates #{i} ({rate.drug}).drug: listed twice; give each drug one row")
-            seen.add(rate.drug)
+            if rate.drug in self._rates:
+                raise ValueError(f"infusion_rates #{i} ({rate.drug}).drug: listed twice")
+            self._rates[rate.drug] = rate
         return self
 
     def infusion_rate(self, drug: str | None) -> InfusionRate | None:
-        """The infusion table's row for a drug (None for a carrier or a drug with no row)."""
-        return next((r for r in self.infusion_rates if r.drug == drug), None)
+        """The infusion table's row for a drug, if it has one."""
+        return self._rates.get(drug) if drug is not None else None
 
     def dose_rows(self, drug: str) -> tuple[DoseRow, ...]:
         return self._rows.get(drug, ())
@@ -379,6 +381,19 @@ class Protocol(_Model):
 
     def is_adult(self, age: float | None) -> bool:
         return age is not None and age >= self.age_bands.adult_years
+
+    def band(self, age: float | None, weight: float | None, setting: str | None) -> Band:
+        """rules.md's age band: from the age when known; otherwise what the setting or the weight implies."""
+        bands = self.age_bands
+        if age is not None:
+            return "neonate" if self.is_neonate(age) else "child" if self.is_child(age) else "adult"
+        if setting in bands.unknown_neonate_settings or (
+            weight is not None and weight < bands.unknown_neonate_under_kg
+        ):
+            return "neonate"
+        if weight is not None and weight < bands.adult_sized_kg:
+            return "child"
+        return "unknown"
 
 
 # ── loading ──────────────────────────────────────────────────────────────

@@ -1,4 +1,4 @@
-"""Protocol sections of the second edition's new rules: routes, vasoactive lines, shocks, CPR, fluids, infusion rates."""
+"""Protocol sections of the second edition's new rules: routes, vasoactive lines, shocks, CPR, fluids, rates."""
 
 from typing import Annotated
 

@@ -18,4 +18,6 @@ def cpr_pause_long(ctx: Ctx, due: Due) -> Hit | None:
 
     Example: arrest, cpr_stopped at T+02:00, cpr_started at T+02:25 → info on the stop, t = T+02:10.
     """
-    return Hit("info", f"compressions stopped at {clock(due.since)} and not restarted within {num(due.at - due.since)} s")
+    return Hit(
+        "info", f"compressions stopped at {clock(due.since)} and not restarted within {num(due.at - due.since)} s"
+    )

@@ -49,4 +49,6 @@ def fluid_volume(ctx: Ctx, rec: EventRecord) -> Hit | None:
         )
     if not reasons:
         return None
-    return Hit("warning", f"{words(ev.fluid)} {num(ev.volume_ml)} mL for {num(weight)} kg: {'; '.join(reasons)}", ev.line)
+    return Hit(
+        "warning", f"{words(ev.fluid)} {num(ev.volume_ml)} mL for {num(weight)} kg: {'; '.join(reasons)}", ev.line
+    )

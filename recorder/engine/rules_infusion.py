@@ -2,9 +2,9 @@
 
 from typing import Any
 
+from recorder.engine.care import care_of
 from recorder.engine.doses import MCG_PER_MG, MG_PER, MIN_PER_H, out_of_range, per_ml, rate_mcg_kg_min
 from recorder.engine.registry import Ctx, Hit, num, rule_group, words
-from recorder.engine.state import Infusion
 from schemas.records import EventRecord
 
 rule = rule_group("line")
@@ -55,7 +55,7 @@ def bolus_via_vasoactive_line(ctx: Ctx, rec: EventRecord) -> Hit | None:
 def infusion_rate_mcg_kg_min(
     rate: float, rate_unit: str, weight: float | None, concentration: str | None
 ) -> float | None:
-    """A rate in mcg/kg/min: mcg/kg/min as it is; mcg/min and mg/kg/h convert; mL/h needs the concentration and weight."""
+    """A rate in mcg/kg/min: as it is, or from mcg/min, mg/kg/h, or mL/h with the concentration (and the weight)."""
     converted = rate_mcg_kg_min(rate, rate_unit, weight)
     if converted is not None or rate_unit != "mL/h" or weight is None:
         return converted
@@ -94,7 +94,8 @@ def infusion_rate_out_of_range(ctx: Ctx, rec: EventRecord) -> Hit | None:
     row = p.infusion_rate(inf.drug)
     if row is None:
         return None
-    rate = infusion_rate_mcg_kg_min(ev.rate, inf.rate_unit, state.weight, _concentration(inf))
+    concentration = ev.concentration if ev.kind == "infusion_started" else care_of(state).concentrations.get(inf.id)
+    rate = infusion_rate_mcg_kg_min(ev.rate, inf.rate_unit, state.weight, concentration)
     if rate is None:
         return None
     low, high = row.mcg_kg_min
@@ -104,11 +105,7 @@ def infusion_rate_out_of_range(ctx: Ctx, rec: EventRecord) -> Hit | None:
     given = f"{num(ev.rate)} {inf.rate_unit}" + (f" = {num(rate)} mcg/kg/min" if inf.rate_unit != "mcg/kg/min" else "")
     return Hit(
         severity,
-        f"{words(inf.drug)} infusion ({inf.infusion if ev.kind == 'infusion_started' else inf.id}) at {given}:"
+        f"{words(inf.drug)} infusion ({ev.infusion}) at {given}:"
         f" expected {num(low)}–{num(high)} mcg/kg/min — check the rate",
         inf.line,
     )
-
-
-def _concentration(inf: Infusion | Any) -> str | None:
-    return getattr(inf, "concentration", None)

@@ -55,7 +55,7 @@ def shock_energy(ctx: Ctx, rec: EventRecord) -> Hit | None:
     weight, age, care = state.weight, state.age, care_of(state)
     if ev.joules is None or weight is None:
         return None
-    child = p.is_child(age) if age is not None else weight < p.age_bands.adult_from_kg
+    child = p.is_child(age) if age is not None else weight < p.age_bands.adult_sized_kg
     if not child:
         return None
     table = p.shock_energy
