@@ -3,6 +3,7 @@
 from recorder.engine.care import age_band, care_of
 from recorder.engine.doses import above
 from recorder.engine.registry import Ctx, Hit, num, rule_group, words
+from recorder.engine.state import SECONDS_PER_HOUR
 from schemas.events import FluidGiven
 from schemas.records import EventRecord
 
@@ -38,9 +39,9 @@ def fluid_volume(ctx: Ctx, rec: EventRecord) -> Hit | None:
         reasons.append(f"{num(per_kg)} mL/kg in one bolus (above {num(bolus_limit)} mL/kg)")
     total = care_of(state).fluid_total_since(ev.t - limits.total_window_s) + ev.volume_ml
     if above(total / weight, limits.total_ml_per_kg) and ctx.once(FLUID_VOLUME, "total"):
-        minutes = num(limits.total_window_s / 60)
+        hours = num(limits.total_window_s / SECONDS_PER_HOUR)
         reasons.append(
-            f"{num(total / weight)} mL/kg in {minutes} min (above {num(limits.total_ml_per_kg)} mL/kg):"
+            f"{num(total / weight)} mL/kg in {hours} h (above {num(limits.total_ml_per_kg)} mL/kg):"
             " reassess for overload"
         )
     if ev.fluid in limits.glucose_fluids and above(per_kg, limits.glucose_ml_per_kg):
