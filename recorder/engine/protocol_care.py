@@ -4,7 +4,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from schemas.vocabulary import Drug, Fluid
+from schemas.vocabulary import Drug, Fluid, Route
 
 Num = Annotated[float, Field(strict=True, gt=0)]
 Count = Annotated[int, Field(strict=True, ge=1)]
@@ -22,17 +22,14 @@ def _ordered(name: str, value: tuple[float, float]) -> None:
 
 
 class RouteTable(_Model):
-    """ROUTE_NOT_ALLOWED: drugs a route must never carry; `never_bolus` drugs are never a `drug` at all."""
+    """ROUTE_NOT_ALLOWED: the drugs each route must never carry; `never_bolus` drugs are never a `drug` at all."""
 
-    et: Drugs
-    im: Drugs
-    sc: Drugs
-    in_: Drugs = Field(alias="in")
-    po: Drugs
+    # A plain key per route (no `in` alias): the protocol kept with a code is re-read from its JSON dump.
+    by_route: dict[Route, Drugs]
     never_bolus: Drugs
 
     def forbids(self, route: str) -> Drugs:
-        return {"et": self.et, "im": self.im, "sc": self.sc, "in": self.in_, "po": self.po}.get(route, ())
+        return self.by_route.get(route, ())
 
 
 class Vasoactive(_Model):

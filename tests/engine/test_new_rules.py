@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from recorder.engine import RULES, Engine, ProtocolError, evaluate, parse_protocol
+from recorder.engine import RULES, Engine, ProtocolError, evaluate, load_protocol, parse_protocol
 from recorder.engine.registry import RuleInfo, sort_rules
 from recorder.scenario import parse_lines, to_records
 from recorder.timeline import effective
@@ -171,3 +171,12 @@ def test_route_not_allowed_before_enter(drug: str, dose: float, unit: str, route
     event = f'{{"t": 60, "kind": "drug", "drug": "{drug}", "dose": {dose}, "unit": "{unit}", "route": "{route}"}}'
     found = flags([event], rule="ROUTE_NOT_ALLOWED")
     assert [f.severity for f in found] == ([severity] if severity else [])
+
+
+def test_the_protocol_kept_with_a_code_reads_back() -> None:
+    """`verify` re-reads the protocol kept beside a code's flags from its JSON: the new sections must survive it."""
+    from recorder.flag_check import kept_protocol, protocol_basis
+
+    protocol = load_protocol()
+    basis = protocol_basis(protocol)
+    assert kept_protocol(basis.protocol, basis.text) == protocol
