@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
+from recorder.engine.protocol_care import ArrestCare, FluidVolume, InfusionRate, RouteTable, ShockEnergy, Vasoactive
 from schemas.anatomy import LIMBS, SITE_BONE
 from schemas.patient import DAYS_PER_YEAR
 from schemas.vocabulary import SITES, Bone, Device, DoseUnit, Drug, Route, Setting, Severity, Site
@@ -283,18 +284,6 @@ class Conversions(_Model):
     mmol: dict[Drug, Num]
 
 
-class InfusionRate(_Model):
-    """One row of the infusion table: the expected rate in mcg/kg/min."""
-
-    drug: Drug
-    mcg_kg_min: Range
-
-    @model_validator(mode="after")
-    def _sense(self) -> "InfusionRate":
-        _range("mcg_kg_min", self.mcg_kg_min)
-        return self
-
-
 class DoseRow(_Model):
     drug: Drug
     when: When | None = None
@@ -342,6 +331,12 @@ class Protocol(_Model):
     vasopressor: Vasopressor
     conversions: Conversions
     doses: tuple[DoseRow, ...]
+    # The second edition's new rules (protocol_care.py).
+    route_not_allowed: RouteTable
+    vasoactive: Vasoactive
+    shock_energy: ShockEnergy
+    arrest_care: ArrestCare
+    fluid_volume: FluidVolume
     infusion_rates: tuple[InfusionRate, ...]
     _rows: dict[str, tuple[DoseRow, ...]] = PrivateAttr(default_factory=dict)
     _rates: dict[str, InfusionRate] = PrivateAttr(default_factory=dict)

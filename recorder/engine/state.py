@@ -5,7 +5,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from recorder.engine.doses import convert
 from recorder.engine.protocol import Band, Protocol
@@ -33,6 +33,9 @@ from schemas.events import (
 )
 from schemas.patient import Patient
 from schemas.records import EventRecord
+
+if TYPE_CHECKING:
+    from recorder.engine.care import Care
 
 LineKind = Literal["io", "iv", "uvc"]
 LineStatus = Literal["unknown", "attempting", "in", "confirmed", "failed", "removed"]
@@ -299,6 +302,8 @@ class State:
     bp_checks: list[Due] = field(default_factory=list)
     last_epinephrine_t: float | None = None
     shocks: Counter[bool] = field(default_factory=Counter)  # shocks in the code by `synchronized`
+    # The second edition's arrest care (shocks, rhythms, CPR pauses, fluids): care.py folds it in.
+    care: "Care | None" = None
 
     # ── reading ──────────────────────────────────────────────────────────
 
@@ -369,6 +374,8 @@ class State:
         if self.access_due is not None:
             yield self.access_due
         yield from self.bp_checks
+        if self.care is not None:
+            yield from self.care.dues()
 
     # ── folding ──────────────────────────────────────────────────────────
 
@@ -389,6 +396,8 @@ class State:
         new: list[Due] = []
         if handler is not None:
             handler(self, record.seq, record.event, new)
+        for fold in FOLDS:
+            fold(self, record.seq, record.event, new)
         return new
 
     def _begin_arrest(self, seq: int, t: float, new: list[Due]) -> None:
@@ -459,6 +468,8 @@ class State:
 # ── one handler per kind ─────────────────────────────────────────────────
 
 Handler = Callable[[State, int, Any, list[Due]], None]
+# Folds kept in their own modules (care.py), run after the kind's handler; they register themselves.
+FOLDS: list[Handler] = []
 
 
 def _code_started(s: State, seq: int, ev: CodeStarted, new: list[Due]) -> None:

@@ -54,7 +54,10 @@ def test_it_keeps_the_flags_shown_at_the_time_and_says_which_edition(first_editi
 def test_it_is_recomputed_with_the_current_edition_only_when_asked(first_edition: Path) -> None:
     again = json.loads(run(first_edition, "summary", str(TODDLER), "--format", "json", "--recompute").output)
     assert again["header"]["rules_edition"] == "2"
-    assert [(f["rule"], f["severity"], f["seq"]) for f in again["flags"]] == [("DOSE_OUT_OF_RANGE", "critical", 6)]
+    assert [(f["rule"], f["severity"], f["seq"]) for f in again["flags"]] == [
+        ("DOSE_OUT_OF_RANGE", "critical", 6),
+        ("IO_IN_AT_END", "info", 4),  # at the code's end: the needle was still in
+    ]
     # Asking changed nothing kept: the record still shows its own edition's flags, and still verifies.
     assert json.loads(run(first_edition, "summary", str(TODDLER), "--format", "json").output)["flags"] == []
     assert run(first_edition, "verify").exit_code == 0
@@ -72,7 +75,10 @@ def test_its_events_replay_into_the_current_edition(first_edition: Path, tmp_pat
     replayed = run(tmp_path / "new.db", "replay", "--json", str(scenario))
     assert replayed.exit_code == 0, replayed.output
     flags = [json.loads(line) for line in replayed.output.splitlines()]
-    assert [(f["rule"], f["severity"], f["seq"]) for f in flags] == [("DOSE_OUT_OF_RANGE", "critical", 6)]
+    assert [(f["rule"], f["severity"], f["seq"]) for f in flags] == [
+        ("DOSE_OUT_OF_RANGE", "critical", 6),
+        ("IO_IN_AT_END", "info", 4),
+    ]
 
 
 def test_every_code_summarises(first_edition: Path) -> None:
