@@ -27,7 +27,6 @@ class Care:
     unshocked: list[Due] = field(default_factory=list)  # VF_NO_SHOCK: shockable rhythms waiting for a shock
     pauses: list[Due] = field(default_factory=list)  # CPR_PAUSE_LONG: cpr_stopped waiting for cpr_started
     fluids: list[tuple[float, float]] = field(default_factory=list)  # (t, mL) of fluids in the total's window
-    concentrations: dict[str, str] = field(default_factory=dict)  # infusion id → its concentration, when given
 
     def dues(self) -> list[Due]:
         return [*self.unshocked, *self.pauses]
@@ -84,8 +83,6 @@ def fold_care(s: State, seq: int, ev: Any, new: list[Due]) -> None:
             care.arrest_shocks += 1
         _close(care.unshocked, "met")
     elif kind in ("drug", "infusion_started"):
-        if kind == "infusion_started" and ev.concentration is not None:
-            care.concentrations[ev.infusion] = ev.concentration
         if arrest is not None and is_antiarrhythmic(p, ev.drug, getattr(ev, "purpose", None)):
             care.arrest_antiarrhythmic = True
     elif kind == "cpr_stopped":

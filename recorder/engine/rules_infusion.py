@@ -2,8 +2,7 @@
 
 from typing import Any
 
-from recorder.engine.care import care_of
-from recorder.engine.doses import MCG_PER_MG, MG_PER, MIN_PER_H, out_of_range, per_ml, rate_mcg_kg_min
+from recorder.engine.doses import out_of_range, rate_mcg_kg_min
 from recorder.engine.registry import Ctx, Hit, num, rule_group, words
 from schemas.records import EventRecord
 
@@ -52,20 +51,6 @@ def bolus_via_vasoactive_line(ctx: Ctx, rec: EventRecord) -> Hit | None:
     )
 
 
-def infusion_rate_mcg_kg_min(
-    rate: float, rate_unit: str, weight: float | None, concentration: str | None
-) -> float | None:
-    """A rate in mcg/kg/min: as it is, or from mcg/min, mg/kg/h, or mL/h with the concentration (and the weight)."""
-    converted = rate_mcg_kg_min(rate, rate_unit, weight)
-    if converted is not None or rate_unit != "mL/h" or weight is None:
-        return converted
-    strength = per_ml(concentration)
-    if strength is None or strength[1] not in MG_PER:
-        return None
-    mcg_per_ml = strength[0] * MG_PER[strength[1]] * MCG_PER_MG
-    return rate * mcg_per_ml / MIN_PER_H / weight
-
-
 @drugs_rule(
     "INFUSION_RATE_OUT_OF_RANGE",
     "warning",
@@ -94,8 +79,8 @@ def infusion_rate_out_of_range(ctx: Ctx, rec: EventRecord) -> Hit | None:
     row = p.infusion_rate(inf.drug)
     if row is None:
         return None
-    concentration = ev.concentration if ev.kind == "infusion_started" else care_of(state).concentrations.get(inf.id)
-    rate = infusion_rate_mcg_kg_min(ev.rate, inf.rate_unit, state.weight, concentration)
+    # One conversion for this rule and NOREPI_HIGH_DOSE_VIA_IO (rules.md's settled reading).
+    rate = rate_mcg_kg_min(ev.rate, inf.rate_unit, state.weight, inf.concentration)
     if rate is None:
         return None
     low, high = row.mcg_kg_min
