@@ -343,13 +343,17 @@ def _rechain_kind(db, code_id, from_seq, change):
 def test_limit_cutting_the_newest_events_and_fixing_the_head_is_found_only_by_the_anchor(two_codes):
     anchor = heads(two_codes)
     seventh, _ = row(two_codes, 2, 7)
+    # The code_ended raised IO_IN_AT_END (io1 was still in): whoever cuts it deletes that flag's rows too.
     shell(
         two_codes,
         DROP + "DELETE FROM events WHERE code_id = 2 AND seq = 8;"
-        f"UPDATE codes SET head_seq = 7, head_hash = {q(seventh['hash'])}, ended_at = NULL WHERE id = 2;" + RESTORE,
+        f"UPDATE codes SET head_seq = 7, head_hash = {q(seventh['hash'])}, ended_at = NULL WHERE id = 2;"
+        "DROP TRIGGER flags_no_delete; DELETE FROM flags WHERE code_id = 2 AND at_seq = 8;"
+        + RESTORE
+        + _restore_delete("flags"),
     )
     code, lines = verify(two_codes)
-    assert code == 0, lines  # the code_ended held no flag: the stored flags are those of events 1-7 too
+    assert code == 0, lines  # the stored flags are now those of events 1-7
     assert heads(two_codes)[1] != anchor[1]
 
 
@@ -399,5 +403,5 @@ def test_a_deleted_flag_history_is_found(db_path):
     assert code == 1
     assert lines == [
         "code 1: its stored flags are not those its record gives under the rules and protocol that raised them "
-        "(given but not kept: REPEAT_SAME_BONE on event 5)"
+        "(given but not kept: IO_IN_AT_END on event 6; given but not kept: REPEAT_SAME_BONE on event 5)"
     ]

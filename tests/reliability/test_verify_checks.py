@@ -165,7 +165,7 @@ def test_an_inserted_flag_row_is_found(two_codes):
     shell(
         two_codes,
         "INSERT INTO flags (code_id, at_seq, change, rule, severity, seq, t, line, message, recorded_at) VALUES "
-        "(1, 6, 'raised', 'DRUG_NOT_FLUSHED', 'warning', 6, 90.0, 'io1', 'not flushed', '2026-03-02T14:06:30+00:00');",
+        "(1, 8, 'raised', 'DRUG_NOT_FLUSHED', 'warning', 6, 90.0, 'io1', 'not flushed', '2026-03-02T14:06:30+00:00');",
     )
     code, lines = verify(two_codes)
     assert code == 1 and lines == [f"code 1: {FLAGS_DIFFER} (kept but not given: DRUG_NOT_FLUSHED on event 6)"]
@@ -179,7 +179,8 @@ def test_an_inserted_withdrawal_is_found(db_path):
         "SELECT code_id, 12, 'withdrawn', rule, severity, seq, t, line, message, recorded_at FROM flags;",
     )
     code, lines = verify(db_path)
-    assert code == 1 and lines == [f"code 1: {FLAGS_DIFFER} (given but not kept: REPEAT_SAME_BONE on event 5)"]
+    given = "given but not kept: IO_IN_AT_END on event 6; given but not kept: REPEAT_SAME_BONE on event 5"
+    assert code == 1 and lines == [f"code 1: {FLAGS_DIFFER} ({given})"]
 
 
 def test_a_flag_raised_twice_in_a_row_is_found(db_path):
