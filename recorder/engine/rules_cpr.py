@@ -11,10 +11,10 @@ rule = rule_group("drugs")
 def cpr_pause_long(ctx: Ctx, due: Due) -> Hit | None:
     """In an arrest, `cpr_stopped` not followed by `cpr_started` within the protocol's pause.
 
-    Why: every pause in compressions lets the coronary perfusion pressure fall; pauses are kept
-    under 10 s (AHA 2020, ERC 2021 [M]; clinical.md §6a). A deadline `arrest_care.cpr_pause_s` after
-    each `cpr_stopped` in an arrest, pointing at it; `cpr_started` meets it, the end of the arrest
-    (`rosc`, `code_ended`) cancels it. Info: worth a look at the debrief.
+    Why: pauses in chest compressions are kept under 10 s (AHA 2020, ERC 2021 [M]; clinical.md §6a).
+    A deadline `arrest_care.cpr_pause_s` after each `cpr_stopped` in an arrest, pointing at it;
+    `cpr_started` meets it, the end of the arrest (`rosc`, `code_ended`) cancels it. Info: worth a
+    look at the debrief.
 
     Example: arrest, cpr_stopped at T+02:00, cpr_started at T+02:25 → info on the stop, t = T+02:10.
     """

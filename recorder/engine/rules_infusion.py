@@ -22,10 +22,10 @@ def bolus_words(ev: Any) -> str:
 def bolus_via_vasoactive_line(ctx: Ctx, rec: EventRecord) -> Hit | None:
     """A drug, fluid or flush pushed into a line with a running vasoactive infusion.
 
-    Why: the bolus pushes the infusion's dead space (drug already in the line) into the patient at
-    once: a surge of adrenaline or noradrenaline, then a gap while the line refills (rules.md; the
-    vasoactive drugs of the infusion table, MERCK and AHA-T, clinical.md §6a). The drugs are the
-    protocol's `vasoactive.drugs`; an infusion runs from its start until `infusion_stopped`.
+    Why: the bolus pushes the infusion's dead space (the drug already in the line) into the patient
+    at once (rules.md; the vasoactive drugs of the infusion table, MERCK and AHA-T, clinical.md §6a).
+    The drugs are the protocol's `vasoactive.drugs`; an infusion runs from its start until
+    `infusion_stopped`.
 
     Example: norepinephrine infusion inf1 via io1 since T+10:00, a 5 mL flush via io1 at T+12:00 →
     warning on the flush.
@@ -61,7 +61,7 @@ def bolus_via_vasoactive_line(ctx: Ctx, rec: EventRecord) -> Hit | None:
 def infusion_rate_out_of_range(ctx: Ctx, rec: EventRecord) -> Hit | None:
     """An infusion started or changed at a rate, in mcg/kg/min, outside the protocol's infusion table.
 
-    Why: infusion rates are set by weight and a decimal or unit slip gives a tenfold rate (MERCK,
+    Why: the rate of a vasoactive or antiarrhythmic infusion has a known range per kg (MERCK,
     AHA-T: adrenaline 0.05–1, noradrenaline 0.05–2, dopamine and dobutamine 2–20, milrinone
     0.25–0.75, lidocaine 20–50, amiodarone 5–15 mcg/kg/min; clinical.md §6a). With the dose factors
     (`dose_range`): below 0.8 × low or above 1.2 × high a warning, below 0.5 × low or above 2 × high

@@ -15,8 +15,8 @@ def route_not_allowed(ctx: Ctx, rec: EventRecord) -> Hit | None:
     """A drug given by a route that the protocol's route table forbids, or a potassium chloride bolus.
 
     Why: calcium, bicarbonate, amiodarone, adenosine and glucose are never given down the tube (AHA
-    PALS, ERC 2021 [M]); calcium chloride and 8.4 % bicarbonate are hypertonic vesicants that kill
-    muscle and skin (clinical.md §6); potassium chloride as a bolus stops the heart (ISMP high-alert,
+    PALS, ERC 2021 [M]; clinical.md §6a); calcium chloride and bicarbonate are hypertonic vesicants,
+    not for muscle or skin (clinical.md §6); potassium chloride is never a bolus (ISMP high-alert,
     NPSA 2002; clinical.md §6a). The table is `route_not_allowed`: per route (`et`, `im`, `sc`, `in`,
     `po`), and `never_bolus` drugs as a `drug` by any route or line (they are only ever an infusion).
 

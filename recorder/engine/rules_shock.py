@@ -20,10 +20,10 @@ def rhythm_words(rhythm: str) -> str:
 def shock_non_shockable(ctx: Ctx, rec: EventRecord) -> Hit | None:
     """An unsynchronized shock in an arrest whose latest rhythm documented in it is non-shockable or sinus.
 
-    Why: asystole, PEA (and bradycardia in an arrest) are not shockable: a shock only interrupts
-    compressions and burns the myocardium; a sinus rhythm needs a pulse check, not a shock (AHA 2020
-    PALS, ERC 2021 PLS [M]; clinical.md §6a). Only rhythms documented within this arrest count; no
-    rhythm documented yet: not checked. A synchronized shock (cardioversion) is not this rule.
+    Why: only VF and pulseless VT are shockable (rules.md; AHA 2020 PALS, ERC 2021 PLS [M], clinical.md
+    §6a): a shock into asystole, PEA, bradycardia in an arrest, or a sinus rhythm treats nothing and
+    pauses compressions. Only rhythms documented within this arrest count; no rhythm documented yet:
+    not checked. A synchronized shock (cardioversion) is not this rule.
 
     Example: arrest, rhythm asystole at T+00:20, shock 40 J at T+01:00 → critical on the shock.
     """
@@ -85,8 +85,8 @@ def shock_energy(ctx: Ctx, rec: EventRecord) -> Hit | None:
 def vf_no_shock(ctx: Ctx, due: Due) -> Hit | None:
     """In an arrest, a shockable rhythm (VF, pulseless VT) not followed by a shock within the protocol's time.
 
-    Why: in VF and pulseless VT the shock is the treatment; every minute without it lowers survival
-    (AHA 2020 PALS, ERC 2021 PLS [M]; clinical.md §6a). A deadline `arrest_care.shock_within_s`
+    Why: in VF and pulseless VT the shock is the treatment (AHA 2020 PALS, ERC 2021 PLS [M]; clinical.md
+    §6a); the 120 s default is rules.md's project parameter. A deadline `arrest_care.shock_within_s`
     after the rhythm, pointing at it; only an unsynchronized shock answers it; a later non-shockable
     rhythm or the end of the arrest (`rosc`, `code_ended`) cancels it.
 
