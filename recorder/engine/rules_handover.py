@@ -19,8 +19,8 @@ def io_in_at_end(ctx: Ctx, rec: EventRecord) -> list[Hit]:
     with the `code_ended`'s t; the message gives the remove-by time in UTC: the `io_result` +
     `dwell.warning_h`, or `dwell.child_critical_h` under `dwell.child_under_years` or at an unknown age.
 
-    Example: io1 in at T+00:37 of a code that started at 14:05 UTC, code_ended at T+45:00 → info on
-    the io_result "io1 still in: remove by 14:05 UTC tomorrow".
+    Example: io1 in at T+00:37 of a code that started 2026-03-02 14:05 UTC, code_ended at T+45:00 →
+    info on the io_result, t = T+45:00: "… remove by 2026-03-03 14:05 UTC (24 h)".
     """
     state, dwell = ctx.state, ctx.protocol.dwell
     age = state.age
