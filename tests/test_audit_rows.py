@@ -71,7 +71,7 @@ def test_an_ended_code_keeps_its_rows_and_an_audit_reads_them_as_they_are(db, mo
     got = audit(db)
     assert got.codes == [*expected[0].codes, *expected[1].codes]
     assert got.flags == [*expected[0].flags, *expected[1].flags]
-    # Both codes end with an IO needle in (IO_IN_AT_END, second edition); B's second needle is in the same bone.
+    # Second edition: each code's IO needle still in at its end is said (IO_IN_AT_END).
     assert [f.rule for f in got.flags] == ["IO_IN_AT_END", "REPEAT_SAME_BONE", "IO_IN_AT_END"]
 
 

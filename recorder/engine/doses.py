@@ -159,14 +159,6 @@ def _adult(row: DoseRow, weight: float | None) -> Span | None:
     return None
 
 
-def _top(row: DoseRow, adult_too: bool) -> float | None:
-    """The most a row allows with no weight: its max single (and its adult column's high, when adults apply)."""
-    tops = [row.max_single] if row.max_single is not None else []
-    if adult_too and row.adult is not None:
-        tops.append(row.adult[1])
-    return max(tops) if tops else None
-
-
 def expected_dose(
     protocol: Protocol,
     drug: str,
@@ -214,7 +206,11 @@ def expected_dose(
             span = _adult(rows[0], None)
             if span is not None:
                 return Expected(unit, (span,), basis="an adult", note="adult dose")
-        tops = [t for t in (_top(r, adult_too) for r in rows) if t is not None]
+        # Not a known adult (or an adult row that needs a weight): the row's max single is the ceiling —
+        # never the adult column's high for an unknown age, or removing the weight could silence a dose
+        # above twice the max single (rules.md v2: "the ceiling-only check is for patients who are not
+        # known adults").
+        tops = [r.max_single for r in rows if r.max_single is not None]
         if not tops:
             return None
         return Expected(unit, ceiling=max(tops), basis=who, note="ceiling only: weight unknown")

@@ -165,7 +165,7 @@ def test_weight_unknown_checks_the_ceiling_only() -> None:
     assert four.judge(10, P.dose_range) == "critical" and four.judge(1.5, P.dose_range) == "warning"
     assert four.judge(0.001, P.dose_range) is None  # low doses are not judged without a weight
     both = expected_dose(P, "atropine", age=None, weight=None)
-    assert both.ceiling == 1  # age unknown: the adult column's high counts too (1 mg vs the child's 0.5)
+    assert both.ceiling == 0.5  # not a known adult: the max single, not the adult column's 1 mg
     assert expected_dose(P, "epinephrine", age=None, weight=None, setting="delivery_room").ceiling == 1
 
 

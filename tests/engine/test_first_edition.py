@@ -8,6 +8,7 @@ adrenaline, which the first edition left silent); `schema3_before_chain2.db` is 
 
 import json
 import shutil
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -34,13 +35,27 @@ def first_edition(tmp_path: Path) -> Path:
 
 
 @pytest.mark.parametrize("source", [BY_MAIN, OLDER], ids=["made-by-main", "schema3"])
-def test_it_verifies_with_a_note_for_the_earlier_edition(tmp_path: Path, source: Path) -> None:
+def test_it_verifies_its_flags_under_the_first_edition(tmp_path: Path, source: Path) -> None:
     db = tmp_path / "old.db"
     shutil.copy(source, db)
     result = run(db, "verify")
     assert result.exit_code == 0, result.output
-    assert "hash chains intact" in result.output
-    assert "rules edition 1" in result.output  # a note, not a fault
+    assert "hash chains intact" in result.output and "flags match their records" in result.output
+    # The first edition is kept (recorder/engine/first_edition): its codes are checked, not passed over.
+    assert "which this recorder does not have" not in result.output
+
+
+def test_a_forged_first_edition_flag_is_found(first_edition: Path) -> None:
+    """The first edition's flags are really worked out again: a flag row added behind the recorder is a fault."""
+    with sqlite3.connect(first_edition) as conn:
+        conn.execute(
+            "INSERT INTO flags (code_id, at_seq, change, rule, severity, seq, t, line, message, recorded_at)"
+            " VALUES (?, 9, 'raised', 'DOSE_OUT_OF_RANGE', 'critical', 6, 60.0, 'io1', 'forged', ?)",
+            (TODDLER, "2026-01-16T03:47:00.000000+00:00"),
+        )
+    result = run(first_edition, "verify")
+    assert result.exit_code != 0
+    assert f"code {TODDLER}" in result.output and "DOSE_OUT_OF_RANGE" in result.output
 
 
 def test_it_keeps_the_flags_shown_at_the_time_and_says_which_edition(first_edition: Path) -> None:

@@ -343,17 +343,23 @@ def _rechain_kind(db, code_id, from_seq, change):
 def test_limit_cutting_the_newest_events_and_fixing_the_head_is_found_only_by_the_anchor(two_codes):
     anchor = heads(two_codes)
     seventh, _ = row(two_codes, 2, 7)
-    # The code_ended raised IO_IN_AT_END (io1 was still in): whoever cuts it deletes that flag's rows too.
+    # Second edition: the code_ended holds a flag (IO_IN_AT_END: io1 still in), kept at event 8; whoever
+    # cuts the event also cuts what the recorder kept at it (the flags and their basis), as a careful
+    # forger would, and then the stored flags are those of events 1-7.
+    kept_at_8 = " WHERE code_id = 2 AND at_seq = 8;"
     shell(
         two_codes,
-        DROP + "DELETE FROM events WHERE code_id = 2 AND seq = 8;"
-        f"UPDATE codes SET head_seq = 7, head_hash = {q(seventh['hash'])}, ended_at = NULL WHERE id = 2;"
-        "DROP TRIGGER flags_no_delete; DELETE FROM flags WHERE code_id = 2 AND at_seq = 8;"
+        DROP
+        + "DROP TRIGGER flags_no_delete; DROP TRIGGER flag_basis_no_delete;"
+        + "DELETE FROM events WHERE code_id = 2 AND seq = 8;"
+        + f"DELETE FROM flags{kept_at_8} DELETE FROM flag_basis{kept_at_8}"
+        + f"UPDATE codes SET head_seq = 7, head_hash = {q(seventh['hash'])}, ended_at = NULL WHERE id = 2;"
         + RESTORE
-        + _restore_delete("flags"),
+        + _restore_delete("flags")
+        + _restore_delete("flag_basis"),
     )
     code, lines = verify(two_codes)
-    assert code == 0, lines  # the stored flags are now those of events 1-7
+    assert code == 0, lines
     assert heads(two_codes)[1] != anchor[1]
 
 
