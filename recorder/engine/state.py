@@ -388,16 +388,19 @@ class State:
 
     def apply(self, record: EventRecord) -> list[Due]:
         """Fold one event in; return the obligations it starts (the engine schedules them)."""
-        self.t = record.t if self.t is None else max(self.t, record.t)
-        if record.kind == "code_started":
-            at = record.event.at  # the code's own offset: its local date
+        # Read once: each is a property of the record (this runs for every event of every code).
+        event, seq = record.event, record.seq
+        kind, t = event.kind, event.t
+        self.t = t if self.t is None or t > self.t else self.t
+        if kind == "code_started":
+            at = event.at  # the code's own offset: its local date
             self.start_date = at.date() if at is not None else record.occurred_at.date()
-        handler = _HANDLERS.get(record.kind)
+        handler = _HANDLERS.get(kind)
         new: list[Due] = []
         if handler is not None:
-            handler(self, record.seq, record.event, new)
+            handler(self, seq, event, new)
         for fold in FOLDS:
-            fold(self, record.seq, record.event, new)
+            fold(self, seq, event, new)
         return new
 
     def _begin_arrest(self, seq: int, t: float, new: list[Due]) -> None:
