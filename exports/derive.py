@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from functools import cached_property
 from typing import Any
 
-from exports.describe import FLUID_NAMES, describe, drug_label
+from exports.describe import FLUID_NAMES, describe, drug_label, infusion_label
 from schemas.code_record import CodeRecord, LineFacts
 from schemas.events import (
     RECORD_KEEPING,
@@ -158,6 +158,7 @@ class _Summariser:
             patient=r.patient,
             age_years=r.patient.age,
             age_band=age_band(r.patient.age),
+            rules_edition=r.rules_edition,
         )
 
     def intervals(self, lines: list[AccessLine]) -> KeyIntervals:
@@ -306,8 +307,8 @@ class _Summariser:
                 rows[ev.infusion] = {
                     **self.moment(rec),
                     "infusion": ev.infusion,
-                    "drug": ev.drug,
-                    "label": drug_label(ev.drug, ev.name),
+                    "drug": ev.agent,
+                    "label": infusion_label(ev),
                     "rate": ev.rate,
                     "rate_unit": ev.rate_unit,
                     "line": ev.line,

@@ -171,6 +171,11 @@ def drug_label(drug: str, name: str | None = None) -> str:
     return name if drug == "other" and name else DRUG_NAMES.get(drug, words(drug))
 
 
+def infusion_label(ev: InfusionStarted) -> str:
+    """A drug infusion's drug, or a carrier's fluid (second edition)."""
+    return drug_label(ev.drug, ev.name) if ev.drug is not None else f"{FLUID_NAMES[ev.agent]} carrier"
+
+
 def site_label(site: str | None, side: str | None) -> str:
     """`left proximal tibia`, `sternum`; an IV's free-text site as written (with its side unless it says it)."""
     if site is None:
@@ -318,7 +323,7 @@ _DESCRIBE: dict[type, Any] = {
     UvcAttempt: _iv,
     DrugGiven: _drug,
     InfusionStarted: lambda ev: (
-        f"Infusion {ev.infusion} started: {drug_label(ev.drug, ev.name)} "
+        f"Infusion {ev.infusion} started: {infusion_label(ev)} "
         f"{number(ev.rate, 3)} {ev.rate_unit} via {ev.line} ({words(ev.method)})"
     ),
     InfusionChanged: lambda ev: f"Infusion {ev.infusion} rate → {number(ev.rate, 3)}",

@@ -8,7 +8,7 @@ from fhir.resources.R4B import get_fhir_model_class
 from fhir.resources.R4B.bundle import Bundle
 
 from exports.derive import summarise
-from exports.describe import DEVICE_NAMES, FLUID_NAMES, drug_label, number, site_label, words
+from exports.describe import DEVICE_NAMES, FLUID_NAMES, drug_label, infusion_label, number, site_label, words
 from schemas.code_record import CodeRecord
 from schemas.events import DrugGiven, FluidGiven, Flush, InfusionStarted
 from schemas.records import EventRecord
@@ -371,13 +371,11 @@ class _Builder:
 
     def _infusion(self, rec: EventRecord, ev: InfusionStarted, route: str) -> None:
         row = next(i for i in self.s.infusions if i.infusion == ev.infusion)
-        code = RXNORM_CODES.get(ev.drug)
+        code = RXNORM_CODES.get(ev.drug) if ev.drug is not None else FLUID_CODES.get(ev.agent)
         period = {"start": self.at(rec.t)} | ({"end": self.at(row.stopped_t)} if row.stopped_t is not None else {})
         data: dict[str, Any] = {
             "status": "completed" if row.stopped_t is not None else "in-progress",
-            "medicationCodeableConcept": _cc(
-                (code, drug_label(ev.drug)) if code else None, RXNORM, drug_label(ev.drug, ev.name)
-            ),
+            "medicationCodeableConcept": _cc((code, infusion_label(ev)) if code else None, RXNORM, infusion_label(ev)),
             "subject": self.ref(self.patient),
             "context": self.ref(self.encounter),
             "effectivePeriod": period,

@@ -342,7 +342,7 @@ class _Words:
             ],
             caption="Withdrawn after a void, an amend or a late entry (not deviations of the final record)"
             if withdrawn
-            else "Flags of the final record",
+            else "Flags of the final record" + (f" (rules edition {e})" if (e := self.s.header.rules_edition) else ""),
             empty="None." if withdrawn else "No deviations.",
         )
 

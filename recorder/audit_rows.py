@@ -142,8 +142,10 @@ def check_kept(store: Store, clock: Clock, given: Protocol | None = None) -> tup
     for sha256, text in store.protocols().items():
         try:
             protocol = kept_protocol(sha256, text)
-        except ValueError:
-            continue  # not readable again: rows derived under it are noted below
+        except (ValueError, LookupError):
+            # Changed, or no longer accepted by this recorder (an earlier edition's protocol): rows derived
+            # under it are noted below.
+            continue
         candidates.setdefault(audit_key(protocol), protocol)
     faults, notes = [], []
     for code_id, key, day_text, data in store.current_audit_rows():

@@ -92,15 +92,21 @@ def private_dir(path: Path) -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write to this file (mode 0600: it identifies the patient) instead of standard output.",
 )
+@click.option(
+    "--recompute",
+    is_flag=True,
+    help="Work the flags out with this recorder's rules edition; by default a code recorded under an earlier "
+    "edition shows the flags kept with it.",
+)
 @pass_ctx
-def summary_cmd(obj: Context, code: str, fmt: str, output: Path | None) -> None:
+def summary_cmd(obj: Context, code: str, fmt: str, output: Path | None, recompute: bool) -> None:
     """The code summary for the chart and the debrief (exports.md §1); CODE may be `last`.
 
     Identified: it names the patient and belongs in their record.
     """
     from recorder.record import code_record
 
-    session = Session.read(obj.store, obj.clock, obj.code_id(code), obj.protocol)
+    session = Session.read(obj.store, obj.clock, obj.code_id(code), obj.protocol, recompute=recompute)
     data = SUMMARY_FORMATS[fmt].render(code_record(session))
     if output is None:
         click.echo(data.decode("utf-8"), nl=False)

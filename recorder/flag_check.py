@@ -11,6 +11,8 @@ import hashlib
 import json
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -20,8 +22,29 @@ from recorder.store.chain import canonical
 from recorder.timeline import effective
 from schemas.records import EventRecord, Flag
 
-# The engines this recorder has, by rules edition: a later edition adds its own, and keeps this one.
-ENGINES: dict[str, Callable[[Protocol], Engine]] = {RULES_EDITION: Engine}
+
+@dataclass(frozen=True)
+class Edition:
+    """One edition of the rules this recorder can work flags out with: its engine and its protocol model."""
+
+    engine: Callable[[Any], Any]  # protocol → an engine of that edition (apply, flags, state, copy, advance)
+    protocol: Callable[[dict[str, Any]], Any]  # a kept protocol's JSON → that edition's protocol
+    default: Callable[[], Any]  # the protocol that edition shipped
+
+
+def _first_edition() -> Edition:
+    # Loaded only for a code recorded under it: the frozen first edition costs nothing at launch otherwise.
+    from recorder.engine.first_edition import engine, protocol
+
+    return Edition(engine.Engine, protocol.Protocol.model_validate, protocol.load_protocol)
+
+
+# The editions this recorder has: a later edition adds its own and keeps the earlier ones, so that the
+# flags kept with an old code are still checked by the rules that raised them.
+EDITIONS: dict[str, Callable[[], Edition]] = {
+    RULES_EDITION: lambda: Edition(Engine, Protocol.model_validate, load_protocol),
+    "1": _first_edition,
+}
 
 # A crash between an event and its flags leaves the flags of the last events unkept (`resume` keeps
 # them): that many events after the flags' latest write are looked for, no more.
@@ -40,12 +63,13 @@ def protocol_basis(protocol: Protocol) -> Basis:
     return found[1]
 
 
-def kept_protocol(sha256: str, text: str) -> Protocol:
-    """A protocol kept in a database; ValueError if its text is not the one its sha256 names, or unreadable."""
+def kept_protocol(sha256: str, text: str, model: Callable[[dict[str, Any]], Any] = Protocol.model_validate) -> Any:
+    """A protocol kept in a database (read by `model`, this edition's by default); ValueError if its text is not
+    the one its sha256 names, LookupError if `model` does not accept it."""
     if hashlib.sha256(text.encode()).hexdigest() != sha256:
         raise ValueError("its text does not match its sha256 (changed)")
     try:
-        return Protocol.model_validate(json.loads(text))
+        return model(json.loads(text))
     except ValidationError as exc:
         raise LookupError(f"this recorder does not accept it any more ({exc.error_count()} problems)") from None
 
@@ -98,19 +122,28 @@ def _check_code(
             return "its flags are kept without the rules and protocol that raised them", None
         basis = (RULES_EDITION, None, 0)  # the recorder stopped before its first flag write: none kept
     rules, sha, marked = basis
-    if rules not in ENGINES:
+    if rules not in EDITIONS:
         return None, f"its flags were raised by rules edition {rules}, which this recorder does not have: not checked"
+    edition = EDITIONS[rules]()
     shape = _shape(history, head)
     if shape:
         return shape, None
     stored = _final(history)
     if sha is None:
         # Kept before the recorder noted the protocol: the default one, or the --protocol given.
-        candidates = [default] + ([given] if given is not None else [])
-        if any(_matches(stored, records, p, ENGINES[rules]) for p in candidates):
+        # A hospital's --protocol FILE is read by this edition's model: it applies to codes of this edition.
+        own = default if rules == RULES_EDITION else edition.default()
+        candidates = [own] + ([given] if given is not None and rules == RULES_EDITION else [])
+        if any(_matches(stored, records, p, edition.engine) for p in candidates):
             return None, None
         if not history:
             return None, "no flags were kept for it (it was recorded before the recorder kept them): not checked"
+        if rules != RULES_EDITION:
+            # --protocol FILE is a protocol of this edition: it cannot stand for an earlier edition's.
+            return None, (
+                f"its flags were kept under rules edition {rules} before the recorder noted their protocol, and "
+                "are not that edition's default protocol's: not checked"
+            )
         return None, (
             "its flags were kept before the recorder noted their protocol and are not the default protocol's: "
             "`recorder --protocol FILE verify` checks them under a hospital's own"
@@ -118,12 +151,12 @@ def _check_code(
     if sha not in protocols:
         return "the protocol that raised its flags is not kept", None
     try:
-        protocol = kept_protocol(sha, protocols[sha])
+        protocol = kept_protocol(sha, protocols[sha], edition.protocol)
     except LookupError as exc:
         return None, f"the protocol that raised its flags cannot be read again ({exc}): not checked"
     except ValueError as exc:
         return f"the protocol kept with its flags cannot be used ({exc})", None
-    engine = ENGINES[rules]
+    engine = edition.engine
     if _matches(stored, records, protocol, engine):
         return None, None
     # The flags were up to date at their latest write (a code's end is always one): only events after it
@@ -159,7 +192,7 @@ def _final(history: list[tuple[int, str, Flag]]) -> set[_Key]:
     return {_key(flag) for change, flag in latest.values() if change == "raised"}
 
 
-def _given(records: list[EventRecord], protocol: Protocol, engine: Callable[[Protocol], Engine]) -> tuple[set, set]:
+def _given(records: list[EventRecord], protocol: Any, engine: Callable[[Any], Any]) -> tuple[set, set]:
     """The flags the record gives, and those a live screen may have fired since its last event (open codes)."""
     fold = engine(protocol)
     for record in effective(records):
@@ -171,12 +204,12 @@ def _given(records: list[EventRecord], protocol: Protocol, engine: Callable[[Pro
     return flags, {_key(f) for f in later.advance(math.inf)}
 
 
-def _matches(stored: set[_Key], records: list[EventRecord], protocol: Protocol, engine: Callable) -> bool:
+def _matches(stored: set[_Key], records: list[EventRecord], protocol: Any, engine: Callable) -> bool:
     flags, live = _given(records, protocol, engine)
     return flags <= stored and stored - flags <= live
 
 
-def _difference(stored: set[_Key], records: list[EventRecord], protocol: Protocol, engine: Callable) -> str:
+def _difference(stored: set[_Key], records: list[EventRecord], protocol: Any, engine: Callable) -> str:
     flags, live = _given(records, protocol, engine)
     extra = sorted(stored - flags - live)
     missing = sorted(flags - stored)

@@ -33,6 +33,7 @@ def code_record(session: Session) -> CodeRecord:
         records=session.records,
         timeline=timeline,
         flags=session.flags(),
+        rules_edition=session.rules_edition,
         withdrawn_flags=session.withdrawn_flags(),
         lines=[
             LineFacts(

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from recorder.clock import Clock, ClockMark, CodeClock, local
-from recorder.engine import RULES, Engine, Protocol, load_protocol
+from recorder.engine import RULES, RULES_EDITION, Engine, Protocol, load_protocol
 from recorder.flag_check import protocol_basis
 from recorder.ledger import Ledger
 from recorder.scenario import ScenarioLine
@@ -66,6 +66,8 @@ class Session:
     """One code being recorded. Every event is validated, then durably stored, then returned."""
 
     _basis_kept = False  # the rules edition and protocol are kept with the code's flags (_write_flags)
+    rules_edition = RULES_EDITION  # the edition of the rules whose flags flags() gives
+    _kept: list[Flag] | None = None  # a code of another edition read as recorded: the flags kept with it
 
     def __init__(
         self,
@@ -141,7 +143,8 @@ class Session:
             code_id = store.open_code_id()
             if code_id is None:
                 raise SessionError("no open code to resume; start one with `recorder new`")
-        session = cls.read(store, clock, code_id, protocol)
+        # Recording goes on under this recorder's rules: the code's flags are worked out again by them.
+        session = cls.read(store, clock, code_id, protocol, recompute=True)
         store.lock_code(code_id)
         if not session.ended:
             # Deadlines that passed while the recorder was down fire now, as they would have live.
@@ -151,8 +154,14 @@ class Session:
         return session
 
     @classmethod
-    def read(cls, store: Store, clock: Clock, code_id: int, protocol: Protocol | None = None) -> "Session":
-        """A code to look at (list, review, summary) without becoming its writer."""
+    def read(
+        cls, store: Store, clock: Clock, code_id: int, protocol: Protocol | None = None, recompute: bool = False
+    ) -> "Session":
+        """A code to look at (list, review, summary) without becoming its writer.
+
+        A code whose flags were raised under another edition of the rules keeps the flags shown at the
+        time as its record (`rules_edition` says which); `recompute` works them out with this recorder's.
+        """
         info = store.code(code_id)
         if info is None or info.events == 0:
             raise SessionError(f"there is no code {code_id}; `recorder list` shows the codes")
@@ -162,7 +171,11 @@ class Session:
         mark = store.last_clock_mark(code_id)
         reached = max(r.t for r in records)
         code_clock = CodeClock.resumed(clock, records[0].occurred_at, ClockMark(*mark) if mark else None, reached)
-        return cls(store, code_id, code_clock, records, protocol)
+        session = cls(store, code_id, code_clock, records, protocol)
+        basis = store.flag_basis(code_id)
+        if not recompute and basis is not None and basis[0] != RULES_EDITION:
+            session.rules_edition, session._kept = basis[0], session._stored_flags()
+        return session
 
     # ── recording ────────────────────────────────────────────────────────
 
@@ -327,11 +340,13 @@ class Session:
 
     def flags(self) -> list[Flag]:
         """The code's flags, in (t, seq) order, with the scribe's acknowledgements."""
+        if self._kept is not None:
+            return self._acknowledged(sorted(self._kept, key=lambda f: (f.t, f.seq, f.rule)))
         return self._acknowledged(self._engine.flags)
 
     def withdrawn_flags(self) -> list[Flag]:
         """Flags shown at some point and gone after a void, an amend or a back-dated entry."""
-        current = {f.key for f in self._engine.flags}
+        current = {f.key for f in (self._kept if self._kept is not None else self._engine.flags)}
         return [f for f in self._stored_flags("withdrawn") if f.key not in current]
 
     @property

@@ -273,7 +273,7 @@ def scenario_texts(draw: st.DrawFn) -> tuple[str, int | None]:
         elif op == "mutate" and at < len(rows):
             try:
                 data = json.loads(rows[at][0])
-            except ValueError:
+            except (ValueError, RecursionError):  # a garbage line inserted before (deeply nested brackets)
                 continue
             rows[at] = (json.dumps(_mutate(draw, data), ensure_ascii=draw(st.booleans()), allow_nan=True), None)
         elif op == "blank":

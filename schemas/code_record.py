@@ -70,6 +70,8 @@ class CodeRecord(BaseModel):
     records: list[EventRecord]
     timeline: list[EventRecord]
     flags: list[Flag]
+    # The edition of rules.md that produced `flags`: a code recorded under an earlier one keeps its flags.
+    rules_edition: str | None = None
     withdrawn_flags: list[Flag] = []
     lines: list[LineFacts] = []
     arrests: list[ArrestPeriod] = []

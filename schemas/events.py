@@ -132,6 +132,13 @@ class CprStopped(BaseEvent):
 class Shock(BaseEvent):
     kind: Literal["shock"] = "shock"
     joules: Annotated[float, Field(strict=True, gt=0, le=1000)] | None = None
+    # Second edition. None reads as false (an unsynchronized shock): a default of False would add the
+    # field to every stored shock's payload and move the hashes of codes recorded before it.
+    synchronized: StrictBool | None = None
+
+    @property
+    def cardioversion(self) -> bool:
+        return self.synchronized is True
 
 
 class Rosc(BaseEvent):
@@ -254,6 +261,7 @@ class DrugGiven(BaseEvent):
     concentration: Concentration | None = None
     diluted: StrictBool | None = None
     purpose: Purpose | None = None
+    by: ShortText | None = None  # who gave it: identifying, never in the audit
 
     @model_validator(mode="after")
     def _sense(self) -> "DrugGiven":
@@ -266,19 +274,36 @@ class DrugGiven(BaseEvent):
 
 
 class InfusionStarted(BaseEvent):
+    """A drug infusion, or (second edition) a carrier: a `fluid` running on the line, e.g. saline on a bag."""
+
     kind: Literal["infusion_started"] = "infusion_started"
     infusion: InfusionId
-    drug: Drug
+    drug: Drug | None = None
+    fluid: Fluid | None = None
     name: ShortText | None = None
     rate: Amount
     rate_unit: RateUnit
     line: LineId
     method: Method
+    concentration: Concentration | None = None  # needed to check a rate in mL/h
 
     @model_validator(mode="after")
     def _sense(self) -> "InfusionStarted":
-        _name_for_other(self.drug, self.name)
+        if (self.drug is None) == (self.fluid is None):
+            raise ValueError("drug: give exactly one of drug (a drug infusion) or fluid (a carrier)")
+        if self.drug is not None:
+            _name_for_other(self.drug, self.name)
         return self
+
+    @property
+    def carrier(self) -> bool:
+        """A fluid running on the line: it flushes every drug given into it."""
+        return self.fluid is not None
+
+    @property
+    def agent(self) -> str:
+        """What runs: the drug id, or the fluid id of a carrier."""
+        return self.drug if self.drug is not None else str(self.fluid)
 
 
 class InfusionChanged(BaseEvent):
@@ -298,6 +323,15 @@ class FluidGiven(BaseEvent):
     volume_ml: amount(20000)
     line: LineId
     method: Method
+    # Second edition (a confirming push). None reads as events.md's defaults (easy, no extravasation);
+    # not True/False defaults, which would add them to every stored fluid and move old codes' hashes.
+    easy: StrictBool | None = None
+    extravasation: StrictBool | None = None
+
+    @property
+    def went_in_easily(self) -> bool:
+        """Easily and without extravasation (the defaults when not recorded)."""
+        return self.easy is not False and self.extravasation is not True
 
 
 class Sample(BaseEvent):

@@ -21,7 +21,11 @@ UVC_LINE = r"^uvc[1-9][0-9]{0,3}$"
 ANY_LINE = r"^(io|iv|uvc)[1-9][0-9]{0,3}$"
 INFUSION = r"^inf[1-9][0-9]{0,3}$"
 RULE = r"^[A-Z][A-Z0-9_]{1,63}$"
-CONCENTRATION = r"^[0-9]+(\.[0-9]+)?\s*(%|(mg|mcg|g|mEq|units)/mL)$"
+# "8.4%", "0.1 mg/mL", or a ratio (second edition): "1:1000" = 1 mg/mL, "1:10000" or "1:10,000" = 0.1 mg/mL.
+CONCENTRATION = (
+    r"^([0-9]+(\.[0-9]+)?\s*(%|(mg|mcg|g|mEq|mmol|units)/mL)"
+    r"|1\s*:\s*([1-9][0-9]*|[1-9][0-9]{0,2}(,[0-9]{3})+))$"
+)
 
 # What each pattern means, for the error a scribe or a file author reads.
 PATTERN_HINTS = {
@@ -31,7 +35,7 @@ PATTERN_HINTS = {
     ANY_LINE: "a line id, like io1, iv1 or uvc1",
     INFUSION: "an infusion id, like inf1",
     RULE: "a rule id in capitals, like DRUG_NOT_FLUSHED",
-    CONCENTRATION: 'a concentration like "8.4%" or "0.1 mg/mL"',
+    CONCENTRATION: 'a concentration like "8.4%", "0.1 mg/mL" or "1:10000"',
 }
 
 IoLineId = Annotated[str, Field(pattern=IO_LINE)]
@@ -104,7 +108,7 @@ ShortText = Annotated[
     StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
     AfterValidator(_checker("")),
 ]
-# "8.4%", "10 %", "0.1 mg/mL", "1 mEq/mL"
+# "8.4%", "10 %", "0.1 mg/mL", "1 mEq/mL", "1:10000"
 Concentration = Annotated[
     str,
     StringConstraints(

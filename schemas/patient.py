@@ -10,6 +10,7 @@ from schemas.plausible import Weight, check_age, check_dob
 from schemas.vocabulary import Condition, Sex, WeightSource
 
 DAYS_PER_YEAR = 365.25
+AGE_PARTS = ("age_years", "age_months", "age_days")
 
 
 class Patient(BaseModel):
@@ -43,9 +44,26 @@ class Patient(BaseModel):
             return None
         return (self.age_years or 0) + (self.age_months or 0) / 12 + (self.age_days or 0) / DAYS_PER_YEAR
 
+    def age_on(self, start: date | None) -> float | None:
+        """Age in years at a code that started on the local date `start` (events.md).
+
+        The age parts when any is given; otherwise, from `dob`, whole days from it to `start` ÷ 365.25
+        (rules.md's settled reading); None when neither is known.
+        """
+        age = self.age
+        if age is not None or self.dob is None or start is None:
+            return age
+        return max((start - self.dob).days, 0) / DAYS_PER_YEAR
+
     def merged(self, update: "Patient") -> "Patient":
-        """This patient with the fields that `update` gives replacing ours."""
+        """This patient with the fields that `update` gives replacing ours.
+
+        An update that gives any age part replaces all three (events.md, second edition): the parts
+        it leaves out become unknown, so `age_days: 10` after `age_years: 1` is a 10-day-old.
+        """
         given = update.model_dump(exclude_unset=True, exclude_none=True)
+        if any(part in given for part in AGE_PARTS):
+            given = {**dict.fromkeys(AGE_PARTS), **given}
         return self.model_copy(update=given)
 
 

@@ -35,6 +35,7 @@ class Header(_Row):
     patient: Patient
     age_years: float | None = None
     age_band: str | None = None
+    rules_edition: str | None = None  # the edition of rules.md whose flags the summary lists
 
 
 class KeyIntervals(_Row):

@@ -27,9 +27,26 @@ Drug = Literal[
     "dextrose",
     "naloxone",
     "magnesium_sulfate",
+    # Added in the second edition of rules.md (events.md): appended, so the first ids keep their places.
+    "midazolam",
+    "lorazepam",
+    "levetiracetam",
+    "phenobarbital",
+    "ketamine",
+    "fentanyl",
+    "rocuronium",
+    "suxamethonium",
+    "ceftriaxone",
+    "hydrocortisone",
+    "tranexamic_acid",
+    "hypertonic_saline",
+    "potassium_chloride",
+    "dopamine",
+    "dobutamine",
+    "milrinone",
     "other",
 ]
-DoseUnit = Literal["mg", "mcg", "g", "mEq", "mL", "units"]
+DoseUnit = Literal["mg", "mcg", "g", "mEq", "mmol", "mL", "units"]
 RateUnit = Literal["mcg/kg/min", "mg/kg/h", "mL/h", "mcg/min"]
 Method = Literal["push", "pressure_bag", "pump", "syringe_driver", "gravity"]
 Rhythm = Literal["asystole", "pea", "vf", "pvt", "sinus", "bradycardia", "svt", "other"]
@@ -59,4 +76,6 @@ Severity = Literal["critical", "warning", "info"]
 SITES: tuple[str, ...] = get_args(Site)
 """In the order of events.md: the screen's digits 1-7 pick from this."""
 DRUGS: tuple[str, ...] = get_args(Drug)
+FLUIDS: tuple[str, ...] = get_args(Fluid)
+ROUTES: tuple[str, ...] = get_args(Route)
 SEVERITIES: tuple[str, ...] = get_args(Severity)

@@ -8,6 +8,11 @@ WEIGHTS = st.one_of(st.none(), st.sampled_from([0.8, 2.5, 3.5, 9, 12, 25, 39.5, 
 AGES = st.one_of(st.none(), st.sampled_from([0.01, 0.5, 1, 2, 8, 12, 13, 17.9, 18, 45, 80]))
 DOSES = st.sampled_from([0.01, 0.1, 0.12, 0.5, 1, 2, 5, 10, 25, 50, 150, 300, 1000])
 UNITS = st.sampled_from(["mg", "mcg", "g", "mEq", "mL"])
+# The second edition's new rules read these (rhythms, routes, rates; RHYTHMS as events.md lists them).
+RHYTHMS = ["asystole", "pea", "vf", "pvt", "sinus", "bradycardia", "svt", "other"]
+ROUTES = st.sampled_from(["et", "im", "in", "sc", "po"])
+RATE_UNITS = ["mcg/kg/min", "mcg/kg/min", "mcg/min", "mg/kg/h", "mL/h"]
+INFUSED = ["epinephrine", "norepinephrine", "amiodarone", "dopamine", "milrinone", "lidocaine", "potassium_chloride"]
 GAPS = st.sampled_from([0, 1, 5, 20, 29, 31, 60, 100, 179, 181, 299, 301, 900, 86_400])
 
 
@@ -38,7 +43,9 @@ def codes(draw, max_steps: int = 40, record_keeping: bool = True) -> list[dict]:
         when = t
         if draw(st.integers(0, 9)) == 0:
             when = max(0.0, t - draw(st.sampled_from([1, 10, 30, 120])))  # a late entry
-        options = ["io", "iv", "rhythm", "arrest_state", "finding", "responsive", "vitals", "note"]
+        options = ["io", "iv", "rhythm", "arrest_state", "shock", "shock", "finding", "responsive", "vitals", "note"]
+        if not lines:
+            options += ["route_drug"]
         if lines:
             options += [
                 "result",
@@ -50,6 +57,7 @@ def codes(draw, max_steps: int = 40, record_keeping: bool = True) -> list[dict]:
                 "drug",
                 "fluid",
                 "infusion",
+                "route_drug",
                 "sample",
                 "removed",
                 "complication",
@@ -80,9 +88,15 @@ def codes(draw, max_steps: int = 40, record_keeping: bool = True) -> list[dict]:
             ev = {"kind": "iv_attempt", "line": f"iv{counts['iv']}", "result": draw(st.sampled_from(["in", "failed"]))}
             lines.append(ev["line"])
         elif what == "rhythm":
-            ev = {"kind": "rhythm", "rhythm": draw(st.sampled_from(["asystole", "pea", "vf", "sinus"]))}
+            ev = {"kind": "rhythm", "rhythm": draw(st.sampled_from(RHYTHMS))}
         elif what == "arrest_state":
-            ev = {"kind": draw(st.sampled_from(["rosc", "arrest", "cpr_started", "shock"]))}
+            ev = {"kind": draw(st.sampled_from(["rosc", "arrest", "cpr_started", "cpr_stopped", "cpr_stopped"]))}
+        elif what == "shock":
+            ev = {"kind": "shock"}
+            if draw(st.booleans()):
+                ev["joules"] = draw(st.sampled_from([4, 10, 20, 40, 50, 100, 200, 360]))
+            if draw(st.integers(0, 3)) == 0:
+                ev["synchronized"] = draw(st.booleans())
         elif what == "finding":
             ev = {
                 "kind": "finding",
@@ -120,11 +134,16 @@ def codes(draw, max_steps: int = 40, record_keeping: bool = True) -> list[dict]:
                 ev["concentration"] = draw(st.sampled_from(["8.4%", "4.2%", "10%", "50%", "0.1 mg/mL"]))
             if drug == "lidocaine" and draw(st.booleans()):
                 ev["purpose"] = "io_analgesia"
+        elif what == "route_drug":
+            drug = draw(st.sampled_from(DRUGS))
+            ev = {"kind": "drug", "drug": drug, "dose": draw(DOSES), "unit": draw(UNITS), "route": draw(ROUTES)}
+            if drug == "other":
+                ev["name"] = "vasopressin"
         elif what == "fluid":
             ev = {
                 "kind": "fluid",
-                "fluid": "saline",
-                "volume_ml": draw(st.sampled_from([20, 100, 500])),
+                "fluid": draw(st.sampled_from(["saline", "saline", "dextrose_10"])),
+                "volume_ml": draw(st.sampled_from([20, 50, 100, 200, 500])),
                 "line": line,
                 "method": draw(st.sampled_from(["push", "gravity", "pump"])),
             }
@@ -134,12 +153,17 @@ def codes(draw, max_steps: int = 40, record_keeping: bool = True) -> list[dict]:
             ev = {
                 "kind": "infusion_started",
                 "infusion": inf,
-                "drug": draw(st.sampled_from(["epinephrine", "norepinephrine", "amiodarone"])),
-                "rate": draw(st.sampled_from([0.1, 0.6, 2.5])),
-                "rate_unit": "mcg/kg/min",
+                "drug": draw(st.sampled_from(INFUSED)),
+                "rate": draw(st.sampled_from([0.1, 0.6, 2.5, 10])),
+                "rate_unit": draw(st.sampled_from(RATE_UNITS)),
                 "line": line,
                 "method": draw(st.sampled_from(["pump", "gravity"])),
             }
+            if ev["rate_unit"] == "mL/h" and draw(st.booleans()):
+                ev["concentration"] = draw(st.sampled_from(["0.1 mg/mL", "16 mcg/mL"]))
+            if draw(st.integers(0, 5)) == 0:  # a carrier: a fluid running on the line
+                del ev["drug"]
+                ev["fluid"] = "saline"
         elif what == "rate":
             ev = {
                 "kind": "infusion_changed",
@@ -176,4 +200,7 @@ def codes(draw, max_steps: int = 40, record_keeping: bool = True) -> list[dict]:
             continue
         ev["t"] = when
         events.append(ev)
+    if draw(st.integers(0, 3)) == 0:  # the code ends (nothing bedside may follow it)
+        last = max(e["t"] for e in events) + 40  # past any amend's move (+40 s at most)
+        events.append({"kind": "code_ended", "outcome": "transferred", "t": last + draw(GAPS)})
     return events

@@ -10,11 +10,14 @@ from recorder.clock import FakeClock
 from recorder.session import Session
 from recorder.store import Store
 
-# What the tests read of the shared contract, pinned to the edition the code implements (the first):
-# a clone with no shared folder beside it passes, and a newer edition there never fails a test.
+# What the tests read of the shared contract, pinned to the edition the code implements (the second;
+# the first edition's scenarios stay for the first-edition database tests): a clone with no shared
+# folder beside it passes, and a newer edition there never fails a test.
 DATA = Path(__file__).resolve().parent / "data"
 SCENARIOS_V1 = DATA / "scenarios_v1"
+SCENARIOS_V2 = DATA / "scenarios_v2"
 RULES_V1 = DATA / "rules_v1.md"
+RULES_V2 = DATA / "rules_v2.md"
 EXPORTS_SPEC = DATA / "exports.md"
 
 

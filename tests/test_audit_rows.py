@@ -70,7 +70,9 @@ def test_an_ended_code_keeps_its_rows_and_an_audit_reads_them_as_they_are(db, mo
     no_session_reads(monkeypatch)
     got = audit(db)
     assert got.codes == [*expected[0].codes, *expected[1].codes]
-    assert got.flags == expected[1].flags and [f.rule for f in got.flags] == ["REPEAT_SAME_BONE"]
+    assert got.flags == [*expected[0].flags, *expected[1].flags]
+    # Second edition: each code's IO needle still in at its end is said (IO_IN_AT_END).
+    assert [f.rule for f in got.flags] == ["IO_IN_AT_END", "REPEAT_SAME_BONE", "IO_IN_AT_END"]
 
 
 def test_an_open_code_is_derived_at_each_audit_and_not_kept(tmp_path):

@@ -161,7 +161,9 @@ def test_audit_over_two_databases_and_its_kpis(two_dbs, tmp_path):
     assert (c["io_attempts"], c["t_first_epinephrine_s"], c["year"], c["age_band"]) == ("0", "200", "2025", "65-89y")
     assert b["year"] == "2026" and b["flags_critical"] == "1" and b["weight_kg"] == "20"
     assert [(f["audit_id"], f["rule"]) for f in read_csv(out / "flags.csv")] == [
-        ("bbbb000000000002", "REPEAT_SAME_BONE")
+        ("aaaa000000000001", "IO_IN_AT_END"),  # second edition: the needles still in at the end are said
+        ("bbbb000000000002", "REPEAT_SAME_BONE"),
+        ("bbbb000000000002", "IO_IN_AT_END"),
     ]
     kpi = result.stdout
     assert "codes                             3 from 2 databases" in kpi

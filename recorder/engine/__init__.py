@@ -1,6 +1,6 @@
 """The rule engine: effective timeline → clinical state → protocol-deviation flags (pure: no I/O, no clock)."""
 
-from recorder.engine.doses import propose_dose
+from recorder.engine.doses import Advice, Expected, dose_advice, expected_dose, propose_dose
 from recorder.engine.engine import Engine, evaluate
 from recorder.engine.protocol import Protocol, ProtocolError, load_protocol, parse_protocol
 from recorder.engine.registry import RULES, RULES_EDITION, RuleInfo
@@ -9,9 +9,11 @@ from recorder.engine.state import Arrest, Due, FlushDue, Infusion, LineState, St
 __all__ = [
     "RULES",
     "RULES_EDITION",
+    "Advice",
     "Arrest",
     "Due",
     "Engine",
+    "Expected",
     "FlushDue",
     "Infusion",
     "LineState",
@@ -19,7 +21,9 @@ __all__ = [
     "ProtocolError",
     "RuleInfo",
     "State",
+    "dose_advice",
     "evaluate",
+    "expected_dose",
     "load_protocol",
     "parse_protocol",
     "propose_dose",

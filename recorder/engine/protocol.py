@@ -8,10 +8,11 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
+from recorder.engine.protocol_care import ArrestCare, FluidVolume, InfusionRate, RouteTable, ShockEnergy, Vasoactive
 from schemas.anatomy import LIMBS, SITE_BONE
 from schemas.fields import CONCENTRATION
 from schemas.patient import DAYS_PER_YEAR
-from schemas.vocabulary import SITES, Bone, Device, DoseUnit, Drug, Severity, Site
+from schemas.vocabulary import SITES, Bone, Device, DoseUnit, Drug, Route, Setting, Severity, Site
 
 DEFAULT_FILE = "protocol.toml"
 
@@ -19,6 +20,8 @@ Num = Annotated[float, Field(strict=True, gt=0)]
 Count = Annotated[int, Field(strict=True, ge=1)]
 Range = tuple[Num, Num]
 When = Literal["neonate", "io_analgesia", "first_dose", "later_dose"]
+Band = Literal["neonate", "child", "adult", "unknown"]
+"""rules.md's age band: `unknown` = age unknown and adult-sized or of unknown weight (adult and child rows apply)."""
 
 
 class ProtocolError(ValueError):
@@ -53,6 +56,10 @@ class Meta(_Model):
 class AgeBands(_Model):
     neonate_days: Num
     adult_years: Num
+    # The band of a patient whose age is unknown (second edition): what the setting or the weight implies.
+    unknown_neonate_settings: tuple[Setting, ...]
+    unknown_neonate_under_kg: Num
+    adult_sized_kg: Num
 
     @property
     def neonate_years(self) -> float:
@@ -173,9 +180,11 @@ class Access(_Model):
 class FlushRules(_Model):
     window_s: Num
     analgesia_window_s: Num
+    adenosine_window_s: Num
     neonate_min_ml: Num
     child_min_ml: Num
     adult_min_ml: Num
+    unknown_min_ml: Num
     adult_from_kg: Num
 
 
@@ -294,11 +303,15 @@ class Vasopressor(_Model):
 
 class Conversions(_Model):
     bicarbonate_mg_per_meq: Num
+    # One mmol in the drug's dosing-table unit (sodium bicarbonate in mEq; the calcium salts in mg).
+    mmol: dict[Drug, Num]
 
 
 class DoseRow(_Model):
     drug: Drug
     when: When | None = None
+    route: Route | None = None  # None: doses through a line (IV, IO, UVC)
+    concentration: str | None = None  # the row applies at this concentration or with none given
     unit: DoseUnit
     per_kg: Range
     min_single: Num | None = None
@@ -342,7 +355,15 @@ class Protocol(_Model):
     conversions: Conversions
     doses: tuple[DoseRow, ...]
     concentrations: tuple[Concentrations, ...]
+    # The second edition's new rules (protocol_care.py).
+    route_not_allowed: RouteTable
+    vasoactive: Vasoactive
+    shock_energy: ShockEnergy
+    arrest_care: ArrestCare
+    fluid_volume: FluidVolume
+    infusion_rates: tuple[InfusionRate, ...]
     _rows: dict[str, tuple[DoseRow, ...]] = PrivateAttr(default_factory=dict)
+    _rates: dict[str, InfusionRate] = PrivateAttr(default_factory=dict)
 
     @model_validator(mode="after")
     def _tables(self) -> "Protocol":
@@ -355,9 +376,10 @@ class Protocol(_Model):
                     f"{where}.unit: {row.unit}, but an earlier {row.drug} row is in {earlier[0].unit};"
                     " give a drug's rows one unit"
                 )
-            if any(r.when is None for r in earlier):
+            if any(r.when is None and r.route == row.route and r.concentration == row.concentration for r in earlier):
                 raise ValueError(
                     f"{where}.when: never used, an earlier {row.drug} row has no `when` and takes every dose"
+                    " by its route"
                 )
             earlier.append(row)
         for i, cum in enumerate(self.cumulative, start=1):
@@ -369,7 +391,28 @@ class Protocol(_Model):
                 raise ValueError(f"concentrations #{i} ({conc.drug}).drug: listed twice; give a drug one row")
             seen.add(conc.drug)
         self._rows.update({drug: tuple(r) for drug, r in rows.items()})
+        for i, rate in enumerate(self.infusion_rates, start=1):
+            if rate.drug in self._rates:
+                raise ValueError(f"infusion_rates #{i} ({rate.drug}).drug: listed twice")
+            self._rates[rate.drug] = rate
         return self
+
+    def infusion_rate(self, drug: str | None) -> InfusionRate | None:
+        """The infusion table's row for a drug, if it has one."""
+        return self._rates.get(drug) if drug is not None else None
+
+    def band(self, age: float | None, weight: float | None, setting: str | None) -> Band:
+        """rules.md's age band: from the age when known; otherwise what the setting or the weight implies."""
+        bands = self.age_bands
+        if age is not None:
+            return "neonate" if self.is_neonate(age) else "child" if self.is_child(age) else "adult"
+        if setting in bands.unknown_neonate_settings or (
+            weight is not None and weight < bands.unknown_neonate_under_kg
+        ):
+            return "neonate"
+        if weight is not None and weight < bands.adult_sized_kg:
+            return "child"
+        return "unknown"
 
     def dose_rows(self, drug: str) -> tuple[DoseRow, ...]:
         return self._rows.get(drug, ())

@@ -64,6 +64,8 @@ class RuleInfo:
     fire: Fire | None = None
     # May raise one flag per severity on one event (their warning and critical are different moments).
     per_severity: bool = False
+    # rules.md lists it right after this rule of its group (a rule module added later slots in).
+    after: str | None = None
 
     def _part(self, index: int) -> str:
         parts = [" ".join(p.split()) for p in self.doc.split("\n\n")]
@@ -84,15 +86,29 @@ class RuleInfo:
 
 
 RULES: dict[str, RuleInfo] = {}
-RULES_EDITION = "1"
-"""The edition of rules.md these rules implement: kept with every code's flags (`verify` recomputes by it)."""
+RULES_EDITION = "2"
+"""The edition of rules.md these rules implement: kept with every code's flags (`verify` recomputes by it).
+
+A code whose flags were raised under another edition keeps them as its record (`Session.read`)."""
 # rules.md's sections, in its order: `recorder rules` lists the rules so.
 GROUPS: tuple[str, ...] = ("site", "access", "line", "drugs", "samples")
 
 
 def sort_rules() -> None:
-    """Put RULES in rules.md's order (by group, then as each module defines them)."""
-    ordered = sorted(RULES.values(), key=lambda info: GROUPS.index(info.group))
+    """Put RULES in rules.md's order (by group, then as each module defines them, `after` slotting in)."""
+    ordered = sorted((i for i in RULES.values() if i.after is None), key=lambda info: GROUPS.index(info.group))
+    pending = [i for i in RULES.values() if i.after is not None]
+    while pending:
+        placed = [info for info in pending if any(o.id == info.after for o in ordered)]
+        if not placed:
+            names = ", ".join(f"{i.id} (after {i.after})" for i in pending)
+            raise ValueError(f"{names}: `after` names no registered rule")
+        for info in placed:
+            anchor = next(n for n, o in enumerate(ordered) if o.id == info.after)
+            if ordered[anchor].group != info.group:
+                raise ValueError(f"{info.id}: after={info.after!r} is in another group ({ordered[anchor].group})")
+            ordered.insert(anchor + 1, info)
+            pending.remove(info)
     RULES.clear()
     RULES.update((info.id, info) for info in ordered)
 
@@ -103,6 +119,7 @@ def rule_group(group: str) -> Callable[..., Callable[[Callable[..., Any]], Calla
     `@rule(ID, *severities, on=kinds)` registers an event check (ctx, record) → Hit(s) | None;
     `@rule(ID, *severities, due=True)` registers what fires when a deadline passes (ctx, due) → Hit | None;
     `@rule(ID, due=True)` with no severities adds the deadline part to a rule registered above it.
+    `after=OTHER_ID` places the rule right after another of its group in `recorder rules` (rules.md's order).
     The docstring of the first registration is the rule's documentation.
     """
 
@@ -110,7 +127,12 @@ def rule_group(group: str) -> Callable[..., Callable[[Callable[..., Any]], Calla
         raise ValueError(f"{group}: not one of {GROUPS}")
 
     def rule(
-        rule_id: str, *severities: Severity, on: tuple[str, ...] = (), due: bool = False, per_severity: bool = False
+        rule_id: str,
+        *severities: Severity,
+        on: tuple[str, ...] = (),
+        due: bool = False,
+        per_severity: bool = False,
+        after: str | None = None,
     ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         def register(fn: Callable[..., Any]) -> Callable[..., Any]:
             info = RULES.get(rule_id)
@@ -118,7 +140,7 @@ def rule_group(group: str) -> Callable[..., Callable[[Callable[..., Any]], Calla
                 if not severities:
                     raise ValueError(f"{rule_id}: the first registration names its severities")
                 info = RULES[rule_id] = RuleInfo(
-                    rule_id, tuple(severities), group, inspect.getdoc(fn) or "", per_severity=per_severity
+                    rule_id, tuple(severities), group, inspect.getdoc(fn) or "", per_severity=per_severity, after=after
                 )
             if due:
                 info.fire = fn

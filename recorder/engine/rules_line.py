@@ -12,7 +12,7 @@ rule = rule_group("line")
 
 CALCIUM_SALTS = frozenset({"calcium_chloride", "calcium_gluconate"})
 BICARBONATE = "sodium_bicarbonate"
-CATECHOLAMINES = frozenset({"epinephrine", "norepinephrine"})
+CATECHOLAMINES = frozenset({"epinephrine", "norepinephrine", "dopamine", "dobutamine"})
 
 
 def what(ev: Any) -> str:
@@ -20,7 +20,7 @@ def what(ev: Any) -> str:
     if ev.kind == "drug":
         return ev.name if ev.drug == "other" and ev.name else words(ev.drug)
     if ev.kind == "infusion_started":
-        return f"{words(ev.drug)} infusion ({ev.infusion})"
+        return f"{words(ev.agent)} {'carrier' if ev.carrier else 'infusion'} ({ev.infusion})"
     if ev.kind == "fluid":
         return f"{words(ev.fluid)} {num(ev.volume_ml)} mL"
     return ev.kind
@@ -37,18 +37,23 @@ def drug_via_unconfirmed_io(ctx: Ctx, rec: EventRecord) -> Hit | None:
     """A drug, fluid or infusion via an IO line that is attempting or in but not yet confirmed.
 
     Why: until marrow is aspirated or a flush runs easily with no swelling, the tip may be outside
-    the cavity and the drug goes into the tissues (TFX, S0, AccessPeds; clinical.md §3). Only a
-    `flush` or an `aspiration` confirms a line (a fluid does not); flushes never fire this;
-    IO-analgesia lidocaine via a line that is in does not fire it (it goes in before the first flush).
+    the cavity and the drug goes into the tissues (TFX, S0, AccessPeds; clinical.md §3). A `flush`, an
+    `aspiration`, or a `fluid` with `method` push that went in easily without extravasation confirms a
+    line; that confirming push does not fire this (it is the confirmation, as a flush is); any other
+    fluid does. Flushes never fire this; IO-analgesia lidocaine via a line that is in does not fire it
+    (it goes in before the first flush).
 
     Example: io1 in at T+00:37, epinephrine via io1 at T+00:40 with no flush or aspiration →
-    critical "epinephrine via io1 before it was confirmed — aspirate or flush first".
+    critical "epinephrine via io1 before it was confirmed — aspirate or flush first"; a saline 5 mL
+    syringe push via io1 that went in easily confirms it and raises nothing.
     """
     ev = rec.event
     line = known_io(ctx, ev.line)
     if line is None or line.status not in ("attempting", "in"):
         return None
     if isinstance(ev, DrugGiven) and is_io_analgesia(ev) and line.status == "in":
+        return None
+    if isinstance(ev, FluidGiven) and ev.method == "push" and ev.went_in_easily:
         return None
     state = "not yet in" if line.status == "attempting" else "in but not confirmed"
     return Hit("critical", f"{what(ev)} via {line.id}, {state} — aspirate or flush first", line.id)
@@ -83,11 +88,12 @@ def line_used_after_failure(ctx: Ctx, rec: EventRecord) -> Hit | None:
 
 @rule("NO_INITIAL_FLUSH", "warning", on=("drug", "infusion_started"))
 def no_initial_flush(ctx: Ctx, rec: EventRecord) -> Hit | None:
-    """The first drug or infusion via an IO line, with no flush (or fluid) of that line before it.
+    """The first drug or infusion via an IO line, with no flush (or fluid, or carrier) of that line before it.
 
     Why: a rapid syringe flush after placement clears the marrow and opens the channel; without it
     flow is poor and the first drug may stay in the bone (TFX FAQ, pocket guide; clinical.md §4).
-    IO-analgesia lidocaine does not count as the first drug (it goes in before the flush).
+    IO-analgesia lidocaine does not count as the first drug (it goes in before the flush). A carrier
+    (a fluid infusion, events.md) is a flush here, not the first infusion; any flush volume counts.
 
     Example: io1 in, aspiration of marrow (confirmed), epinephrine via io1 with no flush yet →
     warning "first drug via io1 with no flush before it — flush the line first".
@@ -98,6 +104,8 @@ def no_initial_flush(ctx: Ctx, rec: EventRecord) -> Hit | None:
         return None
     if isinstance(ev, DrugGiven) and is_io_analgesia(ev):
         return None
+    if isinstance(ev, InfusionStarted) and ev.carrier:
+        return None
     return Hit("warning", f"{what(ev)}: first use of {line.id} with no flush before it — flush the line first", line.id)
 
 
@@ -106,17 +114,19 @@ def drug_not_flushed(ctx: Ctx, rec: EventRecord) -> Hit | None:
     """A drug via an IO line not flushed in time, with enough volume, before the next drug.
 
     Why: a drug left in the marrow cavity reaches the heart late or not at all; flush after every
-    drug (S0, ERC10, ANZ12.4; clinical.md §4). Within `flush.window_s` (project parameter; IO-analgesia
-    lidocaine `flush.analgesia_window_s`, left to act first) and before the next drug via the line,
-    by a flush or fluid on the line of at least: `neonate_min_ml` for a neonate; `child_min_ml` under
-    `adult_from_kg`, or a child of unknown weight; `adult_min_ml` from `adult_from_kg`, or an adult of
-    unknown weight; any volume when age and weight are both unknown (the patient as known at the drug).
-    A deadline at drug t + window, or the next drug via the line if it comes first (then the flag has
-    that drug's t). The wait ends, with no flag, if the line fails or is removed, or the code ends.
-    No obligation starts for a drug via a line already failed or removed (LINE_USED_AFTER_FAILURE).
+    drug (S0, ERC10, ANZ12.4; clinical.md §4). Within `flush.window_s` (project parameter), IO-analgesia
+    lidocaine `flush.analgesia_window_s` (pushed over 2 min and left to act, TFX), adenosine
+    `flush.adenosine_window_s` (a rapid push needs an immediate flush, AHA-T); and before the next drug
+    via the line, by a flush or fluid on the line of at least the minimum flush volume: `neonate_min_ml`
+    for the neonate age band (TFX dead space); `child_min_ml` under `adult_from_kg`, or a child of
+    unknown weight; `adult_min_ml` from `adult_from_kg`, or an adult of unknown weight; `unknown_min_ml`
+    when age and weight are both unknown (the patient as known at the drug; clinical.md §6a). Not while
+    the line is carried: a running carrier flushes every drug, and one started within the window is its
+    flush. A deadline at drug t + window, or the next drug via the line if it comes first (then the flag
+    has that drug's t). The wait ends, with no flag, if the line fails or is removed, or the code ends.
 
     Example: 25 kg, sodium bicarbonate via io1 at T+01:40, calcium gluconate via io1 at T+01:52 with
-    no flush between → warning on the bicarbonate, t = 112.
+    no flush between → warning on the bicarbonate, t = 112; a 3 kg newborn's 1 mL flush is enough.
     """
     ev: DrugGiven = rec.event
     line = ctx.state.lines.get(ev.line) if ev.line else None
@@ -134,61 +144,85 @@ def drug_not_flushed_in_time(ctx: Ctx, due: FlushDue) -> Hit | None:
     return Hit("warning", text, due.line)
 
 
-@rule("CA_BICARB_NO_FLUSH_BETWEEN", "critical", on=("drug",))
-def ca_bicarb_no_flush_between(ctx: Ctx, rec: EventRecord) -> Hit | None:
-    """A calcium salt right after sodium bicarbonate via the same line, or the other way round, unflushed.
-
-    Why: calcium and bicarbonate precipitate as calcium carbonate in the line and the marrow; flush
-    between them, ideally use separate lines (ANZ12.4, pedmed, droracle; in vitro ≥ 2 mL barrier
-    prevented it; clinical.md §6). "Right after" = the previous drug via that line; any flush or
-    fluid on the line in between (any volume) prevents the flag. Points at the second drug.
-
-    Example: sodium bicarbonate via io1 at T+01:40, calcium gluconate via io1 at T+01:52, no flush
-    → critical on the calcium.
-    """
-    ev: DrugGiven = rec.event
-    line = ctx.state.lines.get(ev.line) if ev.line else None
-    if line is None or line.flushed_since_drug or line.last_drug is None:
-        return None
-    pair = {line.last_drug, ev.drug}
-    if BICARBONATE in pair and pair & CALCIUM_SALTS:
-        text = f"{words(ev.drug)} right after {words(line.last_drug)} via {line.id} with no flush — they precipitate"
-        return Hit("critical", text, line.id)
+def _running(ctx: Ctx, line: LineState, drugs: frozenset[str] | set[str]) -> Any:
+    """The first running drug infusion on the line whose drug is one of `drugs` (None if none)."""
+    for inf_id in sorted(line.infusions):
+        inf = ctx.state.infusions[inf_id]
+        if inf.drug in drugs:
+            return inf
     return None
 
 
-@rule("BICARB_CATECHOLAMINE_NO_FLUSH", "warning", on=("drug",))
-def bicarb_catecholamine_no_flush(ctx: Ctx, rec: EventRecord) -> Hit | None:
-    """Bicarbonate and epinephrine/norepinephrine one right after the other via a line, unflushed.
+def _incompatible(ctx: Ctx, ev: Any, mine: frozenset[str], theirs: frozenset[str]) -> str | None:
+    """What on the line `ev` (of one of `mine`) meets of `theirs`: a bolus since the last adequate flush, or a
+    running infusion (for a bolus); None when the line is carried, or nothing meets it."""
+    agent = ev.drug if ev.kind == "drug" else ev.drug if ev.kind == "infusion_started" else None
+    line = ctx.state.lines.get(ev.line) if ev.line else None
+    if agent not in mine or line is None or line.carried:
+        return None
+    earlier = sorted(line.since_flush & theirs)
+    if earlier:
+        return f"{words(earlier[0])} since its last adequate flush"
+    if ev.kind == "drug":
+        inf = _running(ctx, line, theirs)
+        if inf is not None:
+            return f"a running {words(inf.drug)} infusion ({inf.id})"
+    return None
 
-    Why: bicarbonate inactivates catecholamines (ANZ12.4, pedmed, droracle; clinical.md §6). Fires on
-    the second of the two `drug` events via the same line (the previous drug via that line) with no
-    flush or fluid between, or on a bicarbonate bolus via a line carrying a running epinephrine or
-    norepinephrine infusion. Any `drug` of epinephrine counts here, whatever its purpose.
+
+@rule("CA_BICARB_NO_FLUSH_BETWEEN", "critical", on=("drug", "infusion_started"))
+def ca_bicarb_no_flush_between(ctx: Ctx, rec: EventRecord) -> Hit | None:
+    """Calcium and sodium bicarbonate meet in a line with no adequate flush between them.
+
+    Why: calcium and bicarbonate precipitate as calcium carbonate in the line and the marrow; flush
+    between them, ideally use separate lines (ANZ12.4, pedmed, droracle; in vitro ≥ 2 mL barrier
+    prevented it; clinical.md §6). A calcium salt via a line when bicarbonate went through it since its
+    last adequate flush (at least the minimum flush volume, see DRUG_NOT_FLUSHED), or the other way
+    round, whatever other drugs came between; a calcium bolus via a line with a running bicarbonate
+    infusion, or the other way round; an infusion start is checked against earlier boluses. Not while
+    the line is carried. Points at the second.
+
+    Example: sodium bicarbonate via io1, adrenaline via io1, a 0.5 mL flush, calcium gluconate via io1 in
+    a 25 kg child → critical on the calcium (0.5 mL is less than the 2 mL that flushes the line).
+    """
+    ev = rec.event
+    calcium = ev.drug in CALCIUM_SALTS
+    met = _incompatible(
+        ctx,
+        ev,
+        CALCIUM_SALTS if calcium else frozenset({BICARBONATE}),
+        frozenset({BICARBONATE}) if calcium else CALCIUM_SALTS,
+    )
+    if met is None:
+        return None
+    return Hit("critical", f"{what(ev)} via {ev.line} after {met} — they precipitate", ev.line)
+
+
+@rule("BICARB_CATECHOLAMINE_NO_FLUSH", "warning", on=("drug", "infusion_started"))
+def bicarb_catecholamine_no_flush(ctx: Ctx, rec: EventRecord) -> Hit | None:
+    """Bicarbonate and a catecholamine meet in a line with no adequate flush between them.
+
+    Why: bicarbonate inactivates catecholamines (ANZ12.4, pedmed, droracle; clinical.md §6).
+    `sodium_bicarbonate` via a line when an epinephrine, norepinephrine, dopamine or dobutamine bolus
+    went through it since its last adequate flush, or the other way round; a bicarbonate bolus via a
+    line with a running infusion of one of them, or a catecholamine bolus into a running bicarbonate
+    infusion; an infusion start is checked against earlier boluses. Push-dose (`purpose` other)
+    adrenaline is a bolus here. Not while the line is carried. Points at the second drug.
 
     Example: epinephrine via iv1 at T+05:00, sodium bicarbonate via iv1 at T+05:10, no flush →
     warning on the bicarbonate.
     """
-    ev: DrugGiven = rec.event
-    line = ctx.state.lines.get(ev.line) if ev.line else None
-    if line is None:
+    ev = rec.event
+    bicarbonate = ev.drug == BICARBONATE
+    met = _incompatible(
+        ctx,
+        ev,
+        frozenset({BICARBONATE}) if bicarbonate else CATECHOLAMINES,
+        CATECHOLAMINES if bicarbonate else frozenset({BICARBONATE}),
+    )
+    if met is None:
         return None
-    prev = line.last_drug
-    if not line.flushed_since_drug and prev is not None:
-        if (prev == BICARBONATE and ev.drug in CATECHOLAMINES) or (ev.drug == BICARBONATE and prev in CATECHOLAMINES):
-            text = (
-                f"{words(ev.drug)} right after {words(prev)} via {line.id} with no flush — bicarbonate inactivates it"
-            )
-            return Hit("warning", text, line.id)
-    if ev.drug == BICARBONATE:
-        for inf_id in sorted(line.infusions):
-            inf = ctx.state.infusions[inf_id]
-            if inf.drug in CATECHOLAMINES:
-                text = (
-                    f"sodium bicarbonate via {line.id}, which carries {words(inf.drug)} ({inf.id}) — it inactivates it"
-                )
-                return Hit("warning", text, line.id)
-    return None
+    return Hit("warning", f"{what(ev)} via {ev.line} after {met} — bicarbonate inactivates catecholamines", ev.line)
 
 
 @rule("HYPERTONIC_UNDILUTED", "critical", "warning", on=("drug",))
@@ -200,14 +234,21 @@ def hypertonic_undiluted(ctx: Ctx, rec: EventRecord) -> Hit | None:
     newborn's (AHA-T, MERCK): hypertonic solutions damage marrow and vessels (S0; clinical.md §6).
     Bicarbonate at "8.4%" not `diluted`: neonate critical, under 2 years warning. Dextrose at "50%":
     neonate critical, under 12 years warning; "25%": neonate warning — for dextrose the concentration
-    given is what went in (`diluted` does not apply). No concentration, or no age: not checked.
+    given is what went in (`diluted` does not apply). No concentration: not checked. Age unknown: the
+    neonate age band (delivery room, NICU, under 5 kg) counts as a neonate; in the other bands the age
+    clauses are silent (rules.md v2).
 
-    Example: 10-day-old, sodium bicarbonate 3 mEq, concentration "8.4%", not diluted → critical.
+    Example: 10-day-old, sodium bicarbonate 3 mEq, concentration "8.4%", not diluted → critical; so
+    is a delivery-room newborn whose age was not typed.
     """
     ev: DrugGiven = rec.event
     strength, age = percent(ev.concentration), ctx.state.age
-    if strength is None or age is None:
+    if strength is None:
         return None
+    if age is None:
+        if ctx.state.band != "neonate":
+            return None
+        age = 0.0  # the neonate band counts as a neonate
     hits = []
     for entry in ctx.protocol.hypertonic:
         if entry.drug != ev.drug or not same_percent(entry.percent, strength):
@@ -224,11 +265,16 @@ def hypertonic_undiluted(ctx: Ctx, rec: EventRecord) -> Hit | None:
             hits.append(
                 Hit(
                     severity,
-                    f"{num(strength)} %{plain} {words(ev.drug)} at {age_words(age)} — too concentrated for this age",
+                    f"{num(strength)} %{plain} {words(ev.drug)} {_aged(ctx)} — too concentrated for this age",
                     ev.line,
                 )
             )
     return worst(hits)
+
+
+def _aged(ctx: Ctx) -> str:
+    age = ctx.state.age
+    return f"at {age_words(age)}" if age is not None else "for a newborn-sized patient (age unknown)"
 
 
 @rule("GRAVITY_INFUSION_VIA_IO", "warning", on=("fluid", "infusion_started"))
@@ -253,16 +299,21 @@ def conscious_no_lidocaine(ctx: Ctx, rec: EventRecord) -> Hit | None:
 
     Why: infusing into the marrow is very painful in a patient who responds to pain; give 2 %
     lidocaine via the needle first (TFX, JEMS via dailyem, emupdates; clinical.md §4). Checked once
-    per line, at its first flush, fluid or infusion, while the latest `responsiveness` is true
-    (no responsiveness recorded: not checked).
+    per line, at its first flush, fluid or infusion, while the patient is responsive: the latest
+    `responsiveness` is true, or, with none recorded yet, the patient is not in an arrest and has not
+    been in one in this code (rules.md v2: a seizing child is presumed to feel it).
 
-    Example: responsiveness true, io1 in, flush 5 mL via io1 with no lidocaine before → warning.
+    Example: responsiveness true, io1 in, flush 5 mL via io1 with no lidocaine before → warning; a
+    child in status epilepticus with no responsiveness recorded and no arrest → warning too.
     """
     ev = rec.event
     line = known_io(ctx, ev.line)
-    if line is None or line.first_access_seq is not None or ctx.state.responsive is not True or line.lidocaine:
+    if line is None or line.first_access_seq is not None or line.lidocaine or not ctx.state.presumed_responsive:
         return None
-    return Hit("warning", f"{what(ev)} via {line.id} while the patient responds to pain, no lidocaine first", line.id)
+    presumed = "" if ctx.state.responsive is not None else " (presumed: no arrest, responsiveness not recorded)"
+    return Hit(
+        "warning", f"{what(ev)} via {line.id} while the patient responds to pain{presumed}, no lidocaine first", line.id
+    )
 
 
 @rule("IO_DWELL_EXCEEDED", "warning", "critical", due=True, per_severity=True)
@@ -272,18 +323,15 @@ def io_dwell_exceeded(ctx: Ctx, due: DwellDue) -> Hit | None:
     Why: the EZ-IO is cleared for 24 h, extendable to 48 h only from 12 years and only without an
     alternative (FDA K180395); replace it with an IV as soon as possible (PCH, nursekey, AccessPeds);
     infection risk grows with dwell (clinical.md §5). Warning at `dwell.warning_h` and critical at
-    `dwell.critical_h`; under `dwell.child_under_years` (age as known when the deadline passes) a
-    critical at `dwell.child_critical_h` in place of the warning, and no second critical. Deadlines;
-    they point at the `io_result`. Which schedule applies needs the age: unknown, it does not fire.
+    `dwell.critical_h`; under `dwell.child_under_years`, or of unknown age (the most conservative
+    schedule), a critical at `dwell.child_critical_h` in place of the warning, and no second critical —
+    the age as known when the line went in. Deadlines pointing at the `io_result`; `code_ended` does not
+    cancel them (the needle is still in the patient), a `line_removed` does; a failed needle never
+    removed still counts. As every deadline, they fire live or when a later event is applied.
 
-    Example: a 30-year-old, io1 in at T+00:30 and never removed: warning at 24 h, critical at 48 h.
+    Example: a 30-year-old, io1 in at T+00:30 and never removed: warning at 24 h, critical at 48 h; a
+    child of unknown age: critical at 24 h.
     """
-    age = ctx.state.age
-    if age is None:
-        return None
-    child = age < ctx.protocol.dwell.child_under_years
-    if (due.stage == "child") != child:
-        return None
     severity = "warning" if due.stage == "warning" else "critical"
     hours = (due.at - due.since) / SECONDS_PER_HOUR
     return Hit(

@@ -13,8 +13,8 @@ def blood_gas_after_io_drug(ctx: Ctx, rec: EventRecord) -> Hit | None:
 
     Why: marrow blood gas matches central venous blood only if no drug has been injected into the
     cavity (ERC10); after bicarbonate through the needle the acid-base result is meaningless (S2;
-    clinical.md §7). Warning after any drug (a `drug` or an infusion via the line), critical after
-    sodium bicarbonate.
+    clinical.md §7). Warning after any `drug` event via the line, critical after sodium bicarbonate;
+    infusions do not count (rules.md v2, settled reading).
 
     Example: sodium bicarbonate via io1, then a sample via io1 with tests [blood_gas] → critical.
     """

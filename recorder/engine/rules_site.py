@@ -16,6 +16,23 @@ OSTEOMYELITIS = frozenset({"osteomyelitis"})
 RECENT_IO = frozenset({"recent_io"})
 BONE_DISEASE_CRITICAL = frozenset({"osteogenesis_imperfecta", "osteopetrosis"})
 BONE_DISEASE_WARNING = frozenset({"osteoporosis", "coagulopathy"})
+# Anatomy (vocabulary, not thresholds): the iliac crest is part of the pelvis; the fibula lies beside the tibia.
+PELVIS = ("pelvis", "ilium")
+TIBIA, FIBULA = "tibia", "fibula"
+
+
+def _age(ctx: Ctx) -> tuple[float | None, str]:
+    """The age the age clauses read, and how a message says it.
+
+    Age unknown: the neonate band counts as a neonate (age 0); the other bands leave the age clauses
+    silent (rules.md v2 settled reading).
+    """
+    age = ctx.state.age
+    if age is not None:
+        return age, f" at {age_words(age)}"
+    if ctx.state.band == "neonate":
+        return 0.0, " in a newborn-sized patient (age unknown)"
+    return None, ""
 
 
 def _site(ctx: Ctx, ev: IoAttempt) -> tuple[str, str | None]:
@@ -77,19 +94,27 @@ def recent_io_same_bone(ctx: Ctx, rec: EventRecord) -> Hit | None:
     return None
 
 
-@rule("FRACTURED_BONE", "critical", on=ON_ATTEMPT)
+@rule("FRACTURED_BONE", "critical", "warning", on=ON_ATTEMPT)
 def fractured_bone(ctx: Ctx, rec: EventRecord) -> Hit | None:
-    """An IO attempt in a bone with a `fracture` finding on the same bone and side.
+    """An IO attempt in a fractured bone (same bone and side), or at a tibial site with the fibula fractured.
 
     Why: infused fluid leaks out at the fracture into the tissues (compartment syndrome); an absolute
-    contraindication (S0, S1, TFX, AccessPeds; clinical.md §2). A finding without a side counts for
-    both sides.
+    contraindication (S0, S1, TFX, AccessPeds; clinical.md §2): critical. The pelvis and the ilium count
+    as one bone here (the iliac crest is part of the pelvis). A fibula fracture on the same side at a
+    tibial site: warning (rules.md v2: the leg's compartments are shared, and a fibula fracture may hide
+    a tibial one). A finding without a side counts for both sides. One flag, the higher severity.
 
-    Example: finding fracture, femur, right; io1 at the right distal femur → critical.
+    Example: finding fracture, femur, right; io1 at the right distal femur → critical; finding fracture,
+    fibula, left; io1 at the left proximal tibia → warning.
     """
     ev: IoAttempt = rec.event
-    if _at(ctx, ev, FRACTURE):
-        return Hit("critical", f"{ev.line}: the {bone_words(*_site(ctx, ev))} is fractured — use another limb", ev.line)
+    bone, side = _site(ctx, ev)
+    same = PELVIS if bone in PELVIS else (bone,)
+    if any(ctx.state.findings_at(b, side, FRACTURE) for b in same):
+        return Hit("critical", f"{ev.line}: the {bone_words(bone, side)} is fractured — use another limb", ev.line)
+    if bone == TIBIA and ctx.state.findings_at(FIBULA, side, FRACTURE):
+        where = bone_words(FIBULA, side)
+        return Hit("warning", f"{ev.line}: the {where} is fractured — a tibial IO shares its compartments", ev.line)
     return None
 
 
@@ -220,14 +245,15 @@ def site_not_for_age(ctx: Ctx, rec: EventRecord) -> Hit | None:
     Why: sternum only from 12 years (FAST1, WestJEM), distal femur a paediatric site (FDA K180395),
     humerus not in infants (S1), iliac crest and calcaneus not resuscitation sites at any age
     (BMA sources; Resuscitation 2004), distal tibia under 1 year disputed (S1 [C]); clinical.md §1.
-    Age bounds need the age; entries without one (iliac crest, calcaneus) fire even when it is
-    unknown. The highest severity of the matching entries, one flag.
+    Age unknown: the neonate age band (delivery room, NICU, under 5 kg) counts as a neonate; in the
+    other bands the age bounds are silent, and entries without one (iliac crest, calcaneus) fire
+    whatever the age. The highest severity of the matching entries, one flag.
 
     Example: a 5-year-old, io1 at the sternum → critical "io1: sternum at 5 years — sternal IO is for
     12 years and over".
     """
     ev: IoAttempt = rec.event
-    age = ctx.state.age
+    age, at_age = _age(ctx)
     hits = []
     for entry in ctx.protocol.site_age:
         if entry.site != ev.site:
@@ -239,7 +265,7 @@ def site_not_for_age(ctx: Ctx, rec: EventRecord) -> Hit | None:
                 continue
             if entry.from_years is not None and not age >= entry.from_years:
                 continue
-        at = f" at {age_words(age)}" if age is not None else ""
+        at = at_age if entry.under_years is not None or entry.from_years is not None else ""
         hits.append(Hit(entry.severity, f"{ev.line}: {words(ev.site)}{at} — {entry.why}", ev.line))
     return worst(hits)
 
@@ -250,7 +276,8 @@ def device_not_for_site(ctx: Ctx, rec: EventRecord) -> Hit | None:
 
     Why: the powered EZ-IO is not intended for the sternum (TFX) and FAST1 is a sternum-only device
     (FAST1): critical; the paediatric BIG is for newborns to 12 years and the adult BIG from 12 years
-    (BIG, medicalplanet): warning; clinical.md §1, §5. Age bounds need the age. One flag, the highest.
+    (BIG, medicalplanet): warning; clinical.md §1, §5. Age unknown: the neonate age band counts as a
+    neonate; in the other bands the age bounds are silent (rules.md v2). One flag, the highest.
 
     Example: io1 at the proximal tibia with device fast1 → critical "io1: fast1 at the proximal
     tibia — FAST1 is for the sternum only".
@@ -258,7 +285,7 @@ def device_not_for_site(ctx: Ctx, rec: EventRecord) -> Hit | None:
     ev: IoAttempt = rec.event
     if ev.device is None:
         return None
-    age = ctx.state.age
+    age, at_age = _age(ctx)
     hits = [
         Hit(entry.severity, f"{ev.line}: {ev.device} at the {words(ev.site)} — {entry.why}", ev.line)
         for entry in ctx.protocol.device_site
@@ -274,7 +301,7 @@ def device_not_for_site(ctx: Ctx, rec: EventRecord) -> Hit | None:
                 bound = f"under {num(entry.under_years)} years"
             else:
                 continue
-            text = f"{ev.line}: {words(ev.device)} at {age_words(age)} — not made for patients {bound}"
+            text = f"{ev.line}: {words(ev.device)}{at_age} — not made for patients {bound}"
             hits.append(Hit(entry.severity, text, ev.line))
     return worst(hits)
 

@@ -4,10 +4,11 @@ import copy
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from datetime import date
+from typing import TYPE_CHECKING, Any, Literal
 
 from recorder.engine.doses import convert
-from recorder.engine.protocol import Protocol
+from recorder.engine.protocol import Band, Protocol
 from schemas.events import (
     Aspiration,
     CodeStarted,
@@ -26,11 +27,15 @@ from schemas.events import (
     PatientUpdated,
     Responsiveness,
     RhythmNoted,
+    Shock,
     UvcAttempt,
     Vitals,
 )
 from schemas.patient import Patient
 from schemas.records import EventRecord
+
+if TYPE_CHECKING:
+    from recorder.engine.care import Care
 
 LineKind = Literal["io", "iv", "uvc"]
 LineStatus = Literal["unknown", "attempting", "in", "confirmed", "failed", "removed"]
@@ -46,11 +51,14 @@ VASOPRESSOR_NO_BP = "VASOPRESSOR_NO_BP"
 
 VASOPRESSORS = frozenset({"epinephrine", "norepinephrine"})
 SECONDS_PER_HOUR = 3600.0
+# rules.md terms: rhythms (vocabulary, not clinical numbers). Bradycardia is non-shockable during an arrest.
+NON_SHOCKABLE = frozenset({"asystole", "pea", "bradycardia"})
+SHOCKABLE = frozenset({"vf", "pvt"})
 
 
 def is_epinephrine_bolus(event: DrugGiven) -> bool:
-    """rules.md: a `drug` epinephrine whose purpose is not `other`."""
-    return event.drug == "epinephrine" and event.purpose != "other"
+    """rules.md: a `drug` epinephrine whose purpose is not `other`, through a line or by `route` et."""
+    return event.drug == "epinephrine" and event.purpose != "other" and (event.line is not None or event.route == "et")
 
 
 def is_io_analgesia(event: DrugGiven) -> bool:
@@ -107,9 +115,21 @@ class FlushDue(Due):
 
 @dataclass(eq=False)
 class DwellDue(Due):
-    """An IO line in since `since`; `stage` is warning, critical, or child (the critical for young children)."""
+    """An IO line in since `since`; `stage` is warning, critical, or child (the critical for young children).
+
+    `child`: the child schedule applies (under `dwell.child_under_years`, or age unknown), as known when
+    the line went in (rules.md: a deadline uses what was known when its obligation started).
+    """
 
     stage: Literal["warning", "critical", "child"] = "warning"
+    child: bool = False
+
+
+@dataclass(eq=False)
+class AccessDue(Due):
+    """DELAYED_IO's timer; `child` as known at the first IV/UVC attempt."""
+
+    child: bool = False
 
 
 @dataclass(eq=False)
@@ -147,10 +167,13 @@ class LineState:
     failed_why: str | None = None
     removed_seq: int | None = None
     removed_t: float | None = None
-    flushes: int = 0  # flushes and fluids
+    flushes: int = 0  # flushes, fluids and carriers started
     drugs: int = 0  # drug events
     last_drug: str | None = None
     flushed_since_drug: bool = True
+    # Drug boluses since the line's last adequate flush (rules.md v2: incompatible pairs look back to it).
+    since_flush: frozenset[str] = frozenset()
+    carriers: set[str] = field(default_factory=set)  # running carrier infusions (a fluid on the line)
     first_use_seq: int | None = None  # first drug or infusion that is not IO-analgesia lidocaine
     first_access_seq: int | None = None  # first flush, fluid or infusion
     lidocaine: bool = False
@@ -166,6 +189,7 @@ class LineState:
         new = copy.copy(self)
         memo[id(self)] = new
         new.infusions = set(self.infusions)
+        new.carriers = set(self.carriers)
         new.awaiting_flush = copy.deepcopy(self.awaiting_flush, memo)
         new.dwell = [copy.deepcopy(due, memo) for due in self.dwell]
         return new
@@ -188,6 +212,11 @@ class LineState:
         return self.status in ("in", "confirmed")
 
     @property
+    def carried(self) -> bool:
+        """A carrier runs on it: it counts as flushed at every moment (rules.md v2)."""
+        return bool(self.carriers)
+
+    @property
     def known(self) -> bool:
         """Its attempt is on the timeline (an amend or a void can leave events naming a line without one)."""
         return self.seq is not None
@@ -201,9 +230,13 @@ class Arrest:
     t: float
     ended_t: float | None = None
     first_rhythm: str | None = None
+    rhythm: str | None = None  # the latest rhythm documented within this arrest
+    shocks: int = 0  # unsynchronized shocks in this arrest
     epinephrine_doses: int = 0
     last_epinephrine_t: float | None = None
     last_epinephrine_seq: int | None = None
+    last_line_epinephrine_t: float | None = None  # through a line (EPI_TOO_SOON ignores ET doses)
+    antiarrhythmic: bool = False  # amiodarone or lidocaine (not IO analgesia) in this arrest
     first_dose_due: ArrestDue | None = None
     next_dose_due: ArrestDue | None = None
 
@@ -211,7 +244,7 @@ class Arrest:
 @dataclass
 class Infusion:
     id: str
-    drug: str
+    drug: str | None  # None for a carrier
     rate: float
     rate_unit: str
     line: str
@@ -219,10 +252,16 @@ class Infusion:
     seq: int
     t: float
     stopped_t: float | None = None
+    fluid: str | None = None  # a carrier's fluid
+    concentration: str | None = None
 
     @property
     def running(self) -> bool:
         return self.stopped_t is None
+
+    @property
+    def carrier(self) -> bool:
+        return self.fluid is not None
 
 
 @dataclass(frozen=True)
@@ -245,6 +284,7 @@ class State:
     t: float | None = None  # the last event's t
     patient: Patient = field(default_factory=Patient)
     setting: str | None = None
+    start_date: date | None = None  # the code's local start date (the age from dob counts from it)
     responsive: bool | None = None
     rhythm: str | None = None
     lines: dict[str, LineState] = field(default_factory=dict)
@@ -261,12 +301,26 @@ class State:
     access_due: Due | None = None
     bp_checks: list[Due] = field(default_factory=list)
     last_epinephrine_t: float | None = None
+    shocks: Counter[bool] = field(default_factory=Counter)  # shocks in the code by `synchronized`
+    # The second edition's arrest care (shocks, rhythms, CPR pauses, fluids): care.py folds it in.
+    care: "Care | None" = None
 
     # ── reading ──────────────────────────────────────────────────────────
 
     @property
     def age(self) -> float | None:
-        return self.patient.age
+        """The age in years: its parts, or from `dob` at the code's local start date; None when unknown."""
+        return self.patient.age_on(self.start_date)
+
+    @property
+    def band(self) -> Band:
+        """rules.md's age band (a patient of unknown age takes the one the setting or weight implies)."""
+        return self.protocol.band(self.age, self.weight, self.setting)
+
+    @property
+    def presumed_responsive(self) -> bool:
+        """The latest `responsiveness`; with none yet, responsive unless the code has had an arrest (rules.md v2)."""
+        return self.responsive if self.responsive is not None else not self.arrests
 
     @property
     def weight(self) -> float | None:
@@ -320,6 +374,8 @@ class State:
         if self.access_due is not None:
             yield self.access_due
         yield from self.bp_checks
+        if self.care is not None:
+            yield from self.care.dues()
 
     # ── folding ──────────────────────────────────────────────────────────
 
@@ -332,11 +388,19 @@ class State:
 
     def apply(self, record: EventRecord) -> list[Due]:
         """Fold one event in; return the obligations it starts (the engine schedules them)."""
-        self.t = record.t if self.t is None else max(self.t, record.t)
-        handler = _HANDLERS.get(record.kind)
+        # Read once: each is a property of the record (this runs for every event of every code).
+        event, seq = record.event, record.seq
+        kind, t = event.kind, event.t
+        self.t = t if self.t is None or t > self.t else self.t
+        if kind == "code_started":
+            at = event.at  # the code's own offset: its local date
+            self.start_date = at.date() if at is not None else record.occurred_at.date()
+        handler = _HANDLERS.get(kind)
         new: list[Due] = []
         if handler is not None:
-            handler(self, record.seq, record.event, new)
+            handler(self, seq, event, new)
+        for fold in FOLDS:
+            fold(self, seq, event, new)
         return new
 
     def _begin_arrest(self, seq: int, t: float, new: list[Due]) -> None:
@@ -368,19 +432,22 @@ class State:
         if line.awaiting_flush is not None:
             line.awaiting_flush.close("cancelled")
 
-    def _flushed(self, line: LineState, seq: int, volume_ml: float) -> None:
+    def _flushed(self, line: LineState, seq: int, volume_ml: float | None) -> None:
+        """A flush of the line: a flush, a fluid, or (volume None) a carrier started, which flushes at every moment."""
         line.flushes += 1
         line.flushed_since_drug = True
         if line.first_access_seq is None:
             line.first_access_seq = seq
+        if volume_ml is None or volume_ml >= self.min_flush_ml():
+            line.since_flush = frozenset()  # an adequate flush: incompatible pairs look back to it
         due = line.awaiting_flush
-        if due is not None and due.open and volume_ml >= due.min_ml:
+        if due is not None and due.open and (volume_ml is None or volume_ml >= due.min_ml):
             due.close("met")
 
     def min_flush_ml(self) -> float:
-        """rules.md DRUG_NOT_FLUSHED: the first that applies; 0 = any volume."""
+        """rules.md DRUG_NOT_FLUSHED's minimum flush volume: the first that applies."""
         rules, age, weight = self.protocol.flush, self.age, self.weight
-        if self.protocol.is_neonate(age):
+        if self.band == "neonate":
             return rules.neonate_min_ml
         if weight is not None:
             return rules.child_min_ml if weight < rules.adult_from_kg else rules.adult_min_ml
@@ -388,12 +455,24 @@ class State:
             return rules.child_min_ml
         if self.protocol.is_adult(age):
             return rules.adult_min_ml
-        return 0.0
+        return rules.unknown_min_ml
+
+    def child_for_access(self) -> bool:
+        """DELAYED_IO's child: < 18 y, or age unknown and weight unknown or not adult-sized (rules.md v2)."""
+        if self.age is not None:
+            return self.protocol.is_child(self.age)
+        return self.weight is None or self.weight < self.protocol.age_bands.adult_sized_kg
+
+    def dwell_child(self) -> bool:
+        """IO_DWELL_EXCEEDED's 24 h schedule: under `dwell.child_under_years`, or age unknown (rules.md v2)."""
+        return self.age is None or self.age < self.protocol.dwell.child_under_years
 
 
 # ── one handler per kind ─────────────────────────────────────────────────
 
 Handler = Callable[[State, int, Any, list[Due]], None]
+# Folds kept in their own modules (care.py), run after the kind's handler; they register themselves.
+FOLDS: list[Handler] = []
 
 
 def _code_started(s: State, seq: int, ev: CodeStarted, new: list[Due]) -> None:
@@ -420,8 +499,17 @@ def _responsiveness(s: State, seq: int, ev: Responsiveness, new: list[Due]) -> N
 def _rhythm(s: State, seq: int, ev: RhythmNoted, new: list[Due]) -> None:
     s.rhythm = ev.rhythm
     arrest = s.arrest
-    if arrest is not None and arrest.first_rhythm is None:
-        arrest.first_rhythm = ev.rhythm
+    if arrest is not None:
+        arrest.rhythm = ev.rhythm
+        if arrest.first_rhythm is None:
+            arrest.first_rhythm = ev.rhythm
+
+
+def _shock(s: State, seq: int, ev: Shock, new: list[Due]) -> None:
+    s.shocks[ev.cardioversion] += 1
+    arrest = s.arrest
+    if arrest is not None and not ev.cardioversion:
+        arrest.shocks += 1
 
 
 def _rosc(s: State, seq: int, ev: Any, new: list[Due]) -> None:
@@ -443,9 +531,11 @@ def _vitals(s: State, seq: int, ev: Vitals, new: list[Due]) -> None:
 def _code_ended(s: State, seq: int, ev: Any, new: list[Due]) -> None:
     s._end_arrest(ev.t)
     s.ended = True
-    # The code is over: nothing it waited for can happen on this record any more.
+    # The code is over: nothing it waited for can happen on this record any more — except an IO line's
+    # dwell: the needle is still in the patient (rules.md v2).
     for due in s._dues():
-        due.close("cancelled")
+        if not isinstance(due, DwellDue):
+            due.close("cancelled")
 
 
 def _io_attempt(s: State, seq: int, ev: IoAttempt, new: list[Due]) -> None:
@@ -468,13 +558,17 @@ def _io_result(s: State, seq: int, ev: IoResult, new: list[Due]) -> None:
     if line.in_seq is not None:
         return
     line.in_seq, line.in_t = seq, ev.t
-    dwell, hour = s.protocol.dwell, SECONDS_PER_HOUR
+    dwell, hour, child = s.protocol.dwell, SECONDS_PER_HOUR, s.dwell_child()
     for stage, hours in (
         ("warning", dwell.warning_h),
         ("critical", dwell.critical_h),
         ("child", dwell.child_critical_h),
     ):
-        due = DwellDue(IO_DWELL_EXCEEDED, ev.t + hours * hour, seq, ev.t, line.id, f"{line.id} dwell", stage=stage)
+        if (stage == "child") != child:
+            continue  # the schedule is the one of the age known now
+        due = DwellDue(
+            IO_DWELL_EXCEEDED, ev.t + hours * hour, seq, ev.t, line.id, f"{line.id} dwell", stage=stage, child=child
+        )
         line.dwell.append(due)
         new.append(due)
 
@@ -514,16 +608,24 @@ def _peripheral(s: State, seq: int, ev: IvAttempt | UvcAttempt, new: list[Due]) 
     if ev.result == "in":
         line.in_seq, line.in_t = seq, ev.t
     else:
+        # rules.md v2: the count of failed attempts does not run while a line is in.
+        counts = not any(other.usable for other in s.lines.values())
         s._fail(line, seq, ev.t, "attempt failed")
-        if ev.kind == "iv_attempt":
+        if counts and ev.kind == "iv_attempt":
             s.failed_iv += 1
-        else:
+        elif counts:
             s.failed_uvc += 1
     if s.first_peripheral_seq is None:
         s.first_peripheral_seq = seq
         if not s.io_attempted:
-            s.access_due = Due(
-                DELAYED_IO, ev.t + s.protocol.access.child_no_access_s, seq, ev.t, line.id, "vascular access"
+            s.access_due = AccessDue(
+                DELAYED_IO,
+                ev.t + s.protocol.access.child_no_access_s,
+                seq,
+                ev.t,
+                line.id,
+                "vascular access",
+                child=s.child_for_access(),
             )
             new.append(s.access_due)
 
@@ -536,12 +638,16 @@ def _drug(s: State, seq: int, ev: DrugGiven, new: list[Due]) -> None:
         if amount is not None:
             s.totals[ev.drug] = s.totals.get(ev.drug, 0.0) + amount
     s.doses[ev.drug] += 1
+    arrest = s.arrest
+    if arrest is not None and ev.drug in ("amiodarone", "lidocaine") and not is_io_analgesia(ev):
+        arrest.antiarrhythmic = True
     if is_epinephrine_bolus(ev):
         s.last_epinephrine_t = ev.t
-        arrest = s.arrest
         if arrest is not None:
             arrest.epinephrine_doses += 1
             arrest.last_epinephrine_t, arrest.last_epinephrine_seq = ev.t, seq
+            if ev.line is not None:
+                arrest.last_line_epinephrine_t = ev.t
             for due in (arrest.first_dose_due, arrest.next_dose_due):
                 if due is not None:
                     due.close("met")
@@ -563,6 +669,8 @@ def _drug(s: State, seq: int, ev: DrugGiven, new: list[Due]) -> None:
     line.flushed_since_drug = False
     line.lidocaine = line.lidocaine or ev.drug == "lidocaine"
     line.bicarbonate_given = line.bicarbonate_given or ev.drug == "sodium_bicarbonate"
+    if not line.carried:
+        line.since_flush = line.since_flush | {ev.drug}
     analgesia = is_io_analgesia(ev)
     if line.first_use_seq is None and not analgesia:
         line.first_use_seq = seq
@@ -570,8 +678,15 @@ def _drug(s: State, seq: int, ev: DrugGiven, new: list[Due]) -> None:
         # Still open here means the next drug came first: DRUG_NOT_FLUSHED fired on this event.
         line.awaiting_flush.close("missed")
         line.awaiting_flush = None
-    if line.kind == "io" and line.known and line.status not in ("failed", "removed"):
-        window = p.flush.analgesia_window_s if analgesia else p.flush.window_s
+    # A carried line is flushed at every moment: no flush is owed (rules.md v2).
+    if line.kind == "io" and line.known and line.status not in ("failed", "removed") and not line.carried:
+        window = (
+            p.flush.analgesia_window_s
+            if analgesia
+            else p.flush.adenosine_window_s
+            if ev.drug == "adenosine"
+            else p.flush.window_s
+        )
         due = FlushDue(
             DRUG_NOT_FLUSHED,
             ev.t + window,
@@ -587,11 +702,26 @@ def _drug(s: State, seq: int, ev: DrugGiven, new: list[Due]) -> None:
 
 
 def _infusion_started(s: State, seq: int, ev: InfusionStarted, new: list[Due]) -> None:
-    s.infusions[ev.infusion] = Infusion(ev.infusion, ev.drug, ev.rate, ev.rate_unit, ev.line, ev.method, seq, ev.t)
+    s.infusions[ev.infusion] = Infusion(
+        ev.infusion,
+        ev.drug,
+        ev.rate,
+        ev.rate_unit,
+        ev.line,
+        ev.method,
+        seq,
+        ev.t,
+        fluid=ev.fluid,
+        concentration=ev.concentration,
+    )
     line = s.line(ev.line)
     line.infusions.add(ev.infusion)
-    line.drug_given = True
-    line.bicarbonate_given = line.bicarbonate_given or ev.drug == "sodium_bicarbonate"
+    if ev.carrier:
+        # A carrier is a flush, not the first infusion (NO_INITIAL_FLUSH), and flushes what is owed.
+        s._flushed(line, seq, None)
+        line.carriers.add(ev.infusion)
+        return
+    # BLOOD_GAS_AFTER_IO_DRUG counts `drug` events, not infusions (rules.md v2): drug_given is not set here.
     if line.first_use_seq is None:
         line.first_use_seq = seq
     if line.first_access_seq is None:
@@ -620,11 +750,16 @@ def _infusion_stopped(s: State, seq: int, ev: InfusionStopped, new: list[Due]) -
     if inf is None or not inf.running:
         return
     inf.stopped_t = ev.t
-    s.line(inf.line).infusions.discard(inf.id)
+    line = s.line(inf.line)
+    line.infusions.discard(inf.id)
+    line.carriers.discard(inf.id)
 
 
 def _fluid(s: State, seq: int, ev: FluidGiven, new: list[Due]) -> None:
-    s._flushed(s.line(ev.line), seq, ev.volume_ml)
+    line = s.line(ev.line)
+    s._flushed(line, seq, ev.volume_ml)
+    if ev.method == "push" and ev.went_in_easily:
+        line.flushed_ok = True  # a syringe push that went in easily confirms the line (events.md v2)
 
 
 def _sample(s: State, seq: int, ev: Any, new: list[Due]) -> None:
@@ -638,6 +773,7 @@ _HANDLERS: dict[str, Handler] = {
     "responsiveness": _responsiveness,
     "rhythm": _rhythm,
     "rosc": _rosc,
+    "shock": _shock,
     "arrest": _arrest,
     "vitals": _vitals,
     "code_ended": _code_ended,

@@ -15,7 +15,7 @@ from exports.describe import describe, words
 from exports.describe import t_plus as code_time
 from recorder import board
 from recorder.clock import Clock, CodeClock
-from recorder.engine import Protocol, propose_dose
+from recorder.engine import Advice, Protocol, dose_advice
 from recorder.engine.doses import volume_ml
 from recorder.scribe import Pending, Scribe, waiting
 from recorder.session import Logged, Session, SessionError
@@ -442,23 +442,19 @@ class LiveScreen(Screen):
         state = self.scribe.state
         live = [r.id for r in board.line_rows(state) if r.status not in ("failed", "removed")]
 
-        def propose(name: str, purpose: str | None):
-            return propose_dose(
+        def propose(name: str, purpose: str | None) -> Advice:
+            # The dose for this patient, and what can still be checked when it cannot be proposed
+            # (a patient of unknown age takes the band their setting or weight implies).
+            return dose_advice(
                 self.protocol,
                 name,
                 purpose=purpose,
                 age=state.age,
                 weight=state.weight,
+                setting=state.setting,
                 earlier_doses=state.doses.get(name, 0),
             )
 
-        why = "cannot check dose: " + (
-            "age and weight unknown"
-            if state.age is None and state.weight is None
-            else "age unknown"
-            if state.age is None
-            else "weight unknown"
-        )
         usable = [r.id for r in board.line_rows(state) if r.usable]
         via = self.current if self.current in usable or not usable else usable[0]
 
@@ -469,7 +465,7 @@ class LiveScreen(Screen):
         def strengths(name: str):
             return self.protocol.concentration_choices(name, state.age)
 
-        ctx = DrugContext(live, via, propose, why, self.preview(t), strengths, volume)
+        ctx = DrugContext(live, via, propose, self.preview(t), strengths, volume)
         self.open(DrugPicker(ctx, drug), t=t)
 
     def forms(self) -> dict[str, Form]:

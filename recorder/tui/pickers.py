@@ -17,6 +17,7 @@ from textual.widgets.option_list import Option
 
 from exports.describe import DEVICE_NAMES as DEVICE
 from exports.describe import t_plus, words
+from recorder.engine import Advice
 from recorder.spoken_time import HINT, SpokenTimeError, parse_spoken_time, understood
 from recorder.tui.literal import literal, visible
 from recorder.tui.widgets import SEVERITY_MARK, SEVERITY_STYLE
@@ -533,8 +534,7 @@ class DrugContext:
 
     lines: list[str]
     current_line: str | None
-    propose: Callable[[str, str | None], tuple[float, str] | None]
-    why_no_dose: str
+    propose: Callable[[str, str | None], Advice]
     preview: Preview
     # The protocol's strengths for a drug whose rules read it, and the one proposed for this patient.
     strengths: Callable[[str], tuple[tuple[str, ...], str | None] | None] = lambda drug: None
@@ -628,14 +628,19 @@ class DrugPicker(Picker):
         self.drug = drug
         self.query_one("#filter", Input).value = "" if drug != "other" else self.query_one("#filter", Input).value
         purpose = self.query_one("#purpose", Select).value
-        proposal = self.ctx.propose(drug, None if purpose is Select.NULL else str(purpose))
+        advice = self.ctx.propose(drug, None if purpose is Select.NULL else str(purpose))
         dose = self.query_one("#dose", Input)
-        if proposal is not None:
-            dose.value = f"{proposal[0]:g}"
-            self.query_one("#unit", Select).value = proposal[1]
-            note = Text.assemble((f"{words(drug)}: ", "bold"), (f"proposed {proposal[0]:g} {proposal[1]}", "green"))
+        if advice.dose is not None and advice.unit is not None:
+            dose.value = f"{advice.dose:g}"
+            self.query_one("#unit", Select).value = advice.unit
+            said = f"proposed {advice.dose:g} {advice.unit}"
+            if advice.check and advice.check != f"expected {advice.dose:g} {advice.unit}":
+                said += f" · {advice.check}"  # a range, or the band an unknown age was checked in
+            note = Text.assemble((f"{words(drug)}: ", "bold"), (said, "green"))
         else:
-            note = Text.assemble((f"{words(drug)}: ", "bold"), (self.ctx.why_no_dose, "yellow"))
+            if advice.unit is not None:
+                self.query_one("#unit", Select).value = advice.unit
+            note = Text.assemble((f"{words(drug)}: ", "bold"), (advice.check, "yellow"))
         self.query_one("#proposal", Static).update(note)
         self.offer_strengths(drug)
         self.query_one("#drugs", OptionList).display = False

@@ -9,11 +9,11 @@ from recorder.engine import Engine, ProtocolError, evaluate, load_protocol, pars
 from recorder.scenario import read_scenario, to_records
 from recorder.timeline import effective
 from schemas.anatomy import LIMBS, SITE_BONE
-from tests.conftest import SCENARIOS_V1
+from tests.conftest import SCENARIOS_V2
 
 SHIPPED = Path(__file__).resolve().parents[2] / "recorder" / "engine" / "protocol.toml"
 TEXT = SHIPPED.read_text(encoding="utf-8")
-SCENARIOS = SCENARIOS_V1
+SCENARIOS = SCENARIOS_V2
 
 
 def edited(pattern: str, replacement: str) -> str:
@@ -52,13 +52,30 @@ def test_every_default_of_rules_md_is_in_the_file() -> None:
     p = load_protocol()
     assert (p.site.recent_io_hours, p.access.child_failed_attempts, p.access.child_no_access_s) == (48, 3, 90)
     assert p.access.adult_failed_iv_attempts == 2
-    assert (p.flush.window_s, p.flush.analgesia_window_s) == (30, 120)
+    assert (p.flush.window_s, p.flush.analgesia_window_s, p.flush.adenosine_window_s) == (30, 240, 10)
     assert (p.flush.neonate_min_ml, p.flush.child_min_ml, p.flush.adult_min_ml, p.flush.adult_from_kg) == (
-        0.5,
+        1,
         2,
         5,
         40,
     )
+    assert p.flush.unknown_min_ml == 2
+    bands = p.age_bands
+    assert (bands.unknown_neonate_settings, bands.unknown_neonate_under_kg, bands.adult_sized_kg) == (
+        ("delivery_room", "nicu"),
+        5,
+        40,
+    )
+    assert p.conversions.mmol == {"sodium_bicarbonate": 1, "calcium_chloride": 147, "calcium_gluconate": 448}
+    assert [(r.drug, r.mcg_kg_min) for r in p.infusion_rates] == [
+        ("epinephrine", (0.05, 1)),
+        ("norepinephrine", (0.05, 2)),
+        ("dopamine", (2, 20)),
+        ("dobutamine", (2, 20)),
+        ("milrinone", (0.25, 0.75)),
+        ("lidocaine", (20, 50)),
+        ("amiodarone", (5, 15)),
+    ]
     assert (p.dwell.warning_h, p.dwell.critical_h, p.dwell.child_under_years, p.dwell.child_critical_h) == (
         24,
         48,
@@ -74,23 +91,46 @@ def test_every_default_of_rules_md_is_in_the_file() -> None:
         ("amiodarone", None, 15),
     ]
     assert (p.norepinephrine_io.warning_mcg_kg_min, p.norepinephrine_io.critical_mcg_kg_min) == (0.5, 2)
-    assert [(r.drug, r.when) for r in p.doses] == [
-        ("epinephrine", "neonate"),
-        ("epinephrine", None),
-        ("amiodarone", None),
-        ("lidocaine", "io_analgesia"),
-        ("lidocaine", None),
-        ("adenosine", "first_dose"),
-        ("adenosine", "later_dose"),
-        ("atropine", None),
-        ("calcium_chloride", None),
-        ("calcium_gluconate", None),
-        ("sodium_bicarbonate", None),
-        ("dextrose", "neonate"),
-        ("dextrose", None),
-        ("naloxone", None),
-        ("magnesium_sulfate", None),
+    # rules.md v2's dosing table, row by row: (drug, route, when, per kg, max single, adult column).
+    table = [(r.drug, r.route, r.when, r.per_kg, r.max_single, r.adult or r.adult_per_kg) for r in p.doses]
+    assert table == [
+        ("epinephrine", None, "neonate", (0.01, 0.03), 1, None),
+        ("epinephrine", None, None, (0.01, 0.01), 1, (1, 1)),
+        ("epinephrine", "et", "neonate", (0.05, 0.1), 2.5, None),
+        ("epinephrine", "et", None, (0.1, 0.1), 2.5, (2, 2.5)),
+        ("epinephrine", "im", None, (0.01, 0.01), 0.5, (0.5, 0.5)),
+        ("amiodarone", None, None, (5, 5), 300, (150, 300)),
+        ("lidocaine", None, "io_analgesia", (0.5, 0.5), 40, (20, 40)),
+        ("lidocaine", None, None, (1, 1), 100, (0.5, 1.5)),
+        ("lidocaine", "et", None, (2, 3), 300, None),
+        ("adenosine", None, "first_dose", (0.1, 0.15), 6, (6, 6)),
+        ("adenosine", None, "later_dose", (0.1, 0.3), 12, (6, 12)),
+        ("atropine", None, None, (0.02, 0.02), 0.5, (0.5, 1)),
+        ("atropine", "et", None, (0.04, 0.06), 1, None),
+        ("calcium_chloride", None, None, (10, 20), 2000, (500, 1000)),
+        ("calcium_gluconate", None, None, (60, 100), 3000, (1000, 3000)),
+        ("sodium_bicarbonate", None, None, (1, 2), 100, (50, 100)),
+        ("dextrose", None, "neonate", (0.2, 0.5), 25, None),
+        ("dextrose", None, None, (0.2, 1), 25, (12.5, 25)),
+        ("naloxone", None, None, (0.001, 0.1), 2, (0.04, 2)),
+        ("naloxone", "et", None, (0.001, 0.1), 2, None),
+        ("magnesium_sulfate", None, None, (25, 50), 2000, (1000, 2000)),
+        ("midazolam", None, None, (0.05, 0.2), 10, (2.5, 10)),
+        ("midazolam", "in", None, (0.2, 0.3), 10, (5, 10)),
+        ("lorazepam", None, None, (0.05, 0.1), 4, (2, 4)),
+        ("levetiracetam", None, None, (40, 60), 4500, None),
+        ("phenobarbital", None, None, (15, 20), 1000, None),
+        ("ketamine", None, None, (0.5, 2), 200, None),
+        ("fentanyl", None, None, (0.0005, 0.002), 0.1, None),
+        ("rocuronium", None, None, (0.6, 1.2), 120, None),
+        ("suxamethonium", None, None, (1, 2), 150, None),
+        ("ceftriaxone", None, None, (50, 100), 4000, (2000, 4000)),
+        ("hydrocortisone", None, None, (2, 4), 200, (100, 200)),
+        ("tranexamic_acid", None, None, (15, 15), 1000, (1000, 1000)),
+        ("hypertonic_saline", None, None, (2, 5), 250, None),
     ]
+    assert next(r for r in p.doses if r.drug == "hypertonic_saline").concentration == "3%"
+    assert next(r for r in p.doses if r.drug == "atropine").min_single == 0.1
 
 
 def test_a_hospital_threshold_changes_the_flags(tmp_path: Path) -> None:
@@ -129,13 +169,13 @@ REFUSED = [
     (
         "min above max",
         (r"^min_single = 0.1 ", "min_single = 0.9 "),
-        ["doses #8 (atropine).min_single", "above max_single"],
+        ["doses #12 (atropine).min_single", "above max_single"],
     ),
-    ("adult range", (r"^adult = \[150, 300\]", "adult = [300, 150]"), ["doses #3 (amiodarone).adult", "above"]),
+    ("adult range", (r"^adult = \[150, 300\]", "adult = [300, 150]"), ["doses #6 (amiodarone).adult", "above"]),
     (
         "one number for a range",
         (r"^per_kg = \[5, 5\]", "per_kg = [5]"),
-        ["doses #3 (amiodarone).per_kg", "[low, high]"],
+        ["doses #6 (amiodarone).per_kg", "[low, high]"],
     ),
     (
         "warning above critical",
@@ -162,11 +202,11 @@ REFUSED = [
         ["site_age #6 (distal_tibia).severity", "'mild'"],
     ),
     ("unknown site", (r'^calcaneus = "calcaneus"', 'heel = "calcaneus"'), ["anatomy.site_bone"]),
-    ("unknown drug", (r'^drug = "naloxone"', 'drug = "narcan"'), ["doses #14 (narcan).drug", "'narcan'"]),
+    ("unknown drug", (r'^drug = "naloxone"', 'drug = "narcan"'), ["doses #19 (narcan).drug", "'narcan'"]),
     (
         "mixed units",
-        (r'^unit = "g"\nper_kg = \[0.5, 1\]', 'unit = "mg"\nper_kg = [0.5, 1]'),
-        ["doses #13 (dextrose).unit", "one unit"],
+        (r'^unit = "g"\nper_kg = \[0.2, 1\]', 'unit = "mg"\nper_kg = [0.2, 1]'),
+        ["doses #18 (dextrose).unit", "one unit"],
     ),
     ("bone in two limbs", (r'^arm = \[\["humerus"\]', 'arm = [["femur"]'), ["anatomy.limbs", "femur"]),
     # The anatomy is the vocabulary's (schemas/anatomy.py), not a hospital's to change: a remapped

@@ -52,6 +52,17 @@ RULE_IDS = frozenset(
         "VASOPRESSOR_NO_BP",
         "BLOOD_GAS_AFTER_IO_DRUG",
         "IO_SAMPLE_HANDLING",
+        # The second edition's new rules.
+        "BOLUS_VIA_VASOACTIVE_LINE",
+        "ROUTE_NOT_ALLOWED",
+        "IO_IN_AT_END",
+        "SHOCK_NON_SHOCKABLE",
+        "SHOCK_ENERGY",
+        "VF_NO_SHOCK",
+        "SHOCKABLE_DRUGS_DELAYED",
+        "CPR_PAUSE_LONG",
+        "INFUSION_RATE_OUT_OF_RANGE",
+        "FLUID_VOLUME",
     }
 )
 SEVERITIES = {"critical", "warning", "info"}

@@ -47,7 +47,7 @@ IDENTIFIABLE = [
     {"t": 70, "kind": "io_attempt", "line": "io2", "site": "proximal_tibia", "side": "right", "by": STAFF},
     {"t": 80, "kind": "io_result", "line": "io2", "result": "in"},
     {"t": 85, "kind": "flush", "line": "io2", "volume_ml": 5},
-    {"t": 100, "kind": "drug", "drug": "epinephrine", "dose": 0.18, "unit": "mg", "line": "io2"},
+    {"t": 100, "kind": "drug", "drug": "epinephrine", "dose": 0.18, "unit": "mg", "line": "io2", "by": STAFF},
     {"t": 104, "kind": "flush", "line": "io2", "volume_ml": 5},
     {"t": 130, "kind": "drug", "drug": "other", "name": OTHER_DRUG, "dose": 2, "unit": "mg", "line": "io2"},
     {"t": 150, "kind": "note", "text": NOTE},

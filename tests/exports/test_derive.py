@@ -105,6 +105,7 @@ def test_flags_record_keeping_and_late_entries(s):
         (3, "DRUG_NOT_FLUSHED", "warning", 22),
         (4, "EPI_INTERVAL_EXCEEDED", "warning", 29),
         (5, "DRUG_NOT_FLUSHED", "warning", 38),
+        (6, "IO_IN_AT_END", "info", 10),  # second edition: io2 (in at seq 10) is still in at the end
     ]
     assert s.flags[1].acknowledged and s.flags[1].reason == "only site the team could reach"
     void, amend = s.record_keeping

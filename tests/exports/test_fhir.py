@@ -166,6 +166,7 @@ def test_aspiration_and_flags(child):
         ("DRUG_NOT_FLUSHED", "moderate"),
         ("EPI_INTERVAL_EXCEEDED", "moderate"),
         ("DRUG_NOT_FLUSHED", "moderate"),
+        ("IO_IN_AT_END", "low"),  # second edition: io2 still in at the end (t = the end's)
     ]
     repeat = issues[1]
     assert repeat["implicated"][0]["reference"].removeprefix("urn:uuid:") == part_of  # the io2 attempt

@@ -343,13 +343,23 @@ def _rechain_kind(db, code_id, from_seq, change):
 def test_limit_cutting_the_newest_events_and_fixing_the_head_is_found_only_by_the_anchor(two_codes):
     anchor = heads(two_codes)
     seventh, _ = row(two_codes, 2, 7)
+    # Second edition: the code_ended holds a flag (IO_IN_AT_END: io1 still in), kept at event 8; whoever
+    # cuts the event also cuts what the recorder kept at it (the flags and their basis), as a careful
+    # forger would, and then the stored flags are those of events 1-7.
+    kept_at_8 = " WHERE code_id = 2 AND at_seq = 8;"
     shell(
         two_codes,
-        DROP + "DELETE FROM events WHERE code_id = 2 AND seq = 8;"
-        f"UPDATE codes SET head_seq = 7, head_hash = {q(seventh['hash'])}, ended_at = NULL WHERE id = 2;" + RESTORE,
+        DROP
+        + "DROP TRIGGER flags_no_delete; DROP TRIGGER flag_basis_no_delete;"
+        + "DELETE FROM events WHERE code_id = 2 AND seq = 8;"
+        + f"DELETE FROM flags{kept_at_8} DELETE FROM flag_basis{kept_at_8}"
+        + f"UPDATE codes SET head_seq = 7, head_hash = {q(seventh['hash'])}, ended_at = NULL WHERE id = 2;"
+        + RESTORE
+        + _restore_delete("flags")
+        + _restore_delete("flag_basis"),
     )
     code, lines = verify(two_codes)
-    assert code == 0, lines  # the code_ended held no flag: the stored flags are those of events 1-7 too
+    assert code == 0, lines
     assert heads(two_codes)[1] != anchor[1]
 
 
@@ -399,5 +409,5 @@ def test_a_deleted_flag_history_is_found(db_path):
     assert code == 1
     assert lines == [
         "code 1: its stored flags are not those its record gives under the rules and protocol that raised them "
-        "(given but not kept: REPEAT_SAME_BONE on event 5)"
+        "(given but not kept: IO_IN_AT_END on event 6; given but not kept: REPEAT_SAME_BONE on event 5)"
     ]

@@ -20,7 +20,13 @@ async def test_a_refused_entry_keeps_its_form_open_and_the_keys_after_it(store, 
     app = build_app(store, clock)  # `recorder`: no patient known
     async with app.run_test(size=SIZE) as pilot:
         await keys(pilot, "enter", "i", "4", "r", "enter", "y", clock=clock, advance=5)
-        await keys(pilot, "f", "enter")
+        await keys(pilot, "f")
+        # Second edition: unknown is not safe, so the volume is the protocol's minimum for a patient of
+        # unknown age and weight, shown and stored as shown. Cleared, the entry is refused.
+        volume = app.screen.query_one("#f_volume_ml")
+        assert volume.value == "2"
+        volume.value = ""
+        await keys(pilot, "enter")
         assert isinstance(app.screen, FormScreen)  # still open, said in the form, on the field
         assert "Volume (mL): not answered" in refusal(app)
         assert app.focused.id == "f_volume_ml"

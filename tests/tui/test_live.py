@@ -116,11 +116,14 @@ async def test_adrenaline_in_two_keys_and_a_tenfold_dose_shows_before_enter(stor
         assert [r.event.dose for r in store.events(1) if r.kind == "drug"] == [0.12]
 
 
-async def test_unknown_weight_says_the_dose_cannot_be_checked(store, clock):
+async def test_unknown_weight_says_what_can_still_be_checked(store, clock):
+    """Second edition: unknown is not safe. No dose is proposed, and the picker says the ceiling is checked."""
     app = build_app(store, clock, mode="new", new_fields={"arrest": True})
     async with app.run_test(size=SIZE) as pilot:
         await keys(pilot, "i", "1", "l", "enter", "y", "e")
-        assert "cannot check dose: age and weight unknown" in str(app.screen.query_one("#proposal").render())
+        said = str(app.screen.query_one("#proposal").render())
+        assert "ceiling only: weight unknown (above 1 mg is flagged)" in said
+        assert app.screen.query_one("#dose").value == ""
         await keys(pilot, "1", "enter")
         assert store.events(1)[-1].event.dose == 1
 

@@ -1,0 +1,164 @@
+"""The engine: folds the effective timeline into state, runs the rules, and fires deadlines in order."""
+
+import copy
+import heapq
+import itertools
+from collections.abc import Iterable
+
+# Importing the rule modules registers their rules.
+from recorder.engine.first_edition import rules_access, rules_drugs, rules_line, rules_samples, rules_site  # noqa: F401
+from recorder.engine.first_edition.protocol import Protocol, load_protocol
+from recorder.engine.first_edition.registry import RULES, Check, Ctx, Found, Hit, RuleInfo, sort_rules
+from recorder.engine.first_edition.state import Due, State
+from schemas.events import RECORD_KEEPING
+from schemas.records import EventRecord, Flag
+
+sort_rules()
+
+
+def _flag_order(flag: Flag) -> tuple[float, int, str]:
+    return (flag.t, flag.seq, flag.rule)
+
+
+class Engine:
+    """Protocol deviations of one code, event by event.
+
+    `apply` takes the next event of the effective timeline (t ≥ the last one's): deadlines that
+    passed before it fire first, then the rules of its kind run against the state before it, then
+    it is folded into the state. `advance(now)` fires deadlines live. Each event costs the rules of
+    its kind plus the deadlines that come due, whatever the length of the code.
+    """
+
+    def __init__(self, protocol: Protocol | None = None) -> None:
+        self.protocol = protocol if protocol is not None else load_protocol()
+        self._state = State(self.protocol)
+        self._ctx = Ctx(self._state, self.protocol)
+        self._checks: dict[str, list[tuple[RuleInfo, Check]]] = {}
+        for info in RULES.values():
+            for kind in info.kinds if info.check is not None else ():
+                self._checks.setdefault(kind, []).append((info, info.check))
+        self._heap: list[tuple[float, int, int, Due]] = []
+        self._tiebreak = itertools.count()
+        self._flags: list[Flag] = []
+        self._sorted = True
+        self._raised: set[tuple[str, int] | tuple[str, int, str]] = set()
+        self._time: float | None = None
+        self._last_flag_t: float | None = None
+
+    @property
+    def state(self) -> State:
+        """The clinical state so far (read it; do not change it)."""
+        return self._state
+
+    @property
+    def time(self) -> float | None:
+        """The latest time seen (an event's t or `advance`'s now); None before the first event.
+
+        An event back-dated before this may find deadlines already fired: recompute with `evaluate`.
+        """
+        return self._time
+
+    @property
+    def last_flag_t(self) -> float | None:
+        """The latest t of any flag raised so far (None before the first): `flags[-1].t` without the copy."""
+        return self._last_flag_t
+
+    def copy(self) -> "Engine":
+        """An independent copy of the fold so far; the protocol, the rule table and the flags (frozen) are shared.
+
+        Session recomputes copy an engine often (checkpoints): only the mutable state is deep-copied;
+        the sets and lists of immutable values are copied shallowly, and deadlines already closed,
+        which the heap would only skip, are left behind.
+        """
+        new = object.__new__(Engine)
+        new.__dict__.update(self.__dict__)
+        # The dues in the heap are shared with the state (a line's awaiting flush): one memo keeps them one.
+        memo: dict[int, object] = {id(self.protocol): self.protocol}
+        new._state = copy.deepcopy(self._state, memo)
+        new._ctx = self._ctx.copy_for(new._state)
+        heap = [(at, seq, n, copy.deepcopy(due, memo)) for at, seq, n, due in self._heap if due.open]
+        heapq.heapify(heap)
+        new._heap = heap
+        new._tiebreak = itertools.count(next(copy.copy(self._tiebreak)))
+        new._flags = list(self._flags)
+        new._raised = set(self._raised)
+        return new
+
+    @property
+    def flags(self) -> list[Flag]:
+        """Every flag raised so far, in (t, seq, rule) order."""
+        if not self._sorted:
+            self._flags.sort(key=_flag_order)
+            self._sorted = True
+        return list(self._flags)
+
+    def apply(self, record: EventRecord) -> list[Flag]:
+        """Fold in the next event; return the flags it raises (deadlines passed first), in (t, seq) order."""
+        if record.kind in RECORD_KEEPING:
+            return []
+        new = self._fire_before(record.t)
+        self._time = record.t if self._time is None else max(self._time, record.t)
+        for info, check in self._checks.get(record.kind, ()):
+            for hit in _hits(check(self._ctx, record)):
+                self._raise(info, hit, record.seq, record.t, new)
+        for due in self._state.apply(record):
+            heapq.heappush(self._heap, (due.at, due.seq, next(self._tiebreak), due))
+        return sorted(new, key=_flag_order) if len(new) > 1 else new
+
+    def advance(self, now: float) -> list[Flag]:
+        """Live: fire the deadlines that passed before `now`; return the flags raised."""
+        if not self._state.started:
+            return []
+        self._time = now if self._time is None else max(self._time, now)
+        return sorted(self._fire_before(now), key=_flag_order)
+
+    def _fire_before(self, now: float) -> list[Flag]:
+        new: list[Flag] = []
+        while self._heap and self._heap[0][0] < now:
+            due = heapq.heappop(self._heap)[3]
+            if not due.open:
+                continue
+            info = RULES[due.rule]
+            hit = info.fire(self._ctx, due) if info.fire is not None else None
+            # A rule may find, when the time comes, that its flag does not apply (an unknown age…).
+            due.close("missed" if hit is not None else "cancelled")
+            if hit is not None:
+                self._raise(info, hit, due.seq, due.at, new)
+        return new
+
+    def _raise(self, info: RuleInfo, hit: Hit, seq: int, t: float, new: list[Flag]) -> None:
+        seq = hit.seq if hit.seq is not None else seq
+        key = (info.id, seq, hit.severity) if info.per_severity else (info.id, seq)
+        if key in self._raised:
+            return
+        self._raised.add(key)
+        flag = Flag(
+            rule=info.id,
+            severity=hit.severity,
+            seq=seq,
+            t=hit.t if hit.t is not None else t,
+            line=hit.line,
+            message=hit.message,
+        )
+        if self._flags and _flag_order(flag) < _flag_order(self._flags[-1]):
+            self._sorted = False
+        self._flags.append(flag)
+        if self._last_flag_t is None or flag.t > self._last_flag_t:
+            self._last_flag_t = flag.t
+        new.append(flag)
+
+
+def _hits(found: Found) -> Iterable[Hit]:
+    if found is None:
+        return ()
+    if isinstance(found, Hit):
+        return (found,)
+    return found
+
+
+def evaluate(timeline: Iterable[EventRecord], protocol: Protocol | None = None) -> list[Flag]:
+    """Every flag of an effective timeline, replayed: deadlines fire only when a later event is applied."""
+    engine = Engine(protocol)
+    for record in timeline:
+        engine.apply(record)
+    return engine.flags

@@ -1,0 +1,453 @@
+"""The protocol: every rule threshold and table as one frozen model, read from TOML."""
+
+import tomllib
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
+
+from schemas.anatomy import LIMBS, SITE_BONE
+from schemas.patient import DAYS_PER_YEAR
+from schemas.vocabulary import SITES, Bone, Device, DoseUnit, Drug, Severity, Site
+
+DEFAULT_FILE = "protocol.toml"
+
+Num = Annotated[float, Field(strict=True, gt=0)]
+Count = Annotated[int, Field(strict=True, ge=1)]
+Range = tuple[Num, Num]
+When = Literal["neonate", "io_analgesia", "first_dose", "later_dose"]
+
+
+class ProtocolError(ValueError):
+    """A protocol file that cannot be used; the message names the key and what is wrong."""
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+def _not_above(low_name: str, low: float | None, high_name: str, high: float | None) -> None:
+    if low is not None and high is not None and low > high:
+        raise ValueError(f"{low_name}: {low:g} is above {high_name} ({high:g})")
+
+
+def _one_of(model: BaseModel, *names: str) -> None:
+    given = [n for n in names if getattr(model, n) is not None]
+    if len(given) != 1:
+        raise ValueError(f"{names[0]}: give exactly one of {', '.join(names)}")
+
+
+def _range(name: str, value: tuple[float, float] | None) -> None:
+    if value is not None and value[0] > value[1]:
+        raise ValueError(f"{name}: low {value[0]:g} is above high {value[1]:g}")
+
+
+class Meta(_Model):
+    name: str
+    version: str
+
+
+class AgeBands(_Model):
+    neonate_days: Num
+    adult_years: Num
+
+    @property
+    def neonate_years(self) -> float:
+        return self.neonate_days / DAYS_PER_YEAR
+
+
+class Anatomy(_Model):
+    site_bone: dict[Site, Bone]
+    limbs: dict[str, tuple[tuple[Bone, ...], ...]]
+    _place: dict[str, tuple[str, int]] = PrivateAttr(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _complete(self) -> "Anatomy":
+        missing = [s for s in SITES if s not in self.site_bone]
+        if missing:
+            raise ValueError(f"site_bone: no bone for {', '.join(missing)}")
+        for limb, tiers in self.limbs.items():
+            for tier, bones in enumerate(tiers):
+                for bone in bones:
+                    if bone in self._place:
+                        raise ValueError(f"limbs: {bone} is listed twice ({self._place[bone][0]} and {limb})")
+                    self._place[bone] = (limb, tier)
+        self._same_as_vocabulary()
+        return self
+
+    def _same_as_vocabulary(self) -> None:
+        """Anatomy is fact, not local policy: a remapped bone would silently drop the same-bone flag."""
+        fixed = "; the anatomy must equal schemas/anatomy.py (a protocol sets thresholds, not bones)"
+        for site, bone in self.site_bone.items():
+            if bone != SITE_BONE[site]:
+                raise ValueError(f"site_bone.{site}: {bone!r} is not the bone of {site} ({SITE_BONE[site]!r}){fixed}")
+        for limb in sorted(LIMBS.keys() - self.limbs.keys()):
+            raise ValueError(f"limbs.{limb}: missing{fixed}")
+        for limb, tiers in self.limbs.items():
+            if limb not in LIMBS:
+                raise ValueError(f"limbs.{limb}: not a limb of the vocabulary{fixed}")
+            if tiers != LIMBS[limb]:
+                raise ValueError(f"limbs.{limb}: {_tiers(tiers)} differs from {_tiers(LIMBS[limb])}{fixed}")
+
+    def place(self, bone: str) -> tuple[str, int] | None:
+        """(limb, tier) of a bone, tier 0 the most proximal; None for a bone on no limb."""
+        return self._place.get(bone)
+
+
+def _tiers(tiers: tuple[tuple[str, ...], ...]) -> str:
+    return "[" + ", ".join("[" + ", ".join(tier) + "]" for tier in tiers) + "]"
+
+
+class SiteThresholds(_Model):
+    recent_io_hours: Num
+
+
+class SiteAge(_Model):
+    site: Site
+    severity: Severity
+    why: str
+    under_years: Num | None = None
+    from_years: Num | None = None
+
+    @model_validator(mode="after")
+    def _one_bound(self) -> "SiteAge":
+        if self.under_years is not None and self.from_years is not None:
+            raise ValueError("under_years: give under_years or from_years, not both")
+        return self
+
+
+class DeviceSite(_Model):
+    device: Device
+    severity: Severity
+    why: str
+    sites: tuple[Site, ...] | None = None
+    only_sites: tuple[Site, ...] | None = None
+
+    @model_validator(mode="after")
+    def _one_list(self) -> "DeviceSite":
+        _one_of(self, "sites", "only_sites")
+        return self
+
+    def fires_at(self, site: str) -> bool:
+        return site in self.sites if self.sites is not None else site not in (self.only_sites or ())
+
+
+class DeviceAge(_Model):
+    device: Device
+    severity: Severity
+    over_years: Num | None = None
+    under_years: Num | None = None
+
+    @model_validator(mode="after")
+    def _one_bound(self) -> "DeviceAge":
+        _one_of(self, "over_years", "under_years")
+        return self
+
+
+class NeedleLength(_Model):
+    needle_mm: Num
+    for_under_kg: Num | None = None
+    for_from_kg: Num | None = None
+
+    @model_validator(mode="after")
+    def _one_bound(self) -> "NeedleLength":
+        _one_of(self, "for_under_kg", "for_from_kg")
+        return self
+
+
+class Needle(_Model):
+    device: Device
+    min_weight_kg: Num
+    lengths: tuple[NeedleLength, ...]
+
+
+class Access(_Model):
+    child_failed_attempts: Count
+    child_no_access_s: Num
+    adult_failed_iv_attempts: Count
+
+
+class FlushRules(_Model):
+    window_s: Num
+    analgesia_window_s: Num
+    neonate_min_ml: Num
+    child_min_ml: Num
+    adult_min_ml: Num
+    adult_from_kg: Num
+
+
+class Hypertonic(_Model):
+    drug: Drug
+    percent: Num
+    diluted_exempts: bool
+    neonate: Severity | None = None
+    under_years: Num | None = None
+    under_years_severity: Severity | None = None
+
+    @model_validator(mode="after")
+    def _bands(self) -> "Hypertonic":
+        if (self.under_years is None) != (self.under_years_severity is None):
+            raise ValueError("under_years: give under_years and under_years_severity together")
+        if self.neonate is None and self.under_years is None:
+            raise ValueError("neonate: give neonate, under_years, or both")
+        return self
+
+
+class Dwell(_Model):
+    warning_h: Num
+    critical_h: Num
+    child_under_years: Num
+    child_critical_h: Num
+
+    @model_validator(mode="after")
+    def _order(self) -> "Dwell":
+        _not_above("warning_h", self.warning_h, "critical_h", self.critical_h)
+        return self
+
+
+class Epinephrine(_Model):
+    interval_s: Num
+    too_soon_s: Num
+    first_dose_s: Num
+
+    @model_validator(mode="after")
+    def _order(self) -> "Epinephrine":
+        _not_above("too_soon_s", self.too_soon_s, "interval_s", self.interval_s)
+        return self
+
+
+class DoseRange(_Model):
+    warning_low: Num
+    warning_high: Num
+    critical_low: Num
+    critical_high: Num
+
+    @model_validator(mode="after")
+    def _order(self) -> "DoseRange":
+        _not_above("warning_low", self.warning_low, "1 (the expected range)", 1.0)
+        _not_above("1 (the expected range)", 1.0, "warning_high", self.warning_high)
+        # A warning threshold beyond the critical one would make critical unreachable.
+        _not_above("critical_low", self.critical_low, "warning_low", self.warning_low)
+        _not_above("warning_high", self.warning_high, "critical_high", self.critical_high)
+        return self
+
+
+class Cumulative(_Model):
+    drug: Drug
+    warning_per_kg: Num | None = None
+    critical_per_kg: Num | None = None
+
+    @model_validator(mode="after")
+    def _order(self) -> "Cumulative":
+        if self.warning_per_kg is None and self.critical_per_kg is None:
+            raise ValueError("warning_per_kg: give warning_per_kg, critical_per_kg, or both")
+        _not_above("warning_per_kg", self.warning_per_kg, "critical_per_kg", self.critical_per_kg)
+        return self
+
+    def lines(self) -> tuple[tuple[Severity, float], ...]:
+        """(severity, per-kg limit) for each line this drug has."""
+        pairs: list[tuple[Severity, float | None]] = [
+            ("warning", self.warning_per_kg),
+            ("critical", self.critical_per_kg),
+        ]
+        return tuple((s, v) for s, v in pairs if v is not None)
+
+
+class NorepinephrineIO(_Model):
+    warning_mcg_kg_min: Num
+    critical_mcg_kg_min: Num
+
+    @model_validator(mode="after")
+    def _order(self) -> "NorepinephrineIO":
+        _not_above("warning_mcg_kg_min", self.warning_mcg_kg_min, "critical_mcg_kg_min", self.critical_mcg_kg_min)
+        return self
+
+
+class Vasopressor(_Model):
+    bp_within_s: Num
+
+
+class Conversions(_Model):
+    bicarbonate_mg_per_meq: Num
+
+
+class DoseRow(_Model):
+    drug: Drug
+    when: When | None = None
+    unit: DoseUnit
+    per_kg: Range
+    min_single: Num | None = None
+    max_single: Num | None = None
+    adult: Range | None = None
+    adult_per_kg: Range | None = None
+
+    @model_validator(mode="after")
+    def _sense(self) -> "DoseRow":
+        if self.drug == "other":
+            raise ValueError("drug: 'other' has no dose; name a drug of events.md")
+        _range("per_kg", self.per_kg)
+        _range("adult", self.adult)
+        _range("adult_per_kg", self.adult_per_kg)
+        _not_above("min_single", self.min_single, "max_single", self.max_single)
+        if self.adult is not None and self.adult_per_kg is not None:
+            raise ValueError("adult: give adult or adult_per_kg, not both")
+        return self
+
+
+class Protocol(_Model):
+    """Every threshold and table the rules read; nothing in rule code is a clinical number."""
+
+    protocol: Meta
+    age_bands: AgeBands
+    anatomy: Anatomy
+    site: SiteThresholds
+    site_age: tuple[SiteAge, ...]
+    device_site: tuple[DeviceSite, ...]
+    device_age: tuple[DeviceAge, ...]
+    needle: Needle
+    access: Access
+    flush: FlushRules
+    hypertonic: tuple[Hypertonic, ...]
+    dwell: Dwell
+    epinephrine: Epinephrine
+    dose_range: DoseRange
+    cumulative: tuple[Cumulative, ...]
+    norepinephrine_io: NorepinephrineIO
+    vasopressor: Vasopressor
+    conversions: Conversions
+    doses: tuple[DoseRow, ...]
+    _rows: dict[str, tuple[DoseRow, ...]] = PrivateAttr(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _tables(self) -> "Protocol":
+        rows: dict[str, list[DoseRow]] = {}
+        for i, row in enumerate(self.doses, start=1):
+            earlier = rows.setdefault(row.drug, [])
+            where = f"doses #{i} ({row.drug})"
+            if earlier and row.unit != earlier[0].unit:
+                raise ValueError(
+                    f"{where}.unit: {row.unit}, but an earlier {row.drug} row is in {earlier[0].unit};"
+                    " give a drug's rows one unit"
+                )
+            if any(r.when is None for r in earlier):
+                raise ValueError(
+                    f"{where}.when: never used, an earlier {row.drug} row has no `when` and takes every dose"
+                )
+            earlier.append(row)
+        for i, cum in enumerate(self.cumulative, start=1):
+            if cum.drug not in rows:
+                raise ValueError(f"cumulative #{i} ({cum.drug}).drug: no [[doses]] row gives its unit")
+        self._rows.update({drug: tuple(r) for drug, r in rows.items()})
+        return self
+
+    def dose_rows(self, drug: str) -> tuple[DoseRow, ...]:
+        return self._rows.get(drug, ())
+
+    def drug_unit(self, drug: str) -> str | None:
+        """The unit the dosing table counts this drug in (totals are kept in it)."""
+        rows = self._rows.get(drug)
+        return rows[0].unit if rows else None
+
+    def is_neonate(self, age: float | None) -> bool:
+        return age is not None and age < self.age_bands.neonate_years
+
+    def is_child(self, age: float | None) -> bool:
+        return age is not None and age < self.age_bands.adult_years
+
+    def is_adult(self, age: float | None) -> bool:
+        return age is not None and age >= self.age_bands.adult_years
+
+
+# ── loading ──────────────────────────────────────────────────────────────
+
+
+def load_protocol(path: str | Path | None = None) -> Protocol:
+    """The protocol in `path`, or the shipped default; ProtocolError names the bad key."""
+    if path is None:
+        return _default()
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ProtocolError(f"{path}: cannot read the protocol file ({exc.strerror}); check the path") from None
+    except UnicodeDecodeError:
+        raise ProtocolError(f"{path}: not UTF-8 text; save the protocol file as UTF-8") from None
+    return parse_protocol(text, str(path))
+
+
+def parse_protocol(text: str, name: str = "protocol") -> Protocol:
+    """A protocol from TOML text; `name` prefixes error messages."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ProtocolError(f"{name}: not valid TOML: {exc}") from None
+    try:
+        return Protocol.model_validate(data)
+    except ValidationError as exc:
+        raise ProtocolError(f"{name}: {_explain(exc, data)}") from None
+
+
+@lru_cache(maxsize=1)
+def _default() -> Protocol:
+    text = resources.files(__package__).joinpath(DEFAULT_FILE).read_text(encoding="utf-8")
+    return parse_protocol(text, DEFAULT_FILE)
+
+
+_LABELS = ("drug", "site", "device")
+
+
+def _key(loc: tuple[Any, ...], data: Any) -> str:
+    """`doses #4 (epinephrine).per_kg` from pydantic's ('doses', 3, 'per_kg')."""
+    out = ""
+    node = data
+    for part in loc:
+        if isinstance(part, int):
+            label = ""
+            item = node[part] if isinstance(node, list) and part < len(node) else None
+            if isinstance(item, dict):
+                label = next((f" ({item[k]})" for k in _LABELS if k in item), "")
+            out += f" #{part + 1}{label}"
+            node = item
+        else:
+            out += f".{part}" if out else str(part)
+            node = node.get(part) if isinstance(node, dict) else None
+    return out
+
+
+def _reason(err: Any) -> str:
+    kind, given = err["type"], err.get("input")
+    if kind == "missing":
+        return "missing; every key of the shipped protocol.toml is required"
+    if kind == "extra_forbidden":
+        return "unknown key; check its spelling against the shipped protocol.toml"
+    if kind == "greater_than":
+        return f"must be greater than {err['ctx']['gt']:g}, got {given!r}"
+    if kind == "greater_than_equal":
+        return f"must be at least {err['ctx']['ge']:g}, got {given!r}"
+    if kind == "finite_number":
+        return f"must be a finite number, got {given!r}"
+    if kind in ("float_type", "int_type", "float_parsing", "int_parsing"):
+        return f"must be a number, got {given!r}"
+    if kind in ("too_short", "too_long") or kind == "tuple_type":
+        return f"must be [low, high], got {given!r}"
+    if kind == "literal_error":
+        return f"{err['msg'].replace('Input should be', 'must be')}, got {given!r}"
+    return err["msg"].removeprefix("Value error, ")
+
+
+def _explain(exc: ValidationError, data: Any) -> str:
+    parts = []
+    for err in exc.errors(include_url=False):
+        loc = tuple(err["loc"])
+        if err["type"] == "missing" and loc and isinstance(loc[-1], int):  # [low] for [low, high]
+            key, reason = _key(loc[:-1], data), "must be [low, high]"
+        else:
+            key, reason = _key(loc, data), _reason(err)
+        # A model's own check says which of its keys is wrong: "per_kg: low 0.03 is above high 0.01".
+        head, sep, rest = reason.partition(": ")
+        if err["type"] == "value_error" and sep and all(part.isidentifier() for part in head.split(".")):
+            key, reason = (f"{key}.{head}" if key else head), rest
+        parts.append(f"{key}: {reason}" if key else reason)
+    return "; ".join(dict.fromkeys(parts))

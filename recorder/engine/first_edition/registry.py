@@ -1,0 +1,172 @@
+"""The rule registry: every rule's id, severities, group and docstring, and the hit a rule returns."""
+
+import inspect
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from recorder.engine.first_edition.protocol import Protocol
+from recorder.engine.first_edition.state import Due, State
+from schemas.patient import DAYS_PER_YEAR
+from schemas.records import EventRecord
+from schemas.vocabulary import Severity
+
+SEVERITY_RANK: dict[str, int] = {"info": 0, "warning": 1, "critical": 2}
+
+
+@dataclass(frozen=True)
+class Hit:
+    """What a rule found. seq and t default to the event checked (or the deadline that passed)."""
+
+    severity: Severity
+    message: str
+    line: str | None = None
+    seq: int | None = None
+    t: float | None = None
+
+
+Found = Hit | Iterable[Hit] | None
+Check = Callable[["Ctx", EventRecord], Found]
+Fire = Callable[["Ctx", Due], Hit | None]
+
+
+@dataclass
+class Ctx:
+    """What a rule reads: the state before the event is folded in, and the protocol."""
+
+    state: State
+    protocol: Protocol
+    _memo: dict[str, set[Any]] = field(default_factory=dict)
+
+    def copy_for(self, state: State) -> "Ctx":
+        """The same rules' memory over a copy of the state (an engine copy): the keys are immutable."""
+        return Ctx(state, self.protocol, {rule: set(keys) for rule, keys in self._memo.items()})
+
+    def once(self, rule: str, key: Any = None) -> bool:
+        """True the first time a rule asks for this key: for "once per code / per drug" rules."""
+        seen = self._memo.setdefault(rule, set())
+        if key in seen:
+            return False
+        seen.add(key)
+        return True
+
+
+@dataclass
+class RuleInfo:
+    """A registered rule: `recorder rules` and the docs are generated from this."""
+
+    id: str
+    severities: tuple[Severity, ...]
+    group: str
+    doc: str
+    kinds: tuple[str, ...] = ()
+    check: Check | None = None
+    fire: Fire | None = None
+    # May raise one flag per severity on one event (their warning and critical are different moments).
+    per_severity: bool = False
+
+    def _part(self, index: int) -> str:
+        parts = [" ".join(p.split()) for p in self.doc.split("\n\n")]
+        return parts[index] if index < len(parts) else ""
+
+    @property
+    def summary(self) -> str:
+        """One line: what the rule checks."""
+        return self._part(0)
+
+    @property
+    def why(self) -> str:
+        return self._part(1).removeprefix("Why: ")
+
+    @property
+    def example(self) -> str:
+        return self._part(2).removeprefix("Example: ")
+
+
+RULES: dict[str, RuleInfo] = {}
+RULES_EDITION = "1"
+"""The edition of rules.md these rules implement: kept with every code's flags (`verify` recomputes by it)."""
+# rules.md's sections, in its order: `recorder rules` lists the rules so.
+GROUPS: tuple[str, ...] = ("site", "access", "line", "drugs", "samples")
+
+
+def sort_rules() -> None:
+    """Put RULES in rules.md's order (by group, then as each module defines them)."""
+    ordered = sorted(RULES.values(), key=lambda info: GROUPS.index(info.group))
+    RULES.clear()
+    RULES.update((info.id, info) for info in ordered)
+
+
+def rule_group(group: str) -> Callable[..., Callable[[Callable[..., Any]], Callable[..., Any]]]:
+    """A decorator factory for one module's rules: `rule = rule_group("site")`.
+
+    `@rule(ID, *severities, on=kinds)` registers an event check (ctx, record) → Hit(s) | None;
+    `@rule(ID, *severities, due=True)` registers what fires when a deadline passes (ctx, due) → Hit | None;
+    `@rule(ID, due=True)` with no severities adds the deadline part to a rule registered above it.
+    The docstring of the first registration is the rule's documentation.
+    """
+
+    if group not in GROUPS:
+        raise ValueError(f"{group}: not one of {GROUPS}")
+
+    def rule(
+        rule_id: str, *severities: Severity, on: tuple[str, ...] = (), due: bool = False, per_severity: bool = False
+    ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        def register(fn: Callable[..., Any]) -> Callable[..., Any]:
+            info = RULES.get(rule_id)
+            if info is None:
+                if not severities:
+                    raise ValueError(f"{rule_id}: the first registration names its severities")
+                info = RULES[rule_id] = RuleInfo(
+                    rule_id, tuple(severities), group, inspect.getdoc(fn) or "", per_severity=per_severity
+                )
+            if due:
+                info.fire = fn
+            else:
+                info.check, info.kinds = fn, on
+            return fn
+
+        return register
+
+    return rule
+
+
+def worst(hits: Iterable[Hit | None]) -> Hit | None:
+    """The highest-severity hit (the first of equals): one flag per event."""
+    best: Hit | None = None
+    for hit in hits:
+        if hit is not None and (best is None or SEVERITY_RANK[hit.severity] > SEVERITY_RANK[best.severity]):
+            best = hit
+    return best
+
+
+# ── wording ──────────────────────────────────────────────────────────────
+
+
+def clock(t: float) -> str:
+    """T+mm:ss (T+h:mm:ss past an hour)."""
+    whole = int(t)
+    h, rest = divmod(whole, 3600)
+    m, s = divmod(rest, 60)
+    return f"T+{h}:{m:02d}:{s:02d}" if h else f"T+{m:02d}:{s:02d}"
+
+
+def num(x: float) -> str:
+    """A number as a person writes it: 0.12, 1.5, 300."""
+    return f"{x:.3g}" if abs(x) < 1000 else f"{x:,.0f}"
+
+
+def words(ident: str) -> str:
+    return ident.replace("_", " ")
+
+
+def bone_words(bone: str, side: str | None) -> str:
+    return f"{side} {bone}" if side else bone
+
+
+def age_words(age: float) -> str:
+    if age < 1 / 12:
+        return f"{round(age * DAYS_PER_YEAR)} days"
+    if age < 2:
+        return f"{int(age * 12)} months"
+    return f"{num(age)} years"

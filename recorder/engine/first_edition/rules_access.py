@@ -1,0 +1,58 @@
+"""Access timing: going intraosseous when venous access does not come."""
+
+from recorder.engine.first_edition.registry import Ctx, Hit, clock, num, rule_group
+from recorder.engine.first_edition.state import Due
+from schemas.events import IvAttempt, UvcAttempt
+from schemas.records import EventRecord
+
+rule = rule_group("access")
+
+DELAYED_IO = "DELAYED_IO"
+
+
+@rule(DELAYED_IO, "warning", on=("iv_attempt", "uvc_attempt"))
+def delayed_io(ctx: Ctx, rec: EventRecord) -> Hit | None:
+    """Venous access keeps failing and no IO has been tried (once per code).
+
+    Why: in a child, IO if venous access is not established within 3 attempts or 90 s (S1, nursekey;
+    PCH 60 s, ERC10 1 min [C]); in an adult, IO after 2 unsuccessful IV attempts (ILCOR24); clinical.md
+    §5. Child (< 18 y): the `access.child_failed_attempts`-th failed IV/UVC attempt with no
+    `io_attempt` yet (points at that attempt), or `access.child_no_access_s` after the first IV/UVC
+    attempt with no line in and no `io_attempt` (a deadline; points at the first attempt). Adult:
+    the `access.adult_failed_iv_attempts`-th failed IV attempt, no timer. Needs the age: unknown, it
+    does not fire (for the timer, the age known when the deadline passes).
+
+    Example: a 4-year-old, iv1, iv2, iv3 all failed, no IO → warning on iv3 "3 failed venous
+    attempts and no IO yet — go intraosseous".
+    """
+    ev: IvAttempt | UvcAttempt = rec.event
+    state, access = ctx.state, ctx.protocol.access
+    if ev.result != "failed" or state.io_attempted:
+        return None
+    age = state.age
+    if ctx.protocol.is_child(age):
+        failed, needed, what = state.failed_iv + state.failed_uvc + 1, access.child_failed_attempts, "venous"
+    elif ctx.protocol.is_adult(age) and ev.kind == "iv_attempt":
+        failed, needed, what = state.failed_iv + 1, access.adult_failed_iv_attempts, "IV"
+    else:
+        return None
+    if failed >= needed and ctx.once(DELAYED_IO):
+        return Hit("warning", f"{failed} failed {what} attempts and no IO yet — go intraosseous", ev.line)
+    return None
+
+
+@rule(DELAYED_IO, due=True)
+def delayed_io_timer(ctx: Ctx, due: Due) -> Hit | None:
+    state = ctx.state
+    if not ctx.protocol.is_child(state.age) or state.io_attempted:
+        return None
+    if any(line.usable for line in state.lines.values()):
+        return None
+    if not ctx.once(DELAYED_IO):
+        return None
+    window = ctx.protocol.access.child_no_access_s
+    return Hit(
+        "warning",
+        f"{num(window)} s since {due.line} ({clock(due.at - window)}) with no line in and no IO — go intraosseous",
+        due.line,
+    )

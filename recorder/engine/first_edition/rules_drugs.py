@@ -1,0 +1,187 @@
+"""Drug rules: adrenaline timing in arrest, doses against the dosing table, totals, vasopressors."""
+
+from recorder.engine.first_edition.doses import (
+    above,
+    convert,
+    expected_range,
+    out_of_range,
+    rate_mcg_kg_min,
+    select_row,
+)
+from recorder.engine.first_edition.registry import Ctx, Hit, clock, num, rule_group, words
+from recorder.engine.first_edition.state import ArrestDue, Due, is_epinephrine_bolus
+from schemas.events import DrugGiven
+from schemas.records import EventRecord
+
+rule = rule_group("drugs")
+
+NON_SHOCKABLE = frozenset({"asystole", "pea"})
+VASOPRESSORS = frozenset({"epinephrine", "norepinephrine"})
+
+
+@rule("EPI_INTERVAL_EXCEEDED", "warning", due=True)
+def epi_interval_exceeded(ctx: Ctx, due: ArrestDue) -> Hit | None:
+    """During an arrest, `epinephrine.interval_s` pass after an epinephrine bolus with no further one.
+
+    Why: adrenaline is repeated every 3–5 minutes while the arrest lasts (AHA-T, ANZ12.4; clinical.md
+    §6). A deadline per dose, pointing at it; the next bolus, `rosc` or `code_ended` ends it. An
+    epinephrine bolus is a `drug` epinephrine whose purpose is not `other`.
+
+    Example: arrest, epinephrine at T+05:30, the next at T+11:40 → warning on the first, t = T+10:30.
+    """
+    return Hit("warning", f"no epinephrine for {num(due.at - due.since)} s since the dose at {clock(due.since)}")
+
+
+@rule("EPI_TOO_SOON", "warning", on=("drug",))
+def epi_too_soon(ctx: Ctx, rec: EventRecord) -> Hit | None:
+    """During an arrest, an epinephrine bolus less than `epinephrine.too_soon_s` after the previous one.
+
+    Why: adrenaline every 3–5 minutes, not faster: more often adds harm (tachyarrhythmia,
+    myocardial oxygen demand) without benefit (AHA-T; clinical.md §6). Only doses in the same arrest count.
+
+    Example: arrest, epinephrine at T+11:40 and again at T+13:20 (100 s) → warning on the second.
+    """
+    ev: DrugGiven = rec.event
+    arrest = ctx.state.arrest
+    if not is_epinephrine_bolus(ev) or arrest is None or arrest.last_epinephrine_t is None:
+        return None
+    gap = ev.t - arrest.last_epinephrine_t
+    if gap < ctx.protocol.epinephrine.too_soon_s:
+        return Hit(
+            "warning", f"epinephrine {num(gap)} s after the last dose ({clock(arrest.last_epinephrine_t)})", ev.line
+        )
+    return None
+
+
+@rule("EPI_FIRST_DOSE_DELAYED", "warning", due=True)
+def epi_first_dose_delayed(ctx: Ctx, due: ArrestDue) -> Hit | None:
+    """A non-shockable arrest with no epinephrine bolus `epinephrine.first_dose_s` after it began.
+
+    Why: in asystole or PEA the first adrenaline should be given within 5 minutes (AHA 2020 PALS
+    [M]; clinical.md §6). Applies when the first rhythm documented within the arrest is `asystole` or
+    `pea`; not checked when no rhythm is documented by the deadline; cancelled if the arrest ends
+    first. Points at the event that began the arrest (`code_started` or `arrest`), t = the deadline.
+    Each arrest of the code is checked on its own.
+
+    Example: code_started with arrest, rhythm pea at T+00:20, first epinephrine at T+05:30 → warning
+    on seq 1 at T+05:00.
+    """
+    arrest = due.arrest
+    if arrest is None or arrest.first_rhythm not in NON_SHOCKABLE:
+        return None
+    limit = num(ctx.protocol.epinephrine.first_dose_s)
+    rhythm = "PEA" if arrest.first_rhythm == "pea" else arrest.first_rhythm
+    return Hit("warning", f"{rhythm} arrest since {clock(arrest.t)}: no epinephrine within {limit} s")
+
+
+@rule("DOSE_OUT_OF_RANGE", "warning", "critical", on=("drug",))
+def dose_out_of_range(ctx: Ctx, rec: EventRecord) -> Hit | None:
+    """A drug dose outside the expected range of the protocol's dosing table.
+
+    Why: dosing errors (10-fold above all) are the commonest serious medication error in
+    resuscitation; the table is AHA-T/MERCK/ANZ12.4 (clinical.md §6). Expected range = [low, high]
+    per kg × weight, each end clamped to [min_single, max_single]; adults use the `adult` column (no
+    weight needed) or `adult_per_kg`; a row without either checks adults per kg. Below
+    `critical_low` × low or above `critical_high` × high: critical; beyond the warning factors:
+    warning. Units convert (mcg/mg/g; mL via the concentration; bicarbonate and dextrose mL by %);
+    a dose that cannot be converted, or a drug with no row, is not checked. Needs the age (and the
+    weight, unless an adult column applies), as known at the dose.
+
+    Example: 12 kg, epinephrine 1.2 mg → critical (10 × the expected 0.12 mg); 0.2 mg → warning.
+    """
+    ev: DrugGiven = rec.event
+    p, state = ctx.protocol, ctx.state
+    row = select_row(p, ev.drug, purpose=ev.purpose, age=state.age, earlier_doses=state.doses[ev.drug])
+    if row is None:
+        return None
+    expected = expected_range(row, p, age=state.age, weight=state.weight)
+    amount = convert(ev.dose, ev.unit, row.unit, drug=ev.drug, concentration=ev.concentration, protocol=p)
+    if expected is None or amount is None:
+        return None
+    low, high = expected
+    severity = out_of_range(amount, low, high, p.dose_range)
+    if severity is None:
+        return None
+    span = f"{num(low)} {row.unit}" if low == high else f"{num(low)}–{num(high)} {row.unit}"
+    times = amount / high if amount > high else amount / low
+    given = f"{num(ev.dose)} {ev.unit}" + (f" ({num(amount)} {row.unit})" if ev.unit != row.unit else "")
+    who = "an adult" if p.is_adult(state.age) and row.adult is not None else f"{num(state.weight or 0)} kg"
+    return Hit(
+        severity, f"{words(ev.drug)} {given} for {who}: expected {span} ({num(times)}×) — check the dose", ev.line
+    )
+
+
+@rule("CUMULATIVE_DOSE_EXCEEDED", "warning", "critical", on=("drug",), per_severity=True)
+def cumulative_dose_exceeded(ctx: Ctx, rec: EventRecord) -> list[Hit]:
+    """The running total of a drug in this code passes its per-kg limit (the `cumulative` table).
+
+    Why: lidocaine is toxic above ~3 mg/kg in total, and IO-analgesia lidocaine counts toward it
+    (AHA-T; TFX priming note; 4.5 mg/kg: project parameter); amiodarone up to 3 doses, 15 mg/kg
+    (AHA-T); clinical.md §6. All doses of the drug in the code count, whatever the purpose or route;
+    doses that cannot be converted to the table's unit are left out. Weight as known at the dose;
+    unknown weight: not checked. Fires once per drug and severity, at the first dose at which the
+    total is above the line (one dose crossing both lines raises both).
+
+    Example: 10 kg, lidocaine 10 mg, 10 mg, 15 mg → warning on the third (35 mg = 3.5 mg/kg).
+    """
+    ev: DrugGiven = rec.event
+    p, state = ctx.protocol, ctx.state
+    weight, unit = state.weight, p.drug_unit(ev.drug)
+    entry = next((c for c in p.cumulative if c.drug == ev.drug), None)
+    if entry is None or weight is None or unit is None:
+        return []
+    amount = convert(ev.dose, ev.unit, unit, drug=ev.drug, concentration=ev.concentration, protocol=p)
+    if amount is None:
+        return []
+    total = state.totals.get(ev.drug, 0.0) + amount
+    hits = []
+    for severity, limit in entry.lines():
+        if above(total / weight, limit) and ctx.once("CUMULATIVE_DOSE_EXCEEDED", (ev.drug, severity)):
+            text = (
+                f"{words(ev.drug)} total {num(total)} {unit} = {num(total / weight)} {unit}/kg in this code"
+                f" — above {num(limit)} {unit}/kg"
+            )
+            hits.append(Hit(severity, text, ev.line))
+    return hits
+
+
+@rule("NOREPI_HIGH_DOSE_VIA_IO", "warning", "critical", on=("infusion_started", "infusion_changed"))
+def norepi_high_dose_via_io(ctx: Ctx, rec: EventRecord) -> Hit | None:
+    """A norepinephrine infusion via an IO line started or changed above the protocol's rates.
+
+    Why: noradrenaline is a vesicant; via IO or a peripheral line it is a bridge to central access,
+    at modest rates (S2 [L]: < 0.5 mcg/kg/min up to 24 h; MERCK, AAP: max 2 mcg/kg/min;
+    Lampin 2012; clinical.md §6). Above `warning_mcg_kg_min`: warning; above `critical_mcg_kg_min`:
+    critical. Rates convert to mcg/kg/min (mcg/min needs the weight); mL/h cannot and is not checked.
+
+    Example: norepinephrine 1 mcg/kg/min via io1 → warning.
+    """
+    ev = rec.event
+    inf = ctx.state.infusions.get(ev.infusion) if ev.kind == "infusion_changed" else ev
+    if inf is None or inf.drug != "norepinephrine" or not inf.line.startswith("io"):
+        return None
+    rate = rate_mcg_kg_min(ev.rate, inf.rate_unit, ctx.state.weight)
+    if rate is None:
+        return None
+    limits = ctx.protocol.norepinephrine_io
+    for severity, limit in (("critical", limits.critical_mcg_kg_min), ("warning", limits.warning_mcg_kg_min)):
+        if above(rate, limit):
+            text = f"norepinephrine {num(rate)} mcg/kg/min via {inf.line} — above {num(limit)} mcg/kg/min via IO"
+            return Hit(severity, text, inf.line)
+    return None
+
+
+@rule("VASOPRESSOR_NO_BP", "warning", due=True)
+def vasopressor_no_bp(ctx: Ctx, due: Due) -> Hit | None:
+    """An epinephrine or norepinephrine infusion started or changed with no blood pressure after it.
+
+    Why: vasopressor infusions are titrated to blood pressure, measured every 5–15 minutes (S2 [L];
+    clinical.md §6). A deadline `vasopressor.bp_within_s` after the start or change, pointing at it;
+    any `vitals` with `sbp` or `map` by then meets it (and every other open one).
+
+    Example: norepinephrine infusion started at T+10:00, no vitals with sbp or map by T+25:00 →
+    warning on the start, t = T+25:00.
+    """
+    return Hit(
+        "warning", f"no blood pressure within {num(due.at - due.since)} s of {due.what} at {clock(due.since)}", due.line
+    )

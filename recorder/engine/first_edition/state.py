@@ -1,0 +1,659 @@
+"""First edition (frozen): the effective timeline folded into patient, lines, drugs, arrests and what is due."""
+
+import copy
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from recorder.engine.first_edition.doses import convert
+from recorder.engine.first_edition.protocol import Protocol
+from schemas.events import (
+    Aspiration,
+    CodeStarted,
+    ComplicationNoted,
+    DrugGiven,
+    Finding,
+    FluidGiven,
+    Flush,
+    InfusionChanged,
+    InfusionStarted,
+    InfusionStopped,
+    IoAttempt,
+    IoResult,
+    IvAttempt,
+    LineRemoved,
+    PatientUpdated,
+    Responsiveness,
+    RhythmNoted,
+    UvcAttempt,
+    Vitals,
+)
+from schemas.patient import Patient
+from schemas.records import EventRecord
+
+LineKind = Literal["io", "iv", "uvc"]
+LineStatus = Literal["unknown", "attempting", "in", "confirmed", "failed", "removed"]
+DueStatus = Literal["open", "met", "missed", "cancelled"]
+
+# Rule ids of the obligations the fold keeps (the rules that fire them live in rules_*.py).
+DRUG_NOT_FLUSHED = "DRUG_NOT_FLUSHED"
+DELAYED_IO = "DELAYED_IO"
+IO_DWELL_EXCEEDED = "IO_DWELL_EXCEEDED"
+EPI_INTERVAL_EXCEEDED = "EPI_INTERVAL_EXCEEDED"
+EPI_FIRST_DOSE_DELAYED = "EPI_FIRST_DOSE_DELAYED"
+VASOPRESSOR_NO_BP = "VASOPRESSOR_NO_BP"
+
+VASOPRESSORS = frozenset({"epinephrine", "norepinephrine"})
+SECONDS_PER_HOUR = 3600.0
+
+
+def is_epinephrine_bolus(event: DrugGiven) -> bool:
+    """rules.md: a `drug` epinephrine whose purpose is not `other`."""
+    return event.drug == "epinephrine" and event.purpose != "other"
+
+
+def is_io_analgesia(event: DrugGiven) -> bool:
+    return event.drug == "lidocaine" and event.purpose == "io_analgesia"
+
+
+def line_kind(line_id: str) -> LineKind:
+    return "uvc" if line_id.startswith("uvc") else "iv" if line_id.startswith("iv") else "io"
+
+
+def bone_key(bone: str, side: str | None) -> str:
+    """`tibia/left`, or `sternum` for a bone with no side (as schemas.anatomy.bone_key)."""
+    return f"{bone}/{side}" if side else bone
+
+
+@dataclass(eq=False)
+class Due:
+    """An obligation with a deadline `at`: when time passes it still open, its rule fires.
+
+    `seq` is the event the flag would point at. The fold closes a due as `met` (done in time),
+    `missed` (broken by a later event: its rule fired there) or `cancelled` (can no longer happen).
+    """
+
+    rule: str
+    at: float
+    seq: int
+    since: float  # when the obligation started
+    line: str | None = None
+    what: str = ""
+    status: DueStatus = "open"
+
+    @property
+    def open(self) -> bool:
+        return self.status == "open"
+
+    def close(self, status: DueStatus) -> None:
+        if self.status == "open":
+            self.status = status
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> "Due":
+        # Every field is immutable but `status`: a shallow copy is a deep one (engine checkpoints).
+        new = copy.copy(self)
+        memo[id(self)] = new
+        return new
+
+
+@dataclass(eq=False)
+class FlushDue(Due):
+    """A drug via an IO line that must be flushed with at least `min_ml` by `at`."""
+
+    drug: str = ""
+    min_ml: float = 0.0
+
+
+@dataclass(eq=False)
+class DwellDue(Due):
+    """An IO line in since `since`; `stage` is warning, critical, or child (the critical for young children)."""
+
+    stage: Literal["warning", "critical", "child"] = "warning"
+
+
+@dataclass(eq=False)
+class ArrestDue(Due):
+    """An adrenaline deadline of one arrest (first dose, or the next dose)."""
+
+    arrest: "Arrest | None" = None
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> "ArrestDue":
+        new = copy.copy(self)
+        memo[id(self)] = new
+        new.arrest = copy.deepcopy(self.arrest, memo)  # the copy's own arrest, shared with its state
+        return new
+
+
+@dataclass
+class LineState:
+    """One access line (io1, iv2, uvc1) and what has gone through it."""
+
+    id: str
+    kind: LineKind
+    seq: int | None = None  # its attempt; None while the attempt is not on the timeline
+    t: float | None = None
+    site: str | None = None
+    side: str | None = None
+    bone: str | None = None  # bone key, IO lines
+    device: str | None = None
+    needle_mm: float | None = None
+    in_seq: int | None = None  # io_result in / iv or uvc attempt in
+    in_t: float | None = None
+    aspirated: bool = False
+    flushed_ok: bool = False  # a flush went in easily without extravasation
+    failed_seq: int | None = None
+    failed_t: float | None = None
+    failed_why: str | None = None
+    removed_seq: int | None = None
+    removed_t: float | None = None
+    flushes: int = 0  # flushes and fluids
+    drugs: int = 0  # drug events
+    last_drug: str | None = None
+    flushed_since_drug: bool = True
+    first_use_seq: int | None = None  # first drug or infusion that is not IO-analgesia lidocaine
+    first_access_seq: int | None = None  # first flush, fluid or infusion
+    lidocaine: bool = False
+    drug_given: bool = False  # a drug or an infusion went through
+    bicarbonate_given: bool = False
+    infusions: set[str] = field(default_factory=set)  # running
+    awaiting_flush: FlushDue | None = None
+    dwell: list[DwellDue] = field(default_factory=list)
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> "LineState":
+        # Engine copies (session checkpoints) copy every line: field by field is several times
+        # faster than the generic deepcopy, and only these three fields are mutable.
+        new = copy.copy(self)
+        memo[id(self)] = new
+        new.infusions = set(self.infusions)
+        new.awaiting_flush = copy.deepcopy(self.awaiting_flush, memo)
+        new.dwell = [copy.deepcopy(due, memo) for due in self.dwell]
+        return new
+
+    @property
+    def status(self) -> LineStatus:
+        """events.md: attempting → in → confirmed; failed and removed are final."""
+        if self.removed_seq is not None:
+            return "removed"
+        if self.failed_seq is not None:
+            return "failed"
+        if self.in_seq is not None:
+            if self.kind == "io" and (self.aspirated or self.flushed_ok):
+                return "confirmed"
+            return "in"
+        return "attempting" if self.seq is not None else "unknown"
+
+    @property
+    def usable(self) -> bool:
+        return self.status in ("in", "confirmed")
+
+    @property
+    def known(self) -> bool:
+        """Its attempt is on the timeline (an amend or a void can leave events naming a line without one)."""
+        return self.seq is not None
+
+
+@dataclass
+class Arrest:
+    """One arrest: from `code_started` with arrest, or an `arrest` event, to `rosc` or `code_ended`."""
+
+    seq: int
+    t: float
+    ended_t: float | None = None
+    first_rhythm: str | None = None
+    epinephrine_doses: int = 0
+    last_epinephrine_t: float | None = None
+    last_epinephrine_seq: int | None = None
+    first_dose_due: ArrestDue | None = None
+    next_dose_due: ArrestDue | None = None
+
+
+@dataclass
+class Infusion:
+    id: str
+    drug: str
+    rate: float
+    rate_unit: str
+    line: str
+    method: str
+    seq: int
+    t: float
+    stopped_t: float | None = None
+
+    @property
+    def running(self) -> bool:
+        return self.stopped_t is None
+
+
+@dataclass(frozen=True)
+class FindingNote:
+    seq: int
+    t: float
+    finding: str
+    bone: str
+    side: str | None
+    hours_ago: float | None
+
+
+@dataclass
+class State:
+    """What the effective timeline says so far. The engine folds events in; the screen reads it."""
+
+    protocol: Protocol = field(repr=False)
+    started: bool = False
+    ended: bool = False
+    t: float | None = None  # the last event's t
+    patient: Patient = field(default_factory=Patient)
+    setting: str | None = None
+    responsive: bool | None = None
+    rhythm: str | None = None
+    lines: dict[str, LineState] = field(default_factory=dict)
+    bones: dict[str, list[str]] = field(default_factory=dict)  # bone key → IO lines, in attempt order
+    findings: dict[str, list[FindingNote]] = field(default_factory=dict)  # by bone
+    infusions: dict[str, Infusion] = field(default_factory=dict)
+    arrests: list[Arrest] = field(default_factory=list)
+    totals: dict[str, float] = field(default_factory=dict)  # per drug, in its dosing-table unit
+    doses: Counter[str] = field(default_factory=Counter)  # drug events per drug
+    io_attempted: bool = False
+    failed_iv: int = 0
+    failed_uvc: int = 0
+    first_peripheral_seq: int | None = None
+    access_due: Due | None = None
+    bp_checks: list[Due] = field(default_factory=list)
+    last_epinephrine_t: float | None = None
+
+    # ── reading ──────────────────────────────────────────────────────────
+
+    @property
+    def age(self) -> float | None:
+        return self.patient.age
+
+    @property
+    def weight(self) -> float | None:
+        return self.patient.weight_kg
+
+    @property
+    def arrest(self) -> Arrest | None:
+        """The arrest going on now, if any."""
+        last = self.arrests[-1] if self.arrests else None
+        return last if last is not None and last.ended_t is None else None
+
+    @property
+    def unflushed(self) -> list[FlushDue]:
+        """Drugs via IO lines still waiting for their flush, with their deadlines."""
+        return [
+            line.awaiting_flush
+            for line in self.lines.values()
+            if line.awaiting_flush is not None and line.awaiting_flush.open
+        ]
+
+    @property
+    def next_epinephrine_due(self) -> float | None:
+        """When the next adrenaline is due in the current arrest (first or repeat dose)."""
+        arrest = self.arrest
+        if arrest is None:
+            return None
+        for due in (arrest.next_dose_due, arrest.first_dose_due):
+            if due is not None and due.open:
+                return due.at
+        return None
+
+    def open_dues(self) -> list[Due]:
+        """Every open obligation, soonest first."""
+        return sorted((d for d in self._dues() if d.open), key=lambda d: (d.at, d.seq))
+
+    def findings_at(self, bone: str, side: str | None, kinds: frozenset[str]) -> list[FindingNote]:
+        """Findings of these kinds on this bone and side; a finding with no side counts for both."""
+        return [
+            f
+            for f in self.findings.get(bone, ())
+            if f.finding in kinds and (side is None or f.side is None or f.side == side)
+        ]
+
+    def _dues(self) -> Iterator[Due]:
+        for line in self.lines.values():
+            if line.awaiting_flush is not None:
+                yield line.awaiting_flush
+            yield from line.dwell
+        for arrest in self.arrests:
+            yield from (d for d in (arrest.first_dose_due, arrest.next_dose_due) if d is not None)
+        if self.access_due is not None:
+            yield self.access_due
+        yield from self.bp_checks
+
+    # ── folding ──────────────────────────────────────────────────────────
+
+    def line(self, line_id: str) -> LineState:
+        """The line, created on first mention (its attempt may come later in the effective order)."""
+        found = self.lines.get(line_id)
+        if found is None:
+            found = self.lines[line_id] = LineState(line_id, line_kind(line_id))
+        return found
+
+    def apply(self, record: EventRecord) -> list[Due]:
+        """Fold one event in; return the obligations it starts (the engine schedules them)."""
+        self.t = record.t if self.t is None else max(self.t, record.t)
+        handler = _HANDLERS.get(record.kind)
+        new: list[Due] = []
+        if handler is not None:
+            handler(self, record.seq, record.event, new)
+        return new
+
+    def _begin_arrest(self, seq: int, t: float, new: list[Due]) -> None:
+        arrest = Arrest(seq=seq, t=t)
+        arrest.first_dose_due = ArrestDue(
+            EPI_FIRST_DOSE_DELAYED,
+            t + self.protocol.epinephrine.first_dose_s,
+            seq,
+            t,
+            what="first epinephrine",
+            arrest=arrest,
+        )
+        new.append(arrest.first_dose_due)
+        self.arrests.append(arrest)
+
+    def _end_arrest(self, t: float) -> None:
+        arrest = self.arrest
+        if arrest is None:
+            return
+        arrest.ended_t = t
+        for due in (arrest.first_dose_due, arrest.next_dose_due):
+            if due is not None:
+                due.close("cancelled")
+
+    def _fail(self, line: LineState, seq: int, t: float, why: str) -> None:
+        if line.failed_seq is None:
+            line.failed_seq, line.failed_t, line.failed_why = seq, t, why
+        # A flush through a failed line is no longer wanted: the wait for one ends here.
+        if line.awaiting_flush is not None:
+            line.awaiting_flush.close("cancelled")
+
+    def _flushed(self, line: LineState, seq: int, volume_ml: float) -> None:
+        line.flushes += 1
+        line.flushed_since_drug = True
+        if line.first_access_seq is None:
+            line.first_access_seq = seq
+        due = line.awaiting_flush
+        if due is not None and due.open and volume_ml >= due.min_ml:
+            due.close("met")
+
+    def min_flush_ml(self) -> float:
+        """rules.md DRUG_NOT_FLUSHED: the first that applies; 0 = any volume."""
+        rules, age, weight = self.protocol.flush, self.age, self.weight
+        if self.protocol.is_neonate(age):
+            return rules.neonate_min_ml
+        if weight is not None:
+            return rules.child_min_ml if weight < rules.adult_from_kg else rules.adult_min_ml
+        if self.protocol.is_child(age):
+            return rules.child_min_ml
+        if self.protocol.is_adult(age):
+            return rules.adult_min_ml
+        return 0.0
+
+
+# ── one handler per kind ─────────────────────────────────────────────────
+
+Handler = Callable[[State, int, Any, list[Due]], None]
+
+
+def _code_started(s: State, seq: int, ev: CodeStarted, new: list[Due]) -> None:
+    s.started = True
+    s.patient = ev.patient
+    s.setting = ev.setting
+    if ev.arrest:
+        s._begin_arrest(seq, ev.t, new)
+
+
+def _patient_updated(s: State, seq: int, ev: PatientUpdated, new: list[Due]) -> None:
+    # The first edition's reading: only the fields given change (an age part does not clear the others).
+    s.patient = s.patient.model_copy(update=ev.patient.model_dump(exclude_unset=True, exclude_none=True))
+
+
+def _finding(s: State, seq: int, ev: Finding, new: list[Due]) -> None:
+    note = FindingNote(seq, ev.t, ev.finding, ev.bone, ev.side, ev.hours_ago)
+    s.findings.setdefault(ev.bone, []).append(note)
+
+
+def _responsiveness(s: State, seq: int, ev: Responsiveness, new: list[Due]) -> None:
+    s.responsive = ev.responsive
+
+
+def _rhythm(s: State, seq: int, ev: RhythmNoted, new: list[Due]) -> None:
+    s.rhythm = ev.rhythm
+    arrest = s.arrest
+    if arrest is not None and arrest.first_rhythm is None:
+        arrest.first_rhythm = ev.rhythm
+
+
+def _rosc(s: State, seq: int, ev: Any, new: list[Due]) -> None:
+    s._end_arrest(ev.t)
+
+
+def _arrest(s: State, seq: int, ev: Any, new: list[Due]) -> None:
+    if s.arrest is None:
+        s._begin_arrest(seq, ev.t, new)
+
+
+def _vitals(s: State, seq: int, ev: Vitals, new: list[Due]) -> None:
+    if ev.sbp is not None or ev.map is not None:
+        for due in s.bp_checks:
+            due.close("met")
+        s.bp_checks.clear()
+
+
+def _code_ended(s: State, seq: int, ev: Any, new: list[Due]) -> None:
+    s._end_arrest(ev.t)
+    s.ended = True
+    # The code is over: nothing it waited for can happen on this record any more.
+    for due in s._dues():
+        due.close("cancelled")
+
+
+def _io_attempt(s: State, seq: int, ev: IoAttempt, new: list[Due]) -> None:
+    line = s.line(ev.line)
+    if line.seq is None:
+        line.seq, line.t = seq, ev.t
+        line.site, line.side, line.device, line.needle_mm = ev.site, ev.side, ev.device, ev.needle_mm
+        line.bone = bone_key(s.protocol.anatomy.site_bone[ev.site], ev.side)
+        s.bones.setdefault(line.bone, []).append(line.id)
+    s.io_attempted = True
+    if s.access_due is not None:
+        s.access_due.close("cancelled")
+
+
+def _io_result(s: State, seq: int, ev: IoResult, new: list[Due]) -> None:
+    line = s.line(ev.line)
+    if ev.result == "failed":
+        s._fail(line, seq, ev.t, ev.reason or "failed")
+        return
+    if line.in_seq is not None:
+        return
+    line.in_seq, line.in_t = seq, ev.t
+    dwell, hour = s.protocol.dwell, SECONDS_PER_HOUR
+    for stage, hours in (
+        ("warning", dwell.warning_h),
+        ("critical", dwell.critical_h),
+        ("child", dwell.child_critical_h),
+    ):
+        due = DwellDue(IO_DWELL_EXCEEDED, ev.t + hours * hour, seq, ev.t, line.id, f"{line.id} dwell", stage=stage)
+        line.dwell.append(due)
+        new.append(due)
+
+
+def _aspiration(s: State, seq: int, ev: Aspiration, new: list[Due]) -> None:
+    if ev.marrow:
+        s.line(ev.line).aspirated = True
+
+
+def _flush(s: State, seq: int, ev: Flush, new: list[Due]) -> None:
+    line = s.line(ev.line)
+    s._flushed(line, seq, ev.volume_ml)
+    if ev.easy and not ev.extravasation:
+        line.flushed_ok = True
+    else:
+        s._fail(line, seq, ev.t, "extravasation on flush" if ev.extravasation else "flush did not run easily")
+
+
+def _complication(s: State, seq: int, ev: ComplicationNoted, new: list[Due]) -> None:
+    s._fail(s.line(ev.line), seq, ev.t, ev.complication.replace("_", " "))
+
+
+def _line_removed(s: State, seq: int, ev: LineRemoved, new: list[Due]) -> None:
+    line = s.line(ev.line)
+    if line.removed_seq is None:
+        line.removed_seq, line.removed_t = seq, ev.t
+    for due in (line.awaiting_flush, *line.dwell):
+        if due is not None:
+            due.close("cancelled")
+
+
+def _peripheral(s: State, seq: int, ev: IvAttempt | UvcAttempt, new: list[Due]) -> None:
+    line = s.line(ev.line)
+    if line.seq is None:
+        line.seq, line.t = seq, ev.t
+        line.site, line.side = getattr(ev, "site", None), getattr(ev, "side", None)
+    if ev.result == "in":
+        line.in_seq, line.in_t = seq, ev.t
+    else:
+        s._fail(line, seq, ev.t, "attempt failed")
+        if ev.kind == "iv_attempt":
+            s.failed_iv += 1
+        else:
+            s.failed_uvc += 1
+    if s.first_peripheral_seq is None:
+        s.first_peripheral_seq = seq
+        if not s.io_attempted:
+            s.access_due = Due(
+                DELAYED_IO, ev.t + s.protocol.access.child_no_access_s, seq, ev.t, line.id, "vascular access"
+            )
+            new.append(s.access_due)
+
+
+def _drug(s: State, seq: int, ev: DrugGiven, new: list[Due]) -> None:
+    p = s.protocol
+    unit = p.drug_unit(ev.drug)
+    if unit is not None:
+        amount = convert(ev.dose, ev.unit, unit, drug=ev.drug, concentration=ev.concentration, protocol=p)
+        if amount is not None:
+            s.totals[ev.drug] = s.totals.get(ev.drug, 0.0) + amount
+    s.doses[ev.drug] += 1
+    if is_epinephrine_bolus(ev):
+        s.last_epinephrine_t = ev.t
+        arrest = s.arrest
+        if arrest is not None:
+            arrest.epinephrine_doses += 1
+            arrest.last_epinephrine_t, arrest.last_epinephrine_seq = ev.t, seq
+            for due in (arrest.first_dose_due, arrest.next_dose_due):
+                if due is not None:
+                    due.close("met")
+            arrest.next_dose_due = ArrestDue(
+                EPI_INTERVAL_EXCEEDED,
+                ev.t + p.epinephrine.interval_s,
+                seq,
+                ev.t,
+                what="next epinephrine",
+                arrest=arrest,
+            )
+            new.append(arrest.next_dose_due)
+    if ev.line is None:
+        return
+    line = s.line(ev.line)
+    line.drugs += 1
+    line.drug_given = True
+    line.last_drug = ev.drug
+    line.flushed_since_drug = False
+    line.lidocaine = line.lidocaine or ev.drug == "lidocaine"
+    line.bicarbonate_given = line.bicarbonate_given or ev.drug == "sodium_bicarbonate"
+    analgesia = is_io_analgesia(ev)
+    if line.first_use_seq is None and not analgesia:
+        line.first_use_seq = seq
+    if line.awaiting_flush is not None:
+        # Still open here means the next drug came first: DRUG_NOT_FLUSHED fired on this event.
+        line.awaiting_flush.close("missed")
+        line.awaiting_flush = None
+    if line.kind == "io" and line.known and line.status not in ("failed", "removed"):
+        window = p.flush.analgesia_window_s if analgesia else p.flush.window_s
+        due = FlushDue(
+            DRUG_NOT_FLUSHED,
+            ev.t + window,
+            seq,
+            ev.t,
+            line.id,
+            f"{ev.drug.replace('_', ' ')} via {line.id}",
+            drug=ev.drug,
+            min_ml=s.min_flush_ml(),
+        )
+        line.awaiting_flush = due
+        new.append(due)
+
+
+def _infusion_started(s: State, seq: int, ev: InfusionStarted, new: list[Due]) -> None:
+    s.infusions[ev.infusion] = Infusion(ev.infusion, ev.drug, ev.rate, ev.rate_unit, ev.line, ev.method, seq, ev.t)
+    line = s.line(ev.line)
+    line.infusions.add(ev.infusion)
+    line.drug_given = True
+    line.bicarbonate_given = line.bicarbonate_given or ev.drug == "sodium_bicarbonate"
+    if line.first_use_seq is None:
+        line.first_use_seq = seq
+    if line.first_access_seq is None:
+        line.first_access_seq = seq
+    if ev.drug in VASOPRESSORS:
+        _bp_check(s, seq, ev.t, s.infusions[ev.infusion], new)
+
+
+def _infusion_changed(s: State, seq: int, ev: InfusionChanged, new: list[Due]) -> None:
+    inf = s.infusions.get(ev.infusion)
+    if inf is None:  # its start was voided
+        return
+    inf.rate = ev.rate
+    if inf.drug in VASOPRESSORS:
+        _bp_check(s, seq, ev.t, inf, new)
+
+
+def _bp_check(s: State, seq: int, t: float, inf: Infusion, new: list[Due]) -> None:
+    due = Due(VASOPRESSOR_NO_BP, t + s.protocol.vasopressor.bp_within_s, seq, t, inf.line, f"{inf.drug} ({inf.id})")
+    s.bp_checks.append(due)
+    new.append(due)
+
+
+def _infusion_stopped(s: State, seq: int, ev: InfusionStopped, new: list[Due]) -> None:
+    inf = s.infusions.get(ev.infusion)
+    if inf is None or not inf.running:
+        return
+    inf.stopped_t = ev.t
+    s.line(inf.line).infusions.discard(inf.id)
+
+
+def _fluid(s: State, seq: int, ev: FluidGiven, new: list[Due]) -> None:
+    s._flushed(s.line(ev.line), seq, ev.volume_ml)
+
+
+def _sample(s: State, seq: int, ev: Any, new: list[Due]) -> None:
+    s.line(ev.line)
+
+
+_HANDLERS: dict[str, Handler] = {
+    "code_started": _code_started,
+    "patient_updated": _patient_updated,
+    "finding": _finding,
+    "responsiveness": _responsiveness,
+    "rhythm": _rhythm,
+    "rosc": _rosc,
+    "arrest": _arrest,
+    "vitals": _vitals,
+    "code_ended": _code_ended,
+    "io_attempt": _io_attempt,
+    "io_result": _io_result,
+    "aspiration": _aspiration,
+    "flush": _flush,
+    "complication": _complication,
+    "line_removed": _line_removed,
+    "iv_attempt": _peripheral,
+    "uvc_attempt": _peripheral,
+    "drug": _drug,
+    "infusion_started": _infusion_started,
+    "infusion_changed": _infusion_changed,
+    "infusion_stopped": _infusion_stopped,
+    "fluid": _fluid,
+    "sample": _sample,
+}
