@@ -1,8 +1,7 @@
 """The one API the screen and the CLI use to record a code: start, log, void, amend, end, resume."""
 
-import bisect
 import copy
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -10,10 +9,13 @@ from recorder.clock import Clock, ClockMark, CodeClock, local
 from recorder.engine import RULES, Engine, Protocol, load_protocol
 from recorder.flag_check import protocol_basis
 from recorder.ledger import Ledger
+from recorder.record_log import RecordLog
 from recorder.scenario import ScenarioLine
 from recorder.store import Store, StoreError
-from recorder.timeline import acknowledgements, apply_changes, effective
+from recorder.timeline import apply_changes
+from recorder.timeline_index import TimelineIndex
 from schemas.events import (
+    RECORD_KEEPING,
     Acknowledge,
     Amend,
     BaseEvent,
@@ -35,18 +37,26 @@ CHECKPOINT_EVERY = 128
 MAX_CHECKPOINTS = 64
 
 
-def _order(record: EventRecord) -> tuple[float, int]:
-    return (record.t, record.seq)
+# Timeline entries read back from the store at a time when a fold looks back.
+FOLD_PAGE = 512
 
 
-def _same_prefix(a: list[EventRecord], b: list[EventRecord]) -> int:
-    """How many leading timeline entries two timelines share: the same seq, as amended, at the same t."""
-    n = min(len(a), len(b))
-    return next((i for i in range(n) if a[i] is not b[i] and _fold_key(a[i]) != _fold_key(b[i])), n)
+def _acknowledgements(records: Iterable[EventRecord]) -> dict[tuple[str, int], str]:
+    """(rule, seq) → the scribe's reason, for every acknowledgement still standing (one pass, in seq order).
 
-
-def _fold_key(record: EventRecord) -> tuple[float, int, tuple[int, ...]]:
-    return (record.t, record.seq, record.amended_by)
+    What recorder.timeline.acknowledgements gives, holding the acknowledgements only, not every record.
+    """
+    standing: dict[int, Acknowledge] = {}
+    for rec in records:
+        ev = rec.event
+        if isinstance(ev, Acknowledge):
+            standing[rec.seq] = ev
+        elif isinstance(ev, Void):
+            standing.pop(ev.target, None)
+        elif isinstance(ev, Amend) and ev.target in standing:
+            data = {**standing[ev.target].model_dump(mode="json", exclude_none=True), **ev.changes}
+            standing[ev.target] = Acknowledge.model_validate(data)
+    return {(ev.rule, ev.target): ev.reason for _, ev in sorted(standing.items())}
 
 
 class SessionError(Exception):
@@ -79,23 +89,28 @@ class Session:
         self.code_id = code_id
         self.clock = clock
         self.protocol = protocol or load_protocol()
-        self.ledger = Ledger(known_rules=RULES)
-        self.records: list[EventRecord] = []
-        for record in records:
-            self.ledger.add(record.event)
-            self.records.append(record)
+        # What the session holds per event is compact (the ledger's kind and t, the timeline's keys); the
+        # records themselves are read back from the store when something looks back (RecordLog).
+        self.records = RecordLog(store, code_id)
+        self.ledger = Ledger(known_rules=RULES, fetch=lambda seq: self.records.get(seq).event)
         # The live horizon: how far `tick` has moved deadline rules past the last event.
         self._horizon = 0.0
         # True while the stored flag history lags the engine (a flag write failed).
         self._flags_behind = False
-        # (rule, seq) → reason; only a void, an amend or an acknowledgement can change it.
-        self._acks: dict[tuple[str, int], str] | None = None
-        # The effective timeline, kept as events come (None: work it out again after a void or an amend).
-        self._timeline: list[EventRecord] | None = None
-        # The timeline entries the engine has folded, in order, and copies of it after the first i
-        # of them, made by recomputes: an unchanged prefix is not folded twice.
-        self._folded: list[EventRecord] = []
+        # (rule, seq) → reason; only a void, an amend or an acknowledgement can change it (None: read again).
+        self._acks: dict[tuple[str, int], str] | None = {}
+        # The effective timeline, kept as events come: its order, and the amended entries whole.
+        self._index = TimelineIndex()
+        # How many timeline entries the engine has folded, and the first of them changed since (a
+        # back-dated entry, a void, an amend; None: none); copies of the engine after the first i
+        # entries, made by recomputes: an unchanged prefix is not folded twice.
+        self._folded = 0
+        self._dirty: int | None = None
         self._checkpoints: dict[int, Engine] = {}
+        for record in records:
+            self.ledger.add(record.event)
+            self.records.append(record)
+            self._keep_timeline(record)
         self._engine = self._recompute()
 
     # ── opening a code ───────────────────────────────────────────────────
@@ -156,13 +171,14 @@ class Session:
         info = store.code(code_id)
         if info is None or info.events == 0:
             raise SessionError(f"there is no code {code_id}; `recorder list` shows the codes")
-        records = store.events(code_id)
         # The code clock goes on from the last event: on the monotonic clock in the same boot (see
         # CodeClock.resumed), never below the latest t recorded.
         mark = store.last_clock_mark(code_id)
-        reached = max(r.t for r in records)
-        code_clock = CodeClock.resumed(clock, records[0].occurred_at, ClockMark(*mark) if mark else None, reached)
-        return cls(store, code_id, code_clock, records, protocol)
+        reached = store.latest_t(code_id)
+        first = next(store.iter_events(code_id))
+        code_clock = CodeClock.resumed(clock, first.occurred_at, ClockMark(*mark) if mark else None, reached)
+        # The records are read a page at a time, never all at once.
+        return cls(store, code_id, code_clock, store.iter_events(code_id), protocol)
 
     # ── recording ────────────────────────────────────────────────────────
 
@@ -290,12 +306,13 @@ class Session:
                 self._acks[(event.rule, event.target)] = event.reason  # the latest one stands
         elif isinstance(event, (Void, Amend)):
             self._rework(event, record.seq)
-        elif self._timeline is not None:
-            timeline = self._timeline
-            if not timeline or _order(timeline[-1]) <= _order(record):
-                timeline.append(record)  # the usual case: the newest event comes last
-            else:
-                bisect.insort(timeline, record, key=_order)
+        elif event.kind not in RECORD_KEEPING:
+            self._changed(self._index.insert(record))
+
+    def _changed(self, at: int) -> None:
+        """The timeline changed at position `at`: a fold from before it is still good, not after."""
+        if at < self._folded and (self._dirty is None or at < self._dirty):
+            self._dirty = at
 
     def _rework(self, event: Void | Amend, seq: int) -> None:
         """A void or an amend, applied to the kept timeline as `effective` would apply it to the log.
@@ -303,27 +320,34 @@ class Session:
         The log is applied in seq order and this record is the newest, so changing its target where
         it stands gives the same timeline as working it out again from every record.
         """
-        target = self.records[event.target - 1] if 0 < event.target <= len(self.records) else None
-        if target is not None and isinstance(target.event, Acknowledge):
+        if self.ledger.kind(event.target) == "acknowledge":
             self._acks = None  # an acknowledgement changed: an earlier one may stand again
-        timeline = self._timeline
-        if timeline is None:
-            return
-        # Newest first: the record corrected is usually a recent one.
-        at = next((i for i in range(len(timeline) - 1, -1, -1) if timeline[i].seq == event.target), None)
+        index = self._index
+        at = index.position(event.target)
         if at is None:
             return  # already voided, or not on the timeline (record keeping): nothing there changes
-        standing = timeline.pop(at)
+        index.pop(at)
+        self._changed(at)
+        standing = index.amended.pop(event.target, None) or self.records.get(event.target)
         if isinstance(event, Amend):
-            bisect.insort(timeline, apply_changes(standing, event.changes, seq), key=_order)
+            self._changed(index.insert(apply_changes(standing, event.changes, seq)))
 
     # ── reading ──────────────────────────────────────────────────────────
 
     def timeline(self) -> list[EventRecord]:
-        """The effective timeline: voids and amends applied, ordered by (t, seq)."""
-        if self._timeline is None:
-            self._timeline = effective(self.records)
-        return list(self._timeline)
+        """The effective timeline: voids and amends applied, ordered by (t, seq). (All of it, in memory:
+        `iter_timeline` reads a long code a page at a time.)"""
+        return list(self.iter_timeline())
+
+    def iter_timeline(self, start: int = 0) -> Iterator[EventRecord]:
+        """The effective timeline from position `start`, the records read back a page at a time."""
+        index = self._index
+        for i in range(start, len(index), FOLD_PAGE):
+            seqs = index.seqs[i : i + FOLD_PAGE]
+            amended = index.amended
+            found = self.records.many(s for s in seqs if s not in amended)
+            for s in seqs:
+                yield amended.get(s) or found[s]
 
     def flags(self) -> list[Flag]:
         """The code's flags, in (t, seq) order, with the scribe's acknowledgements."""
@@ -347,7 +371,7 @@ class Session:
         self._horizon = max(self._horizon, now)
         raised = self._engine.advance(now)
         if raised or self._flags_behind:
-            self._write_flags(self.records[-1].seq, raised, [])
+            self._write_flags(len(self.records), raised, [])
         return self._acknowledged(raised)
 
     def _recompute(self, checkpoints: bool = False) -> Engine:
@@ -356,23 +380,22 @@ class Session:
         With `checkpoints`, the fold starts from the last copy whose prefix of the timeline is
         unchanged, and leaves copies behind it: the same engine as folding from the start.
         """
-        timeline = self.timeline()
         engine, start = None, 0
         if checkpoints:
-            same = _same_prefix(self._folded, timeline)
+            same = self._folded if self._dirty is None else self._dirty
             self._checkpoints = {i: e for i, e in self._checkpoints.items() if i <= same}
             if self._checkpoints:
                 start = max(self._checkpoints)
                 engine = self._checkpoints[start].copy()
         if engine is None:
             engine = Engine(self.protocol)
-        for i in range(start, len(timeline)):
-            engine.apply(timeline[i])
+        for i, record in enumerate(self.iter_timeline(start), start):
+            engine.apply(record)
             if checkpoints and (i + 1) % CHECKPOINT_EVERY == 0:
                 self._checkpoints[i + 1] = engine.copy()
                 self._thin_checkpoints()
-        self._folded = timeline
-        self._last_t = timeline[-1].t if timeline else 0.0
+        self._folded, self._dirty = len(self._index), None
+        self._last_t = self._index.last_t
         self._ended = engine.state.ended  # the fold met a code_ended
         if self._horizon > self._last_t and not self._ended:
             engine.advance(self._horizon)
@@ -399,12 +422,12 @@ class Session:
             self._engine = self._recompute(checkpoints=True)
             return None
         raised = self._engine.apply(record)
-        self._folded.append(record)
+        self._folded += 1
         # A checkpoint here too, so that a back-dated entry refolds a short tail, not everything since
         # the last recompute; only while no live `tick` has moved the engine past this event (a
         # checkpoint is the fold of a prefix of the timeline and nothing more).
-        if len(self._folded) % CHECKPOINT_EVERY == 0 and self._engine.time == record.t:
-            self._checkpoints[len(self._folded)] = self._engine.copy()
+        if self._folded % CHECKPOINT_EVERY == 0 and self._engine.time == record.t:
+            self._checkpoints[self._folded] = self._engine.copy()
             self._thin_checkpoints()
         self._last_t = record.t
         self._ended = self._ended or record.kind == "code_ended"
@@ -456,7 +479,7 @@ class Session:
     def _acknowledged(self, flags: list[Flag]) -> list[Flag]:
         if self._acks is None:
             # Read from the whole log, so kept until the next record-keeping event, not per event.
-            self._acks = acknowledgements(self.records)
+            self._acks = _acknowledgements(self.records)
         acks = self._acks
         return [
             f.model_copy(update={"acknowledged": True, "reason": acks[(f.rule, f.seq)]})
