@@ -35,6 +35,12 @@ CHECKPOINT_EVERY = 128
 # sparser (a correction of an old entry refolds a little more). Each copy holds the whole state, which
 # grows with the code: kept every 128 events, a million-event code held thousands of them.
 MAX_CHECKPOINTS = 64
+# And no more state than this in all its copies, in units of about a flag's size (a line's state is some
+# 16 flags): a long code's state grows (the million-event benchmark ends with a thousand lines and
+# fourteen thousand flags, three megabytes a copy), and past this the older copies are thinned further.
+# About 40 MB; a code of ordinary size never comes near it.
+CHECKPOINT_BUDGET = 400_000
+LINE_WEIGHT = 16
 
 
 # Timeline entries read back from the store at a time when a fold looks back.
@@ -107,11 +113,17 @@ class Session:
         self._folded = 0
         self._dirty: int | None = None
         self._checkpoints: dict[int, Engine] = {}
+        self._weights: dict[int, int] = {}  # checkpoint → the size of its state (CHECKPOINT_BUDGET's units)
+        # The records of a code being read are folded as they come, as they were when they were logged
+        # (in order incrementally; a back-dated one, a void or an amend from the nearest checkpoint):
+        # one pass over the store, and the same engine as a fresh fold (test_session_checkpoints).
+        self._engine = Engine(self.protocol)
+        self._last_t, self._ended = 0.0, False
         for record in records:
             self.ledger.add(record.event)
             self.records.append(record)
             self._keep_timeline(record)
-        self._engine = self._recompute()
+            self._evaluate(record)
 
     # ── opening a code ───────────────────────────────────────────────────
 
@@ -384,6 +396,7 @@ class Session:
         if checkpoints:
             same = self._folded if self._dirty is None else self._dirty
             self._checkpoints = {i: e for i, e in self._checkpoints.items() if i <= same}
+            self._weights = {i: w for i, w in self._weights.items() if i <= same}
             if self._checkpoints:
                 start = max(self._checkpoints)
                 engine = self._checkpoints[start].copy()
@@ -392,8 +405,7 @@ class Session:
         for i, record in enumerate(self.iter_timeline(start), start):
             engine.apply(record)
             if checkpoints and (i + 1) % CHECKPOINT_EVERY == 0:
-                self._checkpoints[i + 1] = engine.copy()
-                self._thin_checkpoints()
+                self._checkpoint(i + 1, engine)
         self._folded, self._dirty = len(self._index), None
         self._last_t = self._index.last_t
         self._ended = engine.state.ended  # the fold met a code_ended
@@ -401,12 +413,23 @@ class Session:
             engine.advance(self._horizon)
         return engine
 
+    def _checkpoint(self, at: int, engine: Engine) -> None:
+        """Keep a copy of `engine` (the fold of the first `at` timeline entries), then thin the copies."""
+        self._checkpoints[at] = engine.copy()
+        self._weights[at] = len(engine.state.lines) * LINE_WEIGHT + len(engine.flags)
+        self._thin_checkpoints()
+
     def _thin_checkpoints(self) -> None:
-        """Past MAX_CHECKPOINTS, drop every other one of the older half: their count stays bounded."""
-        if len(self._checkpoints) > MAX_CHECKPOINTS:
-            older = sorted(self._checkpoints)[: -MAX_CHECKPOINTS // 2]
-            for i in older[1::2]:
-                del self._checkpoints[i]
+        """Past MAX_CHECKPOINTS or CHECKPOINT_BUDGET, drop every other one of the older half (the oldest
+        when there are two): their count and their memory stay bounded, the newest stay dense."""
+        kept, weights = self._checkpoints, self._weights
+        while len(kept) > MAX_CHECKPOINTS or (len(kept) > 1 and sum(weights.values()) > CHECKPOINT_BUDGET):
+            order = sorted(kept)
+            # The newest half stay (MAX_CHECKPOINTS // 2 of them once past the count).
+            older = order[: -(min(MAX_CHECKPOINTS, len(order)) // 2)]
+            for i in older[1::2] or older[:1]:
+                del kept[i]
+                weights.pop(i, None)
 
     def _evaluate(self, record: EventRecord) -> list[Flag] | None:
         """Bring the engine up to date with one more event: incremental at the end, else recompute.
@@ -427,8 +450,7 @@ class Session:
         # the last recompute; only while no live `tick` has moved the engine past this event (a
         # checkpoint is the fold of a prefix of the timeline and nothing more).
         if self._folded % CHECKPOINT_EVERY == 0 and self._engine.time == record.t:
-            self._checkpoints[self._folded] = self._engine.copy()
-            self._thin_checkpoints()
+            self._checkpoint(self._folded, self._engine)
         self._last_t = record.t
         self._ended = self._ended or record.kind == "code_ended"
         return raised

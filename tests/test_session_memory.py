@@ -1,0 +1,78 @@
+"""A session holds what it needs to flag the next event, not every event of the code: what it keeps per
+event is a few dozen bytes, so a million-event code replays in bounded memory (issue 11)."""
+
+import gc
+import shutil
+import tempfile
+import tracemalloc
+from collections.abc import Iterator
+from pathlib import Path
+from unittest.mock import patch
+
+import pytest
+
+from benchmarks.common import iter_scenario
+from recorder import session as session_module
+from recorder.clock import FakeClock
+from recorder.scenario import ScenarioLine
+from recorder.session import Session, replay
+from recorder.store import Store
+from schemas.events import parse_event
+
+# Measured after the first WARM events (the session's caches of recent records are full by then),
+# and again after EVENTS; the difference over the events between is what each event costs to keep.
+WARM, EVENTS = 3_000, 12_000
+# Compact state per event: the ledger's kind and t (9 bytes), the timeline's t and seq (16), the
+# engine's flags (this code raises one every 70 events or so). Holding each EventRecord was ~2.5 KB.
+MAX_BYTES_PER_EVENT = 150
+# The engine copies kept for recomputes are bounded in all (CHECKPOINT_BUDGET), not per event; a
+# small budget reaches that bound within this short code, so what is measured is what each event adds.
+BUDGET = 4_000
+
+
+@pytest.fixture
+def fast_dir(tmp_path: Path) -> Iterator[Path]:
+    """A folder on tmpfs when there is one: thousands of fsync'd appends in seconds (memory, not time, is measured)."""
+    shm = Path("/dev/shm")
+    if not shm.is_dir():
+        yield tmp_path
+        return
+    folder = Path(tempfile.mkdtemp(prefix="recorder-test-memory-", dir=shm))
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _held() -> int:
+    gc.collect()
+    return tracemalloc.get_traced_memory()[0]
+
+
+def test_memory_a_session_holds_does_not_grow_with_the_code(fast_dir: Path) -> None:
+    marks: list[int] = []
+
+    def lines() -> Iterator[ScenarioLine]:
+        for n, data in enumerate(iter_scenario(EVENTS), start=1):
+            if n == WARM + 1:
+                marks.append(_held())
+            yield ScenarioLine(n, parse_event(data))
+
+    store = Store(fast_dir / "recorder.db")
+    tracemalloc.start()
+    try:
+        with patch.object(session_module, "CHECKPOINT_BUDGET", BUDGET):
+            session = replay(store, FakeClock(), lines())
+        marks.append(_held())
+    finally:
+        tracemalloc.stop()
+    try:
+        assert len(session.records) == EVENTS
+        per_event = (marks[1] - marks[0]) / (EVENTS - WARM)
+        print(f"held per event: {per_event:.0f} bytes")
+        assert per_event < MAX_BYTES_PER_EVENT, f"the session keeps {per_event:.0f} bytes per event"
+        # And it is still the whole code: the records and the timeline are read back from the store.
+        assert [r.seq for r in session.records] == list(range(1, EVENTS + 1))
+        assert session.timeline() == Session.read(store, FakeClock(), session.code_id).timeline()
+    finally:
+        store.close()
