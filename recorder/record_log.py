@@ -17,7 +17,9 @@ class RecordLog(Sequence[EventRecord]):
     KEEP records cost, not a million.
     """
 
-    KEEP = 2048
+    # About 16 MB of records: a code of ordinary length (hundreds to a few thousand events) stays wholly
+    # in memory, so the screen's timeline and a recompute never wait on the store for it.
+    KEEP = 8192
 
     def __init__(self, store: Store, code_id: int) -> None:
         self._store = store

@@ -14,12 +14,13 @@ import pytest
 from benchmarks.common import iter_scenario
 from recorder import session as session_module
 from recorder.clock import FakeClock
+from recorder.record_log import RecordLog
 from recorder.scenario import ScenarioLine
 from recorder.session import Session, replay
 from recorder.store import Store
 from schemas.events import parse_event
 
-# Measured after the first WARM events (the session's caches of recent records are full by then),
+# Measured after the first WARM events (the session's caches of recent records are full by then, see KEEP),
 # and again after EVENTS; the difference over the events between is what each event costs to keep.
 WARM, EVENTS = 3_000, 12_000
 # Compact state per event: the ledger's kind and t (9 bytes), the timeline's t and seq (16), the
@@ -28,6 +29,8 @@ MAX_BYTES_PER_EVENT = 150
 # The engine copies kept for recomputes are bounded in all (CHECKPOINT_BUDGET), not per event; a
 # small budget reaches that bound within this short code, so what is measured is what each event adds.
 BUDGET = 4_000
+# Likewise the records held whole (the newest KEEP): a short cache here, so that it is full when measured.
+KEEP = 1_000
 
 
 @pytest.fixture
@@ -61,7 +64,10 @@ def test_memory_a_session_holds_does_not_grow_with_the_code(fast_dir: Path) -> N
     store = Store(fast_dir / "recorder.db")
     tracemalloc.start()
     try:
-        with patch.object(session_module, "CHECKPOINT_BUDGET", BUDGET):
+        with (
+            patch.object(session_module, "CHECKPOINT_BUDGET", BUDGET),
+            patch.object(RecordLog, "KEEP", KEEP),
+        ):
             session = replay(store, FakeClock(), lines())
         marks.append(_held())
     finally:
