@@ -3,6 +3,7 @@ event is a few dozen bytes, so a million-event code replays in bounded memory (i
 
 import gc
 import shutil
+import subprocess
 import tempfile
 import tracemalloc
 from collections.abc import Iterator
@@ -11,14 +12,17 @@ from unittest.mock import patch
 
 import pytest
 
-from benchmarks.common import iter_scenario
+from benchmarks.common import iter_scenario, jsonl
 from recorder import session as session_module
 from recorder.clock import FakeClock
+from recorder.ledger import Ledger
 from recorder.record_log import RecordLog
 from recorder.scenario import ScenarioLine
 from recorder.session import Session, replay
 from recorder.store import Store
 from schemas.events import parse_event
+from tests.reliability.helpers import one_clear_line
+from tests.test_replay_streaming import run_process
 
 # Measured after the first WARM events (the session's caches of recent records are full by then, see KEEP),
 # and again after EVENTS; the difference over the events between is what each event costs to keep.
@@ -80,5 +84,43 @@ def test_memory_a_session_holds_does_not_grow_with_the_code(fast_dir: Path) -> N
         # And it is still the whole code: the records and the timeline are read back from the store.
         assert [r.seq for r in session.records] == list(range(1, EVENTS + 1))
         assert session.timeline() == Session.read(store, FakeClock(), session.code_id).timeline()
+    finally:
+        store.close()
+
+
+def _with_amend_of_an_early_event(changes: dict) -> tuple[str, int]:
+    """A 600-event code and an amend of one of its first vitals (far older than the ledger's recent events)."""
+    events = list(iter_scenario(600))
+    target = next(n for n, e in enumerate(events, start=1) if e["kind"] == "vitals")
+    assert len(events) - target > Ledger.RECENT
+    amend = {"t": events[-1]["t"], "kind": "amend", "target": target, "changes": changes, "reason": "misread"}
+    return jsonl([*events, amend]), target
+
+
+@pytest.mark.parametrize("source", ["file", "pipe"])
+def test_an_amend_of_an_old_event_is_checked_against_it_read_back(tmp_path: Path, source: str) -> None:
+    """The ledger keeps each event's kind and t, not the event: an amend's target is read back (from the
+    file being checked, or the spool a pipe is kept in; from the store when live) and checked whole."""
+    db = tmp_path / "r.db"
+
+    def replay_text(text: str) -> subprocess.CompletedProcess:
+        if source == "pipe":
+            return run_process(db, "replay", "/dev/stdin", stdin=text)
+        path = tmp_path / "code.jsonl"
+        path.write_text(text, encoding="utf-8")
+        return run_process(db, "replay", str(path))
+
+    bad, _ = _with_amend_of_an_early_event({"hr": -5})
+    done = replay_text(bad)
+    assert done.returncode == 2
+    assert ":601: changes: hr" in one_clear_line(done.stderr)
+    good, target = _with_amend_of_an_early_event({"hr": 120})
+    done = replay_text(good)
+    assert done.returncode == 0, done.stderr
+    store = Store(db)
+    try:
+        session = Session.read(store, FakeClock(), 1)
+        amended = next(r for r in session.timeline() if r.seq == target)
+        assert amended.event.hr == 120 and amended.amended_by == (601,)
     finally:
         store.close()

@@ -1,5 +1,6 @@
 """Opening the database safely, appending events durably, reading them back, verifying them."""
 
+import itertools
 import json
 import secrets
 import sqlite3
@@ -857,7 +858,8 @@ class Store:
         expected_seq = 1
         ended: str | None = None
         ended_seq = 0
-        for values in rows.fetchall():
+        # A page of rows at a time: a million-event code is checked in bounded memory.
+        for values in itertools.chain.from_iterable(iter(lambda: rows.fetchmany(self.PAGE), [])):
             row = dict(zip(cols, values[:8], strict=True), code_id=code_id)
             legacy, legacy_hash = values[8:] != (None, None), values[9]
             if row["seq"] != expected_seq:
