@@ -100,7 +100,8 @@ def summary_cmd(obj: Context, code: str, fmt: str, output: Path | None) -> None:
     """
     from recorder.record import code_record
 
-    session = Session.read(obj.store, obj.clock, obj.code_id(code), obj.protocol)
+    # Whole: code_record lists every record, so the one read of the store keeps them.
+    session = Session.read(obj.store, obj.clock, obj.code_id(code), obj.protocol, whole=True)
     data = SUMMARY_FORMATS[fmt].render(code_record(session))
     if output is None:
         click.echo(data.decode("utf-8"), nl=False)

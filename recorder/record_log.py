@@ -21,8 +21,9 @@ class RecordLog(Sequence[EventRecord]):
     # in memory, so the screen's timeline and a recompute never wait on the store for it.
     KEEP = 8192
 
-    def __init__(self, store: Store, code_id: int) -> None:
+    def __init__(self, store: Store, code_id: int, keep: int | None = None) -> None:
         self._store = store
+        self._keep = self.KEEP if keep is None else keep
         self._code_id = code_id
         self._count = 0
         self._first: EventRecord | None = None  # code_started: every export and list row reads it
@@ -35,7 +36,7 @@ class RecordLog(Sequence[EventRecord]):
             self._first = record
         recent = self._recent
         recent[record.seq] = record
-        if len(recent) > self.KEEP:
+        if len(recent) > self._keep:
             del recent[next(iter(recent))]  # dicts keep insertion (seq) order: the oldest goes
 
     def __len__(self) -> int:

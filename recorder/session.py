@@ -1,6 +1,7 @@
 """The one API the screen and the CLI use to record a code: start, log, void, amend, end, resume."""
 
 import copy
+import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -90,6 +91,7 @@ class Session:
         clock: CodeClock,
         records: Iterable[EventRecord] = (),
         protocol: Protocol | None = None,
+        whole: bool = False,
     ) -> None:
         self.store = store
         self.code_id = code_id
@@ -97,7 +99,7 @@ class Session:
         self.protocol = protocol or load_protocol()
         # What the session holds per event is compact (the ledger's kind and t, the timeline's keys); the
         # records themselves are read back from the store when something looks back (RecordLog).
-        self.records = RecordLog(store, code_id)
+        self.records = RecordLog(store, code_id, keep=sys.maxsize if whole else None)
         self.ledger = Ledger(known_rules=RULES, fetch=lambda seq: self.records.get(seq).event)
         # The live horizon: how far `tick` has moved deadline rules past the last event.
         self._horizon = 0.0
@@ -178,8 +180,14 @@ class Session:
         return session
 
     @classmethod
-    def read(cls, store: Store, clock: Clock, code_id: int, protocol: Protocol | None = None) -> "Session":
-        """A code to look at (list, review, summary) without becoming its writer."""
+    def read(
+        cls, store: Store, clock: Clock, code_id: int, protocol: Protocol | None = None, whole: bool = False
+    ) -> "Session":
+        """A code to look at (list, review, summary) without becoming its writer.
+
+        `whole`: keep every record in memory as it is read (the summary holds them all anyway: one read
+        of the store instead of two); otherwise only the newest (RecordLog.KEEP).
+        """
         info = store.code(code_id)
         if info is None or info.events == 0:
             raise SessionError(f"there is no code {code_id}; `recorder list` shows the codes")
@@ -190,7 +198,7 @@ class Session:
         first = next(store.iter_events(code_id))
         code_clock = CodeClock.resumed(clock, first.occurred_at, ClockMark(*mark) if mark else None, reached)
         # The records are read a page at a time, never all at once.
-        return cls(store, code_id, code_clock, store.iter_events(code_id), protocol)
+        return cls(store, code_id, code_clock, store.iter_events(code_id), protocol, whole=whole)
 
     # ── recording ────────────────────────────────────────────────────────
 
