@@ -12,7 +12,7 @@ from unittest.mock import patch
 
 import pytest
 
-from benchmarks.common import iter_scenario, jsonl
+from benchmarks.common import iter_scenario, jsonl, scenario
 from recorder import session as session_module
 from recorder.clock import FakeClock
 from recorder.ledger import Ledger
@@ -23,6 +23,7 @@ from recorder.store import Store
 from schemas.events import parse_event
 from tests.reliability.helpers import one_clear_line
 from tests.test_replay_streaming import run_process
+from tests.test_session_checkpoints import START, check, log_all
 
 # Measured after the first WARM events (the session's caches of recent records are full by then, see KEEP),
 # and again after EVENTS; the difference over the events between is what each event costs to keep.
@@ -122,5 +123,25 @@ def test_an_amend_of_an_old_event_is_checked_against_it_read_back(tmp_path: Path
         session = Session.read(store, FakeClock(), 1)
         amended = next(r for r in session.timeline() if r.seq == target)
         assert amended.event.hr == 120 and amended.amended_by == (601,)
+    finally:
+        store.close()
+
+
+def test_a_long_code_read_back_from_the_store_gives_what_a_fresh_fold_gives(tmp_path: Path) -> None:
+    """With only a few records held (RecordLog.KEEP) and a few whole events in the ledger (Ledger.RECENT),
+    every recompute (back-dated entries, voids and amends of events long out of memory) reads its stretch
+    back from the store: the session still says what a fresh fold of every record says, live and reopened."""
+    store = Store(tmp_path / "r.db")
+    try:
+        with (
+            patch.object(RecordLog, "KEEP", 16),
+            patch.object(Ledger, "RECENT", 4),
+            patch.object(session_module, "CHECKPOINT_EVERY", 8),
+            patch.object(session_module, "MAX_CHECKPOINTS", 8),
+        ):
+            session = log_all(store, scenario(1_300, at=START), every=100)
+            assert session.records._recent.keys() == set(range(1_300 - 15, 1_301))  # the rest is in the store
+            check(session)
+            check(Session.read(store, FakeClock(START), session.code_id))
     finally:
         store.close()
