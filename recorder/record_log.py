@@ -42,6 +42,11 @@ class RecordLog(Sequence[EventRecord]):
     def __len__(self) -> int:
         return self._count
 
+    @property
+    def keep(self) -> int:
+        """How many of the newest records are held in memory."""
+        return self._keep
+
     def __eq__(self, other: object) -> bool:
         """Equal to any sequence of the same records (a list, another code's log)."""
         if not isinstance(other, Sequence) or isinstance(other, str | bytes) or len(other) != len(self):

@@ -109,6 +109,9 @@ class Session:
         self._acks: dict[tuple[str, int], str] | None = {}
         # The effective timeline, kept as events come: its order, and the amended entries whole.
         self._index = TimelineIndex()
+        # And the timeline itself, as a list, while the code is short enough that RecordLog holds every
+        # record anyway (the screen asks for it after a void, an amend or a late flag); None once longer.
+        self._shown: list[EventRecord] | None = []
         # How many timeline entries the engine has folded, and the first of them changed since (a
         # back-dated entry, a void, an amend; None: none); copies of the engine after the first i
         # entries, made by recomputes: an unchanged prefix is not folded twice.
@@ -327,7 +330,17 @@ class Session:
         elif isinstance(event, (Void, Amend)):
             self._rework(event, record.seq)
         elif event.kind not in RECORD_KEEPING:
-            self._changed(self._index.insert(record))
+            self._placed(self._index.insert(record), record)
+
+    def _placed(self, at: int, record: EventRecord) -> None:
+        """`record` now stands at position `at` of the timeline."""
+        self._changed(at)
+        shown = self._shown
+        if shown is not None:
+            if len(self._index) > self.records.keep:
+                self._shown = None  # a long code: its timeline is read back from the store, not held
+            else:
+                shown.insert(at, record)
 
     def _changed(self, at: int) -> None:
         """The timeline changed at position `at`: a fold from before it is still good, not after."""
@@ -349,18 +362,26 @@ class Session:
         index.pop(at)
         self._changed(at)
         standing = index.amended.pop(event.target, None) or self.records.get(event.target)
+        if self._shown is not None:
+            self._shown.pop(at)
         if isinstance(event, Amend):
-            self._changed(index.insert(apply_changes(standing, event.changes, seq)))
+            amended = apply_changes(standing, event.changes, seq)
+            self._placed(index.insert(amended), amended)
 
     # ── reading ──────────────────────────────────────────────────────────
 
     def timeline(self) -> list[EventRecord]:
         """The effective timeline: voids and amends applied, ordered by (t, seq). (All of it, in memory:
         `iter_timeline` reads a long code a page at a time.)"""
+        if self._shown is not None:
+            return list(self._shown)
         return list(self.iter_timeline())
 
     def iter_timeline(self, start: int = 0) -> Iterator[EventRecord]:
         """The effective timeline from position `start`, the records read back a page at a time."""
+        if self._shown is not None:
+            yield from self._shown[start:]
+            return
         index = self._index
         for i in range(start, len(index), FOLD_PAGE):
             seqs = index.seqs[i : i + FOLD_PAGE]
