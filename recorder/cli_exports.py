@@ -106,7 +106,8 @@ def summary_cmd(obj: Context, code: str, fmt: str, output: Path | None, recomput
     """
     from recorder.record import code_record
 
-    session = Session.read(obj.store, obj.clock, obj.code_id(code), obj.protocol, recompute=recompute)
+    # Whole: code_record lists every record, so the one read of the store keeps them.
+    session = Session.read(obj.store, obj.clock, obj.code_id(code), obj.protocol, recompute=recompute, whole=True)
     data = SUMMARY_FORMATS[fmt].render(code_record(session))
     if output is None:
         click.echo(data.decode("utf-8"), nl=False)

@@ -1,6 +1,7 @@
 """Checks that need the code so far: lines, infusions and targets that must (not) exist yet."""
 
-from collections.abc import Container
+from array import array
+from collections.abc import Callable, Container
 from typing import Any
 
 from pydantic import ValidationError
@@ -8,6 +9,7 @@ from pydantic import ValidationError
 from exports.describe import t_plus
 from schemas.events import (
     KIND_MODEL,
+    KINDS,
     RECORD_KEEPING,
     Acknowledge,
     Amend,
@@ -22,6 +24,10 @@ from schemas.plausible import entry_context
 LINE_STARTERS = {"io_attempt": "io", "iv_attempt": "iv", "uvc_attempt": "uvc"}
 # Ids that name what an event is; changing them would rewrite history, so void instead.
 IDENTITY_FIELDS = {"line", "infusion"}
+# Each event is kept as its kind's number in KINDS and its t: a million-event code holds 9 MB here.
+_KIND_CODE = {kind: i for i, kind in enumerate(KINDS)}
+# Kinds that a code's end must not come before: the bedside events (not record keeping, not an end).
+_HELD = bytes(i for i, kind in enumerate(KINDS) if kind not in RECORD_KEEPING and kind != "code_ended")
 
 
 class Ledger:
@@ -31,8 +37,20 @@ class Ledger:
     so both refuse exactly the same input.
     """
 
-    def __init__(self, known_rules: Container[str] | None = None) -> None:
-        self.events: dict[int, BaseEvent] = {}
+    # Whole events kept for the newest ones (an amend or an acknowledgement usually names a recent one).
+    RECENT = 256
+
+    def __init__(
+        self, known_rules: Container[str] | None = None, fetch: Callable[[int], BaseEvent] | None = None
+    ) -> None:
+        # Per event, its kind and t only (compact arrays); a whole event is fetched back when a check
+        # needs it (an amend's target), from `fetch` (the store, or the file being checked).
+        self._kinds = bytearray()
+        self._ts = array("d")
+        self._recent: dict[int, BaseEvent] = {}
+        self._amended: dict[int, BaseEvent] = {}  # events as the amends so far left them (few)
+        self._fetch = fetch
+        self._pinned_from: int | None = None  # a copy keeps every event from here (they are nowhere else)
         self.lines: set[str] = set()
         self.infusions: set[str] = set()
         self.voided: set[int] = set()
@@ -40,9 +58,41 @@ class Ledger:
         # The seq of the code_ended that stands (None while the code is open, or once its end is voided).
         self.ended: int | None = None
 
+    def __len__(self) -> int:
+        return len(self._kinds)
+
     @property
     def next_seq(self) -> int:
-        return len(self.events) + 1
+        return len(self._kinds) + 1
+
+    def kind(self, seq: int) -> str | None:
+        """The kind of event `seq` (None if there is none yet)."""
+        return KINDS[self._kinds[seq - 1]] if 0 < seq <= len(self._kinds) else None
+
+    def t(self, seq: int) -> float:
+        """Event `seq`'s t, as amends left it."""
+        return self._ts[seq - 1]
+
+    def event(self, seq: int) -> BaseEvent | None:
+        """Event `seq` whole, as amends left it (None if there is none yet)."""
+        if not 0 < seq <= len(self._kinds):
+            return None
+        found = self._amended.get(seq) or self._recent.get(seq)
+        if found is None:
+            if self._fetch is None:
+                raise EventError(f"target: event {seq} is no longer at hand")  # a ledger without a source
+            found = self._fetch(seq)
+        return found
+
+    def copy(self) -> "Ledger":
+        """An independent ledger to project entries onto (the screen's queue): they are kept whole."""
+        new = Ledger(self.known_rules, self._fetch)
+        new._kinds, new._ts = bytearray(self._kinds), array("d", self._ts)
+        new._recent, new._amended = dict(self._recent), dict(self._amended)
+        new._pinned_from = self.next_seq
+        new.lines, new.infusions, new.voided = set(self.lines), set(self.infusions), set(self.voided)
+        new.ended = self.ended
+        return new
 
     def next_line(self, prefix: str) -> str:
         """The id the screen gives the next line of a type: io1, io2, … iv1, …"""
@@ -105,7 +155,9 @@ class Ledger:
     def add(self, event: BaseEvent) -> int:
         """Take `event` (already checked) as the next one; return its seq."""
         seq = self.next_seq
-        self.events[seq] = event
+        self._kinds.append(_KIND_CODE[event.kind])
+        self._ts.append(event.t)
+        self._keep(seq, event)
         if event.kind in LINE_STARTERS:
             self.lines.add(event.line)  # type: ignore[attr-defined]
         elif isinstance(event, InfusionStarted):
@@ -114,31 +166,43 @@ class Ledger:
             self.ended = seq
         elif isinstance(event, Void):
             self.voided.add(event.target)
+            self._amended.pop(event.target, None)  # never read again: a voided event cannot be targeted
             if event.target == self.ended:
                 self.ended = None  # a voided end never happened: the code is open again
         elif isinstance(event, Amend):
             # Later amends build on this one, as the effective timeline does.
-            target = self.events[event.target]
+            target = self.event(event.target)
+            assert target is not None  # checked
             data = {**target.model_dump(mode="json", exclude_none=True), **event.changes}
-            self.events[event.target] = KIND_MODEL[target.kind].model_validate(data)
+            amended = KIND_MODEL[target.kind].model_validate(data)
+            self._amended[event.target] = amended
+            self._ts[event.target - 1] = amended.t
         return seq
+
+    def _keep(self, seq: int, event: BaseEvent) -> None:
+        recent = self._recent
+        recent[seq] = event
+        if len(recent) > self.RECENT:
+            oldest = next(iter(recent))
+            if self._pinned_from is None or oldest < self._pinned_from:
+                del recent[oldest]
 
     def _need_line(self, line: str) -> None:
         if line not in self.lines:
             raise EventError(f"line: {line} was never started in this code; log its attempt first")
 
     def _check_record_keeping(self, event: Void | Amend | Acknowledge) -> None:
-        target = self.events.get(event.target)
-        if target is None:
+        kind = self.kind(event.target)
+        if kind is None:
             raise EventError(f"target: there is no event {event.target} yet")
         if isinstance(event, Acknowledge):
             if self.known_rules is not None and event.rule not in self.known_rules:
                 raise EventError(f"rule: {event.rule} is not a rule; `recorder rules` lists them")
             return
-        if target.kind == "code_started":
+        if kind == "code_started":
             raise EventError("target: the start of the code cannot be voided or amended")
-        if target.kind in ("void", "amend"):
-            raise EventError(f"target: event {event.target} is a {target.kind}; it cannot be voided or amended")
+        if kind in ("void", "amend"):
+            raise EventError(f"target: event {event.target} is a {kind}; it cannot be voided or amended")
         if event.target in self.voided:
             raise EventError(f"target: event {event.target} is already voided")
         if isinstance(event, Amend):
@@ -147,6 +211,8 @@ class Ledger:
                 raise EventError(
                     f"changes: {', '.join(sorted(touched))} cannot be amended; void the event and log it again"
                 )
+            target = self.event(event.target)  # whole, only now: read back when it is not a recent one
+            assert target is not None
             data = {**target.model_dump(mode="json", exclude_none=True), **event.changes}
             try:
                 # Entered: an amend's changes meet the entry-time checks (text, plausibility) of a new event.
@@ -162,14 +228,14 @@ class Ledger:
         another event or a rule, and the event's place in the code's life.
         """
         if isinstance(amended, Acknowledge):
-            if amended.target >= seq or amended.target not in self.events:
+            if amended.target >= seq or self.kind(amended.target) is None:
                 raise EventError(f"target: there is no event {amended.target} before the acknowledgement {seq}")
             if self.known_rules is not None and amended.rule not in self.known_rules:
                 raise EventError(f"rule: {amended.rule} is not a rule; `recorder rules` lists them")
         elif amended.kind == "code_ended":
             self._check_end(amended.t, seq)
-        elif self.ended is not None and seq < self.ended and amended.t > self.events[self.ended].t:
-            end = self.events[self.ended].t
+        elif self.ended is not None and seq < self.ended and amended.t > self.t(self.ended):
+            end = self.t(self.ended)
             raise EventError(
                 f"t: event {seq} would come after the end of the code ({t_plus(end)}); "
                 "amend the end first, or give a time before it"
@@ -177,14 +243,12 @@ class Ledger:
 
     def _check_end(self, t: float, seq: int) -> None:
         """A code cannot end before an event it holds (a back-dated end, or an end amended earlier)."""
-        latest = max(
-            (
-                (e.t, s)
-                for s, e in self.events.items()
-                if s != seq and s not in self.voided and e.kind not in RECORD_KEEPING and e.kind != "code_ended"
-            ),
-            default=None,
-        )
+        latest: tuple[float, int] | None = None
+        held, voided = _HELD, self.voided
+        # One pass over the compact arrays (a code ends once, or an end is amended: rare).
+        for s, (k, et) in enumerate(zip(self._kinds, self._ts, strict=True), start=1):
+            if k in held and s != seq and s not in voided and (latest is None or (et, s) > latest):
+                latest = (et, s)
         if latest is not None and latest[0] > t:
             raise EventError(
                 f"t: the code cannot end before event {latest[1]} ({t_plus(latest[0])}), which it holds; "

@@ -13,12 +13,12 @@ from schemas.vocabulary import SEVERITIES
 def code_row(store: Store, clock: Clock, protocol: Protocol, code_id: int) -> dict[str, Any]:
     """id, start (local, with offset), duration, age band, status, event and flag counts."""
     session = Session.read(store, clock, code_id, protocol)
-    timeline = session.timeline()
-    patient = Patient()
-    for record in timeline:
+    patient, ended = Patient(), None
+    for record in session.iter_timeline():  # a page at a time: a long code is not held whole
         if record.kind in ("code_started", "patient_updated"):
             patient = patient.merged(record.event.patient)
-    ended = next((r for r in timeline if r.kind == "code_ended"), None)
+        elif record.kind == "code_ended" and ended is None:
+            ended = record
     flags = session.flags()
     first = session.records[0]
     # In the code's own offset, as its summary and audit show it (codes from before every code was

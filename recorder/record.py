@@ -4,6 +4,7 @@ from datetime import tzinfo
 
 from recorder.engine import State
 from recorder.session import Session
+from recorder.timeline import effective
 from schemas.code_record import ArrestPeriod, CodeRecord, DoseTotal, LineFacts
 from schemas.events import CodeEnded, CodeStarted, DrugGiven
 from schemas.records import EventRecord
@@ -11,8 +12,10 @@ from schemas.records import EventRecord
 
 def code_record(session: Session) -> CodeRecord:
     """One code as data: raw events, effective timeline, flags, and the lines, arrests and totals the fold gives."""
-    timeline = session.timeline()
-    first = session.records[0]
+    # One read of the records; the timeline is made of the same objects (not a second copy of the code).
+    records = list(session.records)
+    timeline = effective(records)
+    first = records[0]
     started = first.event
     assert isinstance(started, CodeStarted)
     # The code's own offset when its start was pinned; otherwise the zone the recorder runs in.
@@ -24,13 +27,13 @@ def code_record(session: Session) -> CodeRecord:
     return CodeRecord(
         code_id=session.code_id,
         audit_id=info.audit_id,
-        head_hash=session.store.hash_at(session.code_id, session.records[-1].seq),
+        head_hash=session.store.hash_at(session.code_id, records[-1].seq),
         start=first.occurred_at.astimezone(zone),
         patient=state.patient,
         setting=state.setting,
         arrest=started.arrest,
         outcome=ended.outcome if ended else None,
-        records=session.records,
+        records=records,
         timeline=timeline,
         flags=session.flags(),
         rules_edition=session.rules_edition,

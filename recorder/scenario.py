@@ -4,6 +4,7 @@ import json
 import os
 import stat
 import tempfile
+from array import array
 from collections.abc import Container, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -61,8 +62,8 @@ def _checked(ledger: Ledger, event: BaseEvent, where: str) -> None:
 
 def parse_lines(text: str, name: str, known_rules: Container[str] | None = None) -> list[ScenarioLine]:
     """Every event of a scenario, checked alone and against the lines before it."""
-    ledger = Ledger(known_rules)
     out: list[ScenarioLine] = []
+    ledger = Ledger(known_rules, fetch=lambda seq: out[seq - 1].event)
     # Lines end at "\n" only: JSON allows U+2028 and friends raw inside strings, and
     # str.splitlines() would break a valid event in two there.
     for lineno, raw in enumerate(text.split("\n"), start=1):
@@ -130,11 +131,19 @@ class ScenarioFile:
         the code's start is known, which bounds a date of birth and the events' times: nothing
         is stored more than MAX_AHEAD after `now`.
         """
-        ledger = Ledger(known_rules)
+        # Where each event's line begins: an amend's target is read back from the file, not held.
+        offsets = array("q")
+        source = self._spool if self._spool is not None else self._stream
         start = now
+
+        def fetch(seq: int) -> BaseEvent:
+            return self._event_at(source, offsets[seq - 1], start)
+
+        ledger = Ledger(known_rules, fetch=fetch)
         before = self._identity()
-        copied = 0
+        copied = offset = 0
         for lineno, raw in self._raw_lines(self._stream):
+            at, offset = offset, offset + len(raw)
             if self._spool is not None:
                 copied += len(raw)
                 if copied > MAX_SPOOL:
@@ -147,14 +156,15 @@ class ScenarioFile:
             event = _parse_line(self._decode(raw, where), where, start)
             if event is None:
                 continue
+            offsets.append(at)
             _checked(ledger, event, where)
             if now is not None:
-                if len(ledger.events) == 1:
+                if len(ledger) == 1:
                     start = getattr(event, "at", None) or now
                 _not_ahead(event, start, now, where)
-        if not ledger.events:
+        if not len(ledger):
             raise ScenarioError(_no_events(self.name))
-        self.events = len(ledger.events)
+        self.events = len(ledger)
         self._checked = before
         return self.events
 
@@ -169,6 +179,18 @@ class ScenarioFile:
             event = _parse_line(self._decode(raw, where), where)
             if event is not None:
                 yield ScenarioLine(lineno, event)
+
+    def _event_at(self, source: BinaryIO, offset: int, start: datetime | None) -> BaseEvent:
+        """The event of the line at `offset`, read again (already checked once: it parses)."""
+        back = source.tell()
+        try:
+            source.seek(offset)
+            raw = source.readline(MAX_LINE + 1)
+        finally:
+            source.seek(back)
+        event = _parse_line(self._decode(raw, self.name), self.name, start)
+        assert event is not None
+        return event
 
     def _identity(self) -> tuple[int, int, int]:
         if self._spool is not None:

@@ -41,10 +41,7 @@ class Pending:
 
 
 def _copy_ledger(ledger: Ledger) -> Ledger:
-    new = Ledger(known_rules=ledger.known_rules)
-    new.events = dict(ledger.events)
-    new.lines, new.infusions, new.voided = set(ledger.lines), set(ledger.infusions), set(ledger.voided)
-    return new
+    return ledger.copy()
 
 
 class Projection:

@@ -1,8 +1,8 @@
 """The one API the screen and the CLI use to record a code: start, log, void, amend, end, resume."""
 
-import bisect
 import copy
-from collections.abc import Callable, Iterable
+import sys
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -10,10 +10,13 @@ from recorder.clock import Clock, ClockMark, CodeClock, local
 from recorder.engine import RULES, RULES_EDITION, Engine, Protocol, load_protocol
 from recorder.flag_check import protocol_basis
 from recorder.ledger import Ledger
+from recorder.record_log import RecordLog
 from recorder.scenario import ScenarioLine
 from recorder.store import Store, StoreError
-from recorder.timeline import acknowledgements, apply_changes, effective
+from recorder.timeline import apply_changes
+from recorder.timeline_index import TimelineIndex
 from schemas.events import (
+    RECORD_KEEPING,
     Acknowledge,
     Amend,
     BaseEvent,
@@ -33,20 +36,34 @@ CHECKPOINT_EVERY = 128
 # sparser (a correction of an old entry refolds a little more). Each copy holds the whole state, which
 # grows with the code: kept every 128 events, a million-event code held thousands of them.
 MAX_CHECKPOINTS = 64
+# And no more state than this in all its copies, in units of about a flag's size (a line's state is some
+# 16 flags): a long code's state grows (the million-event benchmark ends with a thousand lines and
+# fourteen thousand flags, three megabytes a copy), and past this the older copies are thinned further.
+# About 40 MB; a code of ordinary size never comes near it.
+CHECKPOINT_BUDGET = 400_000
+LINE_WEIGHT = 16
 
 
-def _order(record: EventRecord) -> tuple[float, int]:
-    return (record.t, record.seq)
+# Timeline entries read back from the store at a time when a fold looks back.
+FOLD_PAGE = 512
 
 
-def _same_prefix(a: list[EventRecord], b: list[EventRecord]) -> int:
-    """How many leading timeline entries two timelines share: the same seq, as amended, at the same t."""
-    n = min(len(a), len(b))
-    return next((i for i in range(n) if a[i] is not b[i] and _fold_key(a[i]) != _fold_key(b[i])), n)
+def _acknowledgements(records: Iterable[EventRecord]) -> dict[tuple[str, int], str]:
+    """(rule, seq) → the scribe's reason, for every acknowledgement still standing (one pass, in seq order).
 
-
-def _fold_key(record: EventRecord) -> tuple[float, int, tuple[int, ...]]:
-    return (record.t, record.seq, record.amended_by)
+    What recorder.timeline.acknowledgements gives, holding the acknowledgements only, not every record.
+    """
+    standing: dict[int, Acknowledge] = {}
+    for rec in records:
+        ev = rec.event
+        if isinstance(ev, Acknowledge):
+            standing[rec.seq] = ev
+        elif isinstance(ev, Void):
+            standing.pop(ev.target, None)
+        elif isinstance(ev, Amend) and ev.target in standing:
+            data = {**standing[ev.target].model_dump(mode="json", exclude_none=True), **ev.changes}
+            standing[ev.target] = Acknowledge.model_validate(data)
+    return {(ev.rule, ev.target): ev.reason for _, ev in sorted(standing.items())}
 
 
 class SessionError(Exception):
@@ -76,29 +93,44 @@ class Session:
         clock: CodeClock,
         records: Iterable[EventRecord] = (),
         protocol: Protocol | None = None,
+        whole: bool = False,
     ) -> None:
         self.store = store
         self.code_id = code_id
         self.clock = clock
         self.protocol = protocol or load_protocol()
-        self.ledger = Ledger(known_rules=RULES)
-        self.records: list[EventRecord] = []
-        for record in records:
-            self.ledger.add(record.event)
-            self.records.append(record)
+        # What the session holds per event is compact (the ledger's kind and t, the timeline's keys); the
+        # records themselves are read back from the store when something looks back (RecordLog).
+        self.records = RecordLog(store, code_id, keep=sys.maxsize if whole else None)
+        self.ledger = Ledger(known_rules=RULES, fetch=lambda seq: self.records.get(seq).event)
         # The live horizon: how far `tick` has moved deadline rules past the last event.
         self._horizon = 0.0
         # True while the stored flag history lags the engine (a flag write failed).
         self._flags_behind = False
-        # (rule, seq) → reason; only a void, an amend or an acknowledgement can change it.
-        self._acks: dict[tuple[str, int], str] | None = None
-        # The effective timeline, kept as events come (None: work it out again after a void or an amend).
-        self._timeline: list[EventRecord] | None = None
-        # The timeline entries the engine has folded, in order, and copies of it after the first i
-        # of them, made by recomputes: an unchanged prefix is not folded twice.
-        self._folded: list[EventRecord] = []
+        # (rule, seq) → reason; only a void, an amend or an acknowledgement can change it (None: read again).
+        self._acks: dict[tuple[str, int], str] | None = {}
+        # The effective timeline, kept as events come: its order, and the amended entries whole.
+        self._index = TimelineIndex()
+        # And the timeline itself, as a list, while the code is short enough that RecordLog holds every
+        # record anyway (the screen asks for it after a void, an amend or a late flag); None once longer.
+        self._shown: list[EventRecord] | None = []
+        # How many timeline entries the engine has folded, and the first of them changed since (a
+        # back-dated entry, a void, an amend; None: none); copies of the engine after the first i
+        # entries, made by recomputes: an unchanged prefix is not folded twice.
+        self._folded = 0
+        self._dirty: int | None = None
         self._checkpoints: dict[int, Engine] = {}
-        self._engine = self._recompute()
+        self._weights: dict[int, int] = {}  # checkpoint → the size of its state (CHECKPOINT_BUDGET's units)
+        # The records of a code being read are folded as they come, as they were when they were logged
+        # (in order incrementally; a back-dated one, a void or an amend from the nearest checkpoint):
+        # one pass over the store, and the same engine as a fresh fold (test_session_checkpoints).
+        self._engine = Engine(self.protocol)
+        self._last_t, self._ended = 0.0, False
+        for record in records:
+            self.ledger.add(record.event)
+            self.records.append(record)
+            self._keep_timeline(record)
+            self._evaluate(record)
 
     # ── opening a code ───────────────────────────────────────────────────
 
@@ -155,23 +187,32 @@ class Session:
 
     @classmethod
     def read(
-        cls, store: Store, clock: Clock, code_id: int, protocol: Protocol | None = None, recompute: bool = False
+        cls,
+        store: Store,
+        clock: Clock,
+        code_id: int,
+        protocol: Protocol | None = None,
+        recompute: bool = False,
+        whole: bool = False,
     ) -> "Session":
         """A code to look at (list, review, summary) without becoming its writer.
 
         A code whose flags were raised under another edition of the rules keeps the flags shown at the
         time as its record (`rules_edition` says which); `recompute` works them out with this recorder's.
+        `whole`: keep every record in memory as it is read (the summary holds them all anyway: one read
+        of the store instead of two); otherwise only the newest (RecordLog.KEEP).
         """
         info = store.code(code_id)
         if info is None or info.events == 0:
             raise SessionError(f"there is no code {code_id}; `recorder list` shows the codes")
-        records = store.events(code_id)
         # The code clock goes on from the last event: on the monotonic clock in the same boot (see
         # CodeClock.resumed), never below the latest t recorded.
         mark = store.last_clock_mark(code_id)
-        reached = max(r.t for r in records)
-        code_clock = CodeClock.resumed(clock, records[0].occurred_at, ClockMark(*mark) if mark else None, reached)
-        session = cls(store, code_id, code_clock, records, protocol)
+        reached = store.latest_t(code_id)
+        first = next(store.iter_events(code_id))
+        code_clock = CodeClock.resumed(clock, first.occurred_at, ClockMark(*mark) if mark else None, reached)
+        # The records are read a page at a time, never all at once.
+        session = cls(store, code_id, code_clock, store.iter_events(code_id), protocol, whole=whole)
         basis = store.flag_basis(code_id)
         if not recompute and basis is not None and basis[0] != RULES_EDITION:
             session.rules_edition, session._kept = basis[0], session._stored_flags()
@@ -303,12 +344,23 @@ class Session:
                 self._acks[(event.rule, event.target)] = event.reason  # the latest one stands
         elif isinstance(event, (Void, Amend)):
             self._rework(event, record.seq)
-        elif self._timeline is not None:
-            timeline = self._timeline
-            if not timeline or _order(timeline[-1]) <= _order(record):
-                timeline.append(record)  # the usual case: the newest event comes last
+        elif event.kind not in RECORD_KEEPING:
+            self._placed(self._index.insert(record), record)
+
+    def _placed(self, at: int, record: EventRecord) -> None:
+        """`record` now stands at position `at` of the timeline."""
+        self._changed(at)
+        shown = self._shown
+        if shown is not None:
+            if len(self._index) > self.records.keep:
+                self._shown = None  # a long code: its timeline is read back from the store, not held
             else:
-                bisect.insort(timeline, record, key=_order)
+                shown.insert(at, record)
+
+    def _changed(self, at: int) -> None:
+        """The timeline changed at position `at`: a fold from before it is still good, not after."""
+        if at < self._folded and (self._dirty is None or at < self._dirty):
+            self._dirty = at
 
     def _rework(self, event: Void | Amend, seq: int) -> None:
         """A void or an amend, applied to the kept timeline as `effective` would apply it to the log.
@@ -316,27 +368,42 @@ class Session:
         The log is applied in seq order and this record is the newest, so changing its target where
         it stands gives the same timeline as working it out again from every record.
         """
-        target = self.records[event.target - 1] if 0 < event.target <= len(self.records) else None
-        if target is not None and isinstance(target.event, Acknowledge):
+        if self.ledger.kind(event.target) == "acknowledge":
             self._acks = None  # an acknowledgement changed: an earlier one may stand again
-        timeline = self._timeline
-        if timeline is None:
-            return
-        # Newest first: the record corrected is usually a recent one.
-        at = next((i for i in range(len(timeline) - 1, -1, -1) if timeline[i].seq == event.target), None)
+        index = self._index
+        at = index.position(event.target)
         if at is None:
             return  # already voided, or not on the timeline (record keeping): nothing there changes
-        standing = timeline.pop(at)
+        index.pop(at)
+        self._changed(at)
+        standing = index.amended.pop(event.target, None) or self.records.get(event.target)
+        if self._shown is not None:
+            self._shown.pop(at)
         if isinstance(event, Amend):
-            bisect.insort(timeline, apply_changes(standing, event.changes, seq), key=_order)
+            amended = apply_changes(standing, event.changes, seq)
+            self._placed(index.insert(amended), amended)
 
     # ── reading ──────────────────────────────────────────────────────────
 
     def timeline(self) -> list[EventRecord]:
-        """The effective timeline: voids and amends applied, ordered by (t, seq)."""
-        if self._timeline is None:
-            self._timeline = effective(self.records)
-        return list(self._timeline)
+        """The effective timeline: voids and amends applied, ordered by (t, seq). (All of it, in memory:
+        `iter_timeline` reads a long code a page at a time.)"""
+        if self._shown is not None:
+            return list(self._shown)
+        return list(self.iter_timeline())
+
+    def iter_timeline(self, start: int = 0) -> Iterator[EventRecord]:
+        """The effective timeline from position `start`, the records read back a page at a time."""
+        if self._shown is not None:
+            yield from self._shown[start:]
+            return
+        index = self._index
+        for i in range(start, len(index), FOLD_PAGE):
+            seqs = index.seqs[i : i + FOLD_PAGE]
+            amended = index.amended
+            found = self.records.many(s for s in seqs if s not in amended)
+            for s in seqs:
+                yield amended.get(s) or found[s]
 
     def flags(self) -> list[Flag]:
         """The code's flags, in (t, seq) order, with the scribe's acknowledgements."""
@@ -362,7 +429,7 @@ class Session:
         self._horizon = max(self._horizon, now)
         raised = self._engine.advance(now)
         if raised or self._flags_behind:
-            self._write_flags(self.records[-1].seq, raised, [])
+            self._write_flags(len(self.records), raised, [])
         return self._acknowledged(raised)
 
     def _recompute(self, checkpoints: bool = False) -> Engine:
@@ -371,34 +438,44 @@ class Session:
         With `checkpoints`, the fold starts from the last copy whose prefix of the timeline is
         unchanged, and leaves copies behind it: the same engine as folding from the start.
         """
-        timeline = self.timeline()
         engine, start = None, 0
         if checkpoints:
-            same = _same_prefix(self._folded, timeline)
+            same = self._folded if self._dirty is None else self._dirty
             self._checkpoints = {i: e for i, e in self._checkpoints.items() if i <= same}
+            self._weights = {i: w for i, w in self._weights.items() if i <= same}
             if self._checkpoints:
                 start = max(self._checkpoints)
                 engine = self._checkpoints[start].copy()
         if engine is None:
             engine = Engine(self.protocol)
-        for i in range(start, len(timeline)):
-            engine.apply(timeline[i])
+        for i, record in enumerate(self.iter_timeline(start), start):
+            engine.apply(record)
             if checkpoints and (i + 1) % CHECKPOINT_EVERY == 0:
-                self._checkpoints[i + 1] = engine.copy()
-                self._thin_checkpoints()
-        self._folded = timeline
-        self._last_t = timeline[-1].t if timeline else 0.0
+                self._checkpoint(i + 1, engine)
+        self._folded, self._dirty = len(self._index), None
+        self._last_t = self._index.last_t
         self._ended = engine.state.ended  # the fold met a code_ended
         if self._horizon > self._last_t and not self._ended:
             engine.advance(self._horizon)
         return engine
 
+    def _checkpoint(self, at: int, engine: Engine) -> None:
+        """Keep a copy of `engine` (the fold of the first `at` timeline entries), then thin the copies."""
+        self._checkpoints[at] = engine.copy()
+        self._weights[at] = len(engine.state.lines) * LINE_WEIGHT + len(engine.flags)
+        self._thin_checkpoints()
+
     def _thin_checkpoints(self) -> None:
-        """Past MAX_CHECKPOINTS, drop every other one of the older half: their count stays bounded."""
-        if len(self._checkpoints) > MAX_CHECKPOINTS:
-            older = sorted(self._checkpoints)[: -MAX_CHECKPOINTS // 2]
-            for i in older[1::2]:
-                del self._checkpoints[i]
+        """Past MAX_CHECKPOINTS or CHECKPOINT_BUDGET, drop every other one of the older half (the oldest
+        when there are two): their count and their memory stay bounded, the newest stay dense."""
+        kept, weights = self._checkpoints, self._weights
+        while len(kept) > MAX_CHECKPOINTS or (len(kept) > 1 and sum(weights.values()) > CHECKPOINT_BUDGET):
+            order = sorted(kept)
+            # The newest half stay (MAX_CHECKPOINTS // 2 of them once past the count).
+            older = order[: -(min(MAX_CHECKPOINTS, len(order)) // 2)]
+            for i in older[1::2] or older[:1]:
+                del kept[i]
+                weights.pop(i, None)
 
     def _evaluate(self, record: EventRecord) -> list[Flag] | None:
         """Bring the engine up to date with one more event: incremental at the end, else recompute.
@@ -414,13 +491,12 @@ class Session:
             self._engine = self._recompute(checkpoints=True)
             return None
         raised = self._engine.apply(record)
-        self._folded.append(record)
+        self._folded += 1
         # A checkpoint here too, so that a back-dated entry refolds a short tail, not everything since
         # the last recompute; only while no live `tick` has moved the engine past this event (a
         # checkpoint is the fold of a prefix of the timeline and nothing more).
-        if len(self._folded) % CHECKPOINT_EVERY == 0 and self._engine.time == record.t:
-            self._checkpoints[len(self._folded)] = self._engine.copy()
-            self._thin_checkpoints()
+        if self._folded % CHECKPOINT_EVERY == 0 and self._engine.time == record.t:
+            self._checkpoint(self._folded, self._engine)
         self._last_t = record.t
         self._ended = self._ended or record.kind == "code_ended"
         return raised
@@ -471,7 +547,7 @@ class Session:
     def _acknowledged(self, flags: list[Flag]) -> list[Flag]:
         if self._acks is None:
             # Read from the whole log, so kept until the next record-keeping event, not per event.
-            self._acks = acknowledgements(self.records)
+            self._acks = _acknowledgements(self.records)
         acks = self._acks
         return [
             f.model_copy(update={"acknowledged": True, "reason": acks[(f.rule, f.seq)]})

@@ -1,9 +1,10 @@
 """Opening the database safely, appending events durably, reading them back, verifying them."""
 
+import itertools
 import json
 import secrets
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -718,39 +719,92 @@ class Store:
             ).fetchone()
 
     def events(self, code_id: int) -> list[EventRecord]:
-        """A code's raw events in seq order, as recorded."""
-        with self._reading():
-            return self._events(code_id)
+        """A code's raw events in seq order, as recorded (all of them: `iter_events` pages a long code)."""
+        return list(self.iter_events(code_id))
 
-    def _events(self, code_id: int) -> list[EventRecord]:
-        rows = self.conn.execute(
-            "SELECT e.seq, e.kind, e.payload, e.occurred_at, e.recorded_at, e.schema_version, m.elapsed FROM events e "
-            "LEFT JOIN event_clock m ON m.code_id = e.code_id AND m.seq = e.seq WHERE e.code_id = ? ORDER BY e.seq",
-            [code_id],
-        ).fetchall()
-        start = None
-        out = []
-        for seq, kind, payload, occurred_at, recorded_at, version, entered_t in rows:
-            try:
-                occurred = datetime.fromisoformat(occurred_at)
-                start = start or occurred
-                data = {"kind": kind, "t": round((occurred - start).total_seconds(), 6), **json.loads(payload)}
-                event = EVENT_ADAPTER.validate_python(data)
-                record = EventRecord(
-                    code_id=code_id,
-                    seq=seq,
-                    event=event,
-                    occurred_at=occurred,
-                    recorded_at=datetime.fromisoformat(recorded_at),
-                    schema_version=version,
-                    entered_t=entered_t,
-                )
-            except (ValidationError, ValueError, TypeError):
-                raise StoreError(
-                    f"code {code_id} event {seq} cannot be read (it was changed or damaged); run `recorder verify`"
-                ) from None
-            out.append(record)
+    _SELECT_EVENTS = (
+        "SELECT e.seq, e.kind, e.payload, e.occurred_at, e.recorded_at, e.schema_version, m.elapsed FROM events e "
+        "LEFT JOIN event_clock m ON m.code_id = e.code_id AND m.seq = e.seq WHERE e.code_id = ? "
+    )
+    PAGE = 512  # rows read at a time: a long code is read in bounded memory
+
+    def iter_events(self, code_id: int, from_seq: int = 1) -> Iterator[EventRecord]:
+        """A code's raw events in seq order from `from_seq`, read a page at a time (never the whole code).
+
+        Each page is its own query (by seq, after the last one read), so a write between pages does
+        not disturb the reading.
+        """
+        start = self._start(code_id)
+        after = from_seq - 1
+        while True:
+            with self._reading():
+                rows = self.conn.execute(
+                    self._SELECT_EVENTS + "AND e.seq > ? ORDER BY e.seq LIMIT ?", [code_id, after, self.PAGE]
+                ).fetchmany(self.PAGE)
+            for row in rows:
+                yield self._record(code_id, start, row)
+            if len(rows) < self.PAGE:
+                return
+            after = rows[-1][0]
+
+    def events_at(self, code_id: int, seqs: Iterable[int]) -> dict[int, EventRecord]:
+        """Some of a code's raw events, by seq (a recompute reads back the stretch it refolds)."""
+        wanted = sorted(set(seqs))
+        start = self._start(code_id)
+        out: dict[int, EventRecord] = {}
+        for i in range(0, len(wanted), self.PAGE):
+            part = wanted[i : i + self.PAGE]
+            with self._reading():
+                rows = self.conn.execute(
+                    self._SELECT_EVENTS + f"AND e.seq IN ({', '.join('?' * len(part))})", [code_id, *part]
+                ).fetchall()
+            for row in rows:
+                out[row[0]] = self._record(code_id, start, row)
         return out
+
+    def latest_t(self, code_id: int) -> float:
+        """The latest `t` of a code's raw events (stored times are UTC ISO strings: they sort as text)."""
+        start = self._start(code_id)
+        with self._reading():
+            (latest,) = self.conn.execute("SELECT max(occurred_at) FROM events WHERE code_id = ?", [code_id]).fetchone()
+        if start is None or latest is None:
+            return 0.0
+        return round((datetime.fromisoformat(latest) - start).total_seconds(), 6)
+
+    def _start(self, code_id: int) -> datetime | None:
+        """When a code began (its first event's occurred_at): every stored `t` counts from it."""
+        with self._reading():
+            row = self.conn.execute(
+                "SELECT occurred_at FROM events WHERE code_id = ? AND seq = 1", [code_id]
+            ).fetchone()
+        try:
+            return datetime.fromisoformat(row[0]) if row else None
+        except (ValueError, TypeError):
+            raise StoreError(
+                f"code {code_id} event 1 cannot be read (it was changed or damaged); run `recorder verify`"
+            ) from None
+
+    @staticmethod
+    def _record(code_id: int, start: datetime | None, row: tuple) -> EventRecord:
+        seq, kind, payload, occurred_at, recorded_at, version, entered_t = row
+        try:
+            occurred = datetime.fromisoformat(occurred_at)
+            start = start or occurred
+            data = {"kind": kind, "t": round((occurred - start).total_seconds(), 6), **json.loads(payload)}
+            event = EVENT_ADAPTER.validate_python(data)
+            return EventRecord(
+                code_id=code_id,
+                seq=seq,
+                event=event,
+                occurred_at=occurred,
+                recorded_at=datetime.fromisoformat(recorded_at),
+                schema_version=version,
+                entered_t=entered_t,
+            )
+        except (ValidationError, ValueError, TypeError):
+            raise StoreError(
+                f"code {code_id} event {seq} cannot be read (it was changed or damaged); run `recorder verify`"
+            ) from None
 
     # ── verifying ────────────────────────────────────────────────────────
 
@@ -804,7 +858,8 @@ class Store:
         expected_seq = 1
         ended: str | None = None
         ended_seq = 0
-        for values in rows.fetchall():
+        # A page of rows at a time: a million-event code is checked in bounded memory.
+        for values in itertools.chain.from_iterable(iter(lambda: rows.fetchmany(self.PAGE), [])):
             row = dict(zip(cols, values[:8], strict=True), code_id=code_id)
             legacy, legacy_hash = values[8:] != (None, None), values[9]
             if row["seq"] != expected_seq:
