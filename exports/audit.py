@@ -10,7 +10,7 @@ from collections.abc import Iterable
 
 from pydantic import BaseModel
 
-from exports.derive import summarise
+from exports.derive import doses_weight_unknown, shockable_to_first_shock_s, summarise
 from schemas.audit import AuditAttempt, AuditCode, AuditDrug, AuditExport, AuditFlag, Kpis
 from schemas.code_record import CodeRecord
 from schemas.patient import age_band
@@ -62,6 +62,8 @@ def audit_rows(record: CodeRecord) -> AuditExport:
         voids=sum(1 for r in s.record_keeping if r.kind == "void"),
         amends=sum(1 for r in s.record_keeping if r.kind == "amend"),
         late_entries=len(s.late_entries),
+        shockable_to_first_shock_s=_s(shockable_to_first_shock_s(record)),
+        doses_weight_unknown=doses_weight_unknown(s),  # the same count as drugs.csv weight_known false
     )
     attempts = [
         AuditAttempt(
@@ -97,6 +99,7 @@ def audit_rows(record: CodeRecord) -> AuditExport:
             flush_after_s=_s(d.flush_after_s),
             flush_ml=d.flush_ml,
             unflushed=d.unflushed,
+            weight_known=d.weight_kg is not None,
         )
         for d in s.drugs
     ]
@@ -176,5 +179,8 @@ def kpis(export: AuditExport) -> Kpis:
         median_t_first_io_attempt_s=median([c.t_first_io_attempt_s for c in codes]),
         median_t_first_confirmed_io_s=median([c.t_first_confirmed_io_s for c in codes]),
         median_t_first_epinephrine_s=median([c.t_first_epinephrine_s for c in codes]),
+        median_shockable_to_first_shock_s=median([c.shockable_to_first_shock_s for c in codes]),
+        doses_weight_unknown=sum(c.doses_weight_unknown for c in codes),
+        codes_with_doses_weight_unknown=sum(1 for c in codes if c.doses_weight_unknown),
         flags_per_code={rule: n / len(codes) for rule, n in sorted(rules.items())} if codes else {},
     )

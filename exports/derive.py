@@ -26,7 +26,9 @@ from schemas.events import (
     LineRemoved,
     Note,
     PatientUpdated,
+    RhythmNoted,
     Sample,
+    Shock,
     Void,
 )
 from schemas.patient import Patient, age_band
@@ -57,6 +59,8 @@ LATE_ENTRY_S = 60.0
 # A drug left in the marrow: never flushed before the next drug through the line, or flushed too
 # late or too little by the protocol (this rule's flag says which).
 DRUG_NOT_FLUSHED = "DRUG_NOT_FLUSHED"
+# rules.md terms: the shockable rhythms (the audit's time to first shock starts at the first of them).
+SHOCKABLE = frozenset({"vf", "pvt"})
 # exports.md §1.6: the clinical course, apart from lines and treatment.
 CLINICAL_KINDS = frozenset(
     {"rhythm", "cpr_started", "cpr_stopped", "shock", "rosc", "arrest", "responsiveness", "vitals", "code_ended"}
@@ -437,6 +441,34 @@ class _Summariser:
             )
             for rec in self.timeline
         ]
+
+
+def shockable_to_first_shock_s(record: CodeRecord) -> float | None:
+    """Seconds from the first shockable rhythm (vf, pvt) documented in an arrest to the first
+    unsynchronized shock after it in the same arrest (the audit's KPI); None when the code had no
+    shockable rhythm in an arrest, or that arrest ended unshocked (VF_NO_SHOCK says so)."""
+    starts = {a.seq for a in record.arrests}
+    in_arrest, shockable_t = False, None
+    for rec in record.timeline:
+        ev = rec.event
+        if rec.seq in starts:
+            in_arrest = True
+        elif rec.kind in ("rosc", "code_ended"):
+            if shockable_t is not None:
+                return None  # the arrest with the first shockable rhythm ended without a shock
+            in_arrest = False
+        elif not in_arrest:
+            continue
+        elif isinstance(ev, RhythmNoted) and ev.rhythm in SHOCKABLE and shockable_t is None:
+            shockable_t = rec.t
+        elif isinstance(ev, Shock) and not ev.cardioversion and shockable_t is not None:
+            return rec.t - shockable_t
+    return None
+
+
+def doses_weight_unknown(summary: Summary) -> int:
+    """Drug doses given while the weight was unknown (only a ceiling could check them: rules.md v2)."""
+    return sum(1 for d in summary.drugs if d.weight_kg is None)
 
 
 def _first(values: Iterable[float | None]) -> float | None:

@@ -306,7 +306,10 @@ _DESCRIBE: dict[type, Any] = {
     ),
     Responsiveness: lambda ev: "Responds to pain" if ev.responsive else "Unresponsive to pain",
     RhythmNoted: lambda ev: f"Rhythm: {RHYTHM_NAMES[ev.rhythm]}",
-    Shock: lambda ev: "Shock" + (f" {number(ev.joules, 0)} J" if ev.joules else ""),
+    Shock: lambda ev: (
+        ("Synchronized shock (cardioversion)" if ev.cardioversion else "Shock")
+        + (f" {number(ev.joules, 0)} J" if ev.joules else "")
+    ),
     Vitals: _vitals,
     Note: lambda ev: f"Note: {ev.text}",
     CodeEnded: lambda ev: f"Code ended: {OUTCOME_NAMES[ev.outcome]}",

@@ -10,7 +10,7 @@ from fhir.resources.R4B.bundle import Bundle
 from exports.derive import summarise
 from exports.describe import DEVICE_NAMES, FLUID_NAMES, drug_label, infusion_label, number, site_label, words
 from schemas.code_record import CodeRecord
-from schemas.events import DrugGiven, FluidGiven, Flush, InfusionStarted
+from schemas.events import DrugGiven, FluidGiven, Flush, InfusionStarted, Shock
 from schemas.records import EventRecord
 from schemas.summary import AccessLine, FlagRow, Summary
 
@@ -25,11 +25,22 @@ CARDIAC_ARREST = ("410429000", "Cardiac arrest")
 IO_CANNULATION = ("430824005", "Intraosseous cannulation")
 IV_CANNULATION = ("392230005", "Catheterization of vein")
 DEFIBRILLATION = ("426220008", "External ventricular defibrillation")
+CARDIOVERSION = ("250980009", "Cardioversion")  # standards.md, NEMSIS eProcedures.03: a synchronized shock
 CPR = ("89666000", "Cardiopulmonary resuscitation")
 SUCCESSFUL = ("385669000", "Successful")
 UNSUCCESSFUL = ("385671000", "Unsuccessful")
 ROUTES = {"io": ("417255000", "Intraosseous route"), "iv": ("47625008", "Intravenous route")}
-ROUTE_WORDS = {"io": "intraosseous", "iv": "intravenous", "uvc": "umbilical venous"}
+ROUTE_WORDS = {
+    "io": "intraosseous",
+    "iv": "intravenous",
+    "uvc": "umbilical venous",
+    # Second edition's routes (text only: their codes were not checked): what a reader of the EHR sees.
+    "et": "endotracheal",
+    "im": "intramuscular",
+    "in": "intranasal",
+    "sc": "subcutaneous",
+    "po": "oral",
+}
 LATERALITY = {"left": ("7771000", "Left"), "right": ("24028007", "Right")}
 # The proximal tibia has no code of its own that we could check: the tibia, with the words in `text`.
 BODY_SITES = {
@@ -284,14 +295,19 @@ class _Builder:
                 self._infusion(rec, ev, kinds.get(ev.line, "io"))
             elif rec.kind == "aspiration":
                 self._aspiration(rec)
-            elif rec.kind == "shock":
-                joules = rec.event.joules  # type: ignore[attr-defined]
+            elif isinstance(ev, Shock):
+                joules = ev.joules
+                code = (
+                    _cc(CARDIOVERSION, text="Synchronized shock")
+                    if ev.cardioversion
+                    else _cc(DEFIBRILLATION, text="Shock")
+                )
                 self.add(
                     "Procedure",
                     f"event/{rec.seq}",
                     {
                         "status": "completed",
-                        "code": _cc(DEFIBRILLATION, text="Shock"),
+                        "code": code,
                         "subject": self.ref(self.patient),
                         "encounter": self.ref(self.encounter),
                         "performedDateTime": self.at(rec.t),
@@ -301,8 +317,10 @@ class _Builder:
                 )
             elif rec.kind == "cpr_started" and cpr_open is None:
                 cpr_open = rec
-            elif rec.kind == "cpr_stopped" and cpr_open is not None:
-                self._cpr(cpr_open, rec.t)
+            elif rec.kind == "cpr_stopped":
+                # With no cpr_started before it (a code that began in arrest, compressions already
+                # going), the CPR it stops has an end and no recorded start.
+                self._cpr(cpr_open, rec)
                 cpr_open = None
         if cpr_open is not None:
             self._cpr(cpr_open, None)
@@ -321,11 +339,15 @@ class _Builder:
             data["partOf"] = [self.ref(self.line_ref[line])]
         self.add("Observation", f"event/{rec.seq}", data, rec.seq)
 
-    def _cpr(self, started: EventRecord, stopped: float | None) -> None:
-        period = {"start": self.at(started.t)} | ({"end": self.at(stopped)} if stopped is not None else {})
-        self.add(
+    def _cpr(self, started: EventRecord | None, stopped: EventRecord | None) -> None:
+        period = ({"start": self.at(started.t)} if started is not None else {}) | (
+            {"end": self.at(stopped.t)} if stopped is not None else {}
+        )
+        first = started if started is not None else stopped
+        assert first is not None  # one of the two is always given
+        ident = self.add(
             "Procedure",
-            f"event/{started.seq}",
+            f"event/{first.seq}",
             {
                 "status": "completed" if stopped is not None else "in-progress",
                 "code": _cc(CPR, text="CPR"),
@@ -333,8 +355,11 @@ class _Builder:
                 "encounter": self.ref(self.encounter),
                 "performedPeriod": period,
             },
-            started.seq,
+            first.seq,
         )
+        if stopped is not None:
+            # The stop ends this CPR: a flag on it (CPR_PAUSE_LONG) implicates the CPR it paused.
+            self.by_seq[stopped.seq] = ident
 
     def _dosage(self, route: str, line: str | None, **extra: Any) -> dict[str, Any]:
         dosage: dict[str, Any] = {k: v for k, v in extra.items() if v is not None}

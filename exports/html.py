@@ -119,7 +119,8 @@ def _figure(s: Summary) -> str:
         f'<div class="kpis">{boxes}</div>'
         f"<figure>{timeline_svg(s)}<figcaption>Time runs left to right from the start of the code. "
         "Each access line has its own lane; drugs, fluids and flags (numbered as in Deviations) below. "
-        "Shaded: arrest (hatched) and ROSC.</figcaption></figure></section>"
+        "Shaded: arrest (hatched) and ROSC; in the rhythm lane, shocks (ϟ, dashed when synchronized) and the spans "
+        "with no compressions (CPR stopped).</figcaption></figure></section>"
     )
 
 

@@ -227,6 +227,8 @@ class _Words:
             f" ({d.concentration}{', diluted' if d.diluted else ''})" if d.concentration else ""
         )
         per_kg = f"{number(d.dose_per_kg, 3)} {d.unit}/kg" if d.dose_per_kg is not None else NONE
+        if d.weight_kg is None:
+            per_kg = "weight unknown"  # given before a weight: only the ceiling checked it (rules.md v2)
         route = ROUTE_NAMES.get(d.route, d.route)
         line = f"{d.line} ({route})" if d.line else route
         if d.flushed is None:
@@ -324,7 +326,7 @@ class _Words:
     def flags(self, flags: list[FlagRow], withdrawn: bool = False) -> Table:
         prefix = "W" if withdrawn else "F"
         return Table(
-            ("#", "time", "rule", "severity", "event", "message", "acknowledged"),
+            ("#", "time", "rule", "severity", "line", "event", "message", "acknowledged"),
             [
                 Row(
                     (
@@ -332,6 +334,7 @@ class _Words:
                         self.when(f.t),
                         f.rule,
                         f.severity,
+                        f.line or NONE,  # a shock, a CPR pause or an arrest deadline is about no line
                         f"#{f.seq} {f.event}",
                         f.message,
                         f"yes: {f.reason}" if f.acknowledged else "no",

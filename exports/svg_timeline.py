@@ -32,6 +32,7 @@ COLOURS = {
     "unflushed": "#d50000",
     "fluid": "#00838f",
     "shock": "#6a1b9a",
+    "cpr_pause": "#ffe0b2",
     "critical": "#c62828",
     "warning": "#e08a00",
     "info": "#1e6fb8",
@@ -151,7 +152,7 @@ def timeline_svg(s: Summary) -> str:
         "".join(c.parts),
         title,
         xmlns="http://www.w3.org/2000/svg",
-        viewBox=f"0 0 {WIDTH} {bottom + 98:.0f}",
+        viewBox=f"0 0 {WIDTH} {bottom + 122:.0f}",
         width="100%",
         role="img",
         aria_label=title,
@@ -256,18 +257,47 @@ def _label(c: _Canvas, top: float, h: float, title: str, sub: str = "") -> None:
 # ── lanes ────────────────────────────────────────────────────────────────
 
 
+def _shock_marker(x: float, mid: float, synchronized: bool) -> dict[str, object]:
+    """A bolt; a synchronized shock (cardioversion) dashed, so the two read apart at a glance."""
+    bolt = f"M{x - 2} {mid + 2} L{x + 2} {mid + 7} L{x - 1} {mid + 8} L{x + 3} {mid + 14}"
+    dashed = {"stroke_dasharray": "1.5 1"} if synchronized else {}
+    return {"d": bolt, "fill": "none", "stroke": COLOURS["shock"], "stroke_width": 1.6, **dashed}
+
+
+def _cpr_pauses(c: _Canvas) -> list[tuple[float, float]]:
+    """Each `cpr_stopped` to the next `cpr_started` (or ROSC, the end of the code, the last event)."""
+    pauses, stopped = [], None
+    for e in c.s.clinical:
+        if e.kind == "cpr_stopped" and stopped is None:
+            stopped = e.t
+        elif e.kind in ("cpr_started", "rosc", "code_ended") and stopped is not None:
+            pauses.append((stopped, e.t))
+            stopped = None
+    if stopped is not None:
+        pauses.append((stopped, c.end))
+    return pauses
+
+
 def _clinical(c: _Canvas, top: float, h: float) -> None:
-    _label(c, top, h, "Rhythm", "shocks ϟ")
+    _label(c, top, h, "Rhythm", "shocks ϟ · CPR pauses")
     mid = top + h / 2
+    for a, b in _cpr_pauses(c):
+        # Under the marks: the span with no compressions (CPR_PAUSE_LONG flags the long ones).
+        tip = f"CPR paused {t_plus(a)}–{t_plus(b)} ({number(b - a, 0)} s)"
+        x0, x1 = c.x(a), c.x(b)
+        c.add(
+            _el(
+                "rect", title=tip, x=x0, y=mid + 1, width=max(x1 - x0, 1.5), height=h / 2 - 3, fill=COLOURS["cpr_pause"]
+            )
+        )
     for e in c.s.clinical:
         x = c.x(e.t)
         if e.kind == "rhythm":
             c.add(_el("line", x1=x, y1=top + 4, x2=x, y2=top + h - 4, stroke=COLOURS["muted"], stroke_width=1))
             c.add(_text(x + 3, mid - 3, e.text.removeprefix("Rhythm: "), font_size=10.5, font_weight="bold"))
         elif e.kind == "shock":
-            bolt = f"M{x - 2} {mid + 2} L{x + 2} {mid + 7} L{x - 1} {mid + 8} L{x + 3} {mid + 14}"
             tip = f"{t_plus(e.t)} {e.text}"
-            c.add(_el("path", title=tip, d=bolt, fill="none", stroke=COLOURS["shock"], stroke_width=1.6))
+            c.add(_el("path", title=tip, **_shock_marker(x, mid, e.text.startswith("Synchronized"))))
         elif e.kind in ("cpr_started", "cpr_stopped"):
             mark = "CPR▸" if e.kind == "cpr_started" else "◂CPR"
             c.add(_text(x, mid + 13, mark, font_size=9, text_anchor="middle", fill=COLOURS["muted"]))
@@ -449,8 +479,13 @@ def _legend(c: _Canvas, top: float) -> None:
         (_el("rect", x=0, y=-7, width=22, height=14, fill="url(#arrest)", stroke=COLOURS["arrest_bar"]), "arrest"),
         (_el("rect", x=0, y=-7, width=22, height=14, fill=COLOURS["rosc"], stroke=COLOURS["rosc_bar"]), "ROSC"),
     ]
+    rhythm = [
+        (_el("path", **_shock_marker(11, -8, False)), "shock"),
+        (_el("path", **_shock_marker(11, -8, True)), "synchronized shock (cardioversion)"),
+        (_el("rect", x=0, y=-5, width=22, height=10, fill=COLOURS["cpr_pause"]), "no compressions (CPR stopped)"),
+    ]
     c.add(_text(8, top + 14, "Key", font_weight="bold", font_size=10.5))
-    for y, row in ((top + 10, lines), (top + 34, marks)):
+    for y, row in ((top + 10, lines), (top + 34, marks), (top + 58, rhythm)):
         x = float(LEFT)
         for glyph, text in row:
             c.add(_el("g", glyph, transform=f"translate({x:.1f} {y})"), _text(x + 30, y + 4, text, font_size=10.5))

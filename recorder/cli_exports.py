@@ -189,10 +189,17 @@ def _read(obj: Context, stores: list[Store], since: date | None, until: date | N
 
 def kpi_table(k: "Kpis", databases: int) -> str:
     """The KPIs as a plain table for the terminal."""
-    from exports.describe import number, t_plus
+    from exports.describe import duration, number, t_plus
 
     def seconds(value: float | None) -> str:
         return "—" if value is None else f"{t_plus(value)} ({number(value, 1)} s)"
+
+    def interval(value: float | None) -> str:
+        """Not from the start: from the first shockable rhythm (so no T+)."""
+        return "—" if value is None else f"{duration(value)} ({number(value, 1)} s)"
+
+    def codes(n: int) -> str:
+        return f"{n} code{'' if n == 1 else 's'}"
 
     pct = "—"
     if k.io_first_attempt_success_pct is not None:
@@ -205,6 +212,11 @@ def kpi_table(k: "Kpis", databases: int) -> str:
         ("median time to first IO attempt", seconds(k.median_t_first_io_attempt_s)),
         ("median time to confirmed IO", seconds(k.median_t_first_confirmed_io_s)),
         ("median time to first epinephrine", seconds(k.median_t_first_epinephrine_s)),
+        ("median VF/pVT to first shock", interval(k.median_shockable_to_first_shock_s)),
+        (
+            "doses given with weight unknown",
+            f"{k.doses_weight_unknown} in {codes(k.codes_with_doses_weight_unknown)}",
+        ),
     ]
     width = max(len(r[0]) for r in rows + [(rule, "") for rule in k.flags_per_code]) + 2
     out = [f"{'KPI':<{width}}value"]

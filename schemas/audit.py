@@ -16,7 +16,7 @@ class _Row(BaseModel):
 
 
 class AuditCode(_Row):
-    """codes.csv: one row per code, in exactly the column order of exports.md §2."""
+    """codes.csv: one row per code, in exactly the column order of exports.md §2, then the second edition's KPIs."""
 
     audit_id: str
     year: int
@@ -46,6 +46,10 @@ class AuditCode(_Row):
     voids: int
     amends: int
     late_entries: int
+    # Second edition (issue 13), added after the first edition's columns (never renamed or reordered).
+    # Seconds from the first vf/pvt documented in an arrest to the first unsynchronized shock after it.
+    shockable_to_first_shock_s: int | None = None
+    doses_weight_unknown: int = 0  # drug doses given while the weight was unknown (a ceiling checked them)
 
 
 class AuditAttempt(_Row):
@@ -81,6 +85,9 @@ class AuditDrug(_Row):
     flush_after_s: int | None = None
     flush_ml: float | None = None
     unflushed: bool  # via IO and never flushed, or flushed too late or too little (codes.csv drugs_unflushed)
+    # Second edition: false for a dose given before any weight (codes.csv doses_weight_unknown); its
+    # dose_per_kg is then on the code's weight, known only later.
+    weight_known: bool = True
 
 
 class AuditFlag(_Row):
@@ -114,4 +121,7 @@ class Kpis(_Row):
     median_t_first_io_attempt_s: float | None = None
     median_t_first_confirmed_io_s: float | None = None
     median_t_first_epinephrine_s: float | None = None
+    median_shockable_to_first_shock_s: float | None = None  # over codes with a shockable rhythm shocked
+    doses_weight_unknown: int = 0  # over all codes
+    codes_with_doses_weight_unknown: int = 0
     flags_per_code: dict[str, float] = {}

@@ -1,32 +1,44 @@
-"""The arrest care the second edition's new rules read: rhythms and shocks of the arrest, CPR pauses, fluids."""
+"""The second edition's new deadlines (a shockable rhythm unshocked, a CPR pause) and the fluid window."""
 
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from recorder.engine.protocol import Band, Protocol
-from recorder.engine.state import FOLDS, Due, State
+from recorder.engine.protocol import Band
+from recorder.engine.state import FOLDS, NON_SHOCKABLE, SHOCKABLE, Due, State
 
 VF_NO_SHOCK = "VF_NO_SHOCK"
 CPR_PAUSE_LONG = "CPR_PAUSE_LONG"
 
-SHOCKABLE = frozenset({"vf", "pvt"})
-# rules.md terms: non-shockable = asystole, PEA, and bradycardia during an arrest.
-NON_SHOCKABLE = frozenset({"asystole", "pea", "bradycardia"})
+__all__ = ["CPR_PAUSE_LONG", "NON_SHOCKABLE", "SHOCKABLE", "VF_NO_SHOCK", "Care", "age_band", "care_of", "fold_care"]
 
 
 @dataclass
 class Care:
-    """What the shock, CPR and fluid rules need that the first edition's fold does not keep."""
+    """The new rules' obligations and the fluid window; nothing else.
 
-    shocks: int = 0  # unsynchronized shocks in the code (SHOCK_ENERGY's "first of its kind")
-    cardioversions: int = 0  # synchronized shocks in the code
-    arrest_seq: int | None = None  # the arrest the fields below belong to
-    arrest_rhythm: str | None = None  # the latest rhythm documented within that arrest
-    arrest_shocks: int = 0  # its unsynchronized shocks
-    arrest_antiarrhythmic: bool = False  # amiodarone or lidocaine (not IO analgesia) given in it
+    One home for each fact: what an arrest is and what happened in it (its rhythms, its unsynchronized
+    shocks, its adrenaline and antiarrhythmic) lives on state.Arrest, which begins and ends with the
+    arrest, and the code's shocks by kind on State.shocks; this fold keeps only what no first-edition
+    rule needed: the deadlines that a rhythm and a CPR stop start, and the fluids of the last hour.
+    """
+
     unshocked: list[Due] = field(default_factory=list)  # VF_NO_SHOCK: shockable rhythms waiting for a shock
     pauses: list[Due] = field(default_factory=list)  # CPR_PAUSE_LONG: cpr_stopped waiting for cpr_started
     fluids: list[tuple[float, float]] = field(default_factory=list)  # (t, mL) of fluids in the total's window
+    # State.shocks itself (the same Counter, not a copy: an engine copy deep-copies the state in one go,
+    # so the two stay one), for readers that ask the care for the shock counts (the screen's shock form).
+    state_shocks: Counter[bool] = field(default_factory=Counter, repr=False, compare=False)
+
+    @property
+    def shocks(self) -> int:
+        """Unsynchronized shocks in the code, as State.shocks counts them."""
+        return self.state_shocks[False]
+
+    @property
+    def cardioversions(self) -> int:
+        """Synchronized shocks in the code, as State.shocks counts them."""
+        return self.state_shocks[True]
 
     def dues(self) -> list[Due]:
         return [*self.unshocked, *self.pauses]
@@ -38,16 +50,12 @@ class Care:
 
 def care_of(state: State) -> Care:
     """The state's care (an empty one before the first event)."""
-    return state.care if state.care is not None else Care()
+    return state.care if state.care is not None else Care(state_shocks=state.shocks)
 
 
 def age_band(state: State) -> Band:
     """rules.md: the age band; of an unknown age, what the setting or the weight implies."""
     return state.protocol.band(state.age, state.weight, state.setting)
-
-
-def is_antiarrhythmic(p: Protocol, drug: str | None, purpose: str | None) -> bool:
-    return drug in p.arrest_care.antiarrhythmics and not (drug == "lidocaine" and purpose == "io_analgesia")
 
 
 def _close(dues: list[Due], status: Literal["met", "cancelled"]) -> None:
@@ -60,31 +68,19 @@ def fold_care(s: State, seq: int, ev: Any, new: list[Due]) -> None:
     """Fold one event into the care (after the kind's own handler: an arrest it begins is already begun)."""
     care = s.care
     if care is None:
-        care = s.care = Care()
+        care = s.care = Care(state_shocks=s.shocks)
     arrest, p = s.arrest, s.protocol
-    if arrest is not None and arrest.seq != care.arrest_seq:
-        care.arrest_seq, care.arrest_rhythm, care.arrest_shocks, care.arrest_antiarrhythmic = arrest.seq, None, 0, False
     kind = ev.kind
     if kind == "rhythm":
         if ev.rhythm in NON_SHOCKABLE:
             _close(care.unshocked, "cancelled")
-        if arrest is not None:
-            care.arrest_rhythm = ev.rhythm
-            if ev.rhythm in SHOCKABLE:
-                due = Due(VF_NO_SHOCK, ev.t + p.arrest_care.shock_within_s, seq, ev.t, what=ev.rhythm)
-                care.unshocked.append(due)
-                new.append(due)
+        if arrest is not None and ev.rhythm in SHOCKABLE:
+            due = Due(VF_NO_SHOCK, ev.t + p.arrest_care.shock_within_s, seq, ev.t, what=ev.rhythm)
+            care.unshocked.append(due)
+            new.append(due)
     elif kind == "shock":
-        if ev.synchronized:
-            care.cardioversions += 1
-            return
-        care.shocks += 1
-        if arrest is not None:
-            care.arrest_shocks += 1
-        _close(care.unshocked, "met")
-    elif kind in ("drug", "infusion_started"):
-        if arrest is not None and is_antiarrhythmic(p, ev.drug, getattr(ev, "purpose", None)):
-            care.arrest_antiarrhythmic = True
+        if not ev.cardioversion:  # rules.md: only an unsynchronized shock answers VF_NO_SHOCK
+            _close(care.unshocked, "met")
     elif kind == "cpr_stopped":
         if arrest is not None:
             due = Due(CPR_PAUSE_LONG, ev.t + p.arrest_care.cpr_pause_s, seq, ev.t, what="CPR pause")

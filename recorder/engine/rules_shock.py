@@ -1,9 +1,9 @@
 """Shock rules: a shock into a rhythm that is not shockable, its energy, VF left unshocked, and late arrest drugs."""
 
-from recorder.engine.care import NON_SHOCKABLE, VF_NO_SHOCK, care_of
+from recorder.engine.care import VF_NO_SHOCK
 from recorder.engine.doses import above
 from recorder.engine.registry import Ctx, Hit, clock, num, rule_group
-from recorder.engine.state import Due
+from recorder.engine.state import NON_SHOCKABLE, Due
 from schemas.events import Shock
 from schemas.records import EventRecord
 
@@ -28,10 +28,10 @@ def shock_non_shockable(ctx: Ctx, rec: EventRecord) -> Hit | None:
     Example: arrest, rhythm asystole at T+00:20, shock 40 J at T+01:00 → critical on the shock.
     """
     ev: Shock = rec.event
-    arrest, care = ctx.state.arrest, care_of(ctx.state)
-    if ev.synchronized is True or arrest is None or care.arrest_seq != arrest.seq:
+    arrest = ctx.state.arrest
+    if ev.cardioversion or arrest is None:
         return None
-    rhythm = care.arrest_rhythm
+    rhythm = arrest.rhythm
     if rhythm is None or rhythm not in NON_SHOCKABLE | {"sinus"}:
         return None
     return Hit("critical", f"shock into {rhythm_words(rhythm)} (documented in this arrest) — not a shockable rhythm")
@@ -52,15 +52,15 @@ def shock_energy(ctx: Ctx, rec: EventRecord) -> Hit | None:
     """
     ev: Shock = rec.event
     state, p = ctx.state, ctx.protocol
-    weight, age, care = state.weight, state.age, care_of(state)
+    weight, age = state.weight, state.age
     if ev.joules is None or weight is None:
         return None
     child = p.is_child(age) if age is not None else weight < p.age_bands.adult_sized_kg
     if not child:
         return None
     table = p.shock_energy
-    cardioversion = ev.synchronized is True
-    first = (care.cardioversions if cardioversion else care.shocks) == 0
+    cardioversion = ev.cardioversion
+    first = state.shocks[cardioversion] == 0
     if cardioversion:
         per_kg = table.synchronized_first_j_per_kg if first else table.synchronized_later_j_per_kg
     else:
@@ -111,16 +111,16 @@ def shockable_drugs_delayed(ctx: Ctx, rec: EventRecord) -> Hit | None:
     shock "no amiodarone or lidocaine".
     """
     ev: Shock = rec.event
-    arrest, care, p = ctx.state.arrest, care_of(ctx.state), ctx.protocol
-    if ev.synchronized is True or arrest is None or care.arrest_seq != arrest.seq:
+    arrest, p = ctx.state.arrest, ctx.protocol
+    if ev.cardioversion or arrest is None:
         return None
-    count = care.arrest_shocks + 1
+    count = arrest.shocks + 1
     if count != p.arrest_care.drugs_by_shock:
         return None
     missing = []
     if arrest.epinephrine_doses == 0:
         missing.append("no epinephrine")
-    if not care.arrest_antiarrhythmic:
+    if not arrest.antiarrhythmic:
         missing.append("no " + " or ".join(p.arrest_care.antiarrhythmics))
     if not missing:
         return None

@@ -4,7 +4,7 @@ import copy
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
 from recorder.engine.doses import convert
@@ -63,6 +63,11 @@ def is_epinephrine_bolus(event: DrugGiven) -> bool:
 
 def is_io_analgesia(event: DrugGiven) -> bool:
     return event.drug == "lidocaine" and event.purpose == "io_analgesia"
+
+
+def is_antiarrhythmic(p: Protocol, drug: str | None, purpose: str | None) -> bool:
+    """The protocol's arrest antiarrhythmics (amiodarone, lidocaine), not lidocaine for IO analgesia."""
+    return drug in p.arrest_care.antiarrhythmics and not (drug == "lidocaine" and purpose == "io_analgesia")
 
 
 def line_kind(line_id: str) -> LineKind:
@@ -236,7 +241,7 @@ class Arrest:
     last_epinephrine_t: float | None = None
     last_epinephrine_seq: int | None = None
     last_line_epinephrine_t: float | None = None  # through a line (EPI_TOO_SOON ignores ET doses)
-    antiarrhythmic: bool = False  # amiodarone or lidocaine (not IO analgesia) in this arrest
+    antiarrhythmic: bool = False  # amiodarone or lidocaine (not IO analgesia; bolus or infusion) in this arrest
     first_dose_due: ArrestDue | None = None
     next_dose_due: ArrestDue | None = None
 
@@ -285,6 +290,9 @@ class State:
     patient: Patient = field(default_factory=Patient)
     setting: str | None = None
     start_date: date | None = None  # the code's local start date (the age from dob counts from it)
+    # The code's start with its own UTC offset: wall-clock times in messages are start + t in that offset,
+    # the same on every machine (verify compares messages).
+    started_at: datetime | None = None
     responsive: bool | None = None
     rhythm: str | None = None
     lines: dict[str, LineState] = field(default_factory=dict)
@@ -301,8 +309,10 @@ class State:
     access_due: Due | None = None
     bp_checks: list[Due] = field(default_factory=list)
     last_epinephrine_t: float | None = None
-    shocks: Counter[bool] = field(default_factory=Counter)  # shocks in the code by `synchronized`
-    # The second edition's arrest care (shocks, rhythms, CPR pauses, fluids): care.py folds it in.
+    # Shocks in the code by kind (True: synchronized; SHOCK_ENERGY's "first of its kind"). The arrest's
+    # own facts (its rhythms, unsynchronized shocks, adrenaline, antiarrhythmic) live on its Arrest.
+    shocks: Counter[bool] = field(default_factory=Counter)
+    # The second edition's new deadlines (VF_NO_SHOCK, CPR_PAUSE_LONG) and the fluid window: care.py folds them.
     care: "Care | None" = None
 
     # ── reading ──────────────────────────────────────────────────────────
@@ -394,7 +404,8 @@ class State:
         self.t = t if self.t is None or t > self.t else self.t
         if kind == "code_started":
             at = event.at  # the code's own offset: its local date
-            self.start_date = at.date() if at is not None else record.occurred_at.date()
+            self.started_at = at if at is not None else record.occurred_at
+            self.start_date = self.started_at.date()
         handler = _HANDLERS.get(kind)
         new: list[Due] = []
         if handler is not None:
@@ -639,7 +650,7 @@ def _drug(s: State, seq: int, ev: DrugGiven, new: list[Due]) -> None:
             s.totals[ev.drug] = s.totals.get(ev.drug, 0.0) + amount
     s.doses[ev.drug] += 1
     arrest = s.arrest
-    if arrest is not None and ev.drug in ("amiodarone", "lidocaine") and not is_io_analgesia(ev):
+    if arrest is not None and is_antiarrhythmic(p, ev.drug, ev.purpose):
         arrest.antiarrhythmic = True
     if is_epinephrine_bolus(ev):
         s.last_epinephrine_t = ev.t
@@ -721,6 +732,9 @@ def _infusion_started(s: State, seq: int, ev: InfusionStarted, new: list[Due]) -
         s._flushed(line, seq, None)
         line.carriers.add(ev.infusion)
         return
+    arrest = s.arrest
+    if arrest is not None and is_antiarrhythmic(s.protocol, ev.drug, None):
+        arrest.antiarrhythmic = True  # SHOCKABLE_DRUGS_DELAYED: an antiarrhythmic infusion answers it too
     # BLOOD_GAS_AFTER_IO_DRUG counts `drug` events, not infusions (rules.md v2): drug_given is not set here.
     if line.first_use_seq is None:
         line.first_use_seq = seq

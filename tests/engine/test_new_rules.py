@@ -2,11 +2,14 @@
 
 import ast
 import re
+import time
+from dataclasses import fields
 from pathlib import Path
 
 import pytest
 
 from recorder.engine import RULES, Engine, ProtocolError, evaluate, load_protocol, parse_protocol
+from recorder.engine.care import Care
 from recorder.engine.registry import RuleInfo, sort_rules
 from recorder.scenario import parse_lines, to_records
 from recorder.timeline import effective
@@ -118,6 +121,38 @@ def test_live_deadlines_fire_when_the_clock_passes_them() -> None:
     assert [(f.rule, f.seq, f.t) for f in engine.advance(151)] == [("VF_NO_SHOCK", 2, 150)]
 
 
+def test_the_arrest_facts_have_one_home() -> None:
+    """An arrest's rhythm, shocks and antiarrhythmic live on its Arrest (state.py); care.py keeps only deadlines.
+
+    Before, care.py counted them again beside state.py, and the two disagreed: an amiodarone infusion was
+    an antiarrhythmic to SHOCKABLE_DRUGS_DELAYED but not to the Arrest the screen reads.
+    """
+    text = START % TODDLER + "".join(
+        line + "\n"
+        for line in (
+            '{"t": 10, "kind": "rhythm", "rhythm": "vf"}',
+            '{"t": 20, "kind": "shock", "joules": 20}',
+            '{"t": 25, "kind": "shock", "joules": 10, "synchronized": true}',
+            '{"t": 30, "kind": "iv_attempt", "line": "iv1", "result": "in"}',
+            '{"t": 40, "kind": "infusion_started", "infusion": "inf1", "drug": "amiodarone", "rate": 10,'
+            ' "rate_unit": "mcg/kg/min", "line": "iv1", "method": "pump"}',
+        )
+    )
+    engine = Engine()
+    for record in effective(to_records(parse_lines(text, "home"))):
+        engine.apply(record)
+    state = engine.state
+    arrest = state.arrest
+    assert arrest is not None and (arrest.rhythm, arrest.shocks, arrest.antiarrhythmic) == ("vf", 1, True)
+    assert (state.shocks[False], state.shocks[True]) == (1, 1)
+    assert {f.name for f in fields(Care)} == {"unshocked", "pauses", "fluids", "state_shocks"}
+    # The care's shock counts are the state's, not a second count; an engine copy keeps them one.
+    assert state.care is not None and state.care.state_shocks is state.shocks
+    copied = engine.copy().state
+    assert copied.care is not None and copied.care.state_shocks is copied.shocks is not state.shocks
+    assert (copied.care.shocks, copied.care.cardioversions) == (1, 1)
+
+
 def test_an_engine_copy_keeps_its_own_arrest_care() -> None:
     """Session checkpoints copy the engine: a copy's deadlines are its own, and both go on alike."""
     text = START % TODDLER + '{"t": 30, "kind": "rhythm", "rhythm": "vf"}\n'
@@ -139,7 +174,28 @@ def test_io_in_at_end_gives_the_remove_by_time() -> None:
     ]
     [flag] = flags(lines, rule="IO_IN_AT_END")
     assert (flag.seq, flag.t, flag.line) == (3, 2700, "io1")
-    assert "remove by 2026-01-16 22:40 UTC (24 h)" in flag.message
+    assert "remove by 2026-01-16 22:40 UTC+00:00 (24 h)" in flag.message
+
+
+@pytest.mark.parametrize("tz", ["UTC", "America/New_York", "Asia/Kolkata"])
+def test_io_in_at_end_gives_the_remove_by_time_in_the_codes_own_local_time(tz: str, monkeypatch) -> None:
+    """Start + t in the start's own offset: the same message on every machine, on the ward's clock."""
+    monkeypatch.setenv("TZ", tz)
+    time.tzset()
+    try:
+        text = (
+            '{"t": 0, "kind": "code_started", "at": "2026-03-02T14:05:00+01:00", "arrest": false,'
+            ' "patient": {"age_years": 4}}\n'
+            '{"t": 20, "kind": "io_attempt", "line": "io1", "site": "proximal_tibia", "side": "left",'
+            ' "device": "ez_io"}\n'
+            '{"t": 37, "kind": "io_result", "line": "io1", "result": "in"}\n'
+            '{"t": 2700, "kind": "code_ended", "outcome": "transferred"}\n'
+        )
+        [flag] = [f for f in evaluate(effective(to_records(parse_lines(text, "tz")))) if f.rule == "IO_IN_AT_END"]
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    assert flag.message.endswith("remove by 2026-03-03 14:05 UTC+01:00 (24 h)")
 
 
 def test_one_fluid_flag_names_every_reason() -> None:

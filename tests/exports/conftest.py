@@ -3,7 +3,7 @@
 import pytest
 
 from schemas.code_record import CodeRecord
-from tests.exports.scenarios import adult_record, child_record
+from tests.exports.scenarios import adult_record, child_record, new_rules_record
 
 
 @pytest.fixture(scope="module")
@@ -16,3 +16,9 @@ def child(tmp_path_factory: pytest.TempPathFactory) -> CodeRecord:
 def adult(tmp_path_factory: pytest.TempPathFactory) -> CodeRecord:
     """(b) An adult arrest treated through a peripheral IV."""
     return adult_record(tmp_path_factory.mktemp("adult") / "recorder.db")
+
+
+@pytest.fixture(scope="module")
+def newrules(tmp_path_factory: pytest.TempPathFactory) -> CodeRecord:
+    """(c) A code that raises each of the second edition's ten new rules once."""
+    return new_rules_record(tmp_path_factory.mktemp("newrules") / "recorder.db")

@@ -57,6 +57,10 @@ def adult_record(db: Path) -> CodeRecord:
     return read(db, record(db, ADULT, "ad0170000000000b"))
 
 
+def new_rules_record(db: Path) -> CodeRecord:
+    return read(db, record(db, NEW_RULES, "2ed0000000000c13"))
+
+
 # (a) A 4-year-old in asystole then VF: IV fails, the first IO goes through and through, the second
 # goes into the same tibia (REPEAT_SAME_BONE), amiodarone and dextrose left unflushed, a tenfold
 # adrenaline typed and voided, ROSC amended to the monitor's time. 3 lines, 12 drugs, 5 flags.
@@ -192,5 +196,52 @@ ADULT: list[dict[str, Any]] = [
     {"t": 570, "kind": "cpr_stopped"},
     {"t": 600, "kind": "vitals", "sbp": 96, "map": 70, "hr": 104, "spo2": 94},
     {"t": 620, "kind": "fluid", "fluid": "lactated_ringers", "volume_ml": 500, "line": "iv2", "method": "pressure_bag"},
+    {"t": 900, "kind": "code_ended", "outcome": "transferred"},
+]
+
+
+# (c) The second edition's ten new rules, each raised once, in a 3-year-old whose weight is unknown at
+# first (a dose checked by the ceiling only), then 14 kg by the length tape: a shock into asystole, a
+# 20 s CPR pause, VF shocked 130 s late at 21 J/kg, a 4th shock with no antiarrhythmic, an adrenaline
+# infusion at 3 mcg/kg/min on io1 and a bolus into it, ET amiodarone, 28.6 mL/kg of saline, io1 still
+# in at the end. The code's offset is UTC-04:00: IO_IN_AT_END gives its remove-by time in it.
+NEW_RULES: list[dict[str, Any]] = [
+    {
+        "t": 0,
+        "kind": "code_started",
+        "at": "2026-05-10T09:00:00-04:00",
+        "arrest": True,
+        "setting": "ed",
+        "patient": {"age_years": 3},
+    },
+    {"t": 10, "kind": "rhythm", "rhythm": "asystole"},
+    {"t": 20, "kind": "iv_attempt", "line": "iv1", "site": "right antecubital", "side": "right", "result": "in"},
+    # Weight unknown: only the ceiling can check this dose (10 × the max single of 1 mg).
+    {"t": 30, "kind": "drug", "drug": "epinephrine", "dose": 10, "unit": "mg", "line": "iv1", "by": "RN Example"},
+    {"t": 40, "kind": "shock", "joules": 50},  # into asystole
+    {"t": 60, "kind": "patient_updated", "patient": {"weight_kg": 14, "weight_source": "length_tape"}},
+    {"t": 70, "kind": "cpr_stopped"},
+    {"t": 90, "kind": "cpr_started"},  # a 20 s pause
+    {"t": 100, "kind": "rhythm", "rhythm": "vf"},
+    {"t": 230, "kind": "shock", "joules": 300},  # 130 s after the VF, and 21 J/kg
+    {"t": 250, "kind": "shock", "joules": 56},
+    {"t": 270, "kind": "shock", "joules": 56},  # the 4th: no amiodarone or lidocaine yet
+    {"t": 280, "kind": "io_attempt", "line": "io1", "site": "proximal_tibia", "side": "left", "device": "ez_io"},
+    {"t": 290, "kind": "io_result", "line": "io1", "result": "in"},
+    {"t": 295, "kind": "flush", "line": "io1", "volume_ml": 5},
+    {
+        "t": 300,
+        "kind": "infusion_started",
+        "infusion": "inf1",
+        "drug": "epinephrine",
+        "rate": 3,
+        "rate_unit": "mcg/kg/min",
+        "line": "io1",
+        "method": "pump",
+    },
+    {"t": 340, "kind": "drug", "drug": "epinephrine", "dose": 0.14, "unit": "mg", "line": "io1"},
+    {"t": 360, "kind": "drug", "drug": "amiodarone", "dose": 70, "unit": "mg", "route": "et"},
+    {"t": 400, "kind": "fluid", "fluid": "saline", "volume_ml": 400, "line": "iv1", "method": "push"},
+    {"t": 500, "kind": "rosc"},
     {"t": 900, "kind": "code_ended", "outcome": "transferred"},
 ]

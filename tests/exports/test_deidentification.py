@@ -1,5 +1,7 @@
 """The audit export keeps nothing that identifies the patient (exports.md §2, HIPAA Safe Harbor as the bar)."""
 
+import csv
+import json
 import re
 import stat
 
@@ -55,17 +57,45 @@ IDENTIFIABLE = [
     {"t": 170, "kind": "amend", "target": 8, "changes": {"dose": 0.2}, "reason": AMEND_REASON},
     {"t": 180, "kind": "acknowledge", "rule": "DRUG_VIA_UNCONFIRMED_IO", "target": 8, "reason": ACK_REASON},
     {"t": 190, "kind": "drug", "drug": "other", "name": OTHER_DRUG, "dose": 2, "unit": "mg", "line": "io2"},
+    # Second edition: the KPIs on shocks and on doses without a weight, and `by` on a drug.
+    {"t": 200, "kind": "rhythm", "rhythm": "vf"},
+    {"t": 215, "kind": "shock", "joules": 50},
+    {"t": 230, "kind": "drug", "drug": "amiodarone", "dose": 115, "unit": "mg", "line": "io2", "by": STAFF},
     {"t": 600, "kind": "code_ended", "outcome": "transferred"},
+]
+# A second code whose weight was never known: its doses count as given with the weight unknown.
+NO_WEIGHT = [
+    {
+        "t": 0,
+        "kind": "code_started",
+        "at": "2026-08-20T11:30:00+02:00",
+        "arrest": True,
+        "patient": {"age_years": 5, "name": NAME, "mrn": MRN},
+    },
+    {"t": 30, "kind": "iv_attempt", "line": "iv1", "site": IV_SITE, "side": "left", "result": "in"},
+    {"t": 60, "kind": "drug", "drug": "epinephrine", "dose": 0.2, "unit": "mg", "line": "iv1", "by": STAFF},
+    {"t": 300, "kind": "drug", "drug": "epinephrine", "dose": 0.2, "unit": "mg", "line": "iv1", "by": STAFF},
+    {"t": 600, "kind": "code_ended", "outcome": "died"},
 ]
 
 FULL_DATE = re.compile(r"\b\d{4}[-/.]\d{1,2}[-/.]\d{1,2}\b|\b\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}\b|\b\d{8}T")
 CLOCK_TIME = re.compile(r"\b\d{1,2}:\d{2}\b")
 
 
+def _codes(out, fmt: str) -> list[dict]:
+    """codes.csv or codes.json as rows of typed values (CSV's empty cell is None, its digits ints)."""
+    if fmt == "json":
+        return json.loads((out / "codes.json").read_text(encoding="utf-8"))
+    with (out / "codes.csv").open(encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    return [{k: None if v == "" else int(v) if v.isdigit() else v for k, v in row.items()} for row in rows]
+
+
 @pytest.mark.parametrize("fmt", ["csv", "json"])
 def test_audit_files_hold_nothing_identifying(tmp_path, fmt):
     db = tmp_path / "named.db"
     record(db, IDENTIFIABLE, "5afe000000000007")
+    record(db, NO_WEIGHT, "5afe000000000008")
     out = tmp_path / "audit"
     result = CliRunner().invoke(cli, ["--db", str(db), "audit", "--format", fmt, "-o", str(out)])
     assert result.exit_code == 0, result.output
@@ -86,6 +116,13 @@ def test_audit_files_hold_nothing_identifying(tmp_path, fmt):
     assert "2026" in everything and "5-11y" in everything and "2019" not in everything
     assert "23.4" not in everything and "5afe000000000007" in everything
     assert "other" in everything and "iv1" in everything
+    # The second edition's KPIs: numbers only (seconds, counts), by audit id.
+    codes = {c["audit_id"]: c for c in _codes(out, fmt)}
+    named, unweighed = codes["5afe000000000007"], codes["5afe000000000008"]
+    assert (named["shockable_to_first_shock_s"], named["doses_weight_unknown"]) == (15, 0)
+    assert (unweighed["shockable_to_first_shock_s"], unweighed["doses_weight_unknown"]) == (None, 2)
+    assert re.search(r"doses given with weight unknown +2 in 1 code\n", result.output)
+    assert re.search(r"median VF/pVT to first shock +0:15 \(15 s\)", result.output)
     # the terminal's KPI table is as clean
     for secret in SECRETS + WORDS:
         assert secret not in result.output

@@ -4,11 +4,12 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from exports.derive import summarise
+from exports.derive import doses_weight_unknown, shockable_to_first_shock_s, summarise
 from exports.describe import number, t_plus
 from recorder.record import code_record
 from recorder.session import Session
 from schemas.summary import Summary
+from tests.exports.scenarios import read, record
 
 
 @pytest.fixture(scope="module")
@@ -164,3 +165,64 @@ def test_numbers_as_people_write_them(value, text):
 
 def test_t_plus():
     assert (t_plus(0), t_plus(75.9), t_plus(3599), t_plus(3725)) == ("T+00:00", "T+01:15", "T+59:59", "T+1:02:05")
+
+
+# ── the second edition's audit KPIs ──────────────────────────────────────
+
+
+def test_new_rules_code_kpis(newrules):
+    """VF at T+01:40, the first unsynchronized shock after it at T+03:50; one dose before the weight."""
+    assert shockable_to_first_shock_s(newrules) == 130
+    assert doses_weight_unknown(summarise(newrules)) == 1
+
+
+def _code(tmp_path, name: str, lines: list[dict], arrest: bool = True):
+    start = {"t": 0, "kind": "code_started", "at": "2026-04-01T10:00:00+00:00", "arrest": arrest}
+    db = tmp_path / f"{name}.db"
+    return read(db, record(db, [start, *lines], "ab" + name.encode().hex()[:14].ljust(14, "0")))
+
+
+@pytest.mark.parametrize(
+    ("name", "arrest", "lines", "expected"),
+    [
+        # a synchronized shock does not answer VF: the interval runs to the unsynchronized one
+        (
+            "sync",
+            True,
+            [
+                {"t": 20, "kind": "rhythm", "rhythm": "vf"},
+                {"t": 30, "kind": "shock", "joules": 10, "synchronized": True},
+                {"t": 50, "kind": "shock", "joules": 40},
+            ],
+            30,
+        ),
+        # a shock before the shockable rhythm is not its answer
+        (
+            "before",
+            True,
+            [
+                {"t": 10, "kind": "shock", "joules": 40},
+                {"t": 20, "kind": "rhythm", "rhythm": "pvt"},
+                {"t": 65, "kind": "shock", "joules": 40},
+            ],
+            45,
+        ),
+        # the arrest with the first VF ended unshocked: no interval (VF_NO_SHOCK says so), not the next arrest's
+        (
+            "unshocked",
+            True,
+            [
+                {"t": 20, "kind": "rhythm", "rhythm": "vf"},
+                {"t": 60, "kind": "rosc"},
+                {"t": 100, "kind": "arrest"},
+                {"t": 110, "kind": "rhythm", "rhythm": "vf"},
+                {"t": 120, "kind": "shock", "joules": 40},
+            ],
+            None,
+        ),
+        # outside an arrest a rhythm starts nothing
+        ("no_arrest", False, [{"t": 20, "kind": "rhythm", "rhythm": "vf"}, {"t": 30, "kind": "shock"}], None),
+    ],
+)
+def test_shockable_to_first_shock(tmp_path, name, arrest, lines, expected):
+    assert shockable_to_first_shock_s(_code(tmp_path, name, lines, arrest)) == expected

@@ -8,6 +8,7 @@ from fhir.resources.R4B.bundle import Bundle
 
 from exports.fhir import BODY_SITES, LATERALITY, ROUTES, RXNORM_CODES, UCUM_UNITS, bundle, render_fhir
 from tests.conftest import EXPORTS_SPEC
+from tests.exports.scenarios import read, record
 
 SNOMED = "http://snomed.info/sct"
 RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
@@ -81,7 +82,7 @@ def test_the_module_uses_the_specs_codes():
     assert {k: v for k, v in UCUM_UNITS.items() if k in SPEC_UCUM} == SPEC_UCUM
 
 
-@pytest.mark.parametrize("scenario", ["child", "adult"])
+@pytest.mark.parametrize("scenario", ["child", "adult", "newrules"])
 def test_bundle_is_valid_r4b(request, scenario):
     record = request.getfixturevalue(scenario)
     built = bundle(record)
@@ -171,6 +172,56 @@ def test_aspiration_and_flags(child):
     repeat = issues[1]
     assert repeat["implicated"][0]["reference"].removeprefix("urn:uuid:") == part_of  # the io2 attempt
     assert "only site the team could reach" in repeat["mitigation"][0]["action"]["text"]
+
+
+def test_the_new_rules_flags_implicate_what_they_are_about(newrules):
+    """Each of the ten new rules is a DetectedIssue with its severity, implicating its event's resource:
+    a CPR pause the CPR it stopped (a CPR started before no cpr_started: an end and no start), a shock its
+    Procedure; a rhythm has no resource, so VF_NO_SHOCK implicates the Encounter."""
+    issues = {i["code"]["text"]: i for i in resources(newrules, "DetectedIssue")}
+    severities = {
+        "SHOCK_NON_SHOCKABLE": "high",
+        "CPR_PAUSE_LONG": "low",
+        "VF_NO_SHOCK": "moderate",
+        "SHOCK_ENERGY": "high",
+        "SHOCKABLE_DRUGS_DELAYED": "moderate",
+        "INFUSION_RATE_OUT_OF_RANGE": "high",
+        "BOLUS_VIA_VASOACTIVE_LINE": "moderate",
+        "ROUTE_NOT_ALLOWED": "high",
+        "FLUID_VOLUME": "moderate",
+        "IO_IN_AT_END": "low",
+    }
+    assert {rule: issues[rule]["severity"] for rule in severities} == severities
+    by_id = {
+        r["id"]: r for kind in ("Procedure", "MedicationAdministration", "Encounter") for r in resources(newrules, kind)
+    }
+
+    def implicated(rule: str) -> dict:
+        return by_id[issues[rule]["implicated"][0]["reference"].removeprefix("urn:uuid:")]
+
+    cpr = implicated("CPR_PAUSE_LONG")
+    assert cpr["code"]["coding"][0]["code"] == "89666000" and cpr["performedPeriod"] == {
+        "end": "2026-05-10T09:01:10-04:00"
+    }
+    assert implicated("SHOCK_NON_SHOCKABLE")["note"][0]["text"] == "50 J"
+    assert implicated("VF_NO_SHOCK")["resourceType"] == "Encounter"
+    assert implicated("ROUTE_NOT_ALLOWED")["dosage"]["route"]["text"] == "endotracheal"
+    assert implicated("IO_IN_AT_END")["code"]["coding"][0]["code"] == "430824005"  # the io1 Procedure
+    assert issues["IO_IN_AT_END"]["detail"].endswith("remove by 2026-05-11 09:04 UTC-04:00 (24 h)")
+
+
+def test_a_synchronized_shock_is_a_cardioversion(tmp_path):
+    events = [
+        {"t": 0, "kind": "code_started", "at": "2026-04-01T10:00:00+00:00", "arrest": False},
+        {"t": 30, "kind": "shock", "joules": 10, "synchronized": True},
+        {"t": 90, "kind": "shock", "joules": 20},
+    ]
+    db = tmp_path / "sync.db"
+    shocks = resources(read(db, record(db, events, "5c0000000000000e")), "Procedure")
+    assert [(p["code"]["coding"][0]["code"], p["code"]["text"]) for p in shocks] == [
+        ("250980009", "Synchronized shock"),
+        ("426220008", "Shock"),
+    ]
 
 
 @pytest.mark.parametrize("offset", ["+23:59", "-23:59", "+14:00", "-14:00", "+14:01", "-12:30", "+05:45"])
