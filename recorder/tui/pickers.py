@@ -591,7 +591,11 @@ class DoseInput(Input):
 
 
 class DrugPicker(Picker):
-    """Type to filter, Enter picks the drug, Enter again logs the proposed dose via the current line."""
+    """Type to filter, Enter picks the drug, Enter again logs the proposed dose via the current line.
+
+    In the dose box `t` `m` `n` turn the route to ET, IM, IN (`e t Enter`: ET adrenaline at its dose)
+    and `l` back to the line; the dose proposed follows the route unless the scribe typed their own.
+    """
 
     BINDINGS = [
         Binding("up", "move(-1)", show=False),
@@ -635,10 +639,8 @@ class DrugPicker(Picker):
             yield Static(id="volume")
             yield Static(id="preview", classes="preview")
             yield refusal()
-            yield Label(
-                "type · ↑↓ · Enter pick · Enter log · in the dose: t ET · m IM · n IN · l line · Tab fields · Esc",
-                classes="keys",
-            )
+            # Short enough for an 80-column screen: a cut-off key line hides the route keys.
+            yield Label("type · ↑↓ · Enter pick, log · dose: t ET m IM n IN l line · Tab · Esc", classes="keys")
 
     def on_mount(self) -> None:
         self.query_one("#strength", Select).display = False
