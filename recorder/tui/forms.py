@@ -115,6 +115,8 @@ def forms(lines: list[str], infusions: list[str], current: str | None) -> dict[s
                 Field("name", "Name (other drug)"),
                 Field("rate", "Rate", "number", required=True),
                 Field("rate_unit", "Rate unit", "choice", get_args(RateUnit), "mcg/kg/min", required=True),
+                # A rate in mL/h is checked against the dose range only with the strength (INFUSION_RATE_OUT_OF_RANGE).
+                Field("concentration", "Strength (for mL/h)"),
                 line,
                 Field("method", "Method", "choice", get_args(Method), "syringe_driver", required=True),
             ),

@@ -135,6 +135,17 @@ async def test_a_carrier_infusion_starts_from_the_palette(store, clock):
             "pressure_bag",
         )
         assert (started.rate, started.rate_unit, started.line) == (100, "mL/h", "io1")
+        # A drug infusion in mL/h, with its strength: a rate off range shows in the form before Enter.
+        await palette(pilot, "Start an infusion (a drug)")
+        form = app.screen
+        form.query_one("#f_drug", Select).value = "epinephrine"
+        form.query_one("#f_rate_unit", Select).value = "mL/h"
+        form.query_one("#f_rate", Input).value = "10"
+        form.query_one("#f_concentration", Input).value = "0.1 mg/mL"  # 10 mL/h for 12 kg: 1.4 mcg/kg/min
+        await pilot.pause()
+        assert "INFUSION_RATE_OUT_OF_RANGE" in text(form, "#preview")
+        await keys(pilot, "ctrl+s")
+        assert store.events(1)[-1].event.concentration == "0.1 mg/mL"
 
 
 async def test_the_filter_finds_the_new_drugs_by_name(store, clock):
