@@ -38,3 +38,11 @@ def test_weight_unknown_or_an_adult_proposes_nothing_and_says_why():
     assert adult.joules is None and adult.note.startswith("adult")
     heavy = shock_advice(PROTOCOL, age=None, weight=60.0, shocks=0, cardioversions=0)  # adult-sized, age unknown
     assert heavy.joules is None
+
+
+def test_a_synchronized_shock_takes_the_cardioversion_table():
+    first = shock_advice(PROTOCOL, age=2.0, weight=12.0, shocks=1, cardioversions=0, synchronized=True)
+    assert first.joules == 6
+    assert first.note == ("first synchronized 0.5–1 J/kg × 12 kg = 6–12 J: proposed 6 J · unsynchronized 48–120 J")
+    later = shock_advice(PROTOCOL, age=2.0, weight=12.0, shocks=0, cardioversions=1, synchronized=True)
+    assert later.joules == 6 and "later synchronized 0.5–2 J/kg × 12 kg = 6–24 J" in later.note

@@ -492,11 +492,25 @@ class LiveScreen(Screen):
         first or later shock as SHOCK_ENERGY counts them; weight unknown: said, nothing proposed."""
         form, state = self.forms()["shock"], self.scribe.state
         care = care_of(state)
-        advice = shock_advice(
-            self.protocol, age=state.age, weight=state.weight, shocks=care.shocks, cardioversions=care.cardioversions
-        )
-        fields = tuple(replace(f, default=advice.joules) if f.name == "joules" else f for f in form.fields)
-        return replace(form, fields=fields, note=advice.note)
+
+        def advice(synchronized: bool):
+            return shock_advice(
+                self.protocol,
+                age=state.age,
+                weight=state.weight,
+                shocks=care.shocks,
+                cardioversions=care.cardioversions,
+                synchronized=synchronized,
+            )
+
+        def follow(answers: dict[str, Any]) -> tuple[dict[str, Any], str]:
+            # y on "Synchronized": the cardioversion's 0.5–1 J/kg is proposed instead.
+            now = advice(answers.get("synchronized") is True)
+            return {"joules": now.joules}, now.note
+
+        unsynchronized = advice(False)
+        fields = tuple(replace(f, default=unsynchronized.joules) if f.name == "joules" else f for f in form.fields)
+        return replace(form, fields=fields, note=unsynchronized.note, propose=follow)
 
     def action_patient(self) -> None:
         if self.ensure_started():

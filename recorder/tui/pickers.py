@@ -297,6 +297,9 @@ class Form:
     fields: tuple[Field, ...]
     fixed: dict[str, Any] = field(default_factory=dict)
     note: str = ""  # what the form proposes and why ("first shock 2–4 J/kg × 12 kg = 24–48 J"), above its fields
+    # Given the answers so far, the values to propose and the note: a proposal that follows a choice (the
+    # shock's energy follows its synchronized toggle). A value the scribe typed is never replaced.
+    propose: Callable[[dict[str, Any]], tuple[dict[str, Any], str]] | None = None
 
 
 @dataclass(frozen=True)
@@ -386,7 +389,29 @@ class FormScreen(Picker):
     """
 
     def on_mount(self) -> None:
+        self.proposed = {f.name: self._shown(f) for f in self.form.fields}  # as each field shows it unchanged
         self.update_preview()
+
+    @on(Select.Changed)
+    @on(YesNo.Changed)
+    def _repropose(self) -> None:
+        """A choice changed: the proposals that follow it change too, where the scribe has not typed."""
+        if self.form.propose is None:
+            return
+        answers: dict[str, Any] = {}
+        for f in self.form.fields:
+            try:
+                answers[f.name] = self.value_of(f)
+            except Refused:
+                answers[f.name] = None
+        values, note = self.form.propose(answers)
+        for name, value in values.items():
+            box = self.query_one(f"#{field_id(name)}")
+            if isinstance(box, Input) and box.value.strip() in ("", self.proposed.get(name, "")):
+                shown = "" if value is None else _number(value) if isinstance(value, float) else str(value)
+                box.value = self.proposed[name] = shown
+        for shown_note in self.query("#note").results(Static):
+            shown_note.update(literal(note))
 
     @on(Input.Changed)
     @on(Select.Changed)

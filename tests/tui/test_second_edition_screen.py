@@ -115,7 +115,13 @@ async def test_the_shock_proposes_first_then_later_energy_and_is_synchronized_on
         assert "SHOCK_ENERGY" in text(app.screen, "#preview")  # off range: said before Enter
         await keys(pilot, "backspace", "backspace", "backspace", "12", "tab", "y", "enter")
         cardioversion = store.events(1)[-1].event
-        assert (cardioversion.joules, cardioversion.synchronized) == (12, True)
+        assert (cardioversion.joules, cardioversion.synchronized) == (12, True)  # typed: kept through the toggle
+        # Left as proposed, the energy follows the toggle: y proposes the later cardioversion's 0.5 J/kg, n goes back.
+        await keys(pilot, "s", "tab", "y")
+        assert app.screen.query_one("#f_joules", Input).value == "6"
+        assert "later synchronized 0.5–2 J/kg" in text(app.screen, "#note")
+        await keys(pilot, "n")
+        assert app.screen.query_one("#f_joules", Input).value == "48"
 
 
 async def test_a_carrier_infusion_starts_from_the_palette(store, clock):
