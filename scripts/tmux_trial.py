@@ -1,10 +1,12 @@
-"""The issue-12 trial in a real terminal: a toddler arrest keyed into `recorder` inside tmux, at 120x40 and 80x24.
+"""The issue-12/13 trial in a real terminal: a toddler arrest keyed into `recorder` inside tmux, at 120x40 and 80x24.
 
     uv run python scripts/tmux_trial.py [--keep] [--sizes 120x40,80x24]
 
 Each step is sent as one burst (tmux writes all its keys at once, faster than any scribe types), the
 screen is read back with `tmux capture-pane`, and the script checks that: every step stored exactly
-the event it should (read back with `recorder events`), Esc then a key typed together lands as both,
+the event it should (read back with `recorder events`), a tenfold IO adrenaline and a shock into
+asystole show their critical flag in the open dialog before Enter (issue 13), Esc then a key typed
+together lands as both,
 every key of the key bar is visible on the live screen, no stray `▊` is left on it, the code ends in
 review mode, and `recorder verify` passes. The database is in a temporary folder (RECORDER_DB); nothing
 else is touched. Exit status 0 when every check passed, 1 otherwise; tmux must be installed.
@@ -20,7 +22,9 @@ import tempfile
 import time
 from pathlib import Path
 
-# (what the scribe does, the keys as tmux names them, the event kinds it stores)
+# (what the scribe does, the keys as tmux names them, the event kinds it stores). A step that stores
+# nothing names instead what must be on the screen before Enter (a flag in the open dialog), then
+# Esc closes the dialog: "shown before Enter" as the scribe sees it.
 TRIAL = [
     ("start: in arrest", ["Enter"], ["code_started"]),
     ("rhythm: asystole", ["r", "1"], ["rhythm"]),
@@ -31,13 +35,16 @@ TRIAL = [
     ("IO again in the same bone", ["i", "2", "l", "Enter"], ["io_attempt"]),
     ("the IO is in", ["y"], ["io_result"]),
     ("weight by tape, age unknown", ["p", "?12t", "Enter"], ["patient_updated"]),
+    ("ET adrenaline at the proposed dose (t: the route ET, 1.2 mg)", ["e", "t", "Enter"], ["drug"]),
+    ("IO adrenaline typed as 1.2 mg: the critical before Enter", ["e", "1.2"], "DOSE_OUT_OF_RANGE"),
     ("the age: 2 years", ["p", "2y", "Enter"], ["patient_updated"]),
     ("aspiration: marrow", ["a", "y"], ["aspiration"]),
     ("flush", ["f", "Enter"], ["flush"]),
     ("adrenaline", ["e", "Enter"], ["drug"]),
     ("calcium", ["d", "calc", "Enter", "Enter"], ["drug"]),
     ("then bicarbonate", ["d", "bicarb", "Enter", "Enter"], ["drug"]),
-    ("shock 24 J", ["s", "24", "Enter"], ["shock"]),
+    ("a shock into asystole: the critical before Enter", ["s"], "SHOCK_NON_SHOCKABLE"),
+    ("shock at the proposed 2 J/kg (24 J)", ["s", "Enter"], ["shock"]),
     ("a note begun, Esc, then c at once", ["n", "oops", "Escape", "c"], ["cpr_stopped"]),
     ("ROSC", ["o", "r"], ["rosc"]),
     ("a wrong note", ["n", "wrong patient", "Enter"], ["note"]),
@@ -83,6 +90,15 @@ class Trial:
             time.sleep(0.25)
         return kinds
 
+    def wait_to_see(self, text: str) -> bool:
+        """`text` is on the screen within ~10 s (printed when it is not)."""
+        for _ in range(40):
+            if text in self.screen():
+                return True
+            time.sleep(0.25)
+        print(self.screen())
+        return False
+
     def check(self, ok: bool, what: str) -> None:
         print(f"  {'ok  ' if ok else 'FAIL'} {what}")
         if not ok:
@@ -101,6 +117,10 @@ class Trial:
             expected: list[str] = []
             for what, keys, kinds in TRIAL:
                 self.send(keys)
+                if isinstance(kinds, str):
+                    self.check(self.wait_to_see(kinds), f"{what}: {' '.join(keys)} shows {kinds}")
+                    self.send(["Escape"])
+                    continue
                 expected += kinds
                 got = self.wait_for(len(expected))
                 self.check(got == expected, f"{what}: {' '.join(keys)} → {', '.join(kinds)}")

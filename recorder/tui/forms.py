@@ -63,7 +63,15 @@ def forms(lines: list[str], infusions: list[str], current: str | None) -> dict[s
                 Field("spo2", "SpO2 %", "number"),
             ),
         ),
-        "shock": Form("shock", "Shock", (Field("joules", "Joules", "number"),)),
+        "shock": Form(
+            "shock",
+            "Shock",
+            (
+                Field("joules", "Joules", "number"),
+                # Shown answered (unsynchronized, as a shock in arrest is), stored as shown; y makes it a cardioversion.
+                Field("synchronized", "Synchronized", "bool", default=False, required=True),
+            ),
+        ),
         "fluid": Form(
             "fluid",
             "Fluid bolus",
@@ -107,8 +115,22 @@ def forms(lines: list[str], infusions: list[str], current: str | None) -> dict[s
                 Field("name", "Name (other drug)"),
                 Field("rate", "Rate", "number", required=True),
                 Field("rate_unit", "Rate unit", "choice", get_args(RateUnit), "mcg/kg/min", required=True),
+                # A rate in mL/h is checked against the dose range only with the strength (INFUSION_RATE_OUT_OF_RANGE).
+                Field("concentration", "Strength (for mL/h)"),
                 line,
                 Field("method", "Method", "choice", get_args(Method), "syringe_driver", required=True),
+            ),
+        ),
+        # A carrier: a fluid running on the line (saline on a pressure bag), which flushes what is given into it.
+        "carrier": Form(
+            "infusion_started",
+            "Start a carrier (fluid running on the line)",
+            (
+                Field("fluid", "Fluid", "choice", get_args(Fluid), "saline", required=True),
+                Field("rate", "Rate", "number", required=True),
+                Field("rate_unit", "Rate unit", "choice", get_args(RateUnit), "mL/h", required=True),
+                line,
+                Field("method", "Method", "choice", get_args(Method), "pressure_bag", required=True),
             ),
         ),
         "infusion_changed": Form(

@@ -13,7 +13,12 @@ from recorder.tui.live import LiveScreen
 
 PICKER_KEYS = [
     ("IO picker", "1–7 site (1 proximal tibia … 7 calcaneus) · l/r side · d device · n needle · Enter log"),
-    ("Drug picker", "type to filter · ↑↓ · Enter picks · proposed dose shown · Enter logs via the current line"),
+    (
+        "Drug picker",
+        "type to filter · ↑↓ · Enter picks · proposed dose shown · Enter logs via the current line · "
+        "in the dose box t ET · m IM · n IN · l back to the line (the dose proposed follows the route)",
+    ),
+    ("Shock (s)", "the protocol's J/kg for the weight proposed · Tab, y: synchronized · flags shown before Enter"),
     ("Forms", "Tab next field · Enter logs · Esc cancels"),
     ("Patient (p)", "one line: 2y 12kg tape · 7mo · 10d · 45y 80kg est · unknown age 12t — said back before Enter"),
 ]

@@ -16,7 +16,9 @@ from exports.describe import t_plus as code_time
 from recorder import board
 from recorder.clock import Clock, CodeClock
 from recorder.engine import Advice, Protocol, dose_advice
+from recorder.engine.care import care_of
 from recorder.engine.doses import volume_ml
+from recorder.engine.energy import shock_advice
 from recorder.scribe import Pending, Scribe, waiting
 from recorder.session import Logged, Session, SessionError
 from recorder.store import Store, StoreError
@@ -74,7 +76,9 @@ class LiveScreen(Screen):
         Binding("n", "note", "note"),
         Binding("r", "rhythm", "rhythm", tooltip="rhythm: 1–8"),
         Binding("c", "cpr", "CPR", tooltip="CPR started / stopped"),
-        Binding("s", "form('shock')", "shock", tooltip="shock: joules, Enter"),
+        Binding(
+            "s", "form('shock')", "shock", tooltip="shock: the protocol's J/kg energy for the weight proposed, Enter"
+        ),
         Binding("p", "patient", "patient", tooltip="age, weight and its source in one line: p 2y12t Enter"),
         Binding("o", "circulation", "ROSC/end", tooltip="o r ROSC · o a arrest again · o e end of the code (outcome)"),
         Binding("l", "next_line", "line", tooltip="the next line becomes the current one"),
@@ -442,12 +446,13 @@ class LiveScreen(Screen):
         state = self.scribe.state
         live = [r.id for r in board.line_rows(state) if r.status not in ("failed", "removed")]
 
-        def propose(name: str, purpose: str | None) -> Advice:
-            # The dose for this patient, and what can still be checked when it cannot be proposed
-            # (a patient of unknown age takes the band their setting or weight implies).
+        def propose(name: str, purpose: str | None, route: str | None) -> Advice:
+            # The dose for this patient by this route, and what can still be checked when it cannot be
+            # proposed (a patient of unknown age takes the band their setting or weight implies).
             return dose_advice(
                 self.protocol,
                 name,
+                route=route,
                 purpose=purpose,
                 age=state.age,
                 weight=state.weight,
@@ -475,8 +480,37 @@ class LiveScreen(Screen):
         return forms(lines, infusions, self.current)
 
     def action_form(self, name: str) -> None:
-        if self.ensure_started():
-            self.open(FormScreen(self.forms()[name]))
+        if not self.ensure_started():
+            return
+        t = self.entry_time()
+        form = self.shock_form() if name == "shock" else self.forms()[name]
+        # The flags the entry would raise are shown in the form before Enter (a shock into asystole).
+        self.open(FormScreen(form, preview=self.preview(t)), t=t)
+
+    def shock_form(self) -> Form:
+        """The shock form with the protocol's J/kg energy for this weight proposed (shown as stored),
+        first or later shock as SHOCK_ENERGY counts them; weight unknown: said, nothing proposed."""
+        form, state = self.forms()["shock"], self.scribe.state
+        care = care_of(state)
+
+        def advice(synchronized: bool):
+            return shock_advice(
+                self.protocol,
+                age=state.age,
+                weight=state.weight,
+                shocks=care.shocks,
+                cardioversions=care.cardioversions,
+                synchronized=synchronized,
+            )
+
+        def follow(answers: dict[str, Any]) -> tuple[dict[str, Any], str]:
+            # y on "Synchronized": the cardioversion's 0.5–1 J/kg is proposed instead.
+            now = advice(answers.get("synchronized") is True)
+            return {"joules": now.joules}, now.note
+
+        unsynchronized = advice(False)
+        fields = tuple(replace(f, default=unsynchronized.joules) if f.name == "joules" else f for f in form.fields)
+        return replace(form, fields=fields, note=unsynchronized.note, propose=follow)
 
     def action_patient(self) -> None:
         if self.ensure_started():

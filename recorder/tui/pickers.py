@@ -4,13 +4,14 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, get_args
 
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList, Select, SelectionList, Static
 from textual.widgets.option_list import Option
@@ -23,7 +24,7 @@ from recorder.tui.literal import literal, visible
 from recorder.tui.widgets import SEVERITY_MARK, SEVERITY_STYLE
 from schemas.fields import CONCENTRATION, PATTERN_HINTS
 from schemas.records import Flag
-from schemas.vocabulary import DRUGS, SITES
+from schemas.vocabulary import DRUGS, ROUTES, SITES, DoseUnit
 
 Preview = Callable[[dict[str, Any]], list[Flag]]
 DEVICES = tuple(DEVICE)
@@ -295,6 +296,10 @@ class Form:
     title: str
     fields: tuple[Field, ...]
     fixed: dict[str, Any] = field(default_factory=dict)
+    note: str = ""  # what the form proposes and why ("first shock 2–4 J/kg × 12 kg = 24–48 J"), above its fields
+    # Given the answers so far, the values to propose and the note: a proposal that follows a choice (the
+    # shock's energy follows its synchronized toggle). A value the scribe typed is never replaced.
+    propose: Callable[[dict[str, Any]], tuple[dict[str, Any], str]] | None = None
 
 
 @dataclass(frozen=True)
@@ -318,6 +323,9 @@ class YesNo(Static, can_focus=True):
     YesNo:focus { border: tall $accent; }
     """
 
+    class Changed(Message):
+        """The answer changed: a form's preview reads it again."""
+
     def __init__(self, value: bool | None, *, id: str) -> None:
         super().__init__(id=id)
         self.value = value
@@ -333,6 +341,7 @@ class YesNo(Static, can_focus=True):
     def action_answer(self, value: bool) -> None:
         self.value = value
         self.refresh()
+        self.post_message(self.Changed())
 
     def action_toggle(self) -> None:
         self.action_answer(not self.value if self.value is not None else True)
@@ -355,6 +364,8 @@ class FormScreen(Picker):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label(literal(self.form.title), classes="title")
+            if self.form.note:
+                yield Static(literal(self.form.note), id="note")
             for f in self.form.fields:
                 with Horizontal(classes="row"):
                     yield Label(literal(f"{f.label}{' *' if f.required else ''}"), classes="label")
@@ -374,7 +385,48 @@ class FormScreen(Picker):
     FormScreen Input, FormScreen Select, FormScreen YesNo, FormScreen .time { width: 1fr; }
     FormScreen .time { height: auto; }
     FormScreen SelectionList { width: 1fr; height: auto; max-height: 8; }
+    FormScreen #note { color: $success; margin-top: 1; }
     """
+
+    def on_mount(self) -> None:
+        self.proposed = {f.name: self._shown(f) for f in self.form.fields}  # as each field shows it unchanged
+        self.update_preview()
+
+    @on(Select.Changed)
+    @on(YesNo.Changed)
+    def _repropose(self) -> None:
+        """A choice changed: the proposals that follow it change too, where the scribe has not typed."""
+        if self.form.propose is None:
+            return
+        answers: dict[str, Any] = {}
+        for f in self.form.fields:
+            try:
+                answers[f.name] = self.value_of(f)
+            except Refused:
+                answers[f.name] = None
+        values, note = self.form.propose(answers)
+        for name, value in values.items():
+            box = self.query_one(f"#{field_id(name)}")
+            if isinstance(box, Input) and box.value.strip() in ("", self.proposed.get(name, "")):
+                shown = "" if value is None else _number(value) if isinstance(value, float) else str(value)
+                box.value = self.proposed[name] = shown
+        for shown_note in self.query("#note").results(Static):
+            shown_note.update(literal(note))
+
+    @on(Input.Changed)
+    @on(Select.Changed)
+    @on(SelectionList.SelectedChanged)
+    @on(YesNo.Changed)
+    def update_preview(self) -> None:
+        """The flags the entry as it stands would raise, shown before Enter (a shock into asystole)."""
+        if self.preview is None:
+            return
+        try:
+            data = self.values()
+        except Refused:
+            data = None  # not complete yet: nothing to preview
+        flags = self.preview(data) if data else []
+        self.query_one("#preview", Static).update(flag_text(flags) if flags else "")
 
     def _shown(self, f: Field) -> str:
         """The default as the field shows it: what the scribe sees is what is stored if left alone."""
@@ -534,7 +586,7 @@ class DrugContext:
 
     lines: list[str]
     current_line: str | None
-    propose: Callable[[str, str | None], Advice]
+    propose: Callable[[str, str | None, str | None], Advice]  # drug, purpose, route (None: through a line)
     preview: Preview
     # The protocol's strengths for a drug whose rules read it, and the one proposed for this patient.
     strengths: Callable[[str], tuple[tuple[str, ...], str | None] | None] = lambda drug: None
@@ -542,12 +594,33 @@ class DrugContext:
     volume: Callable[[dict[str, Any]], float | None] = lambda data: None
 
 
-ROUTES = ("et", "im", "in", "sc", "po")
-UNITS = ("mg", "mcg", "g", "mEq", "mL", "units")
+UNITS = get_args(DoseUnit)
+ROUTE_KEYS = {"t": "et", "m": "im", "n": "in"}  # ET (the tube), IM, IN; `l` goes back to the current line
+ROUTE_WORDS = {"et": "ET (endotracheal)", "im": "IM", "in": "IN (intranasal)", "sc": "SC", "po": "PO"}
+
+
+class DoseInput(Input):
+    """The dose box: digits go in; `t` `m` `n` turn the route to ET, IM, IN and `l` back to the line.
+
+    A number box takes no letters, so these keys are free here; they are bound on this box only, so
+    the drug filter and the concentration box still take every letter typed into them.
+    """
+
+    BINDINGS = [
+        *[
+            Binding(key, f"screen.route('{route}')", ROUTE_WORDS[route], show=False, priority=True)
+            for key, route in ROUTE_KEYS.items()
+        ],
+        Binding("l", "screen.route('line')", "through the line", show=False, priority=True),
+    ]
 
 
 class DrugPicker(Picker):
-    """Type to filter, Enter picks the drug, Enter again logs the proposed dose via the current line."""
+    """Type to filter, Enter picks the drug, Enter again logs the proposed dose via the current line.
+
+    In the dose box `t` `m` `n` turn the route to ET, IM, IN (`e t Enter`: ET adrenaline at its dose)
+    and `l` back to the line; the dose proposed follows the route unless the scribe typed their own.
+    """
 
     BINDINGS = [
         Binding("up", "move(-1)", show=False),
@@ -566,6 +639,7 @@ class DrugPicker(Picker):
         super().__init__()
         self.ctx = ctx
         self.drug = drug
+        self.proposed = ""  # the dose last proposed, as shown: a route change replaces it, never a typed dose
 
     def compose(self) -> ComposeResult:
         via = [(line, line) for line in self.ctx.lines] + [(r.upper(), r) for r in ROUTES]
@@ -576,7 +650,7 @@ class DrugPicker(Picker):
             yield OptionList(*[Option(words(d), id=d) for d in DRUGS], id="drugs")
             with Horizontal(classes="row"):
                 yield Label("Dose")
-                yield Input(id="dose", type="number")
+                yield DoseInput(id="dose", type="number")
                 yield Select([(u, u) for u in UNITS], id="unit", allow_blank=False, value="mg")
                 yield Label("via")
                 yield Select(via, id="via", value=default_via)
@@ -590,7 +664,8 @@ class DrugPicker(Picker):
             yield Static(id="volume")
             yield Static(id="preview", classes="preview")
             yield refusal()
-            yield Label("type · ↑↓ · Enter pick · Enter log · Tab fields · Esc cancel", classes="keys")
+            # Short enough for an 80-column screen: a cut-off key line hides the route keys.
+            yield Label("type · ↑↓ · Enter pick, log · dose: t ET m IM n IN l line · Tab · Esc", classes="keys")
 
     def on_mount(self) -> None:
         self.query_one("#strength", Select).display = False
@@ -627,25 +702,60 @@ class DrugPicker(Picker):
     def pick(self, drug: str) -> None:
         self.drug = drug
         self.query_one("#filter", Input).value = "" if drug != "other" else self.query_one("#filter", Input).value
+        self.propose()
+        self.offer_strengths(drug)
+        self.query_one("#drugs", OptionList).display = False
+        self.query_one("#dose", Input).focus()
+        self.update_preview()
+
+    def route(self) -> str | None:
+        """The route chosen (et, im, in, sc, po), or None: through a line (the dosing table's IV/IO rows)."""
+        via = self.query_one("#via", Select).value
+        return str(via) if via in ROUTES else None
+
+    def propose(self) -> None:
+        """The dose for the drug by the route chosen, in the dose box unless the scribe typed their own."""
+        if self.drug is None:
+            return
         purpose = self.query_one("#purpose", Select).value
-        advice = self.ctx.propose(drug, None if purpose is Select.NULL else str(purpose))
+        route = self.route()
+        advice = self.ctx.propose(self.drug, None if purpose is Select.NULL else str(purpose), route)
         dose = self.query_one("#dose", Input)
+        untouched = dose.value.strip() in ("", self.proposed)
+        how = ROUTE_WORDS[route] if route else "through the line"
+        head = (f"{words(self.drug)} {how}: ", "bold")
         if advice.dose is not None and advice.unit is not None:
-            dose.value = f"{advice.dose:g}"
-            self.query_one("#unit", Select).value = advice.unit
+            self.proposed = f"{advice.dose:g}"
+            if untouched:
+                dose.value = self.proposed
+                self.query_one("#unit", Select).value = advice.unit
             said = f"proposed {advice.dose:g} {advice.unit}"
             if advice.check and advice.check != f"expected {advice.dose:g} {advice.unit}":
                 said += f" · {advice.check}"  # a range, or the band an unknown age was checked in
-            note = Text.assemble((f"{words(drug)}: ", "bold"), (said, "green"))
+            note = Text.assemble(head, (said, "green"))
         else:
-            if advice.unit is not None:
+            if untouched:
+                dose.value = ""  # the last route's dose is not this route's: typed, never carried over
+            self.proposed = ""
+            if advice.unit is not None and untouched:
                 self.query_one("#unit", Select).value = advice.unit
-            note = Text.assemble((f"{words(drug)}: ", "bold"), (advice.check, "yellow"))
+            note = Text.assemble(head, (advice.check, "yellow"))
         self.query_one("#proposal", Static).update(note)
-        self.offer_strengths(drug)
-        self.query_one("#drugs", OptionList).display = False
-        dose.focus()
-        self.update_preview()
+        if untouched and dose.has_focus:
+            dose.select_all()  # typing replaces the proposal, as when the picker opened
+
+    def action_route(self, route: str) -> None:
+        """`t`/`m`/`n` in the dose box: the route ET/IM/IN; `l`: back to the current line (the default)."""
+        via = self.query_one("#via", Select)
+        if route == "line":
+            via.value = self.ctx.current_line if self.ctx.current_line in self.ctx.lines else Select.NULL
+        else:
+            via.value = route
+
+    @on(Select.Changed, "#via")
+    @on(Select.Changed, "#purpose")
+    def _reproposed(self) -> None:
+        self.propose()
 
     def offer_strengths(self, drug: str) -> None:
         """A drug whose rules read its strength gets the protocol's choices, the patient's proposed

@@ -34,6 +34,7 @@ FLOWS = [
     ("aspiration: marrow", ["a", "y"], "aspiration", CATCH_ALL),
     ("flush, the minimum volume", ["f", "enter"], "flush", CATCH_ALL),
     ("adrenaline, the proposed dose", ["e", "enter"], "drug", CATCH_ALL),
+    ("adrenaline ET, its proposed dose", ["e", "t", "enter"], "drug", CATCH_ALL),
     ("shock 24 J", ["s", "2", "4", "enter"], "shock", CATCH_ALL),
     ("CPR stopped 30 s ago", ["minus", "c"], "cpr_stopped", CATCH_ALL),
     ("ROSC", ["o", "r"], "rosc", 3),
@@ -57,6 +58,8 @@ async def test_each_flow_of_the_trial_stores_its_event_within_its_key_budget(sto
             assert len(stored) == before + 1 and stored[-1].kind == kind, (name, [r.kind for r in stored[before:]])
         patient = next(r for r in store.events(1) if r.kind == "patient_updated").event.patient
         assert (patient.age_years, patient.weight_kg, patient.weight_source) == (2, 12, "length_tape")
+        doses = [(r.event.dose, r.event.line, r.event.route) for r in store.events(1) if r.kind == "drug"]
+        assert doses == [(0.12, "io2", None), (1.2, None, "et")]  # 0.01 mg/kg through the line, 0.1 mg/kg ET
         assert isinstance(app.screen, ReviewScreen)
 
 
