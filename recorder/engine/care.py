@@ -1,6 +1,5 @@
 """The second edition's new deadlines (a shockable rhythm unshocked, a CPR pause) and the fluid window."""
 
-from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -26,19 +25,6 @@ class Care:
     unshocked: list[Due] = field(default_factory=list)  # VF_NO_SHOCK: shockable rhythms waiting for a shock
     pauses: list[Due] = field(default_factory=list)  # CPR_PAUSE_LONG: cpr_stopped waiting for cpr_started
     fluids: list[tuple[float, float]] = field(default_factory=list)  # (t, mL) of fluids in the total's window
-    # State.shocks itself (the same Counter, not a copy: an engine copy deep-copies the state in one go,
-    # so the two stay one), for readers that ask the care for the shock counts (the screen's shock form).
-    state_shocks: Counter[bool] = field(default_factory=Counter, repr=False, compare=False)
-
-    @property
-    def shocks(self) -> int:
-        """Unsynchronized shocks in the code, as State.shocks counts them."""
-        return self.state_shocks[False]
-
-    @property
-    def cardioversions(self) -> int:
-        """Synchronized shocks in the code, as State.shocks counts them."""
-        return self.state_shocks[True]
 
     def dues(self) -> list[Due]:
         return [*self.unshocked, *self.pauses]
@@ -50,7 +36,7 @@ class Care:
 
 def care_of(state: State) -> Care:
     """The state's care (an empty one before the first event)."""
-    return state.care if state.care is not None else Care(state_shocks=state.shocks)
+    return state.care if state.care is not None else Care()
 
 
 def age_band(state: State) -> Band:
@@ -68,7 +54,7 @@ def fold_care(s: State, seq: int, ev: Any, new: list[Due]) -> None:
     """Fold one event into the care (after the kind's own handler: an arrest it begins is already begun)."""
     care = s.care
     if care is None:
-        care = s.care = Care(state_shocks=s.shocks)
+        care = s.care = Care()
     arrest, p = s.arrest, s.protocol
     kind = ev.kind
     if kind == "rhythm":

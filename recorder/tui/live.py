@@ -16,7 +16,6 @@ from exports.describe import t_plus as code_time
 from recorder import board
 from recorder.clock import Clock, CodeClock
 from recorder.engine import Advice, Protocol, dose_advice
-from recorder.engine.care import care_of
 from recorder.engine.doses import volume_ml
 from recorder.engine.energy import shock_advice
 from recorder.scribe import Pending, Scribe, waiting
@@ -491,15 +490,14 @@ class LiveScreen(Screen):
         """The shock form with the protocol's J/kg energy for this weight proposed (shown as stored),
         first or later shock as SHOCK_ENERGY counts them; weight unknown: said, nothing proposed."""
         form, state = self.forms()["shock"], self.scribe.state
-        care = care_of(state)
 
         def advice(synchronized: bool):
             return shock_advice(
                 self.protocol,
                 age=state.age,
                 weight=state.weight,
-                shocks=care.shocks,
-                cardioversions=care.cardioversions,
+                shocks=state.shocks[False],
+                cardioversions=state.shocks[True],
                 synchronized=synchronized,
             )
 

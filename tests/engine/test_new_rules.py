@@ -145,12 +145,10 @@ def test_the_arrest_facts_have_one_home() -> None:
     arrest = state.arrest
     assert arrest is not None and (arrest.rhythm, arrest.shocks, arrest.antiarrhythmic) == ("vf", 1, True)
     assert (state.shocks[False], state.shocks[True]) == (1, 1)
-    assert {f.name for f in fields(Care)} == {"unshocked", "pauses", "fluids", "state_shocks"}
-    # The care's shock counts are the state's, not a second count; an engine copy keeps them one.
-    assert state.care is not None and state.care.state_shocks is state.shocks
+    # The care keeps no shock count of its own: the code's shocks by kind live on State.shocks only.
+    assert {f.name for f in fields(Care)} == {"unshocked", "pauses", "fluids"}
     copied = engine.copy().state
-    assert copied.care is not None and copied.care.state_shocks is copied.shocks is not state.shocks
-    assert (copied.care.shocks, copied.care.cardioversions) == (1, 1)
+    assert copied.shocks is not state.shocks and (copied.shocks[False], copied.shocks[True]) == (1, 1)
 
 
 def test_an_engine_copy_keeps_its_own_arrest_care() -> None:
