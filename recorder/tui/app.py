@@ -9,7 +9,7 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.command import CommandPalette
 from textual.driver import Driver
-from textual.notifications import SeverityLevel
+from textual.notifications import Notification, Notify, SeverityLevel
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
@@ -55,6 +55,7 @@ class RecorderApp(App[None]):
         self.review_session = review
         self.scribe = scribe
         self.keys_in_order = KeysInOrder(self, super().on_event)
+        self._grouped: dict[str, Notification] = {}  # the notice still showing of each group (notify)
 
     def get_default_screen(self) -> Screen:
         """The scribe's screen is the first one: its first frame is the app's first frame (pushed over
@@ -102,10 +103,25 @@ class RecorderApp(App[None]):
         severity: SeverityLevel = "information",
         timeout: float | None = None,
         markup: bool = False,
+        replaces: str | None = None,
     ) -> None:
         """Every notification (a flag, a refused entry, a path) is literal text: its words came from a
-        person or a file, so they are never read as markup, whatever the caller asked."""
-        super().notify(visible(message), title=visible(title), severity=severity, timeout=timeout, markup=False)
+        person or a file, so they are never read as markup, whatever the caller asked.
+
+        `replaces`: a group (the new flags) whose notice still showing this one takes the place of, so
+        a burst of entries never stacks notices over the banner; the flags panel keeps every flag.
+        """
+        if replaces is None:
+            super().notify(visible(message), title=visible(title), severity=severity, timeout=timeout, markup=False)
+            return
+        old = self._grouped.get(replaces)
+        if old is not None and old in self._notifications:
+            self._unnotify(old, refresh=False)
+        notification = Notification(
+            visible(message), visible(title), severity, self.NOTIFICATION_TIMEOUT if timeout is None else timeout
+        )
+        self._grouped[replaces] = notification
+        self.post_message(Notify(notification))
 
     async def action_quit(self) -> None:
         """Quit; with entries not in the database yet, first say where they are kept and ask."""

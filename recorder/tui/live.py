@@ -320,11 +320,20 @@ class LiveScreen(Screen):
         return not self.rows or (record.t, record.seq) >= (self.rows[0].record.t, self.rows[0].record.seq)
 
     def alert(self, flags) -> None:
-        for flag in flags:
-            severity = (
-                "error" if flag.severity == "critical" else "warning" if flag.severity == "warning" else "information"
-            )
-            self.notify(flag.message, title=f"{flag.severity.upper()} {flag.rule}", severity=severity, timeout=10)
+        """One notice for the flags an entry raised, in place of the last one still showing: a burst of
+        entries never stacks notices over the banner and the timeline; the flags panel keeps them all."""
+        if not flags:
+            return
+        rank = {"critical": 0, "warning": 1, "info": 2}
+        flags = sorted(flags, key=lambda f: rank.get(f.severity, 3))
+        top = flags[0]
+        severity = "error" if top.severity == "critical" else "warning" if top.severity == "warning" else "information"
+        if len(flags) == 1:
+            title, message = f"{top.severity.upper()} {top.rule}", top.message
+        else:
+            title = f"{len(flags)} NEW FLAGS"
+            message = "\n".join(f"{f.severity.upper()} {f.rule}: {f.message}" for f in flags)
+        self.app.notify(message, title=title, severity=severity, timeout=10, replaces="flags")
 
     def rebuild(self) -> None:
         """Every panel from the session: after a void, an amend, a back-dated entry or a late flag."""

@@ -354,3 +354,15 @@ async def test_review_h_writes_the_html_summary_next_to_the_database(store, cloc
         assert "<svg" in path.read_text()
         assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
         assert any(str(path) in n.message for n in app._notifications)
+
+
+async def test_flag_notices_of_a_burst_of_entries_never_stack(store, clock):
+    """At 80x24 a burst of flagged entries stacked a notice each over the banner; one takes the last one's place."""
+    app = build_app(store, clock, mode="new", new_fields=CHILD)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await keys(pilot, "i", "1", "l", "enter", "x", "i", "2", "l", "enter", "x", "i", "1", "l", "enter")
+        await keys(pilot, "x", "i", "2", "l", "enter")
+        flagged = [n for n in app._notifications if "REPEAT_SAME_BONE" in n.title or "NEW FLAGS" in n.title]
+        assert len(flagged) == 1, [n.title for n in app._notifications]
+        assert len([f for f in live(app).session.flags() if f.rule == "REPEAT_SAME_BONE"]) >= 2  # the panel keeps all
+        assert "T+" in live(app).query_one("#banner").render().plain  # the banner stays in sight
