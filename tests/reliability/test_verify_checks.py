@@ -8,9 +8,11 @@ Edits are made as in test_tamper.py: with the sqlite3 shell, triggers dropped an
 import json
 import shutil
 import sqlite3
+from pathlib import Path
 
 import pytest
 
+import recorder.engine
 from recorder.clock import FakeClock
 from recorder.engine import load_protocol
 from recorder.flag_check import protocol_basis
@@ -22,7 +24,20 @@ from tests.conftest import DATA, SCENARIOS_V1
 from tests.reliability.helpers import faulty, run, starts
 from tests.reliability.test_tamper import DROP, RESTORE, make_two_codes, q, shell, verify
 
-LENIENT = DATA / "lenient_flush.toml"  # the shipped protocol with a 90 s flush window
+SHIPPED = Path(recorder.engine.__file__).with_name("protocol.toml")
+
+
+@pytest.fixture
+def lenient(tmp_path) -> Path:
+    """A hospital's protocol: the shipped one with a 90 s flush window (written from it, so it never lags it)."""
+    text = SHIPPED.read_text(encoding="utf-8")
+    changed = text.replace("\nwindow_s = 30 ", "\nwindow_s = 90 ", 1)
+    assert changed != text, "the shipped protocol's flush window is no longer 30 s: update this fixture"
+    path = tmp_path / "lenient_flush.toml"
+    path.write_text(changed, encoding="utf-8")
+    return path
+
+
 OLD_DB = DATA / "schema3_before_chain2.db"  # written by the recorder before this check (schema 3)
 FLAGS_DIFFER = "its stored flags are not those its record gives under the rules and protocol that raised them"
 
@@ -196,9 +211,9 @@ def test_a_flag_raised_twice_in_a_row_is_found(db_path):
     assert code == 1 and lines == ["code 1: its stored flag REPEAT_SAME_BONE on event 5 is raised twice in a row"]
 
 
-def test_flags_are_worked_out_under_the_protocol_that_raised_them(db_path):
+def test_flags_are_worked_out_under_the_protocol_that_raised_them(db_path, lenient):
     """A hospital's 90 s window raised one unflushed drug where the default raises two: a plain verify passes."""
-    replay(db_path, "e03_flush_errors.jsonl", "--protocol", str(LENIENT))
+    replay(db_path, "e03_flush_errors.jsonl", "--protocol", str(lenient))
     assert verify(db_path) == (0, [])
     text = protocol_basis(load_protocol()).text  # the default protocol's text under the hospital's hash
     without_triggers(db_path, f"UPDATE protocols SET text = {q(text)};")
@@ -275,8 +290,8 @@ def test_a_later_rules_edition_is_a_note_not_a_fault(db_path):
 # ── kept audit rows, under the protocol they were kept with ──
 
 
-def test_kept_audit_rows_made_under_a_hospital_protocol_are_checked_by_a_plain_verify(db_path):
-    replay(db_path, "e03_flush_errors.jsonl", "--protocol", str(LENIENT))
+def test_kept_audit_rows_made_under_a_hospital_protocol_are_checked_by_a_plain_verify(db_path, lenient):
+    replay(db_path, "e03_flush_errors.jsonl", "--protocol", str(lenient))
     conn = sqlite3.connect(db_path)
     (rows,) = conn.execute("SELECT rows FROM audit_rows WHERE code_id = 1").fetchone()
     data = json.loads(rows)
@@ -315,7 +330,7 @@ def _old_database(tmp_path):
     return db, events, hashes
 
 
-def test_an_old_database_opens_migrates_and_verifies_keeping_its_old_hashes(tmp_path):
+def test_an_old_database_opens_migrates_and_verifies_keeping_its_old_hashes(tmp_path, lenient):
     db, events, hashes = _old_database(tmp_path)
     result = run(db, "verify")
     assert result.exit_code == 0, result.stderr
@@ -327,7 +342,7 @@ def test_an_old_database_opens_migrates_and_verifies_keeping_its_old_hashes(tmp_
         "and are not that edition's default protocol's: not checked"
     )
     assert [line for line in result.output.splitlines() if line.startswith("note:")] == [note]
-    result = run(db, "--protocol", str(LENIENT), "verify")
+    result = run(db, "--protocol", str(lenient), "verify")
     assert result.exit_code == 0, result.output
     assert [line for line in result.output.splitlines() if line.startswith("note:")] == [note]
     conn = sqlite3.connect(db)
