@@ -1,6 +1,6 @@
 """The rule engine: effective timeline → clinical state → protocol-deviation flags (pure: no I/O, no clock)."""
 
-from recorder.engine.doses import Advice, Expected, dose_advice, expected_dose, propose_dose
+from recorder.engine.doses import Advice, Expected, dose_advice, expected_dose
 from recorder.engine.engine import Engine, evaluate
 from recorder.engine.protocol import Protocol, ProtocolError, load_protocol, parse_protocol
 from recorder.engine.registry import RULES, RULES_EDITION, RuleInfo
@@ -26,5 +26,4 @@ __all__ = [
     "expected_dose",
     "load_protocol",
     "parse_protocol",
-    "propose_dose",
 ]

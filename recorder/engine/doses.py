@@ -331,34 +331,6 @@ def dose_advice(
     return Advice(float(f"{low:.2g}") if low < 10 else round(low), expected.unit, expected.note)
 
 
-def propose_dose(
-    protocol: Protocol,
-    drug: str,
-    *,
-    purpose: str | None,
-    age: float | None,
-    weight: float | None,
-    earlier_doses: int,
-    route: str | None = None,
-    setting: str | None = None,
-) -> tuple[float, str] | None:
-    """The dose the screen offers: the low end of the expected range (the child row's, for a union).
-
-    None when the drug is not dose-checked by this route or only its ceiling can be (weight unknown).
-    """
-    advice = dose_advice(
-        protocol,
-        drug,
-        route=route,
-        purpose=purpose,
-        age=age,
-        weight=weight,
-        setting=setting,
-        earlier_doses=earlier_doses,
-    )
-    return (advice.dose, advice.unit) if advice.dose is not None and advice.unit is not None else None
-
-
 def volume_ml(dose: float, unit: str, *, drug: str, concentration: str | None, protocol: Protocol) -> float | None:
     """How many mL a dose is at `concentration` (dose ÷ strength): 24 mEq of 4.2 % bicarbonate → 48 mL.
 
