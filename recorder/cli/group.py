@@ -97,9 +97,10 @@ def stdout_closed() -> None:
 def _usage(exc: click.UsageError) -> str:
     """Click's usage error (a typo'd command, an unknown flag, a bad value) as one line with where to look."""
     text = exc.format_message().strip()
-    path = exc.ctx.command_path if exc.ctx is not None else "recorder"
-    words = path.split(maxsplit=1)
+    # The command as the user typed it, however the program was started (`python -m recorder`, a test runner).
+    words = exc.ctx.command_path.split(maxsplit=1) if exc.ctx is not None else []
     where = f"{words[1]}: " if len(words) > 1 else ""
+    path = f"recorder {words[1]}" if len(words) > 1 else "recorder"
     # Click's "Did you mean 'list'?" stays a question: only a full stop gives way to the pointer to the help.
     joint = " " if text.endswith("?") else "; "
     return f"{where}{text.rstrip('.')}{joint}see `{path} --help`"
