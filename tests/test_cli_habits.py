@@ -226,3 +226,4 @@ def test_shell_completion_offers_the_code_ids_and_opens_the_database_read_only(d
         [str(BIN / "recorder")], capture_output=True, text=True, env={**os.environ, "_RECORDER_COMPLETE": "bash_source"}
     )
     assert "_recorder_completion" in source.stdout and "complete " in source.stdout
+    assert "_RECORDER_COMPLETE=bash_source recorder" in " ".join(invoke("--help").stdout.split())

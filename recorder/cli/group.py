@@ -142,7 +142,13 @@ class RecorderGroup(click.Group):
             ctx.exit(0)
 
 
-@click.group(cls=RecorderGroup, invoke_without_command=True)
+@click.group(
+    cls=RecorderGroup,
+    invoke_without_command=True,
+    # Click's own completion; the CODE arguments offer the database's code ids (recorder/cli/params.py).
+    epilog='Shell completion: eval "$(_RECORDER_COMPLETE=bash_source recorder)" in ~/.bashrc '
+    "(zsh_source in ~/.zshrc; fish_source for fish); CODE completes to the codes in the database.",
+)
 @click.option(
     "--db",
     "db_path",
