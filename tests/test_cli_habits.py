@@ -69,8 +69,9 @@ def closed_pipe(*args: str, db: Path) -> subprocess.CompletedProcess[str]:
         os.close(write_end)
 
 
-def test_a_pipe_closed_before_the_first_line_ends_quietly_too(tmp_path):
-    proc = closed_pipe("rules", "--json", db=tmp_path / "r.db")
+@pytest.mark.parametrize("args", [["rules", "--json"], ["--help"], ["list", "--help"]], ids=" ".join)
+def test_a_pipe_closed_before_the_first_line_ends_quietly_too(tmp_path, args):
+    proc = closed_pipe(*args, db=tmp_path / "r.db")
     assert (proc.returncode, proc.stderr) == (0, "")
 
 

@@ -133,11 +133,20 @@ class RecorderGroup(click.Group):
         # Without standalone mode click returns a command's value, or the status of ctx.exit(n).
         sys.exit(status if isinstance(status, int) else 0)
 
+    # A closed pipe is caught where output is written (the group's own --help while the command line is
+    # read; every command when invoked), not in `main`: click's own main would turn it into exit status 1.
+
+    def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
+        try:
+            return super().make_context(*args, **kwargs)
+        except BrokenPipeError:
+            stdout_closed()
+            raise click.exceptions.Exit(0) from None
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except BrokenPipeError:
-            # Caught here, not in `main`: click's own main would turn it into exit status 1.
             stdout_closed()
             ctx.exit(0)
 
