@@ -9,9 +9,14 @@ class RecorderError(Exception):
 
     @property
     def message(self) -> str:
-        """The error as one printable line: a file name or SQLite's own text cannot break it or drive the terminal."""
-        # schemas.events loads pydantic: imported when a message is shown, not when an error class is defined
-        # (the engine and the store define theirs at import time).
-        from schemas.events import printable
+        """The error as one line (one_line)."""
+        return one_line(str(self))
 
-        return printable(" ".join(str(self).splitlines()))
+
+def one_line(text: str) -> str:
+    """`text` as one printable line: a file name or SQLite's own text cannot break it or drive the terminal."""
+    # schemas.events loads pydantic: imported when a message is shown, not when an error class is defined
+    # (the engine and the store define theirs at import time).
+    from schemas.events import printable
+
+    return printable(" ".join(text.splitlines()))

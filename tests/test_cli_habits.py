@@ -1,5 +1,6 @@
 """The CLI keeps Unix habits: closed pipes, `-o -`, one-line usage errors, `python -m`, one version, completion."""
 
+import ast
 import json
 import os
 import subprocess
@@ -174,6 +175,7 @@ def test_a_recorder_error_is_shown_in_one_place_as_one_line_with_its_status():
 
 def test_every_user_error_shares_the_one_base():
     from recorder.cli.exports import ExportError
+    from recorder.cli.output import OutputError
     from recorder.engine.first_edition.protocol import ProtocolError as FirstProtocolError
     from recorder.engine.protocol import ProtocolError
     from recorder.journal import JournalError
@@ -181,7 +183,8 @@ def test_every_user_error_shares_the_one_base():
     from recorder.session import SessionError
     from recorder.store import StoreError
 
-    errors = (StoreError, SessionError, ScenarioError, ProtocolError, FirstProtocolError, ExportError, JournalError)
+    errors = (StoreError, SessionError, ScenarioError, ProtocolError, FirstProtocolError, ExportError, OutputError)
+    errors += (JournalError,)
     for error in errors:
         assert issubclass(error, RecorderError) and error.exit_code == 2, error
 
@@ -228,3 +231,22 @@ def test_shell_completion_offers_the_code_ids_and_opens_the_database_read_only(d
     )
     assert "_recorder_completion" in source.stdout and "complete " in source.stdout
     assert "_RECORDER_COMPLETE=bash_source recorder" in " ".join(invoke("--help").stdout.split())
+
+
+def test_the_cli_package_has_no_import_cycle():
+    """The group and the shared arguments import no command; a command module imports the group and the shared
+    modules, never another command module nor the package; recorder/cli/__init__.py adds every command."""
+    folder = ROOT / "recorder" / "cli"
+    shared = {"recorder.cli.group", "recorder.cli.params", "recorder.cli.output"}
+    commands = {f"recorder.cli.{p.stem}" for p in folder.glob("*.py")} - shared - {"recorder.cli.__init__"}
+    assert commands == {f"recorder.cli.{m}" for m in ("screen", "records", "checks", "exports", "corrections")}
+    for path in folder.glob("*.py"):
+        if path.stem == "__init__":
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
+        imported |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+        ours = {m for m in imported if m == "recorder.cli" or m.startswith("recorder.cli.")}
+        allowed = {"group": set(), "output": set(), "params": {"recorder.cli.group"}}.get(path.stem, shared)
+        assert ours <= allowed, f"{path.name} imports {sorted(ours - allowed)}"
+    assert {c.callback.__module__ for c in cli.commands.values()} == commands

@@ -7,9 +7,8 @@ from pathlib import Path
 import click
 
 from recorder.cli.group import Context, pass_ctx
-from recorder.cli.params import Output
+from recorder.cli.output import Output, OutputError, write_private
 from recorder.engine import RULES
-from recorder.session import SessionError
 from recorder.store import Problem
 from schemas.events import printable
 
@@ -96,7 +95,6 @@ def schema_cmd(obj: Context, names: tuple[str, ...], output: Path | None) -> Non
     summary, audit; all by default), or write them into a folder with -o (`schemas/json/` holds the published
     copy: `recorder schema -o schemas/json` from the source tree renews it).
     """
-    from recorder.private import write_private
     from schemas.jsonschema import render, schema_documents
 
     documents = {name: doc for name, doc in schema_documents().items() if not names or name.split(".")[0] in names}
@@ -108,13 +106,10 @@ def schema_cmd(obj: Context, names: tuple[str, ...], output: Path | None) -> Non
     try:
         directory.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise SessionError(f"cannot create the folder {directory}: {exc.strerror}; choose another -o") from None
+        raise OutputError(f"cannot create the folder {directory}: {exc.strerror}; choose another -o") from None
     for name, doc in documents.items():
         path = directory / name
-        try:
-            # Not patient data (readable by all, 0644), but written the same way: whole, never through
-            # a link, never onto the database.
-            write_private(path, render(doc).encode("utf-8"), protect=[obj.db_path], mode=0o644)
-        except OSError as exc:
-            raise SessionError(f"cannot write {path}: {exc.strerror}; choose another -o") from None
+        # Not patient data (readable by all, 0644), but written the same way: whole, never through
+        # a link, never onto the database.
+        write_private(path, render(doc).encode("utf-8"), [obj.db_path], mode=0o644)
         click.echo(str(path))

@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from exports.formats import AUDIT_FORMATS, SUMMARY_FORMATS
-from recorder import private
 from recorder.cli.group import Context, pass_ctx
-from recorder.cli.params import Output, code_argument
+from recorder.cli.output import Output, private_dir, write_private
+from recorder.cli.params import code_argument
 from recorder.errors import RecorderError
 from recorder.session import Session
 from recorder.store import Store
@@ -42,21 +42,6 @@ class DateParam(click.ParamType):
             return date.fromisoformat(value)
         except ValueError:
             self.fail(f"{value!r} is not a date; give it as YYYY-MM-DD", param, ctx)
-
-
-def write_private(path: Path, data: bytes, databases: list[Path]) -> None:
-    """recorder.private.write_private, its failure as one line: never onto a database, never through a link."""
-    try:
-        private.write_private(path, data, protect=databases)
-    except OSError as exc:
-        raise ExportError(f"cannot write {path}: {exc.strerror}; choose another -o") from None
-
-
-def private_dir(path: Path) -> None:
-    try:
-        private.private_dir(path)
-    except OSError as exc:
-        raise ExportError(f"cannot create the folder {path}: {exc.strerror}; choose another -o") from None
 
 
 @click.command("summary")

@@ -9,7 +9,7 @@ import click
 
 from recorder.clock import SystemClock
 from recorder.engine import Protocol, load_protocol
-from recorder.errors import RecorderError
+from recorder.errors import RecorderError, one_line
 from recorder.session import SessionError
 from recorder.store import Store
 
@@ -75,9 +75,7 @@ pass_ctx = click.make_pass_decorator(Context)
 
 def fail(message: str, code: int) -> NoReturn:
     """The end of every failed run: `recorder: message` as one line on stderr, and the exit status."""
-    from schemas.events import printable
-
-    click.echo(f"recorder: {printable(' '.join(message.splitlines()))}", err=True)
+    click.echo(f"recorder: {one_line(message)}", err=True)
     sys.exit(code)
 
 

@@ -1,7 +1,6 @@
-"""Arguments and options several commands share: CODE with the database's code ids offered, and `-o` with `-`."""
+"""The CODE argument several commands share: a code id or `last`, the database's code ids offered by the shell."""
 
 import sqlite3
-from pathlib import Path
 from typing import Any
 
 import click
@@ -39,18 +38,3 @@ def complete_codes(ctx: click.Context, param: click.Parameter, incomplete: str) 
 def code_argument(**kwargs: Any) -> Any:
     """The CODE argument: a code id or `last`, completed from the database."""
     return click.argument("code", shell_complete=complete_codes, **kwargs)
-
-
-class Output(click.Path):
-    """`-o PATH`, where `-` means standard output: given to the command as None, as when -o is left out.
-
-    A file really named `-` is written as `./-`.
-    """
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(path_type=Path, **kwargs)
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        if isinstance(value, str) and value == "-":
-            return None
-        return super().convert(value, param, ctx)

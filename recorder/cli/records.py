@@ -9,7 +9,8 @@ from pathlib import Path
 import click
 
 from recorder.cli.group import Context, pass_ctx, stdout_closed
-from recorder.cli.params import Output, code_argument
+from recorder.cli.output import Output, write_private
+from recorder.cli.params import code_argument
 from recorder.engine import RULES
 from recorder.listing import code_rows
 from recorder.scenario import ScenarioError, ScenarioFile, ScenarioLine, dump_records
@@ -117,7 +118,5 @@ def events_cmd(obj: Context, code: str, output: Path | None) -> None:
     if output is None:
         click.echo(text, nl=False)
         return
-    from recorder.cli.exports import write_private
-
     write_private(output, text.encode("utf-8"), [obj.db_path])
     click.echo(f"wrote {output}", err=True)
