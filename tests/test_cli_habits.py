@@ -3,6 +3,7 @@
 import ast
 import json
 import os
+import stat
 import subprocess
 import sys
 import tomllib
@@ -106,6 +107,7 @@ def test_dash_is_standard_output_for_every_output_option(db, tmp_path, monkeypat
     # A file really named `-` is still reachable as ./-
     assert invoke("--db", str(db), "events", "1", "-o", "./-").exit_code == 0
     assert (tmp_path / "-").read_text() == invoke("--db", str(db), "events", "1").stdout
+    assert stat.S_IMODE((tmp_path / "-").stat().st_mode) == 0o600  # the events name the patient
 
 
 def test_the_csv_audit_refuses_standard_output_in_one_line(db, tmp_path, monkeypatch):
