@@ -150,6 +150,11 @@ def audit_json(export: AuditExport) -> dict[str, bytes]:
     }
 
 
+def audit_document(export: AuditExport) -> bytes:
+    """The whole export as one JSON document (schemas/json/audit.schema.json): `recorder audit --format json -o -`."""
+    return (json.dumps(export.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+
 def _csv_value(value: object) -> str:
     if value is None:
         return ""

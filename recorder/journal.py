@@ -27,10 +27,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from recorder.errors import RecorderError
+
 VERSION = 1
 
 
-class JournalError(Exception):
+class JournalError(RecorderError):
     """The journal could not be written anywhere; the message says where it tried."""
 
 

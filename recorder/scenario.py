@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import BinaryIO
 
+from recorder.errors import RecorderError
 from recorder.ledger import Ledger
 from schemas.events import BaseEvent, EventError, event_dict, parse_event
 from schemas.records import EventRecord
@@ -26,7 +27,7 @@ MAX_SPOOL = 1 << 30
 MAX_AHEAD = timedelta(hours=24)
 
 
-class ScenarioError(ValueError):
+class ScenarioError(RecorderError, ValueError):
     """A scenario file that cannot be replayed; the message is `FILE:LINE: reason`."""
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from recorder.clock import Clock, ClockMark, CodeClock, local
 from recorder.engine import RULES, RULES_EDITION, Engine, Protocol, load_protocol
+from recorder.errors import RecorderError
 from recorder.flag_check import protocol_basis
 from recorder.ledger import Ledger
 from recorder.record_log import RecordLog
@@ -66,7 +67,7 @@ def _acknowledgements(records: Iterable[EventRecord]) -> dict[tuple[str, int], s
     return {(ev.rule, ev.target): ev.reason for _, ev in sorted(standing.items())}
 
 
-class SessionError(Exception):
+class SessionError(RecorderError):
     """A request the session cannot carry out; the message says what to do instead."""
 
 

@@ -118,8 +118,9 @@ def test_unknown_code_is_one_line(tmp_path):
     Store(tmp_path / "e.db").close()  # an empty database (a missing one is refused: tests/test_cli_files.py)
     result = run("events", "42", db=tmp_path / "e.db")
     assert result.exit_code == 2
-    assert result.stderr == "recorder: there is no code '42'; `recorder list` shows the codes\n"
-    assert "no codes yet" in run("events", "last", db=tmp_path / "e.db").stderr
+    # Each "no code" names the database it searched: a wrong --db or RECORDER_DB shows at once.
+    assert result.stderr == f"recorder: there is no code '42' in {tmp_path / 'e.db'}; `recorder list` shows the codes\n"
+    assert f"no codes in {tmp_path / 'e.db'} yet" in run("events", "last", db=tmp_path / "e.db").stderr
 
 
 def test_newer_database_is_one_line(tmp_path):

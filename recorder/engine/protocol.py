@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
 from recorder.engine.protocol_care import ArrestCare, FluidVolume, InfusionRate, RouteTable, ShockEnergy, Vasoactive
+from recorder.errors import RecorderError
 from schemas.anatomy import LIMBS, SITE_BONE
 from schemas.fields import CONCENTRATION
 from schemas.patient import DAYS_PER_YEAR
@@ -24,7 +25,7 @@ Band = Literal["neonate", "child", "adult", "unknown"]
 """rules.md's age band: `unknown` = age unknown and adult-sized or of unknown weight (adult and child rows apply)."""
 
 
-class ProtocolError(ValueError):
+class ProtocolError(RecorderError, ValueError):
     """A protocol file that cannot be used; the message names the key and what is wrong."""
 
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
+from recorder.errors import RecorderError
 from recorder.store import files
 from recorder.store.chain import CHAIN, GENESIS, canonical, check_canonical, event_hash, legacy_event_hash
 from recorder.store.version import SCHEMA_VERSION, parse_version
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
     from sqlite_utils import Database
 
 
-class StoreError(Exception):
+class StoreError(RecorderError):
     """A problem with the database that the user can act on; the message says how."""
 
 
@@ -63,6 +64,14 @@ _EVENT_COLUMNS = (
     "hash",
 )
 _INSERT_EVENT = f"INSERT INTO events ({', '.join(_EVENT_COLUMNS)}) VALUES ({', '.join('?' * len(_EVENT_COLUMNS))})"
+
+
+def sqlite_family(exc: sqlite3.Error) -> str:
+    """SQLite's primary result code by name ("READONLY" for SQLITE_READONLY_DBMOVED), or "" for an error of
+    Python's own: recognised by the code SQLite gives (Python 3.11's sqlite_errorname), never by its wording.
+    """
+    name = getattr(exc, "sqlite_errorname", None) or ""
+    return name.removeprefix("SQLITE_").split("_")[0] if name.startswith("SQLITE_") else ""
 
 
 def iso(dt: datetime) -> str:
@@ -270,12 +279,12 @@ class Store:
         return version
 
     def _explain_open(self, exc: sqlite3.DatabaseError) -> str:
-        text = str(exc)
-        if "not a database" in text or "malformed" in text:
+        text, family = str(exc), sqlite_family(exc)
+        if family in ("NOTADB", "CORRUPT"):
             return f"{self.path} is not a readable recorder database ({text}); check --db, or run `recorder verify`"
-        if "readonly" in text or "read-only" in text:
+        if family == "READONLY":
             return f"{self.path} is read-only ({text}); make it writable or choose another --db"
-        if "locked" in text:
+        if family in ("BUSY", "LOCKED"):
             return f"{self.path} is in use by another recorder ({text}); close it and try again"
         return f"cannot open {self.path} ({text}); check the path and its permissions"
 
@@ -514,14 +523,14 @@ class Store:
         )
 
     def _explain_write(self, exc: sqlite3.Error) -> str:
-        text = str(exc)
+        text, family = str(exc), sqlite_family(exc)
         if isinstance(exc, sqlite3.IntegrityError):
             return f"another recorder wrote to this code at the same time ({text}); close one and resume"
-        if "readonly" in text or "read-only" in text:
+        if family == "READONLY":
             return f"cannot write to {self.path}: it is read-only; make it writable (nothing was saved)"
-        if "full" in text:
+        if family == "FULL":
             return f"cannot write to {self.path}: the disk is full; free space (nothing was saved)"
-        if "locked" in text or "busy" in text:
+        if family in ("BUSY", "LOCKED"):
             return f"cannot write to {self.path}: another program holds it; close it (nothing was saved)"
         return f"cannot write to {self.path} ({text}); check the disk and the file (nothing was saved)"
 

@@ -84,4 +84,4 @@ def test_a_code_with_no_events_is_not_the_last_code(db_path):
     _code_with_no_events(db_path)
     result = CliRunner().invoke(cli, ["--db", str(db_path), "events", "last"])
     assert result.exit_code == 2
-    assert result.stderr.startswith("recorder: there are no codes yet")
+    assert result.stderr.startswith(f"recorder: there are no codes in {db_path} yet")

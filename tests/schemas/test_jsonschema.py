@@ -9,8 +9,10 @@ from schemas.jsonschema import JSON_DIR, render, schema_documents
 def test_published_schemas_are_current():
     for name, doc in schema_documents().items():
         path = JSON_DIR / name
-        assert path.exists(), f"{name} missing: run `uv run recorder schema`"
-        assert path.read_text(encoding="utf-8") == render(doc), f"{name} is stale: run `uv run recorder schema`"
+        assert path.exists(), f"{name} missing: run `uv run recorder schema -o schemas/json`"
+        assert path.read_text(encoding="utf-8") == render(doc), (
+            f"{name} is stale: run `uv run recorder schema -o schemas/json`"
+        )
 
 
 def test_schema_command_writes_the_files(tmp_path):

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
+from recorder.errors import RecorderError
 from schemas.anatomy import LIMBS, SITE_BONE
 from schemas.patient import DAYS_PER_YEAR
 from schemas.vocabulary import SITES, Bone, Device, DoseUnit, Drug, Severity, Site
@@ -20,7 +21,7 @@ Range = tuple[Num, Num]
 When = Literal["neonate", "io_analgesia", "first_dose", "later_dose"]
 
 
-class ProtocolError(ValueError):
+class ProtocolError(RecorderError, ValueError):
     """A protocol file that cannot be used; the message names the key and what is wrong."""
 
 

@@ -7,8 +7,8 @@ import click
 from pydantic import ValidationError
 
 from exports.describe import describe, t_plus
-from recorder.cli import Context, pass_ctx
-from recorder.cli_exports import OneLineCommand
+from recorder.cli.group import Context, pass_ctx
+from recorder.cli.params import code_argument
 from recorder.session import Logged, Session, SessionError
 from recorder.spoken_time import SpokenTimeError, parse_spoken_time
 from schemas.events import KIND_MODEL, explain
@@ -54,8 +54,8 @@ def _said(logged: Logged) -> None:
             click.echo(f"  flags {what}: " + ", ".join(f"{f.rule} (#{f.seq}, {f.severity})" for f in flags))
 
 
-@click.command("void", cls=OneLineCommand)
-@click.argument("code")
+@click.command("void")
+@code_argument()
 @click.argument("seq")
 @click.option("--reason", metavar="TEXT", help="Why the event is voided (required); kept with the void.")
 @pass_ctx
@@ -75,8 +75,8 @@ def void_cmd(obj: Context, code: str, seq: str, reason: str | None) -> None:
         click.echo(f"  the code is open again: `recorder resume {session.code_id}` goes on recording it")
 
 
-@click.command("amend", cls=OneLineCommand)
-@click.argument("code")
+@click.command("amend")
+@code_argument()
 @click.argument("seq")
 @click.argument("changes", nargs=-1, metavar="FIELD=VALUE...")
 @click.option("--reason", metavar="TEXT", help="Why the event is amended (required); kept with the amend.")

@@ -9,8 +9,10 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from exports.formats import AUDIT_FORMATS, SUMMARY_FORMATS
-from recorder import private
-from recorder.cli import Context, pass_ctx
+from recorder.cli.group import Context, pass_ctx
+from recorder.cli.output import Output, private_dir, write_private
+from recorder.cli.params import code_argument
+from recorder.errors import RecorderError
 from recorder.session import Session
 from recorder.store import Store
 
@@ -21,27 +23,8 @@ if TYPE_CHECKING:
 # bedside screen's included) loads this module, and should not wait for fhir.resources.
 
 
-class ExportError(click.ClickException):
+class ExportError(RecorderError):
     """A mistake in an export command's input: one line on stderr, exit status 2, like every user error."""
-
-    exit_code = 2
-
-    def show(self, file: Any = None) -> None:
-        click.echo(f"recorder: {self.format_message()}", err=True)
-
-
-class OneLineCommand(click.Command):
-    """Click's usage errors (a bad --format, a bad date) as one line, not a usage screen."""
-
-    def make_context(
-        self, info_name: str | None, args: list[str], parent: click.Context | None = None, **extra: Any
-    ) -> click.Context:
-        try:
-            return super().make_context(info_name, args, parent=parent, **extra)
-        except click.UsageError as exc:
-            raise ExportError(
-                f"{info_name}: {exc.format_message().rstrip('.')}; see `recorder {info_name} --help`"
-            ) from None
 
 
 class DateParam(click.ParamType):
@@ -61,23 +44,8 @@ class DateParam(click.ParamType):
             self.fail(f"{value!r} is not a date; give it as YYYY-MM-DD", param, ctx)
 
 
-def write_private(path: Path, data: bytes, databases: list[Path]) -> None:
-    """recorder.private.write_private, its failure as one line: never onto a database, never through a link."""
-    try:
-        private.write_private(path, data, protect=databases)
-    except OSError as exc:
-        raise ExportError(f"cannot write {path}: {exc.strerror}; choose another -o") from None
-
-
-def private_dir(path: Path) -> None:
-    try:
-        private.private_dir(path)
-    except OSError as exc:
-        raise ExportError(f"cannot create the folder {path}: {exc.strerror}; choose another -o") from None
-
-
-@click.command("summary", cls=OneLineCommand)
-@click.argument("code")
+@click.command("summary")
+@code_argument()
 @click.option(
     "--format",
     "fmt",
@@ -89,8 +57,8 @@ def private_dir(path: Path) -> None:
 @click.option(
     "-o",
     "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write to this file (mode 0600: it identifies the patient) instead of standard output.",
+    type=Output(dir_okay=False),
+    help="Write to this file (mode 0600: it identifies the patient) instead of standard output (`-`).",
 )
 @click.option(
     "--recompute",
@@ -116,7 +84,7 @@ def summary_cmd(obj: Context, code: str, fmt: str, output: Path | None, recomput
     click.echo(f"wrote {output}", err=True)
 
 
-@click.command("audit", cls=OneLineCommand)
+@click.command("audit")
 @click.option(
     "--db",
     "dbs",
@@ -135,10 +103,11 @@ def summary_cmd(obj: Context, code: str, fmt: str, output: Path | None, recomput
 @click.option(
     "-o",
     "--output",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=Output(file_okay=False),
     default=Path("audit"),
     show_default=True,
-    help="The folder for codes, attempts, drugs and flags (created 0700; files 0600).",
+    help="The folder for codes, attempts, drugs and flags (created 0700; files 0600); `-` with --format json: "
+    "the whole export as one JSON document on standard output (audit.schema.json), the KPI table on stderr.",
 )
 @pass_ctx
 def audit_cmd(
@@ -148,7 +117,7 @@ def audit_cmd(
     until: date | None,
     fmt: str,
     rederive: bool,
-    output: Path,
+    output: Path | None,
 ) -> None:
     """De-identified quality-audit export over one or more databases, with a KPI table (exports.md §2).
 
@@ -161,17 +130,29 @@ def audit_cmd(
     if since and until and since > until:
         raise ExportError(f"--since {since} is after --until {until}; swap them")
     paths = list(dbs) or [obj.db_path]
-    if output.exists() and not output.is_dir():
+    if output is None and fmt != "json":
+        raise ExportError(
+            f"-o -: the {fmt} audit is one file per table; give a folder, or --format json for one document "
+            "on standard output"
+        )
+    if output is not None and output.exists() and not output.is_dir():
         raise ExportError(f"{output} is a file, not a folder; choose another -o")
     stores = []
     try:
         for path in paths:  # read-only: an audit never creates, changes or chmods a database
             stores.append(Store(path, readonly=True))
-        private_dir(output)  # before the reading: a folder we cannot make should not cost the wait
+        if output is not None:
+            private_dir(output)  # before the reading: a folder we cannot make should not cost the wait
         export = _read(obj, stores, since, until, rederive)
     finally:
         for store in stores:
             store.close()
+    if output is None:  # -o -: the data on standard output, so the table a person reads goes to stderr
+        from exports.audit import audit_document
+
+        click.echo(audit_document(export).decode("utf-8"), nl=False)
+        click.echo(kpi_table(kpis(export), len(paths)), err=True)
+        return
     files = AUDIT_FORMATS[fmt].render(export)
     for name, data in files.items():
         write_private(output / name, data, [*paths, obj.db_path])

@@ -1,0 +1,198 @@
+"""The `recorder` click group: what every command shares, and the one place where an error becomes one line."""
+
+import os
+import sys
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+from recorder.clock import SystemClock
+from recorder.engine import Protocol, load_protocol
+from recorder.errors import RecorderError, one_line
+from recorder.session import SessionError
+from recorder.store import Store
+
+
+def default_db() -> Path:
+    """`recorder.db` in the user data directory, unless RECORDER_DB says otherwise."""
+    import platformdirs  # only when no --db or RECORDER_DB names the file
+
+    return Path(platformdirs.user_data_dir("recorder", appauthor=False)) / "recorder.db"
+
+
+# The screen (no command) and the commands that record: only these create the database or write to it.
+# Every other command opens it read-only (creating, changing and chmod'ing nothing).
+WRITERS = frozenset({None, "new", "resume", "replay", "void", "amend"})
+
+
+class Context:
+    """What every command shares: the database path, opened only when a command needs it."""
+
+    def __init__(self, db_path: Path, protocol_path: Path | None, *, writes: bool = True) -> None:
+        self.db_path = db_path
+        self.protocol_path = protocol_path
+        self.writes = writes
+        self._store: Store | None = None
+        self._protocol: Protocol | None = None
+        self.clock = SystemClock()
+
+    @property
+    def protocol(self) -> Protocol:
+        """The default protocol, or the hospital's own from --protocol (refused if it does not make sense)."""
+        if self._protocol is None:
+            self._protocol = load_protocol(self.protocol_path)
+        return self._protocol
+
+    @property
+    def store(self) -> Store:
+        """The database, read-only unless the command records (WRITERS)."""
+        if self._store is None:
+            self._store = Store(self.db_path, readonly=not self.writes)
+        return self._store
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+
+    def code_id(self, code: str) -> int:
+        """A code id as the user typed it: a number or `last`; a missing one names the database searched."""
+        if code == "last":
+            found = self.store.last_code_id()
+            if found is None:
+                raise SessionError(
+                    f"there are no codes in {self.db_path} yet; start one with `recorder` or `recorder replay FILE`"
+                )
+            return found
+        if not code.isdigit() or self.store.code(int(code)) is None:
+            raise SessionError(f"there is no code {code!r} in {self.db_path}; `recorder list` shows the codes")
+        return int(code)
+
+
+pass_ctx = click.make_pass_decorator(Context)
+
+
+def fail(message: str, code: int) -> NoReturn:
+    """The end of every failed run: `recorder: message` as one line on stderr, and the exit status."""
+    click.echo(f"recorder: {one_line(message)}", err=True)
+    sys.exit(code)
+
+
+def stdout_closed() -> None:
+    """The reader of standard output went away (`| head -1`): what is still to be written goes nowhere.
+
+    Python would otherwise report the closed pipe again when it flushes standard output at exit.
+    """
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # no file descriptor behind sys.stdout (a test runner's buffer)
+        pass
+
+
+def _usage(exc: click.UsageError) -> str:
+    """Click's usage error (a typo'd command, an unknown flag, a bad value) as one line with where to look."""
+    text = exc.format_message().strip()
+    # The command as the user typed it, however the program was started (`python -m recorder`, a test runner).
+    words = exc.ctx.command_path.split(maxsplit=1) if exc.ctx is not None else []
+    where = f"{words[1]}: " if len(words) > 1 else ""
+    path = f"recorder {words[1]}" if len(words) > 1 else "recorder"
+    # Click's "Did you mean 'list'?" stays a question: only a full stop gives way to the pointer to the help.
+    joint = " " if text.endswith("?") else "; "
+    return f"{where}{text.rstrip('.')}{joint}see `{path} --help`"
+
+
+class RecorderGroup(click.Group):
+    """The group whose `main` turns every way a run can fail into one line on stderr and an exit status.
+
+    A RecorderError: its message, its exit code (2). A usage error (typo'd command, unknown flag, bad value):
+    one line, exit 2. A closed standard output (`| head -1`): nothing more, exit 0. Anything else: the last
+    guard before a traceback reaches a scribe, exit 70.
+    """
+
+    def main(self, args: Any = None, prog_name: str | None = None, *rest: Any, **extra: Any) -> Any:
+        if extra.pop("standalone_mode", True) is False:  # a caller that handles the errors itself
+            return super().main(args, prog_name, *rest, standalone_mode=False, **extra)
+        try:
+            status = super().main(args, prog_name, *rest, standalone_mode=False, **extra)
+        except RecorderError as exc:
+            fail(exc.message, exc.exit_code)
+        except click.UsageError as exc:
+            fail(_usage(exc), 2)
+        except click.ClickException as exc:
+            fail(exc.format_message(), exc.exit_code)
+        except click.Abort:  # Ctrl-C, or the end of input at a prompt
+            fail("interrupted; what was already stored stays as it is", 1)
+        except Exception as exc:  # noqa: BLE001 - the last guard before a traceback reaches a scribe
+            what = f"{type(exc).__name__}: {exc}"
+            fail(f"unexpected error ({what}); what was recorded is safe on disk; please report this", 70)
+        # Without standalone mode click returns a command's value, or the status of ctx.exit(n).
+        sys.exit(status if isinstance(status, int) else 0)
+
+    # A closed pipe is caught where output is written (the group's own --help while the command line is
+    # read; every command when invoked), not in `main`: click's own main would turn it into exit status 1.
+
+    def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
+        try:
+            return super().make_context(*args, **kwargs)
+        except BrokenPipeError:
+            stdout_closed()
+            raise click.exceptions.Exit(0) from None
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError:
+            stdout_closed()
+            ctx.exit(0)
+
+
+@click.group(
+    cls=RecorderGroup,
+    invoke_without_command=True,
+    # Click's own completion; the CODE arguments offer the database's code ids (recorder/cli/params.py).
+    epilog='Shell completion: eval "$(_RECORDER_COMPLETE=bash_source recorder)" in ~/.bashrc '
+    "(zsh_source in ~/.zshrc; fish_source for fish); CODE completes to the codes in the database.",
+)
+@click.option(
+    "--db",
+    "db_path",
+    # Checked by the store, in one line (click's own check is a usage screen): a folder, a device or
+    # another program's file is refused there before anything is opened or changed.
+    type=click.Path(path_type=Path, readable=False),
+    envvar="RECORDER_DB",
+    help="The database file (default: recorder.db in the user data directory; env RECORDER_DB).",
+)
+@click.option(
+    "--protocol",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A hospital's own protocol file (rule thresholds and dosing table).",
+)
+# The version lives in pyproject.toml only: click reads the installed package's metadata when asked.
+@click.version_option(package_name="resus-recorder", prog_name="recorder")
+@click.pass_context
+def cli(ctx: click.Context, db_path: Path | None, protocol: Path | None) -> None:
+    """The resuscitation recorder: timestamps IO access, drugs and fluids, and flags protocol deviations.
+
+    Without a command it opens the scribe's screen: it resumes the open code if there is one,
+    else it starts a new one (the clock runs from the moment it opens).
+    """
+    ctx.obj = Context(db_path or default_db(), protocol, writes=ctx.invoked_subcommand in WRITERS)
+    ctx.call_on_close(ctx.obj.close)
+    if ctx.invoked_subcommand is None:
+        run_screen(ctx.obj, "auto")
+
+
+def run_screen(obj: Context, mode: str, **options: Any) -> None:
+    """Open the scribe's screen; textual is imported only here, so the other commands start fast."""
+    from recorder.tui.app import build_app
+
+    build_app(obj.store, obj.clock, obj.protocol, mode=mode, **options).run()
+
+
+def main() -> None:
+    """Console-script entry point (and `python -m recorder`)."""
+    os.umask(0o077)  # whatever we create holds patient data: owner only
+    cli(prog_name="recorder")

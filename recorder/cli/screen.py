@@ -1,0 +1,41 @@
+"""`recorder new` and `recorder resume`: the scribe's screen, on a new code or on one already recorded."""
+
+from typing import Any
+
+import click
+
+from recorder.cli.group import Context, pass_ctx, run_screen
+from recorder.cli.params import code_argument
+
+
+@click.command("new")
+@click.option("--age-years", type=click.FloatRange(0, 130), help="Age in years.")
+@click.option("--age-months", type=click.FloatRange(0, 1560), help="Age in months (with or without years).")
+@click.option("--age-days", type=click.FloatRange(0, 47500), help="Age in days, for neonates.")
+@click.option("--weight-kg", type=click.FloatRange(0, 500, min_open=True), help="Weight in kg.")
+@click.option(
+    "--weight-source",
+    type=click.Choice(["measured", "estimated", "length_tape", "stated"]),
+    help="Where the weight came from (an estimate says so on screen).",
+)
+@click.option("--arrest/--no-arrest", default=True, show_default=True, help="In cardiac arrest at the start.")
+@click.option(
+    "--setting",
+    type=click.Choice(["prehospital", "ed", "ward", "icu", "picu", "nicu", "delivery_room", "theatre", "other"]),
+    help="Where the code happens.",
+)
+@pass_ctx
+def new_cmd(obj: Context, arrest: bool, setting: str | None, **patient: float | str | None) -> None:
+    """Open the screen straight on a new live code; patient details can be added any time later."""
+    fields: dict[str, Any] = {"arrest": arrest, "patient": {k: v for k, v in patient.items() if v is not None}}
+    if setting:
+        fields["setting"] = setting
+    run_screen(obj, "new", new_fields=fields)
+
+
+@click.command("resume")
+@code_argument(required=False)
+@pass_ctx
+def resume_cmd(obj: Context, code: str | None) -> None:
+    """Reopen a code after a crash or a closed terminal: the open one, or CODE (a finished one opens for review)."""
+    run_screen(obj, "resume", code_id=obj.code_id(code) if code else None)
