@@ -1,4 +1,4 @@
-"""The code as one FHIR R4B Bundle (type collection), built and validated with fhir.resources (exports.md §3)."""
+"""The code as one FHIR R4B Bundle (type collection) for the EHR, coded from fhir_codes.py (exports.md §3)."""
 
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -8,28 +8,70 @@ from fhir.resources.R4B import get_fhir_model_class
 from fhir.resources.R4B.bundle import Bundle
 
 from exports.derive import summarise
-from exports.describe import DEVICE_NAMES, FLUID_NAMES, drug_label, infusion_label, number, site_label, words
+from exports.describe import (
+    DEVICE_NAMES,
+    FLUID_NAMES,
+    RHYTHM_NAMES,
+    drug_label,
+    infusion_label,
+    number,
+    site_label,
+    words,
+)
+from exports.fhir_codes import (
+    ACT_CODE,
+    BLOOD_PRESSURE,
+    BLOOD_PRESSURE_PANEL,
+    BODY_SITES,
+    BODY_WEIGHT,
+    CARDIAC_ARREST,
+    CARDIOVERSION,
+    CONDITION_VERIFICATION,
+    CPR,
+    DEFIBRILLATION,
+    ENCOUNTER_CLASS,
+    FLUID_CODES,
+    HEART_RATE_RHYTHM,
+    IDENTIFIER_TYPE,
+    IO_CANNULATION,
+    IV_CANNULATION,
+    KILOGRAM,
+    LATERALITY,
+    LOINC,
+    OBSERVATION_CATEGORY,
+    ROUTES,
+    RXNORM,
+    RXNORM_CODES,
+    SALINE,
+    SEVERITY,
+    SNOMED,
+    SUCCESSFUL,
+    TARGET_BODY_STRUCTURE,
+    UCUM,
+    UCUM_RATES,
+    UCUM_UNITS,
+    UNKNOWN_SETTING,
+    UNSUCCESSFUL,
+    VITAL_SIGNS,
+    VITALS,
+)
 from schemas.code_record import CodeRecord
-from schemas.events import DrugGiven, FluidGiven, Flush, InfusionStarted, Shock
+from schemas.events import (
+    Aspiration,
+    CodeStarted,
+    DrugGiven,
+    FluidGiven,
+    Flush,
+    InfusionStarted,
+    PatientUpdated,
+    RhythmNoted,
+    Shock,
+    Vitals,
+)
+from schemas.patient import Patient
 from schemas.records import EventRecord
 from schemas.summary import AccessLine, FlagRow, Summary
 
-SNOMED = "http://snomed.info/sct"
-RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
-UCUM = "http://unitsofmeasure.org"
-ACT_CODE = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
-TARGET_BODY_STRUCTURE = "http://hl7.org/fhir/StructureDefinition/procedure-targetBodyStructure"
-
-# exports.md §3; standards.md §3-4 for the ones marked [V] there that the table leaves out.
-CARDIAC_ARREST = ("410429000", "Cardiac arrest")
-IO_CANNULATION = ("430824005", "Intraosseous cannulation")
-IV_CANNULATION = ("392230005", "Catheterization of vein")
-DEFIBRILLATION = ("426220008", "External ventricular defibrillation")
-CARDIOVERSION = ("250980009", "Cardioversion")  # standards.md, NEMSIS eProcedures.03: a synchronized shock
-CPR = ("89666000", "Cardiopulmonary resuscitation")
-SUCCESSFUL = ("385669000", "Successful")
-UNSUCCESSFUL = ("385671000", "Unsuccessful")
-ROUTES = {"io": ("417255000", "Intraosseous route"), "iv": ("47625008", "Intravenous route")}
 ROUTE_WORDS = {
     "io": "intraosseous",
     "iv": "intravenous",
@@ -41,49 +83,6 @@ ROUTE_WORDS = {
     "sc": "subcutaneous",
     "po": "oral",
 }
-LATERALITY = {"left": ("7771000", "Left"), "right": ("24028007", "Right")}
-# The proximal tibia has no code of its own that we could check: the tibia, with the words in `text`.
-BODY_SITES = {
-    "distal_femur": ("310652005", "Distal femur"),
-    "proximal_humerus": ("119524001", "Proximal humerus"),
-    "proximal_tibia": ("12611008", "Tibia"),
-    "distal_tibia": ("64605006", "Distal tibia"),
-    "sternum": ("56873002", "Sternum"),
-}
-RXNORM_CODES = {
-    "epinephrine": "3992",
-    "amiodarone": "703",
-    "lidocaine": "6387",
-    "adenosine": "296",
-    "atropine": "1223",
-    "sodium_bicarbonate": "36676",
-    "calcium_chloride": "1901",
-    "calcium_gluconate": "1908",
-    "magnesium_sulfate": "6585",
-    "naloxone": "7242",
-    "norepinephrine": "7512",
-    "dextrose": "4850",  # glucose, the ingredient (standards.md, NEMSIS Medication.csv)
-}
-SALINE = ("313002", "Sodium chloride 9 MG/ML")
-FLUID_CODES = {
-    "saline": SALINE,
-    "lactated_ringers": ("1008377", "Lactated Ringer's"),
-    "dextrose_10": ("1795477", "D10"),
-}
-UCUM_UNITS = {"mg": "mg", "mcg": "ug", "g": "g", "mEq": "meq", "mL": "mL", "units": "[iU]"}
-UCUM_RATES = {"mcg/kg/min": "ug/kg/min", "mg/kg/h": "mg/kg/h", "mL/h": "mL/h", "mcg/min": "ug/min"}
-SEVERITY = {"critical": "high", "warning": "moderate", "info": "low"}
-ENCOUNTER_CLASS = {
-    "prehospital": ("FLD", "field"),
-    "ed": ("EMER", "emergency"),
-    "ward": ("IMP", "inpatient encounter"),
-    "icu": ("IMP", "inpatient encounter"),
-    "picu": ("IMP", "inpatient encounter"),
-    "nicu": ("IMP", "inpatient encounter"),
-    "delivery_room": ("IMP", "inpatient encounter"),
-    "theatre": ("IMP", "inpatient encounter"),
-}
-UNKNOWN_SETTING = ("EMER", "emergency")  # a code is emergency care wherever it happens
 
 
 def render_fhir(record: CodeRecord) -> bytes:
@@ -102,6 +101,11 @@ def _cc(code: tuple[str, str] | None, system: str = SNOMED, text: str | None = N
     if text:
         out["text"] = text
     return out
+
+
+def _loinc(code: str, text: str) -> dict[str, Any]:
+    # No display: LOINC's own names are not in the reference; `text` says what it is.
+    return {"coding": [{"system": LOINC, "code": code}], "text": text}
 
 
 def _quantity(value: float, unit: str, code: str | None) -> dict[str, Any]:
@@ -162,9 +166,7 @@ class _Builder:
                 "Condition",
                 "condition",
                 {
-                    "verificationStatus": _cc(
-                        ("confirmed", "Confirmed"), "http://terminology.hl7.org/CodeSystem/condition-ver-status"
-                    ),
+                    "verificationStatus": _cc(("confirmed", "Confirmed"), CONDITION_VERIFICATION),
                     "code": _cc(CARDIAC_ARREST),
                     "subject": self.ref(self.patient),
                     "encounter": self.ref(self.encounter),
@@ -191,7 +193,7 @@ class _Builder:
         p = self.r.patient
         out: dict[str, Any] = {}
         if p.mrn:
-            mr = {"system": "http://terminology.hl7.org/CodeSystem/v2-0203", "code": "MR"}
+            mr = {"system": IDENTIFIER_TYPE, "code": "MR"}
             out["identifier"] = [{"type": {"coding": [mr], "text": "MRN"}, "value": p.mrn}]
         if p.name:
             out["name"] = [{"text": p.name}]
@@ -269,71 +271,165 @@ class _Builder:
         ident = self.add("Procedure", f"line/{line.line}", data, line.seq)
         self.line_ref[line.line] = ident
 
-    # ── treatment, aspiration, shocks and CPR ────────────────────────────
+    # ── the timeline: treatment, observations, shocks and CPR ───────────
 
     def _bedside(self) -> None:
-        kinds = {line.line: line.kind for line in self.s.lines}
-        cpr_open: EventRecord | None = None
+        """One pass over the effective timeline; each kind of event has its own method (or none)."""
+        self.kinds = {line.line: line.kind for line in self.s.lines}
+        self.cpr_open: EventRecord | None = None
+        self.weighed: Patient = Patient()
+        self.weight_shown: tuple[float, str | None] | None = None
+        handlers = {
+            "code_started": self._weight,
+            "patient_updated": self._weight,
+            "drug": self._drug,
+            "flush": self._flush,
+            "fluid": self._fluid,
+            "infusion_started": self._infusion,
+            "aspiration": self._aspiration,
+            "shock": self._shock,
+            "cpr_started": self._cpr_started,
+            "cpr_stopped": self._cpr_stopped,
+            "rhythm": self._rhythm,
+            "rosc": self._rosc,
+            "vitals": self._vitals,
+        }
         for rec in self.r.timeline:
-            ev = rec.event
-            if isinstance(ev, DrugGiven):
-                route = kinds.get(ev.line or "", "io") if ev.line else ev.route or ""
-                code = RXNORM_CODES.get(ev.drug)
-                medication = _cc((code, drug_label(ev.drug)) if code else None, RXNORM, drug_label(ev.drug, ev.name))
-                dose = _quantity(ev.dose, ev.unit, UCUM_UNITS.get(ev.unit))
-                self._administration(rec, medication, route, ev.line, dose=dose, text=ev.concentration)
-            elif isinstance(ev, Flush):
-                dose = _quantity(ev.volume_ml, "mL", "mL")
-                self._administration(
-                    rec, _cc(SALINE, RXNORM, "Flush, 0.9% saline"), kinds.get(ev.line, "io"), ev.line, dose=dose
-                )
-            elif isinstance(ev, FluidGiven):
-                dose = _quantity(ev.volume_ml, "mL", "mL")
-                med = _cc(FLUID_CODES.get(ev.fluid), RXNORM, FLUID_NAMES[ev.fluid])
-                self._administration(rec, med, kinds.get(ev.line, "io"), ev.line, dose=dose, method=words(ev.method))
-            elif isinstance(ev, InfusionStarted):
-                self._infusion(rec, ev, kinds.get(ev.line, "io"))
-            elif rec.kind == "aspiration":
-                self._aspiration(rec)
-            elif isinstance(ev, Shock):
-                joules = ev.joules
-                code = (
-                    _cc(CARDIOVERSION, text="Synchronized shock")
-                    if ev.cardioversion
-                    else _cc(DEFIBRILLATION, text="Shock")
-                )
-                self.add(
-                    "Procedure",
-                    f"event/{rec.seq}",
-                    {
-                        "status": "completed",
-                        "code": code,
-                        "subject": self.ref(self.patient),
-                        "encounter": self.ref(self.encounter),
-                        "performedDateTime": self.at(rec.t),
-                        **({"note": [{"text": f"{number(joules, 0)} J"}]} if joules else {}),
-                    },
-                    rec.seq,
-                )
-            elif rec.kind == "cpr_started" and cpr_open is None:
-                cpr_open = rec
-            elif rec.kind == "cpr_stopped":
-                # With no cpr_started before it (a code that began in arrest, compressions already
-                # going), the CPR it stops has an end and no recorded start.
-                self._cpr(cpr_open, rec)
-                cpr_open = None
-        if cpr_open is not None:
-            self._cpr(cpr_open, None)
+            handler = handlers.get(rec.kind)
+            if handler is not None:
+                handler(rec)
+        if self.cpr_open is not None:
+            self._cpr(self.cpr_open, None)
+
+    def _route(self, line: str | None) -> str:
+        return self.kinds.get(line or "", "io")
+
+    def _drug(self, rec: EventRecord) -> None:
+        ev = rec.event
+        assert isinstance(ev, DrugGiven)
+        route = self._route(ev.line) if ev.line else ev.route or ""
+        code = RXNORM_CODES.get(ev.drug)
+        medication = _cc((code, drug_label(ev.drug)) if code else None, RXNORM, drug_label(ev.drug, ev.name))
+        dose = _quantity(ev.dose, ev.unit, UCUM_UNITS.get(ev.unit))
+        self._administration(rec, medication, route, ev.line, dose=dose, text=ev.concentration)
+
+    def _flush(self, rec: EventRecord) -> None:
+        ev = rec.event
+        assert isinstance(ev, Flush)
+        dose = _quantity(ev.volume_ml, "mL", "mL")
+        self._administration(rec, _cc(SALINE, RXNORM, "Flush, 0.9% saline"), self._route(ev.line), ev.line, dose=dose)
+
+    def _fluid(self, rec: EventRecord) -> None:
+        ev = rec.event
+        assert isinstance(ev, FluidGiven)
+        dose = _quantity(ev.volume_ml, "mL", "mL")
+        med = _cc(FLUID_CODES.get(ev.fluid), RXNORM, FLUID_NAMES[ev.fluid])
+        self._administration(rec, med, self._route(ev.line), ev.line, dose=dose, method=words(ev.method))
+
+    def _shock(self, rec: EventRecord) -> None:
+        ev = rec.event
+        assert isinstance(ev, Shock)
+        code = _cc(CARDIOVERSION, text="Synchronized shock") if ev.cardioversion else _cc(DEFIBRILLATION, text="Shock")
+        self.add(
+            "Procedure",
+            f"event/{rec.seq}",
+            {
+                "status": "completed",
+                "code": code,
+                "subject": self.ref(self.patient),
+                "encounter": self.ref(self.encounter),
+                "performedDateTime": self.at(rec.t),
+                **({"note": [{"text": f"{number(ev.joules, 0)} J"}]} if ev.joules else {}),
+            },
+            rec.seq,
+        )
+
+    def _cpr_started(self, rec: EventRecord) -> None:
+        if self.cpr_open is None:
+            self.cpr_open = rec
+
+    def _cpr_stopped(self, rec: EventRecord) -> None:
+        # With no cpr_started before it (a code that began in arrest, compressions already going),
+        # the CPR it stops has an end and no recorded start.
+        self._cpr(self.cpr_open, rec)
+        self.cpr_open = None
+
+    # ── observations: weight, vital signs, rhythm, ROSC ─────────────────
+
+    def _observation(
+        self, key: str, rec: EventRecord, code: dict[str, Any], value: dict[str, Any], *, vital: bool = False
+    ) -> str:
+        """An Observation at the event's time; a flag about the event implicates the first one made from it."""
+        data: dict[str, Any] = {"status": "final"}
+        if vital:
+            data["category"] = [_cc(VITAL_SIGNS, OBSERVATION_CATEGORY)]
+        data |= {
+            "code": code,
+            "subject": self.ref(self.patient),
+            "encounter": self.ref(self.encounter),
+            "effectiveDateTime": self.at(rec.t),
+            **value,
+        }
+        ident = self.add("Observation", key, data)
+        # A flag on code_started is about the code (the Encounter), not the weight given with it.
+        if rec.kind != "code_started":
+            self.by_seq.setdefault(rec.seq, ident)
+        return ident
+
+    def _weight(self, rec: EventRecord) -> None:
+        """The dosing weight and how it was obtained, when it was entered: one Observation per value."""
+        ev = rec.event
+        assert isinstance(ev, CodeStarted | PatientUpdated)
+        self.weighed = ev.patient if isinstance(ev, CodeStarted) else self.weighed.merged(ev.patient)
+        weight, source = self.weighed.weight_kg, self.weighed.weight_source
+        if weight is None or (weight, source) == self.weight_shown:
+            return
+        self.weight_shown = (weight, source)
+        value: dict[str, Any] = {"valueQuantity": _quantity(weight, "kg", KILOGRAM)}
+        if source is not None:
+            value["method"] = {"text": words(source)}
+        self._observation(f"weight/{rec.seq}", rec, _loinc(BODY_WEIGHT, "Body weight"), value, vital=True)
+
+    def _vitals(self, rec: EventRecord) -> None:
+        ev = rec.event
+        assert isinstance(ev, Vitals)
+        for field, (loinc, text, unit) in VITALS.items():
+            value = getattr(ev, field)
+            if value is not None:
+                quantity = {"valueQuantity": _quantity(value, unit, unit)}
+                self._observation(f"event/{rec.seq}/{field}", rec, _loinc(loinc, text), quantity, vital=True)
+        parts = [
+            {"code": _loinc(loinc, text), "valueQuantity": _quantity(value, unit, unit)}
+            for field, (loinc, text, unit) in BLOOD_PRESSURE.items()
+            if (value := getattr(ev, field)) is not None
+        ]
+        if parts:
+            code = _loinc(BLOOD_PRESSURE_PANEL, "Blood pressure panel")
+            self._observation(f"event/{rec.seq}/bp", rec, code, {"component": parts}, vital=True)
+
+    def _rhythm(self, rec: EventRecord) -> None:
+        ev = rec.event
+        assert isinstance(ev, RhythmNoted)
+        # The rhythm in words: standards.md gives no code for a rhythm, so none is sent.
+        value = {"valueCodeableConcept": {"text": RHYTHM_NAMES[ev.rhythm]}}
+        self._observation(f"event/{rec.seq}", rec, _loinc(HEART_RATE_RHYTHM, "Heart rate rhythm"), value)
+
+    def _rosc(self, rec: EventRecord) -> None:
+        # Text only: standards.md gives no checked code for ROSC.
+        code = {"text": "Return of spontaneous circulation (ROSC)"}
+        self._observation(f"event/{rec.seq}", rec, code, {"valueBoolean": True})
 
     def _aspiration(self, rec: EventRecord) -> None:
-        line = rec.event.line  # type: ignore[attr-defined]
+        ev = rec.event
+        assert isinstance(ev, Aspiration)
+        line = ev.line
         data = {
             "status": "final",
             "code": {"text": "IO marrow aspiration"},  # no standard code was found (standards.md §4)
             "subject": self.ref(self.patient),
             "encounter": self.ref(self.encounter),
             "effectiveDateTime": self.at(rec.t),
-            "valueBoolean": rec.event.marrow,  # type: ignore[attr-defined]
+            "valueBoolean": ev.marrow,
         }
         if line in self.line_ref:
             data["partOf"] = [self.ref(self.line_ref[line])]
@@ -394,13 +490,17 @@ class _Builder:
             data["supportingInformation"] = [self.ref(self.line_ref[line])]
         self.add("MedicationAdministration", f"event/{rec.seq}", data, rec.seq)
 
-    def _infusion(self, rec: EventRecord, ev: InfusionStarted, route: str) -> None:
+    def _infusion(self, rec: EventRecord) -> None:
+        ev = rec.event
+        assert isinstance(ev, InfusionStarted)
+        route = self._route(ev.line)
         row = next(i for i in self.s.infusions if i.infusion == ev.infusion)
-        code = RXNORM_CODES.get(ev.drug) if ev.drug is not None else FLUID_CODES.get(ev.agent)
+        # A drug by its ingredient; a carrier by the fluid's own code (a (code, display) pair already).
+        code = (RXNORM_CODES[ev.drug], infusion_label(ev)) if ev.drug in RXNORM_CODES else FLUID_CODES.get(ev.agent)
         period = {"start": self.at(rec.t)} | ({"end": self.at(row.stopped_t)} if row.stopped_t is not None else {})
         data: dict[str, Any] = {
             "status": "completed" if row.stopped_t is not None else "in-progress",
-            "medicationCodeableConcept": _cc((code, infusion_label(ev)) if code else None, RXNORM, infusion_label(ev)),
+            "medicationCodeableConcept": _cc(code, RXNORM, infusion_label(ev)),
             "subject": self.ref(self.patient),
             "context": self.ref(self.encounter),
             "effectivePeriod": period,

@@ -48,11 +48,13 @@ figcaption { font-size: 11.5px; color: #616161; margin-top: 2px; }
 .kpi b { display: block; font-size: 16px; }
 .kpi span { font-size: 10.5px; color: #616161; text-transform: uppercase; letter-spacing: .04em; }
 footer { margin-top: 24px; font-size: 11px; color: #757575; }
-@page { margin: 12mm; }
-@page overview { size: landscape; margin: 10mm; }
+@page { margin: 14mm 12mm 12mm;
+  @top-left { font: bold 8pt Helvetica, Arial, sans-serif; color: #212121; vertical-align: bottom; }
+  @top-right { font: 8pt Helvetica, Arial, sans-serif; color: #424242; vertical-align: bottom; text-align: right; } }
+@page overview { size: landscape; margin: 12mm 10mm 10mm; }
 @media print {
   .overview { page: overview; }
-  /* The overview fits one landscape page of either paper: A4 is the shorter (190 mm inside margins). */
+  /* The overview fits one landscape page of either paper: A4 is the shorter (188 mm inside margins). */
   h1 { font-size: 15pt; margin: 0 0 2mm; }
   .banner { padding: 2mm 3mm; gap: 1mm 6mm; }
   .overview h2 { margin: 3mm 0 1.5mm; }
@@ -60,7 +62,7 @@ footer { margin-top: 24px; font-size: 11px; color: #757575; }
   .kpi { padding: 1mm 3mm; }
   .kpi b { font-size: 12pt; }
   figure { margin: 0; }
-  figure svg { max-height: 112mm; }
+  figure svg { max-height: 100mm; }
   * { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
   body { margin: 0; max-width: none; padding: 0; font-size: 9pt; }
   h2 { font-size: 11.5pt; break-after: avoid; page-break-after: avoid; }
@@ -89,11 +91,32 @@ def render_html(record: CodeRecord) -> bytes:
     page = (
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f"<title>{escape(title)}</title>\n<style>\n{CSS}\n</style>\n</head>\n<body>\n"
+        f"<title>{escape(title)}</title>\n<style>\n{CSS}\n{page_heads(summary, header)}\n</style>\n</head>\n<body>\n"
         + "\n".join(body)
         + "\n</body>\n</html>\n"
     )
     return page.encode("utf-8")
+
+
+def page_heads(summary: Summary, header: Section) -> str:
+    """The running head of every printed page: the patient band, the code and (in CSS) page N of M.
+
+    Margin boxes take text only from CSS, so the words go in as CSS strings: every character but a
+    letter, digit or space is a hex escape, so that nothing a person typed can end the string, the
+    rule or the <style> element, and each still prints as itself.
+    """
+    facts = header.blocks[0]
+    assert isinstance(facts, Facts)
+    patient = dict(facts.items)["Patient"]
+    code = f"Resuscitation code {summary.header.code_id}, {summary.header.start:%Y-%m-%d %H:%M} · page "
+    pages = f'{css_string(code)} counter(page) " of " counter(pages)'
+    return f"@page {{ @top-left {{ content: {css_string(patient)}; }} @top-right {{ content: {pages}; }} }}"
+
+
+def css_string(text: str) -> str:
+    """`text` as a quoted CSS string that reads back as written and cannot end early."""
+    # The space after each escape ends it (and is not shown): "a, b" is "a\\2c  b".
+    return '"' + "".join(c if c.isalnum() or c == " " else f"\\{ord(c):x} " for c in text) + '"'
 
 
 def _banner(section: Section) -> str:

@@ -6,7 +6,8 @@ import re
 import pytest
 from fhir.resources.R4B.bundle import Bundle
 
-from exports.fhir import BODY_SITES, LATERALITY, ROUTES, RXNORM_CODES, UCUM_UNITS, bundle, render_fhir
+from exports.fhir import bundle, render_fhir
+from exports.fhir_codes import BODY_SITES, LATERALITY, ROUTES, RXNORM_CODES, UCUM_UNITS
 from tests.conftest import EXPORTS_SPEC
 from tests.exports.scenarios import read, record
 
@@ -155,7 +156,7 @@ def test_medication_administrations(child, adult):
 
 
 def test_aspiration_and_flags(child):
-    (aspiration,) = resources(child, "Observation")
+    (aspiration,) = [o for o in resources(child, "Observation") if o["code"]["text"] == "IO marrow aspiration"]
     assert aspiration["code"]["text"] == "IO marrow aspiration" and aspiration["valueBoolean"] is True
     procedures = {p["id"]: p for p in resources(child, "Procedure")}
     part_of = aspiration["partOf"][0]["reference"].removeprefix("urn:uuid:")
@@ -177,7 +178,7 @@ def test_aspiration_and_flags(child):
 def test_the_new_rules_flags_implicate_what_they_are_about(newrules):
     """Each of the ten new rules is a DetectedIssue with its severity, implicating its event's resource:
     a CPR pause the CPR it stopped (a CPR started before no cpr_started: an end and no start), a shock its
-    Procedure; a rhythm has no resource, so VF_NO_SHOCK implicates the Encounter."""
+    Procedure, VF_NO_SHOCK the rhythm's Observation."""
     issues = {i["code"]["text"]: i for i in resources(newrules, "DetectedIssue")}
     severities = {
         "SHOCK_NON_SHOCKABLE": "high",
@@ -193,7 +194,9 @@ def test_the_new_rules_flags_implicate_what_they_are_about(newrules):
     }
     assert {rule: issues[rule]["severity"] for rule in severities} == severities
     by_id = {
-        r["id"]: r for kind in ("Procedure", "MedicationAdministration", "Encounter") for r in resources(newrules, kind)
+        r["id"]: r
+        for kind in ("Procedure", "MedicationAdministration", "Observation", "Encounter")
+        for r in resources(newrules, kind)
     }
 
     def implicated(rule: str) -> dict:
@@ -204,7 +207,8 @@ def test_the_new_rules_flags_implicate_what_they_are_about(newrules):
         "end": "2026-05-10T09:01:10-04:00"
     }
     assert implicated("SHOCK_NON_SHOCKABLE")["note"][0]["text"] == "50 J"
-    assert implicated("VF_NO_SHOCK")["resourceType"] == "Encounter"
+    vf = implicated("VF_NO_SHOCK")
+    assert vf["code"]["coding"][0]["code"] == "8884-9" and vf["valueCodeableConcept"] == {"text": "VF"}
     assert implicated("ROUTE_NOT_ALLOWED")["dosage"]["route"]["text"] == "endotracheal"
     assert implicated("IO_IN_AT_END")["code"]["coding"][0]["code"] == "430824005"  # the io1 Procedure
     assert issues["IO_IN_AT_END"]["detail"].endswith("remove by 2026-05-11 09:04 UTC-04:00 (24 h)")
