@@ -126,7 +126,15 @@ def summary_cmd(obj: Context, code: str, fmt: str, output: Path | None, recomput
 )
 @click.option("--since", type=DateParam(), help="Only codes that started on or after this date.")
 @click.option("--until", type=DateParam(), help="Only codes that started on or before this date.")
-@click.option("--format", "fmt", type=click.Choice(list(AUDIT_FORMATS)), default="csv", show_default=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice([*AUDIT_FORMATS, "sqlite"]),
+    default="csv",
+    show_default=True,
+    help="csv or json: a file per table in the folder -o; sqlite: one database, the file -o "
+    "(for `datasette FILE -m docs/datasette.yml`).",
+)
 @click.option(
     "--rederive",
     is_flag=True,
@@ -135,10 +143,9 @@ def summary_cmd(obj: Context, code: str, fmt: str, output: Path | None, recomput
 @click.option(
     "-o",
     "--output",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("audit"),
-    show_default=True,
-    help="The folder for codes, attempts, drugs and flags (created 0700; files 0600).",
+    type=click.Path(path_type=Path),
+    help="The folder for codes, attempts, drugs and flags (created 0700; files 0600) [default: audit]; "
+    "with --format sqlite, the database file (0600) [default: audit.db].",
 )
 @pass_ctx
 def audit_cmd(
@@ -148,7 +155,7 @@ def audit_cmd(
     until: date | None,
     fmt: str,
     rederive: bool,
-    output: Path,
+    output: Path | None,
 ) -> None:
     """De-identified quality-audit export over one or more databases, with a KPI table (exports.md §2).
 
@@ -161,22 +168,44 @@ def audit_cmd(
     if since and until and since > until:
         raise ExportError(f"--since {since} is after --until {until}; swap them")
     paths = list(dbs) or [obj.db_path]
-    if output.exists() and not output.is_dir():
+    database = fmt == "sqlite"
+    output = output or Path("audit.db" if database else "audit")
+    if database:
+        _check_database_output(output)
+    elif output.exists() and not output.is_dir():
         raise ExportError(f"{output} is a file, not a folder; choose another -o")
     stores = []
     try:
         for path in paths:  # read-only: an audit never creates, changes or chmods a database
             stores.append(Store(path, readonly=True))
-        private_dir(output)  # before the reading: a folder we cannot make should not cost the wait
+        if not database:
+            private_dir(output)  # before the reading: a folder we cannot make should not cost the wait
         export = _read(obj, stores, since, until, rederive)
     finally:
         for store in stores:
             store.close()
+    if database:
+        from recorder.store.audit_sqlite import audit_sqlite
+
+        write_private(output, audit_sqlite(export), [*paths, obj.db_path])
+        click.echo(f"wrote {output}", err=True)
+        click.echo(kpi_table(kpis(export), len(paths)))
+        return
     files = AUDIT_FORMATS[fmt].render(export)
     for name, data in files.items():
         write_private(output / name, data, [*paths, obj.db_path])
     click.echo(f"wrote {', '.join(files)} to {output}", err=True)
     click.echo(kpi_table(kpis(export), len(paths)))
+
+
+def _check_database_output(output: Path) -> None:
+    """-o for the audit database: a file name (checked before the reading, which can take a while)."""
+    if str(output) == "-":
+        raise ExportError("--format sqlite cannot go to standard output (-o -): give a file name, e.g. -o audit.db")
+    if output.is_dir():
+        raise ExportError(f"{output} is a folder; --format sqlite writes one file: give its name, e.g. -o audit.db")
+    if not output.parent.is_dir():
+        raise ExportError(f"cannot write {output}: the folder {output.parent} does not exist; choose another -o")
 
 
 def _read(obj: Context, stores: list[Store], since: date | None, until: date | None, rederive: bool) -> "AuditExport":
