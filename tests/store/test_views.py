@@ -1,5 +1,6 @@
 """The live database's views (effective_events, code_overview) and codes.created_at on the code clock (m006)."""
 
+import json
 import shutil
 import sqlite3
 from datetime import datetime
@@ -72,8 +73,6 @@ def test_effective_events_applies_voids_and_amends_as_the_recorder_does(db_path)
     rows = view(db_path, f"SELECT * FROM effective_events WHERE code_id = {code_id}")
     standing = [r for r in rows if not r["voided"]]
     assert [r["seq"] for r in standing] == [rec.seq for rec in want]  # in (t, seq) order, as the timeline
-    import json
-
     for row, rec in zip(standing, want, strict=True):
         assert (row["kind"], row["t"]) == (rec.kind, pytest.approx(rec.t)), rec.seq
         assert json.loads(row["payload"]) == event_payload(rec.event), rec.seq
