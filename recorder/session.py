@@ -161,9 +161,11 @@ class Session:
             raise SessionError(str(exc)) from None
         assert isinstance(event, CodeStarted) and event.at is not None
         start = event.at
-        code_id, _ = store.create_code(clock.wall())
+        code_clock = code_clock or CodeClock(clock, start)
+        # Made at the code's start on the code clock, the clock of ended_at and of every event.
+        code_id, _ = store.create_code(code_clock.start)
         store.lock_code(code_id)
-        session = cls(store, code_id, code_clock or CodeClock(clock, start), protocol=protocol)
+        session = cls(store, code_id, code_clock, protocol=protocol)
         session._append(event, entered)
         return session
 

@@ -67,13 +67,22 @@ class Patient(BaseModel):
         return self.model_copy(update=given)
 
 
+# The de-identified age bands of exports.md §2, youngest first, each up to (not including) its upper age
+# in years; the last has none. The audit database keeps them in this order (recorder/store/audit_sqlite.py).
+AGE_BANDS: tuple[tuple[float | None, str], ...] = (
+    (28 / DAYS_PER_YEAR, "<28d"),
+    (1, "<1y"),
+    (5, "1-4y"),
+    (12, "5-11y"),
+    (18, "12-17y"),
+    (65, "18-64y"),
+    (90, "65-89y"),
+    (None, "90+"),
+)
+
+
 def age_band(age: float | None) -> str | None:
-    """The de-identified age bands of exports.md §2."""
+    """The de-identified age band of an age in years (exports.md §2)."""
     if age is None:
         return None
-    if age < 28 / DAYS_PER_YEAR:
-        return "<28d"
-    for upper, band in ((1, "<1y"), (5, "1-4y"), (12, "5-11y"), (18, "12-17y"), (65, "18-64y"), (90, "65-89y")):
-        if age < upper:
-            return band
-    return "90+"
+    return next(band for upper, band in AGE_BANDS if upper is None or age < upper)

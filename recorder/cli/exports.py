@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
+from click.core import ParameterSource
 
 from exports.formats import AUDIT_FORMATS, SUMMARY_FORMATS
 from recorder.cli.group import Context, pass_ctx
@@ -94,7 +95,15 @@ def summary_cmd(obj: Context, code: str, fmt: str, output: Path | None, recomput
 )
 @click.option("--since", type=DateParam(), help="Only codes that started on or after this date.")
 @click.option("--until", type=DateParam(), help="Only codes that started on or before this date.")
-@click.option("--format", "fmt", type=click.Choice(list(AUDIT_FORMATS)), default="csv", show_default=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice([*AUDIT_FORMATS, "sqlite"]),
+    default="csv",
+    show_default=True,
+    help="csv or json: a file per table in the folder -o; sqlite: one database, the file -o "
+    "(for `datasette FILE -m docs/datasette.yml`).",
+)
 @click.option(
     "--rederive",
     is_flag=True,
@@ -103,11 +112,12 @@ def summary_cmd(obj: Context, code: str, fmt: str, output: Path | None, recomput
 @click.option(
     "-o",
     "--output",
-    type=Output(file_okay=False),
+    type=Output(),
     default=Path("audit"),
     show_default=True,
-    help="The folder for codes, attempts, drugs and flags (created 0700; files 0600); `-` with --format json: "
-    "the whole export as one JSON document on standard output (audit.schema.json), the KPI table on stderr.",
+    help="The folder for codes, attempts, drugs and flags (created 0700; files 0600); with --format sqlite, "
+    "the database file (0600) [default: audit.db]; `-` with --format json: the whole export as one JSON "
+    "document on standard output (audit.schema.json), the KPI table on stderr.",
 )
 @pass_ctx
 def audit_cmd(
@@ -130,18 +140,26 @@ def audit_cmd(
     if since and until and since > until:
         raise ExportError(f"--since {since} is after --until {until}; swap them")
     paths = list(dbs) or [obj.db_path]
+    database = fmt == "sqlite"
+    if database and click.get_current_context().get_parameter_source("output") is ParameterSource.DEFAULT:
+        output = Path("audit.db")
     if output is None and fmt != "json":
+        if database:
+            raise ExportError("--format sqlite cannot go to standard output (-o -): give a file name, e.g. -o audit.db")
         raise ExportError(
             f"-o -: the {fmt} audit is one file per table; give a folder, or --format json for one document "
             "on standard output"
         )
-    if output is not None and output.exists() and not output.is_dir():
+    if database:
+        assert output is not None
+        _check_database_output(output)
+    elif output is not None and output.exists() and not output.is_dir():
         raise ExportError(f"{output} is a file, not a folder; choose another -o")
     stores = []
     try:
         for path in paths:  # read-only: an audit never creates, changes or chmods a database
             stores.append(Store(path, readonly=True))
-        if output is not None:
+        if output is not None and not database:
             private_dir(output)  # before the reading: a folder we cannot make should not cost the wait
         export = _read(obj, stores, since, until, rederive)
     finally:
@@ -153,11 +171,26 @@ def audit_cmd(
         click.echo(audit_document(export).decode("utf-8"), nl=False)
         click.echo(kpi_table(kpis(export), len(paths)), err=True)
         return
+    if database:
+        from recorder.store.audit_sqlite import audit_sqlite
+
+        write_private(output, audit_sqlite(export), [*paths, obj.db_path])
+        click.echo(f"wrote {output}", err=True)
+        click.echo(kpi_table(kpis(export), len(paths)))
+        return
     files = AUDIT_FORMATS[fmt].render(export)
     for name, data in files.items():
         write_private(output / name, data, [*paths, obj.db_path])
     click.echo(f"wrote {', '.join(files)} to {output}", err=True)
     click.echo(kpi_table(kpis(export), len(paths)))
+
+
+def _check_database_output(output: Path) -> None:
+    """-o for the audit database: a file name (checked before the reading, which can take a while)."""
+    if output.is_dir():
+        raise ExportError(f"{output} is a folder; --format sqlite writes one file: give its name, e.g. -o audit.db")
+    if not output.parent.is_dir():
+        raise ExportError(f"cannot write {output}: the folder {output.parent} does not exist; choose another -o")
 
 
 def _read(obj: Context, stores: list[Store], since: date | None, until: date | None, rederive: bool) -> "AuditExport":

@@ -203,6 +203,112 @@ def m005_chain_with_code_id(db: Database) -> None:
     set_version(db, 5)
 
 
+# Every event that still stands as a person would read it: voids marked (not dropped), amends applied in
+# order, as recorder/timeline.py applies them (an amend's changes replace the fields they name; `t` moves
+# the event). Record keeping (void, amend, acknowledge) is left out, as from the effective timeline.
+EFFECTIVE_EVENTS = """
+WITH RECURSIVE
+amends AS (
+  SELECT code_id, seq AS amend_seq, json_extract(payload, '$.target') AS target,
+    json_extract(payload, '$.changes') AS changes,
+    row_number() OVER (PARTITION BY code_id, json_extract(payload, '$.target') ORDER BY seq) AS n
+  FROM events WHERE kind = 'amend'
+),
+amended (code_id, seq, payload, n, amend_seq) AS (
+  SELECT e.code_id, e.seq, e.payload, 0, NULL FROM events e
+  WHERE EXISTS (SELECT 1 FROM amends a WHERE a.code_id = e.code_id AND a.target = e.seq)
+  UNION ALL
+  -- json_patch merges objects; an amend replaces a field whole, so an object it gives (the patient) goes first
+  SELECT d.code_id, d.seq, json_patch(CASE WHEN json_type(a.changes, '$.patient') = 'object'
+      THEN json_remove(d.payload, '$.patient') ELSE d.payload END, a.changes), a.n, a.amend_seq
+  FROM amended d JOIN amends a ON a.code_id = d.code_id AND a.target = d.seq AND a.n = d.n + 1
+),
+latest AS (
+  -- SQLite takes the other columns from the row with the largest n: the payload after the last amend
+  SELECT code_id, seq, payload, amend_seq, max(n) AS amends FROM amended GROUP BY code_id, seq
+),
+voids AS (
+  SELECT code_id, json_extract(payload, '$.target') AS target, min(seq) AS void_seq
+  FROM events WHERE kind = 'void' GROUP BY code_id, target
+),
+standing AS (
+  SELECT e.code_id, e.seq, e.kind, coalesce(l.payload, e.payload) AS amended_payload,
+    e.occurred_at AS logged_at, s.occurred_at AS start, e.recorded_at,
+    v.void_seq, l.amend_seq, coalesce(l.amends, 0) AS amends
+  FROM events e
+  JOIN events s ON s.code_id = e.code_id AND s.seq = 1
+  LEFT JOIN latest l ON l.code_id = e.code_id AND l.seq = e.seq
+  LEFT JOIN voids v ON v.code_id = e.code_id AND v.target = e.seq
+  WHERE e.kind NOT IN ('void', 'amend', 'acknowledge')
+)
+SELECT code_id, seq, kind,
+  round(coalesce(json_extract(amended_payload, '$.t'), (julianday(logged_at) - julianday(start)) * 86400.0), 3) AS t,
+  CASE WHEN json_type(amended_payload, '$.t') IS NULL THEN logged_at
+    ELSE strftime('%Y-%m-%dT%H:%M:%f', julianday(start) + json_extract(amended_payload, '$.t') / 86400.0) || '000+00:00'
+  END AS occurred_at,
+  void_seq IS NOT NULL AS voided, void_seq AS voided_by, amends, amend_seq AS last_amended_by,
+  json_extract(amended_payload, '$.line') AS line,
+  json_extract(amended_payload, '$.drug') AS drug,
+  json_extract(amended_payload, '$.dose') AS dose,
+  json_extract(amended_payload, '$.unit') AS unit,
+  json_extract(amended_payload, '$.site') AS site,
+  json_extract(amended_payload, '$.side') AS side,
+  json_extract(amended_payload, '$.result') AS result,
+  json_extract(amended_payload, '$.rhythm') AS rhythm,
+  json_remove(amended_payload, '$.t') AS payload,
+  recorded_at
+FROM standing ORDER BY code_id, t, seq
+"""
+
+# One row per code: start and end on the code clock (UTC), what it was and how it ended. The age band is
+# the one its kept audit rows give (worked out by the recorder when it ended; none while it is open), so
+# that the bands have one home; the flags are those standing (raised and not withdrawn since).
+CODE_OVERVIEW = """
+SELECT c.id AS code_id,
+  s.occurred_at AS started_at,
+  json_extract(s.payload, '$.at') AS started_local,
+  c.ended_at,
+  CAST(round((julianday(c.ended_at) - julianday(s.occurred_at)) * 86400.0) AS INTEGER) AS duration_s,
+  (SELECT coalesce(
+      (SELECT json_extract(m.payload, '$.changes.outcome') FROM events m
+       WHERE m.code_id = c.id AND m.kind = 'amend' AND json_extract(m.payload, '$.target') = e.seq
+         AND json_type(m.payload, '$.changes.outcome') IS NOT NULL ORDER BY m.seq DESC LIMIT 1),
+      json_extract(e.payload, '$.outcome'))
+    FROM events e WHERE e.code_id = c.id AND e.kind = 'code_ended' AND c.ended_at IS NOT NULL
+      AND NOT EXISTS (SELECT 1 FROM events v WHERE v.code_id = c.id AND v.kind = 'void'
+        AND json_extract(v.payload, '$.target') = e.seq)
+    ORDER BY e.seq DESC LIMIT 1) AS outcome,
+  json_extract(s.payload, '$.setting') AS setting,
+  json_extract(s.payload, '$.arrest') AS arrest,
+  json_extract(a.rows, '$.codes[0].age_band') AS age_band,
+  c.head_seq AS events,
+  (SELECT coalesce(sum(CASE f.change WHEN 'raised' THEN 1 ELSE -1 END), 0) FROM flags f WHERE f.code_id = c.id)
+    AS flags,
+  c.audit_id
+FROM codes c
+LEFT JOIN events s ON s.code_id = c.id AND s.seq = 1
+LEFT JOIN audit_rows a ON a.code_id = c.id AND a.head_hash = c.head_hash
+ORDER BY c.id
+"""
+
+
+@migrations()
+def m006_one_clock_and_views(db: Database) -> None:
+    """`codes.created_at` on the code clock, like `ended_at`; the views a person reads the database by.
+
+    created_at was the machine clock when the row was made, beside ended_at on the code clock: it becomes
+    the code's start (its first event's occurred_at), which is what the recorder writes from now on. It is
+    outside the chain, so no hash moves. A code with no event keeps the time its row was made.
+    """
+    db.execute(
+        "UPDATE codes SET created_at = (SELECT occurred_at FROM events e WHERE e.code_id = codes.id AND e.seq = 1) "
+        "WHERE EXISTS (SELECT 1 FROM events e WHERE e.code_id = codes.id AND e.seq = 1)"
+    )
+    db.create_view("effective_events", EFFECTIVE_EVENTS.strip())
+    db.create_view("code_overview", CODE_OVERVIEW.strip())
+    set_version(db, 6)
+
+
 def _append_only(db: Database, table: str, message: str) -> None:
     for verb in ("update", "delete"):
         db.execute(

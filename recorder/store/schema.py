@@ -1,4 +1,4 @@
-"""A database's schema as `verify` compares it: tables' columns, indexes, and triggers' SQL, normalized."""
+"""A database's schema as `verify` compares it: tables' columns, indexes, and triggers' and views' SQL, normalized."""
 
 import re
 import sqlite3
@@ -20,6 +20,7 @@ class Schema(NamedTuple):
     tables: dict[str, tuple[tuple, ...]]  # name → (column, declared type, not null, default, pk) each
     indexes: dict[str, frozenset[tuple]]  # table → {(columns, unique, partial)}
     triggers: dict[str, tuple[str, str]]  # name → (table, normalized SQL)
+    views: dict[str, str]  # name → normalized SQL
 
 
 def schema_of(conn: sqlite3.Connection) -> Schema:
@@ -28,6 +29,7 @@ def schema_of(conn: sqlite3.Connection) -> Schema:
     tables: dict[str, tuple[tuple, ...]] = {}
     indexes: dict[str, frozenset[tuple]] = {}
     triggers: dict[str, tuple[str, str]] = {}
+    views: dict[str, str] = {}
     for kind, name, table, sql in master:
         if kind == "table" and not name.startswith("sqlite_"):
             info = conn.execute(f"PRAGMA table_info({_quote(name)})").fetchall()
@@ -39,7 +41,9 @@ def schema_of(conn: sqlite3.Connection) -> Schema:
             indexes[name] = frozenset(found)
         elif kind == "trigger":
             triggers[name] = (table, normalized(sql))
-    return Schema(tables, indexes, triggers)
+        elif kind == "view":
+            views[name] = normalized(sql)
+    return Schema(tables, indexes, triggers, views)
 
 
 def _quote(name: str) -> str:
@@ -62,7 +66,7 @@ def expected() -> Schema:
 
 
 def differences(conn: sqlite3.Connection) -> tuple[list[str], list[str]]:
-    """What differs from the schema the migrations build: in the recorder's own tables, and in the triggers."""
+    """What differs from the schema the migrations build: in the recorder's own tables; in the triggers and views."""
     want, have = expected(), schema_of(conn)
     found: list[str] = []
     for table, columns in want.tables.items():
@@ -83,4 +87,11 @@ def differences(conn: sqlite3.Connection) -> tuple[list[str], list[str]]:
     for name, (table, _) in have.triggers.items():
         if name not in want.triggers:
             found.append(f"the trigger {name} on {table} is not the recorder's")
+    # A changed view shows whoever reads the database by it (Datasette, SQL) another record than the events;
+    # a view of someone's own beside ours is theirs to keep.
+    for name, sql in want.views.items():
+        if name not in have.views:
+            found.append(f"the view {name} is missing")
+        elif have.views[name] != sql:
+            found.append(f"the view {name} is not the recorder's (its SQL was changed)")
     return tables, found

@@ -3,7 +3,7 @@
 Apart from the migrations themselves, so that opening an up-to-date database needs no sqlite-utils.
 """
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 """The schema this recorder writes; a database carrying a higher one is refused."""
 
 APPEND_ONLY_TRIGGERS = (

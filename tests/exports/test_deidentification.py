@@ -126,3 +126,30 @@ def test_audit_files_hold_nothing_identifying(tmp_path, fmt):
     # the terminal's KPI table is as clean
     for secret in SECRETS + WORDS:
         assert secret not in result.output
+
+
+def test_the_audit_database_holds_nothing_identifying(tmp_path):
+    """`--format sqlite`: every value, name and piece of SQL in the file, and its raw bytes, as clean as the CSV."""
+    import sqlite3
+
+    db = tmp_path / "named.db"
+    record(db, IDENTIFIABLE, "5afe000000000007")
+    record(db, NO_WEIGHT, "5afe000000000008")
+    out = tmp_path / "audit.db"
+    result = CliRunner().invoke(cli, ["--db", str(db), "audit", "--format", "sqlite", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
+    conn = sqlite3.connect(out)
+    try:
+        dump = "\n".join(conn.iterdump())  # the schema, the views and every row, as SQL text
+        (codes,) = conn.execute("SELECT count(*) FROM codes").fetchone()
+    finally:
+        conn.close()
+    raw = out.read_bytes().decode("latin-1")  # free pages and all: what a hex editor would show
+    assert codes == 2 and "5afe000000000007" in dump and "5-11y" in dump and "2026" in dump
+    for text, where in ((dump, "the dump"), (raw, "the file's bytes")):
+        for secret in SECRETS + WORDS:
+            assert secret.lower() not in text.lower(), f"{secret!r} in {where}"
+        assert not FULL_DATE.search(text), f"a full date in {where}: {FULL_DATE.search(text).group()}"
+        assert not CLOCK_TIME.search(text), f"a clock time in {where}: {CLOCK_TIME.search(text).group()}"
+    assert "23.4" not in dump and "2019" not in dump

@@ -56,6 +56,8 @@ def test_blank_database_gets_exact_tables_and_columns(store):
     triggers = {t.name for t in store.db.triggers}
     assert triggers == set(APPEND_ONLY_TRIGGERS)
     assert [fk.other_table for fk in store.db["events"].foreign_keys] == ["codes"]
+    # What a person reads the database by (tests/store/test_views.py): views, so no row is kept twice.
+    assert set(store.db.view_names()) == {"effective_events", "code_overview"}
 
 
 def test_pragmas(store):
@@ -73,6 +75,7 @@ def test_reopening_migrates_nothing_twice(db_path):
         "m003_audit_rows",
         "m004_event_clock_marks",
         "m005_chain_with_code_id",
+        "m006_one_clock_and_views",
     ]
     again.close()
 
@@ -118,12 +121,14 @@ def test_database_in_new_directory_is_private(tmp_path):
         (2, "m003_audit_rows", {"audit_rows", "event_clock", "flag_basis"}),
         (3, "m004_event_clock_marks", {"event_clock", "legacy_hashes", "flag_basis", "protocols"}),
         (4, "m005_chain_with_code_id", {"legacy_hashes", "flag_basis", "protocols"}),
+        (5, "m006_one_clock_and_views", set()),
     ],
     ids=[
         "before flags were kept",
         "before audit rows were kept",
         "before clock marks were kept",
         "before the code id was in the chain",
+        "before created_at was on the code clock",
     ],
 )
 def test_an_older_database_is_migrated_keeping_its_codes(db_path, version, stop_before, missing):
@@ -141,7 +146,7 @@ def test_an_older_database_is_migrated_keeping_its_codes(db_path, version, stop_
     db.close()
     store = Store(db_path)
     assert missing <= set(store.db.table_names())
-    assert store.schema_version == SCHEMA_VERSION == 5
+    assert store.schema_version == SCHEMA_VERSION == 6
     assert [c.audit_id for c in store.codes()] == ["a1"]
     assert store.kept_audit_rows("any key") == {}
     store.close()
