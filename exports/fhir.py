@@ -396,11 +396,13 @@ class _Builder:
 
     def _infusion(self, rec: EventRecord, ev: InfusionStarted, route: str) -> None:
         row = next(i for i in self.s.infusions if i.infusion == ev.infusion)
-        code = RXNORM_CODES.get(ev.drug) if ev.drug is not None else FLUID_CODES.get(ev.agent)
+        # A drug's table gives its RxNorm code; a carrier's fluid table gives code and display together.
+        rxnorm = RXNORM_CODES.get(ev.drug) if ev.drug is not None else None
+        coding = (rxnorm, infusion_label(ev)) if rxnorm else FLUID_CODES.get(ev.agent) if ev.fluid else None
         period = {"start": self.at(rec.t)} | ({"end": self.at(row.stopped_t)} if row.stopped_t is not None else {})
         data: dict[str, Any] = {
             "status": "completed" if row.stopped_t is not None else "in-progress",
-            "medicationCodeableConcept": _cc((code, infusion_label(ev)) if code else None, RXNORM, infusion_label(ev)),
+            "medicationCodeableConcept": _cc(coding, RXNORM, infusion_label(ev)),
             "subject": self.ref(self.patient),
             "context": self.ref(self.encounter),
             "effectivePeriod": period,
