@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 LineKind = Literal["io", "iv", "uvc"]
 LineStatus = Literal["unknown", "attempting", "in", "confirmed", "failed", "removed"]
 DueStatus = Literal["open", "met", "missed", "cancelled"]
+DwellStage = Literal["warning", "critical", "child"]
 
 # Rule ids of the obligations the fold keeps (the rules that fire them live in rules_*.py).
 DRUG_NOT_FLUSHED = "DRUG_NOT_FLUSHED"
@@ -126,7 +127,7 @@ class DwellDue(Due):
     the line went in (rules.md: a deadline uses what was known when its obligation started).
     """
 
-    stage: Literal["warning", "critical", "child"] = "warning"
+    stage: DwellStage = "warning"
     child: bool = False
 
 
@@ -402,7 +403,7 @@ class State:
         event, seq = record.event, record.seq
         kind, t = event.kind, event.t
         self.t = t if self.t is None or t > self.t else self.t
-        if kind == "code_started":
+        if isinstance(event, CodeStarted):
             at = event.at  # the code's own offset: its local date
             self.started_at = at if at is not None else record.occurred_at
             self.start_date = self.started_at.date()
@@ -570,11 +571,12 @@ def _io_result(s: State, seq: int, ev: IoResult, new: list[Due]) -> None:
         return
     line.in_seq, line.in_t = seq, ev.t
     dwell, hour, child = s.protocol.dwell, SECONDS_PER_HOUR, s.dwell_child()
-    for stage, hours in (
+    stages: tuple[tuple[DwellStage, float], ...] = (
         ("warning", dwell.warning_h),
         ("critical", dwell.critical_h),
         ("child", dwell.child_critical_h),
-    ):
+    )
+    for stage, hours in stages:
         if (stage == "child") != child:
             continue  # the schedule is the one of the age known now
         due = DwellDue(
@@ -698,7 +700,7 @@ def _drug(s: State, seq: int, ev: DrugGiven, new: list[Due]) -> None:
             if ev.drug == "adenosine"
             else p.flush.window_s
         )
-        due = FlushDue(
+        flush_due = FlushDue(
             DRUG_NOT_FLUSHED,
             ev.t + window,
             seq,
@@ -708,8 +710,8 @@ def _drug(s: State, seq: int, ev: DrugGiven, new: list[Due]) -> None:
             drug=ev.drug,
             min_ml=s.min_flush_ml(),
         )
-        line.awaiting_flush = due
-        new.append(due)
+        line.awaiting_flush = flush_due
+        new.append(flush_due)
 
 
 def _infusion_started(s: State, seq: int, ev: InfusionStarted, new: list[Due]) -> None:
