@@ -10,7 +10,7 @@ from fhir.resources.R4B.bundle import Bundle
 from exports.derive import summarise
 from exports.describe import DEVICE_NAMES, FLUID_NAMES, drug_label, infusion_label, number, site_label, words
 from schemas.code_record import CodeRecord
-from schemas.events import DrugGiven, FluidGiven, Flush, InfusionStarted, Shock
+from schemas.events import Aspiration, DrugGiven, FluidGiven, Flush, InfusionStarted, Shock
 from schemas.records import EventRecord
 from schemas.summary import AccessLine, FlagRow, Summary
 
@@ -297,7 +297,7 @@ class _Builder:
                 self._aspiration(rec)
             elif isinstance(ev, Shock):
                 joules = ev.joules
-                code = (
+                procedure = (
                     _cc(CARDIOVERSION, text="Synchronized shock")
                     if ev.cardioversion
                     else _cc(DEFIBRILLATION, text="Shock")
@@ -307,7 +307,7 @@ class _Builder:
                     f"event/{rec.seq}",
                     {
                         "status": "completed",
-                        "code": code,
+                        "code": procedure,
                         "subject": self.ref(self.patient),
                         "encounter": self.ref(self.encounter),
                         "performedDateTime": self.at(rec.t),
@@ -326,14 +326,15 @@ class _Builder:
             self._cpr(cpr_open, None)
 
     def _aspiration(self, rec: EventRecord) -> None:
-        line = rec.event.line  # type: ignore[attr-defined]
+        ev = rec.typed(Aspiration)
+        line = ev.line
         data = {
             "status": "final",
             "code": {"text": "IO marrow aspiration"},  # no standard code was found (standards.md §4)
             "subject": self.ref(self.patient),
             "encounter": self.ref(self.encounter),
             "effectiveDateTime": self.at(rec.t),
-            "valueBoolean": rec.event.marrow,  # type: ignore[attr-defined]
+            "valueBoolean": ev.marrow,
         }
         if line in self.line_ref:
             data["partOf"] = [self.ref(self.line_ref[line])]
@@ -382,7 +383,7 @@ class _Builder:
         text: str | None = None,
         method: str | None = None,
     ) -> None:
-        data = {
+        data: dict[str, Any] = {
             "status": "completed",
             "medicationCodeableConcept": medication,
             "subject": self.ref(self.patient),

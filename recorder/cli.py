@@ -4,7 +4,7 @@ import json
 import math
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -78,7 +78,8 @@ class Context:
         return int(code)
 
 
-pass_ctx = click.make_pass_decorator(Context)
+# Annotated: cli_exports and cli_corrections import it while this module is still loading.
+pass_ctx: Callable[[Callable[..., Any]], Callable[..., Any]] = click.make_pass_decorator(Context)
 
 
 class RecorderGroup(click.Group):
