@@ -9,8 +9,6 @@ from schemas.vocabulary import Severity
 
 rule = rule_group("drugs")
 
-VASOPRESSORS = frozenset({"epinephrine", "norepinephrine"})
-
 
 @rule("EPI_INTERVAL_EXCEEDED", "warning", due=True)
 def epi_interval_exceeded(ctx: Ctx, due: ArrestDue) -> Hit | None:

@@ -175,7 +175,6 @@ class LineState:
     removed_t: float | None = None
     flushes: int = 0  # flushes, fluids and carriers started
     drugs: int = 0  # drug events
-    last_drug: str | None = None
     flushed_since_drug: bool = True
     # Drug boluses since the line's last adequate flush (rules.md v2: incompatible pairs look back to it).
     since_flush: frozenset[str] = frozenset()
@@ -240,7 +239,6 @@ class Arrest:
     shocks: int = 0  # unsynchronized shocks in this arrest
     epinephrine_doses: int = 0
     last_epinephrine_t: float | None = None
-    last_epinephrine_seq: int | None = None
     last_line_epinephrine_t: float | None = None  # through a line (EPI_TOO_SOON ignores ET doses)
     antiarrhythmic: bool = False  # amiodarone or lidocaine (not IO analgesia; bolus or infusion) in this arrest
     first_dose_due: ArrestDue | None = None
@@ -658,7 +656,7 @@ def _drug(s: State, seq: int, ev: DrugGiven, new: list[Due]) -> None:
         s.last_epinephrine_t = ev.t
         if arrest is not None:
             arrest.epinephrine_doses += 1
-            arrest.last_epinephrine_t, arrest.last_epinephrine_seq = ev.t, seq
+            arrest.last_epinephrine_t = ev.t
             if ev.line is not None:
                 arrest.last_line_epinephrine_t = ev.t
             for due in (arrest.first_dose_due, arrest.next_dose_due):
@@ -678,7 +676,6 @@ def _drug(s: State, seq: int, ev: DrugGiven, new: list[Due]) -> None:
     line = s.line(ev.line)
     line.drugs += 1
     line.drug_given = True
-    line.last_drug = ev.drug
     line.flushed_since_drug = False
     line.lidocaine = line.lidocaine or ev.drug == "lidocaine"
     line.bicarbonate_given = line.bicarbonate_given or ev.drug == "sodium_bicarbonate"
