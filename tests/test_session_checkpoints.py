@@ -5,14 +5,13 @@ from unittest.mock import patch
 
 from hypothesis import HealthCheck, given, settings
 
-from benchmarks.common import scenario
 from recorder import session as session_module
 from recorder.clock import FakeClock
 from recorder.engine import evaluate
 from recorder.session import Session
 from recorder.store import Store
 from recorder.timeline import acknowledgements, effective
-from tests.codes import codes
+from tests.factory import codes, scenario
 
 START = datetime(2026, 3, 2, 14, 5, tzinfo=UTC)
 

@@ -8,7 +8,7 @@ from fhir.resources.R4B.bundle import Bundle
 
 from exports.fhir import BODY_SITES, LATERALITY, ROUTES, RXNORM_CODES, UCUM_UNITS, bundle, render_fhir
 from tests.conftest import EXPORTS_SPEC
-from tests.exports.scenarios import read, record
+from tests.factory import read, record
 
 SNOMED = "http://snomed.info/sct"
 RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
@@ -254,7 +254,7 @@ def test_any_valid_offset_exports(tmp_path, offset):
     still exports, at the same instant (in UTC when FHIR cannot carry the offset)."""
     from datetime import datetime
 
-    from tests.exports.scenarios import read, record
+    from tests.factory import read, record
 
     at = f"2026-03-02T14:05:00{offset}"
     events = [

@@ -6,8 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from benchmarks.common import jsonl, scenario
 from recorder.store import Store
+from tests.factory import jsonl, scenario
 from tests.reliability.helpers import run_process
 
 WRITERS = 3

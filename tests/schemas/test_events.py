@@ -9,7 +9,7 @@ from recorder.session import replay
 from schemas.anatomy import LIMBS, SITE_BONE, bone_key
 from schemas.events import KINDS, EventError, event_dict, parse_event
 from schemas.vocabulary import SITES
-from tests.samples import SAMPLES
+from tests.factory import SAMPLES
 
 
 def test_samples_cover_every_kind():
