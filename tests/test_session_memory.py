@@ -57,6 +57,7 @@ def _held() -> int:
     return tracemalloc.get_traced_memory()[0]
 
 
+@pytest.mark.slow
 def test_memory_a_session_holds_does_not_grow_with_the_code(fast_dir: Path) -> None:
     marks: list[int] = []
 

@@ -38,3 +38,13 @@ def test_an_events_fields_are_checked_through_the_union(tmp_path):
     assert errors, done.stdout  # the unchecked read is caught (with Event as Any, nothing would be)
     assert all(e.startswith("6: error: Item ") and 'has no attribute "drug"' in e for e in errors), done.stdout
     assert any('Item "CodeStarted"' in e for e in errors), done.stdout
+
+
+def test_the_slow_marker_is_registered_and_the_default_run_keeps_it():
+    """`-m "not slow"` is a developer's choice: `uv run pytest` (and so .ci/run) still runs every test."""
+    import tomllib
+
+    options = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["pytest"]["ini_options"]
+    assert any(m.startswith("slow:") for m in options["markers"])
+    assert "-m" not in options["addopts"].split()
+    assert (ROOT / ".ci" / "run").read_text(encoding="utf-8").rstrip().endswith("uv run pytest")

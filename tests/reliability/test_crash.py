@@ -22,6 +22,7 @@ KILLS = 20
 SEED = int(os.environ.get("RELIABILITY_CRASH_SEED", random.randrange(2**32)))
 
 
+@pytest.mark.slow
 def test_kill_9_at_random_moments_loses_nothing_and_the_code_can_be_finished():
     jobs = max(2, min(4, os.cpu_count() or 2))
     figures = run_trials(kills=KILLS, n_events=100, seed=SEED, jobs=jobs, full_cli=False)
