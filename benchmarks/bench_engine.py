@@ -13,7 +13,8 @@ from typing import Any
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.common import emit, machine, median, quantile, ratio, scenario_lines
+from benchmarks.common import emit, machine, median, quantile, ratio
+from tests.factory import scenario_lines
 
 BUDGET = 1.5
 

@@ -14,7 +14,8 @@ from typing import Any
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.common import emit, machine, median, ratio, scenario_lines, workdir
+from benchmarks.common import emit, machine, median, ratio, workdir
+from tests.factory import scenario_lines
 
 BUDGET_SUMMARY_S = 0.5
 BUDGET_AUDIT_RATIO = 3.0

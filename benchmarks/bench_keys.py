@@ -12,7 +12,8 @@ from typing import Any
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.common import emit, machine, ms, quantile, ratio, scenario_lines, started_ago, workdir
+from benchmarks.common import emit, machine, ms, quantile, ratio, workdir
+from tests.factory import scenario_lines, started_ago
 
 BUDGET_P99_MS = 16.0
 SIZE = (120, 40)

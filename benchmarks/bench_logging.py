@@ -11,7 +11,8 @@ from typing import Any
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.common import emit, machine, median, ms, ratio, scenario_lines, workdir
+from benchmarks.common import emit, machine, median, ms, ratio, workdir
+from tests.factory import scenario_lines
 
 COLUMNS = ("code_id", "seq", "kind", "payload", "occurred_at", "recorded_at", "schema_version", "prev_hash", "hash")
 BUDGET = 2.0

@@ -22,7 +22,8 @@ from pathlib import Path
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.common import emit, iter_scenario, machine
+from benchmarks.common import emit, machine
+from tests.factory import iter_scenario
 
 REPLAY_LIMIT_MB = 300  # issue 11: a million-event file replays in bounded memory
 SUMMARY_LIMIT_MB = 1024  # and its summary fits in a gigabyte

@@ -13,6 +13,7 @@ from pydantic import BaseModel
 from exports.derive import doses_weight_unknown, shockable_to_first_shock_s, summarise
 from schemas.audit import AuditAttempt, AuditCode, AuditDrug, AuditExport, AuditFlag, Kpis
 from schemas.code_record import CodeRecord
+from schemas.events import RhythmNoted
 from schemas.patient import age_band
 
 TABLES = ("codes", "attempts", "drugs", "flags")
@@ -31,7 +32,7 @@ def audit_rows(record: CodeRecord) -> AuditExport:
     weight = _s(h.patient.weight_kg)
     first_rhythm = record.arrests[0].first_rhythm if record.arrests else None
     if first_rhythm is None:
-        first_rhythm = next((rec.event.rhythm for rec in record.timeline if rec.kind == "rhythm"), None)  # type: ignore[attr-defined]
+        first_rhythm = next((rec.event.rhythm for rec in record.timeline if isinstance(rec.event, RhythmNoted)), None)
     severities = Counter(f.severity for f in s.flags)
     code = AuditCode(
         audit_id=aid,

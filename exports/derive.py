@@ -4,7 +4,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from functools import cached_property
-from typing import Any
+from typing import Any, TypeVar
 
 from exports.describe import FLUID_NAMES, describe, drug_label, infusion_label
 from schemas.code_record import CodeRecord, LineFacts
@@ -12,6 +12,8 @@ from schemas.events import (
     RECORD_KEEPING,
     Amend,
     Aspiration,
+    BaseEvent,
+    CodeStarted,
     ComplicationNoted,
     DrugGiven,
     Finding,
@@ -29,6 +31,7 @@ from schemas.events import (
     RhythmNoted,
     Sample,
     Shock,
+    UvcAttempt,
     Void,
 )
 from schemas.patient import Patient, age_band
@@ -53,6 +56,8 @@ from schemas.summary import (
     Summary,
     TimelineRow,
 )
+
+E = TypeVar("E", bound=BaseEvent)
 
 # exports.md §1.8: an event recorded more than this long after it occurred was entered late.
 LATE_ENTRY_S = 60.0
@@ -104,8 +109,9 @@ class _Summariser:
     def moment(self, rec: EventRecord) -> dict[str, Any]:
         return {"seq": rec.seq, "t": rec.t, "at": self.at(rec.t)}
 
-    def events(self, *types: type) -> list[EventRecord]:
-        return [rec for rec in self.timeline if isinstance(rec.event, types)]
+    def events(self, kind: type[E]) -> list[tuple[EventRecord, E]]:
+        """The timeline's events of one kind, each beside its record (typed: a checker sees the fields)."""
+        return [(rec, rec.event) for rec in self.timeline if isinstance(rec.event, kind)]
 
     def summary(self) -> Summary:
         lines = self.lines()
@@ -115,13 +121,13 @@ class _Summariser:
             findings=[
                 FindingRow(
                     **self.moment(rec),
-                    finding=rec.event.finding,
-                    bone=rec.event.bone,
-                    side=rec.event.side,
-                    hours_ago=rec.event.hours_ago,
-                    text=describe(rec.event),
+                    finding=ev.finding,
+                    bone=ev.bone,
+                    side=ev.side,
+                    hours_ago=ev.hours_ago,
+                    text=describe(ev),
                 )
-                for rec in self.events(Finding)
+                for rec, ev in self.events(Finding)
             ],
             lines=lines,
             drugs=self.drugs(),
@@ -129,13 +135,11 @@ class _Summariser:
             fluids=self.fluids(),
             fluid_totals=self.fluid_totals(),
             samples=[
-                SampleRow(
-                    **self.moment(rec), line=rec.event.line, tests=rec.event.tests, labelled_io=rec.event.labelled_io
-                )
-                for rec in self.events(Sample)
+                SampleRow(**self.moment(rec), line=ev.line, tests=ev.tests, labelled_io=ev.labelled_io)
+                for rec, ev in self.events(Sample)
             ],
             clinical=[self.event_row(rec) for rec in self.timeline if rec.kind in CLINICAL_KINDS],
-            notes=[self.event_row(rec) for rec in self.events(Note)],
+            notes=[self.event_row(rec) for rec, _ in self.events(Note)],
             arrests=self.r.arrests,
             flags=self.flags,
             withdrawn_flags=[self._flag_row(n, f, self.raw_by_seq) for n, f in enumerate(self.r.withdrawn_flags, 1)],
@@ -170,14 +174,14 @@ class _Summariser:
         working = [line.confirmed_t if line.kind == "io" else line.result_t if line.success else None for line in lines]
         first_io = _first(line.t for line in io)
         epinephrine = [
-            rec.t for rec in self.events(DrugGiven) if rec.event.drug == "epinephrine" and rec.event.purpose != "other"
+            rec.t for rec, ev in self.events(DrugGiven) if ev.drug == "epinephrine" and ev.purpose != "other"
         ]
         return KeyIntervals(
             first_access_attempt_s=_first(line.t for line in lines),
             first_working_access_s=_first(working),
             first_io_attempt_s=first_io,
             first_confirmed_io_s=_first(line.confirmed_t for line in io),
-            first_drug_s=_first(rec.t for rec in self.events(DrugGiven)),
+            first_drug_s=_first(rec.t for rec, _ in self.events(DrugGiven)),
             first_epinephrine_s=_first(epinephrine),
             rosc_s=_first(rec.t for rec in self.timeline if rec.kind == "rosc"),
             io_attempts=len(io),
@@ -197,12 +201,12 @@ class _Summariser:
 
     def line(self, facts: LineFacts) -> AccessLine:
         attempt = self.by_seq[facts.seq]  # type: ignore[index]
-        ev = attempt.event
+        ev = attempt.typed(IoAttempt, IvAttempt, UvcAttempt)
         mine = self.by_line.get(facts.line, [])
         result = next((rec for rec in mine if isinstance(rec.event, IoResult)), None)
         aspirations = [rec.event.marrow for rec in mine if isinstance(rec.event, Aspiration)]
         flushes = [rec.event for rec in mine if isinstance(rec.event, Flush)]
-        complications = []
+        complications: list[str] = []
         for rec in mine:
             if isinstance(rec.event, ComplicationNoted):
                 complications.append(rec.event.complication)
@@ -218,9 +222,9 @@ class _Summariser:
                 "device": ev.device,
                 "needle_mm": ev.needle_mm,
                 "by": ev.by,
-                "result": result.event.result if result else None,
+                "result": result.typed(IoResult).result if result else None,
                 "result_t": result.t if result else None,
-                "result_reason": result.event.reason if result else None,
+                "result_reason": result.typed(IoResult).reason if result else None,
             }
             success = (
                 True if facts.confirmed_t is not None else False if facts.status in ("failed", "removed") else None
@@ -245,7 +249,7 @@ class _Summariser:
             complications=complications,
             failed_t=facts.failed_t,
             removed_t=removed.t if removed else None,
-            pressure_held=removed.event.pressure_held if removed else None,
+            pressure_held=removed.typed(LineRemoved).pressure_held if removed else None,
             in_place_s=end - facts.in_t if facts.in_t is not None else None,
             status=facts.status,
             success=success,
@@ -293,7 +297,7 @@ class _Summariser:
                     flushed=None if ev.line is None else flush is not None,
                     flush_seq=flush.seq if flush else None,
                     flush_after_s=flush.t - rec.t if flush else None,
-                    flush_ml=flush.event.volume_ml if flush else None,
+                    flush_ml=flush.typed(Flush, FluidGiven).volume_ml if flush else None,
                     unflushed=route == "io" and (flush is None or DRUG_NOT_FLUSHED in drug_flags),
                     total=value,
                     total_unit=unit,
@@ -327,8 +331,7 @@ class _Summariser:
 
     def fluids(self) -> list[FluidRow]:
         rows, total = [], 0.0
-        for rec in self.events(FluidGiven):
-            ev = rec.event
+        for rec, ev in self.events(FluidGiven):
             total += ev.volume_ml
             weight = self.weights.get(rec.seq)
             rows.append(
@@ -347,8 +350,8 @@ class _Summariser:
 
     def fluid_totals(self) -> FluidTotals:
         weight = self.r.patient.weight_kg
-        fluids = sum(rec.event.volume_ml for rec in self.events(FluidGiven))
-        flushes = [rec.event.volume_ml for rec in self.events(Flush)]
+        fluids = sum(ev.volume_ml for _, ev in self.events(FluidGiven))
+        flushes = [ev.volume_ml for _, ev in self.events(Flush)]
         everything = fluids + sum(flushes)
         return FluidTotals(
             weight_kg=weight,
@@ -480,8 +483,8 @@ def _weights(timeline: list[EventRecord]) -> dict[int, float | None]:
     """seq → the weight known when that event happened (what the team dosed against, as the rules see it)."""
     patient, out = Patient(), {}
     for rec in timeline:
-        if isinstance(rec.event, PatientUpdated) or rec.kind == "code_started":
-            patient = patient.merged(rec.event.patient)  # type: ignore[attr-defined]
+        if isinstance(rec.event, PatientUpdated | CodeStarted):
+            patient = patient.merged(rec.event.patient)
         out[rec.seq] = patient.weight_kg
     return out
 

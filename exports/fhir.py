@@ -478,7 +478,7 @@ class _Builder:
         text: str | None = None,
         method: str | None = None,
     ) -> None:
-        data = {
+        data: dict[str, Any] = {
             "status": "completed",
             "medicationCodeableConcept": medication,
             "subject": self.ref(self.patient),

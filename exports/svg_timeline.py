@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from html import escape
+from typing import Any
 
 from exports.describe import DRUG_SHORT, clock, number, offset, site_label, t_plus, words
 from schemas.summary import AccessLine, DrugRow, FlagRow, FluidRow, Summary
@@ -63,7 +64,7 @@ def _el(tag: str, content: str = "", title: str = "", **attrs: object) -> str:
     return f"{open_tag}>{inner}</{tag}>" if inner else f"{open_tag}/>"
 
 
-def _text(x: float, y: float, text: str, **attrs: object) -> str:
+def _text(x: float, y: float, text: str, **attrs: Any) -> str:
     return _el("text", escape(text), x=x, y=y, **attrs)
 
 
@@ -257,7 +258,7 @@ def _label(c: _Canvas, top: float, h: float, title: str, sub: str = "") -> None:
 # ── lanes ────────────────────────────────────────────────────────────────
 
 
-def _shock_marker(x: float, mid: float, synchronized: bool) -> dict[str, object]:
+def _shock_marker(x: float, mid: float, synchronized: bool) -> dict[str, Any]:
     """A bolt; a synchronized shock (cardioversion) dashed, so the two read apart at a glance."""
     bolt = f"M{x - 2} {mid + 2} L{x + 2} {mid + 7} L{x - 1} {mid + 8} L{x + 3} {mid + 14}"
     dashed = {"stroke_dasharray": "1.5 1"} if synchronized else {}
@@ -324,7 +325,9 @@ def _line_lane(c: _Canvas, line: AccessLine, top: float, h: float) -> None:
     mid = top + h / 2
     for kind, a, b in _segments(c, line):
         x0, x1, bar = c.x(a), c.x(b), BAR_HEIGHT[kind]
-        dashed = {"stroke": "#616161", "stroke_width": 0.6, "stroke_dasharray": "2 1.5"} if kind == "attempting" else {}
+        dashed: dict[str, Any] = (
+            {"stroke": "#616161", "stroke_width": 0.6, "stroke_dasharray": "2 1.5"} if kind == "attempting" else {}
+        )
         tip = f"{line.line} {kind} {t_plus(a)}–{t_plus(b)}"
         c.add(
             _el(
@@ -455,7 +458,7 @@ def _flags(c: _Canvas, top: float, placed: list[_Placed]) -> None:
 
 
 def _legend(c: _Canvas, top: float) -> None:
-    dashed = {"stroke": "#616161", "stroke_width": 0.6, "stroke_dasharray": "2 1.5"}
+    dashed: dict[str, Any] = {"stroke": "#616161", "stroke_width": 0.6, "stroke_dasharray": "2 1.5"}
     lines = [
         (_el("rect", x=0, y=-3, width=22, height=6, fill=COLOURS["attempting"], **dashed), "attempting"),
         (_el("rect", x=0, y=-5, width=22, height=10, fill=COLOURS["in"]), "IO in, not confirmed"),

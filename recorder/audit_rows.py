@@ -147,10 +147,11 @@ def check_kept(store: Store, clock: Clock, given: Protocol | None = None) -> tup
             # under it are noted below.
             continue
         candidates.setdefault(audit_key(protocol), protocol)
-    faults, notes = [], []
+    faults: list[Problem] = []
+    notes: list[Problem] = []
     for code_id, key, day_text, data in store.current_audit_rows():
-        protocol = candidates.get(key)
-        if protocol is None:
+        derived_under = candidates.get(key)
+        if derived_under is None:
             notes.append(
                 Problem(
                     code_id,
@@ -161,7 +162,7 @@ def check_kept(store: Store, clock: Clock, given: Protocol | None = None) -> tup
             )
             continue
         kept = _kept((day_text, data))
-        day, rows = derive(Session.read(store, clock, code_id, protocol))
+        day, rows = derive(Session.read(store, clock, code_id, derived_under))
         if kept != (day, rows):
             faults.append(
                 Problem(

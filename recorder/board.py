@@ -71,7 +71,7 @@ def current_line(state: State, preferred: str | None = None) -> str | None:
     if preferred in ids:
         return preferred
     usable = [r.id for r in live if r.usable]
-    return (usable or ids or [None])[0]
+    return next(iter(usable or ids), None)
 
 
 def next_line(state: State, current: str | None) -> str | None:

@@ -151,16 +151,3 @@ class CodeClock:
 def local(dt: datetime) -> datetime:
     """`dt` in the machine's local time zone, with its offset: how a code's start is stamped."""
     return dt.astimezone()
-
-
-def utc(dt: datetime) -> datetime:
-    """`dt` in UTC (aware)."""
-    return dt.astimezone(UTC)
-
-
-def parse_date(text: str) -> datetime:
-    """A date or date-time given on the command line, as aware UTC (naive = local time)."""
-    dt = datetime.fromisoformat(text)
-    if dt.tzinfo is None:
-        dt = dt.astimezone()
-    return dt.astimezone(UTC)

@@ -6,6 +6,7 @@ from recorder.clock import Clock
 from recorder.engine import Protocol
 from recorder.session import Session
 from recorder.store import Store
+from schemas.events import CodeEnded, CodeStarted, PatientUpdated
 from schemas.patient import Patient, age_band
 from schemas.vocabulary import SEVERITIES
 
@@ -15,7 +16,7 @@ def code_row(store: Store, clock: Clock, protocol: Protocol, code_id: int) -> di
     session = Session.read(store, clock, code_id, protocol)
     patient, ended = Patient(), None
     for record in session.iter_timeline():  # a page at a time: a long code is not held whole
-        if record.kind in ("code_started", "patient_updated"):
+        if isinstance(record.event, CodeStarted | PatientUpdated):
             patient = patient.merged(record.event.patient)
         elif record.kind == "code_ended" and ended is None:
             ended = record
@@ -23,13 +24,14 @@ def code_row(store: Store, clock: Clock, protocol: Protocol, code_id: int) -> di
     first = session.records[0]
     # In the code's own offset, as its summary and audit show it (codes from before every code was
     # stamped with one: the zone the recorder runs in).
-    start = first.occurred_at.astimezone(first.event.at.tzinfo if first.event.at else None)
+    at = first.typed(CodeStarted).at
+    start = first.occurred_at.astimezone(at.tzinfo if at else None)
     return {
         "code": code_id,
         "start": start.isoformat(timespec="seconds"),
         "duration_s": ended.t if ended else None,
         "age_band": age_band(patient.age),
-        "status": f"ended ({ended.event.outcome})" if ended else "open",
+        "status": f"ended ({ended.typed(CodeEnded).outcome})" if ended else "open",
         "events": len(session.records),
         "flags": {sev: sum(1 for f in flags if f.severity == sev) for sev in SEVERITIES},
     }

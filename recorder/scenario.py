@@ -162,7 +162,7 @@ class ScenarioFile:
             if now is not None:
                 if len(ledger) == 1:
                     start = getattr(event, "at", None) or now
-                _not_ahead(event, start, now, where)
+                _not_ahead(event, start or now, now, where)  # start began as now: never None here
         if not len(ledger):
             raise ScenarioError(_no_events(self.name))
         self.events = len(ledger)

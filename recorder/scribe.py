@@ -74,7 +74,7 @@ class Projection:
         self.records.append(record)
         engine = self._engine
         in_order = engine is not None and (engine.time is None or record.t >= engine.time)
-        if in_order and record.kind not in ("void", "amend"):
+        if engine is not None and in_order and record.kind not in ("void", "amend"):
             engine.apply(record)
         else:
             self._engine = None
@@ -107,10 +107,10 @@ class Scribe:
         journal: Journal | None = None,
     ) -> None:
         self.session = session
-        self.store = store or session.store
-        self.clock = clock or session.clock.clock
+        self.store = store or _created(session).store
+        self.clock = clock or _created(session).clock.clock
         self.protocol = protocol or (session.protocol if session else load_protocol())
-        self.code_clock = code_clock or session.clock
+        self.code_clock = code_clock or _created(session).clock
         self.start: Start | None = None  # the code's start, while the code cannot be created
         self.pending: deque[Pending] = deque()
         self.rejected: list[tuple[Pending, str]] = []
@@ -168,7 +168,7 @@ class Scribe:
         """Log an entry, or queue it (journalled) behind a storage fault. SessionError for bad input."""
         if not self.queued:
             try:
-                return self.session.log(data, t=t)
+                return self.created.log(data, t=t)
             except StoreError as exc:
                 self.fault = str(exc)
         projection = self.projection()
@@ -186,6 +186,11 @@ class Scribe:
         return entry
 
     @property
+    def created(self) -> Session:
+        """The code's session: there is one whenever nothing is queued (a code start queues first)."""
+        return _created(self.session)
+
+    @property
     def queued(self) -> bool:
         """Anything waiting for the database: a code start or entries."""
         return self.start is not None or bool(self.pending)
@@ -196,8 +201,8 @@ class Scribe:
 
     def _journal(self) -> Journal:
         if self.journal is None:
-            self.journal = find_journal(self.store.path, self.session.code_id) or Journal.for_code(
-                self.store.path, self.session.code_id
+            self.journal = find_journal(self.store.path, self.created.code_id) or Journal.for_code(
+                self.store.path, self.created.code_id
             )
         if self.journal.empty():
             self.journal.begin(len(self.session.records) if self.session else 0, self.clock.wall().isoformat())
@@ -231,7 +236,7 @@ class Scribe:
         while self.pending:
             entry = self.pending[0]
             try:
-                logged = self.session.log(entry.data, t=entry.t, entered=entry.entered)
+                logged = self.created.log(entry.data, t=entry.t, entered=entry.entered)
             except StoreError as exc:
                 self.fault = str(exc)
                 return written
@@ -276,19 +281,19 @@ class Scribe:
     def state(self) -> Any:
         """The clinical state the screen shows: committed events and queued entries folded together."""
         if not self.queued:
-            return self.session.state
+            return self.created.state
         return self.projection().engine.state
 
     def timeline(self) -> list[EventRecord]:
         """The effective timeline as the screen means it: committed events and queued entries."""
         if not self.queued:
-            return self.session.timeline()
+            return self.created.timeline()
         return effective(self.projection().records)
 
     def preview(self, data: dict[str, Any], t: float) -> list[Flag]:
         """The flags an entry would raise, given everything entered before it (queued or not)."""
         if not self.queued:
-            return self.session.preview(data, t=t)
+            return self.created.preview(data, t=t)
         projection = self.projection()
         try:
             _, record = projection.pin(data, t)  # checks against the queue; takes nothing from it
@@ -313,6 +318,12 @@ class Scribe:
         return sum(1 for p in self.pending if p.kept is None) + (
             1 if self.start is not None and (self.journal is None or not self.journal.files()) else 0
         )
+
+
+def _created(session: Session | None) -> Session:
+    if session is None:
+        raise RuntimeError("the code is not created yet: its start is still queued")
+    return session
 
 
 def _first(journal: Journal) -> Path | None:
@@ -401,6 +412,7 @@ def reopen(store: Store, clock: Clock, protocol: Protocol, code_id: int | None =
             journal.close()
     if chosen is None:
         return None
+    assert chosen.start is not None  # chosen for it
     at = datetime.fromisoformat(chosen.start.at)
     # No mark was ever written for a code never created: the wall clock, never below what was entered.
     reached = max([0.0, *(max(e.t, e.entered or 0.0) for e in chosen.pending())])

@@ -31,7 +31,7 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from reliability.crash import run_cli
-from reliability.scenario import write_scenario
+from tests.factory import write_random_scenario
 
 DAMAGES = ("bytes", "page of garbage", "page of zeros", "truncate")
 
@@ -112,7 +112,7 @@ def run(trials: int, n_events: int, seed: int) -> dict[str, Any]:
     root = Path(tempfile.mkdtemp(prefix="recorder-corrupt-"))
     try:
         scenario = root / "s.jsonl"
-        write_scenario(scenario, n_events, seed)
+        write_random_scenario(scenario, n_events, seed)
         original = root / "orig" / "recorder.db"
         original.parent.mkdir()
         done = run_cli(original, "replay", str(scenario))

@@ -61,7 +61,7 @@ from typing import Any
 if __package__ in (None, ""):  # run as a file: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from reliability.scenario import write_scenario
+from tests.factory import write_random_scenario
 
 STRATEGIES = ("spawn", "opened", "locked", "echo")
 DEFAULT_STRATEGIES = ("spawn", "opened", "echo")
@@ -399,7 +399,7 @@ def run_trials(
         scenario = root / "long.jsonl"
         # No pinned `at`: the code starts on the replay's clock, as a live one does, so the remainder
         # logged after a resume is not a late entry against a horizon months past the start.
-        events = write_scenario(scenario, n_events, seed, at=None)
+        events = write_random_scenario(scenario, n_events, seed, at=None)
         run_s = estimate_run_s(scenario)
         plans = [(i, rng.choice(strategies), rng.randrange(2**32)) for i in range(kills)]
         if "echo" in strategies:

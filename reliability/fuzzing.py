@@ -26,7 +26,7 @@ try:  # the rule ids `acknowledge` may name, as `recorder replay` checks them
 except ImportError:  # pragma: no cover - before the engine existed
     KNOWN_RULES = None
 
-from reliability.scenario import long_scenario
+from tests.factory import random_scenario
 
 NAME = "fuzz.jsonl"
 MESSAGE = re.compile(r"^fuzz\.jsonl:(\d+): (\S.*)$")
@@ -102,11 +102,11 @@ NASTY_VALUES = st.one_of(JSON_VALUES, NASTY_NUMBERS, NASTY_TEXT)
 def _samples() -> list[dict[str, Any]]:
     """One valid event of every kind (the suite's SAMPLES, if importable; else generated)."""
     try:
-        from tests.samples import SAMPLES
+        from tests.factory import SAMPLES
 
         return SAMPLES
     except ImportError:  # pragma: no cover
-        return long_scenario(400, seed=1, record_keeping=0.06)
+        return random_scenario(400, seed=1, record_keeping=0.06)
 
 
 SAMPLES = _samples()
@@ -255,7 +255,7 @@ def scenario_texts(draw: st.DrawFn) -> tuple[str, int | None]:
     only for its form).
     """
     n = draw(st.integers(2, 30))
-    events = long_scenario(n, seed=draw(st.integers(0, 10**6)), record_keeping=0.06)
+    events = random_scenario(n, seed=draw(st.integers(0, 10**6)), record_keeping=0.06)
     rows: list[tuple[str, bool | None]] = [(json.dumps(e, ensure_ascii=draw(st.booleans())), False) for e in events]
     lines_so_far = {e["line"] for e in events if e["kind"] in ("io_attempt", "iv_attempt", "uvc_attempt")}
     start_row = 0  # where the file's code_started line is now

@@ -1,7 +1,7 @@
 """Pydantic models for every event kind of events.md, as one union discriminated on `kind`."""
 
 from datetime import datetime
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
     AwareDatetime,
@@ -32,7 +32,7 @@ from schemas.fields import (
     UvcLineId,
 )
 from schemas.patient import Patient
-from schemas.plausible import Amount, amount, check_dob, entry_context
+from schemas.plausible import Amount, FluidVolume, FlushVolume, check_dob, entry_context
 from schemas.vocabulary import (
     AccessResult,
     Bone,
@@ -211,7 +211,7 @@ class Aspiration(BaseEvent):
 class Flush(BaseEvent):
     kind: Literal["flush"] = "flush"
     line: LineId
-    volume_ml: amount(5000)
+    volume_ml: FlushVolume
     easy: StrictBool = True
     extravasation: StrictBool = False
 
@@ -320,7 +320,7 @@ class InfusionStopped(BaseEvent):
 class FluidGiven(BaseEvent):
     kind: Literal["fluid"] = "fluid"
     fluid: Fluid
-    volume_ml: amount(20000)
+    volume_ml: FluidVolume
     line: LineId
     method: Method
     # Second edition (a confirming push). None reads as events.md's defaults (easy, no extravasation);
@@ -376,43 +376,46 @@ class Acknowledge(BaseEvent):
     reason: ShortText
 
 
-EVENT_MODELS: tuple[type[BaseEvent], ...] = (
-    CodeStarted,
-    PatientUpdated,
-    Finding,
-    Responsiveness,
-    RhythmNoted,
-    CprStarted,
-    CprStopped,
-    Shock,
-    Rosc,
-    Arrest,
-    Vitals,
-    Note,
-    CodeEnded,
-    IoAttempt,
-    IoResult,
-    Aspiration,
-    Flush,
-    ComplicationNoted,
-    LineRemoved,
-    IvAttempt,
-    UvcAttempt,
-    DrugGiven,
-    InfusionStarted,
-    InfusionChanged,
-    InfusionStopped,
-    FluidGiven,
-    Sample,
-    Void,
-    Amend,
-    Acknowledge,
-)
+# Spelled out, not built at run time from a tuple, so a type checker sees every kind (`rec.event` is
+# not Any); the tuple of models is read back from it, so the kinds are listed once.
+Event = Annotated[
+    CodeStarted
+    | PatientUpdated
+    | Finding
+    | Responsiveness
+    | RhythmNoted
+    | CprStarted
+    | CprStopped
+    | Shock
+    | Rosc
+    | Arrest
+    | Vitals
+    | Note
+    | CodeEnded
+    | IoAttempt
+    | IoResult
+    | Aspiration
+    | Flush
+    | ComplicationNoted
+    | LineRemoved
+    | IvAttempt
+    | UvcAttempt
+    | DrugGiven
+    | InfusionStarted
+    | InfusionChanged
+    | InfusionStopped
+    | FluidGiven
+    | Sample
+    | Void
+    | Amend
+    | Acknowledge,
+    Field(discriminator="kind"),
+]
+EVENT_MODELS: tuple[type[BaseEvent], ...] = get_args(get_args(Event)[0])
 KIND_MODEL: dict[str, type[BaseEvent]] = {m.model_fields["kind"].default: m for m in EVENT_MODELS}
 KINDS: tuple[str, ...] = tuple(KIND_MODEL)
 RECORD_KEEPING: frozenset[str] = frozenset({"void", "amend", "acknowledge"})
 
-Event = Annotated[Union[tuple(EVENT_MODELS)], Field(discriminator="kind")]  # noqa: UP007
 EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
 
 

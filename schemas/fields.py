@@ -11,7 +11,6 @@ from schemas.plausible import entering
 
 # Numbers are strict: "12" or true is a typo, not a dose.
 Seconds = Annotated[float, Field(strict=True, ge=0, le=10_000_000)]
-Positive = Annotated[float, Field(strict=True, gt=0, le=1_000_000)]
 NonNegative = Annotated[float, Field(strict=True, ge=0, le=1_000_000)]
 Seq = Annotated[int, Field(strict=True, ge=1)]
 

@@ -47,12 +47,11 @@ def _weight(value: float, info: ValidationInfo) -> float:
     return value
 
 
-def amount(upper: float) -> Any:
-    """A dose, rate or volume: finite, above zero and `upper` at most; at least MIN_AMOUNT when entered."""
-    return Annotated[float, Field(strict=True, gt=0, le=upper), AfterValidator(_amount)]
-
-
-Amount = amount(1_000_000)
+# A dose, rate or volume: finite, above zero and an upper bound at most; at least MIN_AMOUNT when entered.
+# Spelled out (not made by a function) so that a type checker takes them for types.
+Amount = Annotated[float, Field(strict=True, gt=0, le=1_000_000), AfterValidator(_amount)]
+FlushVolume = Annotated[float, Field(strict=True, gt=0, le=5000), AfterValidator(_amount)]
+FluidVolume = Annotated[float, Field(strict=True, gt=0, le=20000), AfterValidator(_amount)]
 Weight = Annotated[float, Field(strict=True, gt=0, le=500), AfterValidator(_weight)]
 
 

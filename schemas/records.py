@@ -1,12 +1,16 @@
 """What the store gives back: a recorded event, the effective timeline's entries, and flags."""
 
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar, overload
 
 from pydantic import BaseModel, ConfigDict
 
-from schemas.events import Event
+from schemas.events import BaseEvent, Event
 from schemas.vocabulary import Severity
+
+E = TypeVar("E", bound=BaseEvent)
+E2 = TypeVar("E2", bound=BaseEvent)
+E3 = TypeVar("E3", bound=BaseEvent)
 
 
 class EventRecord(BaseModel):
@@ -33,6 +37,24 @@ class EventRecord(BaseModel):
     @property
     def t(self) -> float:
         return self.event.t
+
+    @overload
+    def typed(self, kind: type[E], /) -> E: ...
+    @overload
+    def typed(self, kind: type[E], kind2: type[E2], /) -> E | E2: ...
+    @overload
+    def typed(self, kind: type[E], kind2: type[E2], kind3: type[E3], /) -> E | E2 | E3: ...
+    def typed(self, *kinds: type[BaseEvent]) -> BaseEvent:
+        """The event, known to be one of `kinds` (a rule dispatched on them): the type checker sees its fields.
+
+        A TypeError, never a wrong field read, if it is not (a rule registered for a kind it does not read).
+        """
+        event = self.event
+        if not isinstance(event, kinds):
+            raise TypeError(
+                f"seq {self.seq}: a {event.kind} event where {', '.join(k.__name__ for k in kinds)} was expected"
+            )
+        return event
 
     @property
     def late_by(self) -> float:

@@ -14,7 +14,7 @@ from recorder.clock import FakeClock
 from recorder.engine import load_protocol, parse_protocol
 from recorder.session import Session
 from recorder.store import Store
-from tests.exports.scenarios import record
+from tests.factory import record
 from tests.reliability.helpers import faulty, starts
 from tests.test_cli_exports import CODE_A, CODE_B, CODE_C, read_csv
 

@@ -31,6 +31,7 @@ def test_keys(capsys):
     assert result["recorder"]["on_screen"]["p99_ms"] > 0 and result["bare_textual"]["handled"]["p50_ms"] > 0
 
 
+@pytest.mark.slow
 def test_startup(capsys):
     result = output(capsys, bench_startup.main, "--repeats", "1", "--modes", "warm", "--no-warmup")
     assert result["warm"]["first_frame_s"] > 0 and result["warm"]["version_s"] > 0

@@ -12,7 +12,8 @@ from click.testing import CliRunner
 from recorder.cli import cli
 from recorder.store import Store
 from schemas.summary import Summary
-from tests.exports.scenarios import CHILD, record
+from tests.exports.scenarios import CHILD
+from tests.factory import record
 
 
 def run(*args: str, db: Path | None = None):

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from recorder.store import Store
+from tests.factory import make_database
 from tests.reliability.helpers import (
     can_mount,
     fill,
-    make_database,
     one_clear_line,
     run,
     run_process,

@@ -3,16 +3,16 @@
 from datetime import UTC, datetime
 from unittest.mock import patch
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 
-from benchmarks.common import scenario
 from recorder import session as session_module
 from recorder.clock import FakeClock
 from recorder.engine import evaluate
 from recorder.session import Session
 from recorder.store import Store
 from recorder.timeline import acknowledgements, effective
-from tests.codes import codes
+from tests.factory import codes, scenario
 
 START = datetime(2026, 3, 2, 14, 5, tzinfo=UTC)
 
@@ -43,6 +43,7 @@ def log_all(store: Store, events: list[dict], every: int = 1) -> Session:
     return session
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(codes(max_steps=60))
 def test_every_event_leaves_the_session_as_a_fresh_fold_would(tmp_path_factory, events):

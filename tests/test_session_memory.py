@@ -12,7 +12,6 @@ from unittest.mock import patch
 
 import pytest
 
-from benchmarks.common import iter_scenario, jsonl, scenario
 from recorder import session as session_module
 from recorder.clock import FakeClock
 from recorder.ledger import Ledger
@@ -21,6 +20,7 @@ from recorder.scenario import ScenarioLine
 from recorder.session import Session, replay
 from recorder.store import Store
 from schemas.events import parse_event
+from tests.factory import iter_scenario, jsonl, scenario
 from tests.reliability.helpers import one_clear_line
 from tests.test_replay_streaming import run_process
 from tests.test_session_checkpoints import START, check, log_all
@@ -57,6 +57,7 @@ def _held() -> int:
     return tracemalloc.get_traced_memory()[0]
 
 
+@pytest.mark.slow
 def test_memory_a_session_holds_does_not_grow_with_the_code(fast_dir: Path) -> None:
     marks: list[int] = []
 

@@ -112,11 +112,18 @@ class RecorderGroup(click.Group):
     guard before a traceback reaches a scribe, exit 70.
     """
 
-    def main(self, args: Any = None, prog_name: str | None = None, *rest: Any, **extra: Any) -> Any:
-        if extra.pop("standalone_mode", True) is False:  # a caller that handles the errors itself
-            return super().main(args, prog_name, *rest, standalone_mode=False, **extra)
+    def main(
+        self,
+        args: Any = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        if not standalone_mode:  # a caller that handles the errors itself
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         try:
-            status = super().main(args, prog_name, *rest, standalone_mode=False, **extra)
+            status = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         except RecorderError as exc:
             fail(exc.message, exc.exit_code)
         except click.UsageError as exc:

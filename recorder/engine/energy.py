@@ -1,5 +1,6 @@
 """The shock energy the screen proposes: the protocol's J/kg for the weight, first or later, as SHOCK_ENERGY reads."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from recorder.engine.protocol import Protocol
@@ -37,7 +38,7 @@ def shock_advice(
     if not child:
         return EnergyAdvice(None, "adult: the device's adult energy (not checked against J/kg)")
 
-    def span(per_kg: list[float]) -> tuple[float, float]:
+    def span(per_kg: Sequence[float]) -> tuple[float, float]:
         return per_kg[0] * weight, min(per_kg[1] * weight, table.max_j)
 
     if synchronized:

@@ -48,7 +48,9 @@ class Engine:
         self._ctx = Ctx(self._state, self.protocol)
         self._checks: dict[str, list[tuple[RuleInfo, Check]]] = {}
         for info in RULES.values():
-            for kind in info.kinds if info.check is not None else ():
+            if info.check is None:
+                continue  # a deadline's rule: fired from the heap, not by an event's kind
+            for kind in info.kinds:
                 self._checks.setdefault(kind, []).append((info, info.check))
         self._heap: list[tuple[float, int, int, Due]] = []
         self._tiebreak = itertools.count()

@@ -28,7 +28,7 @@ class RouteTable(_Model):
     by_route: dict[Route, Drugs]
     never_bolus: Drugs
 
-    def forbids(self, route: str) -> Drugs:
+    def forbids(self, route: Route) -> Drugs:
         return self.by_route.get(route, ())
 
 

@@ -33,7 +33,7 @@ def delayed_io(ctx: Ctx, rec: EventRecord) -> Hit | None:
     Example: a 4-year-old in arrest, iv1, iv2, iv3 all failed, no IO → warning on iv3 "3 failed venous
     attempts and no IO yet — go intraosseous"; the same in a seizing child → info.
     """
-    ev: IvAttempt | UvcAttempt = rec.event
+    ev = rec.typed(IvAttempt, UvcAttempt)
     state, access = ctx.state, ctx.protocol.access
     if ev.result != "failed" or state.io_attempted or any(line.usable for line in state.lines.values()):
         return None

@@ -3,12 +3,11 @@
 from recorder.engine.doses import above, convert, dose_route, expected_dose, rate_mcg_kg_min
 from recorder.engine.registry import Ctx, Hit, clock, num, rule_group, words
 from recorder.engine.state import NON_SHOCKABLE, ArrestDue, Due, is_epinephrine_bolus
-from schemas.events import DrugGiven
+from schemas.events import DrugGiven, InfusionChanged, InfusionStarted
 from schemas.records import EventRecord
+from schemas.vocabulary import Severity
 
 rule = rule_group("drugs")
-
-VASOPRESSORS = frozenset({"epinephrine", "norepinephrine"})
 
 
 @rule("EPI_INTERVAL_EXCEEDED", "warning", due=True)
@@ -38,7 +37,7 @@ def epi_too_soon(ctx: Ctx, rec: EventRecord) -> Hit | None:
     Example: arrest, epinephrine via io1 at T+11:40 and again at T+13:20 (100 s) → warning on the
     second; ET epinephrine at T+01:00 and IO epinephrine at T+02:00 → quiet.
     """
-    ev: DrugGiven = rec.event
+    ev = rec.typed(DrugGiven)
     arrest = ctx.state.arrest
     if not is_epinephrine_bolus(ev) or ev.line is None or arrest is None or arrest.last_line_epinephrine_t is None:
         return None
@@ -104,7 +103,7 @@ def dose_out_of_range(ctx: Ctx, rec: EventRecord) -> Hit | None:
     weight unknown, 4 years, 10 mg → critical (10 × the max single); age unknown, 12 kg, 1.2 mg →
     critical; ET 1.2 mg in 12 kg → in range.
     """
-    ev: DrugGiven = rec.event
+    ev = rec.typed(DrugGiven)
     p, state = ctx.protocol, ctx.state
     expected = expected_dose(
         p,
@@ -157,7 +156,7 @@ def cumulative_dose_exceeded(ctx: Ctx, rec: EventRecord) -> list[Hit]:
 
     Example: 10 kg, lidocaine 10 mg, 10 mg, 15 mg → warning on the third (35 mg = 3.5 mg/kg).
     """
-    ev: DrugGiven = rec.event
+    ev = rec.typed(DrugGiven)
     p, state = ctx.protocol, ctx.state
     weight, unit = state.weight, p.drug_unit(ev.drug)
     entry = next((c for c in p.cumulative if c.drug == ev.drug), None)
@@ -191,7 +190,7 @@ def norepi_high_dose_via_io(ctx: Ctx, rec: EventRecord) -> Hit | None:
     Example: norepinephrine 1 mcg/kg/min via io1 → warning; 30 mL/h of 0.1 mg/mL in 10 kg (5 mcg/kg/min)
     → critical.
     """
-    ev = rec.event
+    ev = rec.typed(InfusionStarted, InfusionChanged)
     inf = ctx.state.infusions.get(ev.infusion) if ev.kind == "infusion_changed" else ev
     if inf is None or inf.drug != "norepinephrine" or not inf.line.startswith("io"):
         return None
@@ -199,7 +198,11 @@ def norepi_high_dose_via_io(ctx: Ctx, rec: EventRecord) -> Hit | None:
     if rate is None:
         return None
     limits = ctx.protocol.norepinephrine_io
-    for severity, limit in (("critical", limits.critical_mcg_kg_min), ("warning", limits.warning_mcg_kg_min)):
+    checks: tuple[tuple[Severity, float], ...] = (
+        ("critical", limits.critical_mcg_kg_min),
+        ("warning", limits.warning_mcg_kg_min),
+    )
+    for severity, limit in checks:
         if above(rate, limit):
             text = f"norepinephrine {num(rate)} mcg/kg/min via {inf.line} — above {num(limit)} mcg/kg/min via IO"
             return Hit(severity, text, inf.line)

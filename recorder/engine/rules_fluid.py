@@ -26,7 +26,7 @@ def fluid_volume(ctx: Ctx, rec: EventRecord) -> Hit | None:
 
     Example: 10 kg, saline 250 mL (25 mL/kg) → warning; dextrose 10 % 100 mL (10 mL/kg) → warning.
     """
-    ev: FluidGiven = rec.event
+    ev = rec.typed(FluidGiven)
     state, limits = ctx.state, ctx.protocol.fluid_volume
     weight = state.weight
     if weight is None:

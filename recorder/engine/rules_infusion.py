@@ -4,6 +4,7 @@ from typing import Any
 
 from recorder.engine.doses import out_of_range, rate_mcg_kg_min
 from recorder.engine.registry import Ctx, Hit, num, rule_group, words
+from schemas.events import DrugGiven, FluidGiven, Flush, InfusionChanged, InfusionStarted
 from schemas.records import EventRecord
 
 rule = rule_group("line")
@@ -30,7 +31,7 @@ def bolus_via_vasoactive_line(ctx: Ctx, rec: EventRecord) -> Hit | None:
     Example: norepinephrine infusion inf1 via io1 since T+10:00, a 5 mL flush via io1 at T+12:00 →
     warning on the flush.
     """
-    ev = rec.event
+    ev = rec.typed(DrugGiven, FluidGiven, Flush)
     state = ctx.state
     line = state.lines.get(ev.line) if ev.line else None
     if line is None:
@@ -71,7 +72,7 @@ def infusion_rate_out_of_range(ctx: Ctx, rec: EventRecord) -> Hit | None:
 
     Example: 10 kg, epinephrine infusion at 10 mcg/kg/min (10 × the high end) → critical; 1.5 → warning.
     """
-    ev = rec.event
+    ev = rec.typed(InfusionStarted, InfusionChanged)
     state, p = ctx.state, ctx.protocol
     inf: Any = state.infusions.get(ev.infusion) if ev.kind == "infusion_changed" else ev
     if inf is None:

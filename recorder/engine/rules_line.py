@@ -5,8 +5,9 @@ from typing import Any
 from recorder.engine.doses import percent, same_percent
 from recorder.engine.registry import Ctx, Hit, age_words, clock, num, rule_group, words, worst
 from recorder.engine.state import SECONDS_PER_HOUR, DwellDue, FlushDue, LineState, is_io_analgesia
-from schemas.events import DrugGiven, FluidGiven, InfusionStarted, LineRemoved
+from schemas.events import DrugGiven, FluidGiven, Flush, InfusionStarted, LineRemoved
 from schemas.records import EventRecord
+from schemas.vocabulary import Severity
 
 rule = rule_group("line")
 
@@ -47,7 +48,7 @@ def drug_via_unconfirmed_io(ctx: Ctx, rec: EventRecord) -> Hit | None:
     critical "epinephrine via io1 before it was confirmed — aspirate or flush first"; a saline 5 mL
     syringe push via io1 that went in easily confirms it and raises nothing.
     """
-    ev = rec.event
+    ev = rec.typed(DrugGiven, FluidGiven, InfusionStarted)
     line = known_io(ctx, ev.line)
     if line is None or line.status not in ("attempting", "in"):
         return None
@@ -72,7 +73,8 @@ def line_used_after_failure(ctx: Ctx, rec: EventRecord) -> Hit | None:
     "flush via io1, which failed at T+00:45 (extravasation) — use another line".
     """
     ev = rec.event
-    line = ctx.state.lines.get(ev.line) if ev.line else None
+    ref = ev.line_ref
+    line = ctx.state.lines.get(ref) if ref else None
     if line is None:
         return None
     if line.status == "removed":
@@ -98,7 +100,7 @@ def no_initial_flush(ctx: Ctx, rec: EventRecord) -> Hit | None:
     Example: io1 in, aspiration of marrow (confirmed), epinephrine via io1 with no flush yet →
     warning "first drug via io1 with no flush before it — flush the line first".
     """
-    ev = rec.event
+    ev = rec.typed(DrugGiven, InfusionStarted)
     line = known_io(ctx, ev.line)
     if line is None or line.first_use_seq is not None or line.flushes:
         return None
@@ -128,7 +130,7 @@ def drug_not_flushed(ctx: Ctx, rec: EventRecord) -> Hit | None:
     Example: 25 kg, sodium bicarbonate via io1 at T+01:40, calcium gluconate via io1 at T+01:52 with
     no flush between → warning on the bicarbonate, t = 112; a 3 kg newborn's 1 mL flush is enough.
     """
-    ev: DrugGiven = rec.event
+    ev = rec.typed(DrugGiven)
     line = ctx.state.lines.get(ev.line) if ev.line else None
     due = line.awaiting_flush if line is not None else None
     if due is None or not due.open:
@@ -185,7 +187,7 @@ def ca_bicarb_no_flush_between(ctx: Ctx, rec: EventRecord) -> Hit | None:
     Example: sodium bicarbonate via io1, adrenaline via io1, a 0.5 mL flush, calcium gluconate via io1 in
     a 25 kg child → critical on the calcium (0.5 mL is less than the 2 mL that flushes the line).
     """
-    ev = rec.event
+    ev = rec.typed(DrugGiven, InfusionStarted)
     calcium = ev.drug in CALCIUM_SALTS
     met = _incompatible(
         ctx,
@@ -212,7 +214,7 @@ def bicarb_catecholamine_no_flush(ctx: Ctx, rec: EventRecord) -> Hit | None:
     Example: epinephrine via iv1 at T+05:00, sodium bicarbonate via iv1 at T+05:10, no flush →
     warning on the bicarbonate.
     """
-    ev = rec.event
+    ev = rec.typed(DrugGiven, InfusionStarted)
     bicarbonate = ev.drug == BICARBONATE
     met = _incompatible(
         ctx,
@@ -241,7 +243,7 @@ def hypertonic_undiluted(ctx: Ctx, rec: EventRecord) -> Hit | None:
     Example: 10-day-old, sodium bicarbonate 3 mEq, concentration "8.4%", not diluted → critical; so
     is a delivery-room newborn whose age was not typed.
     """
-    ev: DrugGiven = rec.event
+    ev = rec.typed(DrugGiven)
     strength, age = percent(ev.concentration), ctx.state.age
     if strength is None:
         return None
@@ -287,7 +289,7 @@ def gravity_infusion_via_io(ctx: Ctx, rec: EventRecord) -> Hit | None:
     Example: saline 200 mL via io1, method gravity → warning "saline 200 mL via io1 by gravity —
     marrow needs pressure (push, bag or pump)".
     """
-    ev: FluidGiven | InfusionStarted = rec.event
+    ev = rec.typed(FluidGiven, InfusionStarted)
     if not ev.line.startswith("io") or ev.method != "gravity":
         return None
     return Hit("warning", f"{what(ev)} via {ev.line} by gravity — marrow needs pressure (push, bag or pump)", ev.line)
@@ -306,7 +308,7 @@ def conscious_no_lidocaine(ctx: Ctx, rec: EventRecord) -> Hit | None:
     Example: responsiveness true, io1 in, flush 5 mL via io1 with no lidocaine before → warning; a
     child in status epilepticus with no responsiveness recorded and no arrest → warning too.
     """
-    ev = rec.event
+    ev = rec.typed(Flush, FluidGiven, InfusionStarted)
     line = known_io(ctx, ev.line)
     if line is None or line.first_access_seq is not None or line.lidocaine or not ctx.state.presumed_responsive:
         return None
@@ -332,7 +334,7 @@ def io_dwell_exceeded(ctx: Ctx, due: DwellDue) -> Hit | None:
     Example: a 30-year-old, io1 in at T+00:30 and never removed: warning at 24 h, critical at 48 h; a
     child of unknown age: critical at 24 h.
     """
-    severity = "warning" if due.stage == "warning" else "critical"
+    severity: Severity = "warning" if due.stage == "warning" else "critical"
     hours = (due.at - due.since) / SECONDS_PER_HOUR
     return Hit(
         severity, f"{due.line} in for {num(hours)} h (since {clock(due.since)}) — remove it or replace it", due.line
@@ -348,7 +350,7 @@ def io_removed_no_pressure(ctx: Ctx, rec: EventRecord) -> Hit | None:
 
     Example: line_removed io1, pressure_held false → info.
     """
-    ev: LineRemoved = rec.event
+    ev = rec.typed(LineRemoved)
     if ev.line.startswith("io") and ev.pressure_held is False:
         return Hit("info", f"{ev.line} removed without pressure held on the site", ev.line)
     return None

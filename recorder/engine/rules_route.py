@@ -22,7 +22,7 @@ def route_not_allowed(ctx: Ctx, rec: EventRecord) -> Hit | None:
 
     Example: sodium bicarbonate 10 mEq by route et → critical; potassium chloride 2 mmol via iv1 → critical.
     """
-    ev: DrugGiven = rec.event
+    ev = rec.typed(DrugGiven)
     table = ctx.protocol.route_not_allowed
     if ev.drug in table.never_bolus:
         how = ROUTE_WORDS.get(ev.route or "", f"via {ev.line}")

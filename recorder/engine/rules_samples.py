@@ -18,7 +18,7 @@ def blood_gas_after_io_drug(ctx: Ctx, rec: EventRecord) -> Hit | None:
 
     Example: sodium bicarbonate via io1, then a sample via io1 with tests [blood_gas] → critical.
     """
-    ev: Sample = rec.event
+    ev = rec.typed(Sample)
     line = ctx.state.lines.get(ev.line)
     if not ev.line.startswith("io") or "blood_gas" not in ev.tests or line is None:
         return None
@@ -43,7 +43,7 @@ def io_sample_handling(ctx: Ctx, rec: EventRecord) -> Hit | None:
 
     Example: sample via io1, tests [crossmatch, fbc] → warning.
     """
-    ev: Sample = rec.event
+    ev = rec.typed(Sample)
     if not ev.line.startswith("io"):
         return None
     problems = []

@@ -6,6 +6,7 @@ from recorder.engine.registry import Ctx, Hit, clock, num, rule_group
 from recorder.engine.state import NON_SHOCKABLE, Due
 from schemas.events import Shock
 from schemas.records import EventRecord
+from schemas.vocabulary import Severity
 
 rule = rule_group("drugs")
 
@@ -27,7 +28,7 @@ def shock_non_shockable(ctx: Ctx, rec: EventRecord) -> Hit | None:
 
     Example: arrest, rhythm asystole at T+00:20, shock 40 J at T+01:00 → critical on the shock.
     """
-    ev: Shock = rec.event
+    ev = rec.typed(Shock)
     arrest = ctx.state.arrest
     if ev.cardioversion or arrest is None:
         return None
@@ -50,7 +51,7 @@ def shock_energy(ctx: Ctx, rec: EventRecord) -> Hit | None:
 
     Example: 10 kg, first shock 200 J (expected 20–40 J) → critical; 15 J → warning; 16 J → none.
     """
-    ev: Shock = rec.event
+    ev = rec.typed(Shock)
     state, p = ctx.state, ctx.protocol
     weight, age = state.weight, state.age
     if ev.joules is None or weight is None:
@@ -67,6 +68,7 @@ def shock_energy(ctx: Ctx, rec: EventRecord) -> Hit | None:
         per_kg = table.first_j_per_kg if first else table.later_j_per_kg
     low, high = per_kg[0] * weight, min(per_kg[1] * weight, table.max_j)
     joules = ev.joules
+    severity: Severity
     if above(joules, high * table.critical_factor):
         severity = "critical"
     elif above(joules, high) or above(low * table.low_tolerance, joules):
@@ -110,7 +112,7 @@ def shockable_drugs_delayed(ctx: Ctx, rec: EventRecord) -> Hit | None:
     Example: VF arrest, shocks 1–4, epinephrine after the 2nd, no amiodarone → warning on the 4th
     shock "no amiodarone or lidocaine".
     """
-    ev: Shock = rec.event
+    ev = rec.typed(Shock)
     arrest, p = ctx.state.arrest, ctx.protocol
     if ev.cardioversion or arrest is None:
         return None

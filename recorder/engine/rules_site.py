@@ -58,7 +58,7 @@ def repeat_same_bone(ctx: Ctx, rec: EventRecord) -> Hit | None:
     Example: io1 at the left proximal tibia fails, then io2 at the left distal tibia → critical
     on io2: "io2: left tibia already failed (io1) — use another bone".
     """
-    ev: IoAttempt = rec.event
+    ev = rec.typed(IoAttempt)
     bone, side = _site(ctx, ev)
     earlier = [ctx.state.lines[i] for i in ctx.state.bones.get(bone_key(bone, side), ())]
     where = bone_words(bone, side)
@@ -84,7 +84,7 @@ def recent_io_same_bone(ctx: Ctx, rec: EventRecord) -> Hit | None:
     Example: finding recent_io, tibia, left, hours_ago 12, then io1 at the left proximal tibia →
     critical "io1: IO in the left tibia 12 h ago — use another bone".
     """
-    ev: IoAttempt = rec.event
+    ev = rec.typed(IoAttempt)
     limit = ctx.protocol.site.recent_io_hours
     for f in _at(ctx, ev, RECENT_IO):
         if f.hours_ago is None or f.hours_ago <= limit:
@@ -107,7 +107,7 @@ def fractured_bone(ctx: Ctx, rec: EventRecord) -> Hit | None:
     Example: finding fracture, femur, right; io1 at the right distal femur → critical; finding fracture,
     fibula, left; io1 at the left proximal tibia → warning.
     """
-    ev: IoAttempt = rec.event
+    ev = rec.typed(IoAttempt)
     bone, side = _site(ctx, ev)
     same = PELVIS if bone in PELVIS else (bone,)
     if any(ctx.state.findings_at(b, side, FRACTURE) for b in same):
@@ -130,7 +130,7 @@ def proximal_fracture(ctx: Ctx, rec: EventRecord) -> Hit | None:
     Example: finding fracture, femur, left; io1 at the left proximal tibia → critical
     "io1: fracture of the left femur above the site — use another limb".
     """
-    ev: IoAttempt = rec.event
+    ev = rec.typed(IoAttempt)
     bone, side = _site(ctx, ev)
     anatomy = ctx.protocol.anatomy
     place = anatomy.place(bone)
@@ -155,7 +155,7 @@ def vascular_injury_limb(ctx: Ctx, rec: EventRecord) -> Hit | None:
 
     Example: finding vascular_injury, femur, right; io1 at the right proximal tibia → critical.
     """
-    ev: IoAttempt = rec.event
+    ev = rec.typed(IoAttempt)
     bone, side = _site(ctx, ev)
     anatomy = ctx.protocol.anatomy
     place = anatomy.place(bone)
@@ -181,7 +181,7 @@ def skin_compromised_site(ctx: Ctx, rec: EventRecord) -> Hit | None:
 
     Example: finding burn, tibia, left; io1 at the left proximal tibia → warning.
     """
-    ev: IoAttempt = rec.event
+    ev = rec.typed(IoAttempt)
     found = _at(ctx, ev, SKIN)
     if found:
         what = words(found[0].finding)
@@ -203,7 +203,7 @@ def prosthesis_at_site(ctx: Ctx, rec: EventRecord) -> Hit | None:
 
     Example: finding prosthesis, humerus, right; io1 at the right proximal humerus → critical.
     """
-    ev: IoAttempt = rec.event
+    ev = rec.typed(IoAttempt)
     if _at(ctx, ev, PROSTHESIS):
         return Hit(
             "critical", f"{ev.line}: prosthesis in the {bone_words(*_site(ctx, ev))} — use another bone", ev.line
@@ -223,7 +223,7 @@ def bone_disease(ctx: Ctx, rec: EventRecord) -> Hit | None:
 
     Example: code_started with conditions [osteogenesis_imperfecta]; io1 anywhere → critical.
     """
-    ev: IoAttempt = rec.event
+    ev = rec.typed(IoAttempt)
     conditions = set(ctx.state.patient.conditions or ())
     hits: list[Hit | None] = []
     if conditions & BONE_DISEASE_CRITICAL:
@@ -252,7 +252,7 @@ def site_not_for_age(ctx: Ctx, rec: EventRecord) -> Hit | None:
     Example: a 5-year-old, io1 at the sternum → critical "io1: sternum at 5 years — sternal IO is for
     12 years and over".
     """
-    ev: IoAttempt = rec.event
+    ev = rec.typed(IoAttempt)
     age, at_age = _age(ctx)
     hits = []
     for entry in ctx.protocol.site_age:
@@ -282,7 +282,7 @@ def device_not_for_site(ctx: Ctx, rec: EventRecord) -> Hit | None:
     Example: io1 at the proximal tibia with device fast1 → critical "io1: fast1 at the proximal
     tibia — FAST1 is for the sternum only".
     """
-    ev: IoAttempt = rec.event
+    ev = rec.typed(IoAttempt)
     if ev.device is None:
         return None
     age, at_age = _age(ctx)
@@ -317,7 +317,7 @@ def needle_size_for_weight(ctx: Ctx, rec: EventRecord) -> Hit | None:
     Example: 45 kg, io1 ez_io needle_mm 15 → warning "io1: 15 mm needle at 45 kg — 15 mm is for
     under 40 kg".
     """
-    ev: IoAttempt = rec.event
+    ev = rec.typed(IoAttempt)
     needle, weight = ctx.protocol.needle, ctx.state.weight
     if ev.device != needle.device or weight is None:
         return None

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 LineKind = Literal["io", "iv", "uvc"]
 LineStatus = Literal["unknown", "attempting", "in", "confirmed", "failed", "removed"]
 DueStatus = Literal["open", "met", "missed", "cancelled"]
+DwellStage = Literal["warning", "critical", "child"]
 
 # Rule ids of the obligations the fold keeps (the rules that fire them live in rules_*.py).
 DRUG_NOT_FLUSHED = "DRUG_NOT_FLUSHED"
@@ -126,7 +127,7 @@ class DwellDue(Due):
     the line went in (rules.md: a deadline uses what was known when its obligation started).
     """
 
-    stage: Literal["warning", "critical", "child"] = "warning"
+    stage: DwellStage = "warning"
     child: bool = False
 
 
@@ -174,7 +175,6 @@ class LineState:
     removed_t: float | None = None
     flushes: int = 0  # flushes, fluids and carriers started
     drugs: int = 0  # drug events
-    last_drug: str | None = None
     flushed_since_drug: bool = True
     # Drug boluses since the line's last adequate flush (rules.md v2: incompatible pairs look back to it).
     since_flush: frozenset[str] = frozenset()
@@ -239,7 +239,6 @@ class Arrest:
     shocks: int = 0  # unsynchronized shocks in this arrest
     epinephrine_doses: int = 0
     last_epinephrine_t: float | None = None
-    last_epinephrine_seq: int | None = None
     last_line_epinephrine_t: float | None = None  # through a line (EPI_TOO_SOON ignores ET doses)
     antiarrhythmic: bool = False  # amiodarone or lidocaine (not IO analgesia; bolus or infusion) in this arrest
     first_dose_due: ArrestDue | None = None
@@ -402,7 +401,7 @@ class State:
         event, seq = record.event, record.seq
         kind, t = event.kind, event.t
         self.t = t if self.t is None or t > self.t else self.t
-        if kind == "code_started":
+        if isinstance(event, CodeStarted):
             at = event.at  # the code's own offset: its local date
             self.started_at = at if at is not None else record.occurred_at
             self.start_date = self.started_at.date()
@@ -570,11 +569,12 @@ def _io_result(s: State, seq: int, ev: IoResult, new: list[Due]) -> None:
         return
     line.in_seq, line.in_t = seq, ev.t
     dwell, hour, child = s.protocol.dwell, SECONDS_PER_HOUR, s.dwell_child()
-    for stage, hours in (
+    stages: tuple[tuple[DwellStage, float], ...] = (
         ("warning", dwell.warning_h),
         ("critical", dwell.critical_h),
         ("child", dwell.child_critical_h),
-    ):
+    )
+    for stage, hours in stages:
         if (stage == "child") != child:
             continue  # the schedule is the one of the age known now
         due = DwellDue(
@@ -656,7 +656,7 @@ def _drug(s: State, seq: int, ev: DrugGiven, new: list[Due]) -> None:
         s.last_epinephrine_t = ev.t
         if arrest is not None:
             arrest.epinephrine_doses += 1
-            arrest.last_epinephrine_t, arrest.last_epinephrine_seq = ev.t, seq
+            arrest.last_epinephrine_t = ev.t
             if ev.line is not None:
                 arrest.last_line_epinephrine_t = ev.t
             for due in (arrest.first_dose_due, arrest.next_dose_due):
@@ -676,7 +676,6 @@ def _drug(s: State, seq: int, ev: DrugGiven, new: list[Due]) -> None:
     line = s.line(ev.line)
     line.drugs += 1
     line.drug_given = True
-    line.last_drug = ev.drug
     line.flushed_since_drug = False
     line.lidocaine = line.lidocaine or ev.drug == "lidocaine"
     line.bicarbonate_given = line.bicarbonate_given or ev.drug == "sodium_bicarbonate"
@@ -698,7 +697,7 @@ def _drug(s: State, seq: int, ev: DrugGiven, new: list[Due]) -> None:
             if ev.drug == "adenosine"
             else p.flush.window_s
         )
-        due = FlushDue(
+        flush_due = FlushDue(
             DRUG_NOT_FLUSHED,
             ev.t + window,
             seq,
@@ -708,8 +707,8 @@ def _drug(s: State, seq: int, ev: DrugGiven, new: list[Due]) -> None:
             drug=ev.drug,
             min_ml=s.min_flush_ml(),
         )
-        line.awaiting_flush = due
-        new.append(due)
+        line.awaiting_flush = flush_due
+        new.append(flush_due)
 
 
 def _infusion_started(s: State, seq: int, ev: InfusionStarted, new: list[Due]) -> None:

@@ -119,32 +119,32 @@ def audit_sqlite(export: AuditExport) -> bytes:
     try:
         db = Database(conn)
         db.execute("PRAGMA foreign_keys = ON")
-        db["age_bands"].insert_all(
+        db.table("age_bands").insert_all(
             [{"band": band, "rank": rank} for rank, (_, band) in enumerate(AGE_BANDS, 1)], pk="band"
         )
         model = AuditExport.model_fields["codes"].annotation.__args__[0]  # type: ignore[union-attr]
-        db["codes"].create(
+        db.table("codes").create(
             _columns(model),
             pk="audit_id",
             not_null=_not_null(model),
             foreign_keys=[("age_band", "age_bands", "band")],
         )
-        db["codes"].insert_all((row.model_dump(mode="json") for row in export.codes), batch_size=500)
+        db.table("codes").insert_all((row.model_dump(mode="json") for row in export.codes), batch_size=500)
         for table in CHILDREN:
             model = AuditExport.model_fields[table].annotation.__args__[0]  # type: ignore[union-attr]
-            db[table].create(
+            db.table(table).create(
                 {"id": int, **_columns(model)},
                 pk="id",
                 not_null=_not_null(model),
                 foreign_keys=[("audit_id", "codes", "audit_id")],
             )
             rows = getattr(export, table)
-            db[table].insert_all(
+            db.table(table).insert_all(
                 ({"id": n, **row.model_dump(mode="json")} for n, row in enumerate(rows, 1)), batch_size=500
             )
         for table, indexes in INDEXES.items():
             for columns in indexes:
-                db[table].create_index(list(columns))
+                db.table(table).create_index(list(columns))
         for name, sql in VIEWS.items():
             db.create_view(name, sql)
         conn.commit()

@@ -107,7 +107,8 @@ class Store:
             raise StoreError(self._explain_open(exc)) from None
         except OSError as exc:
             raise StoreError(f"cannot create {self.path}: {exc.strerror}; choose another --db path") from None
-        files.opened(self._key)
+        if self._key is not None:  # set by the opening, as close() reads it
+            files.opened(self._key)
 
     # ── opening ──────────────────────────────────────────────────────────
 
@@ -278,7 +279,7 @@ class Store:
             )
         return version
 
-    def _explain_open(self, exc: sqlite3.DatabaseError) -> str:
+    def _explain_open(self, exc: sqlite3.Error) -> str:
         text, family = str(exc), sqlite_family(exc)
         if family in ("NOTADB", "CORRUPT"):
             return f"{self.path} is not a readable recorder database ({text}); check --db, or run `recorder verify`"
@@ -290,8 +291,9 @@ class Store:
 
     def close(self) -> None:
         key = self._key
-        for code_id, fd in self._locks.items():
-            files.unlock(key, code_id, fd)
+        if key is not None:  # a lock is only taken with a key
+            for code_id, fd in self._locks.items():
+                files.unlock(key, code_id, fd)
         self._locks.clear()
         self.conn.close()
         if self._tidy and key is not None:
@@ -368,7 +370,8 @@ class Store:
                 )
         except sqlite3.Error as exc:
             raise StoreError(self._explain_write(exc)) from None
-        return int(cur.lastrowid), audit_id
+        assert cur.lastrowid is not None  # an INSERT sets it
+        return cur.lastrowid, audit_id
 
     def append(
         self,
@@ -396,7 +399,7 @@ class Store:
                         "another recorder may have it open: close one and resume"
                     )
                 text = canonical(payload)  # stored as hashed: one encoding of it, not two
-                row = {
+                row: dict[str, Any] = {
                     "code_id": code_id,
                     "seq": seq,
                     "kind": kind,

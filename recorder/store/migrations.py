@@ -9,13 +9,13 @@ migrations = Migrations("recorder")
 
 
 def set_version(db: Database, version: int) -> None:
-    db["meta"].upsert({"key": "schema_version", "value": str(version)}, pk="key")
+    db.table("meta").upsert({"key": "schema_version", "value": str(version)}, pk="key")
 
 
 @migrations()
 def m001_codes_and_events(db: Database) -> None:
-    db["meta"].create({"key": str, "value": str}, pk="key")
-    db["codes"].create(
+    db.table("meta").create({"key": str, "value": str}, pk="key")
+    db.table("codes").create(
         {
             "id": int,
             "audit_id": str,
@@ -28,8 +28,8 @@ def m001_codes_and_events(db: Database) -> None:
         not_null={"audit_id", "created_at", "head_seq", "head_hash"},
         defaults={"head_seq": 0, "head_hash": ""},
     )
-    db["codes"].create_index(["audit_id"], unique=True)
-    db["events"].create(
+    db.table("codes").create_index(["audit_id"], unique=True)
+    db.table("events").create(
         {
             "id": int,
             "code_id": int,
@@ -56,7 +56,7 @@ def m001_codes_and_events(db: Database) -> None:
             "hash",
         },
     )
-    db["events"].create_index(["code_id", "seq"], unique=True)
+    db.table("events").create_index(["code_id", "seq"], unique=True)
     # The record is append-only: a mistake is fixed by a later void or amend event.
     # (execute, not executescript: that would commit the migration's transaction half-way)
     db.execute(
@@ -73,7 +73,7 @@ def m001_codes_and_events(db: Database) -> None:
 @migrations()
 def m002_flags(db: Database) -> None:
     """Flags as the engine raised and withdrew them, so every reader sees the same list."""
-    db["flags"].create(
+    db.table("flags").create(
         {
             "id": int,
             "code_id": int,
@@ -91,7 +91,7 @@ def m002_flags(db: Database) -> None:
         foreign_keys=[("code_id", "codes", "id")],
         not_null={"code_id", "at_seq", "change", "rule", "severity", "seq", "t", "message", "recorded_at"},
     )
-    db["flags"].create_index(["code_id", "id"])
+    db.table("flags").create_index(["code_id", "id"])
     # A flag's history is kept like the events: a withdrawal is a new row, never an edit.
     db.execute(
         "CREATE TRIGGER flags_no_update BEFORE UPDATE ON flags BEGIN SELECT RAISE(ABORT, 'flags are append-only'); END"
@@ -109,7 +109,7 @@ def m003_audit_rows(db: Database) -> None:
     Derived data, not the record: a row stands only while the code's head hash and the key (recorder
     version, audit columns, protocol) it was derived under are current, and is replaced, not appended.
     """
-    db["audit_rows"].create(
+    db.table("audit_rows").create(
         {"code_id": int, "head_hash": str, "key": str, "day": str, "rows": str},
         pk="code_id",
         foreign_keys=[("code_id", "codes", "id")],
@@ -126,7 +126,7 @@ def m004_event_clock_marks(db: Database) -> None:
     the wall clock, and lateness is measured on that clock. Kept beside the event, out of its hashed
     row: no code's hashes move, and a code written before this has no marks (then the wall clock serves).
     """
-    db["event_clock"].create(
+    db.table("event_clock").create(
         {"code_id": int, "seq": int, "boot_id": str, "monotonic": float, "elapsed": float},
         pk=("code_id", "seq"),
         foreign_keys=[("code_id", "codes", "id")],
@@ -153,8 +153,8 @@ def m005_chain_with_code_id(db: Database) -> None:
     is left as it was, for `verify` to name. The flags gain their basis (the rules edition and the
     protocol that raised them); codes recorded before it get edition 1 and an unknown protocol.
     """
-    db["codes"].add_column("chain", int, not_null_default=2)
-    db["legacy_hashes"].create(
+    db.table("codes").add_column("chain", int, not_null_default=2)
+    db.table("legacy_hashes").create(
         {"code_id": int, "seq": int, "chain": int, "prev_hash": str, "hash": str},
         pk=("code_id", "seq"),
         foreign_keys=[("code_id", "codes", "id")],
@@ -166,7 +166,7 @@ def m005_chain_with_code_id(db: Database) -> None:
     (trigger,) = db.execute(found).fetchone()
     db.execute("DROP TRIGGER events_no_update")
     codes = db.execute("SELECT id, audit_id, head_seq, head_hash FROM codes").fetchall()
-    cols = ("id", "code_id", "seq", "kind", "payload", "occurred_at", "recorded_at", "schema_version")
+    cols: tuple[str, ...] = ("id", "code_id", "seq", "kind", "payload", "occurred_at", "recorded_at", "schema_version")
     cols += ("prev_hash", "hash")
     for code_id, audit_id, head_seq, head_hash in codes:
         rows = db.execute(f"SELECT {', '.join(cols)} FROM events WHERE code_id = ? ORDER BY seq", [code_id]).fetchall()
@@ -188,15 +188,15 @@ def m005_chain_with_code_id(db: Database) -> None:
             prev = new
         db.execute("UPDATE codes SET head_hash = ?, chain = 2 WHERE id = ?", [new_head, code_id])
     db.execute(trigger)
-    db["protocols"].create({"sha256": str, "text": str}, pk="sha256", not_null={"text"})
+    db.table("protocols").create({"sha256": str, "text": str}, pk="sha256", not_null={"text"})
     _append_only(db, "protocols", "kept protocols are never changed")
-    db["flag_basis"].create(
+    db.table("flag_basis").create(
         {"id": int, "code_id": int, "at_seq": int, "rules": str, "protocol": str},
         pk="id",
         foreign_keys=[("code_id", "codes", "id"), ("protocol", "protocols", "sha256")],
         not_null={"code_id", "at_seq", "rules"},
     )
-    db["flag_basis"].create_index(["code_id", "id"])
+    db.table("flag_basis").create_index(["code_id", "id"])
     _append_only(db, "flag_basis", "the flag basis is append-only")
     # Before this, flags were raised by the first edition of the rules under a protocol not noted.
     db.execute("INSERT INTO flag_basis (code_id, at_seq, rules, protocol) SELECT id, 0, '1', NULL FROM codes")

@@ -75,7 +75,8 @@ class RecorderApp(App[None]):
 
     def action_command_palette(self) -> None:
         """ctrl+p is the first key of the entry chosen in the palette: its time is taken now."""
-        if isinstance(self.screen, LiveScreen) and not CommandPalette.is_open(self):
+        # is_open is typed for App[object]; App is invariant in its result type and this app returns None.
+        if isinstance(self.screen, LiveScreen) and not CommandPalette.is_open(self):  # type: ignore[arg-type]
             self.screen.hold_time()
         super().action_command_palette()
 
@@ -201,6 +202,8 @@ def build_app(
     clock = clock or SystemClock()
     protocol = protocol or load_protocol()
     if mode == "review":
+        if code_id is None:
+            raise ValueError("a review opens a code: give its id")
         return RecorderApp(store, clock, protocol, review=Session.read(store, clock, code_id, protocol))
     if mode == "new":
         session = Session.start(store, clock, protocol, **(new_fields or {}))

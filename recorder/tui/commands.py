@@ -1,6 +1,8 @@
 """The command palette (ctrl+p): every rarer event, searchable, so the common ones keep single keys."""
 
+from collections.abc import Callable
 from functools import partial
+from typing import Any
 
 from textual.command import Hit, Hits, Provider
 
@@ -35,9 +37,9 @@ SIMPLE = {
 class EventCommands(Provider):
     """Events by name: type `ros`, `fract`, `infus`, `end`…"""
 
-    def commands(self, screen: LiveScreen) -> list[tuple[str, object, str]]:
+    def commands(self, screen: LiveScreen) -> list[tuple[str, Callable[[], Any], str]]:
         """Each command runs through `from_palette`: its entry is timed when ctrl+p was pressed."""
-        out: list[tuple[str, object, str]] = []
+        out: list[tuple[str, Callable[[], Any], str]] = []
         for name, label in FORMS.items():
             out.append((label, partial(screen.action_form, name), f"form {name}"))
         for kind, label in SIMPLE.items():
@@ -48,7 +50,7 @@ class EventCommands(Provider):
             label = "Responds to pain" if responsive else "Unresponsive to pain"
             out.append((label, partial(screen.log_kind, "responsiveness", responsive=responsive), "responsiveness"))
         out.append(("End the code (outcome)", screen.action_end, "code_ended"))
-        out.append(("Review past codes", self.app.action_codes, "review"))
+        out.append(("Review past codes", screen.app.action_codes, "review"))
         return [(label, partial(screen.from_palette, action), help_text) for label, action, help_text in out]
 
     async def search(self, query: str) -> Hits:

@@ -1,7 +1,7 @@
 """The key bar: every key of the screen's key map with a short label, on as many rows as the width needs."""
 
 from rich.text import Text
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.widgets import Static
 
 # How a binding's key is written on the bar and in the help.
@@ -14,9 +14,9 @@ def key_shown(key: str) -> str:
     return KEY_SHOWN.get(first, first.replace("ctrl+", "^"))
 
 
-def bar_items(bindings: list[Binding], extra: list[tuple[str, str]]) -> list[tuple[str, str]]:
+def bar_items(bindings: list[BindingType], extra: list[tuple[str, str]]) -> list[tuple[str, str]]:
     """(key, label) for every binding shown on the bar, then the app's own keys (more, quit)."""
-    items = [(b.key_display or key_shown(b.key), b.description) for b in bindings if b.show]
+    items = [(b.key_display or key_shown(b.key), b.description) for b in bindings if isinstance(b, Binding) and b.show]
     return items + extra
 
 

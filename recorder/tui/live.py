@@ -2,12 +2,13 @@
 
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any, get_args
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.widgets import Static
 
@@ -43,7 +44,10 @@ from schemas.events import KIND_MODEL, RECORD_KEEPING, EventError, parse_event
 from schemas.records import EventRecord
 from schemas.vocabulary import Rhythm
 
-RHYTHMS = [Choice(str(i), words(r).upper() if len(r) <= 4 else words(r), r) for i, r in enumerate(Rhythm.__args__, 1)]
+if TYPE_CHECKING:
+    from recorder.tui.app import RecorderApp
+
+RHYTHMS = [Choice(str(i), words(r).upper() if len(r) <= 4 else words(r), r) for i, r in enumerate(get_args(Rhythm), 1)]
 LATE_STEPS = (0.0, 30.0, 60.0, 120.0)
 # `o`: the moments a debrief and a registry need most, two keys each (three for the end and its outcome).
 CIRCULATION = [
@@ -59,6 +63,8 @@ OUTCOMES = [
 
 class LiveScreen(Screen):
     """One code being recorded. Every entry is committed before it is shown."""
+
+    app: "RecorderApp"  # for the type checker: this screen runs in the recorder's app (review, notify)
 
     # Short descriptions: each is a label on the key bar, which shows every key at 80 columns; the
     # tooltip is the help's longer word.
@@ -117,6 +123,13 @@ class LiveScreen(Screen):
         self.last_device = "ez_io"
         self.last_needle: float | None = 15.0
         self.rows: list[Row] = []
+
+    @property
+    def started(self) -> Scribe:
+        """The scribe, once `ensure_started` has said the code is started (or its start queued)."""
+        if self.scribe is None:
+            raise RuntimeError("the code is not started yet")
+        return self.scribe
 
     @property
     def session(self) -> Session | None:
@@ -253,7 +266,7 @@ class LiveScreen(Screen):
         if not self.ensure_started():
             raise Refused("the code could not be started: see the red line")
         try:
-            return self.scribe.enter(data, t)
+            return self.started.enter(data, t)
         except SessionError as exc:
             raise Refused(str(exc)) from None
 
@@ -278,6 +291,7 @@ class LiveScreen(Screen):
             return
         self.query_one("#refused", Static).remove_class("shown")
         # Queued or written, the entry is the scribe's latest: a new line is the current line either way.
+        get: Callable[[str], Any]
         if isinstance(logged, Pending):
             get = logged.data.get
         else:
@@ -310,11 +324,12 @@ class LiveScreen(Screen):
             self.alert(entry.raised)
             if entry.withdrawn:
                 self.notify(", ".join(f.rule for f in entry.withdrawn), title="Flags withdrawn", timeout=5)
+        session = self.started.created  # entries were written: the code exists
         if flags_changed:
-            self.query_one(FlagsPanel).show(board.flags_by_urgency(self.session.flags()))
+            self.query_one(FlagsPanel).show(board.flags_by_urgency(session.flags()))
         self.refresh_panels()
-        if self.session.ended:
-            self.app.review(self.session)
+        if session.ended:
+            self.app.review(session)
 
     def _is_newest(self, record) -> bool:
         return not self.rows or (record.t, record.seq) >= (self.rows[0].record.t, self.rows[0].record.seq)
@@ -327,7 +342,9 @@ class LiveScreen(Screen):
         rank = {"critical": 0, "warning": 1, "info": 2}
         flags = sorted(flags, key=lambda f: rank.get(f.severity, 3))
         top = flags[0]
-        severity = "error" if top.severity == "critical" else "warning" if top.severity == "warning" else "information"
+        severity: SeverityLevel = (
+            "error" if top.severity == "critical" else "warning" if top.severity == "warning" else "information"
+        )
         if len(flags) == 1:
             title, message = f"{top.severity.upper()} {top.rule}", top.message
         else:
@@ -412,7 +429,7 @@ class LiveScreen(Screen):
         if not self.ensure_started():
             return
         t = self.entry_time()
-        picker = IoPicker(self.preview(t), board.breached_sites(self.scribe.state), self.last_device, self.last_needle)
+        picker = IoPicker(self.preview(t), board.breached_sites(self.started.state), self.last_device, self.last_needle)
         self.open(picker, t=t)
 
     def action_iv(self) -> None:
@@ -442,7 +459,7 @@ class LiveScreen(Screen):
         if not self.ensure_started():
             return
         form = self.forms()["flush"]
-        minimum = self.scribe.state.min_flush_ml()
+        minimum = self.started.state.min_flush_ml()
         # The protocol's minimum for this patient, shown as the volume (stored as shown); none known: asked.
         fields = tuple(replace(f, default=minimum or None) if f.name == "volume_ml" else f for f in form.fields)
         self.open(FormScreen(Form(form.kind, f"Flush {self.current or ''}", fields)))
@@ -451,7 +468,7 @@ class LiveScreen(Screen):
         if not self.ensure_started():
             return
         t = self.entry_time()
-        state = self.scribe.state
+        state = self.started.state
         live = [r.id for r in board.line_rows(state) if r.status not in ("failed", "removed")]
 
         def propose(name: str, purpose: str | None, route: str | None) -> Advice:
@@ -473,6 +490,8 @@ class LiveScreen(Screen):
 
         def volume(data: dict[str, Any]) -> float | None:
             unit, conc = data.get("unit"), data.get("concentration")
+            if unit is None:
+                return None  # no unit yet: no volume to say
             return volume_ml(data["dose"], unit, drug=data["drug"], concentration=conc, protocol=self.protocol)
 
         def strengths(name: str):
@@ -498,7 +517,7 @@ class LiveScreen(Screen):
     def shock_form(self) -> Form:
         """The shock form with the protocol's J/kg energy for this weight proposed (shown as stored),
         first or later shock as SHOCK_ENERGY counts them; weight unknown: said, nothing proposed."""
-        form, state = self.forms()["shock"], self.scribe.state
+        form, state = self.forms()["shock"], self.started.state
 
         def advice(synchronized: bool):
             return shock_advice(

@@ -4,7 +4,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, get_args
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 from rich.text import Text
 from textual import on
@@ -58,7 +58,14 @@ def named_field(message: str, names: list[str]) -> str | None:
     return None
 
 
-class Submits:
+# The mixin is always mixed into a ModalScreen: the type checker is told so, nothing changes at run time.
+if TYPE_CHECKING:
+    _Dialog = ModalScreen[Any]
+else:
+    _Dialog = object
+
+
+class Submits(_Dialog):
     """A dialog whose entry either lands (it closes) or is refused (it stays open, the reason in it).
 
     The screen that opens it sets `entry`: the dialog calls it with what the scribe entered before
@@ -316,7 +323,7 @@ class YesNo(Static, can_focus=True):
     BINDINGS = [
         Binding("y", "answer(True)", "Yes", show=False),
         Binding("n", "answer(False)", "No", show=False),
-        Binding("space,left,right", "toggle", "Change", show=False),
+        Binding("space,left,right", "turn_over", "Change", show=False),
     ]
     DEFAULT_CSS = """
     YesNo { height: 3; border: tall $panel; padding: 0 1; }
@@ -343,7 +350,7 @@ class YesNo(Static, can_focus=True):
         self.refresh()
         self.post_message(self.Changed())
 
-    def action_toggle(self) -> None:
+    def action_turn_over(self) -> None:  # not `toggle`: that is Textual's own action, with an argument
         self.action_answer(not self.value if self.value is not None else True)
 
 
@@ -449,7 +456,7 @@ class FormScreen(Picker):
                 id=wid,
                 allow_blank=not f.required or f.default is None,
             )
-        kind = "number" if f.kind == "number" else "text"
+        kind: Literal["number", "text"] = "number" if f.kind == "number" else "text"
         return Input(value=self._shown(f), id=wid, type=kind, placeholder=f.label)
 
     def field_widgets(self) -> dict[str, Any]:
@@ -461,6 +468,8 @@ class FormScreen(Picker):
             t = self.read_time(f, raw)
         except Refused as exc:
             return literal(str(exc), "yellow") if raw.strip() else Text(HINT, style="dim")
+        if self.when is None:  # left as it was, with no code clock to say it against
+            return Text(f"= {t_plus(t)}", style="bold green")
         return Text(f"= {understood(t, self.when.start)}", style="bold green")
 
     def read_time(self, f: Field, raw: str) -> float:
@@ -487,7 +496,7 @@ class FormScreen(Picker):
             return None if widget.value is Select.NULL else widget.value
         if isinstance(widget, YesNo):
             return widget.value
-        raw = widget.value.strip()
+        raw = self.query_one(f"#{field_id(f.name)}", Input).value.strip()
         if not raw:
             return None
         if f.kind == "time":

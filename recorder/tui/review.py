@@ -20,6 +20,7 @@ from recorder.tui.literal import literal, visible
 from recorder.tui.live import amend_form, timeline_rows, uncorrectable, void_prompt
 from recorder.tui.pickers import FormScreen, Refused, When
 from recorder.tui.widgets import Banner, FlagsPanel, LinesPanel, Row, TimelineView
+from schemas.events import CodeEnded
 
 
 class ReviewScreen(Screen):
@@ -66,7 +67,7 @@ class ReviewScreen(Screen):
         banner.append(f"REVIEW · code {session.code_id} · ", style="bold")
         banner.append(session.records[0].occurred_at.astimezone().strftime("%Y-%m-%d %H:%M"))
         banner.append(f" · {code_time(end)} · {visible(board.patient_band(state.patient))}")
-        banner.append(f" · {'ended: ' + ended.event.outcome if ended else 'still open'}")
+        banner.append(f" · {'ended: ' + ended.typed(CodeEnded).outcome if ended else 'still open'}")
         self.query_one(Banner).update(banner)
         self.query_one("#lines").border_title = "Lines"
         self.query_one(LinesPanel).show(board.line_rows(state), None, end)
@@ -131,7 +132,8 @@ class ReviewScreen(Screen):
         if logged is None:
             return
         code_id = self.session.code_id
-        self.session = self.writer
+        if self.writer is not None:  # opened by the correction just written
+            self.session = self.writer
         self.show_code()
         record = logged.record
         what = f"#{record.seq} {describe(record.event)}"

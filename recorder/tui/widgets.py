@@ -50,7 +50,7 @@ class Panel(Static):
         if shown is not None and content == shown:
             return
         if layout is None:
-            layout = shown is None or self._shown is None or content.plain.count("\n") != shown.plain.count("\n")
+            layout = shown is None or self._shown is None or self._shown.plain.count("\n") != shown.plain.count("\n")
         super().update(content, layout=layout)
 
 

@@ -13,7 +13,7 @@ from recorder.scenario import parse_lines, to_records
 from recorder.session import replay
 from recorder.store import Store
 from recorder.timeline import effective
-from tests.codes import codes
+from tests.factory import codes
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

@@ -1,52 +1,11 @@
-"""Fixed codes for the export tests, recorded through the session with a clock moved as a scribe would type.
+"""Fixed codes for the export tests (their golden files), recorded through the session by tests/factory.py
+with a clock moved as a scribe would type (an event may say `entered`: the code time it was typed)."""
 
-Each event may say `entered`: the code time it was typed (default: 4 s after it happened; record
-keeping is typed at its own `t`). So `recorded_at` is realistic and late entries are real.
-"""
-
-from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
-from unittest.mock import patch
 
-from recorder.clock import FakeClock
-from recorder.record import code_record
-from recorder.session import Session
-from recorder.store import Store
 from schemas.code_record import CodeRecord
-
-TYPING_S = 4.0
-RECORD_KEEPING = {"void", "amend", "acknowledge"}
-
-
-def record(db: Path, events: list[dict[str, Any]], audit_id: str) -> int:
-    """Store one code in `db`, with a pinned audit id; return its code id."""
-    first = dict(events[0])
-    start = datetime.fromisoformat(first["at"])
-    clock = FakeClock(start)
-    store = Store(db)
-    try:
-        with patch("recorder.store.database.secrets.token_hex", return_value=audit_id):
-            session = Session.start(store, clock, **{k: v for k, v in first.items() if k not in ("t", "kind")})
-        for raw in events[1:]:
-            event = dict(raw)
-            typed = event.pop("entered", event["t"] if event["kind"] in RECORD_KEEPING else event["t"] + TYPING_S)
-            wait = (start + timedelta(seconds=typed) - clock.wall()).total_seconds()
-            assert wait >= 0, f"{event}: typed before the event before it"
-            clock.advance(wait)
-            session.log(event, t=event["t"])
-        return session.code_id
-    finally:
-        store.close()
-
-
-def read(db: Path, code_id: int) -> CodeRecord:
-    store = Store(db)
-    try:
-        session = Session.read(store, FakeClock(datetime(2030, 1, 1).astimezone()), code_id)
-        return code_record(session)
-    finally:
-        store.close()
+from tests.factory import read, record
 
 
 def child_record(db: Path) -> CodeRecord:

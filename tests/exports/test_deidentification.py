@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from recorder.cli import cli
-from tests.exports.scenarios import record
+from tests.factory import record
 
 NAME = "Zebedee Quixotic-Farnsworth"
 MRN = "MRN-99887766"

@@ -9,7 +9,7 @@ from exports.describe import number, t_plus
 from recorder.record import code_record
 from recorder.session import Session
 from schemas.summary import Summary
-from tests.exports.scenarios import read, record
+from tests.factory import read, record
 
 
 @pytest.fixture(scope="module")

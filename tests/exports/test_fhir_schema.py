@@ -19,9 +19,9 @@ from recorder.scenario import parse_lines
 from recorder.session import replay
 from recorder.store import Store
 from schemas.code_record import CodeRecord
-from tests.codes import codes
 from tests.conftest import SCENARIOS_V2
 from tests.exports.fhir_schema import SCHEMA_SHA256, schema_bytes, schema_errors
+from tests.factory import codes
 
 LOINC = "http://loinc.org"
 PUBLIC = sorted(SCENARIOS_V2.glob("*.jsonl"))

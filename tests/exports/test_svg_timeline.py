@@ -4,7 +4,7 @@ import re
 
 from exports.derive import summarise
 from exports.svg_timeline import timeline_svg
-from tests.exports.scenarios import read, record
+from tests.factory import read, record
 
 
 def test_cpr_pauses_and_shocks_are_drawn(newrules):

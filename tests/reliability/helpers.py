@@ -219,17 +219,3 @@ def run_process_with_fault(
     return subprocess.run(
         [sys.executable, "-c", code, "--db", str(db), *args], capture_output=True, text=True, env=env, timeout=120
     )
-
-
-def make_database(db: Path, text: str) -> None:
-    """A database holding the code of scenario `text`, written through the session and closed."""
-    from recorder.clock import SystemClock
-    from recorder.scenario import parse_lines
-    from recorder.session import replay
-    from recorder.store import Store
-
-    store = Store(db)
-    try:
-        replay(store, SystemClock(), parse_lines(text, "made.jsonl"))
-    finally:
-        store.close()

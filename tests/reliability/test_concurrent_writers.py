@@ -6,8 +6,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from benchmarks.common import jsonl, scenario
+import pytest
+
 from recorder.store import Store
+from tests.factory import jsonl, scenario
 from tests.reliability.helpers import run_process
 
 WRITERS = 3
@@ -27,6 +29,7 @@ def _start_replay(db: Path, scenario_file: Path) -> subprocess.Popen[str]:
     )
 
 
+@pytest.mark.slow
 def test_simultaneous_replays_into_one_database_all_succeed(tmp_path):
     """A deferred transaction that read a code's head could not take the write lock once another
     writer had committed, and failed at once with "database is locked"; two recorders opening a

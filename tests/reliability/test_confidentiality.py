@@ -14,7 +14,7 @@ import pytest
 from recorder.clock import FakeClock
 from recorder.session import Session
 from recorder.store import Store
-from reliability.scenario import long_scenario, scenario_text
+from tests.factory import jsonl, random_scenario
 from tests.reliability.helpers import run_process
 
 
@@ -62,7 +62,7 @@ def test_the_cli_with_umask_022_creates_0600_files(tmp_path):
     home = tmp_path / "home"
     home.mkdir()
     path = tmp_path / "s.jsonl"
-    path.write_text(scenario_text(long_scenario(20, seed=4)), encoding="utf-8")
+    path.write_text(jsonl(random_scenario(20, seed=4)), encoding="utf-8")
     done = run_process(home / "recorder.db", "replay", str(path), preexec_fn=lambda: os.umask(0o022))
     assert done.returncode == 0, done.stderr
     modes = _modes(home)

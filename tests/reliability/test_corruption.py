@@ -11,8 +11,8 @@ import sqlite3
 
 import pytest
 
-from reliability.scenario import long_scenario, scenario_text
-from tests.reliability.helpers import make_database, run, run_process
+from tests.factory import jsonl, make_database, random_scenario
+from tests.reliability.helpers import run, run_process
 
 COMMANDS = [["verify"], ["list"], ["events", "last"]]
 
@@ -22,7 +22,7 @@ def original(tmp_path_factory):
     """The bytes of a real database of 300 events, closed cleanly (no -wal left)."""
     home = tmp_path_factory.mktemp("orig")
     db = home / "recorder.db"
-    make_database(db, scenario_text(long_scenario(300, seed=5)))
+    make_database(db, jsonl(random_scenario(300, seed=5)))
     assert not (home / "recorder.db-wal").exists()
     return db.read_bytes()
 

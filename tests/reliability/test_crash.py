@@ -15,13 +15,14 @@ from recorder.clock import SystemClock
 from recorder.session import Session, SessionError
 from recorder.store import Store
 from reliability.crash import run_trials
-from reliability.scenario import long_scenario, scenario_text
+from tests.factory import jsonl, random_scenario
 
 KILLS = 20
 # RELIABILITY_CRASH_SEED=N replays a run's kill plan (timing still varies from run to run).
 SEED = int(os.environ.get("RELIABILITY_CRASH_SEED", random.randrange(2**32)))
 
 
+@pytest.mark.slow
 def test_kill_9_at_random_moments_loses_nothing_and_the_code_can_be_finished():
     jobs = max(2, min(4, os.cpu_count() or 2))
     figures = run_trials(kills=KILLS, n_events=100, seed=SEED, jobs=jobs, full_cli=False)
@@ -35,9 +36,9 @@ def test_kill_9_at_random_moments_loses_nothing_and_the_code_can_be_finished():
 def test_the_generated_scenario_is_long_valid_and_varied(tmp_path):
     from recorder.scenario import read_scenario
 
-    events = long_scenario(3000, seed=7, record_keeping=0.06)
+    events = random_scenario(3000, seed=7, record_keeping=0.06)
     path = tmp_path / "long.jsonl"
-    path.write_text(scenario_text(events), encoding="utf-8")
+    path.write_text(jsonl(events), encoding="utf-8")
     lines = read_scenario(path)
     assert len(lines) == 3000
     kinds = {line.event.kind for line in lines}
@@ -71,7 +72,7 @@ def test_a_code_left_with_no_events_is_ignored_and_verify_passes(db_path, tmp_pa
     store.close()
     # A scribe starts again: the new code is whole and verify still passes.
     path = tmp_path / "s.jsonl"
-    path.write_text(scenario_text(long_scenario(30, seed=1)), encoding="utf-8")
+    path.write_text(jsonl(random_scenario(30, seed=1)), encoding="utf-8")
     replayed = runner.invoke(cli, ["--db", str(db_path), "replay", str(path)])
     assert replayed.exit_code == 0, replayed.output
     listed = runner.invoke(cli, ["--db", str(db_path), "list", "--json"])

@@ -20,10 +20,9 @@ from recorder.scenario import ScenarioError, dump_records, parse_lines, read_sce
 from recorder.session import replay
 from recorder.store import Store
 from reliability import fuzzing
-from reliability.scenario import long_scenario, scenario_text
 from schemas.events import EVENT_ADAPTER, EventError, event_dict, parse_event
-from tests.reliability.helpers import make_database, one_clear_line, run, run_process
-from tests.samples import SAMPLES
+from tests.factory import SAMPLES, jsonl, make_database, random_scenario
+from tests.reliability.helpers import one_clear_line, run, run_process
 
 SCALE = float(os.environ.get("RELIABILITY_FUZZ_SCALE", "1"))
 
@@ -107,7 +106,7 @@ def test_zero_and_negative_doses_and_volumes_are_refused(kind, field, value):
 def test_an_amend_cannot_make_a_dose_zero_negative_or_not_a_number(tmp_path, value):
     drug = {"t": 60, "kind": "drug", "drug": "epinephrine", "dose": 0.12, "unit": "mg", "route": "im"}
     amend = {"t": 61, "kind": "amend", "target": 2, "changes": {"dose": value}, "reason": "typo"}
-    text = scenario_text([{"t": 0, "kind": "code_started", "arrest": True}, drug])
+    text = jsonl([{"t": 0, "kind": "code_started", "arrest": True}, drug])
     text += json.dumps(amend, allow_nan=True) + "\n"
     with pytest.raises(ScenarioError, match=r"^f:3: (changes: .*dose|not valid JSON)"):
         parse_lines(text, "f")
@@ -141,7 +140,7 @@ def test_read_scenario_on_any_bytes(tmp_path_factory, raw):
 
 
 def test_one_megabyte_lines(tmp_path):
-    head = scenario_text(long_scenario(3, seed=1))
+    head = jsonl(random_scenario(3, seed=1))
     near = json.dumps({"t": 9, "kind": "note", "text": "x" * 999_000})
     over = json.dumps({"t": 9, "kind": "note", "text": "x" * 1_000_001})
     for line, reason in ((near, "text"), (over, "longer than")):
@@ -174,7 +173,7 @@ def test_lines_that_cannot_follow_are_named(tmp_path, line, reason):
         {"t": 5, "kind": "io_attempt", "line": "io1", "site": "proximal_tibia", "side": "left"},
     ]
     path = tmp_path / "s.jsonl"
-    path.write_text(scenario_text(events) + "# a comment\n\n" + line + "\n", encoding="utf-8")
+    path.write_text(jsonl(events) + "# a comment\n\n" + line + "\n", encoding="utf-8")
     with pytest.raises(ScenarioError, match=rf"s\.jsonl:5: .*{reason}"):
         read_scenario(path, known_rules=fuzzing.KNOWN_RULES)
 
@@ -200,7 +199,7 @@ NOTE_TEXT = st.text(
 
 @st.composite
 def valid_codes(draw):
-    events = long_scenario(draw(st.integers(2, 25)), seed=draw(st.integers(0, 10**6)), record_keeping=0.06)
+    events = random_scenario(draw(st.integers(2, 25)), seed=draw(st.integers(0, 10**6)), record_keeping=0.06)
     events[0]["at"] = draw(REALISTIC_START)
     t = 0.0
     for event in events[1:]:
@@ -208,7 +207,7 @@ def valid_codes(draw):
         event["t"] = t
         if event["kind"] == "note":
             event["text"] = draw(NOTE_TEXT)
-    return scenario_text(events)
+    return jsonl(events)
 
 
 @budget(25)
@@ -233,7 +232,7 @@ def a_database(tmp_path_factory):
     """A database holding one code, to show that refused files leave it byte for byte as it was."""
     home = tmp_path_factory.mktemp("home")
     db = home / "recorder.db"
-    make_database(db, scenario_text(long_scenario(20, seed=2)))
+    make_database(db, jsonl(random_scenario(20, seed=2)))
     return db
 
 
@@ -257,7 +256,7 @@ def test_a_refused_file_exits_2_names_the_line_and_stores_nothing(a_database, tm
 
 def test_a_refused_file_through_the_real_process_too(a_database, tmp_path):
     path = tmp_path / "bad.jsonl"
-    good = scenario_text(long_scenario(40, seed=9))
+    good = jsonl(random_scenario(40, seed=9))
     path.write_text(good + '{"t": 99999, "kind": "flush", "line": "io99", "volume_ml": 5}\n', encoding="utf-8")
     before = _files(a_database.parent)
     done = run_process(a_database, "replay", "--echo", str(path))
@@ -283,9 +282,7 @@ def test_an_unknown_field_name_cannot_break_the_one_line_error(tmp_path, db_path
     assert len(str(raised.value).splitlines()) == 1 and "\x1b" not in str(raised.value)
     path = tmp_path / "s.jsonl"
     path.write_text(
-        scenario_text(
-            [{"t": 0, "kind": "code_started", "arrest": True}, {"t": 5, "kind": "note", "text": "x", name: 1}]
-        )
+        jsonl([{"t": 0, "kind": "code_started", "arrest": True}, {"t": 5, "kind": "note", "text": "x", name: 1}])
     )
     result = run(db_path, "replay", str(path))
     assert result.exit_code == 2
@@ -307,7 +304,7 @@ def test_a_note_with_a_unicode_line_separator_is_refused_and_an_older_one_still_
     one_clear_line(refused.stderr)
     # A note an older recorder stored with one still reads, and `recorder events` keeps it on its line.
     store = Store(db_path)
-    session = replay(store, FakeClock(), parse_lines(scenario_text(events[:1]), "start"))
+    session = replay(store, FakeClock(), parse_lines(jsonl(events[:1]), "start"))
     session.log_event(EVENT_ADAPTER.validate_python(events[1]))  # as stored before the entry check
     store.close()
     exported = run(db_path, "events", "last").stdout
@@ -340,7 +337,7 @@ def test_a_start_at_the_end_of_time_is_refused_before_anything_is_stored(tmp_pat
         {"t": 7200, "kind": "note", "text": "two hours later"},
     ]
     path = tmp_path / "s.jsonl"
-    path.write_text(scenario_text(events), encoding="utf-8")
+    path.write_text(jsonl(events), encoding="utf-8")
     result = run(db_path, "replay", str(path))
     assert result.exit_code == 2, result.output
     assert one_clear_line(result.stderr).startswith(f"recorder: {path}:")

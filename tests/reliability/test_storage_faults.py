@@ -18,12 +18,11 @@ from recorder.clock import FakeClock, SystemClock
 from recorder.scenario import read_scenario
 from recorder.session import Session, replay
 from recorder.store import Store, StoreError
-from reliability.scenario import long_scenario, scenario_text
 from schemas.events import event_dict, parse_event
+from tests.factory import jsonl, make_database, random_scenario
 from tests.reliability.helpers import (
     faulty,
     fill,
-    make_database,
     one_clear_line,
     readonly_view,
     remount,
@@ -72,9 +71,9 @@ def _same_as_file(records, events):
 
 
 def _scenario(tmp_path, n, seed=3):
-    events = long_scenario(n, seed=seed)
+    events = random_scenario(n, seed=seed)
     path = tmp_path / "scenario.jsonl"
-    path.write_text(scenario_text(events), encoding="utf-8")
+    path.write_text(jsonl(events), encoding="utf-8")
     return path, events
 
 

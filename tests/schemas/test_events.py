@@ -9,7 +9,7 @@ from recorder.session import replay
 from schemas.anatomy import LIMBS, SITE_BONE, bone_key
 from schemas.events import KINDS, EventError, event_dict, parse_event
 from schemas.vocabulary import SITES
-from tests.samples import SAMPLES
+from tests.factory import SAMPLES
 
 
 def test_samples_cover_every_kind():
@@ -145,3 +145,31 @@ def test_patient_age():
     assert age_band(Patient(age_days=10).age) == "<28d"
     assert age_band(Patient(age_years=2).age) == "1-4y"
     assert age_band(Patient(age_years=90).age) == "90+"
+
+
+def test_a_record_gives_its_event_as_the_kind_it_is_known_to_be():
+    """`EventRecord.typed`: the event itself when it is of a kind named, a TypeError naming both when not
+    (a rule registered for a kind it does not read fails loudly, never reads a wrong field)."""
+    from datetime import UTC, datetime
+
+    from schemas.events import DrugGiven, Flush, Shock
+    from schemas.records import EventRecord
+
+    at = datetime(2026, 3, 2, 14, 5, tzinfo=UTC)
+    drug = parse_event({"kind": "drug", "t": 5, "drug": "epinephrine", "dose": 1, "unit": "mg", "route": "im"})
+    rec = EventRecord(code_id=1, seq=2, event=drug, occurred_at=at, recorded_at=at)
+    assert rec.typed(DrugGiven) is drug
+    assert rec.typed(Flush, DrugGiven) is drug
+    with pytest.raises(TypeError, match="seq 2: a drug event where Shock, Flush was expected"):
+        rec.typed(Shock, Flush)
+
+
+def test_the_event_models_are_read_from_the_union_in_events_md_order():
+    """The union is spelled out once for the type checker; the tuple of models and the kinds come from it."""
+    from typing import get_args
+
+    from schemas.events import EVENT_MODELS, KIND_MODEL, Event
+
+    assert EVENT_MODELS == get_args(get_args(Event)[0])
+    assert KINDS[:3] == ("code_started", "patient_updated", "finding") and KINDS[-1] == "acknowledge"
+    assert len(KIND_MODEL) == len(EVENT_MODELS) == 30

@@ -4,6 +4,7 @@ is read as markup or run as an action, and invisible characters an older record 
 Each test enters every string of tests/hostile.py in one place and reads what the screen drew.
 """
 
+import pytest
 from textual.widgets import Input, Label
 from textual.widgets._toast import Toast
 
@@ -57,6 +58,7 @@ async def enter_text(pilot, value: str) -> None:
     await keys(pilot, "enter")
 
 
+@pytest.mark.slow
 async def test_notes_void_and_amend_prompts_show_hostile_text_as_written(store, clock):
     app = build_app(store, clock, mode="new", new_fields=CHILD)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
@@ -109,6 +111,7 @@ async def test_a_click_action_in_a_note_is_text_not_an_action(store, clock):
         assert app.is_running and isinstance(app.screen, type(live(app)))
 
 
+@pytest.mark.slow
 async def test_drug_names_and_flag_messages_show_hostile_text_as_written(store, clock):
     app = build_app(store, clock, mode="new", new_fields=CHILD)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
@@ -132,6 +135,7 @@ async def test_drug_names_and_flag_messages_show_hostile_text_as_written(store, 
         assert_drawn_cleanly(app)
 
 
+@pytest.mark.slow
 async def test_a_hostile_concentration_is_named_in_the_picker_and_the_drug_is_kept(store, clock):
     app = build_app(store, clock, mode="new", new_fields=CHILD)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
@@ -153,6 +157,7 @@ async def test_a_hostile_concentration_is_named_in_the_picker_and_the_drug_is_ke
             assert app.is_running
 
 
+@pytest.mark.slow
 async def test_free_text_form_fields_show_hostile_text_in_the_banner_lines_and_flags(store, clock):
     app = build_app(store, clock, mode="new", new_fields=CHILD)
     async with app.run_test(size=SIZE, notifications=True) as pilot:

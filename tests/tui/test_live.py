@@ -189,6 +189,7 @@ PALETTE_FLOWS = [
 ]
 
 
+@pytest.mark.slow
 async def test_every_event_kind_can_be_entered_from_the_screen(store, clock):
     from schemas.events import KINDS
 

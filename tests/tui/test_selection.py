@@ -1,5 +1,7 @@
 """Selections are events: the timeline's is a seq, the flags panel's a (rule, seq); what Del, m and k act on."""
 
+import pytest
+
 from recorder.store import StoreError
 from recorder.tui.app import build_app
 from recorder.tui.pickers import TextPrompt
@@ -21,6 +23,7 @@ def asked(app) -> str:
     return screen.title_text if isinstance(screen, TextPrompt) else screen.form.title
 
 
+@pytest.mark.slow
 async def test_the_timeline_selection_stays_on_its_event_whatever_is_entered(store, clock, monkeypatch):
     app = build_app(store, clock, mode="new", new_fields=CHILD)
     async with app.run_test(size=SIZE) as pilot:
