@@ -18,7 +18,8 @@ from recorder.cli import cli
 from recorder.cli.group import RecorderGroup
 from recorder.errors import RecorderError
 from schemas.jsonschema import JSON_DIR, render, schema_documents
-from tests.reliability.helpers import make_database, one_clear_line
+from tests.factory import make_database
+from tests.reliability.helpers import one_clear_line
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent

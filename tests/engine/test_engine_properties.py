@@ -122,7 +122,12 @@ def test_removing_the_weight_never_silences_twice_the_max_single(drug, route, ag
     rows = [r for r in P.dose_rows(drug) if r.route == route and r.max_single is not None]
     if not rows:
         return  # no row for this route: never dose-checked
-    dose = round(multiple * max(r.max_single for r in rows), 6)
+    ceiling = max(r.max_single for r in rows)
+    if age is not None and age >= 18:
+        # An adult of unknown weight is held to the adult column's high, which can be above a child's max single
+        # (atropine: 0.5 mg max single, 1 mg adult): rules.md v2's DOSE_OUT_OF_RANGE, "adults: the adult column's high".
+        ceiling = max([ceiling, *(r.adult[1] for r in rows if r.adult)])
+    dose = round(multiple * ceiling, 6)
     patient = {"age_years": age} if age is not None else {}
     known = _dose_flags(patient | {"weight_kg": weight}, setting, drug, dose, route, None)
     unknown = _dose_flags(patient, setting, drug, dose, route, None)
