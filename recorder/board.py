@@ -179,11 +179,11 @@ def mmss(seconds: float) -> str:
 
 
 def breached_sites(state: State) -> dict[str, str]:
-    """Site → what already happened in its bone (`L io1 failed`), for the IO picker's marks."""
-    from schemas.anatomy import SITE_BONE
+    """Site → what already happened in its bone (`L io1 failed`), for the IO picker's marks.
 
+    The bone of each site is the protocol's (the table the site rules read), so the marks and the flags agree."""
     out = {}
-    for site, bone in SITE_BONE.items():
+    for site, bone in state.protocol.anatomy.site_bone.items():
         notes = []
         for key, line_ids in state.bones.items():
             if key.split("/")[0] != bone:

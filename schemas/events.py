@@ -15,7 +15,6 @@ from pydantic import (
     model_validator,
 )
 
-from schemas.anatomy import MIDLINE_SITES
 from schemas.fields import (
     PATTERN_HINTS,
     Concentration,
@@ -34,6 +33,7 @@ from schemas.fields import (
 from schemas.patient import Patient
 from schemas.plausible import Amount, amount, check_dob, entry_context
 from schemas.vocabulary import (
+    MIDLINE_SITES,
     AccessResult,
     Bone,
     Complication,

@@ -12,6 +12,7 @@ Site = Literal[
     "iliac_crest",
     "calcaneus",
 ]
+Limb = Literal["leg", "arm"]
 Bone = Literal["tibia", "fibula", "femur", "pelvis", "ilium", "calcaneus", "humerus", "radius", "ulna", "sternum"]
 Device = Literal["ez_io", "manual", "big_paediatric", "big_adult", "fast1", "nio", "other"]
 Drug = Literal[
@@ -79,3 +80,9 @@ DRUGS: tuple[str, ...] = get_args(Drug)
 FLUIDS: tuple[str, ...] = get_args(Fluid)
 ROUTES: tuple[str, ...] = get_args(Route)
 SEVERITIES: tuple[str, ...] = get_args(Severity)
+BONES: tuple[str, ...] = get_args(Bone)
+LIMBS: tuple[str, ...] = get_args(Limb)
+
+# Sites that have no side (an event there must not give one). Which bone a site is on, and how the
+# bones chain along a limb, is anatomy the rules read: it lives in the protocol ([anatomy]) only.
+MIDLINE_SITES: frozenset[str] = frozenset({"sternum"})

@@ -9,10 +9,23 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
 from recorder.engine.protocol_care import ArrestCare, FluidVolume, InfusionRate, RouteTable, ShockEnergy, Vasoactive
-from schemas.anatomy import LIMBS, SITE_BONE
 from schemas.fields import CONCENTRATION
 from schemas.patient import DAYS_PER_YEAR
-from schemas.vocabulary import SITES, Bone, Device, DoseUnit, Drug, Route, Setting, Severity, Site
+from schemas.vocabulary import (
+    BONES,
+    LIMBS,
+    MIDLINE_SITES,
+    SITES,
+    Bone,
+    Device,
+    DoseUnit,
+    Drug,
+    Limb,
+    Route,
+    Setting,
+    Severity,
+    Site,
+)
 
 DEFAULT_FILE = "protocol.toml"
 
@@ -67,8 +80,12 @@ class AgeBands(_Model):
 
 
 class Anatomy(_Model):
+    """The site → bone table and the limb chains: the one home of both (the IO picker's marks and the
+    site rules read this). A hospital may remap a site's bone; the checks below keep every site and
+    bone of the vocabulary covered so that no same-bone or limb rule can silently stop applying."""
+
     site_bone: dict[Site, Bone]
-    limbs: dict[str, tuple[tuple[Bone, ...], ...]]
+    limbs: dict[Limb, tuple[tuple[Bone, ...], ...]]
     _place: dict[str, tuple[str, int]] = PrivateAttr(default_factory=dict)
 
     @model_validator(mode="after")
@@ -76,36 +93,34 @@ class Anatomy(_Model):
         missing = [s for s in SITES if s not in self.site_bone]
         if missing:
             raise ValueError(f"site_bone: no bone for {', '.join(missing)}")
+        for limb in LIMBS:
+            if limb not in self.limbs:
+                raise ValueError(f"limbs.{limb}: missing; every limb of the vocabulary needs its chain")
         for limb, tiers in self.limbs.items():
             for tier, bones in enumerate(tiers):
                 for bone in bones:
                     if bone in self._place:
                         raise ValueError(f"limbs: {bone} is listed twice ({self._place[bone][0]} and {limb})")
                     self._place[bone] = (limb, tier)
-        self._same_as_vocabulary()
+        self._covers_vocabulary()
         return self
 
-    def _same_as_vocabulary(self) -> None:
-        """Anatomy is fact, not local policy: a remapped bone would silently drop the same-bone flag."""
-        fixed = "; the anatomy must equal schemas/anatomy.py (a protocol sets thresholds, not bones)"
+    def _covers_vocabulary(self) -> None:
+        """Checked against the vocabulary (issue 11): a bone on no limb would drop the below-a-fracture and
+        vascular flags, and a sided site on a midline bone would never share a bone key with it."""
+        midline = {self.site_bone[s] for s in MIDLINE_SITES}
         for site, bone in self.site_bone.items():
-            if bone != SITE_BONE[site]:
-                raise ValueError(f"site_bone.{site}: {bone!r} is not the bone of {site} ({SITE_BONE[site]!r}){fixed}")
-        for limb in sorted(LIMBS.keys() - self.limbs.keys()):
-            raise ValueError(f"limbs.{limb}: missing{fixed}")
-        for limb, tiers in self.limbs.items():
-            if limb not in LIMBS:
-                raise ValueError(f"limbs.{limb}: not a limb of the vocabulary{fixed}")
-            if tiers != LIMBS[limb]:
-                raise ValueError(f"limbs.{limb}: {_tiers(tiers)} differs from {_tiers(LIMBS[limb])}{fixed}")
+            if site not in MIDLINE_SITES and bone in midline:
+                raise ValueError(
+                    f"site_bone.{site}: {bone!r} is the bone of a site with no side; give {site} a bone of a limb"
+                )
+        for bone in BONES:
+            if bone not in self._place and bone not in midline:
+                raise ValueError(f"limbs: {bone} is on no limb; place every bone of the vocabulary on a limb")
 
     def place(self, bone: str) -> tuple[str, int] | None:
         """(limb, tier) of a bone, tier 0 the most proximal; None for a bone on no limb."""
         return self._place.get(bone)
-
-
-def _tiers(tiers: tuple[tuple[str, ...], ...]) -> str:
-    return "[" + ", ".join("[" + ", ".join(tier) + "]" for tier in tiers) + "]"
 
 
 class SiteThresholds(_Model):
