@@ -2,7 +2,7 @@
 
 from recorder.engine.doses import Advice, Expected, dose_advice, expected_dose
 from recorder.engine.engine import Engine, evaluate
-from recorder.engine.protocol import Protocol, ProtocolError, load_protocol, parse_protocol
+from recorder.engine.protocol import Protocol, ProtocolError, kept_protocol_model, load_protocol, parse_protocol
 from recorder.engine.registry import RULES, RULES_EDITION, RuleInfo
 from recorder.engine.state import Arrest, Due, FlushDue, Infusion, LineState, State
 
@@ -24,6 +24,7 @@ __all__ = [
     "dose_advice",
     "evaluate",
     "expected_dose",
+    "kept_protocol_model",
     "load_protocol",
     "parse_protocol",
 ]

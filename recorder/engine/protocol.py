@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
-from recorder.engine.protocol_care import ArrestCare, FluidVolume, InfusionRate, RouteTable, ShockEnergy, Vasoactive
+from recorder.engine.protocol_care import ArrestCare, DrugClasses, FluidVolume, InfusionRate, RouteTable, ShockEnergy
 from schemas.fields import CONCENTRATION
 from schemas.patient import DAYS_PER_YEAR
 from schemas.vocabulary import (
@@ -372,7 +372,7 @@ class Protocol(_Model):
     concentrations: tuple[Concentrations, ...]
     # The second edition's new rules (protocol_care.py).
     route_not_allowed: RouteTable
-    vasoactive: Vasoactive
+    drug_classes: DrugClasses
     shock_energy: ShockEnergy
     arrest_care: ArrestCare
     fluid_volume: FluidVolume
@@ -476,6 +476,27 @@ def load_protocol(path: str | Path | None = None) -> Protocol:
     except UnicodeDecodeError:
         raise ProtocolError(f"{path}: not UTF-8 text; save the protocol file as UTF-8") from None
     return parse_protocol(text, str(path))
+
+
+def kept_protocol_model(data: dict[str, Any]) -> Protocol:
+    """A protocol kept with a code's flags (its JSON dump), read by this edition.
+
+    One written before the drug classes were a protocol table has `vasoactive.drugs` and
+    `arrest_care.antiarrhythmics` in their old places and no other class: the rules then held the other
+    classes in code, with the drugs the shipped table lists, so those are the ones it was run with."""
+    if isinstance(data, dict) and "drug_classes" not in data:
+        data = dict(data)
+        classes = _default().drug_classes.model_dump(mode="json")
+        vasoactive = data.pop("vasoactive", None)
+        if isinstance(vasoactive, dict) and "drugs" in vasoactive:
+            classes["vasoactives"] = vasoactive["drugs"]
+        care = data.get("arrest_care")
+        if isinstance(care, dict) and "antiarrhythmics" in care:
+            care = dict(care)
+            classes["antiarrhythmics"] = care.pop("antiarrhythmics")
+            data["arrest_care"] = care
+        data["drug_classes"] = classes
+    return Protocol.model_validate(data)
 
 
 def parse_protocol(text: str, name: str = "protocol") -> Protocol:

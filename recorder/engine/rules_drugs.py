@@ -8,8 +8,6 @@ from schemas.records import EventRecord
 
 rule = rule_group("drugs")
 
-VASOPRESSORS = frozenset({"epinephrine", "norepinephrine"})
-
 
 @rule("EPI_INTERVAL_EXCEEDED", "warning", due=True)
 def epi_interval_exceeded(ctx: Ctx, due: ArrestDue) -> Hit | None:
@@ -211,7 +209,8 @@ def vasopressor_no_bp(ctx: Ctx, due: Due) -> Hit | None:
     """An epinephrine or norepinephrine infusion started or changed with no blood pressure after it.
 
     Why: vasopressor infusions are titrated to blood pressure, measured every 5–15 minutes (S2 [L];
-    clinical.md §6). A deadline `vasopressor.bp_within_s` after the start or change, pointing at it;
+    clinical.md §6; the drugs are the protocol's `drug_classes.vasopressors`). A deadline
+    `vasopressor.bp_within_s` after the start or change, pointing at it;
     any `vitals` with `sbp` or `map` by then meets it (and every other open one).
 
     Example: norepinephrine infusion started at T+10:00, no vitals with sbp or map by T+25:00 →

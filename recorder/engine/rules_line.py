@@ -1,5 +1,6 @@
 """Line rules: what goes through an access line, in what state, and how it is flushed."""
 
+from collections.abc import Collection
 from typing import Any
 
 from recorder.engine.doses import percent, same_percent
@@ -9,10 +10,6 @@ from schemas.events import DrugGiven, FluidGiven, InfusionStarted, LineRemoved
 from schemas.records import EventRecord
 
 rule = rule_group("line")
-
-CALCIUM_SALTS = frozenset({"calcium_chloride", "calcium_gluconate"})
-BICARBONATE = "sodium_bicarbonate"
-CATECHOLAMINES = frozenset({"epinephrine", "norepinephrine", "dopamine", "dobutamine"})
 
 
 def what(ev: Any) -> str:
@@ -144,7 +141,7 @@ def drug_not_flushed_in_time(ctx: Ctx, due: FlushDue) -> Hit | None:
     return Hit("warning", text, due.line)
 
 
-def _running(ctx: Ctx, line: LineState, drugs: frozenset[str] | set[str]) -> Any:
+def _running(ctx: Ctx, line: LineState, drugs: Collection[str]) -> Any:
     """The first running drug infusion on the line whose drug is one of `drugs` (None if none)."""
     for inf_id in sorted(line.infusions):
         inf = ctx.state.infusions[inf_id]
@@ -153,14 +150,14 @@ def _running(ctx: Ctx, line: LineState, drugs: frozenset[str] | set[str]) -> Any
     return None
 
 
-def _incompatible(ctx: Ctx, ev: Any, mine: frozenset[str], theirs: frozenset[str]) -> str | None:
+def _incompatible(ctx: Ctx, ev: Any, mine: tuple[str, ...], theirs: tuple[str, ...]) -> str | None:
     """What on the line `ev` (of one of `mine`) meets of `theirs`: a bolus since the last adequate flush, or a
     running infusion (for a bolus); None when the line is carried, or nothing meets it."""
     agent = ev.drug if ev.kind == "drug" else ev.drug if ev.kind == "infusion_started" else None
     line = ctx.state.lines.get(ev.line) if ev.line else None
     if agent not in mine or line is None or line.carried:
         return None
-    earlier = sorted(line.since_flush & theirs)
+    earlier = sorted(line.since_flush.intersection(theirs))
     if earlier:
         return f"{words(earlier[0])} since its last adequate flush"
     if ev.kind == "drug":
@@ -186,12 +183,13 @@ def ca_bicarb_no_flush_between(ctx: Ctx, rec: EventRecord) -> Hit | None:
     a 25 kg child → critical on the calcium (0.5 mL is less than the 2 mL that flushes the line).
     """
     ev = rec.event
-    calcium = ev.drug in CALCIUM_SALTS
+    classes = ctx.protocol.drug_classes
+    calcium = ev.drug in classes.calcium_salts
     met = _incompatible(
         ctx,
         ev,
-        CALCIUM_SALTS if calcium else frozenset({BICARBONATE}),
-        frozenset({BICARBONATE}) if calcium else CALCIUM_SALTS,
+        classes.calcium_salts if calcium else classes.bicarbonates,
+        classes.bicarbonates if calcium else classes.calcium_salts,
     )
     if met is None:
         return None
@@ -213,12 +211,13 @@ def bicarb_catecholamine_no_flush(ctx: Ctx, rec: EventRecord) -> Hit | None:
     warning on the bicarbonate.
     """
     ev = rec.event
-    bicarbonate = ev.drug == BICARBONATE
+    classes = ctx.protocol.drug_classes
+    bicarbonate = ev.drug in classes.bicarbonates
     met = _incompatible(
         ctx,
         ev,
-        frozenset({BICARBONATE}) if bicarbonate else CATECHOLAMINES,
-        CATECHOLAMINES if bicarbonate else frozenset({BICARBONATE}),
+        classes.bicarbonates if bicarbonate else classes.catecholamines,
+        classes.catecholamines if bicarbonate else classes.bicarbonates,
     )
     if met is None:
         return None

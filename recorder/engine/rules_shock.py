@@ -121,7 +121,7 @@ def shockable_drugs_delayed(ctx: Ctx, rec: EventRecord) -> Hit | None:
     if arrest.epinephrine_doses == 0:
         missing.append("no epinephrine")
     if not arrest.antiarrhythmic:
-        missing.append("no " + " or ".join(p.arrest_care.antiarrhythmics))
+        missing.append("no " + " or ".join(p.drug_classes.antiarrhythmics))
     if not missing:
         return None
     return Hit("warning", f"shock {count} of this arrest and {', '.join(missing)} yet — give the arrest drugs")

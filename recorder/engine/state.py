@@ -49,7 +49,6 @@ EPI_INTERVAL_EXCEEDED = "EPI_INTERVAL_EXCEEDED"
 EPI_FIRST_DOSE_DELAYED = "EPI_FIRST_DOSE_DELAYED"
 VASOPRESSOR_NO_BP = "VASOPRESSOR_NO_BP"
 
-VASOPRESSORS = frozenset({"epinephrine", "norepinephrine"})
 SECONDS_PER_HOUR = 3600.0
 # rules.md terms: rhythms (vocabulary, not clinical numbers). Bradycardia is non-shockable during an arrest.
 NON_SHOCKABLE = frozenset({"asystole", "pea", "bradycardia"})
@@ -67,7 +66,7 @@ def is_io_analgesia(event: DrugGiven) -> bool:
 
 def is_antiarrhythmic(p: Protocol, drug: str | None, purpose: str | None) -> bool:
     """The protocol's arrest antiarrhythmics (amiodarone, lidocaine), not lidocaine for IO analgesia."""
-    return drug in p.arrest_care.antiarrhythmics and not (drug == "lidocaine" and purpose == "io_analgesia")
+    return drug in p.drug_classes.antiarrhythmics and not (drug == "lidocaine" and purpose == "io_analgesia")
 
 
 def line_kind(line_id: str) -> LineKind:
@@ -740,7 +739,7 @@ def _infusion_started(s: State, seq: int, ev: InfusionStarted, new: list[Due]) -
         line.first_use_seq = seq
     if line.first_access_seq is None:
         line.first_access_seq = seq
-    if ev.drug in VASOPRESSORS:
+    if ev.drug in s.protocol.drug_classes.vasopressors:
         _bp_check(s, seq, ev.t, s.infusions[ev.infusion], new)
 
 
@@ -749,7 +748,7 @@ def _infusion_changed(s: State, seq: int, ev: InfusionChanged, new: list[Due]) -
     if inf is None:  # its start was voided
         return
     inf.rate = ev.rate
-    if inf.drug in VASOPRESSORS:
+    if inf.drug in s.protocol.drug_classes.vasopressors:
         _bp_check(s, seq, ev.t, inf, new)
 
 
