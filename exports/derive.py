@@ -54,8 +54,6 @@ from schemas.summary import (
     TimelineRow,
 )
 
-# exports.md §1.8: an event recorded more than this long after it occurred was entered late.
-LATE_ENTRY_S = 60.0
 # A drug left in the marrow: never flushed before the next drug through the line, or flushed too
 # late or too little by the protocol (this rule's flag says which).
 DRUG_NOT_FLUSHED = "DRUG_NOT_FLUSHED"
@@ -410,9 +408,8 @@ class _Summariser:
         for rec in self.r.records:
             if rec.kind in RECORD_KEEPING or rec.kind == "code_started" or rec.seq not in self.by_seq:
                 continue
-            delay = rec.late_by  # on the code clock: a wall-clock step makes nothing late
-            if delay > LATE_ENTRY_S:
-                late[rec.seq] = delay
+            if rec.late:  # on the code clock: a wall-clock step makes nothing late
+                late[rec.seq] = rec.late_by
         return late
 
     def late_entries(self) -> list[LateEntry]:

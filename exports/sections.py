@@ -19,6 +19,7 @@ from exports.describe import (
     words,
 )
 from schemas.code_record import CodeRecord
+from schemas.records import LATE_ENTRY_S
 from schemas.summary import AccessLine, DrugRow, FlagRow, Summary
 
 NONE = "—"
@@ -391,7 +392,7 @@ class _Words:
                 )
                 for e in self.s.late_entries
             ],
-            caption="Entered late (recorded more than 60 s after they occurred)",
+            caption=f"Entered late (recorded more than {LATE_ENTRY_S:g} s after they occurred)",
             empty="No late entries.",
         )
 

@@ -19,7 +19,7 @@ from recorder.session import Logged, SessionError, replay
 from recorder.store import Problem, Store, StoreError
 from schemas.events import printable
 from schemas.records import Flag
-from schemas.vocabulary import SEVERITIES
+from schemas.vocabulary import SETTINGS, SEVERITIES, WEIGHT_SOURCES
 
 USER_ERRORS = (StoreError, SessionError, ScenarioError, ProtocolError)
 
@@ -145,13 +145,13 @@ def run_screen(obj: Context, mode: str, **options: Any) -> None:
 @click.option("--weight-kg", type=click.FloatRange(0, 500, min_open=True), help="Weight in kg.")
 @click.option(
     "--weight-source",
-    type=click.Choice(["measured", "estimated", "length_tape", "stated"]),
+    type=click.Choice(WEIGHT_SOURCES),
     help="Where the weight came from (an estimate says so on screen).",
 )
 @click.option("--arrest/--no-arrest", default=True, show_default=True, help="In cardiac arrest at the start.")
 @click.option(
     "--setting",
-    type=click.Choice(["prehospital", "ed", "ward", "icu", "picu", "nicu", "delivery_room", "theatre", "other"]),
+    type=click.Choice(SETTINGS),
     help="Where the code happens.",
 )
 @pass_ctx

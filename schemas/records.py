@@ -8,6 +8,10 @@ from pydantic import BaseModel, ConfigDict
 from schemas.events import Event
 from schemas.vocabulary import Severity
 
+# exports.md §1.8: an event recorded more than this long after it occurred was entered late (the
+# screen marks it, the summary lists it).
+LATE_ENTRY_S = 60.0
+
 
 class EventRecord(BaseModel):
     """One event as recorded: its place in the code, both of its times, and the event."""
@@ -33,6 +37,11 @@ class EventRecord(BaseModel):
     @property
     def t(self) -> float:
         return self.event.t
+
+    @property
+    def late(self) -> bool:
+        """Entered late (exports.md §1.8): written more than LATE_ENTRY_S after it happened."""
+        return self.late_by > LATE_ENTRY_S
 
     @property
     def late_by(self) -> float:

@@ -73,6 +73,8 @@ Route = Literal["et", "im", "in", "sc", "po"]
 Purpose = Literal["io_analgesia", "arrest", "other"]
 Fluid = Literal["saline", "lactated_ringers", "plasmalyte", "dextrose_10", "blood", "plasma", "other"]
 Severity = Literal["critical", "warning", "info"]
+LineKind = Literal["io", "iv", "uvc"]
+LineStatus = Literal["unknown", "attempting", "in", "confirmed", "failed", "removed"]
 
 SITES: tuple[str, ...] = get_args(Site)
 """In the order of events.md: the screen's digits 1-7 pick from this."""
@@ -80,6 +82,12 @@ DRUGS: tuple[str, ...] = get_args(Drug)
 FLUIDS: tuple[str, ...] = get_args(Fluid)
 ROUTES: tuple[str, ...] = get_args(Route)
 SEVERITIES: tuple[str, ...] = get_args(Severity)
+# Every choice list a front end offers (CLI options, pickers, forms) is one of these, never a copy.
+SIDES: tuple[str, ...] = get_args(Side)
+SETTINGS: tuple[str, ...] = get_args(Setting)
+WEIGHT_SOURCES: tuple[str, ...] = get_args(WeightSource)
+PURPOSES: tuple[str, ...] = get_args(Purpose)
+ACCESS_RESULTS: tuple[str, ...] = get_args(AccessResult)
 BONES: tuple[str, ...] = get_args(Bone)
 LIMBS: tuple[str, ...] = get_args(Limb)
 

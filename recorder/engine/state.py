@@ -33,12 +33,11 @@ from schemas.events import (
 )
 from schemas.patient import Patient
 from schemas.records import EventRecord
+from schemas.vocabulary import LineKind, LineStatus
 
 if TYPE_CHECKING:
     from recorder.engine.care import Care
 
-LineKind = Literal["io", "iv", "uvc"]
-LineStatus = Literal["unknown", "attempting", "in", "confirmed", "failed", "removed"]
 DueStatus = Literal["open", "met", "missed", "cancelled"]
 
 # Rule ids of the obligations the fold keeps (the rules that fire them live in rules_*.py).

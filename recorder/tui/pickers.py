@@ -24,7 +24,7 @@ from recorder.tui.literal import literal, visible
 from recorder.tui.widgets import SEVERITY_MARK, SEVERITY_STYLE
 from schemas.fields import CONCENTRATION, PATTERN_HINTS
 from schemas.records import Flag
-from schemas.vocabulary import DRUGS, ROUTES, SITES, DoseUnit
+from schemas.vocabulary import DRUGS, PURPOSES, ROUTES, SITES, DoseUnit
 
 Preview = Callable[[dict[str, Any]], list[Flag]]
 DEVICES = tuple(DEVICE)
@@ -659,7 +659,7 @@ class DrugPicker(Picker):
                 yield Input(id="concentration", placeholder="e.g. 8.4%")
                 yield Select([], id="strength", prompt="strength?")
                 yield Label("Purpose")
-                yield Select([(words(p), p) for p in ("arrest", "io_analgesia", "other")], id="purpose")
+                yield Select([(words(p), p) for p in PURPOSES], id="purpose")
             yield Static(id="proposal")
             yield Static(id="volume")
             yield Static(id="preview", classes="preview")

@@ -200,7 +200,7 @@ def _row_text(row: Row, wall: str | None) -> Text:
     if row.marks:
         text.append(" ")
     body = visible(describe(row.record.event))
-    late = row.record.late_by > 60
+    late = row.record.late
     if row.voided:
         text.append(body, style="strike dim")
         text.append("  (voided)", style="dim")
