@@ -1,6 +1,5 @@
-"""Words for what the exports print: drug, site, device and fluid names, numbers, times, and each event in a line."""
+"""Words for what the exports print: drug, device and fluid names, and each event in a line."""
 
-from datetime import datetime, timedelta
 from typing import Any
 
 from schemas.events import (
@@ -32,6 +31,7 @@ from schemas.events import (
     Vitals,
     Void,
 )
+from schemas.formatting import age_short, dose_text, number, site_label, words
 
 DRUG_NAMES = {
     "epinephrine": "Epinephrine",
@@ -122,51 +122,6 @@ OUTCOME_NAMES = {
 }
 
 
-def words(value: str) -> str:
-    """A vocabulary id as words: `proximal_tibia` → `proximal tibia`."""
-    return value.replace("_", " ")
-
-
-def number(value: float | None, digits: int = 2) -> str:
-    """A dose or volume as a person writes it: 0.16, 5, 12.5 (no trailing zeros)."""
-    if value is None:
-        return "-"
-    text = f"{value:.{digits}f}"
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return "0" if text == "-0" else text
-
-
-def t_plus(seconds: float | None) -> str:
-    """T+mm:ss from the code's start (T+h:mm:ss past an hour)."""
-    if seconds is None:
-        return "-"
-    s = int(seconds)
-    h, rest = divmod(s, 3600)
-    m, sec = divmod(rest, 60)
-    return f"T+{h}:{m:02d}:{sec:02d}" if h else f"T+{m:02d}:{sec:02d}"
-
-
-def duration(seconds: float | None) -> str:
-    """12:30 (min:s), or 1 h 05 min past an hour."""
-    if seconds is None:
-        return "-"
-    s = int(seconds)
-    h, rest = divmod(s, 3600)
-    m, sec = divmod(rest, 60)
-    return f"{h} h {m:02d} min" if h else f"{m}:{sec:02d}"
-
-
-def clock(start: datetime, t: float) -> str:
-    """The clock time of `t` in the code's offset, HH:MM:SS."""
-    return (start + timedelta(seconds=t)).strftime("%H:%M:%S")
-
-
-def offset(start: datetime) -> str:
-    """The code's UTC offset as +01:00."""
-    return start.strftime("%z")[:3] + ":" + start.strftime("%z")[3:]
-
-
 def drug_label(drug: str, name: str | None = None) -> str:
     return name if drug == "other" and name else DRUG_NAMES.get(drug, words(drug))
 
@@ -174,18 +129,6 @@ def drug_label(drug: str, name: str | None = None) -> str:
 def infusion_label(ev: InfusionStarted) -> str:
     """A drug infusion's drug, or a carrier's fluid (second edition)."""
     return drug_label(ev.drug, ev.name) if ev.drug is not None else f"{FLUID_NAMES[ev.agent]} carrier"
-
-
-def site_label(site: str | None, side: str | None) -> str:
-    """`left proximal tibia`, `sternum`; an IV's free-text site as written (with its side unless it says it)."""
-    if site is None:
-        return side or "-"
-    text = words(site)
-    return f"{side} {text}" if side and side not in text.lower() else text
-
-
-def dose_text(dose: float, unit: str) -> str:
-    return f"{number(dose, 3)} {unit}"
 
 
 def describe(event: BaseEvent) -> str:
@@ -198,7 +141,7 @@ def _patient(ev: CodeStarted | PatientUpdated) -> str:
     p = ev.patient
     parts = []
     if p.age is not None:
-        parts.append(f"age {age_text(p.age)}")
+        parts.append(f"age {age_short(p.age)}")
     if p.weight_kg is not None:
         parts.append(f"{number(p.weight_kg, 1)} kg" + (f" ({words(p.weight_source)})" if p.weight_source else ""))
     if p.sex:
@@ -212,15 +155,6 @@ def _patient(ev: CodeStarted | PatientUpdated) -> str:
     if p.conditions:
         parts.append(", ".join(words(c) for c in p.conditions))
     return "; ".join(parts)
-
-
-def age_text(age: float) -> str:
-    """12 y, 7 mo, 10 d."""
-    if age >= 2:
-        return f"{number(age, 1)} y"
-    if age >= 1 / 12:
-        return f"{number(age * 12, 0)} mo"
-    return f"{number(age * 365.25, 0)} d"
 
 
 def _code_started(ev: CodeStarted) -> str:

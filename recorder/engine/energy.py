@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 
 from recorder.engine.protocol import Protocol
-from recorder.engine.registry import num
+from schemas.formatting import num
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,6 @@ from typing import Any
 
 from recorder.engine.protocol import Protocol
 from recorder.engine.state import Due, State
-from schemas.patient import DAYS_PER_YEAR
 from schemas.records import EventRecord
 from schemas.vocabulary import Severity
 
@@ -160,35 +159,3 @@ def worst(hits: Iterable[Hit | None]) -> Hit | None:
         if hit is not None and (best is None or SEVERITY_RANK[hit.severity] > SEVERITY_RANK[best.severity]):
             best = hit
     return best
-
-
-# ── wording ──────────────────────────────────────────────────────────────
-
-
-def clock(t: float) -> str:
-    """T+mm:ss (T+h:mm:ss past an hour)."""
-    whole = int(t)
-    h, rest = divmod(whole, 3600)
-    m, s = divmod(rest, 60)
-    return f"T+{h}:{m:02d}:{s:02d}" if h else f"T+{m:02d}:{s:02d}"
-
-
-def num(x: float) -> str:
-    """A number as a person writes it: 0.12, 1.5, 300."""
-    return f"{x:.3g}" if abs(x) < 1000 else f"{x:,.0f}"
-
-
-def words(ident: str) -> str:
-    return ident.replace("_", " ")
-
-
-def bone_words(bone: str, side: str | None) -> str:
-    return f"{side} {bone}" if side else bone
-
-
-def age_words(age: float) -> str:
-    if age < 1 / 12:
-        return f"{round(age * DAYS_PER_YEAR)} days"
-    if age < 2:
-        return f"{int(age * 12)} months"
-    return f"{num(age)} years"

@@ -1,8 +1,9 @@
 """Access timing: going intraosseous when venous access does not come."""
 
-from recorder.engine.registry import Ctx, Hit, clock, num, rule_group
+from recorder.engine.registry import Ctx, Hit, rule_group
 from recorder.engine.state import AccessDue
 from schemas.events import IvAttempt, UvcAttempt
+from schemas.formatting import num, t_plus
 from schemas.records import EventRecord
 from schemas.vocabulary import Severity
 
@@ -60,6 +61,6 @@ def delayed_io_timer(ctx: Ctx, due: AccessDue) -> Hit | None:
     window = ctx.protocol.access.child_no_access_s
     return Hit(
         _severity(ctx),
-        f"{num(window)} s since {due.line} ({clock(due.at - window)}) with no line in and no IO — go intraosseous",
+        f"{num(window)} s since {due.line} ({t_plus(due.at - window)}) with no line in and no IO — go intraosseous",
         due.line,
     )

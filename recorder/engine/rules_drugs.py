@@ -1,9 +1,10 @@
 """Drug rules: adrenaline timing in arrest, doses against the dosing table, totals, vasopressors."""
 
 from recorder.engine.doses import above, convert, dose_route, expected_dose, rate_mcg_kg_min
-from recorder.engine.registry import Ctx, Hit, clock, num, rule_group, words
+from recorder.engine.registry import Ctx, Hit, rule_group
 from recorder.engine.state import NON_SHOCKABLE, ArrestDue, Due, is_epinephrine_bolus
 from schemas.events import DrugGiven
+from schemas.formatting import num, t_plus, words
 from schemas.records import EventRecord
 
 rule = rule_group("drugs")
@@ -20,7 +21,7 @@ def epi_interval_exceeded(ctx: Ctx, due: ArrestDue) -> Hit | None:
 
     Example: arrest, epinephrine at T+05:30, the next at T+11:40 → warning on the first, t = T+10:30.
     """
-    return Hit("warning", f"no epinephrine for {num(due.at - due.since)} s since the dose at {clock(due.since)}")
+    return Hit("warning", f"no epinephrine for {num(due.at - due.since)} s since the dose at {t_plus(due.since)}")
 
 
 @rule("EPI_TOO_SOON", "warning", on=("drug",))
@@ -44,7 +45,7 @@ def epi_too_soon(ctx: Ctx, rec: EventRecord) -> Hit | None:
     if gap < ctx.protocol.epinephrine.too_soon_s:
         return Hit(
             "warning",
-            f"epinephrine {num(gap)} s after the last dose ({clock(arrest.last_line_epinephrine_t)})",
+            f"epinephrine {num(gap)} s after the last dose ({t_plus(arrest.last_line_epinephrine_t)})",
             ev.line,
         )
     return None
@@ -72,11 +73,11 @@ def epi_first_dose_delayed(ctx: Ctx, due: ArrestDue) -> Hit | None:
     if arrest.first_rhythm is None:
         if arrest.shocks:
             return None
-        return Hit("warning", f"arrest since {clock(arrest.t)}, no rhythm documented: no epinephrine within {limit} s")
+        return Hit("warning", f"arrest since {t_plus(arrest.t)}, no rhythm documented: no epinephrine within {limit} s")
     if arrest.first_rhythm not in NON_SHOCKABLE:
         return None
     rhythm = "PEA" if arrest.first_rhythm == "pea" else arrest.first_rhythm
-    return Hit("warning", f"{rhythm} arrest since {clock(arrest.t)}: no epinephrine within {limit} s")
+    return Hit("warning", f"{rhythm} arrest since {t_plus(arrest.t)}: no epinephrine within {limit} s")
 
 
 @rule("DOSE_OUT_OF_RANGE", "warning", "critical", on=("drug",))
@@ -217,5 +218,7 @@ def vasopressor_no_bp(ctx: Ctx, due: Due) -> Hit | None:
     warning on the start, t = T+25:00.
     """
     return Hit(
-        "warning", f"no blood pressure within {num(due.at - due.since)} s of {due.what} at {clock(due.since)}", due.line
+        "warning",
+        f"no blood pressure within {num(due.at - due.since)} s of {due.what} at {t_plus(due.since)}",
+        due.line,
     )

@@ -2,9 +2,10 @@
 
 from recorder.engine.care import age_band, care_of
 from recorder.engine.doses import above
-from recorder.engine.registry import Ctx, Hit, num, rule_group, words
+from recorder.engine.registry import Ctx, Hit, rule_group
 from recorder.engine.state import SECONDS_PER_HOUR
 from schemas.events import FluidGiven
+from schemas.formatting import num, words
 from schemas.records import EventRecord
 
 rule = rule_group("drugs")

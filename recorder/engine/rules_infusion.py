@@ -3,7 +3,8 @@
 from typing import Any
 
 from recorder.engine.doses import out_of_range, rate_mcg_kg_min
-from recorder.engine.registry import Ctx, Hit, num, rule_group, words
+from recorder.engine.registry import Ctx, Hit, rule_group
+from schemas.formatting import num, words
 from schemas.records import EventRecord
 
 rule = rule_group("line")

@@ -4,9 +4,10 @@ from collections.abc import Collection
 from typing import Any
 
 from recorder.engine.doses import percent, same_percent
-from recorder.engine.registry import Ctx, Hit, age_words, clock, num, rule_group, words, worst
+from recorder.engine.registry import Ctx, Hit, rule_group, worst
 from recorder.engine.state import SECONDS_PER_HOUR, DwellDue, FlushDue, LineState, is_io_analgesia
 from schemas.events import DrugGiven, FluidGiven, InfusionStarted, LineRemoved
+from schemas.formatting import age_long, num, t_plus, words
 from schemas.records import EventRecord
 
 rule = rule_group("line")
@@ -74,11 +75,13 @@ def line_used_after_failure(ctx: Ctx, rec: EventRecord) -> Hit | None:
         return None
     if line.status == "removed":
         return Hit(
-            "critical", f"{what(ev)} via {line.id}, removed at {clock(line.removed_t or 0)} — use another line", line.id
+            "critical",
+            f"{what(ev)} via {line.id}, removed at {t_plus(line.removed_t or 0)} — use another line",
+            line.id,
         )
     if line.status == "failed":
         why = f" ({line.failed_why})" if line.failed_why else ""
-        text = f"{what(ev)} via {line.id}, which failed at {clock(line.failed_t or 0)}{why} — use another line"
+        text = f"{what(ev)} via {line.id}, which failed at {t_plus(line.failed_t or 0)}{why} — use another line"
         return Hit("critical", text, line.id)
     return None
 
@@ -273,7 +276,7 @@ def hypertonic_undiluted(ctx: Ctx, rec: EventRecord) -> Hit | None:
 
 def _aged(ctx: Ctx) -> str:
     age = ctx.state.age
-    return f"at {age_words(age)}" if age is not None else "for a newborn-sized patient (age unknown)"
+    return f"at {age_long(age)}" if age is not None else "for a newborn-sized patient (age unknown)"
 
 
 @rule("GRAVITY_INFUSION_VIA_IO", "warning", on=("fluid", "infusion_started"))
@@ -334,7 +337,7 @@ def io_dwell_exceeded(ctx: Ctx, due: DwellDue) -> Hit | None:
     severity = "warning" if due.stage == "warning" else "critical"
     hours = (due.at - due.since) / SECONDS_PER_HOUR
     return Hit(
-        severity, f"{due.line} in for {num(hours)} h (since {clock(due.since)}) — remove it or replace it", due.line
+        severity, f"{due.line} in for {num(hours)} h (since {t_plus(due.since)}) — remove it or replace it", due.line
     )
 
 

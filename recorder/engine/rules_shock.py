@@ -2,9 +2,10 @@
 
 from recorder.engine.care import VF_NO_SHOCK
 from recorder.engine.doses import above
-from recorder.engine.registry import Ctx, Hit, clock, num, rule_group
+from recorder.engine.registry import Ctx, Hit, rule_group
 from recorder.engine.state import NON_SHOCKABLE, Due
 from schemas.events import Shock
+from schemas.formatting import num, t_plus
 from schemas.records import EventRecord
 
 rule = rule_group("drugs")
@@ -93,7 +94,7 @@ def vf_no_shock(ctx: Ctx, due: Due) -> Hit | None:
     Example: arrest, rhythm vf at T+01:00, first shock at T+03:30 → warning on the rhythm, t = T+03:00.
     """
     return Hit(
-        "warning", f"{rhythm_words(due.what)} at {clock(due.since)}: no shock within {num(due.at - due.since)} s"
+        "warning", f"{rhythm_words(due.what)} at {t_plus(due.since)}: no shock within {num(due.at - due.since)} s"
     )
 
 

@@ -4,8 +4,8 @@ from functools import partial
 
 from textual.command import Hit, Hits, Provider
 
-from exports.describe import words
 from recorder.tui.live import RHYTHMS, LiveScreen
+from schemas.formatting import words
 
 FORMS = {
     "finding": "Finding: fracture, burn, infection, prosthesis, recent IO…",

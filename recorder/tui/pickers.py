@@ -17,12 +17,12 @@ from textual.widgets import Input, Label, OptionList, Select, SelectionList, Sta
 from textual.widgets.option_list import Option
 
 from exports.describe import DEVICE_NAMES as DEVICE
-from exports.describe import t_plus, words
 from recorder.engine import Advice
 from recorder.spoken_time import HINT, SpokenTimeError, parse_spoken_time, understood
 from recorder.tui.literal import literal, visible
 from recorder.tui.widgets import SEVERITY_MARK, SEVERITY_STYLE
 from schemas.fields import CONCENTRATION, PATTERN_HINTS
+from schemas.formatting import t_plus, words
 from schemas.records import Flag
 from schemas.vocabulary import DRUGS, PURPOSES, ROUTES, SITES, DoseUnit
 
