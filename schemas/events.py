@@ -23,7 +23,7 @@ from schemas.fields import (
     IvLineId,
     LineId,
     NonNegative,
-    RuleId,
+    RuleIdText,
     Seconds,
     Seq,
     ShortText,
@@ -371,7 +371,7 @@ class Amend(BaseEvent):
 
 class Acknowledge(BaseEvent):
     kind: Literal["acknowledge"] = "acknowledge"
-    rule: RuleId
+    rule: RuleIdText
     target: Seq
     reason: ShortText
 

@@ -33,20 +33,21 @@ from schemas.events import (
 )
 from schemas.patient import Patient
 from schemas.records import EventRecord
-from schemas.vocabulary import LineKind, LineStatus
+from schemas.vocabulary import LineKind, LineStatus, RuleId
 
 if TYPE_CHECKING:
     from recorder.engine.care import Care
 
 DueStatus = Literal["open", "met", "missed", "cancelled"]
 
-# Rule ids of the obligations the fold keeps (the rules that fire them live in rules_*.py).
-DRUG_NOT_FLUSHED = "DRUG_NOT_FLUSHED"
-DELAYED_IO = "DELAYED_IO"
-IO_DWELL_EXCEEDED = "IO_DWELL_EXCEEDED"
-EPI_INTERVAL_EXCEEDED = "EPI_INTERVAL_EXCEEDED"
-EPI_FIRST_DOSE_DELAYED = "EPI_FIRST_DOSE_DELAYED"
-VASOPRESSOR_NO_BP = "VASOPRESSOR_NO_BP"
+# Rule ids of the obligations the fold keeps (the rules that fire them live in rules_*.py): RuleId, so a
+# misspelt one is a type error, and the registry refuses an id that is not one.
+DRUG_NOT_FLUSHED: RuleId = "DRUG_NOT_FLUSHED"
+DELAYED_IO: RuleId = "DELAYED_IO"
+IO_DWELL_EXCEEDED: RuleId = "IO_DWELL_EXCEEDED"
+EPI_INTERVAL_EXCEEDED: RuleId = "EPI_INTERVAL_EXCEEDED"
+EPI_FIRST_DOSE_DELAYED: RuleId = "EPI_FIRST_DOSE_DELAYED"
+VASOPRESSOR_NO_BP: RuleId = "VASOPRESSOR_NO_BP"
 
 SECONDS_PER_HOUR = 3600.0
 # rules.md terms: rhythms (vocabulary, not clinical numbers). Bradycardia is non-shockable during an arrest.
@@ -85,7 +86,7 @@ class Due:
     `missed` (broken by a later event: its rule fired there) or `cancelled` (can no longer happen).
     """
 
-    rule: str
+    rule: RuleId
     at: float
     seq: int
     since: float  # when the obligation started
@@ -677,7 +678,7 @@ def _drug(s: State, seq: int, ev: DrugGiven, new: list[Due]) -> None:
     line.last_drug = ev.drug
     line.flushed_since_drug = False
     line.lidocaine = line.lidocaine or ev.drug == "lidocaine"
-    line.bicarbonate_given = line.bicarbonate_given or ev.drug == "sodium_bicarbonate"
+    line.bicarbonate_given = line.bicarbonate_given or ev.drug in p.drug_classes.bicarbonates
     if not line.carried:
         line.since_flush = line.since_flush | {ev.drug}
     analgesia = is_io_analgesia(ev)

@@ -1,6 +1,5 @@
 """One formatter module (issue 14): one spelling per thing and per context length, whoever prints it."""
 
-
 from exports.describe import describe
 from recorder import board
 from schemas.events import parse_event

@@ -1,0 +1,36 @@
+"""The rules of this edition: an explicit tuple of rule modules, and the registry built from it."""
+
+from types import ModuleType
+
+from recorder.engine import (
+    rules_access,
+    rules_cpr,
+    rules_drugs,
+    rules_fluid,
+    rules_handover,
+    rules_infusion,
+    rules_line,
+    rules_route,
+    rules_samples,
+    rules_shock,
+    rules_site,
+)
+from recorder.engine.registry import RuleInfo, collect
+
+# A new rule module is listed here (importing it registers nothing); the order of the listing does not matter:
+# `recorder rules` follows rules.md's order (groups, then `after`).
+RULE_MODULES: tuple[ModuleType, ...] = (
+    rules_site,
+    rules_access,
+    rules_line,
+    rules_route,
+    rules_infusion,
+    rules_handover,
+    rules_drugs,
+    rules_shock,
+    rules_cpr,
+    rules_fluid,
+    rules_samples,
+)
+
+RULES: dict[str, RuleInfo] = collect(RULE_MODULES)
