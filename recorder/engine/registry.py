@@ -61,6 +61,9 @@ class RuleInfo:
     kinds: tuple[str, ...] = ()
     check: Check | None = None
     fire: Fire | None = None
+    # Opens the rule's deadline (protocol, seq, t, ...) → Due(s): declared beside `fire` in the rule's module,
+    # called by the fold when the obligation starts (State.open_due).
+    opens: Callable[..., Any] | None = None
     # May raise one flag per severity on one event (their warning and critical are different moments).
     per_severity: bool = False
     # rules.md lists it right after this rule of its group (a rule module added later slots in).
@@ -157,6 +160,19 @@ class RuleGroup:
                 info.fire = fn
             else:
                 info.check, info.kinds = fn, on
+            return fn
+
+        return register
+
+    def deadline(self, rule_id: RuleId) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        """`@rule.deadline(ID)`: when the rule's deadline falls and what it is about, beside the function that
+        fires it (the fold decides only which event starts the obligation and which one meets it)."""
+
+        def register(fn: Callable[..., Any]) -> Callable[..., Any]:
+            info = self.rules.get(rule_id)
+            if info is None:
+                raise ValueError(f"{rule_id}: declare the rule above its deadline")
+            info.opens = fn
             return fn
 
         return register

@@ -1,6 +1,8 @@
 """The rules of this edition: an explicit tuple of rule modules, and the registry built from it."""
 
+from collections.abc import Callable
 from types import ModuleType
+from typing import Any
 
 from recorder.engine import (
     rules_access,
@@ -34,3 +36,5 @@ RULE_MODULES: tuple[ModuleType, ...] = (
 )
 
 RULES: dict[str, RuleInfo] = collect(RULE_MODULES)
+# What opens each rule's deadline (State.open_due looks it up here).
+DEADLINES: dict[str, Callable[..., Any]] = {rule: info.opens for rule, info in RULES.items() if info.opens is not None}

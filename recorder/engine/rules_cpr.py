@@ -1,6 +1,7 @@
 """CPR rules: pauses in chest compressions."""
 
 from recorder.engine.care import CPR_PAUSE_LONG
+from recorder.engine.protocol import Protocol
 from recorder.engine.registry import Ctx, Hit, rule_group
 from recorder.engine.state import Due
 from schemas.formatting import num, t_plus
@@ -22,3 +23,9 @@ def cpr_pause_long(ctx: Ctx, due: Due) -> Hit | None:
     return Hit(
         "info", f"compressions stopped at {t_plus(due.since)} and not restarted within {num(due.at - due.since)} s"
     )
+
+
+@rule.deadline(CPR_PAUSE_LONG)
+def pause_due(p: Protocol, seq: int, t: float) -> Due:
+    """`arrest_care.cpr_pause_s` after compressions stop in an arrest."""
+    return Due(CPR_PAUSE_LONG, t + p.arrest_care.cpr_pause_s, seq, t, what="CPR pause")

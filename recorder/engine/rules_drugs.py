@@ -1,8 +1,9 @@
 """Drug rules: adrenaline timing in arrest, doses against the dosing table, totals, vasopressors."""
 
 from recorder.engine.doses import above, convert, dose_route, expected_dose, rate_mcg_kg_min
+from recorder.engine.protocol import Protocol
 from recorder.engine.registry import Ctx, Hit, rule_group
-from recorder.engine.state import NON_SHOCKABLE, ArrestDue, Due, is_epinephrine_bolus
+from recorder.engine.state import NON_SHOCKABLE, Arrest, ArrestDue, Due, Infusion, is_epinephrine_bolus
 from schemas.events import DrugGiven
 from schemas.formatting import num, t_plus, words
 from schemas.records import EventRecord
@@ -22,6 +23,14 @@ def epi_interval_exceeded(ctx: Ctx, due: ArrestDue) -> Hit | None:
     Example: arrest, epinephrine at T+05:30, the next at T+11:40 → warning on the first, t = T+10:30.
     """
     return Hit("warning", f"no epinephrine for {num(due.at - due.since)} s since the dose at {t_plus(due.since)}")
+
+
+@rule.deadline("EPI_INTERVAL_EXCEEDED")
+def next_dose_due(p: Protocol, seq: int, t: float, arrest: Arrest) -> ArrestDue:
+    """`epinephrine.interval_s` after an epinephrine bolus in an arrest."""
+    return ArrestDue(
+        "EPI_INTERVAL_EXCEEDED", t + p.epinephrine.interval_s, seq, t, what="next epinephrine", arrest=arrest
+    )
 
 
 @rule("EPI_TOO_SOON", "warning", on=("drug",))
@@ -78,6 +87,14 @@ def epi_first_dose_delayed(ctx: Ctx, due: ArrestDue) -> Hit | None:
         return None
     rhythm = "PEA" if arrest.first_rhythm == "pea" else arrest.first_rhythm
     return Hit("warning", f"{rhythm} arrest since {t_plus(arrest.t)}: no epinephrine within {limit} s")
+
+
+@rule.deadline("EPI_FIRST_DOSE_DELAYED")
+def first_dose_due(p: Protocol, seq: int, t: float, arrest: Arrest) -> ArrestDue:
+    """`epinephrine.first_dose_s` after an arrest begins."""
+    return ArrestDue(
+        "EPI_FIRST_DOSE_DELAYED", t + p.epinephrine.first_dose_s, seq, t, what="first epinephrine", arrest=arrest
+    )
 
 
 @rule("DOSE_OUT_OF_RANGE", "warning", "critical", on=("drug",))
@@ -221,4 +238,12 @@ def vasopressor_no_bp(ctx: Ctx, due: Due) -> Hit | None:
         "warning",
         f"no blood pressure within {num(due.at - due.since)} s of {due.what} at {t_plus(due.since)}",
         due.line,
+    )
+
+
+@rule.deadline("VASOPRESSOR_NO_BP")
+def bp_due(p: Protocol, seq: int, t: float, infusion: Infusion) -> Due:
+    """`vasopressor.bp_within_s` after a vasopressor infusion starts or changes."""
+    return Due(
+        "VASOPRESSOR_NO_BP", t + p.vasopressor.bp_within_s, seq, t, infusion.line, f"{infusion.drug} ({infusion.id})"
     )

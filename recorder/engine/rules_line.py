@@ -1,9 +1,10 @@
 """Line rules: what goes through an access line, in what state, and how it is flushed."""
 
 from collections.abc import Collection
-from typing import Any
+from typing import Any, Literal
 
 from recorder.engine.doses import percent, same_percent
+from recorder.engine.protocol import Protocol
 from recorder.engine.registry import Ctx, Hit, rule_group, worst
 from recorder.engine.state import SECONDS_PER_HOUR, DwellDue, FlushDue, LineState, is_io_analgesia
 from schemas.events import DrugGiven, FluidGiven, InfusionStarted, LineRemoved
@@ -142,6 +143,19 @@ def drug_not_flushed_in_time(ctx: Ctx, due: FlushDue) -> Hit | None:
     volume = f" with ≥ {num(due.min_ml)} mL" if due.min_ml else ""
     text = f"{words(due.drug)} via {due.line} not flushed{volume} within {num(due.at - due.since)} s"
     return Hit("warning", text, due.line)
+
+
+@rule.deadline("DRUG_NOT_FLUSHED")
+def flush_due(p: Protocol, seq: int, t: float, line: str, drug: str, analgesia: bool, min_ml: float) -> FlushDue:
+    """The flush window after a drug via an IO line: IO analgesia's, adenosine's, or the usual one."""
+    window = (
+        p.flush.analgesia_window_s
+        if analgesia
+        else p.flush.adenosine_window_s
+        if drug == "adenosine"
+        else p.flush.window_s
+    )
+    return FlushDue("DRUG_NOT_FLUSHED", t + window, seq, t, line, f"{words(drug)} via {line}", drug=drug, min_ml=min_ml)
 
 
 def _running(ctx: Ctx, line: LineState, drugs: Collection[str]) -> Any:
@@ -339,6 +353,23 @@ def io_dwell_exceeded(ctx: Ctx, due: DwellDue) -> Hit | None:
     return Hit(
         severity, f"{due.line} in for {num(hours)} h (since {t_plus(due.since)}) — remove it or replace it", due.line
     )
+
+
+@rule.deadline("IO_DWELL_EXCEEDED")
+def dwell_dues(p: Protocol, seq: int, t: float, line: str, child: bool) -> list[DwellDue]:
+    """An IO line in at `t`: warning and critical, or for a child the child's critical alone (the schedule of
+    the age known when it went in)."""
+    stages: list[tuple[Literal["warning", "critical", "child"], float]] = (
+        [("child", p.dwell.child_critical_h)]
+        if child
+        else [("warning", p.dwell.warning_h), ("critical", p.dwell.critical_h)]
+    )
+    return [
+        DwellDue(
+            "IO_DWELL_EXCEEDED", t + hours * SECONDS_PER_HOUR, seq, t, line, f"{line} dwell", stage=stage, child=child
+        )
+        for stage, hours in stages
+    ]
 
 
 @rule("IO_REMOVED_NO_PRESSURE", "info", on=("line_removed",))

@@ -2,6 +2,7 @@
 
 from recorder.engine.care import VF_NO_SHOCK
 from recorder.engine.doses import above
+from recorder.engine.protocol import Protocol
 from recorder.engine.registry import Ctx, Hit, rule_group
 from recorder.engine.state import NON_SHOCKABLE, Due
 from schemas.events import Shock
@@ -96,6 +97,12 @@ def vf_no_shock(ctx: Ctx, due: Due) -> Hit | None:
     return Hit(
         "warning", f"{rhythm_words(due.what)} at {t_plus(due.since)}: no shock within {num(due.at - due.since)} s"
     )
+
+
+@rule.deadline(VF_NO_SHOCK)
+def shock_due(p: Protocol, seq: int, t: float, rhythm: str) -> Due:
+    """`arrest_care.shock_within_s` after a shockable rhythm in an arrest."""
+    return Due(VF_NO_SHOCK, t + p.arrest_care.shock_within_s, seq, t, what=rhythm)
 
 
 @rule("SHOCKABLE_DRUGS_DELAYED", "warning", on=("shock",), after=VF_NO_SHOCK)

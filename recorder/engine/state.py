@@ -5,6 +5,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import cache
 from typing import TYPE_CHECKING, Any, Literal
 
 from recorder.engine.doses import convert
@@ -53,6 +54,15 @@ SECONDS_PER_HOUR = 3600.0
 # rules.md terms: rhythms (vocabulary, not clinical numbers). Bradycardia is non-shockable during an arrest.
 NON_SHOCKABLE = frozenset({"asystole", "pea", "bradycardia"})
 SHOCKABLE = frozenset({"vf", "pvt"})
+
+
+@cache
+def _deadlines() -> dict[str, Callable[..., Any]]:
+    # The rulebook imports the rule modules, which import this module: it is looked up when the first
+    # deadline opens, not at import.
+    from recorder.engine.rulebook import DEADLINES
+
+    return DEADLINES
 
 
 def is_epinephrine_bolus(event: DrugGiven) -> bool:
@@ -413,16 +423,14 @@ class State:
             fold(self, seq, event, new)
         return new
 
+    def open_due(self, rule: RuleId, seq: int, t: float, **about: Any) -> Any:
+        """The deadline of `rule` for an obligation that starts at event `seq`, time `t`: its rule module says
+        when it falls (from the protocol) and what it is about (`rule.deadline` beside the function that fires it)."""
+        return _deadlines()[rule](self.protocol, seq, t, **about)
+
     def _begin_arrest(self, seq: int, t: float, new: list[Due]) -> None:
         arrest = Arrest(seq=seq, t=t)
-        arrest.first_dose_due = ArrestDue(
-            EPI_FIRST_DOSE_DELAYED,
-            t + self.protocol.epinephrine.first_dose_s,
-            seq,
-            t,
-            what="first epinephrine",
-            arrest=arrest,
-        )
+        arrest.first_dose_due = self.open_due(EPI_FIRST_DOSE_DELAYED, seq, t, arrest=arrest)
         new.append(arrest.first_dose_due)
         self.arrests.append(arrest)
 
@@ -568,17 +576,7 @@ def _io_result(s: State, seq: int, ev: IoResult, new: list[Due]) -> None:
     if line.in_seq is not None:
         return
     line.in_seq, line.in_t = seq, ev.t
-    dwell, hour, child = s.protocol.dwell, SECONDS_PER_HOUR, s.dwell_child()
-    for stage, hours in (
-        ("warning", dwell.warning_h),
-        ("critical", dwell.critical_h),
-        ("child", dwell.child_critical_h),
-    ):
-        if (stage == "child") != child:
-            continue  # the schedule is the one of the age known now
-        due = DwellDue(
-            IO_DWELL_EXCEEDED, ev.t + hours * hour, seq, ev.t, line.id, f"{line.id} dwell", stage=stage, child=child
-        )
+    for due in s.open_due(IO_DWELL_EXCEEDED, seq, ev.t, line=line.id, child=s.dwell_child()):
         line.dwell.append(due)
         new.append(due)
 
@@ -628,15 +626,7 @@ def _peripheral(s: State, seq: int, ev: IvAttempt | UvcAttempt, new: list[Due]) 
     if s.first_peripheral_seq is None:
         s.first_peripheral_seq = seq
         if not s.io_attempted:
-            s.access_due = AccessDue(
-                DELAYED_IO,
-                ev.t + s.protocol.access.child_no_access_s,
-                seq,
-                ev.t,
-                line.id,
-                "vascular access",
-                child=s.child_for_access(),
-            )
+            s.access_due = s.open_due(DELAYED_IO, seq, ev.t, line=line.id, child=s.child_for_access())
             new.append(s.access_due)
 
 
@@ -661,14 +651,7 @@ def _drug(s: State, seq: int, ev: DrugGiven, new: list[Due]) -> None:
             for due in (arrest.first_dose_due, arrest.next_dose_due):
                 if due is not None:
                     due.close("met")
-            arrest.next_dose_due = ArrestDue(
-                EPI_INTERVAL_EXCEEDED,
-                ev.t + p.epinephrine.interval_s,
-                seq,
-                ev.t,
-                what="next epinephrine",
-                arrest=arrest,
-            )
+            arrest.next_dose_due = s.open_due(EPI_INTERVAL_EXCEEDED, seq, ev.t, arrest=arrest)
             new.append(arrest.next_dose_due)
     if ev.line is None:
         return
@@ -690,22 +673,8 @@ def _drug(s: State, seq: int, ev: DrugGiven, new: list[Due]) -> None:
         line.awaiting_flush = None
     # A carried line is flushed at every moment: no flush is owed (rules.md v2).
     if line.kind == "io" and line.known and line.status not in ("failed", "removed") and not line.carried:
-        window = (
-            p.flush.analgesia_window_s
-            if analgesia
-            else p.flush.adenosine_window_s
-            if ev.drug == "adenosine"
-            else p.flush.window_s
-        )
-        due = FlushDue(
-            DRUG_NOT_FLUSHED,
-            ev.t + window,
-            seq,
-            ev.t,
-            line.id,
-            f"{ev.drug.replace('_', ' ')} via {line.id}",
-            drug=ev.drug,
-            min_ml=s.min_flush_ml(),
+        due = s.open_due(
+            DRUG_NOT_FLUSHED, seq, ev.t, line=line.id, drug=ev.drug, analgesia=analgesia, min_ml=s.min_flush_ml()
         )
         line.awaiting_flush = due
         new.append(due)
@@ -753,7 +722,7 @@ def _infusion_changed(s: State, seq: int, ev: InfusionChanged, new: list[Due]) -
 
 
 def _bp_check(s: State, seq: int, t: float, inf: Infusion, new: list[Due]) -> None:
-    due = Due(VASOPRESSOR_NO_BP, t + s.protocol.vasopressor.bp_within_s, seq, t, inf.line, f"{inf.drug} ({inf.id})")
+    due = s.open_due(VASOPRESSOR_NO_BP, seq, t, infusion=inf)
     s.bp_checks.append(due)
     new.append(due)
 
