@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from recorder.engine.protocol import Band
-from recorder.engine.state import FOLDS, NON_SHOCKABLE, SHOCKABLE, Due, State
+from recorder.engine.state import NON_SHOCKABLE, SHOCKABLE, Due, State
 from schemas.vocabulary import RuleId
 
 VF_NO_SHOCK: RuleId = "VF_NO_SHOCK"
@@ -83,6 +83,3 @@ def fold_care(s: State, seq: int, ev: Any, new: list[Due]) -> None:
         after = ev.t - p.fluid_volume.total_window_s
         care.fluids = [(t, ml) for t, ml in care.fluids if t > after]
         care.fluids.append((ev.t, ev.volume_ml))
-
-
-FOLDS.append(fold_care)

@@ -5,6 +5,7 @@ from types import ModuleType
 from typing import Any
 
 from recorder.engine import (
+    care,
     rules_access,
     rules_cpr,
     rules_drugs,
@@ -36,5 +37,7 @@ RULE_MODULES: tuple[ModuleType, ...] = (
 )
 
 RULES: dict[str, RuleInfo] = collect(RULE_MODULES)
+# Folds kept beside the state's own handlers, run after them on every event (State.apply).
+FOLDS: tuple[Callable[..., None], ...] = (care.fold_care,)
 # What opens each rule's deadline (State.open_due looks it up here).
 DEADLINES: dict[str, Callable[..., Any]] = {rule: info.opens for rule, info in RULES.items() if info.opens is not None}

@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cache
+from types import ModuleType
 from typing import TYPE_CHECKING, Any, Literal
 
 from recorder.engine.doses import convert
@@ -57,12 +58,12 @@ SHOCKABLE = frozenset({"vf", "pvt"})
 
 
 @cache
-def _deadlines() -> dict[str, Callable[..., Any]]:
-    # The rulebook imports the rule modules, which import this module: it is looked up when the first
-    # deadline opens, not at import.
-    from recorder.engine.rulebook import DEADLINES
+def _rulebook() -> ModuleType:
+    """The rulebook's deadlines and folds. It imports the rule modules, which import this module: it is
+    looked up when the first event is folded, not at import."""
+    from recorder.engine import rulebook
 
-    return DEADLINES
+    return rulebook
 
 
 def is_epinephrine_bolus(event: DrugGiven) -> bool:
@@ -419,14 +420,14 @@ class State:
         new: list[Due] = []
         if handler is not None:
             handler(self, seq, event, new)
-        for fold in FOLDS:
+        for fold in _rulebook().FOLDS:
             fold(self, seq, event, new)
         return new
 
     def open_due(self, rule: RuleId, seq: int, t: float, **about: Any) -> Any:
         """The deadline of `rule` for an obligation that starts at event `seq`, time `t`: its rule module says
         when it falls (from the protocol) and what it is about (`rule.deadline` beside the function that fires it)."""
-        return _deadlines()[rule](self.protocol, seq, t, **about)
+        return _rulebook().DEADLINES[rule](self.protocol, seq, t, **about)
 
     def _begin_arrest(self, seq: int, t: float, new: list[Due]) -> None:
         arrest = Arrest(seq=seq, t=t)
@@ -489,8 +490,7 @@ class State:
 # ── one handler per kind ─────────────────────────────────────────────────
 
 Handler = Callable[[State, int, Any, list[Due]], None]
-# Folds kept in their own modules (care.py), run after the kind's handler; they register themselves.
-FOLDS: list[Handler] = []
+# Folds kept in their own modules (care.py) run after the kind's handler: listed in rulebook.FOLDS.
 
 
 def _code_started(s: State, seq: int, ev: CodeStarted, new: list[Due]) -> None:

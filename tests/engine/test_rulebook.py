@@ -6,7 +6,7 @@ from typing import get_args
 
 import pytest
 
-from recorder.engine import RULE_MODULES, RULES, care, load_protocol, state
+from recorder.engine import RULE_MODULES, RULES, care, load_protocol, rulebook, state
 from recorder.engine.registry import collect, rule_group
 from recorder.engine.rulebook import DEADLINES
 from recorder.engine.state import DRUG_NOT_FLUSHED
@@ -65,3 +65,8 @@ def test_a_hospital_deadline_moves_with_its_rule_module() -> None:
         "epinephrine via io1",
         2.0,
     )
+
+
+def test_the_care_fold_runs_because_it_is_listed_not_because_it_registered_itself() -> None:
+    assert rulebook.FOLDS == (care.fold_care,)
+    assert not hasattr(state, "FOLDS")  # nothing for an imported module to append itself to
