@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from functools import cached_property
 from typing import Any
 
-from exports.describe import FLUID_NAMES, describe, drug_label, infusion_label
+from exports.describe import describe, drug_label, infusion_label
 from schemas.code_record import CodeRecord, LineFacts
 from schemas.events import (
     RECORD_KEEPING,
@@ -31,6 +31,7 @@ from schemas.events import (
     Shock,
     Void,
 )
+from schemas.labels import FLUID_NAMES
 from schemas.patient import Patient, age_band
 from schemas.records import EventRecord, Flag
 from schemas.summary import (

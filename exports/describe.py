@@ -32,94 +32,15 @@ from schemas.events import (
     Void,
 )
 from schemas.formatting import age_short, dose_text, number, site_label, words
-
-DRUG_NAMES = {
-    "epinephrine": "Epinephrine",
-    "norepinephrine": "Norepinephrine",
-    "amiodarone": "Amiodarone",
-    "lidocaine": "Lidocaine",
-    "adenosine": "Adenosine",
-    "atropine": "Atropine",
-    "calcium_chloride": "Calcium chloride",
-    "calcium_gluconate": "Calcium gluconate",
-    "sodium_bicarbonate": "Sodium bicarbonate",
-    "dextrose": "Dextrose",
-    "naloxone": "Naloxone",
-    "magnesium_sulfate": "Magnesium sulfate",
-}
-# Short names for the SVG timeline, where a label has a few dozen pixels.
-DRUG_SHORT = {
-    "epinephrine": "Epi",
-    "norepinephrine": "Norepi",
-    "amiodarone": "Amio",
-    "lidocaine": "Lido",
-    "adenosine": "Aden",
-    "atropine": "Atrop",
-    "calcium_chloride": "CaCl",
-    "calcium_gluconate": "CaGluc",
-    "sodium_bicarbonate": "Bicarb",
-    "dextrose": "Dextr",
-    "naloxone": "Nalox",
-    "magnesium_sulfate": "Mg",
-}
-FLUID_NAMES = {
-    "saline": "0.9% saline",
-    "lactated_ringers": "Lactated Ringer's",
-    "plasmalyte": "Plasma-Lyte",
-    "dextrose_10": "Dextrose 10%",
-    "blood": "Blood",
-    "plasma": "Plasma",
-    "other": "Other fluid",
-}
-DEVICE_NAMES = {
-    "ez_io": "EZ-IO",
-    "manual": "manual needle",
-    "big_paediatric": "BIG paediatric",
-    "big_adult": "BIG adult",
-    "fast1": "FAST1",
-    "nio": "NIO",
-    "other": "other device",
-}
-SETTING_NAMES = {
-    "prehospital": "prehospital",
-    "ed": "emergency department",
-    "ward": "ward",
-    "icu": "ICU",
-    "picu": "PICU",
-    "nicu": "NICU",
-    "delivery_room": "delivery room",
-    "theatre": "theatre",
-    "other": "other",
-}
-RHYTHM_NAMES = {
-    "asystole": "asystole",
-    "pea": "PEA",
-    "vf": "VF",
-    "pvt": "pulseless VT",
-    "sinus": "sinus rhythm",
-    "bradycardia": "bradycardia",
-    "svt": "SVT",
-    "other": "other rhythm",
-}
-ROUTE_NAMES = {
-    "io": "IO",
-    "iv": "IV",
-    "uvc": "UVC",
-    "et": "ET",
-    "im": "IM",
-    "in": "IN",
-    "sc": "SC",
-    "po": "PO",
-}
-
-
-OUTCOME_NAMES = {
-    "rosc": "ROSC",
-    "died": "died",
-    "transferred": "transferred",
-    "recovered": "recovered",
-    "other": "other",
-}
+from schemas.labels import (
+    DEVICE_NAMES,
+    DRUG_NAMES,
+    FLUID_NAMES,
+    OUTCOME_NAMES,
+    RHYTHM_NAMES,
+    ROUTE_NAMES,
+    SETTING_NAMES,
+)
 
 
 def drug_label(drug: str, name: str | None = None) -> str:

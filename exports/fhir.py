@@ -8,10 +8,11 @@ from fhir.resources.R4B import get_fhir_model_class
 from fhir.resources.R4B.bundle import Bundle
 
 from exports.derive import summarise
-from exports.describe import DEVICE_NAMES, FLUID_NAMES, drug_label, infusion_label
+from exports.describe import drug_label, infusion_label
 from schemas.code_record import CodeRecord
 from schemas.events import DrugGiven, FluidGiven, Flush, InfusionStarted, Shock
 from schemas.formatting import number, site_label, words
+from schemas.labels import DEVICE_NAMES, FLUID_NAMES
 from schemas.records import EventRecord
 from schemas.summary import AccessLine, FlagRow, Summary
 

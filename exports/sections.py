@@ -4,9 +4,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from exports.derive import summarise
-from exports.describe import DEVICE_NAMES, OUTCOME_NAMES, ROUTE_NAMES, SETTING_NAMES
 from schemas.code_record import CodeRecord
 from schemas.formatting import age_short, clock, duration, number, offset, site_label, t_plus, words
+from schemas.labels import DEVICE_NAMES, OUTCOME_NAMES, ROUTE_NAMES, SETTING_NAMES
 from schemas.records import LATE_ENTRY_S
 from schemas.summary import AccessLine, DrugRow, FlagRow, Summary
 

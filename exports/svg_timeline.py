@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from functools import partial
 from html import escape
 
-from exports.describe import DRUG_SHORT
 from schemas.formatting import clock, number, offset, site_label, t_plus, words
+from schemas.labels import DRUG_SHORT
 from schemas.summary import AccessLine, DrugRow, FlagRow, FluidRow, Summary
 
 WIDTH = 1000

@@ -7,17 +7,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
-from exports.describe import DEVICE_NAMES as DEVICE
 from recorder.engine import Protocol, State
 from schemas.formatting import age_short, number, words
 from schemas.formatting import site_label as site_words
 from schemas.formatting import t_plus as code_time
+from schemas.labels import DEVICE_NAMES as DEVICE
+from schemas.labels import ROUTE_NAMES
 from schemas.patient import Patient
 from schemas.records import EventRecord, Flag
 from schemas.vocabulary import SEVERITIES
 
 Level = Literal["ok", "due", "over"]
-KIND_LABEL = {"io": "IO", "iv": "IV", "uvc": "UVC"}
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,7 @@ def line_rows(state: State) -> list[LineRow]:
         rows.append(
             LineRow(
                 id=line.id,
-                kind=KIND_LABEL[line.kind],
+                kind=ROUTE_NAMES[line.kind],
                 where=site_words(line.site, line.side) if line.kind == "io" else (line.site or ""),
                 kit=kit,
                 status=line.status,

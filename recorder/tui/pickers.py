@@ -16,13 +16,13 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList, Select, SelectionList, Static
 from textual.widgets.option_list import Option
 
-from exports.describe import DEVICE_NAMES as DEVICE
 from recorder.engine import Advice
 from recorder.spoken_time import HINT, SpokenTimeError, parse_spoken_time, understood
 from recorder.tui.literal import literal, visible
 from recorder.tui.widgets import SEVERITY_MARK, SEVERITY_STYLE
 from schemas.fields import CONCENTRATION, PATTERN_HINTS
 from schemas.formatting import t_plus, words
+from schemas.labels import DEVICE_NAMES as DEVICE
 from schemas.records import Flag
 from schemas.vocabulary import DRUGS, PURPOSES, ROUTES, SITES, DoseUnit
 

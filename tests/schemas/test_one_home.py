@@ -48,3 +48,22 @@ def test_late_means_more_than_the_one_threshold() -> None:
     assert LATE_ENTRY_S == 60
     assert not _entered(LATE_ENTRY_S).late
     assert _entered(LATE_ENTRY_S + 1).late
+
+
+def test_labels_sit_beside_the_vocabulary_and_name_every_id() -> None:
+    from schemas import labels, vocabulary
+
+    complete = {
+        "FLUID_NAMES": vocabulary.Fluid,
+        "DEVICE_NAMES": vocabulary.Device,
+        "SETTING_NAMES": vocabulary.Setting,
+        "RHYTHM_NAMES": vocabulary.Rhythm,
+        "OUTCOME_NAMES": vocabulary.Outcome,
+    }
+    for name, literal in complete.items():
+        assert tuple(getattr(labels, name)) == get_args(literal), name
+    assert set(labels.ROUTE_NAMES) == set(get_args(vocabulary.LineKind)) | set(get_args(vocabulary.Route))
+    assert (
+        set(labels.DRUG_NAMES) <= set(get_args(vocabulary.Drug))
+        and labels.DRUG_SHORT.keys() <= labels.DRUG_NAMES.keys()
+    )
