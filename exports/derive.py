@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from functools import cached_property
 from typing import Any, TypeVar
 
-from exports.describe import FLUID_NAMES, describe, drug_label, infusion_label
+from exports.describe import describe, drug_label, infusion_label
 from schemas.code_record import CodeRecord, LineFacts
 from schemas.events import (
     RECORD_KEEPING,
@@ -34,6 +34,7 @@ from schemas.events import (
     UvcAttempt,
     Void,
 )
+from schemas.labels import FLUID_NAMES
 from schemas.patient import Patient, age_band
 from schemas.records import EventRecord, Flag
 from schemas.summary import (
@@ -56,14 +57,12 @@ from schemas.summary import (
     Summary,
     TimelineRow,
 )
+from schemas.vocabulary import RuleId
 
 E = TypeVar("E", bound=BaseEvent)
-
-# exports.md §1.8: an event recorded more than this long after it occurred was entered late.
-LATE_ENTRY_S = 60.0
 # A drug left in the marrow: never flushed before the next drug through the line, or flushed too
 # late or too little by the protocol (this rule's flag says which).
-DRUG_NOT_FLUSHED = "DRUG_NOT_FLUSHED"
+DRUG_NOT_FLUSHED: RuleId = "DRUG_NOT_FLUSHED"
 # rules.md terms: the shockable rhythms (the audit's time to first shock starts at the first of them).
 SHOCKABLE = frozenset({"vf", "pvt"})
 # exports.md §1.6: the clinical course, apart from lines and treatment.
@@ -413,9 +412,8 @@ class _Summariser:
         for rec in self.r.records:
             if rec.kind in RECORD_KEEPING or rec.kind == "code_started" or rec.seq not in self.by_seq:
                 continue
-            delay = rec.late_by  # on the code clock: a wall-clock step makes nothing late
-            if delay > LATE_ENTRY_S:
-                late[rec.seq] = delay
+            if rec.late:  # on the code clock: a wall-clock step makes nothing late
+                late[rec.seq] = rec.late_by
         return late
 
     def late_entries(self) -> list[LateEntry]:

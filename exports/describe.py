@@ -1,6 +1,5 @@
-"""Words for what the exports print: drug, site, device and fluid names, numbers, times, and each event in a line."""
+"""Words for what the exports print: drug, device and fluid names, and each event in a line."""
 
-from datetime import datetime, timedelta
 from typing import Any
 
 from schemas.events import (
@@ -32,139 +31,16 @@ from schemas.events import (
     Vitals,
     Void,
 )
-
-DRUG_NAMES = {
-    "epinephrine": "Epinephrine",
-    "norepinephrine": "Norepinephrine",
-    "amiodarone": "Amiodarone",
-    "lidocaine": "Lidocaine",
-    "adenosine": "Adenosine",
-    "atropine": "Atropine",
-    "calcium_chloride": "Calcium chloride",
-    "calcium_gluconate": "Calcium gluconate",
-    "sodium_bicarbonate": "Sodium bicarbonate",
-    "dextrose": "Dextrose",
-    "naloxone": "Naloxone",
-    "magnesium_sulfate": "Magnesium sulfate",
-}
-# Short names for the SVG timeline, where a label has a few dozen pixels.
-DRUG_SHORT = {
-    "epinephrine": "Epi",
-    "norepinephrine": "Norepi",
-    "amiodarone": "Amio",
-    "lidocaine": "Lido",
-    "adenosine": "Aden",
-    "atropine": "Atrop",
-    "calcium_chloride": "CaCl",
-    "calcium_gluconate": "CaGluc",
-    "sodium_bicarbonate": "Bicarb",
-    "dextrose": "Dextr",
-    "naloxone": "Nalox",
-    "magnesium_sulfate": "Mg",
-}
-FLUID_NAMES = {
-    "saline": "0.9% saline",
-    "lactated_ringers": "Lactated Ringer's",
-    "plasmalyte": "Plasma-Lyte",
-    "dextrose_10": "Dextrose 10%",
-    "blood": "Blood",
-    "plasma": "Plasma",
-    "other": "Other fluid",
-}
-DEVICE_NAMES = {
-    "ez_io": "EZ-IO",
-    "manual": "manual needle",
-    "big_paediatric": "BIG paediatric",
-    "big_adult": "BIG adult",
-    "fast1": "FAST1",
-    "nio": "NIO",
-    "other": "other device",
-}
-SETTING_NAMES = {
-    "prehospital": "prehospital",
-    "ed": "emergency department",
-    "ward": "ward",
-    "icu": "ICU",
-    "picu": "PICU",
-    "nicu": "NICU",
-    "delivery_room": "delivery room",
-    "theatre": "theatre",
-    "other": "other",
-}
-RHYTHM_NAMES = {
-    "asystole": "asystole",
-    "pea": "PEA",
-    "vf": "VF",
-    "pvt": "pulseless VT",
-    "sinus": "sinus rhythm",
-    "bradycardia": "bradycardia",
-    "svt": "SVT",
-    "other": "other rhythm",
-}
-ROUTE_NAMES = {
-    "io": "IO",
-    "iv": "IV",
-    "uvc": "UVC",
-    "et": "ET",
-    "im": "IM",
-    "in": "IN",
-    "sc": "SC",
-    "po": "PO",
-}
-
-
-OUTCOME_NAMES = {
-    "rosc": "ROSC",
-    "died": "died",
-    "transferred": "transferred",
-    "recovered": "recovered",
-    "other": "other",
-}
-
-
-def words(value: str) -> str:
-    """A vocabulary id as words: `proximal_tibia` → `proximal tibia`."""
-    return value.replace("_", " ")
-
-
-def number(value: float | None, digits: int = 2) -> str:
-    """A dose or volume as a person writes it: 0.16, 5, 12.5 (no trailing zeros)."""
-    if value is None:
-        return "-"
-    text = f"{value:.{digits}f}"
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return "0" if text == "-0" else text
-
-
-def t_plus(seconds: float | None) -> str:
-    """T+mm:ss from the code's start (T+h:mm:ss past an hour)."""
-    if seconds is None:
-        return "-"
-    s = int(seconds)
-    h, rest = divmod(s, 3600)
-    m, sec = divmod(rest, 60)
-    return f"T+{h}:{m:02d}:{sec:02d}" if h else f"T+{m:02d}:{sec:02d}"
-
-
-def duration(seconds: float | None) -> str:
-    """12:30 (min:s), or 1 h 05 min past an hour."""
-    if seconds is None:
-        return "-"
-    s = int(seconds)
-    h, rest = divmod(s, 3600)
-    m, sec = divmod(rest, 60)
-    return f"{h} h {m:02d} min" if h else f"{m}:{sec:02d}"
-
-
-def clock(start: datetime, t: float) -> str:
-    """The clock time of `t` in the code's offset, HH:MM:SS."""
-    return (start + timedelta(seconds=t)).strftime("%H:%M:%S")
-
-
-def offset(start: datetime) -> str:
-    """The code's UTC offset as +01:00."""
-    return start.strftime("%z")[:3] + ":" + start.strftime("%z")[3:]
+from schemas.formatting import age_short, dose_text, number, site_label, words
+from schemas.labels import (
+    DEVICE_NAMES,
+    DRUG_NAMES,
+    FLUID_NAMES,
+    OUTCOME_NAMES,
+    RHYTHM_NAMES,
+    ROUTE_NAMES,
+    SETTING_NAMES,
+)
 
 
 def drug_label(drug: str, name: str | None = None) -> str:
@@ -174,18 +50,6 @@ def drug_label(drug: str, name: str | None = None) -> str:
 def infusion_label(ev: InfusionStarted) -> str:
     """A drug infusion's drug, or a carrier's fluid (second edition)."""
     return drug_label(ev.drug, ev.name) if ev.drug is not None else f"{FLUID_NAMES[ev.agent]} carrier"
-
-
-def site_label(site: str | None, side: str | None) -> str:
-    """`left proximal tibia`, `sternum`; an IV's free-text site as written (with its side unless it says it)."""
-    if site is None:
-        return side or "-"
-    text = words(site)
-    return f"{side} {text}" if side and side not in text.lower() else text
-
-
-def dose_text(dose: float, unit: str) -> str:
-    return f"{number(dose, 3)} {unit}"
 
 
 def describe(event: BaseEvent) -> str:
@@ -198,7 +62,7 @@ def _patient(ev: CodeStarted | PatientUpdated) -> str:
     p = ev.patient
     parts = []
     if p.age is not None:
-        parts.append(f"age {age_text(p.age)}")
+        parts.append(f"age {age_short(p.age)}")
     if p.weight_kg is not None:
         parts.append(f"{number(p.weight_kg, 1)} kg" + (f" ({words(p.weight_source)})" if p.weight_source else ""))
     if p.sex:
@@ -212,15 +76,6 @@ def _patient(ev: CodeStarted | PatientUpdated) -> str:
     if p.conditions:
         parts.append(", ".join(words(c) for c in p.conditions))
     return "; ".join(parts)
-
-
-def age_text(age: float) -> str:
-    """12 y, 7 mo, 10 d."""
-    if age >= 2:
-        return f"{number(age, 1)} y"
-    if age >= 1 / 12:
-        return f"{number(age * 12, 0)} mo"
-    return f"{number(age * 365.25, 0)} d"
 
 
 def _code_started(ev: CodeStarted) -> str:

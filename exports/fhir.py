@@ -8,16 +8,7 @@ from fhir.resources.R4B import get_fhir_model_class
 from fhir.resources.R4B.bundle import Bundle
 
 from exports.derive import summarise
-from exports.describe import (
-    DEVICE_NAMES,
-    FLUID_NAMES,
-    RHYTHM_NAMES,
-    drug_label,
-    infusion_label,
-    number,
-    site_label,
-    words,
-)
+from exports.describe import drug_label, infusion_label
 from exports.fhir_codes import (
     ACT_CODE,
     BLOOD_PRESSURE,
@@ -68,6 +59,8 @@ from schemas.events import (
     Shock,
     Vitals,
 )
+from schemas.formatting import number, site_label, words
+from schemas.labels import DEVICE_NAMES, FLUID_NAMES, RHYTHM_NAMES
 from schemas.patient import Patient
 from schemas.records import EventRecord
 from schemas.summary import AccessLine, FlagRow, Summary

@@ -2,10 +2,10 @@
 
 from html import escape
 
-from exports.describe import t_plus
 from exports.sections import Facts, Section, Table, sections
 from exports.svg_timeline import timeline_svg
 from schemas.code_record import CodeRecord
+from schemas.formatting import t_plus
 from schemas.summary import Summary
 
 # No paper size: the printer's own (A4 or Letter) is used. The first page, header and timeline, is

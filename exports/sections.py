@@ -4,21 +4,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from exports.derive import summarise
-from exports.describe import (
-    DEVICE_NAMES,
-    OUTCOME_NAMES,
-    ROUTE_NAMES,
-    SETTING_NAMES,
-    age_text,
-    clock,
-    duration,
-    number,
-    offset,
-    site_label,
-    t_plus,
-    words,
-)
 from schemas.code_record import CodeRecord
+from schemas.formatting import age_short, clock, duration, number, offset, site_label, t_plus, words
+from schemas.labels import DEVICE_NAMES, OUTCOME_NAMES, ROUTE_NAMES, SETTING_NAMES
+from schemas.records import LATE_ENTRY_S
 from schemas.summary import AccessLine, DrugRow, FlagRow, Summary
 
 NONE = "—"
@@ -92,7 +81,7 @@ class _Words:
             ", ".join(who) if who else "name and MRN not recorded",
             f"born {p.dob.isoformat()}" if p.dob else None,
             p.sex,
-            f"age {age_text(h.age_years)}" if h.age_years is not None else "age unknown",
+            f"age {age_short(h.age_years)}" if h.age_years is not None else "age unknown",
         ]
         weight = (
             f"{number(p.weight_kg, 1)} kg" + (f" ({words(p.weight_source)})" if p.weight_source else "")
@@ -391,7 +380,7 @@ class _Words:
                 )
                 for e in self.s.late_entries
             ],
-            caption="Entered late (recorded more than 60 s after they occurred)",
+            caption=f"Entered late (recorded more than {LATE_ENTRY_S:g} s after they occurred)",
             empty="No late entries.",
         )
 

@@ -10,7 +10,8 @@ from functools import partial
 from html import escape
 from typing import Any
 
-from exports.describe import DRUG_SHORT, clock, number, offset, site_label, t_plus, words
+from schemas.formatting import clock, number, offset, site_label, t_plus, words
+from schemas.labels import DRUG_SHORT
 from schemas.summary import AccessLine, DrugRow, FlagRow, FluidRow, Summary
 
 WIDTH = 1000

@@ -36,7 +36,11 @@ def audit_key(protocol: Protocol) -> str:
     """What kept rows must have been derived under to be read as they are: this recorder's version,
     the audit's columns and the protocol whose rules raised the flags."""
     # The protocol's canonical JSON (sorted keys): the same for the file read and for its kept copy.
-    text = "\n".join((__version__, _columns(), protocol_basis(protocol).text))
+    return _audit_key(protocol_basis(protocol).text)
+
+
+def _audit_key(protocol_text: str) -> str:
+    text = "\n".join((__version__, _columns(), protocol_text))
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -147,6 +151,8 @@ def check_kept(store: Store, clock: Clock, given: Protocol | None = None) -> tup
             # under it are noted below.
             continue
         candidates.setdefault(audit_key(protocol), protocol)
+        # Rows kept under a protocol written before a table moved (drug classes): keyed by its kept text.
+        candidates.setdefault(_audit_key(text), protocol)
     faults: list[Problem] = []
     notes: list[Problem] = []
     for code_id, key, day_text, data in store.current_audit_rows():

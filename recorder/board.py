@@ -7,19 +7,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
-from exports.describe import DEVICE_NAMES as DEVICE
-from exports.describe import number as num
-from exports.describe import site_label as site_words
-from exports.describe import t_plus as code_time
-from exports.describe import words
 from recorder.engine import Protocol, State
+from schemas.formatting import age_short, number, words
+from schemas.formatting import site_label as site_words
+from schemas.formatting import t_plus as code_time
+from schemas.labels import DEVICE_NAMES as DEVICE
+from schemas.labels import ROUTE_NAMES
 from schemas.patient import Patient
 from schemas.records import EventRecord, Flag
 from schemas.vocabulary import SEVERITIES
 
 Level = Literal["ok", "due", "over"]
-KIND_LABEL = {"io": "IO", "iv": "IV", "uvc": "UVC"}
-WEIGHT_SOURCE = {"measured": "measured", "estimated": "estimated", "length_tape": "length tape", "stated": "stated"}
 
 
 @dataclass(frozen=True)
@@ -48,12 +46,14 @@ def line_rows(state: State) -> list[LineRow]:
         if not line.known:
             continue
         kit = " ".join(
-            p for p in (DEVICE.get(line.device or "", ""), f"{num(line.needle_mm)} mm" if line.needle_mm else "") if p
+            p
+            for p in (DEVICE.get(line.device or "", ""), f"{number(line.needle_mm)} mm" if line.needle_mm else "")
+            if p
         )
         rows.append(
             LineRow(
                 id=line.id,
-                kind=KIND_LABEL[line.kind],
+                kind=ROUTE_NAMES[line.kind],
                 where=site_words(line.site, line.side) if line.kind == "io" else (line.site or ""),
                 kit=kit,
                 status=line.status,
@@ -106,7 +106,7 @@ def timers(state: State, now: float, protocol: Protocol) -> list[Timer]:
         else:
             since = now - arrest.last_epinephrine_t
             level = "over" if since > epi.interval_s else "due" if since >= epi.too_soon_s else "ok"
-            window = f"due {num(epi.too_soon_s / 60)}–{num(epi.interval_s / 60)} min"
+            window = f"due {number(epi.too_soon_s / 60)}–{number(epi.interval_s / 60)} min"
             out.append(Timer("Since adrenaline", since, level, f"{arrest.epinephrine_doses} given · {window}"))
     # A drug stays "in the marrow" until its line is flushed, past the deadline too: that is when it matters.
     waiting = [
@@ -117,7 +117,7 @@ def timers(state: State, now: float, protocol: Protocol) -> list[Timer]:
         and (line.awaiting_flush.open or not line.flushed_since_drug)
     ]
     for due in sorted(waiting, key=lambda d: d.at):
-        need = f"≥ {num(due.min_ml)} mL" if due.min_ml else "any volume"
+        need = f"≥ {number(due.min_ml)} mL" if due.min_ml else "any volume"
         level = "over" if now > due.at or not due.open else "due"
         out.append(
             Timer(f"{words(due.drug)} in {due.line}", now - due.since, level, f"flush {need} by {code_time(due.at)}")
@@ -126,22 +126,14 @@ def timers(state: State, now: float, protocol: Protocol) -> list[Timer]:
 
 
 def patient_band(patient: Patient) -> str:
-    """`2 y 3 m · 12 kg (length tape) · female`, with ? for what is not known yet."""
-    age = patient.age
-    if age is None:
-        age_text = "age ?"
-    elif age < 1 / 12:
-        age_text = f"{num(round(age * 365.25))} d"
-    elif age < 2:
-        age_text = f"{num(round(age * 12))} m"
-    else:
-        age_text = f"{int(age)} y"
+    """`2.5 y · 12 kg (length tape) · female`, `7 mo · weight ?`: with ? for what is not known yet."""
+    age = "age ?" if patient.age is None else age_short(patient.age)
     if patient.weight_kg is None:
         weight = "weight ?"
     else:
-        source = WEIGHT_SOURCE.get(patient.weight_source or "", "")
-        weight = f"{num(patient.weight_kg)} kg" + (f" ({source})" if source else "")
-    parts = [age_text, weight]
+        source = words(patient.weight_source) if patient.weight_source else ""
+        weight = f"{number(patient.weight_kg)} kg" + (f" ({source})" if source else "")
+    parts = [age, weight]
     if patient.sex and patient.sex != "unknown":
         parts.append(patient.sex)
     if patient.name:
@@ -173,17 +165,12 @@ def flag_to_acknowledge(flags: list[Flag], chosen: tuple[str, int] | None = None
     return flag, f"the newest unacknowledged {flag.severity}"
 
 
-def mmss(seconds: float) -> str:
-    s = max(0, int(seconds))
-    return f"{s // 60}:{s % 60:02d}"
-
-
 def breached_sites(state: State) -> dict[str, str]:
-    """Site → what already happened in its bone (`L io1 failed`), for the IO picker's marks."""
-    from schemas.anatomy import SITE_BONE
+    """Site → what already happened in its bone (`L io1 failed`), for the IO picker's marks.
 
-    out = {}
-    for site, bone in SITE_BONE.items():
+    The bone of each site is the protocol's (the table the site rules read), so the marks and the flags agree."""
+    out: dict[str, str] = {}
+    for site, bone in state.protocol.anatomy.site_bone.items():
         notes = []
         for key, line_ids in state.bones.items():
             if key.split("/")[0] != bone:

@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from recorder.engine import RULES, RULES_EDITION, Engine, Protocol, load_protocol
+from recorder.engine import RULES, RULES_EDITION, Engine, Protocol, kept_protocol_model, load_protocol
 from recorder.store import Basis, Problem, Store, StoreError
 from recorder.store.chain import canonical
 from recorder.timeline import effective
@@ -42,7 +42,7 @@ def _first_edition() -> Edition:
 # The editions this recorder has: a later edition adds its own and keeps the earlier ones, so that the
 # flags kept with an old code are still checked by the rules that raised them.
 EDITIONS: dict[str, Callable[[], Edition]] = {
-    RULES_EDITION: lambda: Edition(Engine, Protocol.model_validate, load_protocol),
+    RULES_EDITION: lambda: Edition(Engine, kept_protocol_model, load_protocol),
     "1": _first_edition,
 }
 
@@ -63,7 +63,7 @@ def protocol_basis(protocol: Protocol) -> Basis:
     return found[1]
 
 
-def kept_protocol(sha256: str, text: str, model: Callable[[dict[str, Any]], Any] = Protocol.model_validate) -> Any:
+def kept_protocol(sha256: str, text: str, model: Callable[[dict[str, Any]], Any] = kept_protocol_model) -> Any:
     """A protocol kept in a database (read by `model`, this edition's by default); ValueError if its text is not
     the one its sha256 names, LookupError if `model` does not accept it."""
     if hashlib.sha256(text.encode()).hexdigest() != sha256:

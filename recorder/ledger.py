@@ -6,7 +6,6 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from exports.describe import t_plus
 from schemas.events import (
     KIND_MODEL,
     KINDS,
@@ -19,6 +18,7 @@ from schemas.events import (
     Void,
     explain,
 )
+from schemas.formatting import t_plus
 from schemas.plausible import entry_context
 
 LINE_STARTERS = {"io_attempt": "io", "iv_attempt": "iv", "uvc_attempt": "uvc"}

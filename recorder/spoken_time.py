@@ -3,7 +3,7 @@
 import re
 from datetime import datetime, time, timedelta
 
-from exports.describe import t_plus
+from schemas.formatting import t_plus
 
 __all__ = ["SpokenTimeError", "parse_spoken_time", "understood"]
 

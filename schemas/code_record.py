@@ -1,15 +1,10 @@
 """CodeRecord: one code as every export reads it — events, effective timeline, flags and what the engine knew."""
 
-from typing import Literal
-
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from schemas.patient import Patient
 from schemas.records import EventRecord, Flag
-from schemas.vocabulary import Outcome, Rhythm, Setting
-
-LineKind = Literal["io", "iv", "uvc"]
-LineStatus = Literal["unknown", "attempting", "in", "confirmed", "failed", "removed"]
+from schemas.vocabulary import LineKind, LineStatus, Outcome, Rhythm, Setting
 
 
 class LineFacts(BaseModel):

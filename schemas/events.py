@@ -15,7 +15,6 @@ from pydantic import (
     model_validator,
 )
 
-from schemas.anatomy import MIDLINE_SITES
 from schemas.fields import (
     PATTERN_HINTS,
     Concentration,
@@ -24,7 +23,7 @@ from schemas.fields import (
     IvLineId,
     LineId,
     NonNegative,
-    RuleId,
+    RuleIdText,
     Seconds,
     Seq,
     ShortText,
@@ -34,6 +33,7 @@ from schemas.fields import (
 from schemas.patient import Patient
 from schemas.plausible import Amount, FluidVolume, FlushVolume, check_dob, entry_context
 from schemas.vocabulary import (
+    MIDLINE_SITES,
     AccessResult,
     Bone,
     Complication,
@@ -371,7 +371,7 @@ class Amend(BaseEvent):
 
 class Acknowledge(BaseEvent):
     kind: Literal["acknowledge"] = "acknowledge"
-    rule: RuleId
+    rule: RuleIdText
     target: Seq
     reason: ShortText
 

@@ -42,7 +42,7 @@ IvLineId = Annotated[str, Field(pattern=IV_LINE)]
 UvcLineId = Annotated[str, Field(pattern=UVC_LINE)]
 LineId = Annotated[str, Field(pattern=ANY_LINE)]
 InfusionId = Annotated[str, Field(pattern=INFUSION)]
-RuleId = Annotated[str, Field(pattern=RULE)]
+RuleIdText = Annotated[str, Field(pattern=RULE)]
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 

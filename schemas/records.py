@@ -11,6 +11,9 @@ from schemas.vocabulary import Severity
 E = TypeVar("E", bound=BaseEvent)
 E2 = TypeVar("E2", bound=BaseEvent)
 E3 = TypeVar("E3", bound=BaseEvent)
+# exports.md §1.8: an event recorded more than this long after it occurred was entered late (the
+# screen marks it, the summary lists it).
+LATE_ENTRY_S = 60.0
 
 
 class EventRecord(BaseModel):
@@ -55,6 +58,11 @@ class EventRecord(BaseModel):
                 f"seq {self.seq}: a {event.kind} event where {', '.join(k.__name__ for k in kinds)} was expected"
             )
         return event
+
+    @property
+    def late(self) -> bool:
+        """Entered late (exports.md §1.8): written more than LATE_ENTRY_S after it happened."""
+        return self.late_by > LATE_ENTRY_S
 
     @property
     def late_by(self) -> float:

@@ -4,9 +4,9 @@ from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
-from schemas.code_record import ArrestPeriod, LineKind, LineStatus
+from schemas.code_record import ArrestPeriod
 from schemas.patient import Patient
-from schemas.vocabulary import Outcome, Setting, Severity
+from schemas.vocabulary import LineKind, LineStatus, Outcome, Setting, Severity
 
 
 class _Row(BaseModel):

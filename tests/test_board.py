@@ -57,4 +57,4 @@ def test_patient_band():
         "2 y · 12 kg (length tape)"
     )
     assert board.patient_band(Patient(age_days=10, sex="female")) == "10 d · weight ? · female"
-    assert board.patient_band(Patient(age_months=7)) == "7 m · weight ?"
+    assert board.patient_band(Patient(age_months=7)) == "7 mo · weight ?"  # age_short: as the exports spell it

@@ -6,12 +6,13 @@ from typing import Any
 import click
 from pydantic import ValidationError
 
-from exports.describe import describe, t_plus
+from exports.describe import describe
 from recorder.cli.group import Context, pass_ctx
 from recorder.cli.params import code_argument
 from recorder.session import Logged, Session, SessionError
 from recorder.spoken_time import SpokenTimeError, parse_spoken_time
 from schemas.events import KIND_MODEL, explain
+from schemas.formatting import t_plus
 from schemas.records import EventRecord
 
 _YES_NO = {"yes": True, "y": True, "true": True, "no": False, "n": False, "false": False}

@@ -203,7 +203,7 @@ def _read(obj: Context, stores: list[Store], since: date | None, until: date | N
 
 def kpi_table(k: "Kpis", databases: int) -> str:
     """The KPIs as a plain table for the terminal."""
-    from exports.describe import duration, number, t_plus
+    from schemas.formatting import duration, number, t_plus
 
     def seconds(value: float | None) -> str:
         return "—" if value is None else f"{t_plus(value)} ({number(value, 1)} s)"

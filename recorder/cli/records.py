@@ -15,6 +15,7 @@ from recorder.engine import RULES
 from recorder.listing import code_rows
 from recorder.scenario import ScenarioError, ScenarioFile, ScenarioLine, dump_records
 from recorder.session import Logged, replay
+from schemas.formatting import mmss
 from schemas.records import Flag
 from schemas.vocabulary import SEVERITIES
 
@@ -34,16 +35,11 @@ def list_codes(obj: Context, as_json: bool) -> None:
         return
     click.echo(f"{'code':>5}  {'start':<25}  {'duration':>8}  {'patient':<8}  {'flags C/W/I':<11}  status")
     for r in rows:
-        duration = _mmss(r["duration_s"]) if r["duration_s"] is not None else "-"
+        duration = mmss(r["duration_s"]) if r["duration_s"] is not None else "-"
         counts = "/".join(str(r["flags"][sev]) for sev in SEVERITIES)
         click.echo(
             f"{r['code']:>5}  {r['start']:<25}  {duration:>8}  {r['age_band'] or '?':<8}  {counts:<11}  {r['status']}"
         )
-
-
-def _mmss(seconds: float) -> str:
-    s = int(seconds)
-    return f"{s // 60}:{s % 60:02d}"
 
 
 @click.command("replay")
@@ -99,7 +95,7 @@ def _flag_table(flags: list[Flag]) -> str:
     rows = [f"{'T+':>7}  {'seq':>4}  {'severity':<8}  {'rule':<29}  {'line':<5}  message"]
     for f in flags:
         ack = f"  [acknowledged: {f.reason}]" if f.acknowledged else ""
-        rows.append(f"{_mmss(f.t):>7}  {f.seq:>4}  {f.severity:<8}  {f.rule:<29}  {f.line or '-':<5}  {f.message}{ack}")
+        rows.append(f"{mmss(f.t):>7}  {f.seq:>4}  {f.severity:<8}  {f.rule:<29}  {f.line or '-':<5}  {f.message}{ack}")
     return "\n".join(rows)
 
 

@@ -6,6 +6,7 @@ import click
 
 from recorder.cli.group import Context, pass_ctx, run_screen
 from recorder.cli.params import code_argument
+from schemas.vocabulary import SETTINGS, WEIGHT_SOURCES
 
 
 @click.command("new")
@@ -15,13 +16,13 @@ from recorder.cli.params import code_argument
 @click.option("--weight-kg", type=click.FloatRange(0, 500, min_open=True), help="Weight in kg.")
 @click.option(
     "--weight-source",
-    type=click.Choice(["measured", "estimated", "length_tape", "stated"]),
+    type=click.Choice(WEIGHT_SOURCES),
     help="Where the weight came from (an estimate says so on screen).",
 )
 @click.option("--arrest/--no-arrest", default=True, show_default=True, help="In cardiac arrest at the start.")
 @click.option(
     "--setting",
-    type=click.Choice(["prehospital", "ed", "ward", "icu", "picu", "nicu", "delivery_room", "theatre", "other"]),
+    type=click.Choice(SETTINGS),
     help="Where the code happens.",
 )
 @pass_ctx

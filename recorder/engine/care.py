@@ -4,10 +4,11 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from recorder.engine.protocol import Band
-from recorder.engine.state import FOLDS, NON_SHOCKABLE, SHOCKABLE, Due, State
+from recorder.engine.state import NON_SHOCKABLE, SHOCKABLE, Due, State
+from schemas.vocabulary import RuleId
 
-VF_NO_SHOCK = "VF_NO_SHOCK"
-CPR_PAUSE_LONG = "CPR_PAUSE_LONG"
+VF_NO_SHOCK: RuleId = "VF_NO_SHOCK"
+CPR_PAUSE_LONG: RuleId = "CPR_PAUSE_LONG"
 
 __all__ = ["CPR_PAUSE_LONG", "NON_SHOCKABLE", "SHOCKABLE", "VF_NO_SHOCK", "Care", "age_band", "care_of", "fold_care"]
 
@@ -61,7 +62,7 @@ def fold_care(s: State, seq: int, ev: Any, new: list[Due]) -> None:
         if ev.rhythm in NON_SHOCKABLE:
             _close(care.unshocked, "cancelled")
         if arrest is not None and ev.rhythm in SHOCKABLE:
-            due = Due(VF_NO_SHOCK, ev.t + p.arrest_care.shock_within_s, seq, ev.t, what=ev.rhythm)
+            due = s.open_due(VF_NO_SHOCK, seq, ev.t, rhythm=ev.rhythm)
             care.unshocked.append(due)
             new.append(due)
     elif kind == "shock":
@@ -69,7 +70,7 @@ def fold_care(s: State, seq: int, ev: Any, new: list[Due]) -> None:
             _close(care.unshocked, "met")
     elif kind == "cpr_stopped":
         if arrest is not None:
-            due = Due(CPR_PAUSE_LONG, ev.t + p.arrest_care.cpr_pause_s, seq, ev.t, what="CPR pause")
+            due = s.open_due(CPR_PAUSE_LONG, seq, ev.t)
             care.pauses.append(due)
             new.append(due)
     elif kind == "cpr_started":
@@ -82,6 +83,3 @@ def fold_care(s: State, seq: int, ev: Any, new: list[Due]) -> None:
         after = ev.t - p.fluid_volume.total_window_s
         care.fluids = [(t, ml) for t, ml in care.fluids if t > after]
         care.fluids.append((ev.t, ev.volume_ml))
-
-
-FOLDS.append(fold_care)

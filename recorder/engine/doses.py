@@ -4,6 +4,7 @@ import re
 from dataclasses import dataclass
 
 from recorder.engine.protocol import DoseRange, DoseRow, Protocol
+from schemas.formatting import num
 from schemas.vocabulary import Severity
 
 # Unit definitions, not clinical numbers: how many mg one of each mass unit is.
@@ -237,10 +238,6 @@ def _who(age: float | None, weight: float | None, band: str) -> str:
 def _note(band: str, age: float | None, spans: list[Span], unit: str) -> str:
     text = " or ".join(f"{num(lo)} {unit}" if lo == hi else f"{num(lo)}–{num(hi)} {unit}" for lo, hi in spans)
     return f"expected {text}" + (f" (age unknown: {band} band)" if age is None else "")
-
-
-def num(x: float) -> str:
-    return f"{x:.3g}" if abs(x) < 1000 else f"{x:,.0f}"
 
 
 def out_of_range(amount: float, low: float, high: float, factors: DoseRange) -> Severity | None:

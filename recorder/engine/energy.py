@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from recorder.engine.protocol import Protocol
-from recorder.engine.registry import num
+from schemas.formatting import num
 
 
 @dataclass(frozen=True)

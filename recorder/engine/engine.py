@@ -5,28 +5,12 @@ import heapq
 import itertools
 from collections.abc import Iterable
 
-# Importing the rule modules registers their rules (the second edition's slot into rules.md's order
-# with `after`, so the import order does not matter).
-from recorder.engine import (  # noqa: F401
-    rules_access,
-    rules_cpr,
-    rules_drugs,
-    rules_fluid,
-    rules_handover,
-    rules_infusion,
-    rules_line,
-    rules_route,
-    rules_samples,
-    rules_shock,
-    rules_site,
-)
 from recorder.engine.protocol import Protocol, load_protocol
-from recorder.engine.registry import RULES, Check, Ctx, Found, Hit, RuleInfo, sort_rules
+from recorder.engine.registry import Check, Ctx, Found, Hit, RuleInfo
+from recorder.engine.rulebook import RULES
 from recorder.engine.state import Due, State
 from schemas.events import RECORD_KEEPING
 from schemas.records import EventRecord, Flag
-
-sort_rules()
 
 
 def _flag_order(flag: Flag) -> tuple[float, int, str]:

@@ -8,12 +8,25 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
-from recorder.engine.protocol_care import ArrestCare, FluidVolume, InfusionRate, RouteTable, ShockEnergy, Vasoactive
+from recorder.engine.protocol_care import ArrestCare, DrugClasses, FluidVolume, InfusionRate, RouteTable, ShockEnergy
 from recorder.errors import RecorderError
-from schemas.anatomy import LIMBS, SITE_BONE
 from schemas.fields import CONCENTRATION
 from schemas.patient import DAYS_PER_YEAR
-from schemas.vocabulary import SITES, Bone, Device, DoseUnit, Drug, Route, Setting, Severity, Site
+from schemas.vocabulary import (
+    BONES,
+    LIMBS,
+    MIDLINE_SITES,
+    SITES,
+    Bone,
+    Device,
+    DoseUnit,
+    Drug,
+    Limb,
+    Route,
+    Setting,
+    Severity,
+    Site,
+)
 
 DEFAULT_FILE = "protocol.toml"
 
@@ -68,45 +81,47 @@ class AgeBands(_Model):
 
 
 class Anatomy(_Model):
+    """The site → bone table and the limb chains: the one home of both (the IO picker's marks and the
+    site rules read this). A hospital may remap a site's bone; the checks below keep every site and
+    bone of the vocabulary covered so that no same-bone or limb rule can silently stop applying."""
+
     site_bone: dict[Site, Bone]
-    limbs: dict[str, tuple[tuple[Bone, ...], ...]]
-    _place: dict[str, tuple[str, int]] = PrivateAttr(default_factory=dict)
+    limbs: dict[Limb, tuple[tuple[Bone, ...], ...]]
+    _place: dict[str, tuple[Limb, int]] = PrivateAttr(default_factory=dict)
 
     @model_validator(mode="after")
     def _complete(self) -> "Anatomy":
         missing = [s for s in SITES if s not in self.site_bone]
         if missing:
             raise ValueError(f"site_bone: no bone for {', '.join(missing)}")
+        for limb in LIMBS:
+            if limb not in self.limbs:
+                raise ValueError(f"limbs.{limb}: missing; every limb of the vocabulary needs its chain")
         for limb, tiers in self.limbs.items():
             for tier, bones in enumerate(tiers):
                 for bone in bones:
                     if bone in self._place:
                         raise ValueError(f"limbs: {bone} is listed twice ({self._place[bone][0]} and {limb})")
                     self._place[bone] = (limb, tier)
-        self._same_as_vocabulary()
+        self._covers_vocabulary()
         return self
 
-    def _same_as_vocabulary(self) -> None:
-        """Anatomy is fact, not local policy: a remapped bone would silently drop the same-bone flag."""
-        fixed = "; the anatomy must equal schemas/anatomy.py (a protocol sets thresholds, not bones)"
+    def _covers_vocabulary(self) -> None:
+        """Checked against the vocabulary (issue 11): a bone on no limb would drop the below-a-fracture and
+        vascular flags, and a sided site on a midline bone would never share a bone key with it."""
+        midline = {self.site_bone[s] for s in MIDLINE_SITES}
         for site, bone in self.site_bone.items():
-            if bone != SITE_BONE[site]:
-                raise ValueError(f"site_bone.{site}: {bone!r} is not the bone of {site} ({SITE_BONE[site]!r}){fixed}")
-        for limb in sorted(LIMBS.keys() - self.limbs.keys()):
-            raise ValueError(f"limbs.{limb}: missing{fixed}")
-        for limb, tiers in self.limbs.items():
-            if limb not in LIMBS:
-                raise ValueError(f"limbs.{limb}: not a limb of the vocabulary{fixed}")
-            if tiers != LIMBS[limb]:
-                raise ValueError(f"limbs.{limb}: {_tiers(tiers)} differs from {_tiers(LIMBS[limb])}{fixed}")
+            if site not in MIDLINE_SITES and bone in midline:
+                raise ValueError(
+                    f"site_bone.{site}: {bone!r} is the bone of a site with no side; give {site} a bone of a limb"
+                )
+        for bone in BONES:
+            if bone not in self._place and bone not in midline:
+                raise ValueError(f"limbs: {bone} is on no limb; place every bone of the vocabulary on a limb")
 
-    def place(self, bone: str) -> tuple[str, int] | None:
+    def place(self, bone: str) -> tuple[Limb, int] | None:
         """(limb, tier) of a bone, tier 0 the most proximal; None for a bone on no limb."""
         return self._place.get(bone)
-
-
-def _tiers(tiers: tuple[tuple[str, ...], ...]) -> str:
-    return "[" + ", ".join("[" + ", ".join(tier) + "]" for tier in tiers) + "]"
 
 
 class SiteThresholds(_Model):
@@ -358,7 +373,7 @@ class Protocol(_Model):
     concentrations: tuple[Concentrations, ...]
     # The second edition's new rules (protocol_care.py).
     route_not_allowed: RouteTable
-    vasoactive: Vasoactive
+    drug_classes: DrugClasses
     shock_energy: ShockEnergy
     arrest_care: ArrestCare
     fluid_volume: FluidVolume
@@ -462,6 +477,27 @@ def load_protocol(path: str | Path | None = None) -> Protocol:
     except UnicodeDecodeError:
         raise ProtocolError(f"{path}: not UTF-8 text; save the protocol file as UTF-8") from None
     return parse_protocol(text, str(path))
+
+
+def kept_protocol_model(data: dict[str, Any]) -> Protocol:
+    """A protocol kept with a code's flags (its JSON dump), read by this edition.
+
+    One written before the drug classes were a protocol table has `vasoactive.drugs` and
+    `arrest_care.antiarrhythmics` in their old places and no other class: the rules then held the other
+    classes in code, with the drugs the shipped table lists, so those are the ones it was run with."""
+    if isinstance(data, dict) and "drug_classes" not in data:
+        data = dict(data)
+        classes = _default().drug_classes.model_dump(mode="json")
+        vasoactive = data.pop("vasoactive", None)
+        if isinstance(vasoactive, dict) and "drugs" in vasoactive:
+            classes["vasoactives"] = vasoactive["drugs"]
+        care = data.get("arrest_care")
+        if isinstance(care, dict) and "antiarrhythmics" in care:
+            care = dict(care)
+            classes["antiarrhythmics"] = care.pop("antiarrhythmics")
+            data["arrest_care"] = care
+        data["drug_classes"] = classes
+    return Protocol.model_validate(data)
 
 
 def parse_protocol(text: str, name: str = "protocol") -> Protocol:

@@ -32,10 +32,15 @@ class RouteTable(_Model):
         return self.by_route.get(route, ())
 
 
-class Vasoactive(_Model):
-    """BOLUS_VIA_VASOACTIVE_LINE: infusions whose line must not take a bolus."""
+class DrugClasses(_Model):
+    """Every grouping of drugs a rule reads, in one table (a rule names the class, never its drugs)."""
 
-    drugs: Drugs
+    vasoactives: Drugs  # BOLUS_VIA_VASOACTIVE_LINE: infusions whose line must not take a bolus
+    vasopressors: Drugs  # VASOPRESSOR_NO_BP
+    catecholamines: Drugs  # BICARB_CATECHOLAMINE_NO_FLUSH
+    bicarbonates: Drugs  # BICARB_CATECHOLAMINE_NO_FLUSH, CA_BICARB_NO_FLUSH_BETWEEN
+    calcium_salts: Drugs  # CA_BICARB_NO_FLUSH_BETWEEN
+    antiarrhythmics: Drugs  # SHOCKABLE_DRUGS_DELAYED
 
 
 class ShockEnergy(_Model):
@@ -61,11 +66,10 @@ class ShockEnergy(_Model):
 
 
 class ArrestCare(_Model):
-    """VF_NO_SHOCK, SHOCKABLE_DRUGS_DELAYED and CPR_PAUSE_LONG."""
+    """VF_NO_SHOCK, SHOCKABLE_DRUGS_DELAYED (its drugs: `drug_classes.antiarrhythmics`) and CPR_PAUSE_LONG."""
 
     shock_within_s: Num
     drugs_by_shock: Count
-    antiarrhythmics: Drugs
     cpr_pause_s: Num
 
 

@@ -7,9 +7,8 @@ from typing import Any
 
 from recorder.engine.protocol import Protocol
 from recorder.engine.state import Due, State
-from schemas.patient import DAYS_PER_YEAR
 from schemas.records import EventRecord
-from schemas.vocabulary import Severity
+from schemas.vocabulary import RULE_IDS, RuleId, Severity
 
 SEVERITY_RANK: dict[str, int] = {"info": 0, "warning": 1, "critical": 2}
 
@@ -55,13 +54,16 @@ class Ctx:
 class RuleInfo:
     """A registered rule: `recorder rules` and the docs are generated from this."""
 
-    id: str
+    id: RuleId
     severities: tuple[Severity, ...]
     group: str
     doc: str
     kinds: tuple[str, ...] = ()
     check: Check | None = None
     fire: Fire | None = None
+    # Opens the rule's deadline (protocol, seq, t, ...) → Due(s): declared beside `fire` in the rule's module,
+    # called by the fold when the obligation starts (State.open_due).
+    opens: Callable[..., Any] | None = None
     # May raise one flag per severity on one event (their warning and critical are different moments).
     per_severity: bool = False
     # rules.md lists it right after this rule of its group (a rule module added later slots in).
@@ -85,7 +87,6 @@ class RuleInfo:
         return self._part(2).removeprefix("Example: ")
 
 
-RULES: dict[str, RuleInfo] = {}
 RULES_EDITION = "2"
 """The edition of rules.md these rules implement: kept with every code's flags (`verify` recomputes by it).
 
@@ -94,10 +95,11 @@ A code whose flags were raised under another edition keeps them as its record (`
 GROUPS: tuple[str, ...] = ("site", "access", "line", "drugs", "samples")
 
 
-def sort_rules() -> None:
-    """Put RULES in rules.md's order (by group, then as each module defines them, `after` slotting in)."""
-    ordered = sorted((i for i in RULES.values() if i.after is None), key=lambda info: GROUPS.index(info.group))
-    pending = [i for i in RULES.values() if i.after is not None]
+def sort_rules(infos: Iterable[RuleInfo]) -> dict[str, RuleInfo]:
+    """The rules in rules.md's order (by group, then as each module defines them, `after` slotting in)."""
+    infos = list(infos)
+    ordered = sorted((i for i in infos if i.after is None), key=lambda info: GROUPS.index(info.group))
+    pending = [i for i in infos if i.after is not None]
     while pending:
         placed = [info for info in pending if any(o.id == info.after for o in ordered)]
         if not placed:
@@ -109,38 +111,50 @@ def sort_rules() -> None:
                 raise ValueError(f"{info.id}: after={info.after!r} is in another group ({ordered[anchor].group})")
             ordered.insert(anchor + 1, info)
             pending.remove(info)
-    RULES.clear()
-    RULES.update((info.id, info) for info in ordered)
+    return {info.id: info for info in ordered}
 
 
-def rule_group(group: str) -> Callable[..., Callable[[Callable[..., Any]], Callable[..., Any]]]:
-    """A decorator factory for one module's rules: `rule = rule_group("site")`.
+class RuleGroup:
+    """One module's rules: `rule = rule_group("site")`, then `@rule(ID, *severities, on=kinds)` on each.
 
-    `@rule(ID, *severities, on=kinds)` registers an event check (ctx, record) → Hit(s) | None;
-    `@rule(ID, *severities, due=True)` registers what fires when a deadline passes (ctx, due) → Hit | None;
-    `@rule(ID, due=True)` with no severities adds the deadline part to a rule registered above it.
+    `@rule(ID, *severities, on=kinds)` declares an event check (ctx, record) → Hit(s) | None;
+    `@rule(ID, *severities, due=True)` declares what fires when a deadline passes (ctx, due) → Hit | None;
+    `@rule(ID, due=True)` with no severities adds the deadline part to a rule declared above it.
     `after=OTHER_ID` places the rule right after another of its group in `recorder rules` (rules.md's order).
-    The docstring of the first registration is the rule's documentation.
+    The docstring of the first declaration is the rule's documentation. Declaring registers nothing: the
+    engine's rules are the groups of the modules listed in `recorder.engine.rulebook.RULE_MODULES`.
     """
 
-    if group not in GROUPS:
-        raise ValueError(f"{group}: not one of {GROUPS}")
+    def __init__(self, group: str) -> None:
+        if group not in GROUPS:
+            raise ValueError(f"{group}: not one of {GROUPS}")
+        self.group = group
+        self.rules: dict[str, RuleInfo] = {}
 
-    def rule(
-        rule_id: str,
+    def __call__(
+        self,
+        rule_id: RuleId,
         *severities: Severity,
         on: tuple[str, ...] = (),
         due: bool = False,
         per_severity: bool = False,
-        after: str | None = None,
+        after: RuleId | None = None,
     ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        if rule_id not in RULE_IDS:
+            raise ValueError(f"{rule_id}: not a rule of this edition (schemas.vocabulary.RuleId)")
+
         def register(fn: Callable[..., Any]) -> Callable[..., Any]:
-            info = RULES.get(rule_id)
+            info = self.rules.get(rule_id)
             if info is None:
                 if not severities:
-                    raise ValueError(f"{rule_id}: the first registration names its severities")
-                info = RULES[rule_id] = RuleInfo(
-                    rule_id, tuple(severities), group, inspect.getdoc(fn) or "", per_severity=per_severity, after=after
+                    raise ValueError(f"{rule_id}: the first declaration names its severities")
+                info = self.rules[rule_id] = RuleInfo(
+                    rule_id,
+                    tuple(severities),
+                    self.group,
+                    inspect.getdoc(fn) or "",
+                    per_severity=per_severity,
+                    after=after,
                 )
             if due:
                 info.fire = fn
@@ -150,7 +164,35 @@ def rule_group(group: str) -> Callable[..., Callable[[Callable[..., Any]], Calla
 
         return register
 
-    return rule
+    def deadline(self, rule_id: RuleId) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        """`@rule.deadline(ID)`: when the rule's deadline falls and what it is about, beside the function that
+        fires it (the fold decides only which event starts the obligation and which one meets it)."""
+
+        def register(fn: Callable[..., Any]) -> Callable[..., Any]:
+            info = self.rules.get(rule_id)
+            if info is None:
+                raise ValueError(f"{rule_id}: declare the rule above its deadline")
+            info.opens = fn
+            return fn
+
+        return register
+
+
+def rule_group(group: str) -> RuleGroup:
+    """The declarations of one module's rules (see RuleGroup)."""
+    return RuleGroup(group)
+
+
+def collect(modules: Iterable[Any]) -> dict[str, RuleInfo]:
+    """The rules of these modules' RuleGroups (`rule = rule_group(...)`; a module may declare rules in two groups),
+    in rules.md's order; an id declared twice is refused."""
+    found: dict[str, RuleInfo] = {}
+    for group, module in ((g, m) for m in modules for g in vars(m).values() if isinstance(g, RuleGroup)):
+        for rule_id, info in group.rules.items():
+            if rule_id in found:
+                raise ValueError(f"{rule_id}: declared in two rule modules ({module.__name__} and another)")
+            found[rule_id] = info
+    return sort_rules(found.values())
 
 
 def worst(hits: Iterable[Hit | None]) -> Hit | None:
@@ -160,35 +202,3 @@ def worst(hits: Iterable[Hit | None]) -> Hit | None:
         if hit is not None and (best is None or SEVERITY_RANK[hit.severity] > SEVERITY_RANK[best.severity]):
             best = hit
     return best
-
-
-# ── wording ──────────────────────────────────────────────────────────────
-
-
-def clock(t: float) -> str:
-    """T+mm:ss (T+h:mm:ss past an hour)."""
-    whole = int(t)
-    h, rest = divmod(whole, 3600)
-    m, s = divmod(rest, 60)
-    return f"T+{h}:{m:02d}:{s:02d}" if h else f"T+{m:02d}:{s:02d}"
-
-
-def num(x: float) -> str:
-    """A number as a person writes it: 0.12, 1.5, 300."""
-    return f"{x:.3g}" if abs(x) < 1000 else f"{x:,.0f}"
-
-
-def words(ident: str) -> str:
-    return ident.replace("_", " ")
-
-
-def bone_words(bone: str, side: str | None) -> str:
-    return f"{side} {bone}" if side else bone
-
-
-def age_words(age: float) -> str:
-    if age < 1 / 12:
-        return f"{round(age * DAYS_PER_YEAR)} days"
-    if age < 2:
-        return f"{int(age * 12)} months"
-    return f"{num(age)} years"

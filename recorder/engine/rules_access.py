@@ -1,14 +1,16 @@
 """Access timing: going intraosseous when venous access does not come."""
 
-from recorder.engine.registry import Ctx, Hit, clock, num, rule_group
+from recorder.engine.protocol import Protocol
+from recorder.engine.registry import Ctx, Hit, rule_group
 from recorder.engine.state import AccessDue
 from schemas.events import IvAttempt, UvcAttempt
+from schemas.formatting import num, t_plus
 from schemas.records import EventRecord
-from schemas.vocabulary import Severity
+from schemas.vocabulary import RuleId, Severity
 
 rule = rule_group("access")
 
-DELAYED_IO = "DELAYED_IO"
+DELAYED_IO: RuleId = "DELAYED_IO"
 
 
 def _severity(ctx: Ctx) -> Severity:
@@ -60,6 +62,12 @@ def delayed_io_timer(ctx: Ctx, due: AccessDue) -> Hit | None:
     window = ctx.protocol.access.child_no_access_s
     return Hit(
         _severity(ctx),
-        f"{num(window)} s since {due.line} ({clock(due.at - window)}) with no line in and no IO — go intraosseous",
+        f"{num(window)} s since {due.line} ({t_plus(due.at - window)}) with no line in and no IO — go intraosseous",
         due.line,
     )
+
+
+@rule.deadline(DELAYED_IO)
+def access_due(p: Protocol, seq: int, t: float, line: str, child: bool) -> AccessDue:
+    """`access.child_no_access_s` after the first IV or UVC attempt."""
+    return AccessDue(DELAYED_IO, t + p.access.child_no_access_s, seq, t, line, "vascular access", child=child)

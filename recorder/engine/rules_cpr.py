@@ -1,8 +1,10 @@
 """CPR rules: pauses in chest compressions."""
 
 from recorder.engine.care import CPR_PAUSE_LONG
-from recorder.engine.registry import Ctx, Hit, clock, num, rule_group
+from recorder.engine.protocol import Protocol
+from recorder.engine.registry import Ctx, Hit, rule_group
 from recorder.engine.state import Due
+from schemas.formatting import num, t_plus
 
 rule = rule_group("drugs")
 
@@ -19,5 +21,11 @@ def cpr_pause_long(ctx: Ctx, due: Due) -> Hit | None:
     Example: arrest, cpr_stopped at T+02:00, cpr_started at T+02:25 → info on the stop, t = T+02:10.
     """
     return Hit(
-        "info", f"compressions stopped at {clock(due.since)} and not restarted within {num(due.at - due.since)} s"
+        "info", f"compressions stopped at {t_plus(due.since)} and not restarted within {num(due.at - due.since)} s"
     )
+
+
+@rule.deadline(CPR_PAUSE_LONG)
+def pause_due(p: Protocol, seq: int, t: float) -> Due:
+    """`arrest_care.cpr_pause_s` after compressions stop in an arrest."""
+    return Due(CPR_PAUSE_LONG, t + p.arrest_care.cpr_pause_s, seq, t, what="CPR pause")

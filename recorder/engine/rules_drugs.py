@@ -1,9 +1,11 @@
 """Drug rules: adrenaline timing in arrest, doses against the dosing table, totals, vasopressors."""
 
 from recorder.engine.doses import above, convert, dose_route, expected_dose, rate_mcg_kg_min
-from recorder.engine.registry import Ctx, Hit, clock, num, rule_group, words
-from recorder.engine.state import NON_SHOCKABLE, ArrestDue, Due, is_epinephrine_bolus
+from recorder.engine.protocol import Protocol
+from recorder.engine.registry import Ctx, Hit, rule_group
+from recorder.engine.state import NON_SHOCKABLE, Arrest, ArrestDue, Due, Infusion, is_epinephrine_bolus
 from schemas.events import DrugGiven, InfusionChanged, InfusionStarted
+from schemas.formatting import num, t_plus, words
 from schemas.records import EventRecord
 from schemas.vocabulary import Severity
 
@@ -21,7 +23,15 @@ def epi_interval_exceeded(ctx: Ctx, due: ArrestDue) -> Hit | None:
 
     Example: arrest, epinephrine at T+05:30, the next at T+11:40 → warning on the first, t = T+10:30.
     """
-    return Hit("warning", f"no epinephrine for {num(due.at - due.since)} s since the dose at {clock(due.since)}")
+    return Hit("warning", f"no epinephrine for {num(due.at - due.since)} s since the dose at {t_plus(due.since)}")
+
+
+@rule.deadline("EPI_INTERVAL_EXCEEDED")
+def next_dose_due(p: Protocol, seq: int, t: float, arrest: Arrest) -> ArrestDue:
+    """`epinephrine.interval_s` after an epinephrine bolus in an arrest."""
+    return ArrestDue(
+        "EPI_INTERVAL_EXCEEDED", t + p.epinephrine.interval_s, seq, t, what="next epinephrine", arrest=arrest
+    )
 
 
 @rule("EPI_TOO_SOON", "warning", on=("drug",))
@@ -45,7 +55,7 @@ def epi_too_soon(ctx: Ctx, rec: EventRecord) -> Hit | None:
     if gap < ctx.protocol.epinephrine.too_soon_s:
         return Hit(
             "warning",
-            f"epinephrine {num(gap)} s after the last dose ({clock(arrest.last_line_epinephrine_t)})",
+            f"epinephrine {num(gap)} s after the last dose ({t_plus(arrest.last_line_epinephrine_t)})",
             ev.line,
         )
     return None
@@ -73,11 +83,19 @@ def epi_first_dose_delayed(ctx: Ctx, due: ArrestDue) -> Hit | None:
     if arrest.first_rhythm is None:
         if arrest.shocks:
             return None
-        return Hit("warning", f"arrest since {clock(arrest.t)}, no rhythm documented: no epinephrine within {limit} s")
+        return Hit("warning", f"arrest since {t_plus(arrest.t)}, no rhythm documented: no epinephrine within {limit} s")
     if arrest.first_rhythm not in NON_SHOCKABLE:
         return None
     rhythm = "PEA" if arrest.first_rhythm == "pea" else arrest.first_rhythm
-    return Hit("warning", f"{rhythm} arrest since {clock(arrest.t)}: no epinephrine within {limit} s")
+    return Hit("warning", f"{rhythm} arrest since {t_plus(arrest.t)}: no epinephrine within {limit} s")
+
+
+@rule.deadline("EPI_FIRST_DOSE_DELAYED")
+def first_dose_due(p: Protocol, seq: int, t: float, arrest: Arrest) -> ArrestDue:
+    """`epinephrine.first_dose_s` after an arrest begins."""
+    return ArrestDue(
+        "EPI_FIRST_DOSE_DELAYED", t + p.epinephrine.first_dose_s, seq, t, what="first epinephrine", arrest=arrest
+    )
 
 
 @rule("DOSE_OUT_OF_RANGE", "warning", "critical", on=("drug",))
@@ -214,12 +232,23 @@ def vasopressor_no_bp(ctx: Ctx, due: Due) -> Hit | None:
     """An epinephrine or norepinephrine infusion started or changed with no blood pressure after it.
 
     Why: vasopressor infusions are titrated to blood pressure, measured every 5–15 minutes (S2 [L];
-    clinical.md §6). A deadline `vasopressor.bp_within_s` after the start or change, pointing at it;
+    clinical.md §6; the drugs are the protocol's `drug_classes.vasopressors`). A deadline
+    `vasopressor.bp_within_s` after the start or change, pointing at it;
     any `vitals` with `sbp` or `map` by then meets it (and every other open one).
 
     Example: norepinephrine infusion started at T+10:00, no vitals with sbp or map by T+25:00 →
     warning on the start, t = T+25:00.
     """
     return Hit(
-        "warning", f"no blood pressure within {num(due.at - due.since)} s of {due.what} at {clock(due.since)}", due.line
+        "warning",
+        f"no blood pressure within {num(due.at - due.since)} s of {due.what} at {t_plus(due.since)}",
+        due.line,
+    )
+
+
+@rule.deadline("VASOPRESSOR_NO_BP")
+def bp_due(p: Protocol, seq: int, t: float, infusion: Infusion) -> Due:
+    """`vasopressor.bp_within_s` after a vasopressor infusion starts or changes."""
+    return Due(
+        "VASOPRESSOR_NO_BP", t + p.vasopressor.bp_within_s, seq, t, infusion.line, f"{infusion.drug} ({infusion.id})"
     )

@@ -2,14 +2,16 @@
 
 from recorder.engine.care import age_band, care_of
 from recorder.engine.doses import above
-from recorder.engine.registry import Ctx, Hit, num, rule_group, words
+from recorder.engine.registry import Ctx, Hit, rule_group
 from recorder.engine.state import SECONDS_PER_HOUR
 from schemas.events import FluidGiven
+from schemas.formatting import num, words
 from schemas.records import EventRecord
+from schemas.vocabulary import RuleId
 
 rule = rule_group("drugs")
 
-FLUID_VOLUME = "FLUID_VOLUME"
+FLUID_VOLUME: RuleId = "FLUID_VOLUME"
 
 
 @rule(FLUID_VOLUME, "warning", on=("fluid",), after="INFUSION_RATE_OUT_OF_RANGE")

@@ -2,8 +2,9 @@
 
 from datetime import datetime, timedelta
 
-from recorder.engine.registry import Ctx, Hit, clock, num, rule_group
+from recorder.engine.registry import Ctx, Hit, rule_group
 from recorder.engine.state import SECONDS_PER_HOUR
+from schemas.formatting import num, t_plus
 from schemas.records import EventRecord
 
 rule = rule_group("line")
@@ -37,7 +38,7 @@ def io_in_at_end(ctx: Ctx, rec: EventRecord) -> list[Hit]:
         hits.append(
             Hit(
                 "info",
-                f"{line.id} still in at the end of the code (in since {clock(line.in_t)}):"
+                f"{line.id} still in at the end of the code (in since {t_plus(line.in_t)}):"
                 f" hand it over; remove by {wall(remove_by)} ({num(hours)} h)",
                 line.id,
                 seq=line.in_seq,

@@ -3,8 +3,9 @@
 from typing import Any
 
 from recorder.engine.doses import out_of_range, rate_mcg_kg_min
-from recorder.engine.registry import Ctx, Hit, num, rule_group, words
+from recorder.engine.registry import Ctx, Hit, rule_group
 from schemas.events import DrugGiven, FluidGiven, Flush, InfusionChanged, InfusionStarted
+from schemas.formatting import num, words
 from schemas.records import EventRecord
 
 rule = rule_group("line")
@@ -25,7 +26,7 @@ def bolus_via_vasoactive_line(ctx: Ctx, rec: EventRecord) -> Hit | None:
 
     Why: the bolus pushes the infusion's dead space (the drug already in the line) into the patient
     at once (rules.md; the vasoactive drugs of the infusion table, MERCK and AHA-T, clinical.md §6a).
-    The drugs are the protocol's `vasoactive.drugs`; an infusion runs from its start until
+    The drugs are the protocol's `drug_classes.vasoactives`; an infusion runs from its start until
     `infusion_stopped`.
 
     Example: norepinephrine infusion inf1 via io1 since T+10:00, a 5 mL flush via io1 at T+12:00 →
@@ -40,7 +41,7 @@ def bolus_via_vasoactive_line(ctx: Ctx, rec: EventRecord) -> Hit | None:
         (inf for inf in (state.infusions.get(i) for i in line.infusions) if inf is not None and inf.running),
         key=lambda inf: inf.seq,
     )
-    vasoactive = [inf for inf in running if inf.drug in ctx.protocol.vasoactive.drugs]
+    vasoactive = [inf for inf in running if inf.drug in ctx.protocol.drug_classes.vasoactives]
     if not vasoactive:
         return None
     names = ", ".join(f"{words(inf.drug or '')} ({inf.id})" for inf in vasoactive)

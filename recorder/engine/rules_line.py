@@ -1,19 +1,18 @@
 """Line rules: what goes through an access line, in what state, and how it is flushed."""
 
-from typing import Any
+from collections.abc import Collection
+from typing import Any, Literal
 
 from recorder.engine.doses import percent, same_percent
-from recorder.engine.registry import Ctx, Hit, age_words, clock, num, rule_group, words, worst
+from recorder.engine.protocol import Protocol
+from recorder.engine.registry import Ctx, Hit, rule_group, worst
 from recorder.engine.state import SECONDS_PER_HOUR, DwellDue, FlushDue, LineState, is_io_analgesia
 from schemas.events import DrugGiven, FluidGiven, Flush, InfusionStarted, LineRemoved
+from schemas.formatting import age_long, num, t_plus, words
 from schemas.records import EventRecord
 from schemas.vocabulary import Severity
 
 rule = rule_group("line")
-
-CALCIUM_SALTS = frozenset({"calcium_chloride", "calcium_gluconate"})
-BICARBONATE = "sodium_bicarbonate"
-CATECHOLAMINES = frozenset({"epinephrine", "norepinephrine", "dopamine", "dobutamine"})
 
 
 def what(ev: Any) -> str:
@@ -79,11 +78,13 @@ def line_used_after_failure(ctx: Ctx, rec: EventRecord) -> Hit | None:
         return None
     if line.status == "removed":
         return Hit(
-            "critical", f"{what(ev)} via {line.id}, removed at {clock(line.removed_t or 0)} — use another line", line.id
+            "critical",
+            f"{what(ev)} via {line.id}, removed at {t_plus(line.removed_t or 0)} — use another line",
+            line.id,
         )
     if line.status == "failed":
         why = f" ({line.failed_why})" if line.failed_why else ""
-        text = f"{what(ev)} via {line.id}, which failed at {clock(line.failed_t or 0)}{why} — use another line"
+        text = f"{what(ev)} via {line.id}, which failed at {t_plus(line.failed_t or 0)}{why} — use another line"
         return Hit("critical", text, line.id)
     return None
 
@@ -146,7 +147,20 @@ def drug_not_flushed_in_time(ctx: Ctx, due: FlushDue) -> Hit | None:
     return Hit("warning", text, due.line)
 
 
-def _running(ctx: Ctx, line: LineState, drugs: frozenset[str] | set[str]) -> Any:
+@rule.deadline("DRUG_NOT_FLUSHED")
+def flush_due(p: Protocol, seq: int, t: float, line: str, drug: str, analgesia: bool, min_ml: float) -> FlushDue:
+    """The flush window after a drug via an IO line: IO analgesia's, adenosine's, or the usual one."""
+    window = (
+        p.flush.analgesia_window_s
+        if analgesia
+        else p.flush.adenosine_window_s
+        if drug == "adenosine"
+        else p.flush.window_s
+    )
+    return FlushDue("DRUG_NOT_FLUSHED", t + window, seq, t, line, f"{words(drug)} via {line}", drug=drug, min_ml=min_ml)
+
+
+def _running(ctx: Ctx, line: LineState, drugs: Collection[str]) -> Any:
     """The first running drug infusion on the line whose drug is one of `drugs` (None if none)."""
     for inf_id in sorted(line.infusions):
         inf = ctx.state.infusions[inf_id]
@@ -155,14 +169,14 @@ def _running(ctx: Ctx, line: LineState, drugs: frozenset[str] | set[str]) -> Any
     return None
 
 
-def _incompatible(ctx: Ctx, ev: Any, mine: frozenset[str], theirs: frozenset[str]) -> str | None:
+def _incompatible(ctx: Ctx, ev: Any, mine: tuple[str, ...], theirs: tuple[str, ...]) -> str | None:
     """What on the line `ev` (of one of `mine`) meets of `theirs`: a bolus since the last adequate flush, or a
     running infusion (for a bolus); None when the line is carried, or nothing meets it."""
     agent = ev.drug if ev.kind == "drug" else ev.drug if ev.kind == "infusion_started" else None
     line = ctx.state.lines.get(ev.line) if ev.line else None
     if agent not in mine or line is None or line.carried:
         return None
-    earlier = sorted(line.since_flush & theirs)
+    earlier = sorted(line.since_flush.intersection(theirs))
     if earlier:
         return f"{words(earlier[0])} since its last adequate flush"
     if ev.kind == "drug":
@@ -188,12 +202,13 @@ def ca_bicarb_no_flush_between(ctx: Ctx, rec: EventRecord) -> Hit | None:
     a 25 kg child → critical on the calcium (0.5 mL is less than the 2 mL that flushes the line).
     """
     ev = rec.typed(DrugGiven, InfusionStarted)
-    calcium = ev.drug in CALCIUM_SALTS
+    classes = ctx.protocol.drug_classes
+    calcium = ev.drug in classes.calcium_salts
     met = _incompatible(
         ctx,
         ev,
-        CALCIUM_SALTS if calcium else frozenset({BICARBONATE}),
-        frozenset({BICARBONATE}) if calcium else CALCIUM_SALTS,
+        classes.calcium_salts if calcium else classes.bicarbonates,
+        classes.bicarbonates if calcium else classes.calcium_salts,
     )
     if met is None:
         return None
@@ -215,12 +230,13 @@ def bicarb_catecholamine_no_flush(ctx: Ctx, rec: EventRecord) -> Hit | None:
     warning on the bicarbonate.
     """
     ev = rec.typed(DrugGiven, InfusionStarted)
-    bicarbonate = ev.drug == BICARBONATE
+    classes = ctx.protocol.drug_classes
+    bicarbonate = ev.drug in classes.bicarbonates
     met = _incompatible(
         ctx,
         ev,
-        frozenset({BICARBONATE}) if bicarbonate else CATECHOLAMINES,
-        CATECHOLAMINES if bicarbonate else frozenset({BICARBONATE}),
+        classes.bicarbonates if bicarbonate else classes.catecholamines,
+        classes.catecholamines if bicarbonate else classes.bicarbonates,
     )
     if met is None:
         return None
@@ -276,7 +292,7 @@ def hypertonic_undiluted(ctx: Ctx, rec: EventRecord) -> Hit | None:
 
 def _aged(ctx: Ctx) -> str:
     age = ctx.state.age
-    return f"at {age_words(age)}" if age is not None else "for a newborn-sized patient (age unknown)"
+    return f"at {age_long(age)}" if age is not None else "for a newborn-sized patient (age unknown)"
 
 
 @rule("GRAVITY_INFUSION_VIA_IO", "warning", on=("fluid", "infusion_started"))
@@ -337,8 +353,25 @@ def io_dwell_exceeded(ctx: Ctx, due: DwellDue) -> Hit | None:
     severity: Severity = "warning" if due.stage == "warning" else "critical"
     hours = (due.at - due.since) / SECONDS_PER_HOUR
     return Hit(
-        severity, f"{due.line} in for {num(hours)} h (since {clock(due.since)}) — remove it or replace it", due.line
+        severity, f"{due.line} in for {num(hours)} h (since {t_plus(due.since)}) — remove it or replace it", due.line
     )
+
+
+@rule.deadline("IO_DWELL_EXCEEDED")
+def dwell_dues(p: Protocol, seq: int, t: float, line: str, child: bool) -> list[DwellDue]:
+    """An IO line in at `t`: warning and critical, or for a child the child's critical alone (the schedule of
+    the age known when it went in)."""
+    stages: list[tuple[Literal["warning", "critical", "child"], float]] = (
+        [("child", p.dwell.child_critical_h)]
+        if child
+        else [("warning", p.dwell.warning_h), ("critical", p.dwell.critical_h)]
+    )
+    return [
+        DwellDue(
+            "IO_DWELL_EXCEEDED", t + hours * SECONDS_PER_HOUR, seq, t, line, f"{line} dwell", stage=stage, child=child
+        )
+        for stage, hours in stages
+    ]
 
 
 @rule("IO_REMOVED_NO_PRESSURE", "info", on=("line_removed",))

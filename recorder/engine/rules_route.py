@@ -1,7 +1,8 @@
 """Route rules: a drug given by a route the protocol forbids for it."""
 
-from recorder.engine.registry import Ctx, Hit, rule_group, words
+from recorder.engine.registry import Ctx, Hit, rule_group
 from schemas.events import DrugGiven
+from schemas.formatting import words
 from schemas.records import EventRecord
 
 rule = rule_group("line")

@@ -2,9 +2,11 @@
 
 from recorder.engine.care import VF_NO_SHOCK
 from recorder.engine.doses import above
-from recorder.engine.registry import Ctx, Hit, clock, num, rule_group
+from recorder.engine.protocol import Protocol
+from recorder.engine.registry import Ctx, Hit, rule_group
 from recorder.engine.state import NON_SHOCKABLE, Due
 from schemas.events import Shock
+from schemas.formatting import num, t_plus
 from schemas.records import EventRecord
 from schemas.vocabulary import Severity
 
@@ -95,8 +97,14 @@ def vf_no_shock(ctx: Ctx, due: Due) -> Hit | None:
     Example: arrest, rhythm vf at T+01:00, first shock at T+03:30 → warning on the rhythm, t = T+03:00.
     """
     return Hit(
-        "warning", f"{rhythm_words(due.what)} at {clock(due.since)}: no shock within {num(due.at - due.since)} s"
+        "warning", f"{rhythm_words(due.what)} at {t_plus(due.since)}: no shock within {num(due.at - due.since)} s"
     )
+
+
+@rule.deadline(VF_NO_SHOCK)
+def shock_due(p: Protocol, seq: int, t: float, rhythm: str) -> Due:
+    """`arrest_care.shock_within_s` after a shockable rhythm in an arrest."""
+    return Due(VF_NO_SHOCK, t + p.arrest_care.shock_within_s, seq, t, what=rhythm)
 
 
 @rule("SHOCKABLE_DRUGS_DELAYED", "warning", on=("shock",), after=VF_NO_SHOCK)
@@ -123,7 +131,7 @@ def shockable_drugs_delayed(ctx: Ctx, rec: EventRecord) -> Hit | None:
     if arrest.epinephrine_doses == 0:
         missing.append("no epinephrine")
     if not arrest.antiarrhythmic:
-        missing.append("no " + " or ".join(p.arrest_care.antiarrhythmics))
+        missing.append("no " + " or ".join(p.drug_classes.antiarrhythmics))
     if not missing:
         return None
     return Hit("warning", f"shock {count} of this arrest and {', '.join(missing)} yet — give the arrest drugs")

@@ -1,8 +1,9 @@
 """Site rules: checked at each `io_attempt` against earlier lines, findings, the patient and the device."""
 
-from recorder.engine.registry import Ctx, Hit, age_words, bone_words, num, rule_group, words, worst
+from recorder.engine.registry import Ctx, Hit, rule_group, worst
 from recorder.engine.state import FindingNote, bone_key
 from schemas.events import IoAttempt
+from schemas.formatting import age_long, bone_words, num, words
 from schemas.records import EventRecord
 
 rule = rule_group("site")
@@ -29,7 +30,7 @@ def _age(ctx: Ctx) -> tuple[float | None, str]:
     """
     age = ctx.state.age
     if age is not None:
-        return age, f" at {age_words(age)}"
+        return age, f" at {age_long(age)}"
     if ctx.state.band == "neonate":
         return 0.0, " in a newborn-sized patient (age unknown)"
     return None, ""

@@ -5,6 +5,8 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import cache
+from types import ModuleType
 from typing import TYPE_CHECKING, Any, Literal
 
 from recorder.engine.doses import convert
@@ -33,28 +35,36 @@ from schemas.events import (
 )
 from schemas.patient import Patient
 from schemas.records import EventRecord
+from schemas.vocabulary import LineKind, LineStatus, RuleId
 
 if TYPE_CHECKING:
     from recorder.engine.care import Care
 
-LineKind = Literal["io", "iv", "uvc"]
-LineStatus = Literal["unknown", "attempting", "in", "confirmed", "failed", "removed"]
 DueStatus = Literal["open", "met", "missed", "cancelled"]
 DwellStage = Literal["warning", "critical", "child"]
 
-# Rule ids of the obligations the fold keeps (the rules that fire them live in rules_*.py).
-DRUG_NOT_FLUSHED = "DRUG_NOT_FLUSHED"
-DELAYED_IO = "DELAYED_IO"
-IO_DWELL_EXCEEDED = "IO_DWELL_EXCEEDED"
-EPI_INTERVAL_EXCEEDED = "EPI_INTERVAL_EXCEEDED"
-EPI_FIRST_DOSE_DELAYED = "EPI_FIRST_DOSE_DELAYED"
-VASOPRESSOR_NO_BP = "VASOPRESSOR_NO_BP"
+# Rule ids of the obligations the fold keeps (the rules that fire them live in rules_*.py): RuleId, so a
+# misspelt one is a type error, and the registry refuses an id that is not one.
+DRUG_NOT_FLUSHED: RuleId = "DRUG_NOT_FLUSHED"
+DELAYED_IO: RuleId = "DELAYED_IO"
+IO_DWELL_EXCEEDED: RuleId = "IO_DWELL_EXCEEDED"
+EPI_INTERVAL_EXCEEDED: RuleId = "EPI_INTERVAL_EXCEEDED"
+EPI_FIRST_DOSE_DELAYED: RuleId = "EPI_FIRST_DOSE_DELAYED"
+VASOPRESSOR_NO_BP: RuleId = "VASOPRESSOR_NO_BP"
 
-VASOPRESSORS = frozenset({"epinephrine", "norepinephrine"})
 SECONDS_PER_HOUR = 3600.0
 # rules.md terms: rhythms (vocabulary, not clinical numbers). Bradycardia is non-shockable during an arrest.
 NON_SHOCKABLE = frozenset({"asystole", "pea", "bradycardia"})
 SHOCKABLE = frozenset({"vf", "pvt"})
+
+
+@cache
+def _rulebook() -> ModuleType:
+    """The rulebook's deadlines and folds. It imports the rule modules, which import this module: it is
+    looked up when the first event is folded, not at import."""
+    from recorder.engine import rulebook
+
+    return rulebook
 
 
 def is_epinephrine_bolus(event: DrugGiven) -> bool:
@@ -68,7 +78,7 @@ def is_io_analgesia(event: DrugGiven) -> bool:
 
 def is_antiarrhythmic(p: Protocol, drug: str | None, purpose: str | None) -> bool:
     """The protocol's arrest antiarrhythmics (amiodarone, lidocaine), not lidocaine for IO analgesia."""
-    return drug in p.arrest_care.antiarrhythmics and not (drug == "lidocaine" and purpose == "io_analgesia")
+    return drug in p.drug_classes.antiarrhythmics and not (drug == "lidocaine" and purpose == "io_analgesia")
 
 
 def line_kind(line_id: str) -> LineKind:
@@ -76,7 +86,7 @@ def line_kind(line_id: str) -> LineKind:
 
 
 def bone_key(bone: str, side: str | None) -> str:
-    """`tibia/left`, or `sternum` for a bone with no side (as schemas.anatomy.bone_key)."""
+    """`tibia/left`, or `sternum` for a bone with no side (the protocol's site → bone table gives the bone)."""
     return f"{bone}/{side}" if side else bone
 
 
@@ -88,7 +98,7 @@ class Due:
     `missed` (broken by a later event: its rule fired there) or `cancelled` (can no longer happen).
     """
 
-    rule: str
+    rule: RuleId
     at: float
     seq: int
     since: float  # when the obligation started
@@ -409,20 +419,18 @@ class State:
         new: list[Due] = []
         if handler is not None:
             handler(self, seq, event, new)
-        for fold in FOLDS:
+        for fold in _rulebook().FOLDS:
             fold(self, seq, event, new)
         return new
 
+    def open_due(self, rule: RuleId, seq: int, t: float, **about: Any) -> Any:
+        """The deadline of `rule` for an obligation that starts at event `seq`, time `t`: its rule module says
+        when it falls (from the protocol) and what it is about (`rule.deadline` beside the function that fires it)."""
+        return _rulebook().DEADLINES[rule](self.protocol, seq, t, **about)
+
     def _begin_arrest(self, seq: int, t: float, new: list[Due]) -> None:
         arrest = Arrest(seq=seq, t=t)
-        arrest.first_dose_due = ArrestDue(
-            EPI_FIRST_DOSE_DELAYED,
-            t + self.protocol.epinephrine.first_dose_s,
-            seq,
-            t,
-            what="first epinephrine",
-            arrest=arrest,
-        )
+        arrest.first_dose_due = self.open_due(EPI_FIRST_DOSE_DELAYED, seq, t, arrest=arrest)
         new.append(arrest.first_dose_due)
         self.arrests.append(arrest)
 
@@ -481,8 +489,7 @@ class State:
 # ── one handler per kind ─────────────────────────────────────────────────
 
 Handler = Callable[[State, int, Any, list[Due]], None]
-# Folds kept in their own modules (care.py), run after the kind's handler; they register themselves.
-FOLDS: list[Handler] = []
+# Folds kept in their own modules (care.py) run after the kind's handler: listed in rulebook.FOLDS.
 
 
 def _code_started(s: State, seq: int, ev: CodeStarted, new: list[Due]) -> None:
@@ -568,18 +575,7 @@ def _io_result(s: State, seq: int, ev: IoResult, new: list[Due]) -> None:
     if line.in_seq is not None:
         return
     line.in_seq, line.in_t = seq, ev.t
-    dwell, hour, child = s.protocol.dwell, SECONDS_PER_HOUR, s.dwell_child()
-    stages: tuple[tuple[DwellStage, float], ...] = (
-        ("warning", dwell.warning_h),
-        ("critical", dwell.critical_h),
-        ("child", dwell.child_critical_h),
-    )
-    for stage, hours in stages:
-        if (stage == "child") != child:
-            continue  # the schedule is the one of the age known now
-        due = DwellDue(
-            IO_DWELL_EXCEEDED, ev.t + hours * hour, seq, ev.t, line.id, f"{line.id} dwell", stage=stage, child=child
-        )
+    for due in s.open_due(IO_DWELL_EXCEEDED, seq, ev.t, line=line.id, child=s.dwell_child()):
         line.dwell.append(due)
         new.append(due)
 
@@ -629,15 +625,7 @@ def _peripheral(s: State, seq: int, ev: IvAttempt | UvcAttempt, new: list[Due]) 
     if s.first_peripheral_seq is None:
         s.first_peripheral_seq = seq
         if not s.io_attempted:
-            s.access_due = AccessDue(
-                DELAYED_IO,
-                ev.t + s.protocol.access.child_no_access_s,
-                seq,
-                ev.t,
-                line.id,
-                "vascular access",
-                child=s.child_for_access(),
-            )
+            s.access_due = s.open_due(DELAYED_IO, seq, ev.t, line=line.id, child=s.child_for_access())
             new.append(s.access_due)
 
 
@@ -662,14 +650,7 @@ def _drug(s: State, seq: int, ev: DrugGiven, new: list[Due]) -> None:
             for due in (arrest.first_dose_due, arrest.next_dose_due):
                 if due is not None:
                     due.close("met")
-            arrest.next_dose_due = ArrestDue(
-                EPI_INTERVAL_EXCEEDED,
-                ev.t + p.epinephrine.interval_s,
-                seq,
-                ev.t,
-                what="next epinephrine",
-                arrest=arrest,
-            )
+            arrest.next_dose_due = s.open_due(EPI_INTERVAL_EXCEEDED, seq, ev.t, arrest=arrest)
             new.append(arrest.next_dose_due)
     if ev.line is None:
         return
@@ -678,7 +659,7 @@ def _drug(s: State, seq: int, ev: DrugGiven, new: list[Due]) -> None:
     line.drug_given = True
     line.flushed_since_drug = False
     line.lidocaine = line.lidocaine or ev.drug == "lidocaine"
-    line.bicarbonate_given = line.bicarbonate_given or ev.drug == "sodium_bicarbonate"
+    line.bicarbonate_given = line.bicarbonate_given or ev.drug in p.drug_classes.bicarbonates
     if not line.carried:
         line.since_flush = line.since_flush | {ev.drug}
     analgesia = is_io_analgesia(ev)
@@ -690,22 +671,8 @@ def _drug(s: State, seq: int, ev: DrugGiven, new: list[Due]) -> None:
         line.awaiting_flush = None
     # A carried line is flushed at every moment: no flush is owed (rules.md v2).
     if line.kind == "io" and line.known and line.status not in ("failed", "removed") and not line.carried:
-        window = (
-            p.flush.analgesia_window_s
-            if analgesia
-            else p.flush.adenosine_window_s
-            if ev.drug == "adenosine"
-            else p.flush.window_s
-        )
-        flush_due = FlushDue(
-            DRUG_NOT_FLUSHED,
-            ev.t + window,
-            seq,
-            ev.t,
-            line.id,
-            f"{ev.drug.replace('_', ' ')} via {line.id}",
-            drug=ev.drug,
-            min_ml=s.min_flush_ml(),
+        flush_due = s.open_due(
+            DRUG_NOT_FLUSHED, seq, ev.t, line=line.id, drug=ev.drug, analgesia=analgesia, min_ml=s.min_flush_ml()
         )
         line.awaiting_flush = flush_due
         new.append(flush_due)
@@ -739,7 +706,7 @@ def _infusion_started(s: State, seq: int, ev: InfusionStarted, new: list[Due]) -
         line.first_use_seq = seq
     if line.first_access_seq is None:
         line.first_access_seq = seq
-    if ev.drug in VASOPRESSORS:
+    if ev.drug in s.protocol.drug_classes.vasopressors:
         _bp_check(s, seq, ev.t, s.infusions[ev.infusion], new)
 
 
@@ -748,12 +715,12 @@ def _infusion_changed(s: State, seq: int, ev: InfusionChanged, new: list[Due]) -
     if inf is None:  # its start was voided
         return
     inf.rate = ev.rate
-    if inf.drug in VASOPRESSORS:
+    if inf.drug in s.protocol.drug_classes.vasopressors:
         _bp_check(s, seq, ev.t, inf, new)
 
 
 def _bp_check(s: State, seq: int, t: float, inf: Infusion, new: list[Due]) -> None:
-    due = Due(VASOPRESSOR_NO_BP, t + s.protocol.vasopressor.bp_within_s, seq, t, inf.line, f"{inf.drug} ({inf.id})")
+    due = s.open_due(VASOPRESSOR_NO_BP, seq, t, infusion=inf)
     s.bp_checks.append(due)
     new.append(due)
 

@@ -6,8 +6,8 @@ from typing import Any
 
 from textual.command import Hit, Hits, Provider
 
-from exports.describe import words
 from recorder.tui.live import RHYTHMS, LiveScreen
+from schemas.formatting import words
 
 FORMS = {
     "finding": "Finding: fracture, burn, infection, prosthesis, recent IO…",

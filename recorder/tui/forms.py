@@ -4,6 +4,8 @@ from typing import Any, get_args
 
 from recorder.tui.pickers import Field, Form
 from schemas.vocabulary import (
+    ACCESS_RESULTS,
+    SIDES,
     Bone,
     Complication,
     Drug,
@@ -15,8 +17,6 @@ from schemas.vocabulary import (
     Sex,
     WeightSource,
 )
-
-SIDES = ("left", "right")
 
 
 def _io_line(answers: dict[str, Any]) -> bool:
@@ -105,7 +105,7 @@ def forms(lines: list[str], infusions: list[str], current: str | None) -> dict[s
             (line, Field("pressure_held", "Pressure held", "bool", required_if=_io_line)),
         ),
         "uvc_attempt": Form(
-            "uvc_attempt", "UVC attempt", (Field("result", "Result", "choice", ("in", "failed"), required=True),)
+            "uvc_attempt", "UVC attempt", (Field("result", "Result", "choice", ACCESS_RESULTS, required=True),)
         ),
         "infusion_started": Form(
             "infusion_started",
@@ -160,7 +160,7 @@ def forms(lines: list[str], infusions: list[str], current: str | None) -> dict[s
             "iv_attempt",
             "IV attempt",
             (
-                Field("result", "Result", "choice", ("in", "failed"), required=True),
+                Field("result", "Result", "choice", ACCESS_RESULTS, required=True),
                 Field("site", "Site (e.g. L hand)"),
                 Field("side", "Side", "choice", SIDES),
             ),

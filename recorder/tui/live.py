@@ -12,8 +12,7 @@ from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.widgets import Static
 
-from exports.describe import describe, words
-from exports.describe import t_plus as code_time
+from exports.describe import describe
 from recorder import board
 from recorder.clock import Clock, CodeClock
 from recorder.engine import Advice, Protocol, dose_advice
@@ -41,6 +40,8 @@ from recorder.tui.pickers import (
 )
 from recorder.tui.widgets import Banner, FlagsPanel, LinesPanel, Row, TimelineView, TimersPanel
 from schemas.events import KIND_MODEL, RECORD_KEEPING, EventError, parse_event
+from schemas.formatting import t_plus as code_time
+from schemas.formatting import words
 from schemas.records import EventRecord
 from schemas.vocabulary import Rhythm
 

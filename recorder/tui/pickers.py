@@ -16,15 +16,15 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList, Select, SelectionList, Static
 from textual.widgets.option_list import Option
 
-from exports.describe import DEVICE_NAMES as DEVICE
-from exports.describe import t_plus, words
 from recorder.engine import Advice
 from recorder.spoken_time import HINT, SpokenTimeError, parse_spoken_time, understood
 from recorder.tui.literal import literal, visible
 from recorder.tui.widgets import SEVERITY_MARK, SEVERITY_STYLE
 from schemas.fields import CONCENTRATION, PATTERN_HINTS
+from schemas.formatting import t_plus, words
+from schemas.labels import DEVICE_NAMES as DEVICE
 from schemas.records import Flag
-from schemas.vocabulary import DRUGS, ROUTES, SITES, DoseUnit
+from schemas.vocabulary import DRUGS, PURPOSES, ROUTES, SITES, DoseUnit
 
 Preview = Callable[[dict[str, Any]], list[Flag]]
 DEVICES = tuple(DEVICE)
@@ -668,7 +668,7 @@ class DrugPicker(Picker):
                 yield Input(id="concentration", placeholder="e.g. 8.4%")
                 yield Select([], id="strength", prompt="strength?")
                 yield Label("Purpose")
-                yield Select([(words(p), p) for p in ("arrest", "io_analgesia", "other")], id="purpose")
+                yield Select([(words(p), p) for p in PURPOSES], id="purpose")
             yield Static(id="proposal")
             yield Static(id="volume")
             yield Static(id="preview", classes="preview")

@@ -11,7 +11,6 @@ from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
 from exports.describe import describe
-from exports.describe import t_plus as code_time
 from recorder import board
 from recorder.private import write_private
 from recorder.session import Logged, Session, SessionError
@@ -21,6 +20,8 @@ from recorder.tui.live import amend_form, timeline_rows, uncorrectable, void_pro
 from recorder.tui.pickers import FormScreen, Refused, When
 from recorder.tui.widgets import Banner, FlagsPanel, LinesPanel, Row, TimelineView
 from schemas.events import CodeEnded
+from schemas.formatting import mmss
+from schemas.formatting import t_plus as code_time
 
 
 class ReviewScreen(Screen):
@@ -177,7 +178,7 @@ class CodeList(ModalScreen[int | None]):
     def compose(self) -> ComposeResult:
         options = []
         for r in reversed(self.rows):
-            duration = board.mmss(r["duration_s"]) if r["duration_s"] is not None else "-"
+            duration = mmss(r["duration_s"]) if r["duration_s"] is not None else "-"
             counts = "/".join(str(v) for v in r["flags"].values())
             band = r["age_band"] or "?"
             label = f"code {r['code']:>4}  {r['start']}  {duration:>7}  {band:<7}  flags {counts}  {r['status']}"

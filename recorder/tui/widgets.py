@@ -16,9 +16,10 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from exports.describe import describe
-from exports.describe import t_plus as code_time
-from recorder.board import LineRow, Timer, flag_to_acknowledge, mmss
+from recorder.board import LineRow, Timer, flag_to_acknowledge
 from recorder.tui.literal import visible
+from schemas.formatting import mmss
+from schemas.formatting import t_plus as code_time
 from schemas.records import EventRecord, Flag
 
 SEVERITY_STYLE = {"critical": "bold white on red", "warning": "bold black on yellow", "info": "black on cyan"}
@@ -200,7 +201,7 @@ def _row_text(row: Row, wall: str | None) -> Text:
     if row.marks:
         text.append(" ")
     body = visible(describe(row.record.event))
-    late = row.record.late_by > 60
+    late = row.record.late
     if row.voided:
         text.append(body, style="strike dim")
         text.append("  (voided)", style="dim")

@@ -5,10 +5,14 @@ from pathlib import Path
 
 import pytest
 
+from recorder import board
+from recorder.clock import FakeClock
 from recorder.engine import Engine, ProtocolError, evaluate, load_protocol, parse_protocol
 from recorder.scenario import read_scenario, to_records
+from recorder.session import Session
+from recorder.store import Store
 from recorder.timeline import effective
-from schemas.anatomy import LIMBS, SITE_BONE
+from schemas.vocabulary import BONES, SITES
 from tests.conftest import SCENARIOS_V2
 
 SHIPPED = Path(__file__).resolve().parents[2] / "recorder" / "engine" / "protocol.toml"
@@ -30,10 +34,37 @@ def test_the_default_loads_once() -> None:
     assert default.flush.window_s == 30 and default.epinephrine.interval_s == 300
 
 
-def test_anatomy_equals_schemas_anatomy() -> None:
+def test_the_anatomy_lives_in_the_protocol_and_covers_the_vocabulary() -> None:
     anatomy = load_protocol().anatomy
-    assert anatomy.site_bone == SITE_BONE
-    assert anatomy.limbs == LIMBS
+    assert set(anatomy.site_bone) == set(SITES)
+    assert anatomy.site_bone["proximal_tibia"] == anatomy.site_bone["distal_tibia"] == "tibia"
+    leg = [b for tier in anatomy.limbs["leg"] for b in tier]
+    assert leg == ["pelvis", "ilium", "femur", "tibia", "fibula", "calcaneus"]
+    assert {b for b in BONES if anatomy.place(b) is None} == {"sternum"}
+    assert anatomy.place("fibula") == anatomy.place("tibia") == ("leg", 2)
+
+
+def _bones_apart(store: Store, clock: FakeClock, protocol_text: str) -> tuple[dict[str, str], list[str]]:
+    """The IO picker's marks and the flags after io1 fails in the left distal femur and io2 goes into the
+    left distal tibia, under a protocol."""
+    session = Session.start(store, clock, arrest=True, setting="ed", protocol=parse_protocol(protocol_text))
+    session.log({"kind": "io_attempt", "site": "distal_femur", "side": "left", "device": "ez_io"}, t=5)
+    session.log({"kind": "io_result", "line": "io1", "result": "failed"}, t=10)
+    marks = board.breached_sites(session.state)
+    session.log({"kind": "io_attempt", "site": "distal_tibia", "side": "left", "device": "ez_io"}, t=20)
+    return marks, [f"{f.rule} {f.severity}" for f in session.flags()]
+
+
+def test_a_hospital_that_remaps_a_site_bone_changes_the_picker_marks_and_the_flags(
+    store: Store, clock: FakeClock
+) -> None:
+    """One table (issue 14): the picker's marks and the same-bone rule read the protocol's anatomy."""
+    marks, flags = _bones_apart(store, clock, TEXT)
+    assert "distal_tibia" not in marks and "REPEAT_SAME_BONE critical" not in flags
+    hospital = edited(r'^distal_tibia = "tibia"', 'distal_tibia = "femur"')
+    marks, flags = _bones_apart(store, clock, hospital)
+    assert marks["distal_tibia"] == marks["distal_femur"] == "femur: L io1 failed"
+    assert "REPEAT_SAME_BONE critical" in flags
 
 
 def test_every_number_names_its_source() -> None:
@@ -209,17 +240,17 @@ REFUSED = [
         ["doses #18 (dextrose).unit", "one unit"],
     ),
     ("bone in two limbs", (r'^arm = \[\["humerus"\]', 'arm = [["femur"]'), ["anatomy.limbs", "femur"]),
-    # The anatomy is the vocabulary's (schemas/anatomy.py), not a hospital's to change: a remapped
-    # bone would silently remove the critical same-bone flag.
+    # The anatomy is the protocol's, checked against the vocabulary (issue 11): every limb, and every
+    # bone on a limb unless a site with no side owns it, so that no site or limb rule silently stops applying.
     (
-        "site remapped to another bone",
-        (r'^distal_tibia = "tibia"', 'distal_tibia = "femur"'),
-        ["anatomy.site_bone.distal_tibia", "'femur'", "'tibia'", "schemas/anatomy.py"],
+        "sided site on the midline bone",
+        (r'^distal_tibia = "tibia"', 'distal_tibia = "sternum"'),
+        ["anatomy.site_bone.distal_tibia", "'sternum'", "no side"],
     ),
     (
-        "limb tiers changed",
-        (r'^arm = \[\["humerus"\], \["radius", "ulna"\]\]', 'arm = [["humerus", "radius", "ulna"]]'),
-        ["anatomy.limbs.arm", "schemas/anatomy.py"],
+        "bone on no limb",
+        (r'^arm = \[\["humerus"\], \["radius", "ulna"\]\]', 'arm = [["humerus"], ["radius"]]'),
+        ["anatomy.limbs", "ulna is on no limb"],
     ),
     (
         "limb removed",
@@ -229,7 +260,7 @@ REFUSED = [
     (
         "limb added",
         (r"^arm = ", 'spine = [["sternum"]]\narm = '),
-        ["anatomy.limbs.spine", "schemas/anatomy.py"],
+        ["anatomy.limbs.spine", "'leg' or 'arm'"],
     ),
     (
         "device needs one list",

@@ -5,9 +5,9 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from exports.derive import doses_weight_unknown, shockable_to_first_shock_s, summarise
-from exports.describe import number, t_plus
 from recorder.record import code_record
 from recorder.session import Session
+from schemas.formatting import number, t_plus
 from schemas.summary import Summary
 from tests.factory import read, record
 

@@ -8,10 +8,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
+from recorder.engine.protocol import Anatomy  # one home for the anatomy: both editions check it alike
 from recorder.errors import RecorderError
-from schemas.anatomy import LIMBS, SITE_BONE
 from schemas.patient import DAYS_PER_YEAR
-from schemas.vocabulary import SITES, Bone, Device, DoseUnit, Drug, Severity, Site
+from schemas.vocabulary import Device, DoseUnit, Drug, Severity, Site
 
 DEFAULT_FILE = "protocol.toml"
 
@@ -57,48 +57,6 @@ class AgeBands(_Model):
     @property
     def neonate_years(self) -> float:
         return self.neonate_days / DAYS_PER_YEAR
-
-
-class Anatomy(_Model):
-    site_bone: dict[Site, Bone]
-    limbs: dict[str, tuple[tuple[Bone, ...], ...]]
-    _place: dict[str, tuple[str, int]] = PrivateAttr(default_factory=dict)
-
-    @model_validator(mode="after")
-    def _complete(self) -> "Anatomy":
-        missing = [s for s in SITES if s not in self.site_bone]
-        if missing:
-            raise ValueError(f"site_bone: no bone for {', '.join(missing)}")
-        for limb, tiers in self.limbs.items():
-            for tier, bones in enumerate(tiers):
-                for bone in bones:
-                    if bone in self._place:
-                        raise ValueError(f"limbs: {bone} is listed twice ({self._place[bone][0]} and {limb})")
-                    self._place[bone] = (limb, tier)
-        self._same_as_vocabulary()
-        return self
-
-    def _same_as_vocabulary(self) -> None:
-        """Anatomy is fact, not local policy: a remapped bone would silently drop the same-bone flag."""
-        fixed = "; the anatomy must equal schemas/anatomy.py (a protocol sets thresholds, not bones)"
-        for site, bone in self.site_bone.items():
-            if bone != SITE_BONE[site]:
-                raise ValueError(f"site_bone.{site}: {bone!r} is not the bone of {site} ({SITE_BONE[site]!r}){fixed}")
-        for limb in sorted(LIMBS.keys() - self.limbs.keys()):
-            raise ValueError(f"limbs.{limb}: missing{fixed}")
-        for limb, tiers in self.limbs.items():
-            if limb not in LIMBS:
-                raise ValueError(f"limbs.{limb}: not a limb of the vocabulary{fixed}")
-            if tiers != LIMBS[limb]:
-                raise ValueError(f"limbs.{limb}: {_tiers(tiers)} differs from {_tiers(LIMBS[limb])}{fixed}")
-
-    def place(self, bone: str) -> tuple[str, int] | None:
-        """(limb, tier) of a bone, tier 0 the most proximal; None for a bone on no limb."""
-        return self._place.get(bone)
-
-
-def _tiers(tiers: tuple[tuple[str, ...], ...]) -> str:
-    return "[" + ", ".join("[" + ", ".join(tier) + "]" for tier in tiers) + "]"
 
 
 class SiteThresholds(_Model):

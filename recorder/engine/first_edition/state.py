@@ -62,7 +62,7 @@ def line_kind(line_id: str) -> LineKind:
 
 
 def bone_key(bone: str, side: str | None) -> str:
-    """`tibia/left`, or `sternum` for a bone with no side (as schemas.anatomy.bone_key)."""
+    """`tibia/left`, or `sternum` for a bone with no side (the protocol's site → bone table gives the bone)."""
     return f"{bone}/{side}" if side else bone
 
 
