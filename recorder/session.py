@@ -2,7 +2,7 @@
 
 import copy
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Container, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -392,14 +392,18 @@ class Session:
             return list(self._shown)
         return list(self.iter_timeline())
 
-    def iter_timeline(self, start: int = 0) -> Iterator[EventRecord]:
-        """The effective timeline from position `start`, the records read back a page at a time."""
+    def iter_timeline(self, start: int = 0, kinds: Container[str] | None = None) -> Iterator[EventRecord]:
+        """The effective timeline from position `start`, the records read back a page at a time; with
+        `kinds`, only the events of those kinds (the ledger knows each one's kind: the others are not read)."""
         if self._shown is not None:
-            yield from self._shown[start:]
+            shown = self._shown[start:]
+            yield from shown if kinds is None else (r for r in shown if r.kind in kinds)
             return
-        index = self._index
+        index, kind = self._index, self.ledger.kind
         for i in range(start, len(index), FOLD_PAGE):
             seqs = index.seqs[i : i + FOLD_PAGE]
+            if kinds is not None:
+                seqs = [s for s in seqs if kind(s) in kinds]
             amended = index.amended
             found = self.records.many(s for s in seqs if s not in amended)
             for s in seqs:
