@@ -3,9 +3,9 @@
 from collections.abc import Iterable
 from datetime import tzinfo
 
+from recorder.code_views import RecordsView, TimelineView
 from recorder.engine import State
 from recorder.session import Session
-from recorder.code_views import RecordsView, TimelineView
 from schemas.code_record import ArrestPeriod, CodeRecord, DoseTotal, LineFacts
 from schemas.events import CodeEnded, CodeStarted, DrugGiven
 from schemas.records import EventRecord
