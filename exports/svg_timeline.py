@@ -27,7 +27,7 @@ MAX_TICKS = 12
 # A lane draws its marks one by one up to this many; past it they could not be told apart (the plot is
 # 826 px wide), and a very long code would make a picture of millions of elements. It draws instead how
 # many fell in each of BUCKETS stretches of time: a debrief wants to see where things clustered.
-MAX_MARKS = 300
+MAX_MARKS = 150
 BUCKETS = 100
 # And this many access lines get a lane each; past it, one lane counts the lines working in each stretch.
 MAX_LINE_LANES = 24
@@ -550,7 +550,7 @@ class _Tally:
             )
 
     def caption(self) -> str:
-        return f"bars: how many per {duration(self.c.t_max / BUCKETS)}"
+        return f"bars: count per {duration(self.c.t_max / BUCKETS)}"
 
 
 def _counted_clinical(c: _Canvas, rows: Iterable[EventRow]) -> Callable[[float, float], None]:
@@ -570,7 +570,7 @@ def _counted_clinical(c: _Canvas, rows: Iterable[EventRow]) -> Callable[[float, 
         _merge(c, pauses, stopped, c.end)
 
     def draw(top: float, h: float) -> None:
-        _label(c, top, h, "Rhythm", "CPR pauses; " + tally.caption())
+        _label(c, top, h, "Rhythm", tally.caption())
         mid = top + h / 2
         for a, b, n in pauses:
             tip = f"CPR paused {t_plus(a)}–{t_plus(b)}" + (f" ({n} pauses)" if n > 1 else "")
@@ -643,7 +643,7 @@ def _counted_flags(c: _Canvas, rows: Iterable[FlagRow]) -> Lane:
     def draw(top: float, h: float) -> None:
         counts = {sev: tally.of(sev) for sev in ("critical", "warning", "info")}
         _label(c, top, 30, "Flags", " · ".join(f"{n} {sev}" for sev, n in counts.items() if n))
-        c.add(_text(8, top + 44, tally.caption() + ", the worst's colour", font_size=10, fill=COLOURS["muted"]))
+        c.add(_text(8, top + 44, tally.caption(), font_size=10, fill=COLOURS["muted"]))
         tally.bars(top + 6, h - 12, worst, "flags")
 
     return 56.0, draw
