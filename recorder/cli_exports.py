@@ -109,7 +109,7 @@ def summary_cmd(obj: Context, code: str, fmt: str, output: Path | None, recomput
 
     # Not whole: the session keeps the newest records and reads the rest back a page at a time, and the
     # document is written as it is made, so a million-event code is summarised in bounded memory (issue 11).
-    session = Session.read(obj.store, obj.clock, obj.code_id(code), obj.protocol, recompute=recompute)
+    session = Session.read(obj.store, obj.clock, obj.code_id(code), obj.protocol, recompute=recompute, fold_once=True)
     chunks = SUMMARY_FORMATS[fmt].chunks(code_record(session))
     if output is None:
         for chunk in chunks:

@@ -94,6 +94,7 @@ class Session:
         records: Iterable[EventRecord] = (),
         protocol: Protocol | None = None,
         whole: bool = False,
+        fold_once: bool = False,
     ) -> None:
         self.store = store
         self.code_id = code_id
@@ -130,7 +131,13 @@ class Session:
             self.ledger.add(record.event)
             self.records.append(record)
             self._keep_timeline(record)
-            self._evaluate(record)
+            if not fold_once:
+                self._evaluate(record)
+        if fold_once:
+            # The same engine folded once over the final timeline (a fresh fold equals the incremental one:
+            # test_session_checkpoints), without the refolds and copies that back-dated entries, voids and
+            # amends cost on the way: for a reader that records nothing (an export).
+            self._engine = self._recompute()
 
     # ── opening a code ───────────────────────────────────────────────────
 
@@ -194,13 +201,16 @@ class Session:
         protocol: Protocol | None = None,
         recompute: bool = False,
         whole: bool = False,
+        fold_once: bool = False,
     ) -> "Session":
         """A code to look at (list, review, summary) without becoming its writer.
 
         A code whose flags were raised under another edition of the rules keeps the flags shown at the
         time as its record (`rules_edition` says which); `recompute` works them out with this recorder's.
         `whole`: keep every record in memory as it is read (the summary holds them all anyway: one read
-        of the store instead of two); otherwise only the newest (RecordLog.KEEP).
+        of the store instead of two); otherwise only the newest (RecordLog.KEEP). `fold_once`: the engine
+        folds the final timeline once at the end rather than event by event (an export: nothing is logged
+        after, so no checkpoint is worth its copy).
         """
         info = store.code(code_id)
         if info is None or info.events == 0:
@@ -212,7 +222,9 @@ class Session:
         first = next(store.iter_events(code_id))
         code_clock = CodeClock.resumed(clock, first.occurred_at, ClockMark(*mark) if mark else None, reached)
         # The records are read a page at a time, never all at once.
-        session = cls(store, code_id, code_clock, store.iter_events(code_id), protocol, whole=whole)
+        session = cls(
+            store, code_id, code_clock, store.iter_events(code_id), protocol, whole=whole, fold_once=fold_once
+        )
         basis = store.flag_basis(code_id)
         if not recompute and basis is not None and basis[0] != RULES_EDITION:
             session.rules_edition, session._kept = basis[0], session._stored_flags()
