@@ -642,7 +642,7 @@ def _counted_flags(c: _Canvas, rows: Iterable[FlagRow]) -> Lane:
 
     def draw(top: float, h: float) -> None:
         counts = {sev: tally.of(sev) for sev in ("critical", "warning", "info")}
-        _label(c, top, 30, "Flags", " · ".join(f"{n} {sev}" for sev, n in counts.items() if n))
+        _label(c, top, 30, "Flags", _fit(" · ".join(f"{n} {sev}" for sev, n in counts.items() if n), 24))
         c.add(_text(8, top + 44, tally.caption(), font_size=10, fill=COLOURS["muted"]))
         tally.bars(top + 6, h - 12, worst, "flags")
 

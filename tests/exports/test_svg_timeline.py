@@ -29,3 +29,50 @@ def test_a_synchronized_shock_reads_apart(tmp_path):
     assert bolt and 'stroke-dasharray="1.5 1"' in bolt.group()
     # a CPR stop never followed by a start runs to the end of the code
     assert "CPR paused T+01:00–T+01:30 (30 s)" in svg
+
+
+class _Many:
+    """A code's summary parts with each kind of mark repeated `n` times across the same hour, and 30 lines."""
+
+    def __init__(self, parts: SummaryParts, n: int) -> None:
+        self._parts, self._n = parts, n
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._parts, name)
+
+    def _spread(self, rows: list, **numbered: bool) -> list:
+        end = self._parts.header.last_t
+        return [
+            rows[i % len(rows)].model_copy(update={"t": end * i / self._n, **({"n": i + 1} if numbered else {})})
+            for i in range(self._n)
+        ]
+
+    def drugs(self) -> list:
+        return self._spread(list(self._parts.drugs()))
+
+    def fluids(self) -> list:
+        return self._spread(list(self._parts.fluids()))
+
+    def clinical(self) -> list:
+        return self._spread(list(self._parts.clinical()))
+
+    @property
+    def flags(self) -> list:
+        return self._spread(self._parts.flags, numbered=True)
+
+    @property
+    def lines(self) -> list:
+        lines = self._parts.lines
+        return [lines[i % len(lines)].model_copy(update={"line": f"io{i + 1}"}) for i in range(30)]
+
+
+def test_a_long_code_draws_a_bounded_picture(newrules):
+    """Past 150 marks a lane (and 24 lines), the timeline counts marks per stretch of time: ten times the
+    events draw no more elements, and every lane still says what it holds."""
+    parts = SummaryParts(newrules)
+    few, many = timeline_svg(_Many(parts, 1_000)), timeline_svg(_Many(parts, 10_000))
+    assert many.count("<") <= few.count("<") < 3_000
+    assert "Access · 30 lines" in many and "1000 given" in few and "10000 given" in many
+    assert re.search(r"<title>T\+[0-9:]+–T\+[0-9:]+: \d+ drugs", many)
+    assert "bars: count per" in many
+    assert timeline_svg(parts).count("bars:") == 0  # an ordinary code: every mark on its own
