@@ -22,7 +22,8 @@ PLOT = WIDTH - LEFT - RIGHT
 AXIS_H = 44.0
 CHAR_W = 6.1  # average width of an 11px sans-serif character, to keep labels apart
 ROW_H = 13.0  # one row of staggered labels
-TICK_STEPS = (15, 30, 60, 120, 180, 300, 600, 900, 1800, 3600, 7200, 14400)
+# Past 48 hours (12 ticks of 4 h) a code of days or weeks (a million events) still gets at most 12 ticks.
+TICK_STEPS = (15, 30, 60, 120, 180, 300, 600, 900, 1800, 3600, 7200, 14400, 43200, 86400, 172800, 345600, 604800)
 MAX_TICKS = 12
 # A lane draws its marks one by one up to this many; past it they could not be told apart (the plot is
 # 826 px wide), and a very long code would make a picture of millions of elements. It draws instead how

@@ -76,3 +76,13 @@ def test_a_long_code_draws_a_bounded_picture(newrules):
     assert re.search(r"<title>T\+[0-9:]+–T\+[0-9:]+: \d+ drugs", many)
     assert "bars: count per" in many
     assert timeline_svg(parts).count("bars:") == 0  # an ordinary code: every mark on its own
+
+
+def test_a_code_of_days_keeps_its_time_axis_readable(newrules):
+    """Three weeks of events (a million of them, 2.5 s apart): at most 12 ticks on the axis, not hundreds."""
+    parts = SummaryParts(newrules)
+    weeks = _Many(parts, 1_000)
+    header = parts.header.model_copy(update={"last_t": 2_500_000.0, "duration_s": 2_500_000.0})
+    weeks.__dict__["header"] = header
+    ticks = re.findall(r'font-size="10.5">(T\+[0-9:]+)</text>', timeline_svg(weeks))
+    assert 2 <= len(ticks) <= 13, ticks
