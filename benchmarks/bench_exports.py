@@ -17,7 +17,7 @@ if __package__ in (None, ""):
 from benchmarks.common import emit, machine, median, ratio, workdir
 from tests.factory import scenario_lines
 
-BUDGET_SUMMARY_S = 0.5
+BUDGET_SUMMARY_RATIO = 10.0  # issue 17: the HTML summary ≤ 10× reading the code's rows with plain sqlite3
 BUDGET_AUDIT_RATIO = 3.0
 VARIANTS = 20  # distinct codes in the audit database; each is stored many times over (own id, own chain)
 
@@ -62,14 +62,14 @@ def build_codes(path: Path, codes: int, events: int, end: bool = True) -> None:
         store.close()
 
 
-def plain_read(path: Path, code_id: int) -> float:
-    """The floor for a summary: the code's rows out of SQLite, in a plain loop."""
-    start = time.perf_counter()
+def plain_read(path: Path, code_id: int) -> tuple[float, float]:
+    """The floor for a summary: the code's rows out of SQLite, in a plain loop. (wall, CPU) seconds."""
+    start, cpu = time.perf_counter(), time.process_time()
     conn = sqlite3.connect(str(path))
     rows = conn.execute("SELECT * FROM events WHERE code_id = ? ORDER BY seq", [code_id]).fetchall()
     conn.close()
     assert rows
-    return time.perf_counter() - start
+    return time.perf_counter() - start, time.process_time() - cpu
 
 
 def summary_html(path: Path, code_id: int) -> tuple[float, dict[str, float]]:
@@ -80,19 +80,25 @@ def summary_html(path: Path, code_id: int) -> tuple[float, dict[str, float]]:
     from recorder.session import Session
     from recorder.store import Store
 
-    start = time.perf_counter()
-    store = Store(path)
+    start, cpu = time.perf_counter(), time.process_time()
+    store = Store(path, readonly=True)
     try:
-        session = Session.read(store, SystemClock(), code_id)
+        # As the command reads it: the engine folded once, the page written as it is made.
+        session = Session.read(store, SystemClock(), code_id, fold_once=True)
         read = time.perf_counter()
         record = code_record(session)
         built = time.perf_counter()
-        html = SUMMARY_FORMATS["html"].render(record)
+        size = sum(len(chunk) for chunk in SUMMARY_FORMATS["html"].chunks(record))
         done = time.perf_counter()
     finally:
         store.close()
-    assert html.startswith(b"<!DOCTYPE html>") or b"<html" in html[:500]
-    return done - start, {"read_s": read - start, "code_record_s": built - read, "render_s": done - built}
+    assert size > 0
+    return done - start, {
+        "read_s": read - start,
+        "code_record_s": built - read,
+        "render_s": done - built,
+        "cpu_s": time.process_time() - cpu,
+    }
 
 
 def run_measured(cmd: list[str], stdout: Any, folder: Path) -> tuple[float, int | None]:
@@ -132,22 +138,28 @@ def recorder_command() -> list[str]:
 def summary_part(folder: Path, events: int, repeats: int) -> dict[str, Any]:
     path = folder / "summary.db"
     build_codes(path, 1, events)
-    totals, plains, parts = [], [], []
+    totals, plains, plain_cpus, parts = [], [], [], []
     summary_html(path, 1)  # imports and first-use schema builds are not the summary's cost
-    for _ in range(repeats):
-        plains.append(plain_read(path, 1))
+    for _ in range(repeats):  # interleaved against noise
+        wall, cpu = plain_read(path, 1)
+        plains.append(wall)
+        plain_cpus.append(cpu)
         took, part = summary_html(path, 1)
         totals.append(took)
         parts.append(part)
     total, plain = median(totals), median(plains)
+    cpu, plain_cpu = median([p["cpu_s"] for p in parts]), median(plain_cpus)
     return {
         "events": events,
         "total_s": round(total, 4),
         **{k: round(median([p[k] for p in parts]), 4) for k in parts[0]},
         "plain_read_s": round(plain, 5),
+        "plain_read_cpu_s": round(plain_cpu, 5),
         "ratio_to_plain_read": ratio(total, plain),
-        "budget_s": BUDGET_SUMMARY_S,
-        "met": total <= BUDGET_SUMMARY_S,
+        # CPU time: on a shared machine the wall clock of both waits on other processes, unevenly.
+        "cpu_ratio_to_plain_read": ratio(cpu, plain_cpu),
+        "budget_ratio": BUDGET_SUMMARY_RATIO,
+        "met": total <= BUDGET_SUMMARY_RATIO * plain,
     }
 
 

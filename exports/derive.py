@@ -1,10 +1,9 @@
 """summarise(record): every figure of the code summary, worked out once so md, html, json, fhir and audit agree."""
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
-from functools import cached_property
-from typing import Any, TypeVar
+from typing import Any
 
 from exports.describe import describe, drug_label, infusion_label
 from schemas.code_record import CodeRecord, LineFacts
@@ -12,7 +11,6 @@ from schemas.events import (
     RECORD_KEEPING,
     Amend,
     Aspiration,
-    BaseEvent,
     CodeStarted,
     ComplicationNoted,
     DrugGiven,
@@ -26,7 +24,6 @@ from schemas.events import (
     IoResult,
     IvAttempt,
     LineRemoved,
-    Note,
     PatientUpdated,
     RhythmNoted,
     Sample,
@@ -59,7 +56,6 @@ from schemas.summary import (
 )
 from schemas.vocabulary import RuleId
 
-E = TypeVar("E", bound=BaseEvent)
 # A drug left in the marrow: never flushed before the next drug through the line, or flushed too
 # late or too little by the protocol (this rule's flag says which).
 DRUG_NOT_FLUSHED: RuleId = "DRUG_NOT_FLUSHED"
@@ -73,83 +69,175 @@ CLINICAL_KINDS = frozenset(
 
 def summarise(record: CodeRecord) -> Summary:
     """The code summary as data, section by section (exports.md §1)."""
-    return _Summariser(record).summary()
+    return SummaryParts(record).summary()
 
 
-class _Summariser:
+# The kinds each long section lists (a store-backed timeline reads only those for it).
+PATIENT_KINDS = ("code_started", "patient_updated")
+
+
+class _LineEvents:
+    """What one line's events add up to, gathered in the pass over the timeline."""
+
+    __slots__ = ("aspirations", "complications", "flushed_at", "flushes", "removed", "result")
+
+    def __init__(self) -> None:
+        self.result: EventRecord | None = None
+        self.aspirations: list[bool] = []
+        self.flushes: list[Flush] = []
+        self.complications: list[str] = []
+        self.removed: EventRecord | None = None
+        self.flushed_at: list[float] = []
+
+
+class SummaryParts:
+    """The code summary in two kinds of part: what sums the whole code up (the header, the key intervals,
+    the lines, infusions, fluid totals, arrests and flags), worked out in one pass over the timeline and
+    held; and the sections that list events (drugs, fluids, findings, samples, the clinical course, notes,
+    record keeping, late entries, the full timeline), each a method that goes through the timeline again
+    and yields its rows. A renderer writes them as they come: a million-event code is never held whole.
+    `summary()` gathers every part into the Summary model (exports.md §1)."""
+
     def __init__(self, record: CodeRecord) -> None:
         self.r = record
         self.timeline = record.timeline
-        self.by_seq = {rec.seq: rec for rec in self.timeline}
-        self.raw_by_seq = {rec.seq: rec for rec in record.records}
-        ended = next((rec for rec in self.timeline if rec.kind == "code_ended"), None)
-        self.end_t = ended.t if ended else None
-        self.last_t = self.timeline[-1].t if self.timeline else 0.0
-        self.weights = _weights(self.timeline)
-        self.late = self._late_seqs()
-        self.flags = [self._flag_row(n, f, self.by_seq) for n, f in enumerate(record.flags, start=1)]
+        self._flag_seqs = {f.seq for f in record.flags}
+        self._attempt_seqs = {f.seq for f in record.lines if f.seq is not None}
+        self._pass()
+        self.header = self._header()
+        self.lines = self._lines()
+        self.intervals = self._intervals(self.lines)
+        self.arrests = record.arrests
+        self.flags = [self._flag_row(n, f, self._flag_text.get(f.seq)) for n, f in enumerate(record.flags, start=1)]
         self.flags_by_seq: dict[int, list[FlagRow]] = defaultdict(list)
         for row in self.flags:
             self.flags_by_seq[row.seq].append(row)
+        self.withdrawn_flags = [self._flag_row(n, f, None) for n, f in enumerate(record.withdrawn_flags, start=1)]
+
+    def _pass(self) -> None:
+        """The one pass over the timeline: the firsts, each line's events, each drug's flush, the totals."""
+        self.end_t: float | None = None
+        self.last_t = 0.0
+        self._first_drug: float | None = None
+        self._first_epinephrine: float | None = None
+        self._rosc: float | None = None
+        self._attempts: dict[int, EventRecord] = {}
+        self._by_line: dict[str, _LineEvents] = defaultdict(_LineEvents)
+        self._flag_text: dict[int, str] = {}
+        # A drug through a line waits for that line's next flush (a `flush` or a `fluid`) until the next
+        # drug through it; seq → the flush that followed it.
+        self._flush_of: dict[int, EventRecord] = {}
+        waiting: dict[str, int] = {}
+        infusions: dict[str, dict[str, Any]] = {}
+        fluids_ml, flushes = 0.0, []
+        for rec in self.timeline:
+            ev = rec.event
+            self.last_t = rec.t
+            if rec.seq in self._flag_seqs:
+                self._flag_text[rec.seq] = describe(ev)
+            if rec.seq in self._attempt_seqs:
+                self._attempts[rec.seq] = rec
+            line = getattr(ev, "line", None)
+            if line is not None:
+                self._line_event(self._by_line[line], rec)
+            if isinstance(ev, DrugGiven):
+                self._first_drug = _min(self._first_drug, rec.t)
+                if ev.drug == "epinephrine" and ev.purpose != "other":
+                    self._first_epinephrine = _min(self._first_epinephrine, rec.t)
+                if ev.line is not None:
+                    waiting[ev.line] = rec.seq
+            elif isinstance(ev, Flush | FluidGiven):
+                drug = waiting.pop(ev.line, None)
+                if drug is not None:
+                    self._flush_of[drug] = rec
+                if isinstance(ev, Flush):
+                    flushes.append(ev.volume_ml)
+                else:
+                    fluids_ml += ev.volume_ml
+            elif rec.kind == "rosc":
+                self._rosc = _min(self._rosc, rec.t)
+            elif rec.kind == "code_ended" and self.end_t is None:
+                self.end_t = rec.t
+            elif isinstance(ev, InfusionStarted):
+                infusions[ev.infusion] = {
+                    **self.moment(rec),
+                    "infusion": ev.infusion,
+                    "drug": ev.agent,
+                    "label": infusion_label(ev),
+                    "rate": ev.rate,
+                    "rate_unit": ev.rate_unit,
+                    "line": ev.line,
+                    "method": ev.method,
+                    "changes": [],
+                }
+            elif isinstance(ev, InfusionChanged) and ev.infusion in infusions:
+                infusions[ev.infusion]["changes"].append(RateChange(seq=rec.seq, t=rec.t, rate=ev.rate))
+            elif isinstance(ev, InfusionStopped) and ev.infusion in infusions:
+                infusions[ev.infusion].setdefault("stopped_t", rec.t)
+        self.infusions = [InfusionRow(**row) for row in infusions.values()]
+        weight = self.r.patient.weight_kg
+        everything = fluids_ml + sum(flushes)
+        self.fluid_totals = FluidTotals(
+            weight_kg=weight,
+            fluids_ml=fluids_ml,
+            fluids_ml_per_kg=fluids_ml / weight if weight else None,
+            flushes=len(flushes),
+            flush_ml=sum(flushes),
+            all_ml=everything,
+            all_ml_per_kg=everything / weight if weight else None,
+        )
+
+    @staticmethod
+    def _line_event(mine: _LineEvents, rec: EventRecord) -> None:
+        ev = rec.event
+        if isinstance(ev, IoResult):
+            mine.result = mine.result or rec
+        elif isinstance(ev, Aspiration):
+            mine.aspirations.append(ev.marrow)
+        elif isinstance(ev, ComplicationNoted):
+            mine.complications.append(ev.complication)
+        elif isinstance(ev, LineRemoved):
+            mine.removed = mine.removed or rec
+        if isinstance(ev, Flush):
+            mine.flushes.append(ev)
+            if ev.extravasation:
+                mine.complications.append("extravasation_on_flush")
+            elif not ev.easy:
+                mine.complications.append("flush_not_easy")
+        if isinstance(ev, Flush | FluidGiven):
+            mine.flushed_at.append(rec.t)
 
     def at(self, t: float) -> datetime:
         return self.r.start + timedelta(seconds=t)
 
-    @cached_property
-    def by_line(self) -> dict[str, list[EventRecord]]:
-        """Each line's events in timeline order: one pass, not one per line."""
-        out: dict[str, list[EventRecord]] = defaultdict(list)
-        for rec in self.timeline:
-            line = getattr(rec.event, "line", None)
-            if line is not None:
-                out[line].append(rec)
-        return out
-
     def moment(self, rec: EventRecord) -> dict[str, Any]:
         return {"seq": rec.seq, "t": rec.t, "at": self.at(rec.t)}
 
-    def events(self, kind: type[E]) -> list[tuple[EventRecord, E]]:
-        """The timeline's events of one kind, each beside its record (typed: a checker sees the fields)."""
-        return [(rec, rec.event) for rec in self.timeline if isinstance(rec.event, kind)]
-
     def summary(self) -> Summary:
-        lines = self.lines()
+        """Every part gathered into the Summary model (held whole: for a code of ordinary length)."""
         return Summary(
-            header=self.header(),
-            intervals=self.intervals(lines),
-            findings=[
-                FindingRow(
-                    **self.moment(rec),
-                    finding=ev.finding,
-                    bone=ev.bone,
-                    side=ev.side,
-                    hours_ago=ev.hours_ago,
-                    text=describe(ev),
-                )
-                for rec, ev in self.events(Finding)
-            ],
-            lines=lines,
-            drugs=self.drugs(),
-            infusions=self.infusions(),
-            fluids=self.fluids(),
-            fluid_totals=self.fluid_totals(),
-            samples=[
-                SampleRow(**self.moment(rec), line=ev.line, tests=ev.tests, labelled_io=ev.labelled_io)
-                for rec, ev in self.events(Sample)
-            ],
-            clinical=[self.event_row(rec) for rec in self.timeline if rec.kind in CLINICAL_KINDS],
-            notes=[self.event_row(rec) for rec, _ in self.events(Note)],
-            arrests=self.r.arrests,
+            header=self.header,
+            intervals=self.intervals,
+            findings=list(self.findings()),
+            lines=self.lines,
+            drugs=list(self.drugs()),
+            infusions=self.infusions,
+            fluids=list(self.fluids()),
+            fluid_totals=self.fluid_totals,
+            samples=list(self.samples()),
+            clinical=list(self.clinical()),
+            notes=list(self.notes()),
+            arrests=self.arrests,
             flags=self.flags,
-            withdrawn_flags=[self._flag_row(n, f, self.raw_by_seq) for n, f in enumerate(self.r.withdrawn_flags, 1)],
-            record_keeping=self.record_keeping(),
-            late_entries=self.late_entries(),
-            timeline=self.full_timeline(),
+            withdrawn_flags=self.withdrawn_flags,
+            record_keeping=list(self.record_keeping()),
+            late_entries=list(self.late_entries()),
+            timeline=list(self.full_timeline()),
         )
 
     # ── header and key intervals ─────────────────────────────────────────
 
-    def header(self) -> Header:
+    def _header(self) -> Header:
         r = self.r
         return Header(
             code_id=r.code_id,
@@ -168,21 +256,18 @@ class _Summariser:
             rules_edition=r.rules_edition,
         )
 
-    def intervals(self, lines: list[AccessLine]) -> KeyIntervals:
+    def _intervals(self, lines: list[AccessLine]) -> KeyIntervals:
         io = [line for line in lines if line.kind == "io"]
         working = [line.confirmed_t if line.kind == "io" else line.result_t if line.success else None for line in lines]
         first_io = _first(line.t for line in io)
-        epinephrine = [
-            rec.t for rec, ev in self.events(DrugGiven) if ev.drug == "epinephrine" and ev.purpose != "other"
-        ]
         return KeyIntervals(
             first_access_attempt_s=_first(line.t for line in lines),
             first_working_access_s=_first(working),
             first_io_attempt_s=first_io,
             first_confirmed_io_s=_first(line.confirmed_t for line in io),
-            first_drug_s=_first(rec.t for rec, _ in self.events(DrugGiven)),
-            first_epinephrine_s=_first(epinephrine),
-            rosc_s=_first(rec.t for rec in self.timeline if rec.kind == "rosc"),
+            first_drug_s=self._first_drug,
+            first_epinephrine_s=self._first_epinephrine,
+            rosc_s=self._rosc,
             io_attempts=len(io),
             io_first_attempt_success=io[0].success if io else None,
             io_lines_confirmed=sum(1 for line in io if line.confirmed_t is not None),
@@ -193,27 +278,16 @@ class _Summariser:
 
     # ── access lines ─────────────────────────────────────────────────────
 
-    def lines(self) -> list[AccessLine]:
-        facts = [f for f in self.r.lines if f.seq is not None and f.seq in self.by_seq]
+    def _lines(self) -> list[AccessLine]:
+        facts = [f for f in self.r.lines if f.seq is not None and f.seq in self._attempts]
         facts.sort(key=lambda f: (f.attempt_t or 0.0, f.seq or 0))
-        return [self.line(f) for f in facts]
+        return [self._line(f) for f in facts]
 
-    def line(self, facts: LineFacts) -> AccessLine:
-        attempt = self.by_seq[facts.seq]  # type: ignore[index]
-        ev = attempt.typed(IoAttempt, IvAttempt, UvcAttempt)
-        mine = self.by_line.get(facts.line, [])
-        result = next((rec for rec in mine if isinstance(rec.event, IoResult)), None)
-        aspirations = [rec.event.marrow for rec in mine if isinstance(rec.event, Aspiration)]
-        flushes = [rec.event for rec in mine if isinstance(rec.event, Flush)]
-        complications: list[str] = []
-        for rec in mine:
-            if isinstance(rec.event, ComplicationNoted):
-                complications.append(rec.event.complication)
-            elif isinstance(rec.event, Flush) and rec.event.extravasation:
-                complications.append("extravasation_on_flush")
-            elif isinstance(rec.event, Flush) and not rec.event.easy:
-                complications.append("flush_not_easy")
-        removed = next((rec for rec in mine if isinstance(rec.event, LineRemoved)), None)
+    def _line(self, facts: LineFacts) -> AccessLine:
+        attempt = self._attempts[facts.seq]  # type: ignore[index]
+        ev = attempt.event
+        mine = self._by_line.get(facts.line) or _LineEvents()
+        result, removed, flushes = mine.result, mine.removed, mine.flushes
         if isinstance(ev, IoAttempt):
             kw: dict[str, Any] = {
                 "site": ev.site,
@@ -229,23 +303,24 @@ class _Summariser:
                 True if facts.confirmed_t is not None else False if facts.status in ("failed", "removed") else None
             )
         else:
+            other = attempt.typed(IvAttempt, UvcAttempt)
             kw = {
-                "site": ev.site if isinstance(ev, IvAttempt) else None,
-                "side": ev.side if isinstance(ev, IvAttempt) else None,
-                "result": ev.result,
+                "site": other.site if isinstance(other, IvAttempt) else None,
+                "side": other.side if isinstance(other, IvAttempt) else None,
+                "result": other.result,
                 "result_t": attempt.t,
             }
-            success = ev.result == "in"
+            success = other.result == "in"
         end = removed.t if removed else self.end_t if self.end_t is not None else self.last_t
         return AccessLine(
             **self.moment(attempt),
             line=facts.line,
             kind=facts.kind,
             **kw,
-            aspirated=any(aspirations) if aspirations else None,
+            aspirated=any(mine.aspirations) if mine.aspirations else None,
             flushed_easily=any(f.easy and not f.extravasation for f in flushes) if flushes else None,
             confirmed_t=facts.confirmed_t,
-            complications=complications,
+            complications=mine.complications,
             failed_t=facts.failed_t,
             removed_t=removed.t if removed else None,
             pressure_held=removed.typed(LineRemoved).pressure_held if removed else None,
@@ -254,23 +329,30 @@ class _Summariser:
             success=success,
             flushes=len(flushes),
             flush_ml=sum(f.volume_ml for f in flushes),
-            flushed_at=[rec.t for rec in mine if isinstance(rec.event, Flush | FluidGiven)],
+            flushed_at=mine.flushed_at,
             text=describe(ev),
         )
 
     # ── treatment ────────────────────────────────────────────────────────
 
-    def drugs(self) -> list[DrugRow]:
+    def _weighed(self, *kinds: str) -> Iterator[tuple[EventRecord, float | None]]:
+        """The timeline's events of these kinds, each with the weight known when it happened (what the team
+        dosed against, as the rules see it)."""
+        patient = Patient()
+        for rec in self.timeline.of(*kinds, *PATIENT_KINDS):
+            if rec.kind in PATIENT_KINDS:
+                patient = patient.merged(rec.typed(CodeStarted, PatientUpdated).patient)
+            if rec.kind in kinds:
+                yield rec, patient.weight_kg
+
+    def drugs(self) -> Iterator[DrugRow]:
         totals = {t.seq: t for t in self.r.dose_totals}
         kinds = {f.line: f.kind for f in self.r.lines}
         same_unit: dict[tuple[str, str | None, str], float] = defaultdict(float)
-        rows = []
-        for i, rec in enumerate(self.timeline):
+        for rec, weight in self._weighed("drug"):
             ev = rec.event
-            if not isinstance(ev, DrugGiven):
-                continue
-            weight = self.weights.get(rec.seq)
-            flush = _next_flush(self.timeline[i + 1 :], ev.line) if ev.line else None
+            assert isinstance(ev, DrugGiven)
+            flush = self._flush_of.get(rec.seq) if ev.line else None
             same_unit[(ev.drug, ev.name, ev.unit)] += ev.dose
             total = totals.get(rec.seq)
             # The engine totals a drug in its dosing-table unit; a dose it cannot convert (an `other`
@@ -278,170 +360,144 @@ class _Summariser:
             value, unit = (total.total, total.unit) if total else (same_unit[(ev.drug, ev.name, ev.unit)], ev.unit)
             route = kinds.get(ev.line, "io") if ev.line else ev.route or ""
             drug_flags = [f.rule for f in self.flags_by_seq.get(rec.seq, [])]
-            rows.append(
-                DrugRow(
-                    **self.moment(rec),
-                    drug=ev.drug,
-                    name=ev.name,
-                    label=drug_label(ev.drug, ev.name),
-                    dose=ev.dose,
-                    unit=ev.unit,
-                    weight_kg=weight,
-                    dose_per_kg=ev.dose / weight if weight else None,
-                    line=ev.line,
-                    route=route,
-                    concentration=ev.concentration,
-                    diluted=ev.diluted,
-                    purpose=ev.purpose,
-                    flushed=None if ev.line is None else flush is not None,
-                    flush_seq=flush.seq if flush else None,
-                    flush_after_s=flush.t - rec.t if flush else None,
-                    flush_ml=flush.typed(Flush, FluidGiven).volume_ml if flush else None,
-                    unflushed=route == "io" and (flush is None or DRUG_NOT_FLUSHED in drug_flags),
-                    total=value,
-                    total_unit=unit,
-                    total_per_kg=value / weight if weight else None,
-                    flags=drug_flags,
-                )
+            yield DrugRow(
+                **self.moment(rec),
+                drug=ev.drug,
+                name=ev.name,
+                label=drug_label(ev.drug, ev.name),
+                dose=ev.dose,
+                unit=ev.unit,
+                weight_kg=weight,
+                dose_per_kg=ev.dose / weight if weight else None,
+                line=ev.line,
+                route=route,
+                concentration=ev.concentration,
+                diluted=ev.diluted,
+                purpose=ev.purpose,
+                flushed=None if ev.line is None else flush is not None,
+                flush_seq=flush.seq if flush else None,
+                flush_after_s=flush.t - rec.t if flush else None,
+                flush_ml=flush.typed(Flush, FluidGiven).volume_ml if flush else None,
+                unflushed=route == "io" and (flush is None or DRUG_NOT_FLUSHED in drug_flags),
+                total=value,
+                total_unit=unit,
+                total_per_kg=value / weight if weight else None,
+                flags=drug_flags,
             )
-        return rows
 
-    def infusions(self) -> list[InfusionRow]:
-        rows: dict[str, dict[str, Any]] = {}
-        for rec in self.timeline:
+    def fluids(self) -> Iterator[FluidRow]:
+        total = 0.0
+        for rec, weight in self._weighed("fluid"):
             ev = rec.event
-            if isinstance(ev, InfusionStarted):
-                rows[ev.infusion] = {
-                    **self.moment(rec),
-                    "infusion": ev.infusion,
-                    "drug": ev.agent,
-                    "label": infusion_label(ev),
-                    "rate": ev.rate,
-                    "rate_unit": ev.rate_unit,
-                    "line": ev.line,
-                    "method": ev.method,
-                    "changes": [],
-                }
-            elif isinstance(ev, InfusionChanged) and ev.infusion in rows:
-                rows[ev.infusion]["changes"].append(RateChange(seq=rec.seq, t=rec.t, rate=ev.rate))
-            elif isinstance(ev, InfusionStopped) and ev.infusion in rows:
-                rows[ev.infusion].setdefault("stopped_t", rec.t)
-        return [InfusionRow(**row) for row in rows.values()]
-
-    def fluids(self) -> list[FluidRow]:
-        rows, total = [], 0.0
-        for rec, ev in self.events(FluidGiven):
+            assert isinstance(ev, FluidGiven)
             total += ev.volume_ml
-            weight = self.weights.get(rec.seq)
-            rows.append(
-                FluidRow(
-                    **self.moment(rec),
-                    fluid=ev.fluid,
-                    label=FLUID_NAMES[ev.fluid],
-                    volume_ml=ev.volume_ml,
-                    line=ev.line,
-                    method=ev.method,
-                    total_ml=total,
-                    total_ml_per_kg=total / weight if weight else None,
-                )
+            yield FluidRow(
+                **self.moment(rec),
+                fluid=ev.fluid,
+                label=FLUID_NAMES[ev.fluid],
+                volume_ml=ev.volume_ml,
+                line=ev.line,
+                method=ev.method,
+                total_ml=total,
+                total_ml_per_kg=total / weight if weight else None,
             )
-        return rows
 
-    def fluid_totals(self) -> FluidTotals:
-        weight = self.r.patient.weight_kg
-        fluids = sum(ev.volume_ml for _, ev in self.events(FluidGiven))
-        flushes = [ev.volume_ml for _, ev in self.events(Flush)]
-        everything = fluids + sum(flushes)
-        return FluidTotals(
-            weight_kg=weight,
-            fluids_ml=fluids,
-            fluids_ml_per_kg=fluids / weight if weight else None,
-            flushes=len(flushes),
-            flush_ml=sum(flushes),
-            all_ml=everything,
-            all_ml_per_kg=everything / weight if weight else None,
-        )
+    def findings(self) -> Iterator[FindingRow]:
+        for rec in self.timeline.of("finding"):
+            ev = rec.event
+            assert isinstance(ev, Finding)
+            yield FindingRow(
+                **self.moment(rec),
+                finding=ev.finding,
+                bone=ev.bone,
+                side=ev.side,
+                hours_ago=ev.hours_ago,
+                text=describe(ev),
+            )
+
+    def samples(self) -> Iterator[SampleRow]:
+        for rec in self.timeline.of("sample"):
+            ev = rec.event
+            assert isinstance(ev, Sample)
+            yield SampleRow(**self.moment(rec), line=ev.line, tests=ev.tests, labelled_io=ev.labelled_io)
+
+    def clinical(self) -> Iterator[EventRow]:
+        return (self.event_row(rec) for rec in self.timeline.of(*CLINICAL_KINDS))
+
+    def notes(self) -> Iterator[EventRow]:
+        return (self.event_row(rec) for rec in self.timeline.of("note"))
 
     # ── flags, record keeping, the full timeline ─────────────────────────
 
-    def _flag_row(self, n: int, flag: Flag, where: dict[int, EventRecord]) -> FlagRow:
-        rec = where.get(flag.seq) or self.raw_by_seq.get(flag.seq)
+    def _flag_row(self, n: int, flag: Flag, text: str | None) -> FlagRow:
+        """`text`: the flagged event as it stands on the timeline; else the event as recorded."""
+        if text is None:
+            rec = self.r.records.get(flag.seq)
+            text = describe(rec.event) if rec else f"event #{flag.seq}"
         return FlagRow(
             n=n,
             **flag.model_dump(exclude={"reason", "acknowledged"}),
             acknowledged=flag.acknowledged,
             reason=flag.reason,
             at=self.at(flag.t),
-            event=describe(rec.event) if rec else f"event #{flag.seq}",
+            event=text,
         )
 
     def event_row(self, rec: EventRecord) -> EventRow:
         return EventRow(**self.moment(rec), kind=rec.kind, text=describe(rec.event))
 
-    def record_keeping(self) -> list[RecordKeepingRow]:
+    def record_keeping(self) -> Iterator[RecordKeepingRow]:
         # Each amend's "old" values are the target as it stood after the amends before it.
         standing: dict[int, dict[str, Any]] = {}
-        rows = []
-        for rec in self.r.records:
+        for rec in self.r.records.of("void", "amend"):
             ev = rec.event
-            if not isinstance(ev, Void | Amend):
-                continue
-            target = self.raw_by_seq.get(ev.target)
+            assert isinstance(ev, Void | Amend)
+            target = self.r.records.get(ev.target)
             now = standing.setdefault(ev.target, target.event.model_dump(mode="json") if target else {})
             changes = []
             if isinstance(ev, Amend):
                 changes = [Change(field=k, old=now.get(k), new=v) for k, v in ev.changes.items()]
                 now.update(ev.changes)
-            rows.append(
-                RecordKeepingRow(
-                    seq=rec.seq,
-                    kind=ev.kind,
-                    recorded_at=rec.recorded_at.astimezone(self.r.start.tzinfo),
-                    recorded_t=(rec.recorded_at - self.r.start).total_seconds(),
-                    target=ev.target,
-                    target_text=describe(target.event) if target else f"event #{ev.target}",
-                    changes=changes,
-                    reason=ev.reason,
+            yield RecordKeepingRow(
+                seq=rec.seq,
+                kind=ev.kind,
+                recorded_at=rec.recorded_at.astimezone(self.r.start.tzinfo),
+                recorded_t=(rec.recorded_at - self.r.start).total_seconds(),
+                target=ev.target,
+                target_text=describe(target.event) if target else f"event #{ev.target}",
+                changes=changes,
+                reason=ev.reason,
+            )
+
+    def _late(self) -> Iterator[tuple[EventRecord, EventRecord | None]]:
+        """Each timeline event, with its record as written when it was entered late (None: on time)."""
+        for rec in self.timeline:
+            # Lateness is the record's as written: an amend that moved an event does not make it late.
+            raw = rec if not rec.amended_by else (self.r.records.get(rec.seq) or rec)
+            # on the code clock: a wall-clock step makes nothing late
+            late = rec.kind not in RECORD_KEEPING and rec.kind != "code_started" and raw.late
+            yield rec, raw if late else None
+
+    def late_entries(self) -> Iterator[LateEntry]:
+        for rec, raw in self._late():
+            if raw is not None:
+                yield LateEntry(
+                    **self.moment(rec),
+                    recorded_at=raw.recorded_at.astimezone(self.r.start.tzinfo),
+                    delay_s=raw.late_by,
+                    text=describe(rec.event),
                 )
-            )
-        return rows
 
-    def _late_seqs(self) -> dict[int, float]:
-        """seq → how late it was entered, for bedside events still on the timeline."""
-        late = {}
-        for rec in self.r.records:
-            if rec.kind in RECORD_KEEPING or rec.kind == "code_started" or rec.seq not in self.by_seq:
-                continue
-            if rec.late:  # on the code clock: a wall-clock step makes nothing late
-                late[rec.seq] = rec.late_by
-        return late
-
-    def late_entries(self) -> list[LateEntry]:
-        late = self.late
-        return [
-            LateEntry(
-                **self.moment(rec),
-                recorded_at=self.raw_by_seq[rec.seq].recorded_at.astimezone(self.r.start.tzinfo),
-                delay_s=late[rec.seq],
-                text=describe(rec.event),
-            )
-            for rec in self.timeline
-            if rec.seq in late
-        ]
-
-    def full_timeline(self) -> list[TimelineRow]:
-        late = self.late
-        return [
-            TimelineRow(
+    def full_timeline(self) -> Iterator[TimelineRow]:
+        for rec, raw in self._late():
+            yield TimelineRow(
                 **self.moment(rec),
                 kind=rec.kind,
                 text=describe(rec.event),
                 flags=[FlagRef(n=f.n, rule=f.rule, severity=f.severity) for f in self.flags_by_seq.get(rec.seq, [])],
-                late=rec.seq in late,
+                late=raw is not None,
                 amended_by=list(rec.amended_by),
             )
-            for rec in self.timeline
-        ]
 
 
 def shockable_to_first_shock_s(record: CodeRecord) -> float | None:
@@ -477,24 +533,5 @@ def _first(values: Iterable[float | None]) -> float | None:
     return min(present) if present else None
 
 
-def _weights(timeline: list[EventRecord]) -> dict[int, float | None]:
-    """seq → the weight known when that event happened (what the team dosed against, as the rules see it)."""
-    patient, out = Patient(), {}
-    for rec in timeline:
-        if isinstance(rec.event, PatientUpdated | CodeStarted):
-            patient = patient.merged(rec.event.patient)
-        out[rec.seq] = patient.weight_kg
-    return out
-
-
-def _next_flush(after: list[EventRecord], line: str) -> EventRecord | None:
-    """The first flush (a `flush` or a `fluid`) of `line` before the next drug through it."""
-    for rec in after:
-        ev = rec.event
-        if getattr(ev, "line", None) != line:
-            continue
-        if isinstance(ev, Flush | FluidGiven):
-            return rec
-        if isinstance(ev, DrugGiven):
-            return None
-    return None
+def _min(old: float | None, new: float) -> float:
+    return new if old is None else min(old, new)

@@ -1,39 +1,60 @@
 """The code summary as Markdown, for pasting into the notes."""
 
 import re
+from collections.abc import Iterator
 
-from exports.sections import Facts, Table, sections
+from exports.sections import Facts, Table, first_rows, sections
 from schemas.code_record import CodeRecord
 
 
 def render_markdown(record: CodeRecord) -> bytes:
+    return "".join(markdown_chunks(record)).encode("utf-8")
+
+
+def markdown_chunks(record: CodeRecord) -> Iterator[str]:
+    """The document a line at a time, each with its newline: a long code's timeline is written as it is made.
+
+    A blank line is held back until something follows it, so the document ends on its last line."""
+    blank = False
+    for line in _lines(record):
+        if not line:
+            blank = True
+            continue
+        yield ("\n" + line + "\n") if blank else (line + "\n")
+        blank = False
+
+
+def _lines(record: CodeRecord) -> Iterator[str]:
     _, parts = sections(record)
-    out: list[str] = []
     for i, section in enumerate(parts):
         title = _cell(section.title if i else "Resuscitation record: " + section.title)
-        out.append(f"{'#' if i == 0 else '##'} {title}")
-        out.append("")
+        yield f"{'#' if i == 0 else '##'} {title}"
+        yield ""
         for block in section.blocks:
-            out.extend(_block(block))
-            out.append("")
-    return ("\n".join(out).rstrip() + "\n").encode("utf-8")
+            yield from _block(block)
+            yield ""
 
 
-def _block(block: Facts | Table) -> list[str]:
+def _block(block: Facts | Table) -> Iterator[str]:
     if isinstance(block, Facts):
-        return [f"- **{_cell(label)}**: {_cell(value)}" for label, value in block.items]
-    lines = [f"**{_cell(block.caption)}**", ""] if block.caption else []
-    if not block.rows:
-        return [*lines, _cell(block.empty)]
-    lines.append("| " + " | ".join(_cell(h) for h in block.headers) + " |")
-    lines.append("|" + "---|" * len(block.headers))
-    for row in block.rows:
+        for label, value in block.items:
+            yield f"- **{_cell(label)}**: {_cell(value)}"
+        return
+    if block.caption:
+        yield f"**{_cell(block.caption)}**"
+        yield ""
+    rows = first_rows(block)
+    if rows is None:
+        yield _cell(block.empty)
+        return
+    yield "| " + " | ".join(_cell(h) for h in block.headers) + " |"
+    yield "|" + "---|" * len(block.headers)
+    for row in rows:
         cells = [_cell(c) for c in row.cells]
         if row.tone in ("critical", "alert"):
             # Markdown has no colour: what the HTML shows in red is bold here.
             cells = [f"**{c}**" if c else c for c in cells]
-        lines.append("| " + " | ".join(cells) + " |")
-    return lines
+        yield "| " + " | ".join(cells) + " |"
 
 
 # Characters a Markdown renderer acts on inside a line: HTML and entities (< > &), links and images

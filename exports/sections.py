@@ -1,14 +1,16 @@
 """The summary's sections as titled facts and tables: the wording Markdown and HTML share (exports.md §1)."""
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import chain
 
-from exports.derive import summarise
+from exports.derive import SummaryParts
 from schemas.code_record import CodeRecord
 from schemas.formatting import age_short, clock, duration, number, offset, site_label, t_plus, words
 from schemas.labels import DEVICE_NAMES, OUTCOME_NAMES, ROUTE_NAMES, SETTING_NAMES
 from schemas.records import LATE_ENTRY_S
-from schemas.summary import AccessLine, DrugRow, FlagRow, Summary
+from schemas.summary import AccessLine, DrugRow, EventRow, FlagRow
 
 NONE = "—"
 
@@ -31,9 +33,17 @@ class Row:
 @dataclass(frozen=True)
 class Table:
     headers: tuple[str, ...]
-    rows: list[Row]
+    # Made as they are read, once: a table of a long code's events is never held whole (`first_rows`).
+    rows: Iterable[Row]
     caption: str | None = None
     empty: str = "None recorded."
+
+
+def first_rows(table: Table) -> Iterator[Row] | None:
+    """The table's rows to write, or None when it has none (the renderer writes `empty` instead)."""
+    rows = iter(table.rows)
+    first = next(rows, None)
+    return None if first is None else chain((first,), rows)
 
 
 @dataclass(frozen=True)
@@ -43,9 +53,10 @@ class Section:
     anchor: str = ""
 
 
-def sections(record: CodeRecord) -> tuple[Summary, list[Section]]:
-    """The summary and its nine sections, in the order of exports.md §1."""
-    s = summarise(record)
+def sections(record: CodeRecord) -> tuple[SummaryParts, list[Section]]:
+    """The summary and its nine sections, in the order of exports.md §1; each table's rows are made as the
+    renderer writes them."""
+    s = SummaryParts(record)
     w = _Words(s)
     return s, [
         Section(f"Code {s.header.code_id}", [w.header()], "header"),
@@ -54,8 +65,8 @@ def sections(record: CodeRecord) -> tuple[Summary, list[Section]]:
         Section("Drugs", [w.drugs(), w.infusions()], "drugs"),
         Section("Fluids", [w.fluids(), w.fluid_totals()], "fluids"),
         Section("Samples", [w.samples()], "samples"),
-        Section("Rhythm, CPR, shocks and ROSC", [w.events(s.clinical)], "clinical"),
-        Section("Notes", [w.events(s.notes)], "notes"),
+        Section("Rhythm, CPR, shocks and ROSC", [w.events(s.clinical())], "clinical"),
+        Section("Notes", [w.events(s.notes())], "notes"),
         Section("Deviations", [w.flags(s.flags), w.flags(s.withdrawn_flags, withdrawn=True)], "deviations"),
         Section("Record keeping", [w.record_keeping(), w.late()], "record-keeping"),
         Section("Full timeline", [w.timeline()], "timeline"),
@@ -63,7 +74,7 @@ def sections(record: CodeRecord) -> tuple[Summary, list[Section]]:
 
 
 class _Words:
-    def __init__(self, s: Summary) -> None:
+    def __init__(self, s: SummaryParts) -> None:
         self.s = s
         self.start = s.header.start
 
@@ -148,7 +159,7 @@ class _Words:
     def findings(self) -> Table:
         return Table(
             ("time", "finding"),
-            [Row((self.when(f.t), f.text.removeprefix("Finding: "))) for f in self.s.findings],
+            (Row((self.when(f.t), f.text.removeprefix("Finding: "))) for f in self.s.findings()),
             caption="Findings at the sites",
             empty="No findings recorded.",
         )
@@ -208,7 +219,7 @@ class _Words:
     def drugs(self) -> Table:
         return Table(
             ("time", "drug", "dose", "per kg", "line (route)", "flushed", "running total", "flags"),
-            [Row(self._drug(d), "alert" if d.unflushed else None) for d in self.s.drugs],
+            (Row(self._drug(d), "alert" if d.unflushed else None) for d in self.s.drugs()),
         )
 
     def _drug(self, d: DrugRow) -> tuple[str, ...]:
@@ -263,7 +274,7 @@ class _Words:
     def fluids(self) -> Table:
         return Table(
             ("time", "fluid", "volume", "line", "method", "running total"),
-            [
+            (
                 Row(
                     (
                         self.when(f.t),
@@ -275,8 +286,8 @@ class _Words:
                         + (f" ({number(f.total_ml_per_kg, 1)} mL/kg)" if f.total_ml_per_kg is not None else ""),
                     )
                 )
-                for f in self.s.fluids
-            ],
+                for f in self.s.fluids()
+            ),
         )
 
     def fluid_totals(self) -> Facts:
@@ -296,7 +307,7 @@ class _Words:
     def samples(self) -> Table:
         return Table(
             ("time", "line", "tests", "labelled IO"),
-            [
+            (
                 Row(
                     (
                         self.when(x.t),
@@ -305,12 +316,12 @@ class _Words:
                         NONE if x.labelled_io is None else "yes" if x.labelled_io else "no",
                     )
                 )
-                for x in self.s.samples
-            ],
+                for x in self.s.samples()
+            ),
         )
 
-    def events(self, rows: list) -> Table:
-        return Table(("time", "event"), [Row((self.when(e.t), e.text)) for e in rows])
+    def events(self, rows: Iterable[EventRow]) -> Table:
+        return Table(("time", "event"), (Row((self.when(e.t), e.text)) for e in rows))
 
     def flags(self, flags: list[FlagRow], withdrawn: bool = False) -> Table:
         prefix = "W" if withdrawn else "F"
@@ -339,35 +350,34 @@ class _Words:
         )
 
     def record_keeping(self) -> Table:
-        rows = []
-        for r in self.s.record_keeping:
-            if r.kind == "void":
-                what = "voided"
-            else:
-                what = "; ".join(f"{c.field}: {_value(c.old, c.field)} → {_value(c.new, c.field)}" for c in r.changes)
-            rows.append(
-                Row(
-                    (
-                        f"#{r.seq}",
-                        f"{t_plus(r.recorded_t)} ({r.recorded_at.strftime('%H:%M:%S')})",
-                        r.kind,
-                        f"#{r.target} {r.target_text}",
-                        what,
-                        r.reason,
-                    )
-                )
-            )
         return Table(
             ("#", "recorded", "action", "event", "what changed", "why"),
-            rows,
+            self._record_keeping(),
             caption="Voids and amends",
             empty="No voids or amends.",
         )
 
+    def _record_keeping(self) -> Iterator[Row]:
+        for r in self.s.record_keeping():
+            if r.kind == "void":
+                what = "voided"
+            else:
+                what = "; ".join(f"{c.field}: {_value(c.old, c.field)} → {_value(c.new, c.field)}" for c in r.changes)
+            yield Row(
+                (
+                    f"#{r.seq}",
+                    f"{t_plus(r.recorded_t)} ({r.recorded_at.strftime('%H:%M:%S')})",
+                    r.kind,
+                    f"#{r.target} {r.target_text}",
+                    what,
+                    r.reason,
+                )
+            )
+
     def late(self) -> Table:
         return Table(
             ("#", "occurred", "recorded", "late by", "event"),
-            [
+            (
                 Row(
                     (
                         f"#{e.seq}",
@@ -378,15 +388,17 @@ class _Words:
                     ),
                     "late",
                 )
-                for e in self.s.late_entries
-            ],
+                for e in self.s.late_entries()
+            ),
             caption=f"Entered late (recorded more than {LATE_ENTRY_S:g} s after they occurred)",
             empty="No late entries.",
         )
 
     def timeline(self) -> Table:
-        rows = []
-        for e in self.s.timeline:
+        return Table(("T+", "clock", "#", "event", "flags"), self._timeline())
+
+    def _timeline(self) -> Iterator[Row]:
+        for e in self.s.full_timeline():
             marks = []
             if e.late:
                 marks.append("late entry")
@@ -395,8 +407,7 @@ class _Words:
             text = e.text + (f" [{'; '.join(marks)}]" if marks else "")
             flags = ", ".join(f"F{f.n} {f.rule} ({f.severity})" for f in e.flags)
             tone = min((f.severity for f in e.flags), key=_SEVERITY_ORDER.index, default=None)
-            rows.append(Row((t_plus(e.t), clock(self.start, e.t), f"#{e.seq}", text, flags or ""), tone))
-        return Table(("T+", "clock", "#", "event", "flags"), rows)
+            yield Row((t_plus(e.t), clock(self.start, e.t), f"#{e.seq}", text, flags or ""), tone)
 
 
 _SEVERITY_ORDER = ["critical", "warning", "info"]

@@ -4,15 +4,17 @@ Every state has a shape or a word as well as a colour, so it reads in grey print
 """
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import partial
 from html import escape
-from typing import Any
+from itertools import chain, islice
+from typing import Any, TypeVar
 
-from schemas.formatting import clock, number, offset, site_label, t_plus, words
+from exports.derive import SummaryParts
+from schemas.formatting import clock, duration, number, offset, site_label, t_plus, words
 from schemas.labels import DRUG_SHORT
-from schemas.summary import AccessLine, DrugRow, FlagRow, FluidRow, Summary
+from schemas.summary import AccessLine, DrugRow, EventRow, FlagRow, FluidRow
 
 WIDTH = 1000
 LEFT = 150  # the lane labels
@@ -21,8 +23,16 @@ PLOT = WIDTH - LEFT - RIGHT
 AXIS_H = 44.0
 CHAR_W = 6.1  # average width of an 11px sans-serif character, to keep labels apart
 ROW_H = 13.0  # one row of staggered labels
-TICK_STEPS = (15, 30, 60, 120, 180, 300, 600, 900, 1800, 3600, 7200, 14400)
+# Past 48 hours (12 ticks of 4 h) a code of days or weeks (a million events) still gets at most 12 ticks.
+TICK_STEPS = (15, 30, 60, 120, 180, 300, 600, 900, 1800, 3600, 7200, 14400, 43200, 86400, 172800, 345600, 604800)
 MAX_TICKS = 12
+# A lane draws its marks one by one up to this many; past it they could not be told apart (the plot is
+# 826 px wide), and a very long code would make a picture of millions of elements. It draws instead how
+# many fell in each of BUCKETS stretches of time: a debrief wants to see where things clustered.
+MAX_MARKS = 150
+BUCKETS = 100
+# And this many access lines get a lane each; past it, one lane counts the lines working in each stretch.
+MAX_LINE_LANES = 24
 
 COLOURS = {
     "attempting": "#9e9e9e",
@@ -77,7 +87,7 @@ class _Placed:
 
 
 class _Canvas:
-    def __init__(self, s: Summary) -> None:
+    def __init__(self, s: SummaryParts) -> None:
         self.s = s
         self.end = s.header.duration_s if s.header.duration_s is not None else s.header.last_t
         self.step = next((st for st in TICK_STEPS if self.end / st <= MAX_TICKS), TICK_STEPS[-1])
@@ -92,6 +102,14 @@ class _Canvas:
 
     def ticks(self) -> range:
         return range(0, int(self.t_max) + 1, self.step)
+
+    def bucket(self, t: float) -> int:
+        """Which of the BUCKETS stretches of time `t` falls in."""
+        return min(BUCKETS - 1, int(BUCKETS * min(max(t, 0.0), self.t_max) / self.t_max))
+
+    def stretch(self, i: int) -> tuple[float, float]:
+        """Bucket `i`'s span: its times and where it is drawn."""
+        return self.t_max * i / BUCKETS, self.t_max * (i + 1) / BUCKETS
 
     def anchor(self, t: float) -> str:
         return "start" if t == 0 else "end" if t == self.t_max else "middle"
@@ -121,20 +139,44 @@ def _depth(placed: list[_Placed]) -> int:
 Lane = tuple[float, Callable[[float, float], None]]  # height, draw(top, height)
 
 
-def timeline_svg(s: Summary) -> str:
+T = TypeVar("T")
+
+
+def _few(rows: Iterable[T]) -> tuple[list[T], Iterator[T] | None]:
+    """(the rows, None) when there are at most MAX_MARKS of them; else ([], every row, read once)."""
+    it = iter(rows)
+    head = list(islice(it, MAX_MARKS + 1))
+    if len(head) <= MAX_MARKS:
+        return head, None
+    return [], chain(head, it)
+
+
+def timeline_svg(s: SummaryParts) -> str:
     """One <svg> element that takes the width of the page (its viewBox scales it)."""
     c = _Canvas(s)
-    drugs = c.rows([(d.t, _drug_label(d)) for d in s.drugs])
-    fluids = c.rows([(f.t, _fluid_label(f)) for f in s.fluids])
-    flags = c.rows([(f.t, f"F{f.n}") for f in s.flags], pad=4, beside=True)
-    lines: list[Lane] = [(36.0, partial(_line_lane, c, line)) for line in s.lines]
+    drugs, many_drugs = _few(s.drugs())
+    fluids, many_fluids = _few(s.fluids())
+    clinical, many_clinical = _few(s.clinical())
+    flags, many_flags = _few(s.flags)
     lanes: list[Lane] = [
-        (34.0, partial(_clinical, c)),
-        *(lines or [(36.0, lambda top, h: _label(c, top, h, "Access", "no lines recorded"))]),
-        (24.0 + ROW_H * _depth(drugs), lambda top, h: _drugs(c, top, drugs)),
-        (22.0 + ROW_H * _depth(fluids), lambda top, h: _fluids(c, top, fluids)),
-        (16.0 + 17.0 * _depth(flags), lambda top, h: _flags(c, top, flags)),
+        (34.0, partial(_clinical, c, clinical) if many_clinical is None else _counted_clinical(c, many_clinical)),
+        *_line_lanes(c),
     ]
+    if many_drugs is None:
+        placed = c.rows([(d.t, _drug_label(d)) for d in drugs])
+        lanes.append((24.0 + ROW_H * _depth(placed), lambda top, h: _drugs(c, top, drugs, placed)))
+    else:
+        lanes.append(_counted_drugs(c, many_drugs))
+    if many_fluids is None:
+        placed_fluids = c.rows([(f.t, _fluid_label(f)) for f in fluids])
+        lanes.append((22.0 + ROW_H * _depth(placed_fluids), lambda top, h: _fluids(c, top, fluids, placed_fluids)))
+    else:
+        lanes.append(_counted_fluids(c, many_fluids))
+    if many_flags is None:
+        placed_flags = c.rows([(f.t, f"F{f.n}") for f in flags], pad=4, beside=True)
+        lanes.append((16.0 + 17.0 * _depth(placed_flags), lambda top, h: _flags(c, top, flags, placed_flags)))
+    else:
+        lanes.append(_counted_flags(c, many_flags))
     top = AXIS_H
     bottom = AXIS_H + sum(h for h, _ in lanes)
     _defs(c)
@@ -161,6 +203,15 @@ def timeline_svg(s: Summary) -> str:
         font_family="Helvetica, Arial, sans-serif",
         font_size=11,
     )
+
+
+def _line_lanes(c: _Canvas) -> list[Lane]:
+    lines = c.s.lines
+    if not lines:
+        return [(36.0, lambda top, h: _label(c, top, h, "Access", "no lines recorded"))]
+    if len(lines) <= MAX_LINE_LANES:
+        return [(36.0, partial(_line_lane, c, line)) for line in lines]
+    return [(46.0, partial(_counted_lines, c, lines))]
 
 
 # ── background: arrest and ROSC, the time axes, the end ──────────────────
@@ -266,24 +317,23 @@ def _shock_marker(x: float, mid: float, synchronized: bool) -> dict[str, Any]:
     return {"d": bolt, "fill": "none", "stroke": COLOURS["shock"], "stroke_width": 1.6, **dashed}
 
 
-def _cpr_pauses(c: _Canvas) -> list[tuple[float, float]]:
+def _cpr_pauses(c: _Canvas, clinical: Iterable[EventRow]) -> Iterator[tuple[float, float]]:
     """Each `cpr_stopped` to the next `cpr_started` (or ROSC, the end of the code, the last event)."""
-    pauses, stopped = [], None
-    for e in c.s.clinical:
+    stopped = None
+    for e in clinical:
         if e.kind == "cpr_stopped" and stopped is None:
             stopped = e.t
         elif e.kind in ("cpr_started", "rosc", "code_ended") and stopped is not None:
-            pauses.append((stopped, e.t))
+            yield stopped, e.t
             stopped = None
     if stopped is not None:
-        pauses.append((stopped, c.end))
-    return pauses
+        yield stopped, c.end
 
 
-def _clinical(c: _Canvas, top: float, h: float) -> None:
+def _clinical(c: _Canvas, clinical: list[EventRow], top: float, h: float) -> None:
     _label(c, top, h, "Rhythm", "shocks ϟ · CPR pauses")
     mid = top + h / 2
-    for a, b in _cpr_pauses(c):
+    for a, b in _cpr_pauses(c, clinical):
         # Under the marks: the span with no compressions (CPR_PAUSE_LONG flags the long ones).
         tip = f"CPR paused {t_plus(a)}–{t_plus(b)} ({number(b - a, 0)} s)"
         x0, x1 = c.x(a), c.x(b)
@@ -292,7 +342,7 @@ def _clinical(c: _Canvas, top: float, h: float) -> None:
                 "rect", title=tip, x=x0, y=mid + 1, width=max(x1 - x0, 1.5), height=h / 2 - 3, fill=COLOURS["cpr_pause"]
             )
         )
-    for e in c.s.clinical:
+    for e in clinical:
         x = c.x(e.t)
         if e.kind == "rhythm":
             c.add(_el("line", x1=x, y1=top + 4, x2=x, y2=top + h - 4, stroke=COLOURS["muted"], stroke_width=1))
@@ -342,7 +392,10 @@ def _line_lane(c: _Canvas, line: AccessLine, top: float, h: float) -> None:
                 **dashed,
             )
         )
-    for t in line.flushed_at:
+    flushed = line.flushed_at
+    if len(flushed) > MAX_MARKS:  # one drop where a stretch of time had any
+        flushed = [c.stretch(i)[0] for i in sorted({c.bucket(t) for t in flushed})]
+    for t in flushed:
         fx = c.x(t)
         drop = f"M{fx - 2.5} {mid + 9} L{fx + 2.5} {mid + 9} L{fx} {mid + 13} Z"
         c.add(_el("path", d=drop, fill=COLOURS["in"], stroke=COLOURS["confirmed"], stroke_width=0.5))
@@ -401,11 +454,11 @@ def _drug_marker(x: float, y: float, unflushed: bool, tip: str = "") -> str:
     )
 
 
-def _drugs(c: _Canvas, top: float, placed: list[_Placed]) -> None:
-    unflushed = sum(1 for d in c.s.drugs if d.unflushed)
-    _label(c, top, 30, "Drugs", f"{len(c.s.drugs)} given, {unflushed} unflushed" if c.s.drugs else "none")
+def _drugs(c: _Canvas, top: float, drugs: list[DrugRow], placed: list[_Placed]) -> None:
+    unflushed = sum(1 for d in drugs if d.unflushed)
+    _label(c, top, 30, "Drugs", f"{len(drugs)} given, {unflushed} unflushed" if drugs else "none")
     y = top + 12
-    for d, p in zip(c.s.drugs, placed, strict=True):
+    for d, p in zip(drugs, placed, strict=True):
         colour = COLOURS["unflushed"] if d.unflushed else COLOURS["drug"]
         label_y = y + 20 + ROW_H * p.row
         tip = f"{t_plus(d.t)} {d.label} {number(d.dose, 3)} {d.unit}" + (" — NOT FLUSHED" if d.unflushed else "")
@@ -420,12 +473,12 @@ def _fluid_marker(x: float, y: float, tip: str = "") -> str:
     return _el("rect", title=tip, x=x - 4, y=y - 6, width=8, height=11, rx=2, fill=COLOURS["fluid"])
 
 
-def _fluids(c: _Canvas, top: float, placed: list[_Placed]) -> None:
+def _fluids(c: _Canvas, top: float, fluids: list[FluidRow], placed: list[_Placed]) -> None:
     ft = c.s.fluid_totals
     per_kg = f", {number(ft.fluids_ml_per_kg, 1)} mL/kg" if ft.fluids_ml_per_kg else ""
-    _label(c, top, 30, "Fluids", f"{number(ft.fluids_ml, 0)} mL{per_kg}" if c.s.fluids else "none")
+    _label(c, top, 30, "Fluids", f"{number(ft.fluids_ml, 0)} mL{per_kg}" if fluids else "none")
     y = top + 11
-    for f, p in zip(c.s.fluids, placed, strict=True):
+    for f, p in zip(fluids, placed, strict=True):
         c.add(_fluid_marker(p.x, y, f"{t_plus(f.t)} {f.label} {number(f.volume_ml, 1)} mL via {f.line}"))
         label_y = y + 19 + ROW_H * p.row
         c.add(_text(p.label_x, label_y, _fluid_label(f), text_anchor="middle", font_size=10.5, fill=COLOURS["fluid"]))
@@ -445,8 +498,7 @@ def _flag_marker(severity: str, x: float, y: float, tip: str = "") -> str:
     return ring + _text(x, y + 3.3, "i", fill=colour, **glyph)
 
 
-def _flags(c: _Canvas, top: float, placed: list[_Placed]) -> None:
-    flags: list[FlagRow] = c.s.flags
+def _flags(c: _Canvas, top: float, flags: list[FlagRow], placed: list[_Placed]) -> None:
     counts = {sev: sum(1 for f in flags if f.severity == sev) for sev in ("critical", "warning", "info")}
     _label(c, top, 30, "Flags", " · ".join(f"{n} {sev}" for sev, n in counts.items() if n) or "none")
     for f, p in zip(flags, placed, strict=True):
@@ -456,6 +508,172 @@ def _flags(c: _Canvas, top: float, placed: list[_Placed]) -> None:
         c.add(_flag_marker(f.severity, p.x, y, f"F{f.n} {t_plus(f.t)} {f.rule} ({f.severity}): {f.message}"))
         weight = "bold" if f.severity == "critical" else None
         c.add(_text(p.x + 10, y + 4, f"F{f.n}", font_size=11, fill=colour, font_weight=weight))
+
+
+# ── a long code: how many in each stretch of time ─────────────────────────
+
+
+class _Tally:
+    """Counts per stretch of time (BUCKETS of them), by what matters in the lane (unflushed, a severity)."""
+
+    def __init__(self, c: _Canvas) -> None:
+        self.c = c
+        self.counts: list[dict[str, int]] = [{} for _ in range(BUCKETS)]
+        self.total = 0
+
+    def add(self, t: float, what: str) -> None:
+        counts = self.counts[self.c.bucket(t)]
+        counts[what] = counts.get(what, 0) + 1
+        self.total += 1
+
+    def of(self, what: str) -> int:
+        return sum(counts.get(what, 0) for counts in self.counts)
+
+    def bars(self, top: float, h: float, colour: Callable[[dict[str, int]], str], noun: str) -> None:
+        """A bar per stretch, as tall as its count against the busiest one, titled with its counts."""
+        c, busiest = self.c, max((sum(n.values()) for n in self.counts), default=0)
+        for i, counts in enumerate(self.counts):
+            n = sum(counts.values())
+            if not n:
+                continue
+            a, b = c.stretch(i)
+            x0, x1 = c.x(a), c.x(b)
+            height = 3 + (h - 3) * n / busiest
+            what = ", ".join(f"{k} {w}" for w, k in sorted(counts.items()) if w)
+            tip = f"{t_plus(a)}–{t_plus(b)}: {n} {noun}" + (f" ({what})" if what else "")
+            c.add(
+                _el(
+                    "rect",
+                    title=tip,
+                    x=x0,
+                    y=top + h - height,
+                    width=max(x1 - x0 - 1, 1.0),
+                    height=height,
+                    fill=colour(counts),
+                )
+            )
+
+    def caption(self) -> str:
+        return f"bars: count per {duration(self.c.t_max / BUCKETS)}"
+
+
+def _counted_clinical(c: _Canvas, rows: Iterable[EventRow]) -> Callable[[float, float], None]:
+    """The rhythm lane of a long code: CPR pauses merged where they touch at this scale, shocks and
+    rhythm checks counted per stretch."""
+    tally, pauses = _Tally(c), list[tuple[float, float, int]]()
+    stopped = None
+    for e in rows:
+        if e.kind in ("rhythm", "shock"):
+            tally.add(e.t, e.kind)
+        if e.kind == "cpr_stopped" and stopped is None:
+            stopped = e.t
+        elif e.kind in ("cpr_started", "rosc", "code_ended") and stopped is not None:
+            _merge(c, pauses, stopped, e.t)
+            stopped = None
+    if stopped is not None:
+        _merge(c, pauses, stopped, c.end)
+
+    def draw(top: float, h: float) -> None:
+        _label(c, top, h, "Rhythm", tally.caption())
+        mid = top + h / 2
+        for a, b, n in pauses:
+            tip = f"CPR paused {t_plus(a)}–{t_plus(b)}" + (f" ({n} pauses)" if n > 1 else "")
+            x0, x1 = c.x(a), c.x(b)
+            c.add(
+                _el(
+                    "rect",
+                    title=tip,
+                    x=x0,
+                    y=mid + 1,
+                    width=max(x1 - x0, 1.5),
+                    height=h / 2 - 3,
+                    fill=COLOURS["cpr_pause"],
+                )
+            )
+        tally.bars(
+            top + 3, h / 2 - 4, lambda counts: COLOURS["shock"] if "shock" in counts else COLOURS["muted"], "events"
+        )
+
+    return draw
+
+
+def _merge(c: _Canvas, pauses: list[tuple[float, float, int]], a: float, b: float) -> None:
+    """Add the span a–b, joined to the one before when less than a pixel apart (their number kept)."""
+    if pauses and c.x(a) - c.x(pauses[-1][1]) < 1.0:
+        start, _, n = pauses[-1]
+        pauses[-1] = (start, max(b, pauses[-1][1]), n + 1)
+    else:
+        pauses.append((a, b, 1))
+
+
+def _counted_drugs(c: _Canvas, rows: Iterable[DrugRow]) -> Lane:
+    tally = _Tally(c)
+    for d in rows:
+        tally.add(d.t, "not flushed" if d.unflushed else "")
+
+    def draw(top: float, h: float) -> None:
+        unflushed = tally.of("not flushed")
+        _label(c, top, 30, "Drugs", f"{tally.total} given, {unflushed} unflushed")
+        c.add(_text(8, top + 44, tally.caption(), font_size=10, fill=COLOURS["muted"]))
+        red = COLOURS["unflushed"]
+        tally.bars(top + 6, h - 12, lambda counts: red if "not flushed" in counts else COLOURS["drug"], "drugs")
+
+    return 56.0, draw
+
+
+def _counted_fluids(c: _Canvas, rows: Iterable[FluidRow]) -> Lane:
+    tally = _Tally(c)
+    for f in rows:
+        tally.add(f.t, "")
+
+    def draw(top: float, h: float) -> None:
+        ft = c.s.fluid_totals
+        per_kg = f", {number(ft.fluids_ml_per_kg, 1)} mL/kg" if ft.fluids_ml_per_kg else ""
+        _label(c, top, 30, "Fluids", f"{number(ft.fluids_ml, 0)} mL{per_kg}")
+        c.add(_text(8, top + 44, tally.caption(), font_size=10, fill=COLOURS["muted"]))
+        tally.bars(top + 6, h - 12, lambda counts: COLOURS["fluid"], "fluids")
+
+    return 56.0, draw
+
+
+def _counted_flags(c: _Canvas, rows: Iterable[FlagRow]) -> Lane:
+    tally = _Tally(c)
+    for f in rows:
+        tally.add(f.t, f.severity)
+
+    def worst(counts: dict[str, int]) -> str:
+        return COLOURS[next(sev for sev in ("critical", "warning", "info") if sev in counts)]
+
+    def draw(top: float, h: float) -> None:
+        counts = {sev: tally.of(sev) for sev in ("critical", "warning", "info")}
+        _label(c, top, 30, "Flags", _fit(" · ".join(f"{n} {sev}" for sev, n in counts.items() if n), 24))
+        c.add(_text(8, top + 44, tally.caption(), font_size=10, fill=COLOURS["muted"]))
+        tally.bars(top + 6, h - 12, worst, "flags")
+
+    return 56.0, draw
+
+
+def _counted_lines(c: _Canvas, lines: list[AccessLine], top: float, h: float) -> None:
+    """Too many lines for a lane each: how many were working in each stretch, and where lines failed."""
+    working, failed = _Tally(c), _Tally(c)
+    for line in lines:
+        for kind, a, b in _segments(c, line):
+            if kind == "confirmed":
+                for i in range(c.bucket(a), c.bucket(b) + 1):
+                    working.counts[i][""] = working.counts[i].get("", 0) + 1
+        if line.failed_t is not None:
+            failed.add(line.failed_t, "")
+    n_failed = sum(1 for line in lines if line.success is False)
+    _label(c, top, h, f"Access · {len(lines)} lines", f"{n_failed} failed; bars: lines working")
+    working.bars(top + 4, h - 8, lambda counts: COLOURS["confirmed"], "lines working")
+    mid = top + h / 2
+    for i, counts in enumerate(failed.counts):
+        if counts:
+            a, b = c.stretch(i)
+            fx = c.x((a + b) / 2)
+            cross = f"M{fx - 4} {mid - 4} L{fx + 4} {mid + 4} M{fx - 4} {mid + 4} L{fx + 4} {mid - 4}"
+            tip = f"{t_plus(a)}–{t_plus(b)}: {counts['']} failed"
+            c.add(_el("path", title=tip, d=cross, stroke=COLOURS["failed"], stroke_width=2))
 
 
 def _legend(c: _Canvas, top: float) -> None:

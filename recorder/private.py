@@ -54,14 +54,18 @@ def _kind(mode: int) -> str:
     return "a socket" if stat.S_ISSOCK(mode) else "something else"
 
 
-def write_private(path: Path, data: bytes, *, protect: Iterable[Path] = (), mode: int = 0o600) -> None:
-    """Write `data` to `path` (mode 0600 unless told), replacing whatever file or link was there.
+def write_private(
+    path: Path, data: bytes | Iterable[bytes], *, protect: Iterable[Path] = (), mode: int = 0o600
+) -> None:
+    """Write `data` (bytes, or pieces of bytes made as they are written) to `path` (mode 0600 unless told),
+    replacing whatever file or link was there.
 
     Through a new temporary file in the same folder (O_EXCL|O_NOFOLLOW), fsync'd, then renamed over
     `path`: a link is replaced, never written through; another user's file is replaced by one of ours;
     a failed write (a full disk) leaves the old file whole and no temporary behind. Refused (an
     OSError) for the databases in `protect` and their companions, and for anything but a file or a link.
-    OSError when it cannot.
+    OSError when it cannot. Pieces are written as they come, so a long document is never held whole; an
+    exception while making them (or writing them) leaves the old file whole too.
     """
     path = Path(path)
     refuse_database(path, protect)
@@ -78,9 +82,10 @@ def write_private(path: Path, data: bytes, *, protect: Iterable[Path] = (), mode
         try:
             try:
                 os.fchmod(fd, mode)  # the umask may have taken bits off
-                view = memoryview(data)
-                while view:
-                    view = view[os.write(fd, view) :]
+                for piece in (data,) if isinstance(data, bytes | bytearray | memoryview) else data:
+                    view = memoryview(piece)
+                    while view:
+                        view = view[os.write(fd, view) :]
                 os.fsync(fd)
             finally:
                 os.close(fd)

@@ -1,10 +1,11 @@
 """code_record(session): the CodeRecord every export reads, with what the engine's fold knew along the way."""
 
+from collections.abc import Iterable
 from datetime import tzinfo
 
+from recorder.code_views import RecordsView, TimelineView
 from recorder.engine import State
 from recorder.session import Session
-from recorder.timeline import effective
 from schemas.code_record import ArrestPeriod, CodeRecord, DoseTotal, LineFacts
 from schemas.events import CodeEnded, CodeStarted, DrugGiven
 from schemas.records import EventRecord
@@ -12,22 +13,22 @@ from schemas.records import EventRecord
 
 def code_record(session: Session) -> CodeRecord:
     """One code as data: raw events, effective timeline, flags, and the lines, arrests and totals the fold gives."""
-    # One read of the records; the timeline is made of the same objects (not a second copy of the code).
-    records = list(session.records)
-    timeline = effective(records)
-    first = records[0]
+    # Views, not lists: each pass over them reads a long code back from the store a page at a time, so an
+    # export of a million-event code holds what it aggregates, not the code (issue 11).
+    records, timeline = RecordsView(session), TimelineView(session)
+    first = session.records[0]
     started = first.event
     assert isinstance(started, CodeStarted)
     # The code's own offset when its start was pinned; otherwise the zone the recorder runs in.
     zone: tzinfo | None = started.at.tzinfo if started.at is not None else None
     state, confirmed_t, totals = _fold(session, timeline)
-    ended = next((r.event for r in timeline if isinstance(r.event, CodeEnded)), None)
+    ended = next((r.event for r in timeline.of("code_ended") if isinstance(r.event, CodeEnded)), None)
     info = session.store.code(session.code_id)
     assert info is not None  # Session.read found it
     return CodeRecord(
         code_id=session.code_id,
         audit_id=info.audit_id,
-        head_hash=session.store.hash_at(session.code_id, records[-1].seq),
+        head_hash=session.store.hash_at(session.code_id, len(session.records)),
         start=first.occurred_at.astimezone(zone),
         patient=state.patient,
         setting=state.setting,
@@ -58,7 +59,7 @@ def code_record(session: Session) -> CodeRecord:
     )
 
 
-def _fold(session: Session, timeline: list[EventRecord]) -> tuple[State, dict[str, float], list[DoseTotal]]:
+def _fold(session: Session, timeline: Iterable[EventRecord]) -> tuple[State, dict[str, float], list[DoseTotal]]:
     """The engine's state over the timeline, noting when each IO line became confirmed and each running total.
 
     The state keeps only the present; these two need the moment things changed, so we watch as we fold.

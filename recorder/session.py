@@ -2,7 +2,7 @@
 
 import copy
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Container, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -95,6 +95,7 @@ class Session:
         records: Iterable[EventRecord] = (),
         protocol: Protocol | None = None,
         whole: bool = False,
+        fold_once: bool = False,
     ) -> None:
         self.store = store
         self.code_id = code_id
@@ -131,7 +132,13 @@ class Session:
             self.ledger.add(record.event)
             self.records.append(record)
             self._keep_timeline(record)
-            self._evaluate(record)
+            if not fold_once:
+                self._evaluate(record)
+        if fold_once:
+            # The same engine folded once over the final timeline (a fresh fold equals the incremental one:
+            # test_session_checkpoints), without the refolds and copies that back-dated entries, voids and
+            # amends cost on the way: for a reader that records nothing (an export).
+            self._engine = self._recompute()
 
     # ── opening a code ───────────────────────────────────────────────────
 
@@ -197,13 +204,16 @@ class Session:
         protocol: Protocol | None = None,
         recompute: bool = False,
         whole: bool = False,
+        fold_once: bool = False,
     ) -> "Session":
         """A code to look at (list, review, summary) without becoming its writer.
 
         A code whose flags were raised under another edition of the rules keeps the flags shown at the
         time as its record (`rules_edition` says which); `recompute` works them out with this recorder's.
         `whole`: keep every record in memory as it is read (the summary holds them all anyway: one read
-        of the store instead of two); otherwise only the newest (RecordLog.KEEP).
+        of the store instead of two); otherwise only the newest (RecordLog.KEEP). `fold_once`: the engine
+        folds the final timeline once at the end rather than event by event (an export: nothing is logged
+        after, so no checkpoint is worth its copy).
         """
         info = store.code(code_id)
         if info is None or info.events == 0:
@@ -215,7 +225,9 @@ class Session:
         first = next(store.iter_events(code_id))
         code_clock = CodeClock.resumed(clock, first.occurred_at, ClockMark(*mark) if mark else None, reached)
         # The records are read a page at a time, never all at once.
-        session = cls(store, code_id, code_clock, store.iter_events(code_id), protocol, whole=whole)
+        session = cls(
+            store, code_id, code_clock, store.iter_events(code_id), protocol, whole=whole, fold_once=fold_once
+        )
         basis = store.flag_basis(code_id)
         if not recompute and basis is not None and basis[0] != RULES_EDITION:
             session.rules_edition, session._kept = basis[0], session._stored_flags()
@@ -395,14 +407,18 @@ class Session:
             return list(self._shown)
         return list(self.iter_timeline())
 
-    def iter_timeline(self, start: int = 0) -> Iterator[EventRecord]:
-        """The effective timeline from position `start`, the records read back a page at a time."""
+    def iter_timeline(self, start: int = 0, kinds: Container[str] | None = None) -> Iterator[EventRecord]:
+        """The effective timeline from position `start`, the records read back a page at a time; with
+        `kinds`, only the events of those kinds (the ledger knows each one's kind: the others are not read)."""
         if self._shown is not None:
-            yield from self._shown[start:]
+            shown = self._shown[start:]
+            yield from shown if kinds is None else (r for r in shown if r.kind in kinds)
             return
-        index = self._index
+        index, kind = self._index, self.ledger.kind
         for i in range(start, len(index), FOLD_PAGE):
-            seqs = index.seqs[i : i + FOLD_PAGE]
+            seqs: Sequence[int] = index.seqs[i : i + FOLD_PAGE]
+            if kinds is not None:
+                seqs = [s for s in seqs if kind(s) in kinds]
             amended = index.amended
             found = self.records.many(s for s in seqs if s not in amended)
             for s in seqs:

@@ -1,10 +1,69 @@
 """CodeRecord: one code as every export reads it — events, effective timeline, flags and what the engine knew."""
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict
+from collections.abc import Iterable, Iterator
+from typing import Annotated
+
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict
 
 from schemas.patient import Patient
 from schemas.records import EventRecord, Flag
 from schemas.vocabulary import LineKind, LineStatus, Outcome, Rhythm, Setting
+
+
+class EventStream:
+    """A code's events in a fixed order, gone through as often as an export needs, never required to be in memory.
+
+    `recorder.code_views` gives one that reads a long code back from the store a page at a time on each pass;
+    `EventList` holds a short one (a list given to a CodeRecord becomes one).
+    """
+
+    def __iter__(self) -> Iterator[EventRecord]:
+        raise NotImplementedError
+
+    def of(self, *kinds: str) -> Iterator[EventRecord]:
+        """Only the events of these kinds, in the same order (a store-backed stream reads only those)."""
+        wanted = frozenset(kinds)
+        return (rec for rec in self if rec.kind in wanted)
+
+    def get(self, seq: int) -> EventRecord | None:
+        """The event `seq`, if the stream has it."""
+        return next((rec for rec in self if rec.seq == seq), None)
+
+
+class EventList(EventStream):
+    """An EventStream held in memory."""
+
+    def __init__(self, records: Iterable[EventRecord]) -> None:
+        self._records = list(records)
+        self._by_seq: dict[int, EventRecord] | None = None
+
+    def __iter__(self) -> Iterator[EventRecord]:
+        return iter(self._records)
+
+    def __len__(self) -> int:
+        return len(self._records)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, EventList):
+            return self._records == other._records
+        return isinstance(other, list) and self._records == other
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def get(self, seq: int) -> EventRecord | None:
+        if self._by_seq is None:
+            self._by_seq = {rec.seq: rec for rec in self._records}
+        return self._by_seq.get(seq)
+
+
+def _stream(value: object) -> object:
+    """A list (or any iterable but a stream) of records given to a CodeRecord is held as an EventList."""
+    if isinstance(value, EventStream) or not isinstance(value, Iterable):
+        return value
+    return EventList(value)
+
+
+Events = Annotated[EventStream, BeforeValidator(_stream)]
 
 
 class LineFacts(BaseModel):
@@ -52,7 +111,8 @@ class CodeRecord(BaseModel):
     zone): every clock time an export shows is in it.
     """
 
-    model_config = ConfigDict(frozen=True)
+    # records and timeline are EventStreams: a million-event code is gone through, never held.
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
 
     code_id: int
     audit_id: str
@@ -62,8 +122,8 @@ class CodeRecord(BaseModel):
     setting: Setting | None = None
     arrest: bool
     outcome: Outcome | None = None
-    records: list[EventRecord]
-    timeline: list[EventRecord]
+    records: Events  # in seq order
+    timeline: Events  # the effective timeline, in (t, seq) order
     flags: list[Flag]
     # The edition of rules.md that produced `flags`: a code recorded under an earlier one keeps its flags.
     rules_edition: str | None = None

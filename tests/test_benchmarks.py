@@ -66,3 +66,12 @@ def test_memory(capsys, tmp_path):
     result = output(capsys, bench_memory.main, "--events", "300", "--dir", str(tmp_path))
     assert result["replay"]["exit"] == 0 and result["summary"]["exit"] == 0
     assert result["replay"]["peak_rss_mb"] > 0 and result["summary"]["peak_rss_mb"] > 0
+
+
+def test_memory_of_the_summary_alone(capsys, tmp_path):
+    from benchmarks import bench_memory
+
+    args = ("--events", "300", "--dir", str(tmp_path), "--summary-only", "--format", "html")
+    result = output(capsys, bench_memory.main, *args)
+    assert result["summary"]["exit"] == 0 and result["summary"]["peak_rss_mb"] > 0
+    assert result["summary"]["format"] == "html" and result["summary"]["output_mb"] >= 0

@@ -75,13 +75,15 @@ def summary_cmd(obj: Context, code: str, fmt: str, output: Path | None, recomput
     """
     from recorder.record import code_record
 
-    # Whole: code_record lists every record, so the one read of the store keeps them.
-    session = Session.read(obj.store, obj.clock, obj.code_id(code), obj.protocol, recompute=recompute, whole=True)
-    data = SUMMARY_FORMATS[fmt].render(code_record(session))
+    # Not whole: the session keeps the newest records and reads the rest back a page at a time, and the
+    # document is written as it is made, so a million-event code is summarised in bounded memory (issue 11).
+    session = Session.read(obj.store, obj.clock, obj.code_id(code), obj.protocol, recompute=recompute, fold_once=True)
+    chunks = SUMMARY_FORMATS[fmt].chunks(code_record(session))
     if output is None:
-        click.echo(data.decode("utf-8"), nl=False)
+        for chunk in chunks:
+            click.echo(chunk, nl=False)
         return
-    write_private(output, data, [obj.db_path])
+    write_private(output, chunks, [obj.db_path])
     click.echo(f"wrote {output}", err=True)
 
 

@@ -1,5 +1,6 @@
 """Where a command's output goes: `-o PATH` or `-` for standard output; files written whole, owner-only."""
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,7 @@ class Output(click.Path):
         return super().convert(value, param, ctx)
 
 
-def write_private(path: Path, data: bytes, databases: list[Path], mode: int = 0o600) -> None:
+def write_private(path: Path, data: bytes | Iterable[bytes], databases: list[Path], mode: int = 0o600) -> None:
     """recorder.private.write_private, its failure as one line: never onto a database, never through a link."""
     try:
         private.write_private(path, data, protect=databases, mode=mode)
