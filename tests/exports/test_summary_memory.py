@@ -12,7 +12,7 @@ from unittest.mock import patch
 
 import pytest
 
-from benchmarks.common import iter_scenario
+from tests.factory import iter_scenario
 from exports.formats import SUMMARY_FORMATS
 from recorder.clock import FakeClock
 from recorder.record import code_record

@@ -9,7 +9,7 @@ from unittest.mock import patch
 
 import pytest
 
-from benchmarks.common import iter_scenario
+from tests.factory import iter_scenario
 from exports.derive import summarise
 from exports.formats import SUMMARY_FORMATS
 from recorder.clock import FakeClock
