@@ -12,6 +12,7 @@ import click
 
 from recorder import __version__
 from recorder.clock import SystemClock
+from recorder.end_hooks import keep_audit_rows
 from recorder.engine import RULES, Protocol, ProtocolError, load_protocol
 from recorder.listing import code_rows
 from recorder.scenario import ScenarioError, ScenarioFile, ScenarioLine, dump_records
@@ -224,7 +225,9 @@ def replay_cmd(obj: Context, file: Path, as_json: bool, echo: bool, until: float
                 click.echo(f"seq {logged.record.seq}")
                 sys.stdout.flush()
 
-        session = replay(obj.store, obj.clock, lines, protocol=obj.protocol, on_commit=committed)
+        session = replay(
+            obj.store, obj.clock, lines, protocol=obj.protocol, on_commit=committed, on_end=keep_audit_rows
+        )
     flags = session.flags()
     if as_json:
         for flag in flags:
