@@ -32,11 +32,15 @@ class Logged:
 
 
 EndHook = Callable[["Session"], None]
-"""What a front end does with an ended code after each event (recorder.audit_rows.keep_at_end keeps its audit rows)."""
+"""What a front end does with an ended code after each event (end_hooks.keep_audit_rows: keep its audit rows)."""
 
 
 class Session:
-    """One code being recorded. Every event is validated, then durably stored, then returned."""
+    """One code being recorded. Every event is validated, then durably stored, then returned.
+
+    Its one job: parse, check against the code (Ledger), append (Store), fold (LiveFold), keep the flags'
+    history. What the code says now is read through `state` (read-only), `timeline()` and `flags()`.
+    """
 
     _basis_kept = False  # the rules edition and protocol are kept with the code's flags (_write_flags)
     rules_edition = RULES_EDITION  # the edition of the rules whose flags flags() gives
