@@ -7,7 +7,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
-from recorder.engine import Protocol, State
+from recorder.engine import Protocol
+from recorder.engine.clinical_view import ClinicalView
 from schemas.formatting import age_short, number, words
 from schemas.formatting import site_label as site_words
 from schemas.formatting import t_plus as code_time
@@ -39,7 +40,7 @@ class Timer:
     detail: str
 
 
-def line_rows(state: State) -> list[LineRow]:
+def line_rows(state: ClinicalView) -> list[LineRow]:
     """Every line of the code, newest first."""
     rows = []
     for line in state.lines.values():
@@ -64,7 +65,7 @@ def line_rows(state: State) -> list[LineRow]:
     return sorted(rows, key=lambda r: r.since or 0, reverse=True)
 
 
-def current_line(state: State, preferred: str | None = None) -> str | None:
+def current_line(state: ClinicalView, preferred: str | None = None) -> str | None:
     """The line an event goes through by default: the chosen one while it lasts, else the newest live one."""
     live = [r for r in line_rows(state) if r.status in ("attempting", "in", "confirmed")]
     ids = [r.id for r in live]
@@ -74,7 +75,7 @@ def current_line(state: State, preferred: str | None = None) -> str | None:
     return next(iter(usable or ids), None)
 
 
-def next_line(state: State, current: str | None) -> str | None:
+def next_line(state: ClinicalView, current: str | None) -> str | None:
     """The next live line after `current`, cycling: the scribe's `l` key."""
     ids = [r.id for r in line_rows(state) if r.status in ("attempting", "in", "confirmed")]
     if not ids:
@@ -93,7 +94,7 @@ def cpr_running(timeline: Iterable[EventRecord]) -> bool:
     return last == "cpr_started"
 
 
-def timers(state: State, now: float, protocol: Protocol) -> list[Timer]:
+def timers(state: ClinicalView, now: float, protocol: Protocol) -> list[Timer]:
     """The clocks that matter now: adrenaline in an arrest, drugs waiting in the marrow for a flush."""
     out: list[Timer] = []
     epi = protocol.epinephrine
@@ -165,7 +166,7 @@ def flag_to_acknowledge(flags: list[Flag], chosen: tuple[str, int] | None = None
     return flag, f"the newest unacknowledged {flag.severity}"
 
 
-def breached_sites(state: State) -> dict[str, str]:
+def breached_sites(state: ClinicalView) -> dict[str, str]:
     """Site → what already happened in its bone (`L io1 failed`), for the IO picker's marks.
 
     The bone of each site is the protocol's (the table the site rules read), so the marks and the flags agree."""

@@ -16,9 +16,10 @@ from typing import Any
 
 from recorder.clock import Clock, CodeClock, local
 from recorder.engine import RULES, Engine, Protocol, load_protocol
+from recorder.engine.clinical_view import ClinicalView
 from recorder.journal import Entry, Journal, JournalError, Start
 from recorder.ledger import Ledger
-from recorder.session import Logged, Session, SessionError
+from recorder.session import EndHook, Logged, Session, SessionError
 from recorder.store import Store, StoreError
 from recorder.timeline import effective
 from schemas.events import RECORD_KEEPING, EventError, event_payload, parse_event
@@ -105,8 +106,11 @@ class Scribe:
         protocol: Protocol | None = None,
         code_clock: CodeClock | None = None,
         journal: Journal | None = None,
+        on_end: EndHook | None = None,
     ) -> None:
         self.session = session
+        # Given to the session this scribe starts (an open session keeps its own).
+        self.on_end = on_end if on_end is not None or session is None else session.on_end
         self.store = store or _created(session).store
         self.clock = clock or _created(session).clock.clock
         self.protocol = protocol or (session.protocol if session else load_protocol())
@@ -125,7 +129,13 @@ class Scribe:
 
     @classmethod
     def begin(
-        cls, store: Store, clock: Clock, protocol: Protocol, code_clock: CodeClock, fields: dict[str, Any]
+        cls,
+        store: Store,
+        clock: Clock,
+        protocol: Protocol,
+        code_clock: CodeClock,
+        fields: dict[str, Any],
+        on_end: EndHook | None = None,
     ) -> "Scribe":
         """Start a new code; when it cannot be created, its start is journalled and queued like an entry."""
         # Stamped as Session.start stamps it: local time with its offset, what the team saw on screen.
@@ -134,7 +144,7 @@ class Scribe:
             parse_event({"kind": "code_started", "t": 0, **fields})
         except EventError as exc:
             raise SessionError(str(exc)) from None
-        scribe = cls(None, store=store, clock=clock, protocol=protocol, code_clock=code_clock)
+        scribe = cls(None, store=store, clock=clock, protocol=protocol, code_clock=code_clock, on_end=on_end)
         scribe.start = Start(fields, fields["at"], code_clock.elapsed())
         scribe.retry()
         if scribe.start is not None:
@@ -223,6 +233,7 @@ class Scribe:
                     self.protocol,
                     code_clock=self.code_clock,
                     entered=self.start.entered,
+                    on_end=self.on_end,
                     **self.start.fields,
                 )
             except StoreError as exc:
@@ -278,7 +289,7 @@ class Scribe:
         return self._projection
 
     @property
-    def state(self) -> Any:
+    def state(self) -> ClinicalView:
         """The clinical state the screen shows: committed events and queued entries folded together."""
         if not self.queued:
             return self.created.state
@@ -395,7 +406,9 @@ def created_code(journal: Journal, store: Store) -> int | None:
     return None
 
 
-def reopen(store: Store, clock: Clock, protocol: Protocol, code_id: int | None = None) -> Scribe | None:
+def reopen(
+    store: Store, clock: Clock, protocol: Protocol, code_id: int | None = None, on_end: EndHook | None = None
+) -> Scribe | None:
     """At start-up: the scribe of a journal left behind (the given code's, else one whose code was never
     created), replaying it; None when there is none and the usual open code applies."""
     journals = Journal.find(store.path)
@@ -417,7 +430,12 @@ def reopen(store: Store, clock: Clock, protocol: Protocol, code_id: int | None =
     # No mark was ever written for a code never created: the wall clock, never below what was entered.
     reached = max([0.0, *(max(e.t, e.entered or 0.0) for e in chosen.pending())])
     scribe = Scribe(
-        None, store=store, clock=clock, protocol=protocol, code_clock=CodeClock.resumed(clock, at, None, reached)
+        None,
+        store=store,
+        clock=clock,
+        protocol=protocol,
+        code_clock=CodeClock.resumed(clock, at, None, reached),
+        on_end=on_end,
     )
     scribe.journal = chosen
     scribe._take(chosen)

@@ -1,70 +1,22 @@
 """The one API the screen and the CLI use to record a code: start, log, void, amend, end, resume."""
 
-import copy
 import sys
-from collections.abc import Callable, Container, Iterable, Iterator, Sequence
+from collections.abc import Callable, Container, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from recorder.clock import Clock, ClockMark, CodeClock, local
-from recorder.engine import RULES, RULES_EDITION, Engine, Protocol, load_protocol
+from recorder.engine import RULES, RULES_EDITION, Protocol, load_protocol
+from recorder.engine.clinical_view import ClinicalView
+from recorder.engine.live_fold import LiveFold, diff_flags
 from recorder.errors import RecorderError
 from recorder.flag_check import protocol_basis
 from recorder.ledger import Ledger
 from recorder.record_log import RecordLog
 from recorder.scenario import ScenarioLine
 from recorder.store import Store, StoreError
-from recorder.timeline import apply_changes
-from recorder.timeline_index import TimelineIndex
-from schemas.events import (
-    RECORD_KEEPING,
-    Acknowledge,
-    Amend,
-    BaseEvent,
-    CodeStarted,
-    EventError,
-    Void,
-    event_payload,
-    parse_event,
-)
+from schemas.events import BaseEvent, CodeStarted, EventError, event_payload, parse_event
 from schemas.records import EventRecord, Flag
-
-# The session keeps a copy of the engine every this many timeline events, so that a recompute (a
-# back-dated entry, a void, an amend) refolds only from the last copy before what changed. A copy
-# costs about as much as folding 100 events (benchmarks/bench_logging.py).
-CHECKPOINT_EVERY = 128
-# And keeps this many at most: the newest half every CHECKPOINT_EVERY events, the older ones ever
-# sparser (a correction of an old entry refolds a little more). Each copy holds the whole state, which
-# grows with the code: kept every 128 events, a million-event code held thousands of them.
-MAX_CHECKPOINTS = 64
-# And no more state than this in all its copies, in units of about a flag's size (a line's state is some
-# 16 flags): a long code's state grows (the million-event benchmark ends with a thousand lines and
-# fourteen thousand flags, three megabytes a copy), and past this the older copies are thinned further.
-# About 40 MB; a code of ordinary size never comes near it.
-CHECKPOINT_BUDGET = 400_000
-LINE_WEIGHT = 16
-
-
-# Timeline entries read back from the store at a time when a fold looks back.
-FOLD_PAGE = 512
-
-
-def _acknowledgements(records: Iterable[EventRecord]) -> dict[tuple[str, int], str]:
-    """(rule, seq) → the scribe's reason, for every acknowledgement still standing (one pass, in seq order).
-
-    What recorder.timeline.acknowledgements gives, holding the acknowledgements only, not every record.
-    """
-    standing: dict[int, Acknowledge] = {}
-    for rec in records:
-        ev = rec.event
-        if isinstance(ev, Acknowledge):
-            standing[rec.seq] = ev
-        elif isinstance(ev, Void):
-            standing.pop(ev.target, None)
-        elif isinstance(ev, Amend) and ev.target in standing:
-            data = {**standing[ev.target].model_dump(mode="json", exclude_none=True), **ev.changes}
-            standing[ev.target] = Acknowledge.model_validate(data)
-    return {(ev.rule, ev.target): ev.reason for _, ev in sorted(standing.items())}
 
 
 class SessionError(RecorderError):
@@ -80,8 +32,16 @@ class Logged:
     withdrawn: list[Flag] = field(default_factory=list)
 
 
+EndHook = Callable[["Session"], None]
+"""What a front end does with an ended code after each event (end_hooks.keep_audit_rows: keep its audit rows)."""
+
+
 class Session:
-    """One code being recorded. Every event is validated, then durably stored, then returned."""
+    """One code being recorded. Every event is validated, then durably stored, then returned.
+
+    Its one job: parse, check against the code (Ledger), append (Store), fold (LiveFold), keep the flags'
+    history. What the code says now is read through `state` (read-only), `timeline()` and `flags()`.
+    """
 
     _basis_kept = False  # the rules edition and protocol are kept with the code's flags (_write_flags)
     rules_edition = RULES_EDITION  # the edition of the rules whose flags flags() gives
@@ -96,6 +56,7 @@ class Session:
         protocol: Protocol | None = None,
         whole: bool = False,
         fold_once: bool = False,
+        on_end: EndHook | None = None,
     ) -> None:
         self.store = store
         self.code_id = code_id
@@ -105,40 +66,27 @@ class Session:
         # records themselves are read back from the store when something looks back (RecordLog).
         self.records = RecordLog(store, code_id, keep=sys.maxsize if whole else None)
         self.ledger = Ledger(known_rules=RULES, fetch=lambda seq: self.records.get(seq).event)
-        # The live horizon: how far `tick` has moved deadline rules past the last event.
-        self._horizon = 0.0
+        # The incremental fold: the timeline, the engine and its checkpoints, the acknowledgements. The records
+        # of a code being read are folded as they come, as they were when they were logged: one pass over the
+        # store, and the same flags as a fresh fold (test_session_checkpoints).
+        self.fold = LiveFold(self.protocol, self.records)
+        # Called with the session after each event logged once the code has ended (the front ends keep the
+        # code's audit rows there): derived data, so a StoreError from it is not the entry's.
+        self.on_end = on_end
         # True while the stored flag history lags the engine (a flag write failed).
         self._flags_behind = False
-        # (rule, seq) → reason; only a void, an amend or an acknowledgement can change it (None: read again).
-        self._acks: dict[tuple[str, int], str] | None = {}
-        # The effective timeline, kept as events come: its order, and the amended entries whole.
-        self._index = TimelineIndex()
-        # And the timeline itself, as a list, while the code is short enough that RecordLog holds every
-        # record anyway (the screen asks for it after a void, an amend or a late flag); None once longer.
-        self._shown: list[EventRecord] | None = []
-        # How many timeline entries the engine has folded, and the first of them changed since (a
-        # back-dated entry, a void, an amend; None: none); copies of the engine after the first i
-        # entries, made by recomputes: an unchanged prefix is not folded twice.
-        self._folded = 0
-        self._dirty: int | None = None
-        self._checkpoints: dict[int, Engine] = {}
-        self._weights: dict[int, int] = {}  # checkpoint → the size of its state (CHECKPOINT_BUDGET's units)
-        # The records of a code being read are folded as they come, as they were when they were logged
-        # (in order incrementally; a back-dated one, a void or an amend from the nearest checkpoint):
-        # one pass over the store, and the same engine as a fresh fold (test_session_checkpoints).
-        self._engine = Engine(self.protocol)
-        self._last_t, self._ended = 0.0, False
         for record in records:
             self.ledger.add(record.event)
             self.records.append(record)
-            self._keep_timeline(record)
-            if not fold_once:
-                self._evaluate(record)
+            if fold_once:
+                self.fold.keep(record)
+            else:
+                self.fold.add(record)
         if fold_once:
             # The same engine folded once over the final timeline (a fresh fold equals the incremental one:
             # test_session_checkpoints), without the refolds and copies that back-dated entries, voids and
             # amends cost on the way: for a reader that records nothing (an export).
-            self._engine = self._recompute()
+            self.fold.refold()
 
     # ── opening a code ───────────────────────────────────────────────────
 
@@ -150,6 +98,7 @@ class Session:
         protocol: Protocol | None = None,
         code_clock: CodeClock | None = None,
         entered: float | None = None,
+        on_end: EndHook | None = None,
         **fields: Any,
     ) -> "Session":
         """Start a new code now (or at `at`, for a replay): the code clock runs from here.
@@ -172,13 +121,18 @@ class Session:
         # Made at the code's start on the code clock, the clock of ended_at and of every event.
         code_id, _ = store.create_code(code_clock.start)
         store.lock_code(code_id)
-        session = cls(store, code_id, code_clock, protocol=protocol)
+        session = cls(store, code_id, code_clock, protocol=protocol, on_end=on_end)
         session._append(event, entered)
         return session
 
     @classmethod
     def resume(
-        cls, store: Store, clock: Clock, code_id: int | None = None, protocol: Protocol | None = None
+        cls,
+        store: Store,
+        clock: Clock,
+        code_id: int | None = None,
+        protocol: Protocol | None = None,
+        on_end: EndHook | None = None,
     ) -> "Session":
         """Reopen a code to record into after a crash or a closed terminal: the open one unless told which."""
         if code_id is None:
@@ -187,11 +141,11 @@ class Session:
                 raise SessionError("no open code to resume; start one with `recorder new`")
         # Recording goes on under this recorder's rules: the code's flags are worked out again by them.
         session = cls.read(store, clock, code_id, protocol, recompute=True)
+        session.on_end = on_end
         store.lock_code(code_id)
         if not session.ended:
             # Deadlines that passed while the recorder was down fire now, as they would have live.
-            session._horizon = session.now()
-            session._engine.advance(session._horizon)
+            session.fold.tick(session.now())
         session._catch_up_flags(session.records[-1].seq)
         return session
 
@@ -237,7 +191,7 @@ class Session:
 
     @property
     def ended(self) -> bool:
-        return self._ended
+        return self.fold.ended
 
     def now(self) -> float:
         """The code clock: seconds since the start. The screen reads it at the first key."""
@@ -291,11 +245,7 @@ class Session:
         record = EventRecord(
             code_id=self.code_id, seq=self.ledger.next_seq, event=event, occurred_at=at, recorded_at=at
         )
-        if record.t < self._last_t:
-            return []  # a back-dated entry is checked by the recompute when it is logged
-        # A copy of the live engine: the protocol is immutable and shared, the state is copied.
-        engine = copy.deepcopy(self._engine, {id(self.protocol): self.protocol})
-        return [f for f in engine.apply(record) if f.seq == record.seq]
+        return self.fold.preview(record)
 
     def void(self, target: int, reason: str, **kw: Any) -> Logged:
         return self.log({"kind": "void", "target": target, "reason": reason}, **kw)
@@ -330,207 +280,51 @@ class Session:
         # Only once it is on disk does the code move on.
         self.ledger.add(event)
         self.records.append(record)
-        self._keep_timeline(record)
-        engine = self._engine
-        raised = self._evaluate(record)
-        if raised is None:  # recomputed: flags may have been withdrawn too
-            raised, withdrawn = self._diff_flags(engine.flags)
-        else:
-            withdrawn = []
+        raised, withdrawn = self.fold.add(record)
         self._write_flags(seq, raised, withdrawn)
-        if self._ended:
-            self._keep_audit_rows()
-        return Logged(record, self._acknowledged(raised), withdrawn)
-
-    def _keep_audit_rows(self) -> None:
-        """An ended code (or a correction to one): keep its audit rows, so that audits read rows."""
-        from recorder.audit_rows import keep  # the exports load only once a code has ended
-
-        try:
-            keep(self)
-        except StoreError:
-            pass  # derived data, not the record: the next audit derives and keeps them
-
-    def _keep_timeline(self, record: EventRecord) -> None:
-        """Bring the effective timeline and the acknowledgements up to date with a new record."""
-        event = record.event
-        if isinstance(event, Acknowledge):
-            if self._acks is not None:
-                self._acks[(event.rule, event.target)] = event.reason  # the latest one stands
-        elif isinstance(event, (Void, Amend)):
-            self._rework(event, record.seq)
-        elif event.kind not in RECORD_KEEPING:
-            self._placed(self._index.insert(record), record)
-
-    def _placed(self, at: int, record: EventRecord) -> None:
-        """`record` now stands at position `at` of the timeline."""
-        self._changed(at)
-        shown = self._shown
-        if shown is not None:
-            if len(self._index) > self.records.keep:
-                self._shown = None  # a long code: its timeline is read back from the store, not held
-            else:
-                shown.insert(at, record)
-
-    def _changed(self, at: int) -> None:
-        """The timeline changed at position `at`: a fold from before it is still good, not after."""
-        if at < self._folded and (self._dirty is None or at < self._dirty):
-            self._dirty = at
-
-    def _rework(self, event: Void | Amend, seq: int) -> None:
-        """A void or an amend, applied to the kept timeline as `effective` would apply it to the log.
-
-        The log is applied in seq order and this record is the newest, so changing its target where
-        it stands gives the same timeline as working it out again from every record.
-        """
-        if self.ledger.kind(event.target) == "acknowledge":
-            self._acks = None  # an acknowledgement changed: an earlier one may stand again
-        index = self._index
-        at = index.position(event.target)
-        if at is None:
-            return  # already voided, or not on the timeline (record keeping): nothing there changes
-        index.pop(at)
-        self._changed(at)
-        standing = index.amended.pop(event.target, None) or self.records.get(event.target)
-        if self._shown is not None:
-            self._shown.pop(at)
-        if isinstance(event, Amend):
-            amended = apply_changes(standing, event.changes, seq)
-            self._placed(index.insert(amended), amended)
+        if self.ended and self.on_end is not None:
+            try:
+                self.on_end(self)
+            except StoreError:
+                pass  # derived data, not the record: whoever reads it next derives it again
+        return Logged(record, self.fold.acknowledged(raised), withdrawn)
 
     # ── reading ──────────────────────────────────────────────────────────
 
     def timeline(self) -> list[EventRecord]:
         """The effective timeline: voids and amends applied, ordered by (t, seq). (All of it, in memory:
         `iter_timeline` reads a long code a page at a time.)"""
-        if self._shown is not None:
-            return list(self._shown)
-        return list(self.iter_timeline())
+        return self.fold.timeline()
 
     def iter_timeline(self, start: int = 0, kinds: Container[str] | None = None) -> Iterator[EventRecord]:
         """The effective timeline from position `start`, the records read back a page at a time; with
         `kinds`, only the events of those kinds (the ledger knows each one's kind: the others are not read)."""
-        if self._shown is not None:
-            shown = self._shown[start:]
-            yield from shown if kinds is None else (r for r in shown if r.kind in kinds)
-            return
-        index, kind = self._index, self.ledger.kind
-        for i in range(start, len(index), FOLD_PAGE):
-            seqs: Sequence[int] = index.seqs[i : i + FOLD_PAGE]
-            if kinds is not None:
-                seqs = [s for s in seqs if kind(s) in kinds]
-            amended = index.amended
-            found = self.records.many(s for s in seqs if s not in amended)
-            for s in seqs:
-                yield amended.get(s) or found[s]
+        return self.fold.iter_timeline(start, kinds, kind_of=self.ledger.kind)
 
     def flags(self) -> list[Flag]:
         """The code's flags, in (t, seq) order, with the scribe's acknowledgements."""
         if self._kept is not None:
-            return self._acknowledged(sorted(self._kept, key=lambda f: (f.t, f.seq, f.rule)))
-        return self._acknowledged(self._engine.flags)
+            return self.fold.acknowledged(sorted(self._kept, key=lambda f: (f.t, f.seq, f.rule)))
+        return self.fold.acknowledged(self.fold.flags)
 
     def withdrawn_flags(self) -> list[Flag]:
         """Flags shown at some point and gone after a void, an amend or a back-dated entry."""
-        current = {f.key for f in (self._kept if self._kept is not None else self._engine.flags)}
+        current = {f.key for f in (self._kept if self._kept is not None else self.fold.flags)}
         return [f for f in self._stored_flags("withdrawn") if f.key not in current]
 
     @property
-    def state(self) -> Any:
-        """The clinical state the rules see now: lines, unflushed drugs, epinephrine timing."""
-        return self._engine.state
+    def state(self) -> ClinicalView:
+        """The clinical state the rules see now, read-only: lines, unflushed drugs, epinephrine timing."""
+        return self.fold.state
 
     def tick(self, now: float | None = None) -> list[Flag]:
         """Live: fire the deadline rules whose time has passed on the code clock."""
         if self.ended:
             return []
-        now = self.now() if now is None else now
-        self._horizon = max(self._horizon, now)
-        raised = self._engine.advance(now)
+        raised = self.fold.tick(self.now() if now is None else now)
         if raised or self._flags_behind:
             self._write_flags(len(self.records), raised, [])
-        return self._acknowledged(raised)
-
-    def _recompute(self, checkpoints: bool = False) -> Engine:
-        """A fresh engine over the whole effective timeline (and the live horizon).
-
-        With `checkpoints`, the fold starts from the last copy whose prefix of the timeline is
-        unchanged, and leaves copies behind it: the same engine as folding from the start.
-        """
-        engine, start = None, 0
-        if checkpoints:
-            same = self._folded if self._dirty is None else self._dirty
-            self._checkpoints = {i: e for i, e in self._checkpoints.items() if i <= same}
-            self._weights = {i: w for i, w in self._weights.items() if i <= same}
-            if self._checkpoints:
-                start = max(self._checkpoints)
-                engine = self._checkpoints[start].copy()
-        if engine is None:
-            engine = Engine(self.protocol)
-        for i, record in enumerate(self.iter_timeline(start), start):
-            engine.apply(record)
-            if checkpoints and (i + 1) % CHECKPOINT_EVERY == 0:
-                self._checkpoint(i + 1, engine)
-        self._folded, self._dirty = len(self._index), None
-        self._last_t = self._index.last_t
-        self._ended = engine.state.ended  # the fold met a code_ended
-        if self._horizon > self._last_t and not self._ended:
-            engine.advance(self._horizon)
-        return engine
-
-    def _checkpoint(self, at: int, engine: Engine) -> None:
-        """Keep a copy of `engine` (the fold of the first `at` timeline entries), then thin the copies."""
-        self._checkpoints[at] = engine.copy()
-        self._weights[at] = len(engine.state.lines) * LINE_WEIGHT + len(engine.flags)
-        self._thin_checkpoints()
-
-    def _thin_checkpoints(self) -> None:
-        """Past MAX_CHECKPOINTS or CHECKPOINT_BUDGET, drop every other one of the older half (the oldest
-        when there are two): their count and their memory stay bounded, the newest stay dense."""
-        kept, weights = self._checkpoints, self._weights
-        while len(kept) > MAX_CHECKPOINTS or (len(kept) > 1 and sum(weights.values()) > CHECKPOINT_BUDGET):
-            order = sorted(kept)
-            # The newest half stay (MAX_CHECKPOINTS // 2 of them once past the count).
-            older = order[: -(min(MAX_CHECKPOINTS, len(order)) // 2)]
-            for i in older[1::2] or older[:1]:
-                del kept[i]
-                weights.pop(i, None)
-
-    def _evaluate(self, record: EventRecord) -> list[Flag] | None:
-        """Bring the engine up to date with one more event: incremental at the end, else recompute.
-
-        Returns the flags it raised when incremental (none are withdrawn then), None after a recompute.
-        """
-        if record.kind == "acknowledge":
-            return []
-        # A back-dated event, or one entered after a live deadline it would have met (the scribe
-        # began typing the flush before the flush deadline passed): the rules must see it in order.
-        fired_after = self._engine.last_flag_t is not None and self._engine.last_flag_t > record.t
-        if record.kind in ("void", "amend") or record.t < self._last_t or fired_after:
-            self._engine = self._recompute(checkpoints=True)
-            return None
-        raised = self._engine.apply(record)
-        self._folded += 1
-        # A checkpoint here too, so that a back-dated entry refolds a short tail, not everything since
-        # the last recompute; only while no live `tick` has moved the engine past this event (a
-        # checkpoint is the fold of a prefix of the timeline and nothing more).
-        if self._folded % CHECKPOINT_EVERY == 0 and self._engine.time == record.t:
-            self._checkpoint(self._folded, self._engine)
-        self._last_t = record.t
-        self._ended = self._ended or record.kind == "code_ended"
-        return raised
-
-    def _diff_flags(self, before: list[Flag]) -> tuple[list[Flag], list[Flag]]:
-        """The flags raised and withdrawn between `before` and the engine's flags now.
-
-        A flag whose key stayed but whose content changed (a deadline fired live, then a back-dated entry
-        made the rule fire earlier, with another message) is withdrawn and raised again: the stored history
-        must end on the flags the record gives (`verify` compares them).
-        """
-        old, new = set(before), set(self._engine.flags)
-        raised = [f for f in self._engine.flags if f not in old]
-        withdrawn = [f for f in before if f not in new]
-        return raised, withdrawn
+        return self.fold.acknowledged(raised)
 
     def _write_flags(self, at_seq: int, raised: list[Flag], withdrawn: list[Flag]) -> None:
         """Keep the flags' history. Flags are derived from events already on disk: a failed write is
@@ -539,12 +333,12 @@ class Session:
         # The rules edition and protocol are kept with the code's flags at a session's first write (even
         # of no flag) and at every write once the code has ended, so that `verify` works them out again
         # under what raised them and knows they were brought up to date with the end.
-        basis = None if self._basis_kept and not self._ended else protocol_basis(self.protocol)
+        basis = None if self._basis_kept and not self.ended else protocol_basis(self.protocol)
         if not (raised or withdrawn or self._flags_behind or basis):
             return  # most events change no flag
         try:
             if self._flags_behind:
-                raised, withdrawn = self._diff_flags(self._stored_flags())
+                raised, withdrawn = diff_flags(self._stored_flags(), self.fold.flags)
             self.store.record_flags(self.code_id, at_seq, raised, withdrawn, self.clock.recorded_at(), basis)
             self._flags_behind = False
             self._basis_kept = True
@@ -563,18 +357,6 @@ class Session:
             latest[flag.key] = (change, flag)
         return [flag for change, flag in latest.values() if change == last_change]
 
-    def _acknowledged(self, flags: list[Flag]) -> list[Flag]:
-        if self._acks is None:
-            # Read from the whole log, so kept until the next record-keeping event, not per event.
-            self._acks = _acknowledgements(self.records)
-        acks = self._acks
-        return [
-            f.model_copy(update={"acknowledged": True, "reason": acks[(f.rule, f.seq)]})
-            if (f.rule, f.seq) in acks
-            else f
-            for f in flags
-        ]
-
 
 def replay(
     store: Store,
@@ -582,6 +364,7 @@ def replay(
     lines: Iterable[ScenarioLine],
     protocol: Protocol | None = None,
     on_commit: Callable[[Logged], None] | None = None,
+    on_end: EndHook | None = None,
 ) -> Session:
     """Store a validated scenario event by event through the same path as the screen.
 
@@ -590,7 +373,7 @@ def replay(
     lines = iter(lines)
     first = next(lines).event
     fields = event_payload(first)
-    session = Session.start(store, clock, protocol=protocol, **fields)
+    session = Session.start(store, clock, protocol=protocol, on_end=on_end, **fields)
     if on_commit:
         on_commit(Logged(session.records[0]))
     for line in lines:
@@ -600,4 +383,4 @@ def replay(
     return session
 
 
-__all__ = ["Logged", "Session", "SessionError", "StoreError", "replay"]
+__all__ = ["EndHook", "Logged", "Session", "SessionError", "StoreError", "replay"]

@@ -625,6 +625,7 @@ def record(db: Path, events: list[dict[str, Any]], audit_id: str) -> int:
     from unittest.mock import patch
 
     from recorder.clock import FakeClock
+    from recorder.end_hooks import keep_audit_rows
     from recorder.session import Session
     from recorder.store import Store
 
@@ -634,7 +635,9 @@ def record(db: Path, events: list[dict[str, Any]], audit_id: str) -> int:
     store = Store(db)
     try:
         with patch("recorder.store.database.secrets.token_hex", return_value=audit_id):
-            session = Session.start(store, clock, **{k: v for k, v in first.items() if k not in ("t", "kind")})
+            # As the CLI and the screen record: an ended code keeps its audit rows.
+            fields = {k: v for k, v in first.items() if k not in ("t", "kind")}
+            session = Session.start(store, clock, on_end=keep_audit_rows, **fields)
         for raw in events[1:]:
             event = dict(raw)
             typed = event.pop("entered", event["t"] if event["kind"] in RECORD_KEEPING else event["t"] + TYPING_S)

@@ -11,6 +11,7 @@ from click.testing import CliRunner
 from recorder.audit_rows import audit_key, derive, read_audit
 from recorder.cli import cli
 from recorder.clock import FakeClock
+from recorder.end_hooks import keep_audit_rows
 from recorder.engine import load_protocol, parse_protocol
 from recorder.session import Session
 from recorder.store import Store
@@ -85,7 +86,7 @@ def test_an_open_code_is_derived_at_each_audit_and_not_kept(tmp_path):
 
 def test_a_correction_after_the_end_is_in_the_kept_rows(db):
     store = Store(db)
-    session = Session.resume(store, CLOCK, 1)
+    session = Session.resume(store, CLOCK, 1, on_end=keep_audit_rows)
     drug = next(r.seq for r in session.records if r.kind == "drug")
     session.void(drug, "wrong patient's syringe", t=session.records[-1].t)
     store.close()
@@ -99,8 +100,7 @@ def test_rows_of_a_record_changed_behind_the_recorders_back_are_not_used(db):
     session that fails to keep its rows) makes the audit derive the code again."""
     before = kept(db)[1]
     store = Store(db)
-    session = Session.resume(store, CLOCK, 1)
-    session._keep_audit_rows = lambda: None  # as a recorder that could not keep them
+    session = Session.resume(store, CLOCK, 1)  # no end hook: as a recorder that does not keep them
     # (record keeping: nothing but a void, amend or acknowledge can follow the code's end)
     assert session.records[5].kind == "drug"
     session.amend(6, {"dose": 0.28}, "charted as half the dose given")
@@ -171,7 +171,7 @@ def test_ending_a_code_when_its_rows_cannot_be_kept_still_ends_it(tmp_path):
     path = tmp_path / "end.db"
     record(path, CODE_A[:-1], "aaaa000000000001")
     store = Store(path)
-    session = Session.resume(store, CLOCK, 1)
+    session = Session.resume(store, CLOCK, 1, on_end=keep_audit_rows)
     fault = faulty(store)
     fault.arm(starts("INSERT OR REPLACE INTO audit_rows"), "database or disk is full")
     try:

@@ -6,12 +6,12 @@ from unittest.mock import patch
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from recorder import session as session_module
 from recorder.clock import FakeClock
-from recorder.engine import evaluate
+from recorder.engine import State, evaluate, live_fold
 from recorder.session import Session
 from recorder.store import Store
 from recorder.timeline import acknowledgements, effective
+from schemas.events import DrugGiven
 from tests.factory import codes, scenario
 
 START = datetime(2026, 3, 2, 14, 5, tzinfo=UTC)
@@ -23,10 +23,34 @@ def fresh(session: Session) -> tuple[list, list, dict]:
     return timeline, evaluate(timeline, session.protocol), acknowledgements(session.records)
 
 
+def facts(session: Session, timeline: list) -> tuple[dict, list]:
+    """When each line first stood confirmed, and each drug's running total: a fold of a fresh State that
+    looks at every line after every event (what recorder.record folded a second time to learn them)."""
+    state = State(session.protocol)
+    confirmed: dict[str, float] = {}
+    totals = []
+    for record in timeline:
+        event = record.event
+        before = state.totals.get(event.drug) if isinstance(event, DrugGiven) else None
+        state.apply(record)
+        for line in state.lines.values():
+            if line.status == "confirmed" and line.id not in confirmed:
+                confirmed[line.id] = record.t
+        if isinstance(event, DrugGiven):
+            after, unit = state.totals.get(event.drug), session.protocol.drug_unit(event.drug)
+            if after is not None and after != before and unit is not None:
+                totals.append((record.seq, after, unit))
+    return confirmed, totals
+
+
 def check(session: Session) -> None:
     timeline, flags, acks = fresh(session)
     assert session.timeline() == timeline
-    assert session._engine.flags == flags
+    assert session.fold.flags == flags
+    # What the fold noted as it went, through every refold from a checkpoint, is what a fresh fold notes.
+    confirmed, totals = facts(session, timeline)
+    assert dict(session.fold.confirmed_t) == confirmed
+    assert [(d.seq, d.total, d.unit) for d in session.fold.dose_totals] == totals
     assert {(f.rule, f.seq): f.reason for f in session.flags() if f.acknowledged} == {
         (f.rule, f.seq): acks[(f.rule, f.seq)] for f in flags if (f.rule, f.seq) in acks
     }
@@ -51,7 +75,7 @@ def test_every_event_leaves_the_session_as_a_fresh_fold_would(tmp_path_factory, 
     # Checkpoints every two timeline events, so back-dated entries, voids and amends refold from them.
     try:
         # And at most four of them, so old ones are thinned out as the code grows.
-        with patch.object(session_module, "CHECKPOINT_EVERY", 2), patch.object(session_module, "MAX_CHECKPOINTS", 4):
+        with patch.object(live_fold, "CHECKPOINT_EVERY", 2), patch.object(live_fold, "MAX_CHECKPOINTS", 4):
             log_all(store, events)
     finally:
         store.close()
@@ -60,16 +84,16 @@ def test_every_event_leaves_the_session_as_a_fresh_fold_would(tmp_path_factory, 
 def test_a_long_code_with_late_entries_voids_and_amends(store):
     # The benchmark's code: a back-dated entry every 100 events, a void and an amend every 1,000.
     session = log_all(store, scenario(1_300, at=START), every=100)
-    assert session._checkpoints  # the refolds started from copies
-    assert max(session._checkpoints) <= len(session.timeline())
+    assert session.fold._checkpoints  # the refolds started from copies
+    assert max(session.fold._checkpoints) <= len(session.timeline())
 
 
 def test_checkpoints_stay_few_however_long_the_code(store):
     """A copy of the engine every 128 events, each holding the whole state, grew with the square of
     the code's length (thousands of copies for a million events). Past MAX_CHECKPOINTS the older
     ones are thinned: the newest stay dense, and the session still says what a fresh fold says."""
-    with patch.object(session_module, "CHECKPOINT_EVERY", 4), patch.object(session_module, "MAX_CHECKPOINTS", 8):
+    with patch.object(live_fold, "CHECKPOINT_EVERY", 4), patch.object(live_fold, "MAX_CHECKPOINTS", 8):
         session = log_all(store, scenario(1_300, at=START), every=100)
-        kept = sorted(session._checkpoints)
+        kept = sorted(session.fold._checkpoints)
     assert 4 <= len(kept) <= 8
     assert kept[-1] > len(session.timeline()) - 4 * 8  # the newest are the dense ones

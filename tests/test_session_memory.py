@@ -12,8 +12,8 @@ from unittest.mock import patch
 
 import pytest
 
-from recorder import session as session_module
 from recorder.clock import FakeClock
+from recorder.engine import live_fold
 from recorder.ledger import Ledger
 from recorder.record_log import RecordLog
 from recorder.scenario import ScenarioLine
@@ -71,7 +71,7 @@ def test_memory_a_session_holds_does_not_grow_with_the_code(fast_dir: Path) -> N
     tracemalloc.start()
     try:
         with (
-            patch.object(session_module, "CHECKPOINT_BUDGET", BUDGET),
+            patch.object(live_fold, "CHECKPOINT_BUDGET", BUDGET),
             patch.object(RecordLog, "KEEP", KEEP),
         ):
             session = replay(store, FakeClock(), lines())
@@ -137,8 +137,8 @@ def test_a_long_code_read_back_from_the_store_gives_what_a_fresh_fold_gives(tmp_
         with (
             patch.object(RecordLog, "KEEP", 16),
             patch.object(Ledger, "RECENT", 4),
-            patch.object(session_module, "CHECKPOINT_EVERY", 8),
-            patch.object(session_module, "MAX_CHECKPOINTS", 8),
+            patch.object(live_fold, "CHECKPOINT_EVERY", 8),
+            patch.object(live_fold, "MAX_CHECKPOINTS", 8),
         ):
             session = log_all(store, scenario(1_300, at=START), every=100)
             assert session.records._recent.keys() == set(range(1_300 - 15, 1_301))  # the rest is in the store

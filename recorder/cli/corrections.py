@@ -9,6 +9,7 @@ from pydantic import ValidationError
 from exports.describe import describe
 from recorder.cli.group import Context, pass_ctx
 from recorder.cli.params import code_argument
+from recorder.end_hooks import keep_audit_rows
 from recorder.session import Logged, Session, SessionError
 from recorder.spoken_time import SpokenTimeError, parse_spoken_time
 from schemas.events import KIND_MODEL, explain
@@ -41,7 +42,7 @@ def _target(obj: Context, code: str, seq: str) -> tuple[Session, EventRecord]:
 
 def _writer(obj: Context, session: Session) -> Session:
     """The code opened to record into, as `recorder resume` opens it: locked, its stored flags up to date."""
-    return Session.resume(obj.store, obj.clock, session.code_id, obj.protocol)
+    return Session.resume(obj.store, obj.clock, session.code_id, obj.protocol, on_end=keep_audit_rows)
 
 
 def _words(record: EventRecord) -> str:

@@ -11,6 +11,7 @@ import click
 from recorder.cli.group import Context, pass_ctx, stdout_closed
 from recorder.cli.output import Output, write_private
 from recorder.cli.params import code_argument
+from recorder.end_hooks import keep_audit_rows
 from recorder.engine import RULES
 from recorder.listing import code_rows
 from recorder.scenario import ScenarioError, ScenarioFile, ScenarioLine, dump_records
@@ -72,7 +73,9 @@ def replay_cmd(obj: Context, file: Path, as_json: bool, echo: bool, until: float
                     # The reader went away (`| head -1`): the replay goes on storing, it only stops telling.
                     stdout_closed()
 
-        session = replay(obj.store, obj.clock, lines, protocol=obj.protocol, on_commit=committed)
+        session = replay(
+            obj.store, obj.clock, lines, protocol=obj.protocol, on_commit=committed, on_end=keep_audit_rows
+        )
     flags = session.flags()
     if as_json:
         for flag in flags:

@@ -2,6 +2,7 @@
 
 import itertools
 import json
+import os
 import secrets
 import sqlite3
 from collections.abc import Iterable, Iterator
@@ -98,6 +99,8 @@ class Store:
         # The identity of the database ("") and of its -wal and -shm as opened: see _still_there.
         self._ids: dict[str, files.Identity | None] = {}
         self._companions: dict[str, Path] = {}
+        self._db_name = os.fspath(self.path)
+        self._watched: list[tuple[str, str]] = []  # (suffix, name) of each companion: see _watch
         self._tidy = False
         try:
             self.conn = self._open_reader() if readonly else self._open_writer()
@@ -227,6 +230,8 @@ class Store:
         self._companions = {suffix: files.companion(self.path, suffix) for suffix in files.COMPANIONS}
         for suffix, path in self._companions.items():
             self._ids[suffix] = files.identity(path)
+        # The same names as strings, looked at before every write (a Path is turned into one at each stat).
+        self._watched = [(suffix, os.fspath(path)) for suffix, path in self._companions.items()]
 
     def _configure(self) -> None:
         self.conn.execute("PRAGMA journal_mode=WAL").fetchall()
@@ -477,13 +482,13 @@ class Store:
         """
         if self.readonly:
             raise StoreError(f"{self.path} was opened read-only; nothing can be written to it")
-        if files.identity(self.path) != self._ids.get(""):
+        if files.identity(self._db_name) != self._ids.get(""):
             raise StoreError(
                 f"the database {self.path} was removed or replaced while open; nothing more can be saved "
                 "there — restore the folder or restart the recorder (nothing was saved)"
             )
-        for suffix, path in self._companions.items():
-            now = files.identity(path)
+        for suffix, name in self._watched:
+            now = files.identity(name)
             if now == self._ids.get(suffix):
                 continue
             if self._ids.get(suffix) is None:  # not there when opened: SQLite made it since

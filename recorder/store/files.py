@@ -20,7 +20,7 @@ class OpenRefused(Exception):
     """The path cannot be opened as a recorder database; the message says why and what to do."""
 
 
-def identity(path: Path) -> Identity | None:
+def identity(path: Path | str) -> Identity | None:
     """The identity of the file at `path` (a symlink followed), or None when there is none."""
     try:
         st = os.stat(path)

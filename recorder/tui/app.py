@@ -14,10 +14,11 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
 from recorder.clock import Clock, SystemClock
+from recorder.end_hooks import keep_audit_rows
 from recorder.engine import Protocol, load_protocol
 from recorder.listing import code_rows
 from recorder.scribe import Scribe, reopen
-from recorder.session import Session
+from recorder.session import EndHook, Session
 from recorder.store import Store
 from recorder.tui.commands import EventCommands
 from recorder.tui.escape_keys import read_escape_first
@@ -45,8 +46,10 @@ class RecorderApp(App[None]):
         new_fields: dict[str, Any] | None = None,
         review: Session | None = None,
         scribe: Scribe | None = None,
+        on_end: EndHook | None = keep_audit_rows,
     ) -> None:
         super().__init__()
+        self.on_end = on_end  # given to every session this app writes with (an ended code keeps its audit rows)
         self.store = store
         self.clock = clock
         self.protocol = protocol
@@ -61,8 +64,10 @@ class RecorderApp(App[None]):
         """The scribe's screen is the first one: its first frame is the app's first frame (pushed over
         Textual's empty default screen, it came a frame later: benchmarks/bench_startup.py)."""
         if self.review_session is not None:
-            return ReviewScreen(self.review_session)
-        return LiveScreen(self.store, self.clock, self.protocol, self.session, self.new_fields, self.scribe)
+            return ReviewScreen(self.review_session, on_end=self.on_end)
+        return LiveScreen(
+            self.store, self.clock, self.protocol, self.session, self.new_fields, self.scribe, on_end=self.on_end
+        )
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.Key) and not event.is_forwarded:
@@ -144,14 +149,17 @@ class RecorderApp(App[None]):
 
         def opened(code_id: int | None) -> None:
             if code_id is not None:
-                self.push_screen(ReviewScreen(Session.read(self.store, self.clock, code_id, self.protocol)))
+                self.push_screen(
+                    ReviewScreen(Session.read(self.store, self.clock, code_id, self.protocol), on_end=self.on_end)
+                )
 
         self.push_screen(CodeList(rows), opened)
 
     def review(self, session: Session) -> None:
         """The code has ended: show it for the debrief."""
         # Over the live screen, which is the first screen (Textual switches only screens it pushed).
-        self.push_screen(ReviewScreen(Session.read(self.store, self.clock, session.code_id, self.protocol), last=True))
+        reviewed = Session.read(self.store, self.clock, session.code_id, self.protocol)
+        self.push_screen(ReviewScreen(reviewed, last=True, on_end=self.on_end))
 
 
 def unsaved_words(scribe: Scribe) -> str:
@@ -206,12 +214,13 @@ def build_app(
             raise ValueError("a review opens a code: give its id")
         return RecorderApp(store, clock, protocol, review=Session.read(store, clock, code_id, protocol))
     if mode == "new":
-        session = Session.start(store, clock, protocol, **(new_fields or {}))
+        session = Session.start(store, clock, protocol, on_end=keep_audit_rows, **(new_fields or {}))
         return RecorderApp(store, clock, protocol, session=session)
-    if mode in ("resume", "auto") and (scribe := reopen(store, clock, protocol, code_id)) is not None:
+    if mode in ("resume", "auto") and (scribe := reopen(store, clock, protocol, code_id, keep_audit_rows)) is not None:
         return RecorderApp(store, clock, protocol, scribe=scribe)  # a code whose start the last run journalled
     if mode == "resume" or (mode == "auto" and store.open_code_id() is not None):
         if code_id is not None and (info := store.code(code_id)) is not None and info.ended_at is not None:
             return RecorderApp(store, clock, protocol, review=Session.read(store, clock, code_id, protocol))
-        return RecorderApp(store, clock, protocol, session=Session.resume(store, clock, code_id, protocol))
+        session = Session.resume(store, clock, code_id, protocol, on_end=keep_audit_rows)
+        return RecorderApp(store, clock, protocol, session=session)
     return RecorderApp(store, clock, protocol, new_fields=new_fields)

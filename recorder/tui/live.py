@@ -19,7 +19,7 @@ from recorder.engine import Advice, Protocol, dose_advice
 from recorder.engine.doses import volume_ml
 from recorder.engine.energy import shock_advice
 from recorder.scribe import Pending, Scribe, waiting
-from recorder.session import Logged, Session, SessionError
+from recorder.session import EndHook, Logged, Session, SessionError
 from recorder.store import Store, StoreError
 from recorder.tui.forms import forms
 from recorder.tui.key_bar import KeyBar, bar_items
@@ -107,8 +107,10 @@ class LiveScreen(Screen):
         session: Session | None = None,
         new_fields: dict[str, Any] | None = None,
         scribe: Scribe | None = None,
+        on_end: EndHook | None = None,
     ) -> None:
         super().__init__()
+        self.on_end = on_end  # given to the session a code started here is recorded with
         self.store = store
         self.clock = clock
         self.protocol = protocol
@@ -240,7 +242,7 @@ class LiveScreen(Screen):
             return True
         try:
             fields = {"arrest": arrest, **self.new_fields}
-            self.scribe = Scribe.begin(self.store, self.clock, self.protocol, self.code_clock, fields)
+            self.scribe = Scribe.begin(self.store, self.clock, self.protocol, self.code_clock, fields, self.on_end)
         except SessionError as exc:
             self.show_fault(str(exc))
             return False

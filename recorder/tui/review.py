@@ -13,7 +13,7 @@ from textual.widgets.option_list import Option
 from exports.describe import describe
 from recorder import board
 from recorder.private import write_private
-from recorder.session import Logged, Session, SessionError
+from recorder.session import EndHook, Logged, Session, SessionError
 from recorder.store import StoreError
 from recorder.tui.literal import literal, visible
 from recorder.tui.live import amend_form, timeline_rows, uncorrectable, void_prompt
@@ -37,9 +37,11 @@ class ReviewScreen(Screen):
         Binding("o", "app.codes", "Other code"),
     ]
 
-    def __init__(self, session: Session, *, last: bool = False) -> None:
-        """`last`: the review of the code that has just ended here; closing it closes the recorder."""
+    def __init__(self, session: Session, *, last: bool = False, on_end: EndHook | None = None) -> None:
+        """`last`: the review of the code that has just ended here; closing it closes the recorder.
+        `on_end`: given to the session a correction is recorded with (the code keeps its audit rows)."""
         super().__init__()
+        self.on_end = on_end
         self.session = session
         self.last = last
         self.writer: Session | None = None  # opened (and the code locked) at the first correction
@@ -123,7 +125,9 @@ class ReviewScreen(Screen):
             if self.writer is None:
                 # The same path as `recorder resume`: the code is locked (two recorders never write one code)
                 # and its stored flags brought up to date before anything is added.
-                self.writer = Session.resume(session.store, session.clock.clock, session.code_id, session.protocol)
+                self.writer = Session.resume(
+                    session.store, session.clock.clock, session.code_id, session.protocol, on_end=self.on_end
+                )
             return self.writer.log(data)
         except (SessionError, StoreError) as exc:
             raise Refused(str(exc)) from None

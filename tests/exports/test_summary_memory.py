@@ -12,7 +12,6 @@ from unittest.mock import patch
 
 import pytest
 
-from tests.factory import iter_scenario
 from exports.formats import SUMMARY_FORMATS
 from recorder.clock import FakeClock
 from recorder.record import code_record
@@ -20,6 +19,7 @@ from recorder.record_log import RecordLog
 from recorder.session import Session
 from recorder.store import Store
 from schemas.events import event_payload, parse_event
+from tests.factory import iter_scenario
 
 START = datetime(2026, 3, 2, 14, 5, tzinfo=UTC)
 SMALL, LARGE = 2_000, 5_000

@@ -9,7 +9,6 @@ from unittest.mock import patch
 
 import pytest
 
-from tests.factory import iter_scenario
 from exports.derive import summarise
 from exports.formats import SUMMARY_FORMATS
 from recorder.clock import FakeClock
@@ -19,6 +18,7 @@ from recorder.record_log import RecordLog
 from recorder.session import Session
 from recorder.store import Store
 from schemas.events import event_payload, parse_event
+from tests.factory import iter_scenario
 
 START = datetime(2026, 3, 2, 14, 5, tzinfo=UTC)
 EVENTS = 1_300  # back-dated entries, voids, amends and acknowledgements among them (iter_scenario)

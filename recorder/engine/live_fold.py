@@ -1,0 +1,347 @@
+"""LiveFold: a code's effective timeline folded as its records come, with the facts the exports read."""
+
+from collections.abc import Callable, Container, Iterable, Iterator, Mapping, Sequence
+from typing import Protocol as Interface
+
+from recorder.engine.clinical_view import ClinicalView
+from recorder.engine.engine import Engine
+from recorder.engine.protocol import Protocol
+from recorder.timeline import apply_changes
+from recorder.timeline_index import TimelineIndex
+from schemas.code_record import DoseTotal
+from schemas.events import RECORD_KEEPING, Acknowledge, Amend, DrugGiven, Void
+from schemas.records import EventRecord, Flag
+
+# A copy of the engine is kept every this many timeline events, so that a recompute (a back-dated
+# entry, a void, an amend) refolds only from the last copy before what changed. A copy costs about as
+# much as folding 100 events (benchmarks/bench_logging.py).
+CHECKPOINT_EVERY = 128
+# And this many at most: the newest half every CHECKPOINT_EVERY events, the older ones ever sparser (a
+# correction of an old entry refolds a little more). Each copy holds the whole state, which grows with
+# the code: kept every 128 events, a million-event code held thousands of them.
+MAX_CHECKPOINTS = 64
+# And no more state than this in all its copies, in units of about a flag's size (a line's state is some
+# 16 flags): a long code's state grows (the million-event benchmark ends with a thousand lines and
+# fourteen thousand flags, three megabytes a copy), and past this the older copies are thinned further.
+# About 40 MB; a code of ordinary size never comes near it.
+CHECKPOINT_BUDGET = 400_000
+LINE_WEIGHT = 16
+
+# Timeline entries read back at a time when a fold looks back.
+FOLD_PAGE = 512
+
+
+class Records(Interface):
+    """A code's raw records by seq, as far as the fold reads them back (recorder.record_log.RecordLog)."""
+
+    @property
+    def keep(self) -> int: ...
+    def get(self, seq: int) -> EventRecord: ...
+    def many(self, seqs: Iterable[int]) -> dict[int, EventRecord]: ...
+    def __iter__(self) -> Iterator[EventRecord]: ...
+
+
+def _acknowledgements(records: Iterable[EventRecord]) -> dict[tuple[str, int], str]:
+    """(rule, seq) → the scribe's reason, for every acknowledgement still standing (one pass, in seq order).
+
+    What recorder.timeline.acknowledgements gives, holding the acknowledgements only, not every record.
+    """
+    standing: dict[int, Acknowledge] = {}
+    for rec in records:
+        ev = rec.event
+        if isinstance(ev, Acknowledge):
+            standing[rec.seq] = ev
+        elif isinstance(ev, Void):
+            standing.pop(ev.target, None)
+        elif isinstance(ev, Amend) and ev.target in standing:
+            data = {**standing[ev.target].model_dump(mode="json", exclude_none=True), **ev.changes}
+            standing[ev.target] = Acknowledge.model_validate(data)
+    return {(ev.rule, ev.target): ev.reason for _, ev in sorted(standing.items())}
+
+
+def diff_flags(before: list[Flag], after: list[Flag]) -> tuple[list[Flag], list[Flag]]:
+    """(raised, withdrawn) between two flag lists.
+
+    A flag whose key stayed but whose content changed (a deadline fired live, then a back-dated entry made
+    the rule fire earlier, with another message) is withdrawn and raised again: the stored history must
+    end on the flags the record gives (`verify` compares them). A refold from a checkpoint keeps the very
+    flag objects of the prefix it did not refold: those are matched by identity, and only the rest is
+    hashed (a flag's hash covers every field; hashing all of them after each recompute made a long replay
+    with corrections quadratic).
+    """
+    same = {id(f) for f in before}.intersection(map(id, after))
+    old = {f for f in before if id(f) not in same}
+    new = {f for f in after if id(f) not in same}
+    raised = [f for f in after if id(f) not in same and f not in old]
+    withdrawn = [f for f in before if id(f) not in same and f not in new]
+    return raised, withdrawn
+
+
+class LiveFold:
+    """The engine kept up to date with a code as its records come, in the order they were logged.
+
+    An event at the end of the timeline is folded in incrementally; a back-dated one, a void or an amend
+    refolds from the nearest checkpoint (a copy of the engine after a prefix of the timeline): the same
+    flags as a fresh fold of the effective timeline (test_session_checkpoints). It holds the timeline's
+    order (TimelineIndex), reads records back from `records` when it looks back, keeps the scribe's
+    acknowledgements, and notes, as it folds, what the state alone forgets: when each line was confirmed
+    and each drug's running total (the exports read these instead of folding the code again).
+    """
+
+    def __init__(self, protocol: Protocol, records: Records) -> None:
+        self.protocol = protocol
+        self._records = records
+        self._engine = Engine(protocol)
+        # The live horizon: how far `tick` has moved deadline rules past the last event.
+        self._horizon = 0.0
+        # (rule, seq) → reason; only a void, an amend or an acknowledgement can change it (None: read again).
+        self._acks: dict[tuple[str, int], str] | None = {}
+        self._ack_seqs: set[int] = set()  # the acknowledgements logged: a void or amend of one rereads them
+        # The effective timeline, kept as events come: its order, and the amended entries whole.
+        self._index = TimelineIndex()
+        # And the timeline itself, as a list, while the code is short enough that the records are all held
+        # anyway (the screen asks for it after a void, an amend or a late flag); None once longer.
+        self._shown: list[EventRecord] | None = []
+        # How many timeline entries the engine has folded, and the first of them changed since (None: none);
+        # copies of the engine after the first i entries: an unchanged prefix is not folded twice.
+        self._folded = 0
+        self._dirty: int | None = None
+        self._checkpoints: dict[int, Engine] = {}
+        self._weights: dict[int, int] = {}  # checkpoint → the size of its state (CHECKPOINT_BUDGET's units)
+        self._last_t, self._ended = 0.0, False
+        # Facts noted as the timeline is folded, each with the timeline position that gave it (a refold from
+        # position i drops those from i on and notes them again): line → (position, t it became confirmed);
+        # (position, running total after a dose).
+        self._confirmed: dict[str, tuple[int, float]] = {}
+        self._totals: list[tuple[int, DoseTotal]] = []
+
+    # ── folding ──────────────────────────────────────────────────────────
+
+    def add(self, record: EventRecord) -> tuple[list[Flag], list[Flag]]:
+        """Fold in the code's next record (by seq); the flags it raised and withdrew (not acknowledged)."""
+        self._keep_timeline(record)
+        if record.kind == "acknowledge":
+            return [], []
+        engine = self._engine
+        # A back-dated event, or one entered after a live deadline it would have met (the scribe
+        # began typing the flush before the flush deadline passed): the rules must see it in order.
+        fired_after = engine.last_flag_t is not None and engine.last_flag_t > record.t
+        if record.kind in ("void", "amend") or record.t < self._last_t or fired_after:
+            self._engine = self._recompute()
+            return diff_flags(engine.flags, self._engine.flags)
+        raised = self._apply(engine, self._folded, record)
+        self._folded += 1
+        # A checkpoint here too, so that a back-dated entry refolds a short tail, not everything since the
+        # last recompute; only while no live `tick` has moved the engine past this event (a checkpoint is
+        # the fold of a prefix of the timeline and nothing more).
+        if self._folded % CHECKPOINT_EVERY == 0 and engine.time == record.t:
+            self._checkpoint(self._folded, engine)
+        self._last_t = record.t
+        self._ended = self._ended or record.kind == "code_ended"
+        return raised, []
+
+    def keep(self, record: EventRecord) -> None:
+        """Keep the code's next record on the timeline without folding it (a reader that will `refold` once)."""
+        self._keep_timeline(record)
+
+    def refold(self) -> None:
+        """Fold the whole effective timeline once, afresh and without checkpoints: for a reader that records
+        nothing (an export), after `keep` of every record; the same state, flags and facts as `add` of each."""
+        self._folded, self._dirty, self._checkpoints, self._weights = 0, None, {}, {}
+        self._engine = self._recompute(checkpoints=False)
+
+    def tick(self, now: float) -> list[Flag]:
+        """Live: fire the deadline rules whose time has passed by `now` (code time); the flags raised."""
+        self._horizon = max(self._horizon, now)
+        return self._engine.advance(now)
+
+    def preview(self, record: EventRecord) -> list[Flag]:
+        """The flags `record` would raise as the next event, without folding it in."""
+        if record.t < self._last_t:
+            return []  # a back-dated entry is checked by the recompute when it is logged
+        return [f for f in self._engine.copy().apply(record) if f.seq == record.seq]
+
+    def _apply(self, engine: Engine, at: int, record: EventRecord) -> list[Flag]:
+        """Fold the timeline entry at position `at` into `engine`, noting the facts it gives."""
+        event = record.event
+        drug = event.drug if isinstance(event, DrugGiven) else None
+        totals = engine.state.totals
+        before = totals.get(drug) if drug is not None else None
+        raised = engine.apply(record)
+        if drug is not None:
+            after, unit = totals.get(drug), self.protocol.drug_unit(drug)
+            # The engine adds a dose only when it can convert it to the table's unit.
+            if after is not None and after != before and unit is not None:
+                self._totals.append((at, DoseTotal(seq=record.seq, total=after, unit=unit)))
+        # Only an event naming a line changes that line's status. (Read from the model's fields: getattr on
+        # a pydantic model without the field goes through its __getattr__ and an exception, 3 µs an event.)
+        line_id = event.__dict__.get("line")
+        if line_id is not None and line_id not in self._confirmed:
+            line = engine.state.lines.get(line_id)
+            if line is not None and line.status == "confirmed":
+                self._confirmed[line_id] = (at, record.t)
+        return raised
+
+    def _recompute(self, checkpoints: bool = True) -> Engine:
+        """The engine over the whole effective timeline (and the live horizon), from the last checkpoint
+        whose prefix of the timeline is unchanged, leaving copies behind it: the same as folding from the start."""
+        same = self._folded if self._dirty is None else self._dirty
+        self._checkpoints = {i: e for i, e in self._checkpoints.items() if i <= same}
+        self._weights = {i: w for i, w in self._weights.items() if i <= same}
+        start = max(self._checkpoints) if self._checkpoints else 0
+        engine = self._checkpoints[start].copy() if start else Engine(self.protocol)
+        self._forget_from(start)
+        for i, record in enumerate(self.iter_timeline(start), start):
+            self._apply(engine, i, record)
+            if checkpoints and (i + 1) % CHECKPOINT_EVERY == 0:
+                self._checkpoint(i + 1, engine)
+        self._folded, self._dirty = len(self._index), None
+        self._last_t = self._index.last_t
+        self._ended = engine.state.ended  # the fold met a code_ended
+        if self._horizon > self._last_t and not self._ended:
+            engine.advance(self._horizon)
+        return engine
+
+    def _forget_from(self, at: int) -> None:
+        """Drop the facts noted at timeline positions `at` and after: they are folded again."""
+        self._confirmed = {k: v for k, v in self._confirmed.items() if v[0] < at}
+        totals = self._totals
+        while totals and totals[-1][0] >= at:
+            totals.pop()
+
+    def _checkpoint(self, at: int, engine: Engine) -> None:
+        """Keep a copy of `engine` (the fold of the first `at` timeline entries), then thin the copies."""
+        self._checkpoints[at] = engine.copy()
+        self._weights[at] = len(engine.state.lines) * LINE_WEIGHT + len(engine.flags)
+        self._thin_checkpoints()
+
+    def _thin_checkpoints(self) -> None:
+        """Past MAX_CHECKPOINTS or CHECKPOINT_BUDGET, drop every other one of the older half (the oldest
+        when there are two): their count and their memory stay bounded, the newest stay dense."""
+        kept, weights = self._checkpoints, self._weights
+        while len(kept) > MAX_CHECKPOINTS or (len(kept) > 1 and sum(weights.values()) > CHECKPOINT_BUDGET):
+            order = sorted(kept)
+            # The newest half stay (MAX_CHECKPOINTS // 2 of them once past the count).
+            older = order[: -(min(MAX_CHECKPOINTS, len(order)) // 2)]
+            for i in older[1::2] or older[:1]:
+                del kept[i]
+                weights.pop(i, None)
+
+    # ── the timeline ─────────────────────────────────────────────────────
+
+    def _keep_timeline(self, record: EventRecord) -> None:
+        """Bring the effective timeline and the acknowledgements up to date with a new record."""
+        event = record.event
+        if isinstance(event, Acknowledge):
+            self._ack_seqs.add(record.seq)
+            if self._acks is not None:
+                self._acks[(event.rule, event.target)] = event.reason  # the latest one stands
+        elif isinstance(event, (Void, Amend)):
+            self._rework(event, record.seq)
+        elif event.kind not in RECORD_KEEPING:
+            self._placed(self._index.insert(record), record)
+
+    def _placed(self, at: int, record: EventRecord) -> None:
+        """`record` now stands at position `at` of the timeline."""
+        self._changed(at)
+        shown = self._shown
+        if shown is not None:
+            if len(self._index) > self._records.keep:
+                self._shown = None  # a long code: its timeline is read back, not held
+            else:
+                shown.insert(at, record)
+
+    def _changed(self, at: int) -> None:
+        """The timeline changed at position `at`: a fold from before it is still good, not after."""
+        if at < self._folded and (self._dirty is None or at < self._dirty):
+            self._dirty = at
+
+    def _rework(self, event: Void | Amend, seq: int) -> None:
+        """A void or an amend, applied to the kept timeline as `effective` would apply it to the log.
+
+        The log is applied in seq order and this record is the newest, so changing its target where
+        it stands gives the same timeline as working it out again from every record.
+        """
+        if event.target in self._ack_seqs:
+            self._acks = None  # an acknowledgement changed: an earlier one may stand again
+        index = self._index
+        at = index.position(event.target)
+        if at is None:
+            return  # already voided, or not on the timeline (record keeping): nothing there changes
+        index.pop(at)
+        self._changed(at)
+        standing = index.amended.pop(event.target, None) or self._records.get(event.target)
+        if self._shown is not None:
+            self._shown.pop(at)
+        if isinstance(event, Amend):
+            amended = apply_changes(standing, event.changes, seq)
+            self._placed(index.insert(amended), amended)
+
+    def timeline(self) -> list[EventRecord]:
+        """The effective timeline: voids and amends applied, ordered by (t, seq). (All of it, in memory:
+        `iter_timeline` reads a long code a page at a time.)"""
+        if self._shown is not None:
+            return list(self._shown)
+        return list(self.iter_timeline())
+
+    def iter_timeline(
+        self, start: int = 0, kinds: Container[str] | None = None, kind_of: Callable[[int], str | None] | None = None
+    ) -> Iterator[EventRecord]:
+        """The effective timeline from position `start`, the records read back a page at a time; with
+        `kinds`, only the events of those kinds (`kind_of(seq)` tells them apart without reading the others)."""
+        if self._shown is not None:
+            shown = self._shown[start:]
+            yield from shown if kinds is None else (r for r in shown if r.kind in kinds)
+            return
+        index = self._index
+        for i in range(start, len(index), FOLD_PAGE):
+            seqs: Sequence[int] = index.seqs[i : i + FOLD_PAGE]
+            if kinds is not None and kind_of is not None:
+                seqs = [s for s in seqs if kind_of(s) in kinds]
+            amended = index.amended
+            found = self._records.many(s for s in seqs if s not in amended)
+            for s in seqs:
+                record = amended.get(s) or found[s]
+                if kinds is None or record.kind in kinds:
+                    yield record
+
+    # ── reading ──────────────────────────────────────────────────────────
+
+    @property
+    def state(self) -> ClinicalView:
+        """The clinical state the rules see now (read-only)."""
+        return self._engine.state
+
+    @property
+    def flags(self) -> list[Flag]:
+        """Every flag of the code now, in (t, seq, rule) order, without the scribe's acknowledgements."""
+        return self._engine.flags
+
+    @property
+    def ended(self) -> bool:
+        """The timeline holds a code_ended."""
+        return self._ended
+
+    @property
+    def confirmed_t(self) -> Mapping[str, float]:
+        """Line → the t of the timeline entry after which it first stood confirmed."""
+        return {line: t for line, (_, t) in self._confirmed.items()}
+
+    @property
+    def dose_totals(self) -> list[DoseTotal]:
+        """Each drug's running total after every dose the engine could convert to its table's unit, in
+        timeline order."""
+        return [total for _, total in self._totals]
+
+    def acknowledged(self, flags: list[Flag]) -> list[Flag]:
+        """`flags` with the scribe's standing acknowledgements (and their reasons) on them."""
+        if self._acks is None:
+            # Read from the whole log, so kept until the next void or amend of one, not per event.
+            self._acks = _acknowledgements(self._records)
+        acks = self._acks
+        return [
+            f.model_copy(update={"acknowledged": True, "reason": acks[(f.rule, f.seq)]})
+            if (f.rule, f.seq) in acks
+            else f
+            for f in flags
+        ]
