@@ -2,11 +2,11 @@
 
 from unittest.mock import patch
 
-from benchmarks.common import scenario
 from recorder.engine import State
 from recorder.record import code_record
 from recorder.session import Session
 from schemas.records import Flag
+from tests.factory import scenario
 from tests.test_session_checkpoints import START, log_all
 
 
