@@ -38,8 +38,8 @@ def engine_window(records: list, n: int, window: int, repeats: int) -> list[floa
 
 def session_window(lines: list, n: int, window: int, folder: Path) -> list[float]:
     """µs for Session.log of each of events n … n+window-1, after the n-1 before them were logged."""
-    from recorder.clock import SystemClock
-    from recorder.session import replay
+    from recorder.core.clock import SystemClock
+    from recorder.core.session import replay
     from recorder.store import Store
     from schemas.events import event_payload
 
@@ -66,8 +66,8 @@ def summary(values: list[float]) -> dict[str, float]:
 
 
 def run(small: int = 100, large: int = 10_000, window: int = 1000, repeats: int = 5) -> dict[str, Any]:
-    from recorder.scenario import to_records
-    from recorder.timeline import effective
+    from recorder.core.scenario import to_records
+    from recorder.engine.timeline import effective
 
     # The windows start at the same place in the scenario's 100-event block and span whole blocks,
     # so both see the same mix of events.

@@ -39,8 +39,8 @@ def build_codes(path: Path, codes: int, events: int, end: bool = True) -> None:
     """
     from datetime import timedelta
 
-    from recorder.clock import FakeClock
-    from recorder.session import Session
+    from recorder.core.clock import FakeClock
+    from recorder.core.session import Session
     from schemas.events import event_payload
 
     store = fast_store(path)
@@ -75,9 +75,9 @@ def plain_read(path: Path, code_id: int) -> tuple[float, float]:
 def summary_html(path: Path, code_id: int) -> tuple[float, dict[str, float]]:
     """`recorder summary CODE --format html` in-process: read the code, build its record, render."""
     from exports.formats import SUMMARY_FORMATS
-    from recorder.clock import SystemClock
-    from recorder.record import code_record
-    from recorder.session import Session
+    from recorder.core.clock import SystemClock
+    from recorder.core.code_record import build_code_record
+    from recorder.core.session import Session
     from recorder.store import Store
 
     start, cpu = time.perf_counter(), time.process_time()
@@ -86,7 +86,7 @@ def summary_html(path: Path, code_id: int) -> tuple[float, dict[str, float]]:
         # As the command reads it: the engine folded once, the page written as it is made.
         session = Session.read(store, SystemClock(), code_id, fold_once=True)
         read = time.perf_counter()
-        record = code_record(session)
+        record = build_code_record(session)
         built = time.perf_counter()
         size = sum(len(chunk) for chunk in SUMMARY_FORMATS["html"].chunks(record))
         done = time.perf_counter()

@@ -84,8 +84,8 @@ def pace_frames(period: float | None) -> float:
 
 def build_code(path: Path, events: int) -> None:
     """An open code of `events` events that ended just now, written fast (synchronous=OFF: setup only)."""
-    from recorder.clock import SystemClock
-    from recorder.session import replay
+    from recorder.core.clock import SystemClock
+    from recorder.core.session import replay
     from recorder.store import Store
 
     store = Store(path)
@@ -97,7 +97,7 @@ def build_code(path: Path, events: int) -> None:
 
 
 async def recorder_keys(path: Path, keys: int) -> tuple[Probe, int]:
-    from recorder.clock import SystemClock
+    from recorder.core.clock import SystemClock
     from recorder.store import Store
     from recorder.tui.app import build_app
     from recorder.tui.live import LiveScreen

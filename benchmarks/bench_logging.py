@@ -54,8 +54,8 @@ class PlainLoop:
 
 def recorder_rows(path: Path, lines: list) -> list[tuple]:
     """The rows the recorder writes for the scenario (an untimed run): what the plain loop inserts."""
-    from recorder.clock import SystemClock
-    from recorder.session import replay
+    from recorder.core.clock import SystemClock
+    from recorder.core.session import replay
     from recorder.store import Store
 
     store = Store(path)
@@ -69,8 +69,8 @@ def recorder_rows(path: Path, lines: list) -> list[tuple]:
 def paired_run(d: Path, i: int, lines: list, rows: list[tuple]) -> tuple[float, float]:
     """`recorder replay`'s path (Session.start, then Session.log per event: validate, ledger, append,
     engine, flags) with the plain loop taking turns every BLOCK events; returns (recorder s, plain s)."""
-    from recorder.clock import SystemClock
-    from recorder.session import Logged, replay
+    from recorder.core.clock import SystemClock
+    from recorder.core.session import Logged, replay
     from recorder.store import Store
 
     store, plain = Store(d / f"recorder{i}.db"), PlainLoop(d / f"plain{i}.db")

@@ -281,9 +281,9 @@ def check_and_continue(
     db: Path, scenario: Path, events: list[dict[str, Any]], echoed: list[int], trial: Trial, full_cli: bool = True
 ) -> None:
     """After a kill: nothing echoed is lost, verify passes, the code can be finished, verify again."""
-    from recorder.clock import SystemClock
-    from recorder.scenario import read_scenario
-    from recorder.session import Session, replay
+    from recorder.core.clock import SystemClock
+    from recorder.core.scenario import read_scenario
+    from recorder.core.session import Session, replay
     from recorder.store import Store
 
     fail = trial.failures.append

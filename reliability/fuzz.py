@@ -37,7 +37,7 @@ def _settings(n: int) -> settings:
 
 
 def run(examples: int) -> dict[str, Any]:
-    from recorder.scenario import ScenarioError, read_scenario
+    from recorder.core.scenario import ScenarioError, read_scenario
 
     figures: dict[str, Any] = {"examples_per_property": examples}
 

@@ -2,7 +2,7 @@
 
 The property everywhere: any input is either accepted or refused with the one exception the API
 promises (EventError from `schemas.events.parse_event`, ScenarioError `FILE:LINE: reason` from
-`recorder.scenario.parse_lines` / `read_scenario`), never any other exception. Accepted input
+`recorder.core.scenario.parse_lines` / `read_scenario`), never any other exception. Accepted input
 must also be storable: its payload is strict JSON (no NaN/inf) and reads back to the same event.
 
 tests/reliability/test_fuzz.py runs these with a small budget; `uv run python -m reliability.fuzz`
@@ -18,7 +18,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from recorder.scenario import MAX_LINE, ScenarioError, parse_lines
+from recorder.core.scenario import MAX_LINE, ScenarioError, parse_lines
 from schemas.events import KINDS, BaseEvent, EventError, event_dict, event_payload, parse_event
 
 try:  # the rule ids `acknowledge` may name, as `recorder replay` checks them

@@ -8,7 +8,7 @@ statements (`INSERT INTO codes`, `INSERT INTO events`, `UPDATE codes`, `COMMIT`)
 does, so entries queue behind them, journalled; the screen retries at random moments. After each
 entry the driver checks that the screen holds it (written, or queued and kept in a journal file)
 and prints `entered K`. The parent kills it with SIGKILL at a random moment, then recovers as the
-next start does (`recorder.scribe.reopen`, else the open code's journal, then the retry), and checks:
+next start does (`recorder.tui.write_queue.reopen`, else the open code's journal, then the retry), and checks:
 
 - every entry whose `entered K` line was printed is in the database (lost = 0), exactly once
   (duplicates = 0), and the stored events are a prefix of the plan, in its order;
@@ -72,7 +72,7 @@ class _Faults:
 
 
 async def _drive(db: Path, seed: int, entries: int) -> None:
-    from recorder.clock import SystemClock
+    from recorder.core.clock import SystemClock
     from recorder.store import Store
     from recorder.tui.app import build_app
     from recorder.tui.live import LiveScreen
@@ -97,7 +97,7 @@ async def _drive(db: Path, seed: int, entries: int) -> None:
                 for key in ("i", "1", "l", "enter", "x"):
                     await pilot.press(key)
             await pilot.pause()
-            if not _held(screen.scribe, kind, k):
+            if not _held(screen.queue, kind, k):
                 print(f"not held {k}", flush=True)
             print(f"entered {k}", flush=True)
             if rng.random() < 0.3:
@@ -106,9 +106,9 @@ async def _drive(db: Path, seed: int, entries: int) -> None:
         print("done", flush=True)
 
 
-def _held(scribe: Any, kind: str, k: int) -> bool:
+def _held(queue: Any, kind: str, k: int) -> bool:
     """The entry just made is written, or queued and kept in a journal file."""
-    if scribe is None:
+    if queue is None:
         return False
     if kind == "note":
 
@@ -119,9 +119,9 @@ def _held(scribe: Any, kind: str, k: int) -> bool:
         def same(data: dict) -> bool:
             return data.get("kind") == "io_result"
 
-    if scribe.pending:
-        return same(scribe.pending[-1].data) and scribe.pending[-1].kept is not None
-    records = scribe.session.records if scribe.session else []
+    if queue.pending:
+        return same(queue.pending[-1].data) and queue.pending[-1].kept is not None
+    records = queue.session.records if queue.session else []
     return bool(records) and same({"kind": records[-1].kind, "text": getattr(records[-1].event, "text", None)})
 
 
@@ -148,24 +148,24 @@ class Trial:
 
 def _recover(db: Path) -> tuple[list[Any], int]:
     """What the next start does: the journal's code (or the open one) reopened and its queue written."""
-    from recorder.clock import SystemClock
-    from recorder.scribe import Scribe, reopen
-    from recorder.session import Session, SessionError
+    from recorder.core.clock import SystemClock
+    from recorder.core.session import Session, SessionError
     from recorder.store import Store
+    from recorder.tui.write_queue import WriteQueue, reopen
 
     store = Store(db)
     try:
         clock = SystemClock()
-        scribe = reopen(store, clock, _protocol())
-        if scribe is None and store.open_code_id() is not None:
-            scribe = Scribe.for_session(Session.resume(store, clock, None, _protocol()))
+        queue = reopen(store, clock, _protocol())
+        if queue is None and store.open_code_id() is not None:
+            queue = WriteQueue.for_session(Session.resume(store, clock, None, _protocol()))
         queued = 0
-        if scribe is not None:
-            queued = len(scribe.pending) + (scribe.start is not None)
-            scribe.retry()
-            if scribe.queued:
+        if queue is not None:
+            queued = len(queue.pending) + (queue.start is not None)
+            queue.retry()
+            if queue.queued:
                 raise AssertionError("the queue was not written after the fault")
-            scribe.close()
+            queue.close()
         problems = store.verify()
         if problems:
             raise AssertionError(f"verify: {problems}")

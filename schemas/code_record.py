@@ -13,7 +13,7 @@ from schemas.vocabulary import LineKind, LineStatus, Outcome, Rhythm, Setting
 class EventStream:
     """A code's events in a fixed order, gone through as often as an export needs, never required to be in memory.
 
-    `recorder.code_views` gives one that reads a long code back from the store a page at a time on each pass;
+    `recorder.core.code_views` gives one that reads a long code back from the store a page at a time on each pass;
     `EventList` holds a short one (a list given to a CodeRecord becomes one).
     """
 
@@ -105,7 +105,7 @@ class DoseTotal(BaseModel):
 
 
 class CodeRecord(BaseModel):
-    """Everything the exports need about one code; built by `recorder.record.code_record`.
+    """Everything the exports need about one code; built by `recorder.core.code_record.build_code_record`.
 
     `start` carries the code's UTC offset (the `at` of `code_started`, else the recorder's local
     zone): every clock time an export shows is in it.

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from recorder.clock import FakeClock
-from recorder.session import Session
+from recorder.core.clock import FakeClock
+from recorder.core.session import Session
 from recorder.store import Store
 
 # What the tests read of the shared contract, pinned to the edition the code implements (the second;

@@ -244,8 +244,8 @@ def scenario(n: int, at: datetime | None = None, seed: int = 0) -> list[dict[str
 
 def scenario_lines(n: int, at: datetime | None = None, seed: int = 0):
     """The scenario parsed and checked as `recorder replay` does before it stores anything."""
+    from recorder.core.scenario import parse_lines
     from recorder.engine import RULES
-    from recorder.scenario import parse_lines
 
     return parse_lines(jsonl(scenario(n, at, seed)), "bench", known_rules=RULES)
 
@@ -624,9 +624,9 @@ def record(db: Path, events: list[dict[str, Any]], audit_id: str) -> int:
     """
     from unittest.mock import patch
 
-    from recorder.clock import FakeClock
-    from recorder.end_hooks import keep_audit_rows
-    from recorder.session import Session
+    from recorder.core.clock import FakeClock
+    from recorder.core.end_hooks import keep_audit_rows
+    from recorder.core.session import Session
     from recorder.store import Store
 
     first = dict(events[0])
@@ -652,24 +652,24 @@ def record(db: Path, events: list[dict[str, Any]], audit_id: str) -> int:
 
 def read(db: Path, code_id: int) -> "CodeRecord":
     """The CodeRecord every export reads, of code `code_id` in `db`."""
-    from recorder.clock import FakeClock
-    from recorder.record import code_record
-    from recorder.session import Session
+    from recorder.core.clock import FakeClock
+    from recorder.core.code_record import build_code_record
+    from recorder.core.session import Session
     from recorder.store import Store
 
     store = Store(db)
     try:
         session = Session.read(store, FakeClock(datetime(2030, 1, 1).astimezone()), code_id)
-        return code_record(session)
+        return build_code_record(session)
     finally:
         store.close()
 
 
 def make_database(db: Path, text: str) -> None:
     """A database holding the code of scenario `text`, written through the session and closed."""
-    from recorder.clock import SystemClock
-    from recorder.scenario import parse_lines
-    from recorder.session import replay
+    from recorder.core.clock import SystemClock
+    from recorder.core.scenario import parse_lines
+    from recorder.core.session import replay
     from recorder.store import Store
 
     store = Store(db)

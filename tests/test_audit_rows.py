@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from recorder.audit_rows import audit_key, derive, read_audit
 from recorder.cli import cli
-from recorder.clock import FakeClock
-from recorder.end_hooks import keep_audit_rows
+from recorder.core.audit_rows import audit_key, derive, read_audit
+from recorder.core.clock import FakeClock
+from recorder.core.end_hooks import keep_audit_rows
+from recorder.core.session import Session
 from recorder.engine import load_protocol, parse_protocol
-from recorder.session import Session
 from recorder.store import Store
 from tests.factory import record
 from tests.reliability.helpers import faulty, starts

@@ -1,6 +1,6 @@
 """The live screen's figures, computed without a screen."""
 
-from recorder import board
+from recorder.tui import board
 
 
 def _drug(session, t):

@@ -8,8 +8,8 @@ from click.testing import CliRunner
 
 import recorder.engine
 from recorder.cli import cli
-from recorder.clock import FakeClock, SystemClock
-from recorder.session import Session
+from recorder.core.clock import FakeClock, SystemClock
+from recorder.core.session import Session
 from recorder.store import Store
 from tests.tui.helpers import CHILD
 

@@ -179,12 +179,12 @@ def test_a_recorder_error_is_shown_in_one_place_as_one_line_with_its_status():
 def test_every_user_error_shares_the_one_base():
     from recorder.cli.exports import ExportError
     from recorder.cli.output import OutputError
+    from recorder.core.scenario import ScenarioError
+    from recorder.core.session import SessionError
     from recorder.engine.first_edition.protocol import ProtocolError as FirstProtocolError
     from recorder.engine.protocol import ProtocolError
-    from recorder.journal import JournalError
-    from recorder.scenario import ScenarioError
-    from recorder.session import SessionError
     from recorder.store import StoreError
+    from recorder.tui.journal import JournalError
 
     errors = (StoreError, SessionError, ScenarioError, ProtocolError, FirstProtocolError, ExportError, OutputError)
     errors += (JournalError,)

@@ -2,8 +2,8 @@
 
 from datetime import UTC, datetime, timedelta
 
-from recorder.clock import CodeClock, FakeClock
-from recorder.session import Session
+from recorder.core.clock import CodeClock, FakeClock
+from recorder.core.session import Session
 
 
 def test_wall_clock_moved_back_an_hour_mid_code(store, clock):

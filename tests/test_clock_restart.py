@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from recorder.clock import CodeClock, FakeClock
-from recorder.session import Session
+from recorder.core.clock import CodeClock, FakeClock
+from recorder.core.session import Session
 from recorder.store import Store
 from recorder.tui.widgets import Row, _row_text
 
@@ -160,7 +160,7 @@ def test_the_system_code_clock_counts_a_suspended_machine(monkeypatch):
     """CLOCK_MONOTONIC stops while a laptop is suspended; CLOCK_BOOTTIME (where there is one) does not."""
     import time
 
-    from recorder.clock import SystemClock
+    from recorder.core.clock import SystemClock
 
     if not hasattr(time, "CLOCK_BOOTTIME"):
         pytest.skip("no CLOCK_BOOTTIME on this system")
@@ -170,7 +170,7 @@ def test_the_system_code_clock_counts_a_suspended_machine(monkeypatch):
 
 
 def test_the_boot_id_is_the_kernels():
-    from recorder.clock import BOOT_ID, SystemClock
+    from recorder.core.clock import BOOT_ID, SystemClock
 
     if not BOOT_ID.exists():
         pytest.skip("no /proc boot id")
@@ -182,8 +182,8 @@ def test_the_boot_id_is_the_kernels():
 SCRIPT = textwrap.dedent(
     """
     import json, sys
-    from recorder.clock import SystemClock
-    from recorder.session import Session
+    from recorder.core.clock import SystemClock
+    from recorder.core.session import Session
     from recorder.store import Store
 
     store, clock = Store(sys.argv[1]), SystemClock()

@@ -8,9 +8,9 @@ import pytest
 from click.testing import CliRunner
 
 from recorder.cli import cli
-from recorder.ledger import Ledger
-from recorder.scenario import ScenarioError, parse_lines
-from recorder.session import Session, SessionError
+from recorder.core.ledger import Ledger
+from recorder.core.scenario import ScenarioError, parse_lines
+from recorder.core.session import Session, SessionError
 from recorder.store import Store
 from recorder.tui.app import build_app
 from schemas.events import parse_event

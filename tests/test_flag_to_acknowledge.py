@@ -1,6 +1,6 @@
 """What `k` acknowledges: the chosen flag, else the newest unacknowledged critical, warning or info."""
 
-from recorder.board import flag_to_acknowledge, flags_by_urgency
+from recorder.tui.board import flag_to_acknowledge, flags_by_urgency
 from schemas.records import Flag
 
 

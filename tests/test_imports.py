@@ -8,7 +8,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_domain_packages_do_not_load_textual():
-    modules = ["schemas", "schemas.events", "recorder.store", "recorder.session", "recorder.cli"]
+    modules = ["schemas", "schemas.events", "recorder.store", "recorder.core.session", "recorder.cli"]
     for optional in ("recorder.engine", "exports"):
         if (ROOT / optional.replace(".", "/")).is_dir():
             modules.append(optional)

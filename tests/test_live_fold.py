@@ -2,9 +2,9 @@
 
 from unittest.mock import patch
 
+from recorder.core.code_record import build_code_record
+from recorder.core.session import Session
 from recorder.engine import State
-from recorder.record import code_record
-from recorder.session import Session
 from schemas.records import Flag
 from tests.factory import scenario
 from tests.test_session_checkpoints import START, log_all
@@ -37,7 +37,7 @@ def test_the_code_record_is_read_from_the_sessions_fold_not_folded_again(store):
     flags: it builds no engine state of its own."""
     session = log_all(store, scenario(300, at=START), every=10_000)
     read = Session.read(store, session.clock.clock, session.code_id)
-    with patch.object(State, "apply", side_effect=AssertionError("code_record folded the code again")):
-        record = code_record(read)
+    with patch.object(State, "apply", side_effect=AssertionError("build_code_record folded the code again")):
+        record = build_code_record(read)
     assert record.dose_totals and any(line.confirmed_t is not None for line in record.lines)
     assert record.dose_totals == read.fold.dose_totals

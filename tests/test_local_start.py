@@ -7,12 +7,12 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from click.testing import CliRunner
 
-from recorder.audit_rows import derive
 from recorder.cli import cli
-from recorder.clock import FakeClock
-from recorder.record import code_record
-from recorder.scenario import parse_lines
-from recorder.session import Session, replay
+from recorder.core.audit_rows import derive
+from recorder.core.clock import FakeClock
+from recorder.core.code_record import build_code_record
+from recorder.core.scenario import parse_lines
+from recorder.core.session import Session, replay
 from recorder.tui.app import build_app
 from tests.tui.helpers import CHILD, keys
 
@@ -45,7 +45,7 @@ def check_paris_code(store, clock, code_id, monkeypatch, db_path) -> None:
     assert started == NIGHT and started.utcoffset() == timedelta(hours=1)
     read_elsewhere(monkeypatch)
     session = Session.read(store, clock, code_id)
-    assert code_record(session).start.isoformat() == "2026-03-03T00:30:00+01:00"
+    assert build_code_record(session).start.isoformat() == "2026-03-03T00:30:00+01:00"
     assert derive(session)[0] == date(2026, 3, 3)  # the audit's local start date (--since/--until)
     summary = CliRunner().invoke(cli, ["--db", str(db_path), "summary", str(code_id), "--format", "md"])
     assert summary.exit_code == 0, summary.output

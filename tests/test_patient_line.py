@@ -2,7 +2,7 @@
 
 import pytest
 
-from recorder.patient_line import PatientLineError, parse_patient_line
+from recorder.core.patient_line import PatientLineError, parse_patient_line
 
 READ = [
     ("2y 12kg tape", {"age_years": 2, "weight_kg": 12, "weight_source": "length_tape"}, "age 2 years · 12 kg (tape)"),

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from recorder import scenario as scenario_module
 from recorder.cli import cli
-from recorder.scenario import MAX_LINE, ScenarioError, ScenarioFile
+from recorder.core import scenario as scenario_module
+from recorder.core.scenario import MAX_LINE, ScenarioError, ScenarioFile
 from recorder.store import Store
 from tests.factory import iter_scenario, jsonl, scenario
 from tests.reliability.helpers import one_clear_line

@@ -2,7 +2,7 @@
 
 import pytest
 
-from recorder.session import Session, SessionError
+from recorder.core.session import Session, SessionError
 from recorder.store import StoreError
 
 

@@ -6,11 +6,11 @@ from unittest.mock import patch
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from recorder.clock import FakeClock
+from recorder.core.clock import FakeClock
+from recorder.core.session import Session
 from recorder.engine import State, evaluate, live_fold
-from recorder.session import Session
+from recorder.engine.timeline import acknowledgements, effective
 from recorder.store import Store
-from recorder.timeline import acknowledgements, effective
 from schemas.events import DrugGiven
 from tests.factory import codes, scenario
 
@@ -25,7 +25,7 @@ def fresh(session: Session) -> tuple[list, list, dict]:
 
 def facts(session: Session, timeline: list) -> tuple[dict, list]:
     """When each line first stood confirmed, and each drug's running total: a fold of a fresh State that
-    looks at every line after every event (what recorder.record folded a second time to learn them)."""
+    looks at every line after every event (what recorder.core.code_record folded a second time to learn them)."""
     state = State(session.protocol)
     confirmed: dict[str, float] = {}
     totals = []

@@ -6,7 +6,7 @@ import pytest
 from click.testing import CliRunner
 
 from recorder.cli import cli
-from recorder.session import Session, SessionError
+from recorder.core.session import Session, SessionError
 from recorder.store import Store
 from tests.conftest import SCENARIOS_V2
 

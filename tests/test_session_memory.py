@@ -12,12 +12,12 @@ from unittest.mock import patch
 
 import pytest
 
-from recorder.clock import FakeClock
+from recorder.core.clock import FakeClock
+from recorder.core.ledger import Ledger
+from recorder.core.record_log import RecordLog
+from recorder.core.scenario import ScenarioLine
+from recorder.core.session import Session, replay
 from recorder.engine import live_fold
-from recorder.ledger import Ledger
-from recorder.record_log import RecordLog
-from recorder.scenario import ScenarioLine
-from recorder.session import Session, replay
 from recorder.store import Store
 from schemas.events import parse_event
 from tests.factory import iter_scenario, jsonl, scenario

@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from recorder.spoken_time import SpokenTimeError, parse_spoken_time, understood
+from recorder.core.spoken_time import SpokenTimeError, parse_spoken_time, understood
 
 START = datetime(2026, 3, 2, 10, 40, 43, tzinfo=UTC)  # the tests' TZ is UTC (conftest)
 

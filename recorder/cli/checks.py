@@ -30,8 +30,8 @@ def verify_cmd(obj: Context, print_head: bool) -> None:
     problems = obj.store.verify()
     notes: list[Problem] = []
     if not problems:  # flags and rows derived from a record that is itself in doubt are not worth checking
-        from recorder.audit_rows import check_kept
-        from recorder.flag_check import check_flags
+        from recorder.core.audit_rows import check_kept
+        from recorder.core.flag_check import check_flags
 
         given = obj.protocol if obj.protocol_path is not None else None
         for faults, found in (check_flags(obj.store, given), check_kept(obj.store, obj.clock, given)):

@@ -9,9 +9,9 @@ from pydantic import ValidationError
 from exports.describe import describe
 from recorder.cli.group import Context, pass_ctx
 from recorder.cli.params import code_argument
-from recorder.end_hooks import keep_audit_rows
-from recorder.session import Logged, Session, SessionError
-from recorder.spoken_time import SpokenTimeError, parse_spoken_time
+from recorder.core.end_hooks import keep_audit_rows
+from recorder.core.session import Logged, Session, SessionError
+from recorder.core.spoken_time import SpokenTimeError, parse_spoken_time
 from schemas.events import KIND_MODEL, explain
 from schemas.formatting import t_plus
 from schemas.records import EventRecord
@@ -140,7 +140,7 @@ def _typed_changes(session: Session, target: EventRecord, pairs: tuple[str, ...]
 
 
 def _time(session: Session, raw: str) -> float:
-    """t= as people say a time (recorder/spoken_time.py): 90, 1:30, T+1:30, a clock time 14:06:30, never after now."""
+    """t= as people say it (recorder/core/spoken_time.py): 90, 1:30, T+1:30, a clock time 14:06:30, never after now."""
     try:
         return parse_spoken_time(raw, now=session.now(), start=session.clock.start)
     except SpokenTimeError as exc:

@@ -13,8 +13,8 @@ from exports.formats import AUDIT_FORMATS, SUMMARY_FORMATS
 from recorder.cli.group import Context, pass_ctx
 from recorder.cli.output import Output, private_dir, write_private
 from recorder.cli.params import code_argument
+from recorder.core.session import Session
 from recorder.errors import RecorderError
-from recorder.session import Session
 from recorder.store import Store
 
 if TYPE_CHECKING:
@@ -73,12 +73,12 @@ def summary_cmd(obj: Context, code: str, fmt: str, output: Path | None, recomput
 
     Identified: it names the patient and belongs in their record.
     """
-    from recorder.record import code_record
+    from recorder.core.code_record import build_code_record
 
     # Not whole: the session keeps the newest records and reads the rest back a page at a time, and the
     # document is written as it is made, so a million-event code is summarised in bounded memory (issue 11).
     session = Session.read(obj.store, obj.clock, obj.code_id(code), obj.protocol, recompute=recompute, fold_once=True)
-    chunks = SUMMARY_FORMATS[fmt].chunks(code_record(session))
+    chunks = SUMMARY_FORMATS[fmt].chunks(build_code_record(session))
     if output is None:
         for chunk in chunks:
             click.echo(chunk, nl=False)
@@ -196,7 +196,7 @@ def _check_database_output(output: Path) -> None:
 
 
 def _read(obj: Context, stores: list[Store], since: date | None, until: date | None, rederive: bool) -> "AuditExport":
-    from recorder.audit_rows import read_audit
+    from recorder.core.audit_rows import read_audit
 
     total = sum(1 for store in stores for info in store.codes() if info.events)
     with click.progressbar(length=total, label="Reading codes", file=sys.stderr) as bar:

@@ -7,10 +7,10 @@ from typing import Any, NoReturn
 
 import click
 
-from recorder.clock import SystemClock
+from recorder.core.clock import SystemClock
+from recorder.core.session import SessionError
 from recorder.engine import Protocol, load_protocol
 from recorder.errors import RecorderError, one_line
-from recorder.session import SessionError
 from recorder.store import Store
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from recorder import private
+from recorder.core import private
 from recorder.errors import RecorderError
 
 
@@ -30,7 +30,7 @@ class Output(click.Path):
 
 
 def write_private(path: Path, data: bytes | Iterable[bytes], databases: list[Path], mode: int = 0o600) -> None:
-    """recorder.private.write_private, its failure as one line: never onto a database, never through a link."""
+    """recorder.core.private.write_private, its failure as one line: never onto a database, never through a link."""
     try:
         private.write_private(path, data, protect=databases, mode=mode)
     except OSError as exc:
@@ -38,7 +38,7 @@ def write_private(path: Path, data: bytes | Iterable[bytes], databases: list[Pat
 
 
 def private_dir(path: Path) -> None:
-    """recorder.private.private_dir (a new folder 0700; a link or a file refused), its failure as one line."""
+    """recorder.core.private.private_dir (a new folder 0700; a link or a file refused), its failure as one line."""
     try:
         private.private_dir(path)
     except OSError as exc:

@@ -11,11 +11,11 @@ import click
 from recorder.cli.group import Context, pass_ctx, stdout_closed
 from recorder.cli.output import Output, write_private
 from recorder.cli.params import code_argument
-from recorder.end_hooks import keep_audit_rows
+from recorder.core.end_hooks import keep_audit_rows
+from recorder.core.listing import code_rows
+from recorder.core.scenario import ScenarioError, ScenarioFile, ScenarioLine, dump_records
+from recorder.core.session import Logged, replay
 from recorder.engine import RULES
-from recorder.listing import code_rows
-from recorder.scenario import ScenarioError, ScenarioFile, ScenarioLine, dump_records
-from recorder.session import Logged, replay
 from schemas.formatting import mmss
 from schemas.records import Flag
 from schemas.vocabulary import SEVERITIES

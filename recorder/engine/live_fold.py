@@ -6,8 +6,8 @@ from typing import Protocol as Interface
 from recorder.engine.clinical_view import ClinicalView
 from recorder.engine.engine import Engine
 from recorder.engine.protocol import Protocol
-from recorder.timeline import apply_changes
-from recorder.timeline_index import TimelineIndex
+from recorder.engine.timeline import apply_changes
+from recorder.engine.timeline_index import TimelineIndex
 from schemas.code_record import DoseTotal
 from schemas.events import RECORD_KEEPING, Acknowledge, Amend, DrugGiven, Void
 from schemas.records import EventRecord, Flag
@@ -32,7 +32,7 @@ FOLD_PAGE = 512
 
 
 class Records(Interface):
-    """A code's raw records by seq, as far as the fold reads them back (recorder.record_log.RecordLog)."""
+    """A code's raw records by seq, as far as the fold reads them back (recorder.core.record_log.RecordLog)."""
 
     @property
     def keep(self) -> int: ...
@@ -44,7 +44,7 @@ class Records(Interface):
 def _acknowledgements(records: Iterable[EventRecord]) -> dict[tuple[str, int], str]:
     """(rule, seq) → the scribe's reason, for every acknowledgement still standing (one pass, in seq order).
 
-    What recorder.timeline.acknowledgements gives, holding the acknowledgements only, not every record.
+    What recorder.engine.timeline.acknowledgements gives, holding the acknowledgements only, not every record.
     """
     standing: dict[int, Acknowledge] = {}
     for rec in records:

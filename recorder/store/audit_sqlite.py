@@ -114,7 +114,7 @@ def _not_null(model: type[BaseModel]) -> set[str]:
 
 
 def audit_sqlite(export: AuditExport) -> bytes:
-    """The audit as the bytes of one SQLite database (written whole by the caller: recorder/private.py)."""
+    """The audit as the bytes of one SQLite database (written whole by the caller: recorder/core/private.py)."""
     conn = sqlite3.connect(":memory:")
     try:
         db = Database(conn)

@@ -204,7 +204,7 @@ def m005_chain_with_code_id(db: Database) -> None:
 
 
 # Every event that still stands as a person would read it: voids marked (not dropped), amends applied in
-# order, as recorder/timeline.py applies them (an amend's changes replace the fields they name; `t` moves
+# order, as recorder/engine/timeline.py applies them (an amend's changes replace the fields they name; `t` moves
 # the event). Record keeping (void, amend, acknowledge) is left out, as from the effective timeline.
 EFFECTIVE_EVENTS = """
 WITH RECURSIVE

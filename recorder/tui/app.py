@@ -13,12 +13,11 @@ from textual.notifications import Notification, Notify, SeverityLevel
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
-from recorder.clock import Clock, SystemClock
-from recorder.end_hooks import keep_audit_rows
+from recorder.core.clock import Clock, SystemClock
+from recorder.core.end_hooks import keep_audit_rows
+from recorder.core.listing import code_rows
+from recorder.core.session import EndHook, Session
 from recorder.engine import Protocol, load_protocol
-from recorder.listing import code_rows
-from recorder.scribe import Scribe, reopen
-from recorder.session import EndHook, Session
 from recorder.store import Store
 from recorder.tui.commands import EventCommands
 from recorder.tui.escape_keys import read_escape_first
@@ -27,6 +26,7 @@ from recorder.tui.key_order import KeysInOrder
 from recorder.tui.literal import visible
 from recorder.tui.live import LiveScreen
 from recorder.tui.review import CodeList, ReviewScreen
+from recorder.tui.write_queue import WriteQueue, reopen
 
 
 class RecorderApp(App[None]):
@@ -45,7 +45,7 @@ class RecorderApp(App[None]):
         session: Session | None = None,
         new_fields: dict[str, Any] | None = None,
         review: Session | None = None,
-        scribe: Scribe | None = None,
+        queue: WriteQueue | None = None,
         on_end: EndHook | None = keep_audit_rows,
     ) -> None:
         super().__init__()
@@ -56,7 +56,7 @@ class RecorderApp(App[None]):
         self.session = session
         self.new_fields = new_fields
         self.review_session = review
-        self.scribe = scribe
+        self.queue = queue
         self.keys_in_order = KeysInOrder(self, super().on_event)
         self._grouped: dict[str, Notification] = {}  # the notice still showing of each group (notify)
 
@@ -66,7 +66,7 @@ class RecorderApp(App[None]):
         if self.review_session is not None:
             return ReviewScreen(self.review_session, on_end=self.on_end)
         return LiveScreen(
-            self.store, self.clock, self.protocol, self.session, self.new_fields, self.scribe, on_end=self.on_end
+            self.store, self.clock, self.protocol, self.session, self.new_fields, self.queue, on_end=self.on_end
         )
 
     async def on_event(self, event: events.Event) -> None:
@@ -135,11 +135,11 @@ class RecorderApp(App[None]):
             self.exit()  # ctrl+q twice: the scribe means it
             return
         live = next((s for s in self.screen_stack if isinstance(s, LiveScreen)), None)
-        scribe = live.scribe if live is not None else None
-        if scribe is None or not scribe.queued:
+        queue = live.queue if live is not None else None
+        if queue is None or not queue.queued:
             self.exit()
             return
-        self.push_screen(QuitScreen(unsaved_words(scribe)), lambda quit: self.exit() if quit else None)
+        self.push_screen(QuitScreen(unsaved_words(queue)), lambda quit: self.exit() if quit else None)
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen())
@@ -162,15 +162,15 @@ class RecorderApp(App[None]):
         self.push_screen(ReviewScreen(reviewed, last=True, on_end=self.on_end))
 
 
-def unsaved_words(scribe: Scribe) -> str:
+def unsaved_words(queue: WriteQueue) -> str:
     """What quitting now leaves behind, and where."""
-    count = len(scribe.pending) + (1 if scribe.start is not None else 0)
-    code = f"recorder resume {scribe.session.code_id}" if scribe.session else "recorder"
-    kept = ", ".join(str(p) for p in scribe.kept_in())
+    count = len(queue.pending) + (1 if queue.start is not None else 0)
+    code = f"recorder resume {queue.session.code_id}" if queue.session else "recorder"
+    kept = ", ".join(str(p) for p in queue.kept_in())
     words = [f"{count} {'entry is' if count == 1 else 'entries are'} not saved in the database yet."]
     if kept:
         words.append(f"They are kept in {kept}; `{code}` writes them, with their own times, once the fault is fixed.")
-    lost = scribe.unkept()
+    lost = queue.unkept()
     if lost:
         words.append(f"{lost} of them could not be kept on any disk: quitting LOSES them.")
     words.append("Quit now?  y = quit · n = stay")
@@ -216,8 +216,8 @@ def build_app(
     if mode == "new":
         session = Session.start(store, clock, protocol, on_end=keep_audit_rows, **(new_fields or {}))
         return RecorderApp(store, clock, protocol, session=session)
-    if mode in ("resume", "auto") and (scribe := reopen(store, clock, protocol, code_id, keep_audit_rows)) is not None:
-        return RecorderApp(store, clock, protocol, scribe=scribe)  # a code whose start the last run journalled
+    if mode in ("resume", "auto") and (queue := reopen(store, clock, protocol, code_id, keep_audit_rows)) is not None:
+        return RecorderApp(store, clock, protocol, queue=queue)  # a code whose start the last run journalled
     if mode == "resume" or (mode == "auto" and store.open_code_id() is not None):
         if code_id is not None and (info := store.code(code_id)) is not None and info.ended_at is not None:
             return RecorderApp(store, clock, protocol, review=Session.read(store, clock, code_id, protocol))

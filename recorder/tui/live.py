@@ -13,14 +13,13 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 from exports.describe import describe
-from recorder import board
-from recorder.clock import Clock, CodeClock
+from recorder.core.clock import Clock, CodeClock
+from recorder.core.session import EndHook, Logged, Session, SessionError
 from recorder.engine import Advice, Protocol, dose_advice
 from recorder.engine.doses import volume_ml
 from recorder.engine.energy import shock_advice
-from recorder.scribe import Pending, Scribe, waiting
-from recorder.session import EndHook, Logged, Session, SessionError
 from recorder.store import Store, StoreError
+from recorder.tui import board
 from recorder.tui.forms import forms
 from recorder.tui.key_bar import KeyBar, bar_items
 from recorder.tui.literal import literal, visible
@@ -39,6 +38,7 @@ from recorder.tui.pickers import (
     When,
 )
 from recorder.tui.widgets import Banner, FlagsPanel, LinesPanel, Row, TimelineView, TimersPanel
+from recorder.tui.write_queue import Pending, WriteQueue, waiting
 from schemas.events import KIND_MODEL, RECORD_KEEPING, EventError, parse_event
 from schemas.formatting import t_plus as code_time
 from schemas.formatting import words
@@ -106,7 +106,7 @@ class LiveScreen(Screen):
         protocol: Protocol,
         session: Session | None = None,
         new_fields: dict[str, Any] | None = None,
-        scribe: Scribe | None = None,
+        queue: WriteQueue | None = None,
         on_end: EndHook | None = None,
     ) -> None:
         super().__init__()
@@ -114,12 +114,12 @@ class LiveScreen(Screen):
         self.store = store
         self.clock = clock
         self.protocol = protocol
-        # The scribe holds the session, and the queue behind a storage fault (a journal left by the
+        # The write queue holds the session, and the entries queued behind a storage fault (a journal left by the
         # last run included: it is replayed at the first tick).
-        self.scribe = scribe or (Scribe.for_session(session) if session else None)
+        self.queue = queue or (WriteQueue.for_session(session) if session else None)
         self.new_fields = new_fields or {}
         # The clock runs from the moment the recorder opens, before the first question is answered.
-        self.code_clock = self.scribe.code_clock if self.scribe else CodeClock(clock, clock.wall())
+        self.code_clock = self.queue.code_clock if self.queue else CodeClock(clock, clock.wall())
         self.current: str | None = None
         self.ago = 0.0
         self.held: float | None = None  # the time taken when ctrl+p opened the palette
@@ -128,16 +128,16 @@ class LiveScreen(Screen):
         self.rows: list[Row] = []
 
     @property
-    def started(self) -> Scribe:
+    def started(self) -> WriteQueue:
         """The scribe, once `ensure_started` has said the code is started (or its start queued)."""
-        if self.scribe is None:
+        if self.queue is None:
             raise RuntimeError("the code is not started yet")
-        return self.scribe
+        return self.queue
 
     @property
     def session(self) -> Session | None:
         """The code's session; None until the code is created (its start may be queued behind a fault)."""
-        return self.scribe.session if self.scribe else None
+        return self.queue.session if self.queue else None
 
     # ── layout ───────────────────────────────────────────────────────────
 
@@ -163,9 +163,9 @@ class LiveScreen(Screen):
         self.query_one("#timers").border_title = "Timers"
         self.query_one("#timeline-box").border_title = "Timeline (newest first) · ↑↓ select · Del void · m amend"
         self.query_one("#flags").border_title = "Flags · k acknowledge"
-        self.query_one("#prompt").set_class(self.scribe is None, "shown")
+        self.query_one("#prompt").set_class(self.queue is None, "shown")
         self.rebuild()
-        if self.scribe is not None and self.scribe.queued:
+        if self.queue is not None and self.queue.queued:
             self.call_after_refresh(self.tick)  # what the last run left in the journal
         for code, count, files in waiting(self.store.path, self.session.code_id if self.session else None):
             which = f"recorder resume {code}" if code is not None else "recorder"
@@ -181,8 +181,8 @@ class LiveScreen(Screen):
         self.query_one(TimelineView).focus()
 
     def on_unmount(self) -> None:
-        if self.scribe is not None:
-            self.scribe.close()  # the journal stays on disk for the next start; its lock goes
+        if self.queue is not None:
+            self.queue.close()  # the journal stays on disk for the next start; its lock goes
 
     # ── time ─────────────────────────────────────────────────────────────
 
@@ -220,15 +220,15 @@ class LiveScreen(Screen):
 
     def tick(self) -> None:
         """Every second: the clocks, queued entries, and deadlines passing on the code clock."""
-        if self.session is not None and self.session.ended and not (self.scribe and self.scribe.queued):
+        if self.session is not None and self.session.ended and not (self.queue and self.queue.queued):
             return  # the code's review is on top of this screen now: nothing here moves any more
-        if self.scribe is not None:
-            if self.scribe.queued:
-                self.after(self.scribe.retry())
+        if self.queue is not None:
+            if self.queue.queued:
+                self.after(self.queue.retry())
             try:
-                raised = self.session.tick(self.now()) if self.session and not self.scribe.queued else []
+                raised = self.session.tick(self.now()) if self.session and not self.queue.queued else []
             except StoreError as exc:
-                self.scribe.fault, raised = str(exc), []
+                self.queue.fault, raised = str(exc), []
             if raised:
                 self.rebuild()
                 self.alert(raised)
@@ -238,11 +238,11 @@ class LiveScreen(Screen):
 
     def ensure_started(self, arrest: bool = True) -> bool:
         """The code is started, or its start is queued behind a storage fault like any entry."""
-        if self.scribe is not None:
+        if self.queue is not None:
             return True
         try:
             fields = {"arrest": arrest, **self.new_fields}
-            self.scribe = Scribe.begin(self.store, self.clock, self.protocol, self.code_clock, fields, self.on_end)
+            self.queue = WriteQueue.begin(self.store, self.clock, self.protocol, self.code_clock, fields, self.on_end)
         except SessionError as exc:
             self.show_fault(str(exc))
             return False
@@ -251,7 +251,7 @@ class LiveScreen(Screen):
         return True
 
     def action_start(self, arrest: bool) -> None:
-        if self.scribe is None:
+        if self.queue is None:
             self.ensure_started(arrest)
 
     # ── recording ────────────────────────────────────────────────────────
@@ -370,8 +370,8 @@ class LiveScreen(Screen):
         banner = Text()
         banner.append(f"{code_time(now)}  ", style="bold")
         banner.append(self.clock.wall().astimezone().strftime("%H:%M:%S"))
-        if self.scribe is not None:
-            state = self.scribe.state  # queued entries included: the lines the scribe means
+        if self.queue is not None:
+            state = self.queue.state  # queued entries included: the lines the scribe means
             code = f"code {self.session.code_id}" if self.session else "code not created yet"
             banner.append(f"  · {code} · {visible(board.patient_band(state.patient))}")
             banner.append("  · IN ARREST" if state.arrest else "  · not in arrest")
@@ -386,8 +386,8 @@ class LiveScreen(Screen):
             if self.ago > now:  # said before the entry is made: it will be refused, not moved to T+00:00
                 banner.append(" — before the code's start: - again until it is off", style="bold red")
         self.query_one(Banner).update(banner)
-        fault = self.scribe.fault if self.scribe else None
-        if fault or (self.scribe and (self.scribe.queued or self.scribe.rejected)):
+        fault = self.queue.fault if self.queue else None
+        if fault or (self.queue and (self.queue.queued or self.queue.rejected)):
             self.show_fault(fault)
         else:
             self.query_one("#fault").remove_class("shown")
@@ -396,19 +396,19 @@ class LiveScreen(Screen):
         text = Text()
         if message:
             text.append(f"NOT SAVED — {visible(message)}\n")
-        if self.scribe:
-            if self.scribe.queued:
-                kept = ", ".join(visible(str(p)) for p in self.scribe.kept_in())
+        if self.queue:
+            if self.queue.queued:
+                kept = ", ".join(visible(str(p)) for p in self.queue.kept_in())
                 if kept:
                     text.append(f"  kept in {kept} until it is saved\n")
-                if self.scribe.unkept():
-                    why = visible(self.scribe.journal_fault or "no journal")
-                    text.append(f"  {self.scribe.unkept()} NOT KEPT ON DISK ({why}): keep the recorder open\n")
-            if self.scribe.start is not None:
+                if self.queue.unkept():
+                    why = visible(self.queue.journal_fault or "no journal")
+                    text.append(f"  {self.queue.unkept()} NOT KEPT ON DISK ({why}): keep the recorder open\n")
+            if self.queue.start is not None:
                 text.append(f"  queued {code_time(0)} start of the code — retrying every second\n")
-            for entry in self.scribe.pending:
+            for entry in self.queue.pending:
                 text.append(f"  queued {code_time(entry.t)} {queued_words(entry)} — retrying every second\n")
-            for entry, why in self.scribe.rejected:
+            for entry, why in self.queue.rejected:
                 text.append(f"  refused {code_time(entry.t)} {queued_words(entry)}: {visible(str(why))}\n")
         fault = self.query_one("#fault", Static)
         fault.update(text)
@@ -426,7 +426,7 @@ class LiveScreen(Screen):
         self.app.push_screen(screen, self.landed)
 
     def preview(self, t: float) -> Callable[[dict[str, Any]], list]:
-        return lambda data: self.scribe.preview(data, t) if self.scribe else []
+        return lambda data: self.queue.preview(data, t) if self.queue else []
 
     def action_io(self) -> None:
         if not self.ensure_started():
@@ -504,7 +504,7 @@ class LiveScreen(Screen):
         self.open(DrugPicker(ctx, drug), t=t)
 
     def forms(self) -> dict[str, Form]:
-        state = self.scribe.state if self.scribe else None
+        state = self.queue.state if self.queue else None
         lines = [r.id for r in board.line_rows(state)] if state else []
         infusions = [i for i, inf in state.infusions.items() if inf.running] if state else []
         return forms(lines, infusions, self.current)
@@ -564,8 +564,8 @@ class LiveScreen(Screen):
         self.open(ChoicePicker("Rhythm", RHYTHMS, lambda r: {"kind": "rhythm", "rhythm": r}))
 
     def action_cpr(self) -> None:
-        if self.scribe is not None and self.scribe.queued:  # a queued start or stop counts too
-            running = board.cpr_running(self.scribe.timeline())
+        if self.queue is not None and self.queue.queued:  # a queued start or stop counts too
+            running = board.cpr_running(self.queue.timeline())
         else:
             running = board.cpr_running(r.record for r in reversed(self.rows) if not r.voided)
         self.log_kind("cpr_stopped" if running else "cpr_started")
@@ -578,8 +578,8 @@ class LiveScreen(Screen):
         self.open(end_picker())
 
     def action_next_line(self) -> None:
-        if self.scribe:
-            self.current = board.next_line(self.scribe.state, self.current)
+        if self.queue:
+            self.current = board.next_line(self.queue.state, self.current)
             self.refresh_panels()
 
     def action_late(self) -> None:

@@ -10,7 +10,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
-from recorder.patient_line import HINT, PatientLineError, parse_patient_line
+from recorder.core.patient_line import HINT, PatientLineError, parse_patient_line
 from recorder.tui.literal import literal
 from recorder.tui.pickers import REFUSAL_CSS, Refused, Submits, refusal
 

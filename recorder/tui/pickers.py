@@ -16,8 +16,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList, Select, SelectionList, Static
 from textual.widgets.option_list import Option
 
+from recorder.core.spoken_time import HINT, SpokenTimeError, parse_spoken_time, understood
 from recorder.engine import Advice
-from recorder.spoken_time import HINT, SpokenTimeError, parse_spoken_time, understood
 from recorder.tui.literal import literal, visible
 from recorder.tui.widgets import SEVERITY_MARK, SEVERITY_STYLE
 from schemas.fields import CONCENTRATION, PATTERN_HINTS

@@ -11,10 +11,10 @@ from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
 from exports.describe import describe
-from recorder import board
-from recorder.private import write_private
-from recorder.session import EndHook, Logged, Session, SessionError
+from recorder.core.private import write_private
+from recorder.core.session import EndHook, Logged, Session, SessionError
 from recorder.store import StoreError
+from recorder.tui import board
 from recorder.tui.literal import literal, visible
 from recorder.tui.live import amend_form, timeline_rows, uncorrectable, void_prompt
 from recorder.tui.pickers import FormScreen, Refused, When
@@ -149,11 +149,11 @@ class ReviewScreen(Screen):
     def action_summary(self) -> None:
         """Write the HTML summary beside the database, owner-only, and say where."""
         from exports.formats import SUMMARY_FORMATS
-        from recorder.record import code_record
+        from recorder.core.code_record import build_code_record
 
         path = self.session.store.path.with_name(f"code-{self.session.code_id}-summary.html")
         try:
-            write_private(path, SUMMARY_FORMATS["html"].render(code_record(self.session)))
+            write_private(path, SUMMARY_FORMATS["html"].render(build_code_record(self.session)))
         except OSError as exc:
             self.notify(f"Cannot write {path}: {exc.strerror}", title="Summary not written", severity="error")
             return

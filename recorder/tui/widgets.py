@@ -1,4 +1,4 @@
-"""The live screen's panels: they draw what recorder.board computes and hold no clinical logic."""
+"""The live screen's panels: they draw what recorder.tui.board computes and hold no clinical logic."""
 
 from dataclasses import dataclass
 from math import ceil
@@ -16,7 +16,7 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from exports.describe import describe
-from recorder.board import LineRow, Timer, flag_to_acknowledge
+from recorder.tui.board import LineRow, Timer, flag_to_acknowledge
 from recorder.tui.literal import visible
 from schemas.formatting import mmss
 from schemas.formatting import t_plus as code_time
@@ -95,7 +95,7 @@ class TimersPanel(Panel):
 class FlagsPanel(OptionList):
     """Flags raised, critical first. The flag shown highlighted is the one `k` acknowledges: the one the
     scribe chose here (↑↓, Enter, a click), else the newest unacknowledged critical, warning or info
-    (recorder.board.flag_to_acknowledge); with every flag acknowledged and none chosen, none is."""
+    (recorder.tui.board.flag_to_acknowledge); with every flag acknowledged and none chosen, none is."""
 
     _shown: list[Flag] | None = None
 

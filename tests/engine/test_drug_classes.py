@@ -13,9 +13,9 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from recorder.cli import cli
+from recorder.core.scenario import read_scenario, to_records
 from recorder.engine import evaluate, kept_protocol_model, load_protocol, parse_protocol
-from recorder.scenario import read_scenario, to_records
-from recorder.timeline import effective
+from recorder.engine.timeline import effective
 from tests.conftest import DATA, SCENARIOS_V2
 
 SHIPPED = (Path(__file__).resolve().parents[2] / "recorder" / "engine" / "protocol.toml").read_text(encoding="utf-8")

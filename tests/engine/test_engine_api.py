@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
+from recorder.core.scenario import parse_lines, to_records
 from recorder.engine import Engine, State, evaluate
-from recorder.scenario import parse_lines, to_records
-from recorder.timeline import effective
+from recorder.engine.timeline import effective
 from schemas.events import EventError, parse_event
 from schemas.records import EventRecord, Flag
 

@@ -7,12 +7,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from recorder.cli import cli
-from recorder.clock import FakeClock
+from recorder.core.clock import FakeClock
+from recorder.core.scenario import parse_lines, to_records
+from recorder.core.session import replay
 from recorder.engine import Engine, evaluate, load_protocol
-from recorder.scenario import parse_lines, to_records
-from recorder.session import replay
+from recorder.engine.timeline import effective
 from recorder.store import Store
-from recorder.timeline import effective
 from tests.factory import codes
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -5,13 +5,13 @@ from pathlib import Path
 
 import pytest
 
-from recorder import board
-from recorder.clock import FakeClock
+from recorder.core.clock import FakeClock
+from recorder.core.scenario import read_scenario, to_records
+from recorder.core.session import Session
 from recorder.engine import Engine, ProtocolError, evaluate, load_protocol, parse_protocol
-from recorder.scenario import read_scenario, to_records
-from recorder.session import Session
+from recorder.engine.timeline import effective
 from recorder.store import Store
-from recorder.timeline import effective
+from recorder.tui import board
 from schemas.vocabulary import BONES, SITES
 from tests.conftest import SCENARIOS_V2
 

@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
+from recorder.core.scenario import read_scenario, to_records
 from recorder.engine import Engine, evaluate
-from recorder.scenario import read_scenario, to_records
-from recorder.timeline import effective
+from recorder.engine.timeline import effective
 from tests.conftest import SCENARIOS_V2
 
 HERE = SCENARIOS_V2

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from recorder.core.scenario import parse_lines, to_records
 from recorder.engine import RULES, Engine, ProtocolError, evaluate, load_protocol, parse_protocol
 from recorder.engine.care import Care
 from recorder.engine.registry import RuleInfo, sort_rules
-from recorder.scenario import parse_lines, to_records
-from recorder.timeline import effective
+from recorder.engine.timeline import effective
 
 ENGINE = Path(__file__).resolve().parents[2] / "recorder" / "engine"
 SHIPPED = (ENGINE / "protocol.toml").read_text(encoding="utf-8")
@@ -225,7 +225,7 @@ def test_route_not_allowed_before_enter(drug: str, dose: float, unit: str, route
 
 def test_the_protocol_kept_with_a_code_reads_back() -> None:
     """`verify` re-reads the protocol kept beside a code's flags from its JSON: the new sections must survive it."""
-    from recorder.flag_check import kept_protocol, protocol_basis
+    from recorder.core.flag_check import kept_protocol, protocol_basis
 
     protocol = load_protocol()
     basis = protocol_basis(protocol)

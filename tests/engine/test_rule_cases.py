@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from recorder.scenario import read_scenario, to_records
-from recorder.timeline import effective
+from recorder.core.scenario import read_scenario, to_records
+from recorder.engine.timeline import effective
 
 CASES_DIR = Path(__file__).parent / "rule_cases"
 

@@ -5,8 +5,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from exports.derive import doses_weight_unknown, shockable_to_first_shock_s, summarise
-from recorder.record import code_record
-from recorder.session import Session
+from recorder.core.code_record import build_code_record
+from recorder.core.session import Session
 from schemas.formatting import number, t_plus
 from schemas.summary import Summary
 from tests.factory import read, record
@@ -148,7 +148,7 @@ def test_a_live_code_without_at_shows_the_local_zone(store, clock, monkeypatch):
     time.tzset()
     try:
         session = Session.start(store, clock, arrest=False)
-        record = code_record(Session.read(store, clock, session.code_id))
+        record = build_code_record(Session.read(store, clock, session.code_id))
     finally:
         monkeypatch.setenv("TZ", "UTC")
         time.tzset()

@@ -13,10 +13,10 @@ from hypothesis import HealthCheck, given, settings
 from jsonschema import Draft6Validator
 
 from exports.fhir import render_fhir
-from recorder.clock import FakeClock
-from recorder.record import code_record
-from recorder.scenario import parse_lines
-from recorder.session import replay
+from recorder.core.clock import FakeClock
+from recorder.core.code_record import build_code_record
+from recorder.core.scenario import parse_lines
+from recorder.core.session import replay
 from recorder.store import Store
 from schemas.code_record import CodeRecord
 from tests.conftest import SCENARIOS_V2
@@ -31,7 +31,7 @@ def _replayed(db: Path, text: str, name: str) -> CodeRecord:
     store = Store(db)
     try:
         session = replay(store, FakeClock(datetime(2026, 1, 1).astimezone()), parse_lines(text, name))
-        return code_record(session)
+        return build_code_record(session)
     finally:
         store.close()
 

@@ -12,9 +12,9 @@ from markdown_it import MarkdownIt
 
 from exports.formats import SUMMARY_FORMATS
 from exports.markdown import _cell
-from recorder.clock import FakeClock
-from recorder.record import code_record
-from recorder.session import Session
+from recorder.core.clock import FakeClock
+from recorder.core.code_record import build_code_record
+from recorder.core.session import Session
 from recorder.store import Store
 from schemas.events import KIND_MODEL
 from tests.hostile import ACCEPTED, REFUSED
@@ -43,7 +43,7 @@ def hostile(tmp_path_factory):
         if "\x1b" not in text:  # stored as an older recorder stored it, before the entry checks
             session.log_event(KIND_MODEL["note"].model_validate({"kind": "note", "t": session.now(), "text": text}))
     session.log({"kind": "code_ended", "outcome": "died"})
-    record = code_record(session)
+    record = build_code_record(session)
     store.close()
     return record
 

@@ -13,10 +13,10 @@ from unittest.mock import patch
 import pytest
 
 from exports.formats import SUMMARY_FORMATS
-from recorder.clock import FakeClock
-from recorder.record import code_record
-from recorder.record_log import RecordLog
-from recorder.session import Session
+from recorder.core.clock import FakeClock
+from recorder.core.code_record import build_code_record
+from recorder.core.record_log import RecordLog
+from recorder.core.session import Session
 from recorder.store import Store
 from schemas.events import event_payload, parse_event
 from tests.factory import iter_scenario
@@ -63,7 +63,7 @@ def _peaks(store: Store, code_id: int) -> dict[str, int]:
     tracemalloc.start()
     try:
         session = Session.read(store, FakeClock(START), code_id)
-        record = code_record(session)
+        record = build_code_record(session)
         peaks = {}
         for fmt in FORMATS:
             tracemalloc.reset_peak()

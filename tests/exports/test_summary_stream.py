@@ -11,11 +11,11 @@ import pytest
 
 from exports.derive import summarise
 from exports.formats import SUMMARY_FORMATS
-from recorder.clock import FakeClock
-from recorder.private import write_private
-from recorder.record import code_record
-from recorder.record_log import RecordLog
-from recorder.session import Session
+from recorder.core.clock import FakeClock
+from recorder.core.code_record import build_code_record
+from recorder.core.private import write_private
+from recorder.core.record_log import RecordLog
+from recorder.core.session import Session
 from recorder.store import Store
 from schemas.events import event_payload, parse_event
 from tests.factory import iter_scenario
@@ -43,11 +43,11 @@ def test_a_code_read_back_a_page_at_a_time_summarises_as_the_code_held_whole(lon
     """With 64 records held (RecordLog.KEEP) and the engine folded once at the end, every section that lists
     events reads them back from the store on its own pass: md, html and json come out byte for byte as from
     a session that held every record and folded event by event; json is Summary.model_dump_json's bytes."""
-    whole = code_record(Session.read(long_code, FakeClock(START), 1, whole=True))
+    whole = build_code_record(Session.read(long_code, FakeClock(START), 1, whole=True))
     with patch.object(RecordLog, "KEEP", 64):
         session = Session.read(long_code, FakeClock(START), 1, fold_once=True)
         assert len(session.records._recent) == 64  # the rest is in the store
-        paged = code_record(session)
+        paged = build_code_record(session)
         for fmt in ("md", "html", "json"):
             streamed = b"".join(SUMMARY_FORMATS[fmt].chunks(paged))
             assert streamed == SUMMARY_FORMATS[fmt].render(whole), fmt

@@ -11,8 +11,8 @@ import sys
 
 import pytest
 
-from recorder.clock import FakeClock
-from recorder.session import Session
+from recorder.core.clock import FakeClock
+from recorder.core.session import Session
 from recorder.store import Store
 from tests.factory import jsonl, random_scenario
 from tests.reliability.helpers import run_process
@@ -76,8 +76,8 @@ def test_files_stay_0600_while_a_killed_recorder_left_its_wal_behind(tmp_path):
     script = (
         "import os, sys, signal\n"
         "os.umask(0o022)\n"
-        "from recorder.clock import SystemClock\n"
-        "from recorder.session import Session\n"
+        "from recorder.core.clock import SystemClock\n"
+        "from recorder.core.session import Session\n"
         "from recorder.store import Store\n"
         "s = Session.start(Store(sys.argv[1]), SystemClock(), arrest=True)\n"
         "s.log({'kind': 'note', 'text': 'x'})\n"

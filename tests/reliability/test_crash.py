@@ -11,8 +11,8 @@ import pytest
 from click.testing import CliRunner
 
 from recorder.cli import cli
-from recorder.clock import SystemClock
-from recorder.session import Session, SessionError
+from recorder.core.clock import SystemClock
+from recorder.core.session import Session, SessionError
 from recorder.store import Store
 from reliability.crash import run_trials
 from tests.factory import jsonl, random_scenario
@@ -34,7 +34,7 @@ def test_kill_9_at_random_moments_loses_nothing_and_the_code_can_be_finished():
 
 
 def test_the_generated_scenario_is_long_valid_and_varied(tmp_path):
-    from recorder.scenario import read_scenario
+    from recorder.core.scenario import read_scenario
 
     events = random_scenario(3000, seed=7, record_keeping=0.06)
     path = tmp_path / "long.jsonl"

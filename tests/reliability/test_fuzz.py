@@ -15,9 +15,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from recorder.clock import FakeClock
-from recorder.scenario import ScenarioError, dump_records, parse_lines, read_scenario
-from recorder.session import replay
+from recorder.core.clock import FakeClock
+from recorder.core.scenario import ScenarioError, dump_records, parse_lines, read_scenario
+from recorder.core.session import replay
 from recorder.store import Store
 from reliability import fuzzing
 from schemas.events import EVENT_ADAPTER, EventError, event_dict, parse_event

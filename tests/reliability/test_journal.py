@@ -12,12 +12,12 @@ from datetime import timedelta
 
 import pytest
 
-from recorder.clock import FakeClock
-from recorder.journal import Entry, Journal, Start, state_dir
-from recorder.scribe import Scribe, created_code
-from recorder.session import Session
+from recorder.core.clock import FakeClock
+from recorder.core.session import Session
 from recorder.store import Store, StoreError
 from recorder.tui.app import QuitScreen, build_app
+from recorder.tui.journal import Entry, Journal, Start, state_dir
+from recorder.tui.write_queue import WriteQueue, created_code
 from tests.reliability.helpers import ROOT, fill, small_disk_fixture
 from tests.tui.helpers import CHILD, keys, live
 
@@ -45,19 +45,19 @@ async def test_disk_full_mid_code_five_entries_survive_quit_and_resume(small_dis
             await keys(pilot, "n")
             app.screen.query_one("#text").value = f"note {i:03d} " + "x" * 3000
             await keys(pilot, "enter", clock=clock, advance=1)
-            if live(app).scribe.pending:
+            if live(app).queue.pending:
                 break
-        scribe = live(app).scribe
-        assert len(scribe.pending) == 1, "the disk never filled up"
-        assert "disk is full" in scribe.fault
+        queue = live(app).queue
+        assert len(queue.pending) == 1, "the disk never filled up"
+        assert "disk is full" in queue.fault
         await keys(pilot, "i", "1", "l", "enter", clock=clock, advance=3)  # 2: io1
         await keys(pilot, "y", clock=clock, advance=4)  # 3: its result
         await keys(pilot, "e", "enter", clock=clock, advance=5)  # 4: adrenaline through it
         await keys(pilot, "r", "1", clock=clock, advance=6)  # 5: asystole
-        queued = list(scribe.pending)
+        queued = list(queue.pending)
         assert len(queued) == 5
         # The database's directory is the fault: the journal went to the user's state directory.
-        (path,) = scribe.kept_in()
+        (path,) = queue.kept_in()
         assert path.parent == state_dir() and not list(small_disk.glob("*.journal"))
         assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
         assert [rec["n"] for rec in _journal_lines(path) if "data" in rec] == [p.n for p in queued]
@@ -124,7 +124,7 @@ def test_a_journal_held_by_a_running_recorder_is_left_alone(tmp_path):
     journal = Journal.for_code(db, 1)
     journal.begin(1, "2026-03-02T14:05:00+00:00")
     journal.add(Entry(1, {"kind": "note", "text": "mine"}, 1.0, 1.0))
-    code = "import sys; from recorder.journal import Journal; print(len(Journal.find(sys.argv[1])))"
+    code = "import sys; from recorder.tui.journal import Journal; print(len(Journal.find(sys.argv[1])))"
     done = subprocess.run([sys.executable, "-c", code, str(db)], capture_output=True, text=True, cwd=ROOT)
     assert done.stdout.strip() == "0", done.stderr
     journal.close()
@@ -135,20 +135,20 @@ def test_a_journal_held_by_a_running_recorder_is_left_alone(tmp_path):
 def test_the_crash_window_after_each_commit_never_writes_twice(store, clock, db_path, monkeypatch):
     """Kill between any commit and its journal mark: the replay finds the entry and skips it."""
     session = Session.start(store, clock, **CHILD)
-    scribe = Scribe.for_session(session)
+    queue = WriteQueue.for_session(session)
     real = store.append
     monkeypatch.setattr(store, "append", lambda *a, **k: (_ for _ in ()).throw(StoreError("disk is full")))
     texts = [f"entry {i}" for i in range(4)]
     for i, text in enumerate(texts):
-        scribe.enter({"kind": "note", "text": text}, t=10.0 + i)
+        queue.enter({"kind": "note", "text": text}, t=10.0 + i)
     monkeypatch.setattr(store, "append", real)
     # Commit two of them as the retry would, but lose the journal's marks (the process died).
-    for entry in list(scribe.pending)[:2]:
+    for entry in list(queue.pending)[:2]:
         session.log(entry.data, t=entry.t, entered=entry.entered)
-    scribe.close()
+    queue.close()
     store.close()
     again = Store(db_path)
-    resumed = Scribe.for_session(Session.resume(again, clock, 1))
+    resumed = WriteQueue.for_session(Session.resume(again, clock, 1))
     assert [p.data["text"] for p in resumed.pending] == texts[2:]
     resumed.retry()
     assert [r.event.text for r in again.events(1)[1:]] == texts
@@ -157,7 +157,7 @@ def test_the_crash_window_after_each_commit_never_writes_twice(store, clock, db_
 
 
 async def test_a_code_created_before_the_crash_is_found_not_made_again(store, clock, db_path):
-    from recorder.clock import CodeClock
+    from recorder.core.clock import CodeClock
 
     code_clock = CodeClock(clock, clock.wall())
     journal = Journal.for_new_code(db_path)
@@ -188,7 +188,7 @@ async def test_a_code_created_before_the_crash_is_found_not_made_again(store, cl
 KILLED = textwrap.dedent(
     """
     import asyncio, os, signal, sys
-    from recorder.clock import FakeClock
+    from recorder.core.clock import FakeClock
     from recorder.store import Store, StoreError
     from recorder.tui.app import build_app
     from tests.tui.helpers import CHILD, keys, live
@@ -205,7 +205,7 @@ KILLED = textwrap.dedent(
                 raise StoreError("cannot write: the disk is full; free space (nothing was saved)")
             store.append = full
             await keys(pilot, "i", "1", "l", "enter", "x", "n", "lost?", "enter")
-            print(len(live(app).scribe.pending), flush=True)
+            print(len(live(app).queue.pending), flush=True)
             os.kill(os.getpid(), int(sys.argv[2]))
 
     asyncio.run(main())
@@ -226,8 +226,8 @@ def test_a_killed_recorder_leaves_its_queue_in_the_journal_for_the_next_start(db
     assert done.returncode == -sig, done.stderr[-2000:]
     assert done.stdout.strip() == "3"
     store = Store(db_path)
-    scribe = Scribe.for_session(Session.resume(store, FakeClock(), 1))
-    scribe.retry()
+    queue = WriteQueue.for_session(Session.resume(store, FakeClock(), 1))
+    queue.retry()
     kinds = [(r.kind, getattr(r.event, "line", None)) for r in store.events(1)]
     assert kinds == [("code_started", None), ("io_attempt", "io1"), ("io_result", "io1"), ("note", None)]
     assert store.verify() == []

@@ -14,9 +14,9 @@ import textwrap
 
 import pytest
 
-from recorder.clock import FakeClock, SystemClock
-from recorder.scenario import read_scenario
-from recorder.session import Session, replay
+from recorder.core.clock import FakeClock, SystemClock
+from recorder.core.scenario import read_scenario
+from recorder.core.session import Session, replay
 from recorder.store import Store, StoreError
 from schemas.events import event_dict, parse_event
 from tests.factory import jsonl, make_database, random_scenario
@@ -80,8 +80,8 @@ def _scenario(tmp_path, n, seed=3):
 CONTINUE = textwrap.dedent(
     """
     import json, sys
-    from recorder.clock import SystemClock
-    from recorder.session import Session
+    from recorder.core.clock import SystemClock
+    from recorder.core.session import Session
     from recorder.store import Store
     db, code_id, path = sys.argv[1], int(sys.argv[2]), sys.argv[3]
     events = [json.loads(line) for line in open(path, encoding="utf-8")]
@@ -339,8 +339,8 @@ def test_directory_removed_during_replay_stops_it_with_one_line(tmp_path):
 HOLDER = textwrap.dedent(
     """
     import sys
-    from recorder.clock import SystemClock
-    from recorder.session import Session
+    from recorder.core.clock import SystemClock
+    from recorder.core.session import Session
     from recorder.store import Store, StoreError
     store = Store(sys.argv[1])
     if sys.argv[2] == "start":

@@ -20,8 +20,8 @@ import subprocess
 
 import pytest
 
-from recorder.clock import FakeClock
-from recorder.session import Session
+from recorder.core.clock import FakeClock
+from recorder.core.session import Session
 from recorder.store import Store
 from recorder.store.chain import canonical, event_hash
 from tests.conftest import SCENARIOS_V1

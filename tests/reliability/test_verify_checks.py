@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 
 import recorder.engine
-from recorder.clock import FakeClock
+from recorder.core.clock import FakeClock
+from recorder.core.flag_check import protocol_basis
+from recorder.core.session import Session
 from recorder.engine import load_protocol
-from recorder.flag_check import protocol_basis
-from recorder.session import Session
 from recorder.store import Basis, Store
 from recorder.store.chain import canonical
 from schemas.records import Flag

@@ -4,8 +4,8 @@ import copy
 
 import pytest
 
-from recorder.scenario import parse_lines
-from recorder.session import replay
+from recorder.core.scenario import parse_lines
+from recorder.core.session import replay
 from schemas.events import KINDS, EventError, event_dict, parse_event
 from schemas.vocabulary import SITES
 from tests.factory import SAMPLES

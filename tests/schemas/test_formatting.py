@@ -1,7 +1,7 @@
 """One formatter module (issue 14): one spelling per thing and per context length, whoever prints it."""
 
 from exports.describe import describe
-from recorder import board
+from recorder.tui import board
 from schemas.events import parse_event
 from schemas.formatting import age_long, age_short, duration, mmss, num, number, t_plus
 from schemas.patient import Patient

@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from recorder.scenario import ScenarioError, parse_lines
+from recorder.core.scenario import ScenarioError, parse_lines
 from schemas.events import EVENT_ADAPTER, EventError, parse_event
 from tests.hostile import ACCEPTED, REFUSED
 
@@ -70,7 +70,7 @@ def test_a_note_may_hold_line_breaks_and_tabs_a_one_line_field_may_not():
 
 
 def test_an_amend_meets_the_same_checks_as_an_entry():
-    from recorder.ledger import Ledger
+    from recorder.core.ledger import Ledger
 
     ledger = Ledger()
     for event in ({"kind": "code_started", "t": 0, "arrest": True}, {"kind": "note", "t": 1, "text": "x"}):

@@ -8,8 +8,8 @@ import pytest
 from click.testing import CliRunner
 
 from recorder.cli import cli
-from recorder.clock import FakeClock
-from recorder.session import Session, SessionError
+from recorder.core.clock import FakeClock
+from recorder.core.session import Session, SessionError
 from recorder.store import Store
 from schemas.events import EventError, parse_event
 from schemas.plausible import MIN_AMOUNT

@@ -11,16 +11,16 @@ from pathlib import Path
 
 import pytest
 
-from recorder.clock import SystemClock
-from recorder.session import Session
+from recorder.core.clock import SystemClock
+from recorder.core.session import Session
 from recorder.store import Store, StoreError
 from tests.reliability.helpers import can_mount, one_clear_line, readonly_view, run_process
 
 HOLDER = textwrap.dedent(
     """
     import sys
-    from recorder.clock import SystemClock
-    from recorder.session import Session
+    from recorder.core.clock import SystemClock
+    from recorder.core.session import Session
     from recorder.store import Store
     session = Session.start(Store(sys.argv[1]), SystemClock(), arrest=True)
     session.log({"kind": "note", "text": "from the holder"})
@@ -138,8 +138,8 @@ def test_a_hard_link_to_a_database_is_refused_in_one_line(tmp_path):
 KILLED_AFTER_WAL_REMOVED = textwrap.dedent(
     """
     import os, signal, sys
-    from recorder.clock import FakeClock
-    from recorder.session import Session
+    from recorder.core.clock import FakeClock
+    from recorder.core.session import Session
     from recorder.store import Store, StoreError
     db, companion = sys.argv[1], sys.argv[2]
     store = Store(db)
@@ -335,8 +335,8 @@ def test_a_reader_on_read_only_media_reads_what_a_killed_recorder_left_in_its_wa
     db = home / "recorder.db"
     script = (
         "import os, signal, sys\n"
-        "from recorder.clock import FakeClock\n"
-        "from recorder.session import Session\n"
+        "from recorder.core.clock import FakeClock\n"
+        "from recorder.core.session import Session\n"
         "from recorder.store import Store\n"
         "s = Session.start(Store(sys.argv[1]), FakeClock(), arrest=True)\n"
         "for i in range(5): s.log({'kind': 'note', 'text': str(i)}, t=i + 1)\n"

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from recorder.clock import FakeClock
-from recorder.record import code_record
-from recorder.session import Session
+from recorder.core.clock import FakeClock
+from recorder.core.code_record import build_code_record
+from recorder.core.session import Session
+from recorder.engine.timeline import effective
 from recorder.store import Store
-from recorder.timeline import effective
 from schemas.events import event_payload
 from tests.exports.scenarios import CHILD, record
 
@@ -94,7 +94,7 @@ def test_code_overview_is_what_the_summary_says(db_path):
     for cid in (code_id, child_id):
         session = _read(db_path, cid)
         try:
-            summary_record = code_record(session)
+            summary_record = build_code_record(session)
             flags = session.flags()
             info = session.store.code(cid)
         finally:

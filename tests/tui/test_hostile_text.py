@@ -8,7 +8,7 @@ import pytest
 from textual.widgets import Input, Label
 from textual.widgets._toast import Toast
 
-from recorder.session import Session
+from recorder.core.session import Session
 from recorder.tui.app import build_app
 from recorder.tui.literal import visible
 from recorder.tui.pickers import DrugPicker, FormScreen, TextPrompt

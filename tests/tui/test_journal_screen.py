@@ -6,8 +6,8 @@ import os
 import stat
 from datetime import timedelta
 
-from recorder.clock import FakeClock
-from recorder.session import Session
+from recorder.core.clock import FakeClock
+from recorder.core.session import Session
 from recorder.store import Store, StoreError
 from recorder.tui.app import QuitScreen, build_app
 from tests.tui.helpers import CHILD, keys, live, shown
@@ -103,8 +103,8 @@ async def test_drug_picker_offers_the_queued_line(store, clock, monkeypatch):
         monkeypatch.setattr(store, "append", full)
         await keys(pilot, "i", "1", "l", "enter", "y", clock=clock, advance=5)  # io1 queued, then in (queued)
         await keys(pilot, "e", "enter", clock=clock, advance=5)
-        assert [p.data.get("line") for p in live(app).scribe.pending] == ["io1", "io1", "io1"]
-        assert live(app).scribe.pending[-1].data["drug"] == "epinephrine"
+        assert [p.data.get("line") for p in live(app).queue.pending] == ["io1", "io1", "io1"]
+        assert live(app).queue.pending[-1].data["drug"] == "epinephrine"
 
 
 async def test_first_entry_of_a_new_code_is_queued_with_the_code_start(db_path, monkeypatch):
@@ -123,7 +123,7 @@ async def test_first_entry_of_a_new_code_is_queued_with_the_code_start(db_path, 
         assert app.screen.query_one("#fault").has_class("shown")
         await keys(pilot, "i", "1", "l", "enter", clock=clock, advance=2)
         await keys(pilot, "x")
-        assert [p.data.get("line") for p in live(app).scribe.pending][-2:] == ["io1", "io1"]
+        assert [p.data.get("line") for p in live(app).queue.pending][-2:] == ["io1", "io1"]
         monkeypatch.setattr(store, "create_code", real)
         live(app).tick()
         await pilot.pause()
@@ -188,12 +188,12 @@ async def test_a_resumed_code_replays_its_journal_without_writing_twice(store, c
         await keys(pilot, "n", "two", "enter", clock=clock, advance=1)
         await keys(pilot, "n", "three", "enter", clock=clock, advance=1)
         monkeypatch.undo()
-        scribe = live(app).scribe
+        queue = live(app).queue
         # What a crash between the commit and the journal's mark leaves: "one" is in the database only.
-        first = scribe.pending[0]
+        first = queue.pending[0]
         session.log(first.data, t=first.t, entered=first.entered)
-        scribe.journal.close()
-        scribe.pending.clear()
+        queue.journal.close()
+        queue.pending.clear()
     store.close()
     again = Store(db_path)
     app = build_app(again, clock, mode="resume")
@@ -206,7 +206,7 @@ async def test_a_resumed_code_replays_its_journal_without_writing_twice(store, c
 async def test_an_entry_no_disk_can_keep_is_held_on_screen_and_quit_says_it_is_lost(store, clock, monkeypatch):
     import errno
 
-    import recorder.journal
+    import recorder.tui.journal
 
     def no_space(fd, data):
         raise OSError(errno.ENOSPC, "No space left on device")
@@ -215,7 +215,7 @@ async def test_an_entry_no_disk_can_keep_is_held_on_screen_and_quit_says_it_is_l
     async with app.run_test(size=SIZE) as pilot:
         real = store.append
         monkeypatch.setattr(store, "append", full)
-        monkeypatch.setattr(recorder.journal, "_append", no_space)
+        monkeypatch.setattr(recorder.tui.journal, "_append", no_space)
         await keys(pilot, "n", "held in memory", "enter")
         assert "1 NOT KEPT ON DISK" in band(app) and "No space left" in band(app)
         await keys(pilot, "ctrl+q")

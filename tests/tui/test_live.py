@@ -2,7 +2,7 @@
 
 import pytest
 
-from recorder.session import Session
+from recorder.core.session import Session
 from recorder.store import StoreError
 from recorder.tui.app import build_app
 from recorder.tui.pickers import DrugPicker, IoPicker
@@ -308,7 +308,7 @@ async def test_help_lists_the_keys(store, clock):
 
 @pytest.mark.parametrize("mode", ["resume"])
 async def test_a_code_open_elsewhere_is_refused_before_the_screen(store, clock, db_path, mode):
-    from recorder.session import Session as S
+    from recorder.core.session import Session as S
     from recorder.store import Store
 
     S.start(store, clock, arrest=True)

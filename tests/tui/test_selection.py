@@ -152,7 +152,7 @@ async def test_void_and_amend_after_the_end_of_the_code_in_review(store, clock):
     from click.testing import CliRunner
 
     from recorder.cli import cli
-    from recorder.session import Session
+    from recorder.core.session import Session
     from recorder.tui.review import ReviewScreen
     from tests.tui.helpers import shown
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from recorder.session import Session
+from recorder.core.session import Session
 from recorder.tui.app import build_app
 from tests.tui.helpers import CHILD
 

@@ -17,11 +17,11 @@ from pydantic import ValidationError
 
 from exports.audit import audit_rows, combine
 from recorder import __version__
-from recorder.clock import Clock
+from recorder.core.clock import Clock
+from recorder.core.code_record import build_code_record
+from recorder.core.flag_check import kept_protocol, protocol_basis
+from recorder.core.session import Session
 from recorder.engine import Protocol, load_protocol
-from recorder.flag_check import kept_protocol, protocol_basis
-from recorder.record import code_record
-from recorder.session import Session
 from recorder.store import Problem, Store, StoreError
 from schemas.audit import AuditExport
 
@@ -46,7 +46,7 @@ def _audit_key(protocol_text: str) -> str:
 
 def derive(session: Session) -> tuple[date, AuditExport]:
     """A code's audit rows, and the day it started in its own offset (the audit's --since/--until)."""
-    record = code_record(session)
+    record = build_code_record(session)
     return record.start.date(), audit_rows(record)
 
 

@@ -5,15 +5,15 @@ from collections.abc import Callable, Container, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from recorder.clock import Clock, ClockMark, CodeClock, local
+from recorder.core.clock import Clock, ClockMark, CodeClock, local
+from recorder.core.flag_check import protocol_basis
+from recorder.core.ledger import Ledger
+from recorder.core.record_log import RecordLog
+from recorder.core.scenario import ScenarioLine
 from recorder.engine import RULES, RULES_EDITION, Protocol, load_protocol
 from recorder.engine.clinical_view import ClinicalView
 from recorder.engine.live_fold import LiveFold, diff_flags
 from recorder.errors import RecorderError
-from recorder.flag_check import protocol_basis
-from recorder.ledger import Ledger
-from recorder.record_log import RecordLog
-from recorder.scenario import ScenarioLine
 from recorder.store import Store, StoreError
 from schemas.events import BaseEvent, CodeStarted, EventError, event_payload, parse_event
 from schemas.records import EventRecord, Flag

@@ -1,14 +1,14 @@
-"""code_record(session): the CodeRecord every export reads, with what the engine's fold knew along the way."""
+"""build_code_record(session): the CodeRecord every export reads, with what the engine's fold knew along the way."""
 
 from datetime import tzinfo
 
-from recorder.code_views import RecordsView, TimelineView
-from recorder.session import Session
+from recorder.core.code_views import RecordsView, TimelineView
+from recorder.core.session import Session
 from schemas.code_record import ArrestPeriod, CodeRecord, LineFacts
 from schemas.events import CodeEnded, CodeStarted
 
 
-def code_record(session: Session) -> CodeRecord:
+def build_code_record(session: Session) -> CodeRecord:
     """One code as data: raw events, effective timeline, flags, and the lines, arrests and totals the fold gives."""
     # Views, not lists: each pass over them reads a long code back from the store a page at a time, so an
     # export of a million-event code holds what it aggregates, not the code (issue 11).

@@ -2,9 +2,9 @@
 
 from typing import Any
 
-from recorder.clock import Clock
+from recorder.core.clock import Clock
+from recorder.core.session import Session
 from recorder.engine import Protocol
-from recorder.session import Session
 from recorder.store import Store
 from schemas.events import CodeEnded, CodeStarted, PatientUpdated
 from schemas.patient import Patient, age_band

@@ -1,7 +1,7 @@
 """Entries from the screen into the session, so that none is lost when the disk fails.
 
 An entry is shown as recorded only once it is committed. When the database cannot take it, it is
-appended (fsync'd) to the code's journal (recorder/journal.py) and queued, in order, with every
+appended (fsync'd) to the code's journal (recorder/tui/journal.py) and queued, in order, with every
 entry after it (they may depend on it: a flush of a line whose attempt is queued); `retry` writes
 them, with their own times, as soon as the fault clears, and the next start does if the recorder
 is closed first. What the screen shows (lines, the current line, timers, previews) is the fold of
@@ -14,14 +14,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from recorder.clock import Clock, CodeClock, local
+from recorder.core.clock import Clock, CodeClock, local
+from recorder.core.ledger import Ledger
+from recorder.core.session import EndHook, Logged, Session, SessionError
 from recorder.engine import RULES, Engine, Protocol, load_protocol
 from recorder.engine.clinical_view import ClinicalView
-from recorder.journal import Entry, Journal, JournalError, Start
-from recorder.ledger import Ledger
-from recorder.session import EndHook, Logged, Session, SessionError
+from recorder.engine.timeline import effective
 from recorder.store import Store, StoreError
-from recorder.timeline import effective
+from recorder.tui.journal import Entry, Journal, JournalError, Start
 from schemas.events import RECORD_KEEPING, EventError, event_payload, parse_event
 from schemas.records import EventRecord, Flag
 
@@ -90,8 +90,8 @@ class Projection:
         return self._engine
 
 
-class Scribe:
-    """The screen's way into the session (and into a code not created yet).
+class WriteQueue:
+    """The write queue: the screen's way into the session (and into a code not created yet).
 
     Nothing is dropped: an entry queued behind a fault is in the journal before the screen shows it
     queued; one that turns out invalid on retry stays visible in `rejected` with the reason.
@@ -136,7 +136,7 @@ class Scribe:
         code_clock: CodeClock,
         fields: dict[str, Any],
         on_end: EndHook | None = None,
-    ) -> "Scribe":
+    ) -> "WriteQueue":
         """Start a new code; when it cannot be created, its start is journalled and queued like an entry."""
         # Stamped as Session.start stamps it: local time with its offset, what the team saw on screen.
         fields = {**fields, "at": local(code_clock.start).isoformat()}
@@ -144,21 +144,21 @@ class Scribe:
             parse_event({"kind": "code_started", "t": 0, **fields})
         except EventError as exc:
             raise SessionError(str(exc)) from None
-        scribe = cls(None, store=store, clock=clock, protocol=protocol, code_clock=code_clock, on_end=on_end)
-        scribe.start = Start(fields, fields["at"], code_clock.elapsed())
-        scribe.retry()
-        if scribe.start is not None:
-            scribe.journal = Journal.for_new_code(store.path)
-            scribe.journal.begin(0, clock.wall().isoformat())
+        queue = cls(None, store=store, clock=clock, protocol=protocol, code_clock=code_clock, on_end=on_end)
+        queue.start = Start(fields, fields["at"], code_clock.elapsed())
+        queue.retry()
+        if queue.start is not None:
+            queue.journal = Journal.for_new_code(store.path)
+            queue.journal.begin(0, clock.wall().isoformat())
             try:
-                scribe.journal.add_start(scribe.start)
+                queue.journal.add_start(queue.start)
             except JournalError as exc:
-                scribe.journal_fault = str(exc)
-        return scribe
+                queue.journal_fault = str(exc)
+        return queue
 
     @classmethod
-    def for_session(cls, session: Session) -> "Scribe":
-        """The scribe of an open code, with whatever its journal still holds queued (replayed at the next retry)."""
+    def for_session(cls, session: Session) -> "WriteQueue":
+        """The write queue of an open code, with what its journal still holds queued (replayed at the next retry)."""
         return cls(session, journal=find_journal(session.store.path, session.code_id))
 
     def _take(self, journal: Journal) -> None:
@@ -408,8 +408,8 @@ def created_code(journal: Journal, store: Store) -> int | None:
 
 def reopen(
     store: Store, clock: Clock, protocol: Protocol, code_id: int | None = None, on_end: EndHook | None = None
-) -> Scribe | None:
-    """At start-up: the scribe of a journal left behind (the given code's, else one whose code was never
+) -> WriteQueue | None:
+    """At start-up: the write queue of a journal left behind (the given code's, else one whose code was never
     created), replaying it; None when there is none and the usual open code applies."""
     journals = Journal.find(store.path)
     for journal in journals:
@@ -429,7 +429,7 @@ def reopen(
     at = datetime.fromisoformat(chosen.start.at)
     # No mark was ever written for a code never created: the wall clock, never below what was entered.
     reached = max([0.0, *(max(e.t, e.entered or 0.0) for e in chosen.pending())])
-    scribe = Scribe(
+    queue = WriteQueue(
         None,
         store=store,
         clock=clock,
@@ -437,6 +437,6 @@ def reopen(
         code_clock=CodeClock.resumed(clock, at, None, reached),
         on_end=on_end,
     )
-    scribe.journal = chosen
-    scribe._take(chosen)
-    return scribe
+    queue.journal = chosen
+    queue._take(chosen)
+    return queue

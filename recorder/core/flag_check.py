@@ -17,9 +17,9 @@ from typing import Any
 from pydantic import ValidationError
 
 from recorder.engine import RULES, RULES_EDITION, Engine, Protocol, kept_protocol_model, load_protocol
+from recorder.engine.timeline import effective
 from recorder.store import Basis, Problem, Store, StoreError
 from recorder.store.chain import canonical
-from recorder.timeline import effective
 from schemas.records import EventRecord, Flag
 
 

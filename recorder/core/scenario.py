@@ -12,8 +12,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import BinaryIO
 
+from recorder.core.ledger import Ledger
 from recorder.errors import RecorderError
-from recorder.ledger import Ledger
 from schemas.events import BaseEvent, EventError, event_dict, parse_event
 from schemas.records import EventRecord
 

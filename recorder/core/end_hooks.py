@@ -3,7 +3,7 @@
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from recorder.session import Session
+    from recorder.core.session import Session
 
 
 def keep_audit_rows(session: "Session") -> None:
@@ -12,6 +12,6 @@ def keep_audit_rows(session: "Session") -> None:
     The CLI and the screen pass this to the sessions they write with; the exports it needs load only
     once a code has ended (launch does not pay for them), and the session itself never imports them.
     """
-    from recorder.audit_rows import keep
+    from recorder.core.audit_rows import keep
 
     keep(session)

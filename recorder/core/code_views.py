@@ -2,7 +2,7 @@
 
 from collections.abc import Iterator
 
-from recorder.session import Session
+from recorder.core.session import Session
 from schemas.code_record import EventStream
 from schemas.records import EventRecord
 
