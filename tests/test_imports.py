@@ -17,6 +17,23 @@ def test_domain_packages_do_not_load_textual():
     assert out.stdout.strip() == "False"
 
 
+def test_no_module_below_the_front_ends_loads_textual():
+    """Every module of the core, engine, store, schemas and exports folders, found by walking them, so a new one is
+    covered; that none imports click is the contracts' (sqlite-utils brings click to migrate, not to show)."""
+    code = """import importlib, pkgutil, sys
+names = []
+for folder in ["recorder.core", "recorder.engine", "recorder.store", "schemas", "exports"]:
+    package = importlib.import_module(folder)
+    names += [m.name for m in pkgutil.walk_packages(package.__path__, folder + ".")]
+for name in names:
+    importlib.import_module(name)
+print(len(names), "textual" in sys.modules)
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
+    count, loaded = out.stdout.split()
+    assert int(count) > 40 and loaded == "False", out.stdout
+
+
 def test_import_linter_contracts_hold():
     lint = Path(sys.executable).parent / "lint-imports"
     proc = subprocess.run([str(lint)], capture_output=True, text=True, cwd=ROOT)
