@@ -1,1 +1,1 @@
-"""The scribe's screen (Textual): the only package of the recorder that imports textual."""
+"""The scribe's screen: Textual screens and widgets, the board they show and the write queue they log through."""
