@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from recorder.core.clock import FakeClock
 from recorder.core.session import Session
 from recorder.engine import State, evaluate, live_fold
+from recorder.engine.rulebook import DEADLINES, FOLDS
 from recorder.engine.timeline import acknowledgements, effective
 from recorder.store import Store
 from schemas.events import DrugGiven
@@ -26,7 +27,7 @@ def fresh(session: Session) -> tuple[list, list, dict]:
 def facts(session: Session, timeline: list) -> tuple[dict, list]:
     """When each line first stood confirmed, and each drug's running total: a fold of a fresh State that
     looks at every line after every event (what recorder.core.code_record folded a second time to learn them)."""
-    state = State(session.protocol)
+    state = State(session.protocol, folds=FOLDS, deadlines=DEADLINES)
     confirmed: dict[str, float] = {}
     totals = []
     for record in timeline:

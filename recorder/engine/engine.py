@@ -7,7 +7,7 @@ from collections.abc import Iterable
 
 from recorder.engine.protocol import Protocol, load_protocol
 from recorder.engine.registry import Check, Ctx, Found, Hit, RuleInfo
-from recorder.engine.rulebook import RULES
+from recorder.engine.rulebook import DEADLINES, FOLDS, RULES
 from recorder.engine.state import Due, State
 from schemas.events import RECORD_KEEPING
 from schemas.records import EventRecord, Flag
@@ -28,7 +28,7 @@ class Engine:
 
     def __init__(self, protocol: Protocol | None = None) -> None:
         self.protocol = protocol if protocol is not None else load_protocol()
-        self._state = State(self.protocol)
+        self._state = State(self.protocol, folds=FOLDS, deadlines=DEADLINES)
         self._ctx = Ctx(self._state, self.protocol)
         self._checks: dict[str, list[tuple[RuleInfo, Check]]] = {}
         for info in RULES.values():

@@ -2,11 +2,9 @@
 
 import copy
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from functools import cache
-from types import ModuleType
 from typing import TYPE_CHECKING, Any, Literal
 
 from recorder.engine.doses import convert
@@ -56,15 +54,6 @@ SECONDS_PER_HOUR = 3600.0
 # rules.md terms: rhythms (vocabulary, not clinical numbers). Bradycardia is non-shockable during an arrest.
 NON_SHOCKABLE = frozenset({"asystole", "pea", "bradycardia"})
 SHOCKABLE = frozenset({"vf", "pvt"})
-
-
-@cache
-def _rulebook() -> ModuleType:
-    """The rulebook's deadlines and folds. It imports the rule modules, which import this module: it is
-    looked up when the first event is folded, not at import."""
-    from recorder.engine import rulebook
-
-    return rulebook
 
 
 def is_epinephrine_bolus(event: DrugGiven) -> bool:
@@ -293,6 +282,10 @@ class State:
     """What the effective timeline says so far. The engine folds events in; the screen reads it."""
 
     protocol: Protocol = field(repr=False)
+    # What the rulebook gives the fold (the engine passes them in: the rule modules import this module, so
+    # it cannot import them): the folds kept in their own modules, and each rule's deadline maker.
+    folds: tuple[Callable[..., None], ...] = field(repr=False, kw_only=True)
+    deadlines: Mapping[str, Callable[..., Any]] = field(repr=False, kw_only=True)
     started: bool = False
     ended: bool = False
     t: float | None = None  # the last event's t
@@ -439,14 +432,14 @@ class State:
         new: list[Due] = []
         if handler is not None:
             handler(self, seq, event, new)
-        for fold in _rulebook().FOLDS:
+        for fold in self.folds:
             fold(self, seq, event, new)
         return new
 
     def open_due(self, rule: RuleId, seq: int, t: float, **about: Any) -> Any:
         """The deadline of `rule` for an obligation that starts at event `seq`, time `t`: its rule module says
         when it falls (from the protocol) and what it is about (`rule.deadline` beside the function that fires it)."""
-        return _rulebook().DEADLINES[rule](self.protocol, seq, t, **about)
+        return self.deadlines[rule](self.protocol, seq, t, **about)
 
     def _begin_arrest(self, seq: int, t: float, new: list[Due]) -> None:
         arrest = Arrest(seq=seq, t=t)
