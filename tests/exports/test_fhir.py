@@ -228,30 +228,6 @@ def test_a_synchronized_shock_is_a_cardioversion(tmp_path):
     ]
 
 
-def test_a_carrier_exports_with_its_fluids_code(tmp_path):
-    """A carrier (saline running on a line) is a MedicationAdministration coded as the fluid table
-    codes it: the code and its display, not the pair put where the code goes (that failed the bundle)."""
-    events = [
-        {"t": 0, "kind": "code_started", "at": "2026-04-01T10:00:00+00:00", "arrest": True},
-        {"t": 20, "kind": "iv_attempt", "line": "iv1", "result": "in"},
-        {
-            "t": 30,
-            "kind": "infusion_started",
-            "infusion": "inf1",
-            "fluid": "saline",
-            "rate": 10,
-            "rate_unit": "mL/h",
-            "line": "iv1",
-            "method": "pump",
-        },
-    ]
-    db = tmp_path / "carrier.db"
-    (given,) = resources(read(db, record(db, events, "ca0000000000000f")), "MedicationAdministration")
-    assert given["medicationCodeableConcept"]["coding"] == [
-        {"system": RXNORM, "code": "313002", "display": "Sodium chloride 9 MG/ML"}
-    ]
-
-
 @pytest.mark.parametrize("offset", ["+23:59", "-23:59", "+14:00", "-14:00", "+14:01", "-12:30", "+05:45"])
 def test_any_valid_offset_exports(tmp_path, offset):
     """FHIR's dateTime allows offsets up to ±14:00 only; a code pinned at any offset Python accepts

@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from jsonschema import Draft6Validator
 
 from exports.fhir import render_fhir
+from exports.fhir_codes import RXNORM
 from recorder.core.clock import FakeClock
 from recorder.core.code_record import build_code_record
 from recorder.core.scenario import parse_lines
@@ -119,7 +120,10 @@ def test_a_saline_carrier_exports(tmp_path):
     record = _replayed(tmp_path / "recorder.db", "".join(json.dumps(e) + "\n" for e in events), "carrier")
     data = _valid(record)
     (carrier,) = [e["resource"] for e in data["entry"] if e["resource"]["resourceType"] == "MedicationAdministration"]
-    assert carrier["medicationCodeableConcept"]["coding"][0]["code"] == "313002"
+    # The fluid table's code and its display, not the (code, display) pair put where the code goes.
+    assert carrier["medicationCodeableConcept"]["coding"] == [
+        {"system": RXNORM, "code": "313002", "display": "Sodium chloride 9 MG/ML"}
+    ]
 
 
 PLANTED = {
