@@ -118,7 +118,9 @@ class LiveFold:
         # epinephrine bolus.
         self._confirmed: dict[str, tuple[int, float]] = {}
         self._totals: list[tuple[int, DoseTotal]] = []
-        self._flushes: list[tuple[int, DrugFlush]] = []
+        # A flush as a plain tuple (position, drug seq, flush seq, t, mL), not the model: a long code holds
+        # thousands, and a model costs several times a tuple (test_session_memory).
+        self._flushes: list[tuple[int, int, int, float, float | None]] = []
         self._patient_at: list[tuple[int, PatientAt]] = []
         self._first_epinephrine: tuple[int, float] | None = None
 
@@ -198,7 +200,7 @@ class LiveFold:
                 self._confirmed[line_id] = (at, record.t)
             if owed and line is not None and line.flushed_since_drug and line.last_drug_seq is not None:
                 ml = event.volume_ml if isinstance(event, (Flush, FluidGiven)) else None  # a carrier: no volume
-                self._flushes.append((at, DrugFlush(drug=line.last_drug_seq, seq=record.seq, t=record.t, volume_ml=ml)))
+                self._flushes.append((at, line.last_drug_seq, record.seq, record.t, ml))
         return raised
 
     def _note_patient(self, at: int, record: EventRecord, state: ClinicalView) -> None:
@@ -366,7 +368,7 @@ class LiveFold:
     def flushes(self) -> list[DrugFlush]:
         """What flushed each drug given through a line that was flushed before the next drug through it
         (a flush, a fluid or a carrier started on it), in the order of the flushes."""
-        return [flush for _, flush in self._flushes]
+        return [DrugFlush(drug=drug, seq=seq, t=t, volume_ml=ml) for _, drug, seq, t, ml in self._flushes]
 
     @property
     def patient_at(self) -> list[PatientAt]:
