@@ -11,7 +11,6 @@ from schemas.events import (
     RECORD_KEEPING,
     Amend,
     Aspiration,
-    CodeStarted,
     ComplicationNoted,
     DrugGiven,
     Finding,
@@ -24,7 +23,6 @@ from schemas.events import (
     IoResult,
     IvAttempt,
     LineRemoved,
-    PatientUpdated,
     RhythmNoted,
     Sample,
     Shock,
@@ -32,7 +30,7 @@ from schemas.events import (
     Void,
 )
 from schemas.labels import FLUID_NAMES
-from schemas.patient import Patient, age_band
+from schemas.patient import age_band
 from schemas.records import EventRecord, Flag
 from schemas.summary import (
     AccessLine,
@@ -70,10 +68,6 @@ CLINICAL_KINDS = frozenset(
 def summarise(record: CodeRecord) -> Summary:
     """The code summary as data, section by section (exports.md §1)."""
     return SummaryParts(record).summary()
-
-
-# The kinds each long section lists (a store-backed timeline reads only those for it).
-PATIENT_KINDS = ("code_started", "patient_updated")
 
 
 class _LineEvents:
@@ -115,19 +109,14 @@ class SummaryParts:
         self.withdrawn_flags = [self._flag_row(n, f, None) for n, f in enumerate(record.withdrawn_flags, start=1)]
 
     def _pass(self) -> None:
-        """The one pass over the timeline: the firsts, each line's events, each drug's flush, the totals."""
+        """The one pass over the timeline: the firsts, each line's events, the totals."""
         self.end_t: float | None = None
         self.last_t = 0.0
         self._first_drug: float | None = None
-        self._first_epinephrine: float | None = None
         self._rosc: float | None = None
         self._attempts: dict[int, EventRecord] = {}
         self._by_line: dict[str, _LineEvents] = defaultdict(_LineEvents)
         self._flag_text: dict[int, str] = {}
-        # A drug through a line waits for that line's next flush (a `flush` or a `fluid`) until the next
-        # drug through it; seq → the flush that followed it.
-        self._flush_of: dict[int, EventRecord] = {}
-        waiting: dict[str, int] = {}
         infusions: dict[str, dict[str, Any]] = {}
         fluids_ml, flushes = 0.0, []
         for rec in self.timeline:
@@ -142,14 +131,7 @@ class SummaryParts:
                 self._line_event(self._by_line[line], rec)
             if isinstance(ev, DrugGiven):
                 self._first_drug = _min(self._first_drug, rec.t)
-                if ev.drug == "epinephrine" and ev.purpose != "other":
-                    self._first_epinephrine = _min(self._first_epinephrine, rec.t)
-                if ev.line is not None:
-                    waiting[ev.line] = rec.seq
             elif isinstance(ev, Flush | FluidGiven):
-                drug = waiting.pop(ev.line, None)
-                if drug is not None:
-                    self._flush_of[drug] = rec
                 if isinstance(ev, Flush):
                     flushes.append(ev.volume_ml)
                 else:
@@ -266,7 +248,7 @@ class SummaryParts:
             first_io_attempt_s=first_io,
             first_confirmed_io_s=_first(line.confirmed_t for line in io),
             first_drug_s=self._first_drug,
-            first_epinephrine_s=self._first_epinephrine,
+            first_epinephrine_s=self.r.first_epinephrine_t,  # the engine's epinephrine bolus
             rosc_s=self._rosc,
             io_attempts=len(io),
             io_first_attempt_success=io[0].success if io else None,
@@ -335,24 +317,25 @@ class SummaryParts:
 
     # ── treatment ────────────────────────────────────────────────────────
 
-    def _weighed(self, *kinds: str) -> Iterator[tuple[EventRecord, float | None]]:
-        """The timeline's events of these kinds, each with the weight known when it happened (what the team
-        dosed against, as the rules see it)."""
-        patient = Patient()
-        for rec in self.timeline.of(*kinds, *PATIENT_KINDS):
-            if rec.kind in PATIENT_KINDS:
-                patient = patient.merged(rec.typed(CodeStarted, PatientUpdated).patient)
-            if rec.kind in kinds:
-                yield rec, patient.weight_kg
+    def _weighed(self, kind: str) -> Iterator[tuple[EventRecord, float | None]]:
+        """The timeline's events of this kind, each with the weight known when it happened (what the team
+        dosed against, as the engine's fold saw it: CodeRecord.patient_at)."""
+        moments, weight, i = self.r.patient_at, None, 0
+        for rec in self.timeline.of(kind):
+            # The timeline is in (t, seq) order: every change up to this event has been made.
+            while i < len(moments) and (moments[i].t, moments[i].seq) <= (rec.t, rec.seq):
+                weight, i = moments[i].weight_kg, i + 1
+            yield rec, weight
 
     def drugs(self) -> Iterator[DrugRow]:
         totals = {t.seq: t for t in self.r.dose_totals}
+        flush_of = {f.drug: f for f in self.r.flushes}
         kinds = {f.line: f.kind for f in self.r.lines}
         same_unit: dict[tuple[str, str | None, str], float] = defaultdict(float)
         for rec, weight in self._weighed("drug"):
             ev = rec.event
             assert isinstance(ev, DrugGiven)
-            flush = self._flush_of.get(rec.seq) if ev.line else None
+            flush = flush_of.get(rec.seq) if ev.line else None
             same_unit[(ev.drug, ev.name, ev.unit)] += ev.dose
             total = totals.get(rec.seq)
             # The engine totals a drug in its dosing-table unit; a dose it cannot convert (an `other`
@@ -377,7 +360,7 @@ class SummaryParts:
                 flushed=None if ev.line is None else flush is not None,
                 flush_seq=flush.seq if flush else None,
                 flush_after_s=flush.t - rec.t if flush else None,
-                flush_ml=flush.typed(Flush, FluidGiven).volume_ml if flush else None,
+                flush_ml=flush.volume_ml if flush else None,
                 unflushed=route == "io" and (flush is None or DRUG_NOT_FLUSHED in drug_flags),
                 total=value,
                 total_unit=unit,

@@ -7,7 +7,7 @@ from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict
 
 from schemas.patient import Patient
 from schemas.records import EventRecord, Flag
-from schemas.vocabulary import LineKind, LineStatus, Outcome, Rhythm, Setting
+from schemas.vocabulary import AgeBand, LineKind, LineStatus, Outcome, Rhythm, Setting
 
 
 class EventStream:
@@ -104,6 +104,29 @@ class DoseTotal(BaseModel):
     unit: str
 
 
+class DrugFlush(BaseModel):
+    """What flushed the drug at `drug` through its line, as the engine's fold decided it: the first flush or
+    fluid of that line (or a carrier started on it: `volume_ml` None) before the next drug through it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    drug: int  # the drug's seq
+    seq: int  # the flush's
+    t: float
+    volume_ml: float | None = None
+
+
+class PatientAt(BaseModel):
+    """From the timeline event (t, seq) on, the weight and age band the rules dose against (until the next)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    seq: int
+    t: float
+    weight_kg: float | None = None
+    band: AgeBand
+
+
 class CodeRecord(BaseModel):
     """Everything the exports need about one code; built by `recorder.core.code_record.build_code_record`.
 
@@ -131,3 +154,7 @@ class CodeRecord(BaseModel):
     lines: list[LineFacts] = []
     arrests: list[ArrestPeriod] = []
     dose_totals: list[DoseTotal] = []
+    # Noted by the engine's fold as it went (a CodeRecord without them reads as: nothing flushed, weight unknown).
+    flushes: list[DrugFlush] = []  # in the order of the flushes
+    patient_at: list[PatientAt] = []  # each change of weight or band, in timeline order
+    first_epinephrine_t: float | None = None  # the first epinephrine bolus (rules.md's term)

@@ -13,6 +13,8 @@ Site = Literal[
     "calcaneus",
 ]
 Limb = Literal["leg", "arm"]
+AgeBand = Literal["neonate", "child", "adult", "unknown"]
+"""rules.md's age band: `unknown` = age unknown and adult-sized or of unknown weight (adult and child rows apply)."""
 Bone = Literal["tibia", "fibula", "femur", "pelvis", "ilium", "calcaneus", "humerus", "radius", "ulna", "sternum"]
 Device = Literal["ez_io", "manual", "big_paediatric", "big_adult", "fast1", "nio", "other"]
 Drug = Literal[

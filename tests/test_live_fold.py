@@ -33,11 +33,15 @@ def test_a_refold_hashes_only_the_flags_it_did_not_keep(store):
 
 
 def test_the_code_record_is_read_from_the_sessions_fold_not_folded_again(store):
-    """code_record takes when each line was confirmed and the dose totals from the fold that raised the
-    flags: it builds no engine state of its own."""
+    """code_record takes when each line was confirmed, the dose totals, the flushes, the weights and the
+    first epinephrine bolus from the fold that raised the flags: it builds no engine state of its own."""
     session = log_all(store, scenario(300, at=START), every=10_000)
     read = Session.read(store, session.clock.clock, session.code_id)
     with patch.object(State, "apply", side_effect=AssertionError("build_code_record folded the code again")):
         record = build_code_record(read)
     assert record.dose_totals and any(line.confirmed_t is not None for line in record.lines)
     assert record.dose_totals == read.fold.dose_totals
+    # And what derive once re-decided: each drug's flush, the weight at each moment, the first bolus.
+    assert record.flushes and record.flushes == read.fold.flushes
+    assert record.patient_at and record.patient_at == read.fold.patient_at
+    assert record.first_epinephrine_t is not None and record.first_epinephrine_t == read.fold.first_epinephrine_t

@@ -10,9 +10,10 @@ from recorder.core.clock import FakeClock
 from recorder.core.session import Session
 from recorder.engine import State, evaluate, live_fold
 from recorder.engine.rulebook import DEADLINES, FOLDS
+from recorder.engine.state import is_epinephrine_bolus
 from recorder.engine.timeline import acknowledgements, effective
 from recorder.store import Store
-from schemas.events import DrugGiven
+from schemas.events import DrugGiven, FluidGiven, Flush, InfusionStarted
 from tests.factory import codes, scenario
 
 START = datetime(2026, 3, 2, 14, 5, tzinfo=UTC)
@@ -44,6 +45,33 @@ def facts(session: Session, timeline: list) -> tuple[dict, list]:
     return confirmed, totals
 
 
+def exports_facts(session: Session, timeline: list) -> tuple[list, list, float | None]:
+    """What the exports read besides: each drug's flush, the weight and band at each moment, the first
+    epinephrine bolus, worked out from rules.md's words over the whole timeline (what exports/derive.py
+    once re-decided for itself), the weight and band from a fresh State after every event."""
+    state = State(session.protocol, folds=FOLDS, deadlines=DEADLINES)
+    waiting: dict[str, int] = {}  # line → the drug through it still owed a flush
+    flushes, moments, first_epinephrine = [], [], None
+    for record in timeline:
+        event = record.event
+        state.apply(record)
+        if isinstance(event, DrugGiven):
+            if event.line is not None:
+                waiting[event.line] = record.seq
+            if first_epinephrine is None and is_epinephrine_bolus(event):
+                first_epinephrine = record.t
+        # A flush of a line: a flush, a fluid, or a carrier started on it (a carried line is flushed).
+        elif isinstance(event, (Flush, FluidGiven)) or (isinstance(event, InfusionStarted) and event.carrier):
+            drug = waiting.pop(event.line, None)
+            if drug is not None:
+                ml = None if isinstance(event, InfusionStarted) else event.volume_ml
+                flushes.append((drug, record.seq, record.t, ml))
+        now = (state.weight, state.band)
+        if not moments or moments[-1][2:] != now:
+            moments.append((record.seq, record.t, *now))
+    return flushes, moments, first_epinephrine
+
+
 def check(session: Session) -> None:
     timeline, flags, acks = fresh(session)
     assert session.timeline() == timeline
@@ -52,6 +80,10 @@ def check(session: Session) -> None:
     confirmed, totals = facts(session, timeline)
     assert dict(session.fold.confirmed_t) == confirmed
     assert [(d.seq, d.total, d.unit) for d in session.fold.dose_totals] == totals
+    flushes, moments, first_epinephrine = exports_facts(session, timeline)
+    assert [(f.drug, f.seq, f.t, f.volume_ml) for f in session.fold.flushes] == flushes
+    assert [(m.seq, m.t, m.weight_kg, m.band) for m in session.fold.patient_at] == moments
+    assert session.fold.first_epinephrine_t == first_epinephrine
     assert {(f.rule, f.seq): f.reason for f in session.flags() if f.acknowledged} == {
         (f.rule, f.seq): acks[(f.rule, f.seq)] for f in flags if (f.rule, f.seq) in acks
     }

@@ -9,7 +9,8 @@ from schemas.events import CodeEnded, CodeStarted
 
 
 def build_code_record(session: Session) -> CodeRecord:
-    """One code as data: raw events, effective timeline, flags, and the lines, arrests and totals the fold gives."""
+    """One code as data: raw events, effective timeline, flags, and what the fold gives: the lines, arrests,
+    totals, flushes, the weight at each moment and the first epinephrine bolus."""
     # Views, not lists: each pass over them reads a long code back from the store a page at a time, so an
     # export of a million-event code holds what it aggregates, not the code (issue 11).
     records, timeline = RecordsView(session), TimelineView(session)
@@ -55,4 +56,7 @@ def build_code_record(session: Session) -> CodeRecord:
         ],
         arrests=[ArrestPeriod(seq=a.seq, t=a.t, ended_t=a.ended_t, first_rhythm=a.first_rhythm) for a in state.arrests],
         dose_totals=fold.dose_totals,
+        flushes=fold.flushes,
+        patient_at=fold.patient_at,
+        first_epinephrine_t=fold.first_epinephrine_t,
     )

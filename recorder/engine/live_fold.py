@@ -6,10 +6,11 @@ from typing import Protocol as Interface
 from recorder.engine.clinical_view import ClinicalView
 from recorder.engine.engine import Engine
 from recorder.engine.protocol import Protocol
+from recorder.engine.state import is_epinephrine_bolus
 from recorder.engine.timeline import apply_changes
 from recorder.engine.timeline_index import TimelineIndex
-from schemas.code_record import DoseTotal
-from schemas.events import RECORD_KEEPING, Acknowledge, Amend, DrugGiven, Void
+from schemas.code_record import DoseTotal, DrugFlush, PatientAt
+from schemas.events import RECORD_KEEPING, Acknowledge, Amend, DrugGiven, FluidGiven, Flush, InfusionStarted, Void
 from schemas.records import EventRecord, Flag
 
 # A copy of the engine is kept every this many timeline events, so that a recompute (a back-dated
@@ -84,8 +85,9 @@ class LiveFold:
     refolds from the nearest checkpoint (a copy of the engine after a prefix of the timeline): the same
     flags as a fresh fold of the effective timeline (test_session_checkpoints). It holds the timeline's
     order (TimelineIndex), reads records back from `records` when it looks back, keeps the scribe's
-    acknowledgements, and notes, as it folds, what the state alone forgets: when each line was confirmed
-    and each drug's running total (the exports read these instead of folding the code again).
+    acknowledgements, and notes, as it folds, what the state alone forgets: when each line was confirmed,
+    each drug's running total, what flushed each drug, the weight and age band at each moment and the first
+    epinephrine bolus (the exports read these instead of folding the code again).
     """
 
     def __init__(self, protocol: Protocol, records: Records) -> None:
@@ -111,9 +113,16 @@ class LiveFold:
         self._last_t, self._ended = 0.0, False
         # Facts noted as the timeline is folded, each with the timeline position that gave it (a refold from
         # position i drops those from i on and notes them again): line → (position, t it became confirmed);
-        # (position, running total after a dose).
+        # (position, running total after a dose); (position of the flush, what it flushed); (position, the
+        # weight and band from there on: only their changes, a handful a code); (position, t) of the first
+        # epinephrine bolus.
         self._confirmed: dict[str, tuple[int, float]] = {}
         self._totals: list[tuple[int, DoseTotal]] = []
+        # A flush as a plain tuple (position, drug seq, flush seq, t, mL), not the model: a long code holds
+        # thousands, and a model costs several times a tuple (test_session_memory).
+        self._flushes: list[tuple[int, int, int, float, float | None]] = []
+        self._patient_at: list[tuple[int, PatientAt]] = []
+        self._first_epinephrine: tuple[int, float] | None = None
 
     # ── folding ──────────────────────────────────────────────────────────
 
@@ -165,22 +174,42 @@ class LiveFold:
         """Fold the timeline entry at position `at` into `engine`, noting the facts it gives."""
         event = record.event
         drug = event.drug if isinstance(event, DrugGiven) else None
-        totals = engine.state.totals
+        state = engine.state
+        totals = state.totals
         before = totals.get(drug) if drug is not None else None
+        # Only an event naming a line changes that line's status. (Read from the model's fields: getattr on
+        # a pydantic model without the field goes through its __getattr__ and an exception, 3 µs an event.)
+        line_id = event.__dict__.get("line")
+        # A flush, a fluid or a carrier of a line that a drug went through since its last one: the state's
+        # own answer (LineState.flushed_since_drug), read before the event folds in.
+        flushing = isinstance(event, (Flush, FluidGiven, InfusionStarted))
+        owed = flushing and line_id in state.lines and not state.lines[line_id].flushed_since_drug
         raised = engine.apply(record)
         if drug is not None:
             after, unit = totals.get(drug), self.protocol.drug_unit(drug)
             # The engine adds a dose only when it can convert it to the table's unit.
             if after is not None and after != before and unit is not None:
                 self._totals.append((at, DoseTotal(seq=record.seq, total=after, unit=unit)))
-        # Only an event naming a line changes that line's status. (Read from the model's fields: getattr on
-        # a pydantic model without the field goes through its __getattr__ and an exception, 3 µs an event.)
-        line_id = event.__dict__.get("line")
-        if line_id is not None and line_id not in self._confirmed:
-            line = engine.state.lines.get(line_id)
-            if line is not None and line.status == "confirmed":
+        if isinstance(event, DrugGiven) and self._first_epinephrine is None and is_epinephrine_bolus(event):
+            self._first_epinephrine = (at, record.t)
+        elif record.kind in ("code_started", "patient_updated"):
+            self._note_patient(at, record, state)
+        if line_id is not None:
+            line = state.lines.get(line_id)
+            if line is not None and line_id not in self._confirmed and line.status == "confirmed":
                 self._confirmed[line_id] = (at, record.t)
+            if owed and line is not None and line.flushed_since_drug and line.last_drug_seq is not None:
+                ml = event.volume_ml if isinstance(event, (Flush, FluidGiven)) else None  # a carrier: no volume
+                self._flushes.append((at, line.last_drug_seq, record.seq, record.t, ml))
         return raised
+
+    def _note_patient(self, at: int, record: EventRecord, state: ClinicalView) -> None:
+        """After the patient event at position `at`: the weight and band from here on, if either changed
+        (only these events change them: the age, the weight and the setting come from them)."""
+        weight, band = state.weight, state.band
+        last = self._patient_at[-1][1] if self._patient_at else None
+        if last is None or (last.weight_kg, last.band) != (weight, band):
+            self._patient_at.append((at, PatientAt(seq=record.seq, t=record.t, weight_kg=weight, band=band)))
 
     def _recompute(self, checkpoints: bool = True) -> Engine:
         """The engine over the whole effective timeline (and the live horizon), from the last checkpoint
@@ -205,9 +234,11 @@ class LiveFold:
     def _forget_from(self, at: int) -> None:
         """Drop the facts noted at timeline positions `at` and after: they are folded again."""
         self._confirmed = {k: v for k, v in self._confirmed.items() if v[0] < at}
-        totals = self._totals
-        while totals and totals[-1][0] >= at:
-            totals.pop()
+        for noted in (self._totals, self._flushes, self._patient_at):
+            while noted and noted[-1][0] >= at:
+                noted.pop()
+        if self._first_epinephrine is not None and self._first_epinephrine[0] >= at:
+            self._first_epinephrine = None
 
     def _checkpoint(self, at: int, engine: Engine) -> None:
         """Keep a copy of `engine` (the fold of the first `at` timeline entries), then thin the copies."""
@@ -332,6 +363,22 @@ class LiveFold:
         """Each drug's running total after every dose the engine could convert to its table's unit, in
         timeline order."""
         return [total for _, total in self._totals]
+
+    @property
+    def flushes(self) -> list[DrugFlush]:
+        """What flushed each drug given through a line that was flushed before the next drug through it
+        (a flush, a fluid or a carrier started on it), in the order of the flushes."""
+        return [DrugFlush(drug=drug, seq=seq, t=t, volume_ml=ml) for _, drug, seq, t, ml in self._flushes]
+
+    @property
+    def patient_at(self) -> list[PatientAt]:
+        """The weight and age band the rules saw, from each timeline event that changed either of them on."""
+        return [moment for _, moment in self._patient_at]
+
+    @property
+    def first_epinephrine_t(self) -> float | None:
+        """The t of the first epinephrine bolus on the timeline (rules.md's term; not an IM or IN dose)."""
+        return self._first_epinephrine[1] if self._first_epinephrine is not None else None
 
     def acknowledged(self, flags: list[Flag]) -> list[Flag]:
         """`flags` with the scribe's standing acknowledgements (and their reasons) on them."""

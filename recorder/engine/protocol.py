@@ -17,6 +17,7 @@ from schemas.vocabulary import (
     LIMBS,
     MIDLINE_SITES,
     SITES,
+    AgeBand,
     Bone,
     Device,
     DoseUnit,
@@ -34,8 +35,7 @@ Num = Annotated[float, Field(strict=True, gt=0)]
 Count = Annotated[int, Field(strict=True, ge=1)]
 Range = tuple[Num, Num]
 When = Literal["neonate", "io_analgesia", "first_dose", "later_dose"]
-Band = Literal["neonate", "child", "adult", "unknown"]
-"""rules.md's age band: `unknown` = age unknown and adult-sized or of unknown weight (adult and child rows apply)."""
+Band = AgeBand  # rules.md's age band (schemas.vocabulary: the exports read it too)
 
 
 class ProtocolError(RecorderError, ValueError):

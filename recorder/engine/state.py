@@ -174,6 +174,7 @@ class LineState:
     removed_t: float | None = None
     flushes: int = 0  # flushes, fluids and carriers started
     drugs: int = 0  # drug events
+    last_drug_seq: int | None = None  # the latest drug through it (the one a flush now would flush)
     flushed_since_drug: bool = True
     # Drug boluses since the line's last adequate flush (rules.md v2: incompatible pairs look back to it).
     since_flush: frozenset[str] = frozenset()
@@ -669,6 +670,7 @@ def _drug(s: State, seq: int, ev: DrugGiven, new: list[Due]) -> None:
         return
     line = s.line(ev.line)
     line.drugs += 1
+    line.last_drug_seq = seq
     line.drug_given = True
     line.flushed_since_drug = False
     line.lidocaine = line.lidocaine or ev.drug == "lidocaine"

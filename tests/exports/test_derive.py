@@ -1,12 +1,14 @@
 """The figures every format reads, worked out by hand for the child (a) and adult (b) codes."""
 
 from datetime import datetime, timedelta, timezone
+from unittest.mock import patch
 
 import pytest
 
 from exports.derive import doses_weight_unknown, shockable_to_first_shock_s, summarise
 from recorder.core.code_record import build_code_record
 from recorder.core.session import Session
+from recorder.engine import State
 from schemas.formatting import number, t_plus
 from schemas.summary import Summary
 from tests.factory import read, record
@@ -226,3 +228,46 @@ def _code(tmp_path, name: str, lines: list[dict], arrest: bool = True):
 )
 def test_shockable_to_first_shock(tmp_path, name, arrest, lines, expected):
     assert shockable_to_first_shock_s(_code(tmp_path, name, lines, arrest)) == expected
+
+
+# ── what the engine decided, read from the fold (issue 14) ───────────────
+
+
+def test_the_summary_reads_the_folds_facts_and_folds_nothing(newrules):
+    """Each dose's weight comes from the weight the fold noted (unknown at T+00:30, 14 kg from T+01:00),
+    not from a patient folded again by the export; the flushes and the first epinephrine likewise."""
+    from schemas.patient import Patient
+
+    with (
+        patch.object(Patient, "merged", side_effect=AssertionError("derive folded the patient again")),
+        patch.object(State, "apply", side_effect=AssertionError("derive built an engine state")),
+    ):
+        s = summarise(newrules)
+    assert [(d.t, d.weight_kg) for d in s.drugs] == [(30, None), (340, 14), (360, 14)]
+    assert [(f.t, f.total_ml_per_kg) for f in s.fluids] == [(400, pytest.approx(400 / 14))]
+    assert s.intervals.first_epinephrine_s == 30
+    assert [(p.t, p.weight_kg, p.band) for p in newrules.patient_at] == [(0, None, "child"), (60, 14, "child")]
+
+
+def test_an_im_dose_is_no_bolus_and_a_carrier_flushes(tmp_path):
+    """rules.md: an epinephrine bolus is given through a line or by ET, so an IM dose (anaphylaxis before
+    the arrest) is not the first epinephrine; a carrier started on a line flushes what went through it
+    (a carried line counts as flushed), so the flush that follows is not the drug's."""
+    record = _code(
+        tmp_path,
+        "im",
+        [
+            {"t": 10, "kind": "drug", "drug": "epinephrine", "dose": 0.3, "unit": "mg", "route": "im"},
+            {"t": 20, "kind": "io_attempt", "line": "io1", "site": "proximal_tibia", "side": "left"},
+            {"t": 30, "kind": "io_result", "line": "io1", "result": "in"},
+            {"t": 40, "kind": "drug", "drug": "epinephrine", "dose": 1, "unit": "mg", "line": "io1"},
+            {"t": 50, "kind": "infusion_started", "infusion": "inf1", "fluid": "saline", "rate": 100}
+            | {"rate_unit": "mL/h", "line": "io1", "method": "pump"},
+            {"t": 60, "kind": "flush", "line": "io1", "volume_ml": 10},
+        ],
+    )
+    s = summarise(record)
+    assert s.intervals.first_epinephrine_s == 40
+    im, io = s.drugs
+    assert (im.flushed, im.route) == (None, "im")
+    assert (io.flushed, io.flush_seq, io.flush_after_s, io.flush_ml, io.unflushed) == (True, 6, 10, None, False)
