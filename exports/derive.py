@@ -52,13 +52,11 @@ from schemas.summary import (
     Summary,
     TimelineRow,
 )
-from schemas.vocabulary import RuleId
+from schemas.vocabulary import SHOCKABLE, RuleId
 
 # A drug left in the marrow: never flushed before the next drug through the line, or flushed too
 # late or too little by the protocol (this rule's flag says which).
 DRUG_NOT_FLUSHED: RuleId = "DRUG_NOT_FLUSHED"
-# rules.md terms: the shockable rhythms (the audit's time to first shock starts at the first of them).
-SHOCKABLE = frozenset({"vf", "pvt"})
 # exports.md §1.6: the clinical course, apart from lines and treatment.
 CLINICAL_KINDS = frozenset(
     {"rhythm", "cpr_started", "cpr_stopped", "shock", "rosc", "arrest", "responsiveness", "vitals", "code_ended"}

@@ -144,3 +144,8 @@ LIMBS: tuple[Limb, ...] = get_args(Limb)
 # Sites that have no side (an event there must not give one). Which bone a site is on, and how the
 # bones chain along a limb, is anatomy the rules read: it lives in the protocol ([anatomy]) only.
 MIDLINE_SITES: frozenset[Site] = frozenset({"sternum"})
+
+# rules.md terms: the shockable rhythms, and those a shock does not treat (bradycardia is non-shockable
+# during an arrest). Vocabulary, not clinical numbers: the engine's rules and the exports read these.
+SHOCKABLE: frozenset[Rhythm] = frozenset({"vf", "pvt"})
+NON_SHOCKABLE: frozenset[Rhythm] = frozenset({"asystole", "pea", "bradycardia"})

@@ -4,13 +4,13 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from recorder.engine.protocol import Band
-from recorder.engine.state import NON_SHOCKABLE, SHOCKABLE, Due, State
-from schemas.vocabulary import RuleId
+from recorder.engine.state import Due, State
+from schemas.vocabulary import NON_SHOCKABLE, SHOCKABLE, RuleId
 
 VF_NO_SHOCK: RuleId = "VF_NO_SHOCK"
 CPR_PAUSE_LONG: RuleId = "CPR_PAUSE_LONG"
 
-__all__ = ["CPR_PAUSE_LONG", "NON_SHOCKABLE", "SHOCKABLE", "VF_NO_SHOCK", "Care", "age_band", "care_of", "fold_care"]
+__all__ = ["CPR_PAUSE_LONG", "VF_NO_SHOCK", "Care", "age_band", "care_of", "fold_care"]
 
 
 @dataclass

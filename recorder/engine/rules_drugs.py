@@ -3,11 +3,11 @@
 from recorder.engine.doses import above, convert, dose_route, expected_dose, rate_mcg_kg_min
 from recorder.engine.protocol import Protocol
 from recorder.engine.registry import Ctx, Hit, rule_group
-from recorder.engine.state import NON_SHOCKABLE, Arrest, ArrestDue, Due, Infusion, is_epinephrine_bolus
+from recorder.engine.state import Arrest, ArrestDue, Due, Infusion, is_epinephrine_bolus
 from schemas.events import DrugGiven, InfusionChanged, InfusionStarted
 from schemas.formatting import num, t_plus, words
 from schemas.records import EventRecord
-from schemas.vocabulary import Severity
+from schemas.vocabulary import NON_SHOCKABLE, Severity
 
 rule = rule_group("drugs")
 

@@ -4,11 +4,11 @@ from recorder.engine.care import VF_NO_SHOCK
 from recorder.engine.doses import above
 from recorder.engine.protocol import Protocol
 from recorder.engine.registry import Ctx, Hit, rule_group
-from recorder.engine.state import NON_SHOCKABLE, Due
+from recorder.engine.state import Due
 from schemas.events import Shock
 from schemas.formatting import num, t_plus
 from schemas.records import EventRecord
-from schemas.vocabulary import Severity
+from schemas.vocabulary import NON_SHOCKABLE, Severity
 
 rule = rule_group("drugs")
 

@@ -51,9 +51,6 @@ EPI_FIRST_DOSE_DELAYED: RuleId = "EPI_FIRST_DOSE_DELAYED"
 VASOPRESSOR_NO_BP: RuleId = "VASOPRESSOR_NO_BP"
 
 SECONDS_PER_HOUR = 3600.0
-# rules.md terms: rhythms (vocabulary, not clinical numbers). Bradycardia is non-shockable during an arrest.
-NON_SHOCKABLE = frozenset({"asystole", "pea", "bradycardia"})
-SHOCKABLE = frozenset({"vf", "pvt"})
 
 
 def is_epinephrine_bolus(event: DrugGiven) -> bool:
