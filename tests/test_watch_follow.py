@@ -24,7 +24,7 @@ def reader(db_path, clock) -> Session:
 def test_follow_folds_what_the_writer_commits_and_nothing_else(store, db_path, clock):
     writer = Session.start(store, clock, **CHILD)
     watch = reader(db_path, clock)
-    assert watch.follow() == []  # nothing new: one look at the head
+    assert watch.follow() == ([], [])  # nothing new: one look at the head
     for data, t in (
         ({"kind": "rhythm", "rhythm": "vf"}, 5),
         (IO, 20),
@@ -33,14 +33,14 @@ def test_follow_folds_what_the_writer_commits_and_nothing_else(store, db_path, c
     ):
         clock.advance(t - writer.now())
         writer.log(data, t=t)
-    new = watch.follow()
+    new, _ = watch.follow()
     assert [r.seq for r in new] == [2, 3, 4, 5]
-    assert watch.follow() == []
+    assert watch.follow() == ([], [])
     assert watch.flags() == writer.flags()
     assert team_board.status(watch, watch.now()).words == "IN ARREST"
     writer.void(5, "wrong patient", t=70)
     writer.end("rosc", t=80)
-    assert [r.kind for r in watch.follow()] == ["void", "code_ended"]
+    assert [r.kind for r in watch.follow()[0]] == ["void", "code_ended"]
     assert watch.ended and watch.flags() == writer.flags()
     assert [r.seq for r in watch.timeline()] == [r.seq for r in writer.timeline()]
     status = team_board.status(watch, watch.now() + 100)
@@ -52,8 +52,8 @@ def test_follow_fires_deadlines_on_its_own_clock_without_writing(store, db_path,
     writer = Session.start(store, clock, **CHILD)
     watch = reader(db_path, clock)
     clock.advance(400)  # no adrenaline in 400 s of arrest: the writer's tick would raise it
-    watch.follow()
-    assert [f.rule for f in watch.flags()] == ["EPI_FIRST_DOSE_DELAYED"]
+    _, raised = watch.follow()
+    assert [f.rule for f in raised] == [f.rule for f in watch.flags()] == ["EPI_FIRST_DOSE_DELAYED"]
     assert store.flag_history(writer.code_id) == []  # the reader kept nothing: derived data is the writer's
     assert watch.store.readonly
     watch.store.close()
@@ -70,7 +70,7 @@ def test_the_watch_takes_no_lock_and_changes_no_file(db_path, clock):
     resumed = Session.resume(Store(db_path), clock, 1)
     resumed.log({"kind": "note", "text": "second writer"}, t=10)
     resumed.store.close()
-    assert [r.kind for r in watch.follow()] == ["note"]
+    assert [r.kind for r in watch.follow()[0]] == ["note"]
     watch.store.close()
     after = os.stat(db_path)
     assert (after.st_mode, after.st_uid) == (before.st_mode, before.st_uid)

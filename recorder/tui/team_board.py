@@ -12,7 +12,7 @@ from recorder.core.session import Session
 from recorder.engine import Protocol
 from recorder.engine.clinical_view import ClinicalView
 from recorder.tui import board
-from recorder.tui.board import Timer
+from recorder.tui.board import Level, Timer
 from schemas.formatting import t_plus as code_time
 from schemas.formatting import words
 from schemas.records import EventRecord
@@ -34,6 +34,7 @@ def care_timers(state: ClinicalView, now: float) -> list[Timer]:
     if care is None or state.arrest is None:
         return []
     out = []
+    level: Level
     for due in care.pauses:
         if due.open:
             level = "over" if now > due.at else "due"

@@ -13,8 +13,8 @@ from recorder.engine import Protocol
 from recorder.store import Store, StoreError
 from recorder.tui import board, team_board
 from recorder.tui.board import Timer
-from recorder.tui.live import timeline_rows
 from recorder.tui.literal import literal, visible
+from recorder.tui.live import timeline_rows
 from recorder.tui.widgets import SEVERITY_MARK, SEVERITY_STYLE, STATUS_STYLE, Panel
 from schemas.formatting import mmss
 from schemas.formatting import t_plus as code_time
@@ -90,19 +90,19 @@ class WatchApp(App[None]):
     def poll(self) -> None:
         """Fold what the writer committed since the last look; the clocks move either way."""
         try:
-            new = self.session.follow()
+            new, raised = self.session.follow()
         except StoreError as exc:
             self.fault = str(exc)
-            new = []
+            new, raised = [], []
         else:
             self.fault = None
-        if new:
+        if new or raised:
             self.show_code()
         else:
             self.show_clocks()
 
     def show_code(self) -> None:
-        """Every panel: after new entries (a void or an amend may change any of them)."""
+        """Every panel: after new entries (a void or an amend may change any of them) or a deadline's flag."""
         session = self.session
         self.query_one("#lines", Panel).update(lines_text(session, session.now()))
         self.query_one("#flags", Panel).update(flags_text(session))
