@@ -11,7 +11,7 @@ from recorder.core.clock import SystemClock
 from recorder.core.session import Session
 from recorder.store import Store
 from recorder.tui import team_board
-from tests.conftest import SCENARIOS_V2
+from tests.conftest import DATA, SCENARIOS_V2
 from tests.tui.helpers import CHILD
 
 IO = {"kind": "io_attempt", "site": "proximal_tibia", "side": "left", "device": "ez_io", "needle_mm": 15}
@@ -118,3 +118,14 @@ def test_watch_without_a_code_is_one_line(tmp_path, store):
     assert result.exit_code == 2 and "there are no codes" in result.output
     result = CliRunner().invoke(cli, ["watch", "7"])
     assert result.exit_code == 2 and "there is no code '7'" in result.output
+
+
+def test_watch_refuses_an_older_file_it_could_not_follow(tmp_path):
+    """An older file is read through a migrated copy in memory, which never moves on: refused, not shown
+    as if it were followed; the file is left as it was."""
+    db = tmp_path / "old.db"
+    db.write_bytes((DATA / "schema3_before_chain2.db").read_bytes())
+    result = CliRunner().invoke(cli, ["--db", str(db), "watch"])
+    assert result.exit_code == 2 and "written by an older recorder" in result.output
+    assert db.read_bytes() == (DATA / "schema3_before_chain2.db").read_bytes()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["old.db"]

@@ -187,5 +187,11 @@ def build_watch(store: Store, clock: Clock, protocol: Protocol, code_id: int) ->
     """The team display on `code_id`, read from a read-only store; the flags worked out by these rules."""
     if not store.readonly:
         raise ValueError("the team display reads a read-only store: it never writes")
+    if store.copy:
+        # Read through a migrated copy in memory, it would show the code as it was, never what is added.
+        raise StoreError(
+            f"{store.path} was written by an older recorder and no recorder of this version is writing it: "
+            "the team display follows only a code being recorded; `recorder summary` shows this one"
+        )
     session = Session.read(store, clock, code_id, protocol, recompute=True)
     return WatchApp(session, clock, protocol)
