@@ -44,3 +44,31 @@ async def test_the_display_follows_a_code_being_written(store, db_path, clock):
         await pilot.press("q")
     assert app.return_code == 0
     app.session.store.close()
+
+
+async def test_a_read_that_fails_is_said_and_the_last_state_stays(store, db_path, clock):
+    """Unknown is not safe: a database that cannot be read is said in red over the code as last read.
+    (Injected: SQLite keeps serving a damaged file from its cache, so no cheap real fault reaches a reader.)"""
+    from recorder.store import StoreError
+
+    writer = Session.start(store, clock, **CHILD)
+    writer.log({"kind": "note", "text": "before the fault"}, t=1)
+    app = build_watch(Store(db_path, readonly=True), clock, writer.protocol, writer.code_id)
+    app.poll_s = 0.01
+    async with app.run_test(size=(120, 40)) as pilot:
+        assert "before the fault" in shown(app, "#entries")
+
+        def fails(now=None):
+            raise StoreError("the disk went away")
+
+        app.session.follow = fails  # on the instance: deleting it brings back the method
+        assert "the disk went away" in await until(pilot, app, "#fault", "the disk went away")
+        assert app.query_one("#fault").has_class("shown")
+        assert "before the fault" in shown(app, "#entries")
+        del app.session.follow
+        for _ in range(200):  # the next good read clears it
+            if not app.query_one("#fault").has_class("shown"):
+                break
+            await pilot.pause(0.02)
+        assert not app.query_one("#fault").has_class("shown")
+    app.session.store.close()
