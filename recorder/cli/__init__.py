@@ -5,8 +5,7 @@ from recorder.cli.corrections import amend_cmd, void_cmd
 from recorder.cli.exports import audit_cmd, summary_cmd
 from recorder.cli.group import Context, cli, default_db, main
 from recorder.cli.records import events_cmd, list_codes, replay_cmd
-from recorder.cli.screen import new_cmd, resume_cmd
-from recorder.cli.watch import watch_cmd
+from recorder.cli.screen import new_cmd, resume_cmd, watch_cmd
 
 for _command in (
     new_cmd,
