@@ -66,6 +66,8 @@ def test_the_watch_takes_no_lock_and_changes_no_file(db_path, clock):
     before = os.stat(db_path)
     watch = reader(db_path, clock)
     watch.follow()
+    read = os.stat(db_path)
+    assert (read.st_mode, read.st_mtime_ns, read.st_size) == (before.st_mode, before.st_mtime_ns, before.st_size)
     # Whoever records next can still become the code's writer while the team display is open.
     resumed = Session.resume(Store(db_path), clock, 1)
     resumed.log({"kind": "note", "text": "second writer"}, t=10)
