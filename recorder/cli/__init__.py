@@ -5,7 +5,7 @@ from recorder.cli.corrections import amend_cmd, void_cmd
 from recorder.cli.exports import audit_cmd, summary_cmd
 from recorder.cli.group import Context, cli, default_db, main
 from recorder.cli.records import events_cmd, list_codes, replay_cmd
-from recorder.cli.screen import new_cmd, resume_cmd
+from recorder.cli.screen import new_cmd, resume_cmd, watch_cmd
 
 for _command in (
     new_cmd,
@@ -20,6 +20,7 @@ for _command in (
     audit_cmd,
     void_cmd,
     amend_cmd,
+    watch_cmd,
 ):
     cli.add_command(_command)
 

@@ -1,4 +1,4 @@
-"""`recorder new` and `recorder resume`: the scribe's screen, on a new code or on one already recorded."""
+"""`recorder new`, `resume` and `watch`: the scribe's screen on a code, and the team's read-only display of one."""
 
 from typing import Any
 
@@ -40,3 +40,21 @@ def new_cmd(obj: Context, arrest: bool, setting: str | None, **patient: float | 
 def resume_cmd(obj: Context, code: str | None) -> None:
     """Reopen a code after a crash or a closed terminal: the open one, or CODE (a finished one opens for review)."""
     run_screen(obj, "resume", code_id=obj.code_id(code) if code else None)
+
+
+@click.command("watch")
+@code_argument(required=False)
+@pass_ctx
+def watch_cmd(obj: Context, code: str | None) -> None:
+    """Follow a code on a second screen, read-only: the open code, else the latest, or CODE.
+
+    Its clock, timers, lines, flags (critical first) and latest entries in large type, each entry shown
+    within a second of being recorded; it never writes to the database. q quits.
+    """
+    if code is not None:
+        code_id = obj.code_id(code)
+    else:
+        code_id = obj.store.open_code_id() or obj.code_id("last")
+    from recorder.tui.watch import build_watch  # textual only for the screen: the other commands start fast
+
+    build_watch(obj.store, obj.clock, obj.protocol, code_id).run()

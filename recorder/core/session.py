@@ -326,6 +326,28 @@ class Session:
             self._write_flags(len(self.records), raised, [])
         return self.fold.acknowledged(raised)
 
+    def follow(self, now: float | None = None) -> tuple[list[EventRecord], list[Flag]]:
+        """A reader following a code that another recorder writes (`recorder watch`): fold in the records
+        appended since the last look, then the deadlines passed by `now`; the new records, and the flags
+        those deadlines raised.
+
+        Nothing is written, here or in the fold: no flags kept, no lock taken. With nothing new it costs one
+        look at the code's head (its event count); the new records are read by seq after the last one held.
+        """
+        info = self.store.code(self.code_id)
+        new: list[EventRecord] = []
+        if info is not None and info.events > len(self.records):
+            for record in self.store.iter_events(self.code_id, from_seq=len(self.records) + 1):
+                self.ledger.add(record.event)
+                self.records.append(record)
+                self.fold.add(record)
+                new.append(record)
+        raised: list[Flag] = []
+        if not self.ended:
+            # The writer's deadline flags fire on its clock every second; the reader fires them on its own.
+            raised = self.fold.tick(self.now() if now is None else now)
+        return new, raised
+
     def _write_flags(self, at_seq: int, raised: list[Flag], withdrawn: list[Flag]) -> None:
         """Keep the flags' history. Flags are derived from events already on disk: a failed write is
         caught up at the next one (or at resume), never an error that would make the scribe log an

@@ -3,6 +3,7 @@
 from collections.abc import Mapping, Sequence
 from typing import Protocol
 
+from recorder.engine.care import Care
 from recorder.engine.protocol import Band
 from recorder.engine.protocol import Protocol as ClinicalProtocol
 from recorder.engine.state import Arrest, Infusion, LineState
@@ -48,5 +49,7 @@ class ClinicalView(Protocol):
     def shocks(self) -> Mapping[bool, int]: ...
     @property
     def next_epinephrine_due(self) -> float | None: ...
+    @property
+    def care(self) -> Care | None: ...  # the second edition's deadlines (a CPR pause, a shockable rhythm)
 
     def min_flush_ml(self) -> float: ...

@@ -90,6 +90,8 @@ class Store:
         """
         self.path = Path(path)
         self.readonly = readonly
+        # A reader of an older file reads a migrated copy in memory: what it holds never moves on (see copy).
+        self.copy = False
         self._locks: dict[int, int] = {}
         # Each code's (audit id, head seq, head hash) as this store last wrote it: appends check it
         # in their UPDATE instead of reading it first.
@@ -216,7 +218,7 @@ class Store:
         conn.backup(copy)
         conn.close()
         migrations.apply(Database(copy))
-        self.conn, self._db = copy, None
+        self.conn, self._db, self.copy = copy, None, True
         return copy
 
     def _connect(self, target: str) -> sqlite3.Connection:

@@ -72,3 +72,13 @@ def test_review_mode(snap_compare, busy, clock, size):
     s = Session.resume(busy, clock, 1)
     s.end("rosc", t=480)
     assert snap_compare(build_app(busy, clock, mode="review", code_id=1), terminal_size=size)
+
+
+def test_team_display_busy_code(snap_compare, busy, db_path, clock):
+    """`recorder watch` on the busy code, read-only, at a wall screen's 120x40."""
+    from recorder.engine import load_protocol
+    from recorder.store import Store
+    from recorder.tui.watch import build_watch
+
+    app = build_watch(Store(db_path, readonly=True), clock, load_protocol(), 1)
+    assert snap_compare(app, terminal_size=(120, 40))

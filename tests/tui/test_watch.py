@@ -1,0 +1,74 @@
+"""The team display on screen: it follows entries written by a session while it runs, and quits on q."""
+
+from recorder.core.session import Session
+from recorder.store import Store
+from recorder.tui.watch import TimerBox, WatchApp, build_watch
+from tests.tui.helpers import CHILD
+
+HOSTILE = "[@click=app.quit]quit[/] [b]not bold[/b]"
+
+
+def shown(app: WatchApp, panel: str) -> str:
+    return str(app.query_one(panel).content)
+
+
+async def until(pilot, app: WatchApp, panel: str, words: str) -> str:
+    """Let the display's own poll run until `words` are on `panel` (bounded; never a timed assertion)."""
+    for _ in range(200):
+        if words in shown(app, panel):
+            break
+        await pilot.pause(0.02)
+    return shown(app, panel)
+
+
+async def test_the_display_follows_a_code_being_written(store, db_path, clock):
+    writer = Session.start(store, clock, **CHILD)
+    app = build_watch(Store(db_path, readonly=True), clock, writer.protocol, writer.code_id)
+    app.poll_s = 0.01
+    async with app.run_test(size=(120, 40)) as pilot:
+        assert "No lines yet" in shown(app, "#lines")
+        clock.advance(20)
+        writer.log({"kind": "io_attempt", "site": "proximal_tibia", "side": "left", "device": "ez_io"})
+        writer.log({"kind": "io_result", "line": "io1", "result": "in"})
+        writer.log({"kind": "note", "text": HOSTILE})
+        assert HOSTILE in await until(pilot, app, "#entries", HOSTILE)  # text is text: shown as written
+        assert "io1  in" in shown(app, "#lines")
+        # Deadlines fire on the display's own clock: no adrenaline 6 min into the arrest is a flag.
+        clock.advance(340)
+        assert "EPI_FIRST_DOSE_DELAYED" in await until(pilot, app, "#flags", "EPI_FIRST_DOSE_DELAYED")
+        labels = [box.query_one(".timer-label").content for box in app.query(TimerBox) if box.display]
+        assert any("No adrenaline yet" in str(label) for label in labels)
+        writer.end("rosc")
+        assert "CODE ENDED — rosc" in await until(pilot, app, "#standing", "CODE ENDED")
+        assert not any(box.display for box in app.query(TimerBox))
+        await pilot.press("q")
+    assert app.return_code == 0
+    app.session.store.close()
+
+
+async def test_a_read_that_fails_is_said_and_the_last_state_stays(store, db_path, clock):
+    """Unknown is not safe: a database that cannot be read is said in red over the code as last read.
+    (Injected: SQLite keeps serving a damaged file from its cache, so no cheap real fault reaches a reader.)"""
+    from recorder.store import StoreError
+
+    writer = Session.start(store, clock, **CHILD)
+    writer.log({"kind": "note", "text": "before the fault"}, t=1)
+    app = build_watch(Store(db_path, readonly=True), clock, writer.protocol, writer.code_id)
+    app.poll_s = 0.01
+    async with app.run_test(size=(120, 40)) as pilot:
+        assert "before the fault" in shown(app, "#entries")
+
+        def fails(now=None):
+            raise StoreError("the disk went away")
+
+        app.session.follow = fails  # on the instance: deleting it brings back the method
+        assert "the disk went away" in await until(pilot, app, "#fault", "the disk went away")
+        assert app.query_one("#fault").has_class("shown")
+        assert "before the fault" in shown(app, "#entries")
+        del app.session.follow
+        for _ in range(200):  # the next good read clears it
+            if not app.query_one("#fault").has_class("shown"):
+                break
+            await pilot.pause(0.02)
+        assert not app.query_one("#fault").has_class("shown")
+    app.session.store.close()
