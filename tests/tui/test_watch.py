@@ -72,3 +72,26 @@ async def test_a_read_that_fails_is_said_and_the_last_state_stays(store, db_path
             await pilot.pause(0.02)
         assert not app.query_one("#fault").has_class("shown")
     app.session.store.close()
+
+
+async def test_an_ended_code_read_later_shows_its_end_not_this_machines_now(store, db_path, clock):
+    """A code watched after it ended is shown as it stood at its end: the clock time of the end in the
+    code's own offset (not the watching machine's now), and each line as long in as it was then."""
+    writer = Session.start(store, clock, **CHILD)
+    writer.log({"kind": "io_attempt", "site": "proximal_tibia", "side": "left", "device": "ez_io"}, t=20)
+    writer.log({"kind": "io_result", "line": "io1", "result": "in"}, t=30)
+    writer.end("rosc", t=630)  # io1 in for 10:00 at the end
+    start = writer.records[0].occurred_at.astimezone()
+    clock.advance(5 * 3600)  # watched hours later
+    app = build_watch(Store(db_path, readonly=True), clock, writer.protocol, writer.code_id)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        standing = shown(app, "#standing")
+        assert "CODE ENDED" in standing
+        from datetime import timedelta
+
+        assert f"{start + timedelta(seconds=630):%H:%M:%S}" in standing
+        assert f"{clock.wall().astimezone():%H:%M:%S}" not in standing
+        assert "10:00" in shown(app, "#lines")
+        await pilot.press("q")
+    app.session.store.close()
