@@ -208,9 +208,7 @@ def one_size(events: int, keys: int) -> dict[str, Any]:
     }
 
 
-def run(
-    sizes: tuple[int, ...] = SIZES, keys: int = 300, frame_period: float | None = FRAME_PERIOD_S
-) -> dict[str, Any]:
+def run(sizes: tuple[int, ...] = SIZES, keys: int = 300, frame_period: float | None = FRAME_PERIOD_S) -> dict[str, Any]:
     before = pace_frames(frame_period)
     try:
         measured = [one_size(events, keys) for events in sizes]
