@@ -1,6 +1,6 @@
 """Benchmark 2, key to screen: in a headless Pilot run, the time from a key press to the event being
-committed and shown in the timeline of a code that already holds 5,000 events, beside a bare Textual
-app's key handling measured the same way."""
+committed and shown in the timeline of a code that already holds 5,000 (and 50,000) events, beside a bare
+Textual app's key handling measured the same way, just before it: the budget is a ratio to that floor."""
 
 import argparse
 import asyncio
@@ -15,7 +15,8 @@ if __package__ in (None, ""):
 from benchmarks.common import emit, machine, ms, quantile, ratio, workdir
 from tests.factory import scenario_lines, started_ago
 
-BUDGET_P99_MS = 16.0
+BUDGET_P99_RATIO = 2.0  # key -> on screen p99 against the bare app's, at every size (issue 17)
+SIZES = (5000, 50000)  # events already in the code: the timeline must not cost more as the code grows
 SIZE = (120, 40)
 GAP_S = 0.03  # between keys: a fast typist, and the screen idle again before the next one
 FRAME_PERIOD_S = 0.001  # Textual's frame timer while measuring (its default waits up to 1/60 s)
@@ -132,12 +133,23 @@ async def recorder_keys(path: Path, keys: int) -> tuple[Probe, int]:
     return probe, head
 
 
-async def bare_keys(keys: int) -> Probe:
-    """A bare Textual app: one binding that updates one label."""
+async def bare_keys(keys: int, db: Path | None = None) -> Probe:
+    """A bare Textual app: one binding that updates one label; with `db`, the binding first commits one
+    row durably as the recorder's store does (WAL, synchronous=FULL, a transaction a key): the floor of
+    "committed and on screen", Textual's and SQLite's own cost with nothing of the recorder's."""
+    import sqlite3
+
     from textual.app import App, ComposeResult
     from textual.widgets import Static
 
     probe = Probe()
+    conn = None
+    if db is not None:
+        conn = sqlite3.connect(db, isolation_level=None)
+        conn.execute("PRAGMA journal_mode=WAL").fetchall()
+        conn.execute("PRAGMA synchronous=FULL")
+        conn.execute("CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY, payload TEXT NOT NULL)")
+    payload = '{"kind": "cpr_started", "t": 1234.5}' + " " * 200  # about an event row's size
 
     class Bare(App[None]):
         BINDINGS = [("c", "count", "Count")]
@@ -148,15 +160,23 @@ async def bare_keys(keys: int) -> Probe:
 
         def action_count(self) -> None:
             self.count += 1
+            if conn is not None:
+                conn.execute("BEGIN IMMEDIATE")
+                conn.execute("INSERT INTO events (payload) VALUES (?)", (payload,))
+                conn.execute("COMMIT")
             self.query_one(Static).update(str(self.count))
             probe.mark_handled()
 
     app = Bare()
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        probe.hook_display(app)
-        for _ in range(keys):
-            await press(app, probe, "c")
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            probe.hook_display(app)
+            for _ in range(keys):
+                await press(app, probe, "c")
+    finally:
+        if conn is not None:
+            conn.close()
     return probe
 
 
@@ -164,35 +184,53 @@ def stats(values: list[float]) -> dict[str, float]:
     return {"p50_ms": ms(quantile(values, 0.5)), "p99_ms": ms(quantile(values, 0.99)), "max_ms": ms(max(values))}
 
 
-def run(events: int = 5000, keys: int = 300, frame_period: float | None = FRAME_PERIOD_S) -> dict[str, Any]:
-    before = pace_frames(frame_period)
-    try:
-        with workdir("keys") as d:
-            path = d / "recorder.db"
-            build_code(path, events)
-            bare = asyncio.run(bare_keys(keys))
-            recorder, head = asyncio.run(recorder_keys(path, keys))
-    finally:
-        pace_frames(before)
+def one_size(events: int, keys: int) -> dict[str, Any]:
+    """The bare app, the bare app committing, then the recorder on a code of `events` events: the
+    floors measured just before, on the same disk."""
+    with workdir("keys") as d:
+        path = d / "recorder.db"
+        build_code(path, events)
+        bare = asyncio.run(bare_keys(keys))
+        committing = asyncio.run(bare_keys(keys, d / "bare.db"))
+        recorder, head = asyncio.run(recorder_keys(path, keys))
     assert head == events + keys, (head, events, keys)  # every key was one durable event
-    rec_frame, bare_frame = quantile(recorder.frame_s, 0.99), quantile(bare.frame_s, 0.99)
+    p99 = quantile(recorder.frame_s, 0.99)
+    to_bare = ratio(p99, quantile(bare.frame_s, 0.99))
     return {
-        "benchmark": "keys",
         "events_before": events,
-        "keys": keys,
-        "frame_timer_s": frame_period,
         "recorder": {"handled": stats(recorder.handled_s), "on_screen": stats(recorder.frame_s)},
         "bare_textual": {"handled": stats(bare.handled_s), "on_screen": stats(bare.frame_s)},
+        "bare_textual_committing": {"handled": stats(committing.handled_s), "on_screen": stats(committing.frame_s)},
         "ratio_p50": ratio(quantile(recorder.frame_s, 0.5), quantile(bare.frame_s, 0.5)),
-        "ratio_p99": ratio(rec_frame, bare_frame),
-        "budget_p99_ms": BUDGET_P99_MS,
-        "met": rec_frame * 1000 <= BUDGET_P99_MS,
+        "ratio_p99": to_bare,
+        "ratio_p99_to_committing": ratio(p99, quantile(committing.frame_s, 0.99)),
+        "met": to_bare <= BUDGET_P99_RATIO,
+    }
+
+
+def run(sizes: tuple[int, ...] = SIZES, keys: int = 300, frame_period: float | None = FRAME_PERIOD_S) -> dict[str, Any]:
+    before = pace_frames(frame_period)
+    try:
+        measured = [one_size(events, keys) for events in sizes]
+    finally:
+        pace_frames(before)
+    return {
+        "benchmark": "keys",
+        "keys": keys,
+        "frame_timer_s": frame_period,
+        "sizes": measured,
+        "budget_p99_ratio": BUDGET_P99_RATIO,
+        "met": all(m["met"] for m in measured),
     }
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--events", type=int, default=5000)
+    parser.add_argument(
+        "--events",
+        default=",".join(map(str, SIZES)),
+        help="events already in the code, one measure per size (comma-separated)",
+    )
     parser.add_argument("--keys", type=int, default=300)
     parser.add_argument(
         "--frame-timer",
@@ -201,7 +239,8 @@ def main(argv: list[str] | None = None) -> None:
         help="Textual's frame timer period while measuring (0 keeps Textual's own 1/60 s)",
     )
     args = parser.parse_args(argv)
-    emit({**run(args.events, args.keys, args.frame_timer or None), "machine": machine()})
+    sizes = tuple(int(n) for n in args.events.split(","))
+    emit({**run(sizes, args.keys, args.frame_timer or None), "machine": machine()})
 
 
 if __name__ == "__main__":

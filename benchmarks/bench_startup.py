@@ -1,5 +1,6 @@
 """Benchmark 4, start-up: `recorder --version`, and the time from launch to the first frame of the live
-screen in a terminal, against `python -c "import textual"`."""
+screen in a terminal, against `python -c "import textual"` and a bare Textual app's first frame measured
+the same way in the same run: the budget is a ratio to that bare app (issue 17)."""
 
 import argparse
 import fcntl
@@ -21,7 +22,7 @@ if __package__ in (None, ""):
 
 from benchmarks.common import emit, machine, median, ratio, workdir
 
-BUDGET_FIRST_FRAME_S = 0.6
+BUDGET_FIRST_FRAME_RATIO = 1.3  # launch -> first frame (warm), against the bare app's, same run
 MARKER = b"No lines yet"  # the lines panel of a new code: drawn in the first frame of the live screen
 ROWS, COLS = 40, 120
 BARE_APP = f"""
@@ -152,13 +153,13 @@ def run(repeats: int = 7, modes: tuple[str, ...] = ("warm", "cold"), warmup: boo
             # is set and the environment was installed without compiling, like this one.
             cold = {**env, "PYTHONPYCACHEPREFIX": str(d / "empty-pycache"), "PYTHONDONTWRITEBYTECODE": "1"}
             result["cold"] = measure(recorder, cold, d, max(1, repeats // 2))
-    frame = result["warm" if "warm" in result else "cold"]["first_frame_s"]
+    vs_bare = result["warm" if "warm" in result else "cold"]["first_frame_vs_bare_ratio"]
     return {
         "benchmark": "startup",
         "repeats": repeats,
         **result,
-        "budget_first_frame_s": BUDGET_FIRST_FRAME_S,
-        "met": frame <= BUDGET_FIRST_FRAME_S,
+        "budget_first_frame_vs_bare_ratio": BUDGET_FIRST_FRAME_RATIO,
+        "met": vs_bare <= BUDGET_FIRST_FRAME_RATIO,
     }
 
 

@@ -27,8 +27,12 @@ def test_engine(capsys):
 
 
 def test_keys(capsys):
-    result = output(capsys, bench_keys.main, "--events", "60", "--keys", "3")
-    assert result["recorder"]["on_screen"]["p99_ms"] > 0 and result["bare_textual"]["handled"]["p50_ms"] > 0
+    result = output(capsys, bench_keys.main, "--events", "60,90", "--keys", "3")
+    assert [size["events_before"] for size in result["sizes"]] == [60, 90]
+    for size in result["sizes"]:
+        assert size["recorder"]["on_screen"]["p99_ms"] > 0 and size["bare_textual"]["handled"]["p50_ms"] > 0
+        assert size["ratio_p99"] > 0 and isinstance(size["met"], bool)
+    assert result["budget_p99_ratio"] == 2.0
 
 
 @pytest.mark.slow

@@ -58,3 +58,25 @@ def test_patient_band():
     )
     assert board.patient_band(Patient(age_days=10, sex="female")) == "10 d · weight ? · female"
     assert board.patient_band(Patient(age_months=7)) == "7 mo · weight ?"  # age_short: as the exports spell it
+
+
+def test_cpr_running_reads_newest_first_and_stops_at_the_latest_cpr_event(session):
+    """The `c` key asks this per press: it must not walk a long code back to its start."""
+    session.log({"kind": "cpr_started"}, t=5)
+    session.log({"kind": "cpr_stopped"}, t=65)
+    session.log({"kind": "cpr_started"}, t=70)
+    session.log({"kind": "note", "text": "pads on"}, t=75)
+    newest_first = list(reversed(session.timeline()))
+    assert board.cpr_running(newest_first) is True
+    assert board.cpr_running(newest_first[2:]) is False  # the stop at t=65 is the latest
+    assert board.cpr_running([]) is False
+
+    read = []
+
+    def records():
+        for record in newest_first:
+            read.append(record.seq)
+            yield record
+
+    assert board.cpr_running(records()) is True
+    assert read == [r.seq for r in newest_first[:2]]  # the note, then the latest start: nothing older

@@ -565,9 +565,9 @@ class LiveScreen(Screen):
 
     def action_cpr(self) -> None:
         if self.queue is not None and self.queue.queued:  # a queued start or stop counts too
-            running = board.cpr_running(self.queue.timeline())
+            running = board.cpr_running(reversed(self.queue.timeline()))
         else:
-            running = board.cpr_running(r.record for r in reversed(self.rows) if not r.voided)
+            running = board.cpr_running(r.record for r in self.rows if not r.voided)  # newest first
         self.log_kind("cpr_stopped" if running else "cpr_started")
 
     def log_kind(self, kind: str, **fields: Any) -> None:
