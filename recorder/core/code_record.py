@@ -1,7 +1,5 @@
 """build_code_record(session): the CodeRecord every export reads, with what the engine's fold knew along the way."""
 
-from datetime import tzinfo
-
 from recorder.core.code_views import RecordsView, TimelineView
 from recorder.core.session import Session
 from schemas.code_record import ArrestPeriod, CodeRecord, LineFacts
@@ -17,8 +15,6 @@ def build_code_record(session: Session) -> CodeRecord:
     first = session.records[0]
     started = first.event
     assert isinstance(started, CodeStarted)
-    # The code's own offset when its start was pinned; otherwise the zone the recorder runs in.
-    zone: tzinfo | None = started.at.tzinfo if started.at is not None else None
     # The session's own fold of the code: its state now, and what it noted as it folded (not a second fold).
     fold = session.fold
     state, confirmed_t = fold.state, fold.confirmed_t
@@ -29,7 +25,7 @@ def build_code_record(session: Session) -> CodeRecord:
         code_id=session.code_id,
         audit_id=info.audit_id,
         head_hash=session.store.hash_at(session.code_id, len(session.records)),
-        start=first.occurred_at.astimezone(zone),
+        start=session.started_at,
         patient=state.patient,
         setting=state.setting,
         arrest=started.arrest,

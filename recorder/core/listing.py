@@ -21,11 +21,7 @@ def code_row(store: Store, clock: Clock, protocol: Protocol, code_id: int) -> di
         elif record.kind == "code_ended" and ended is None:
             ended = record
     flags = session.flags()
-    first = session.records[0]
-    # In the code's own offset, as its summary and audit show it (codes from before every code was
-    # stamped with one: the zone the recorder runs in).
-    at = first.typed(CodeStarted).at
-    start = first.occurred_at.astimezone(at.tzinfo if at else None)
+    start = session.started_at
     return {
         "code": code_id,
         "start": start.isoformat(timespec="seconds"),

@@ -3,6 +3,7 @@
 import sys
 from collections.abc import Callable, Container, Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from recorder.core.clock import Clock, ClockMark, CodeClock, local
@@ -192,6 +193,14 @@ class Session:
     @property
     def ended(self) -> bool:
         return self.fold.ended
+
+    @property
+    def started_at(self) -> datetime:
+        """When the code started, in its own offset, as its summary, audit and list show it (a code from before
+        every code was stamped with one: the zone the recorder runs in)."""
+        first = self.records[0]
+        at = first.typed(CodeStarted).at
+        return first.occurred_at.astimezone(at.tzinfo if at is not None else None)
 
     def now(self) -> float:
         """The code clock: seconds since the start. The screen reads it at the first key."""

@@ -1,7 +1,5 @@
 """The team display (`recorder watch`): a read-only wall screen following a code another recorder writes."""
 
-from datetime import datetime
-
 from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.binding import Binding
@@ -18,7 +16,6 @@ from recorder.tui.board import Timer
 from recorder.tui.literal import literal, visible
 from recorder.tui.live import timeline_rows
 from recorder.tui.widgets import SEVERITY_MARK, SEVERITY_STYLE, STATUS_STYLE, Panel
-from schemas.events import CodeStarted
 from schemas.formatting import clock as clock_time
 from schemas.formatting import mmss
 from schemas.formatting import t_plus as code_time
@@ -124,7 +121,7 @@ class WatchApp(App[None]):
         standing.append(f"\ncode {status.code_id} · {visible(board.patient_band(session.state.patient))}")
         # The clock time in the code's own offset at the code's clock (the end, once it has ended): the time
         # the team saw on the screen, not this machine's now.
-        standing.append(f"\n{code_time(status.clock)} · {clock_time(code_start(session), status.clock)}")
+        standing.append(f"\n{code_time(status.clock)} · {clock_time(session.started_at, status.clock)}")
         standing.append(" · the code has ended: this is its end state" if status.ended else " · following live")
         self.query_one("#standing", Static).update(standing)
         fault = self.query_one("#fault", Static)
@@ -138,13 +135,6 @@ class WatchApp(App[None]):
             more.append(f"{mmss(timer.seconds):>6}  {visible(timer.label)}  {visible(timer.detail)}\n")
         more.rstrip()
         self.query_one("#more-timers", Static).update(more)
-
-
-def code_start(session: Session) -> datetime:
-    """When the code started, in its own offset (the zone the recorder runs in when the start was not pinned)."""
-    first = session.records[0]
-    at = first.typed(CodeStarted).at
-    return first.occurred_at.astimezone(at.tzinfo if at is not None else None)
 
 
 def lines_text(session: Session, now: float) -> Text:
