@@ -5,7 +5,6 @@ watches that the scribe's screen leaves to the flags: a CPR pause and a shockabl
 shock (the engine's own deadlines), and the time since the last rhythm check.
 """
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 from recorder.core.session import Session
@@ -28,6 +27,28 @@ class Status:
     words: str  # IN ARREST · ROSC · not in arrest · CODE ENDED — died
 
 
+@dataclass(frozen=True)
+class Landmarks:
+    """What the display reads from the timeline itself. Worked out when entries arrive, not at every tick of
+    the clock: on a long code that would read its rhythm checks back from the store four times a second."""
+
+    end: EventRecord | None  # the code_ended that stands
+    last_rhythm: EventRecord | None  # the latest rhythm check of the arrest in progress
+
+
+def landmarks(session: Session) -> Landmarks:
+    """The end and the current arrest's latest rhythm check, as the timeline stands now."""
+    # The last code_ended stands (an earlier one was voided, or the end was amended).
+    ends = list(session.iter_timeline(kinds={"code_ended"})) if session.ended else []
+    end = ends[-1] if ends else None
+    arrest, last = session.state.arrest, None
+    if arrest is not None:
+        for record in session.iter_timeline(kinds={"rhythm"}):  # oldest first
+            if record.t >= arrest.t:
+                last = record
+    return Landmarks(end, last)
+
+
 def care_timers(state: ClinicalView, now: float) -> list[Timer]:
     """The engine's open CPR-pause and unshocked-rhythm deadlines (CPR_PAUSE_LONG, VF_NO_SHOCK) as timers."""
     care = state.care
@@ -47,7 +68,7 @@ def care_timers(state: ClinicalView, now: float) -> list[Timer]:
     return out
 
 
-def rhythm_timer(state: ClinicalView, rhythms: Iterable[EventRecord], now: float) -> Timer | None:
+def rhythm_timer(state: ClinicalView, last: EventRecord | None, now: float) -> Timer | None:
     """Time since the rhythm was last checked in this arrest (since the arrest began, if not yet).
 
     The protocol sets no interval for a rhythm check, so the timer only counts: it is never coloured as
@@ -56,31 +77,27 @@ def rhythm_timer(state: ClinicalView, rhythms: Iterable[EventRecord], now: float
     arrest = state.arrest
     if arrest is None:
         return None
-    last = None
-    for record in rhythms:  # the effective timeline's rhythm events, oldest first
-        if record.t >= arrest.t:
-            last = record
     if last is None:
         return Timer("No rhythm check yet", now - arrest.t, "ok", f"arrest since {code_time(arrest.t)}")
     rhythm = getattr(last.event, "rhythm", "")
     return Timer("Since rhythm check", now - last.t, "ok", f"{words(rhythm)} at {code_time(last.t)}")
 
 
-def team_timers(session: Session, now: float, protocol: Protocol) -> list[Timer]:
+def team_timers(session: Session, now: float, protocol: Protocol, marks: Landmarks | None = None) -> list[Timer]:
     """Adrenaline, flushes (the screen's own timers), then CPR pause, unshocked rhythm and rhythm check."""
     state = session.state
     out = board.timers(state, now, protocol) + care_timers(state, now)
-    rhythm = rhythm_timer(state, session.iter_timeline(kinds={"rhythm"}), now)
+    rhythm = rhythm_timer(state, (marks or landmarks(session)).last_rhythm, now)
     if rhythm is not None:
         out.append(rhythm)
     return out
 
 
-def status(session: Session, now: float) -> Status:
+def status(session: Session, now: float, marks: Landmarks | None = None) -> Status:
     """The code clock (stopped at the end once the code has ended) and the code's standing."""
     state = session.state
     if session.ended:
-        end = next(iter(reversed([r for r in session.iter_timeline(kinds={"code_ended"})])), None)
+        end = (marks or landmarks(session)).end
         outcome = getattr(end.event, "outcome", None) if end is not None else None
         said = f"CODE ENDED — {words(outcome)}" if outcome else "CODE ENDED"
         return Status(session.code_id, end.t if end is not None else now, True, said)

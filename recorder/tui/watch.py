@@ -63,6 +63,7 @@ class WatchApp(App[None]):
         self.protocol = protocol
         self.poll_s = poll_s
         self.fault: str | None = None  # why the database cannot be read now: said in red, never hidden
+        self.marks = team_board.landmarks(session)
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="head"):
@@ -105,8 +106,9 @@ class WatchApp(App[None]):
     def show_code(self) -> None:
         """Every panel: after new entries (a void or an amend may change any of them) or a deadline's flag."""
         session = self.session
+        self.marks = team_board.landmarks(session)
         # The code's clock now, or stopped at its end: an ended code's lines are as long in as they were then.
-        now = team_board.status(session, session.now()).clock
+        now = team_board.status(session, session.now(), self.marks).clock
         self.query_one("#lines", Panel).update(lines_text(session, now))
         self.query_one("#flags", Panel).update(flags_text(session))
         self.query_one("#entries", Panel).update(entries_text(session))
@@ -114,7 +116,7 @@ class WatchApp(App[None]):
 
     def show_clocks(self) -> None:
         session, now = self.session, self.session.now()
-        status = team_board.status(session, now)
+        status = team_board.status(session, now, self.marks)
         self.query_one("#clock", Digits).update(mmss(status.clock))
         standing = Text()
         standing.append(status.words, style="bold reverse" if status.ended else "bold")
@@ -127,7 +129,7 @@ class WatchApp(App[None]):
         fault = self.query_one("#fault", Static)
         fault.update(literal(f"CANNOT READ THE CODE — shown as last read: {self.fault}" if self.fault else ""))
         fault.set_class(self.fault is not None, "shown")
-        timers = [] if status.ended else team_board.team_timers(session, now, self.protocol)
+        timers = [] if status.ended else team_board.team_timers(session, now, self.protocol, self.marks)
         for box, timer in zip(self.query(TimerBox), [*timers, *[None] * TIMER_SLOTS], strict=False):
             box.show(timer)
         more = Text()

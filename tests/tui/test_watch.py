@@ -95,3 +95,25 @@ async def test_an_ended_code_read_later_shows_its_end_not_this_machines_now(stor
         assert "10:00" in shown(app, "#lines")
         await pilot.press("q")
     app.session.store.close()
+
+
+async def test_a_tick_of_the_clock_reads_nothing_back(store, db_path, clock):
+    """The clocks move four times a second: what they need of the timeline (the end, the latest rhythm
+    check) is worked out when entries arrive, so a tick reads no event back from the store."""
+    writer = Session.start(store, clock, **CHILD)
+    writer.log({"kind": "rhythm", "rhythm": "asystole"}, t=10)
+    app = build_watch(Store(db_path, readonly=True), clock, writer.protocol, writer.code_id)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        reads = []
+        session = app.session
+        original = session.iter_timeline
+        session.iter_timeline = lambda *a, **k: reads.append(a) or original(*a, **k)  # type: ignore[method-assign]
+        clock.advance(30)
+        for _ in range(5):
+            app.show_clocks()
+        labels = [str(box.query_one(".timer-label").content) for box in app.query(TimerBox) if box.display]
+        assert any(label.startswith("Since rhythm check") for label in labels)  # still there, from what was worked out
+        assert reads == []
+        await pilot.press("q")
+    app.session.store.close()
