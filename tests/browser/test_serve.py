@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from recorder.store import Store
-from tests.browser.served import Served, Tab
+from tests.browser.served import Guard, Served
 
 pytestmark = pytest.mark.slow
 
@@ -111,7 +111,6 @@ def test_second_tab_before_any_entry_and_the_guard(served: Served, tab):
     fixture's guard refuses and records a request the page makes to another host."""
     scribe = tab(served.url, wait_for=LIVE)
     early = tab(served.url, wait_for="no code to show yet")
-    from tests.browser.served import Guard
 
     guard = Guard()
     guard.watch(early.page.context)
