@@ -86,6 +86,7 @@ class Served:
         )
         assert self.process.stdout is not None
         self.printed: list[str] = []
+        self.err = ""
         self.url = ""
         for line in self.process.stdout:
             self.printed.append(line)
@@ -107,14 +108,15 @@ class Served:
                 time.sleep(0.05)
 
     def stop(self) -> str:
-        """Ctrl+C, as a person stops it; returns what it wrote to stderr."""
-        self.process.send_signal(2)
-        try:
-            _, err = self.process.communicate(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            _, err = self.process.communicate()
-        return err
+        """Ctrl+C, as a person stops it; returns all it wrote to stderr (again, if stopped already)."""
+        if self.process.returncode is None:
+            self.process.send_signal(2)
+            try:
+                _, self.err = self.process.communicate(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                _, self.err = self.process.communicate()
+        return self.err
 
 
 class Guard:

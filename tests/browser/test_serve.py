@@ -96,6 +96,8 @@ def test_no_token_no_page_no_socket(served: Served, browser):
     response = page.goto(f"{served.base}/?token={wrong}")
     assert response is not None and response.status == 403
     assert not Path(served.db).exists() or kinds_or_none(served.db) is None  # no tab ever opened a code
+    err = served.stop()
+    assert wrong not in err and served.token not in err  # refused requests are not logged with what they sent
 
 
 def kinds_or_none(db: Path) -> list[str] | None:
