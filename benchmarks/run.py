@@ -22,6 +22,7 @@ BENCHMARKS = {
     "engine": "bench_engine.py",
     "startup": "bench_startup.py",
     "exports": "bench_exports.py",
+    "serve": "bench_serve.py",
 }
 
 

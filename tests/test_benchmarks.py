@@ -79,3 +79,16 @@ def test_memory_of_the_summary_alone(capsys, tmp_path):
     result = output(capsys, bench_memory.main, *args)
     assert result["summary"]["exit"] == 0 and result["summary"]["peak_rss_mb"] > 0
     assert result["summary"]["format"] == "html" and result["summary"]["output_mb"] >= 0
+
+
+@pytest.mark.slow
+def test_serve(capsys):
+    from tests.browser.served import chromium
+
+    if chromium() is None:
+        pytest.skip("no chromium on this machine (/usr/bin/chromium): bench_serve drives Debian's `chromium`")
+    from benchmarks import bench_serve
+
+    result = output(capsys, bench_serve.main, "--events", "20", "--keys", "2", "--rounds", "1")
+    assert result["keys"] == 2 and result["served_recorder"]["p50_ms"] > 0
+    assert result["served_bare_textual"]["p99_ms"] > 0 and result["terminal_recorder"]["p99_ms"] > 0

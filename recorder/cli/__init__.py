@@ -6,6 +6,7 @@ from recorder.cli.exports import audit_cmd, summary_cmd
 from recorder.cli.group import Context, cli, default_db, main
 from recorder.cli.records import events_cmd, list_codes, replay_cmd
 from recorder.cli.screen import new_cmd, resume_cmd, watch_cmd
+from recorder.cli.serve import seat_cmd, serve_cmd
 
 for _command in (
     new_cmd,
@@ -21,6 +22,8 @@ for _command in (
     void_cmd,
     amend_cmd,
     watch_cmd,
+    serve_cmd,
+    seat_cmd,
 ):
     cli.add_command(_command)
 

@@ -23,7 +23,7 @@ def default_db() -> Path:
 
 # The screen (no command) and the commands that record: only these create the database or write to it.
 # Every other command opens it read-only (creating, changing and chmod'ing nothing).
-WRITERS = frozenset({None, "new", "resume", "replay", "void", "amend"})
+WRITERS = frozenset({None, "new", "resume", "replay", "void", "amend", "serve-seat"})
 
 
 class Context:

@@ -29,6 +29,10 @@ class StoreError(RecorderError):
     """A problem with the database that the user can act on; the message says how."""
 
 
+class CodeLocked(StoreError):
+    """Another recorder writes this code (it holds the code's lock): a reader may still follow it."""
+
+
 @dataclass(frozen=True)
 class Basis:
     """What raised a code's flags: the rules edition, and the protocol by the sha256 of its canonical JSON."""
@@ -350,7 +354,7 @@ class Store:
         except OSError as exc:
             raise StoreError(f"cannot lock code {code_id} ({exc.strerror}); check the database file") from None
         if fd is None:
-            raise StoreError(
+            raise CodeLocked(
                 f"code {code_id} is open in another recorder; close that one first (this one will not write to it)"
             )
         self._locks[code_id] = fd

@@ -1,0 +1,1 @@
+"""The web front end: `recorder serve`'s server, which runs the screens of recorder/tui in browser tabs."""
