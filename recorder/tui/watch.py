@@ -86,22 +86,28 @@ class WatchApp(App[None]):
         self.query_one("#lines").border_title = "Lines"
         self.query_one("#flags").border_title = "Flags (critical first)"
         self.query_one("#entries").border_title = "Latest entries"
+        # The first frame shows the deadlines already passed (a drug left unflushed while nobody watched),
+        # not only from the first poll on.
+        self.follow()
         self.show_code()
         self.set_interval(self.poll_s, self.poll)
 
     def poll(self) -> None:
         """Fold what the writer committed since the last look; the clocks move either way."""
+        if self.follow():
+            self.show_code()
+        else:
+            self.show_clocks()
+
+    def follow(self) -> bool:
+        """Read what the writer committed since the last look and fire the deadlines passed: anything new?"""
         try:
             new, raised = self.session.follow()
         except StoreError as exc:
             self.fault = str(exc)
-            new, raised = [], []
-        else:
-            self.fault = None
-        if new or raised:
-            self.show_code()
-        else:
-            self.show_clocks()
+            return False
+        self.fault = None
+        return bool(new or raised)
 
     def show_code(self) -> None:
         """Every panel: after new entries (a void or an amend may change any of them) or a deadline's flag."""
