@@ -1,6 +1,6 @@
-"""Benchmark 4, start-up: `recorder --version`, and the time from launch to the first frame of the live
-screen in a terminal, against `python -c "import textual"` and a bare Textual app's first frame measured
-the same way in the same run: the budget is a ratio to that bare app (issue 17)."""
+"""Benchmark 4, start-up: `recorder --version`, `recorder list`, and the time from launch to the first frame
+of the live screen in a terminal, against `python -c "import textual"` and a bare Textual app's first frame
+measured the same way in the same run: the budget is a ratio to that bare app (issue 17)."""
 
 import argparse
 import fcntl
@@ -112,12 +112,14 @@ def measure(recorder: list[str], env: dict[str, str], folder: Path, repeats: int
     subprocess.run([sys.executable, "-c", make, str(folder / "unit.db")], env=env, check=True)
     base_s: list[float] = []
     version_s: list[float] = []
+    list_s: list[float] = []
     frame_s: list[float] = []
     new_db_s: list[float] = []
     bare_s: list[float] = []
     for i in range(repeats):
         base_s.append(timed([sys.executable, "-c", "import textual"], env))
         version_s.append(timed([*recorder, "--version"], env))
+        list_s.append(timed([*recorder, "list"], unit))  # a reader: no textual, the store read-only
         frame_s.append(first_frame([*recorder, "new", "--age-years", "2", "--weight-kg", "12"], unit))
         fresh = {**env, "RECORDER_DB": str(folder / f"new{i}.db")}
         new_db_s.append(first_frame([*recorder, "new", "--age-years", "2", "--weight-kg", "12"], fresh))
@@ -126,6 +128,7 @@ def measure(recorder: list[str], env: dict[str, str], folder: Path, repeats: int
     return {
         "import_textual_s": round(base, 4),
         "version_s": round(version, 4),
+        "list_s": round(median(list_s), 4),
         "first_frame_s": round(frame, 4),
         "first_frame_new_database_s": round(median(new_db_s), 4),
         "bare_textual_first_frame_s": round(bare, 4),

@@ -9,6 +9,10 @@ from schemas.patient import Patient
 from schemas.records import EventRecord, Flag
 from schemas.vocabulary import AgeBand, LineKind, LineStatus, Outcome, Rhythm, Setting
 
+# Every model here is `defer_build`: its validator is built when the first one is made (an export, a code's
+# end), not when the module is imported, as the live fold does on every launch of the screen
+# (benchmarks/bench_startup.py). Deferring changes when the schema is built, never what it accepts.
+
 
 class EventStream:
     """A code's events in a fixed order, gone through as often as an export needs, never required to be in memory.
@@ -69,7 +73,7 @@ Events = Annotated[EventStream, BeforeValidator(_stream)]
 class LineFacts(BaseModel):
     """One access line as the engine's fold of the effective timeline saw it, with when each state began."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     line: str
     kind: LineKind
@@ -86,7 +90,7 @@ class LineFacts(BaseModel):
 class ArrestPeriod(BaseModel):
     """One arrest: from `code_started` with arrest, or an `arrest` event, to `rosc` or `code_ended`."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     seq: int
     t: float
@@ -97,7 +101,7 @@ class ArrestPeriod(BaseModel):
 class DoseTotal(BaseModel):
     """A drug's running total in this code after the dose at `seq`, in the dosing table's unit."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     seq: int
     total: float
@@ -108,7 +112,7 @@ class DrugFlush(BaseModel):
     """What flushed the drug at `drug` through its line, as the engine's fold decided it: the first flush or
     fluid of that line (or a carrier started on it: `volume_ml` None) before the next drug through it."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     drug: int  # the drug's seq
     seq: int  # the flush's
@@ -119,7 +123,7 @@ class DrugFlush(BaseModel):
 class PatientAt(BaseModel):
     """From the timeline event (t, seq) on, the weight and age band the rules dose against (until the next)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     seq: int
     t: float
@@ -135,7 +139,7 @@ class CodeRecord(BaseModel):
     """
 
     # records and timeline are EventStreams: a million-event code is gone through, never held.
-    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True, defer_build=True)
 
     code_id: int
     audit_id: str

@@ -155,7 +155,7 @@ def test_version():
 
 def test_every_command_has_help_and_is_in_the_readme():
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
-    for name, command in cli.commands.items():
+    for name, command in cli.every_command().items():
         assert command.help and len(command.help.strip()) > 20, name
         if command.hidden:  # run by another command (serve-seat: a tab of `recorder serve`), never by a person
             continue

@@ -252,4 +252,4 @@ def test_the_cli_package_has_no_import_cycle():
         ours = {m for m in imported if m == "recorder.cli" or m.startswith("recorder.cli.")}
         allowed = {"group": set(), "output": set(), "params": {"recorder.cli.group"}}.get(path.stem, shared)
         assert ours <= allowed, f"{path.name} imports {sorted(ours - allowed)}"
-    assert {c.callback.__module__ for c in cli.commands.values()} == commands
+    assert {c.callback.__module__ for c in cli.every_command().values()} == commands

@@ -1,30 +1,27 @@
-"""The `recorder` command: the click group, with each module's commands added to it here (no module imports back)."""
+"""The `recorder` command: the click group, with each module's commands named to it here (no module imports back)."""
 
-from recorder.cli.checks import rules_cmd, schema_cmd, verify_cmd
-from recorder.cli.corrections import amend_cmd, void_cmd
-from recorder.cli.exports import audit_cmd, summary_cmd
 from recorder.cli.group import Context, cli, default_db, main
-from recorder.cli.records import events_cmd, list_codes, replay_cmd
-from recorder.cli.screen import new_cmd, resume_cmd, watch_cmd
-from recorder.cli.serve import seat_cmd, serve_cmd
 
-for _command in (
-    new_cmd,
-    resume_cmd,
-    list_codes,
-    replay_cmd,
-    events_cmd,
-    verify_cmd,
-    rules_cmd,
-    schema_cmd,
-    summary_cmd,
-    audit_cmd,
-    void_cmd,
-    amend_cmd,
-    watch_cmd,
-    serve_cmd,
-    seat_cmd,
-):
-    cli.add_command(_command)
+# Each command by name, imported only when it runs (or is listed, or completed): the screen's launch does not
+# load the exports, the checks or the corrections (benchmarks/bench_startup.py; tests/test_imports.py).
+cli.lazy.update(
+    {
+        "new": "recorder.cli.screen:new_cmd",
+        "resume": "recorder.cli.screen:resume_cmd",
+        "watch": "recorder.cli.screen:watch_cmd",
+        "list": "recorder.cli.records:list_codes",
+        "replay": "recorder.cli.records:replay_cmd",
+        "events": "recorder.cli.records:events_cmd",
+        "verify": "recorder.cli.checks:verify_cmd",
+        "rules": "recorder.cli.checks:rules_cmd",
+        "schema": "recorder.cli.checks:schema_cmd",
+        "summary": "recorder.cli.exports:summary_cmd",
+        "audit": "recorder.cli.exports:audit_cmd",
+        "void": "recorder.cli.corrections:void_cmd",
+        "amend": "recorder.cli.corrections:amend_cmd",
+        "serve": "recorder.cli.serve:serve_cmd",
+        "serve-seat": "recorder.cli.serve:seat_cmd",
+    }
+)
 
 __all__ = ["Context", "cli", "default_db", "main"]

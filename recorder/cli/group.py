@@ -1,17 +1,24 @@
 """The `recorder` click group: what every command shares, and the one place where an error becomes one line."""
 
+from __future__ import annotations
+
+import importlib
 import os
 import sys
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
 from recorder.core.clock import SystemClock
-from recorder.core.session import SessionError
-from recorder.engine import Protocol, load_protocol
 from recorder.errors import RecorderError, one_line
-from recorder.store import Store
+
+# The session, the engine (the protocol's pydantic models) and the store are imported when a command first
+# needs them, not with the group: `recorder --version`, `--help` and the screen's first frame go without
+# what they do not use (benchmarks/bench_startup.py; tests/test_launch_imports.py holds it).
+if TYPE_CHECKING:
+    from recorder.engine import Protocol
+    from recorder.store import Store
 
 
 def default_db() -> Path:
@@ -41,6 +48,8 @@ class Context:
     def protocol(self) -> Protocol:
         """The default protocol, or the hospital's own from --protocol (refused if it does not make sense)."""
         if self._protocol is None:
+            from recorder.engine import load_protocol
+
             self._protocol = load_protocol(self.protocol_path)
         return self._protocol
 
@@ -48,6 +57,8 @@ class Context:
     def store(self) -> Store:
         """The database, read-only unless the command records (WRITERS)."""
         if self._store is None:
+            from recorder.store import Store
+
             self._store = Store(self.db_path, readonly=not self.writes)
         return self._store
 
@@ -58,6 +69,8 @@ class Context:
 
     def code_id(self, code: str) -> int:
         """A code id as the user typed it: a number or `last`; a missing one names the database searched."""
+        from recorder.core.session import SessionError
+
         if code == "last":
             found = self.store.last_code_id()
             if found is None:
@@ -110,7 +123,42 @@ class RecorderGroup(click.Group):
     A RecorderError: its message, its exit code (2). A usage error (typo'd command, unknown flag, bad value):
     one line, exit 2. A closed standard output (`| head -1`): nothing more, exit 0. Anything else: the last
     guard before a traceback reaches a scribe, exit 70.
+
+    Its commands are named in `lazy` ("name" -> "module:attribute", filled by recorder/cli/__init__.py) and
+    imported when one is run, listed or completed: a run imports the module of its own command only.
     """
+
+    lazy: dict[str, str]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy = {}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self.commands, *self.lazy})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in self.lazy:
+            module, _, attribute = self.lazy[cmd_name].partition(":")
+            command = getattr(importlib.import_module(module), attribute)
+            if not isinstance(command, click.Command) or command.name != cmd_name:
+                raise TypeError(f"{self.lazy[cmd_name]} is not the command {cmd_name!r}")
+            self.add_command(command)
+        return self.commands.get(cmd_name)
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        if args and args[0] not in self.lazy:
+            # Not a command (a typo): click suggests from the commands it holds, so it is given them all.
+            self.every_command()
+        return super().resolve_command(ctx, args)
+
+    def every_command(self) -> dict[str, click.Command]:
+        """Every command, each imported (the tests read them all: help, options, the module each lives in)."""
+        for name in self.lazy:
+            self.get_command(click.Context(self), name)
+        return dict(self.commands)
 
     def main(
         self,

@@ -14,7 +14,7 @@ from schemas.vocabulary import LineKind, LineStatus, Setting, WeightSource
 
 
 def _choices(command: str, option: str) -> tuple[str, ...]:
-    param = next(p for p in cli.commands[command].params if p.name == option)
+    param = next(p for p in cli.every_command()[command].params if p.name == option)
     assert isinstance(param.type, click.Choice)
     return tuple(param.type.choices)
 
