@@ -19,7 +19,7 @@ from textual.widgets.option_list import Option
 from recorder.core.spoken_time import HINT, SpokenTimeError, parse_spoken_time, understood
 from recorder.engine import Advice
 from recorder.tui.literal import literal, visible
-from recorder.tui.touch import choice_row, is_touch
+from recorder.tui.touch import TouchButton, choice_row, is_touch
 from recorder.tui.widgets import SEVERITY_MARK, SEVERITY_STYLE
 from schemas.fields import CONCENTRATION, PATTERN_HINTS
 from schemas.formatting import t_plus, words
@@ -220,6 +220,10 @@ class IoPicker(Picker):
         data = self.data()
         flags = self.preview(data) if data else []
         self.query_one("#preview", Static).update(flag_text(flags) if flags else "")
+        # The touch layout: the site and side chosen are shown on their buttons too.
+        picked = {f"screen.site({SITES.index(self.site) + 1})" if self.site else "", f"screen.side('{self.side}')"}
+        for button in self.query(TouchButton):
+            button.variant = "primary" if button.action in picked else "default"
 
     def action_site(self, n: int) -> None:
         self.site = SITES[n - 1]

@@ -18,7 +18,7 @@ from recorder.tui import board
 from recorder.tui.literal import literal, visible
 from recorder.tui.live import amend_form, timeline_rows, uncorrectable, void_prompt
 from recorder.tui.pickers import FormScreen, Refused, When
-from recorder.tui.touch import TouchTimeline, binding_bar
+from recorder.tui.touch import TouchTimeline, binding_bar, choice_row, is_touch
 from recorder.tui.widgets import Banner, FlagsPanel, LinesPanel, Row, TimelineView
 from schemas.events import CodeEnded
 from schemas.formatting import mmss
@@ -178,6 +178,7 @@ class CodeList(ModalScreen[int | None]):
     DEFAULT_CSS = """
     CodeList { align: center middle; }
     CodeList > OptionList { width: 100; height: 70%; border: thick $accent; }
+    CodeList > #close { width: 100; }
     """
 
     def __init__(self, rows: list[dict]) -> None:
@@ -193,6 +194,8 @@ class CodeList(ModalScreen[int | None]):
             label = f"code {r['code']:>4}  {r['start']}  {duration:>7}  {band:<7}  flags {counts}  {r['status']}"
             options.append(Option(literal(label), id=str(r["code"])))
         yield OptionList(*options or [Option("No codes yet", disabled=True)])
+        if is_touch(self.app):  # a code is tapped in the list; Close is what Esc does
+            yield choice_row([("Close", "dismiss(None)")], columns=1, id="close")
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         self.dismiss(int(event.option.id) if event.option.id else None)

@@ -3,6 +3,7 @@ every button is in sight on a tablet-sized screen."""
 
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from textual.binding import Binding
@@ -354,6 +355,8 @@ async def test_every_button_is_in_sight_on_a_tablet_from_the_first_frame(busy, c
 def test_the_busy_code_in_the_touch_layout_looks_as_it_did(snap_compare, busy, clock):
     """The touch layout at a 1024×768 tablet's 128×40 cells."""
     assert snap_compare(build_app(busy, clock, touch=True), terminal_size=SIZE)
+    # The picture in the docs is this one (scripts/touch_screens.py draws it again).
+    assert (Path(__file__).resolve().parents[2] / "docs" / "touch-layout.svg").exists()
 
 
 async def test_help_quit_and_review_are_left_by_buttons(busy, clock):
@@ -381,12 +384,16 @@ async def test_help_quit_and_review_are_left_by_buttons(busy, clock):
         assert not app.is_running
 
 
-async def test_a_yes_no_answer_is_tapped(session, store, clock):
+async def test_a_site_side_and_yes_no_answer_are_tapped(session, store, clock):
     app = build_app(store, clock, mode="resume", touch=True)
     async with app.run_test(size=SIZE) as pilot:
-        for label in ("IO", "proximal tibia", "Left", "Log attempt", "Line in", "Flush"):
+        for label in ("IO", "proximal tibia", "Left"):
             await tap(label)(pilot)
-        easy = app.screen.query_one("#f_easy")
+        chosen = {str(b.label) for b in app.screen.query(TouchButton) if b.variant == "primary"}
+        assert chosen == {"proximal tibia", "Left"}  # what was tapped shows on its button
+        for label in ("Log attempt", "Line in", "Flush"):
+            await tap(label)(pilot)
+        easy = app.screen.query_one("#f_easy")  # "Went in easily": shown answered yes
         assert easy.value is True
         assert await pilot.click(easy, offset=(easy.gutter.left + 7, 1))  # on "no"
         assert easy.value is False
@@ -444,3 +451,20 @@ def test_the_commands_that_open_the_screen_take_touch(monkeypatch, db_path, args
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 0, result.output
     assert opened == [(mode, touch)]
+
+
+@pytest.mark.parametrize("width, touch", [(128, True), (100, True), (200, False)])
+async def test_a_browser_as_narrow_as_a_tablet_gets_the_touch_layout_unasked(monkeypatch, store, clock, width, touch):
+    from recorder.tui.app import RecorderApp
+
+    monkeypatch.setattr(RecorderApp, "is_web", property(lambda self: True))  # as under textual-serve
+    app = build_app(store, clock)
+    async with app.run_test(size=(width, 40)):
+        assert isinstance(app.screen, LiveScreen) and app.screen.touch is touch
+        assert bool(app.screen.query(TouchBar)) is touch and bool(app.screen.query(KeyBar)) is not touch
+
+
+async def test_a_terminal_gets_the_keyboard_layout_unasked(store, clock):
+    app = build_app(store, clock)
+    async with app.run_test(size=(100, 35)):
+        assert not app.touch and not app.screen.query(TouchButton) and app.screen.query(KeyBar)
