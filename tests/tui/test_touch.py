@@ -468,3 +468,13 @@ async def test_a_terminal_gets_the_keyboard_layout_unasked(store, clock):
     app = build_app(store, clock)
     async with app.run_test(size=(100, 35)):
         assert not app.touch and not app.screen.query(TouchButton) and app.screen.query(KeyBar)
+
+
+async def test_not_in_arrest_is_tapped_before_the_first_entry(store, clock):
+    app = build_app(store, clock, touch=True)
+    async with app.run_test(size=SIZE) as pilot:
+        assert app.screen.query_one("#touch-start").display  # asked from the first frame, as the keys' prompt is
+        await tap("Not in arrest")(pilot)
+        assert not app.screen.query_one("#touch-start").display
+        started = store.events(1)[0]
+        assert started.kind == "code_started" and started.event.arrest is False
