@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -204,6 +205,16 @@ class RecorderGroup(click.Group):
             ctx.exit(0)
 
 
+def touch_option(command: Callable[..., Any]) -> Callable[..., Any]:
+    """`--touch/--no-touch`: the touch layout (large buttons, nothing that needs Ctrl, Esc or arrows), or the
+    keyboard's; neither given, a browser no wider than a tablet gets the touch layout."""
+    return click.option(
+        "--touch/--no-touch",
+        default=None,
+        help="Large buttons for a touch screen (default: in a browser as narrow as a tablet).",
+    )(command)
+
+
 @click.group(
     cls=RecorderGroup,
     invoke_without_command=True,
@@ -225,10 +236,11 @@ class RecorderGroup(click.Group):
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="A hospital's own protocol file (rule thresholds and dosing table).",
 )
+@touch_option
 # The version lives in pyproject.toml only: click reads the installed package's metadata when asked.
 @click.version_option(package_name="resus-recorder", prog_name="recorder")
 @click.pass_context
-def cli(ctx: click.Context, db_path: Path | None, protocol: Path | None) -> None:
+def cli(ctx: click.Context, db_path: Path | None, protocol: Path | None, touch: bool | None) -> None:
     """The resuscitation recorder: timestamps IO access, drugs and fluids, and flags protocol deviations.
 
     Without a command it opens the scribe's screen: it resumes the open code if there is one,
@@ -237,7 +249,7 @@ def cli(ctx: click.Context, db_path: Path | None, protocol: Path | None) -> None
     ctx.obj = Context(db_path or default_db(), protocol, writes=ctx.invoked_subcommand in WRITERS)
     ctx.call_on_close(ctx.obj.close)
     if ctx.invoked_subcommand is None:
-        run_screen(ctx.obj, "auto")
+        run_screen(ctx.obj, "auto", touch=touch)
 
 
 def run_screen(obj: Context, mode: str, **options: Any) -> None:

@@ -4,7 +4,7 @@ from typing import Any
 
 import click
 
-from recorder.cli.group import Context, pass_ctx, run_screen
+from recorder.cli.group import Context, pass_ctx, run_screen, touch_option
 from recorder.cli.params import code_argument
 from schemas.vocabulary import SETTINGS, WEIGHT_SOURCES
 
@@ -25,21 +25,23 @@ from schemas.vocabulary import SETTINGS, WEIGHT_SOURCES
     type=click.Choice(SETTINGS),
     help="Where the code happens.",
 )
+@touch_option
 @pass_ctx
-def new_cmd(obj: Context, arrest: bool, setting: str | None, **patient: float | str | None) -> None:
+def new_cmd(obj: Context, arrest: bool, setting: str | None, touch: bool | None, **patient: float | str | None) -> None:
     """Open the screen straight on a new live code; patient details can be added any time later."""
     fields: dict[str, Any] = {"arrest": arrest, "patient": {k: v for k, v in patient.items() if v is not None}}
     if setting:
         fields["setting"] = setting
-    run_screen(obj, "new", new_fields=fields)
+    run_screen(obj, "new", new_fields=fields, touch=touch)
 
 
 @click.command("resume")
 @code_argument(required=False)
+@touch_option
 @pass_ctx
-def resume_cmd(obj: Context, code: str | None) -> None:
+def resume_cmd(obj: Context, code: str | None, touch: bool | None) -> None:
     """Reopen a code after a crash or a closed terminal: the open one, or CODE (a finished one opens for review)."""
-    run_screen(obj, "resume", code_id=obj.code_id(code) if code else None)
+    run_screen(obj, "resume", code_id=obj.code_id(code) if code else None, touch=touch)
 
 
 @click.command("watch")

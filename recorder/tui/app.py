@@ -26,6 +26,7 @@ from recorder.tui.key_order import KeysInOrder
 from recorder.tui.literal import visible
 from recorder.tui.live import LiveScreen
 from recorder.tui.review import CodeList, ReviewScreen
+from recorder.tui.touch import choice_row, is_touch, wants_touch
 from recorder.tui.write_queue import WriteQueue, reopen
 
 
@@ -33,7 +34,7 @@ class RecorderApp(App[None]):
     """The scribe's screen: a live code, or a finished one under review."""
 
     TITLE = "Resuscitation recorder"
-    CSS_PATH = "recorder.tcss"
+    CSS_PATH = ["recorder.tcss", "touch.tcss"]
     COMMANDS = App.COMMANDS | {EventCommands}
     BINDINGS = [Binding("ctrl+q", "quit", "Quit", show=False, priority=True)]
 
@@ -47,8 +48,11 @@ class RecorderApp(App[None]):
         review: Session | None = None,
         queue: WriteQueue | None = None,
         on_end: EndHook | None = keep_audit_rows,
+        touch: bool | None = None,
     ) -> None:
         super().__init__()
+        self.asked_touch = touch  # --touch / --no-touch; None: a browser as narrow as a tablet gets it
+        self.touch = bool(touch)  # decided when the first screen is made (recorder/tui/touch.py: wants_touch)
         self.on_end = on_end  # given to every session this app writes with (an ended code keeps its audit rows)
         self.store = store
         self.clock = clock
@@ -63,10 +67,18 @@ class RecorderApp(App[None]):
     def get_default_screen(self) -> Screen:
         """The scribe's screen is the first one: its first frame is the app's first frame (pushed over
         Textual's empty default screen, it came a frame later: benchmarks/bench_startup.py)."""
+        self.touch = wants_touch(self.asked_touch, self.is_web, self.size.width)
         if self.review_session is not None:
-            return ReviewScreen(self.review_session, on_end=self.on_end)
+            return ReviewScreen(self.review_session, on_end=self.on_end, touch=self.touch)
         return LiveScreen(
-            self.store, self.clock, self.protocol, self.session, self.new_fields, self.queue, on_end=self.on_end
+            self.store,
+            self.clock,
+            self.protocol,
+            self.session,
+            self.new_fields,
+            self.queue,
+            on_end=self.on_end,
+            touch=self.touch,
         )
 
     async def on_event(self, event: events.Event) -> None:
@@ -150,7 +162,11 @@ class RecorderApp(App[None]):
         def opened(code_id: int | None) -> None:
             if code_id is not None:
                 self.push_screen(
-                    ReviewScreen(Session.read(self.store, self.clock, code_id, self.protocol), on_end=self.on_end)
+                    ReviewScreen(
+                        Session.read(self.store, self.clock, code_id, self.protocol),
+                        on_end=self.on_end,
+                        touch=self.touch,
+                    )
                 )
 
         self.push_screen(CodeList(rows), opened)
@@ -159,7 +175,7 @@ class RecorderApp(App[None]):
         """The code has ended: show it for the debrief."""
         # Over the live screen, which is the first screen (Textual switches only screens it pushed).
         reviewed = Session.read(self.store, self.clock, session.code_id, self.protocol)
-        self.push_screen(ReviewScreen(reviewed, last=True, on_end=self.on_end))
+        self.push_screen(ReviewScreen(reviewed, last=True, on_end=self.on_end, touch=self.touch))
 
 
 def unsaved_words(queue: WriteQueue) -> str:
@@ -191,6 +207,8 @@ class QuitScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         yield Static(Text(self.message), id="quit-question")  # a path is shown as it is, never as markup
+        if is_touch(self.app):
+            yield choice_row([("Quit now", "dismiss(True)"), ("Stay", "dismiss(False)")], columns=2, id="quit-buttons")
 
 
 def build_app(
@@ -201,26 +219,30 @@ def build_app(
     mode: str = "auto",
     code_id: int | None = None,
     new_fields: dict[str, Any] | None = None,
+    touch: bool | None = None,
 ) -> RecorderApp:
     """The app for `recorder` (auto), `recorder new` (new), `recorder resume` (resume) or a review.
 
     Opening a code happens here, before the screen starts, so a locked or missing code is a one-line
-    error at the command line, not a broken screen.
+    error at the command line, not a broken screen. `touch`: the touch layout (True), the keyboard's
+    (False), or None to choose by where it runs (recorder/tui/touch.py: wants_touch).
     """
     clock = clock or SystemClock()
     protocol = protocol or load_protocol()
     if mode == "review":
         if code_id is None:
             raise ValueError("a review opens a code: give its id")
-        return RecorderApp(store, clock, protocol, review=Session.read(store, clock, code_id, protocol))
+        return RecorderApp(store, clock, protocol, review=Session.read(store, clock, code_id, protocol), touch=touch)
     if mode == "new":
         session = Session.start(store, clock, protocol, on_end=keep_audit_rows, **(new_fields or {}))
-        return RecorderApp(store, clock, protocol, session=session)
+        return RecorderApp(store, clock, protocol, session=session, touch=touch)
     if mode in ("resume", "auto") and (queue := reopen(store, clock, protocol, code_id, keep_audit_rows)) is not None:
-        return RecorderApp(store, clock, protocol, queue=queue)  # a code whose start the last run journalled
+        # A code whose start the last run journalled.
+        return RecorderApp(store, clock, protocol, queue=queue, touch=touch)
     if mode == "resume" or (mode == "auto" and store.open_code_id() is not None):
         if code_id is not None and (info := store.code(code_id)) is not None and info.ended_at is not None:
-            return RecorderApp(store, clock, protocol, review=Session.read(store, clock, code_id, protocol))
+            reviewed = Session.read(store, clock, code_id, protocol)
+            return RecorderApp(store, clock, protocol, review=reviewed, touch=touch)
         session = Session.resume(store, clock, code_id, protocol, on_end=keep_audit_rows)
-        return RecorderApp(store, clock, protocol, session=session)
-    return RecorderApp(store, clock, protocol, new_fields=new_fields)
+        return RecorderApp(store, clock, protocol, session=session, touch=touch)
+    return RecorderApp(store, clock, protocol, new_fields=new_fields, touch=touch)

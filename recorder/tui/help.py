@@ -10,6 +10,7 @@ from textual.widgets import Static
 
 from recorder.tui.key_bar import key_shown
 from recorder.tui.live import LiveScreen
+from recorder.tui.touch import LIVE_BUTTONS, choice_row, is_touch
 
 PICKER_KEYS = [
     ("IO picker", "1–7 site (1 proximal tibia … 7 calcaneus) · l/r side · d device · n needle · Enter log"),
@@ -49,6 +50,26 @@ def key_table() -> Table:
     return table
 
 
+def touch_table() -> Table:
+    """The touch layout's buttons, each with the key it stands for and what it does."""
+    bindings = {b.action: b for b in LiveScreen.BINDINGS if isinstance(b, Binding)}
+    app_keys = {"app.command_palette": APP_KEYS[0], "app.quit": APP_KEYS[1]}
+    table = Table(title="Buttons (the touch layout): each does what its key does", expand=True)
+    table.add_column("button", style="bold cyan", width=12)
+    table.add_column("key", width=6)
+    table.add_column("does")
+    for action, label in LIVE_BUTTONS.items():
+        if action in bindings:
+            b = bindings[action]
+            key, does = b.key_display or key_shown(b.key), b.description + (f" — {b.tooltip}" if b.tooltip else "")
+        elif action in app_keys:
+            key, does = app_keys[action]
+        else:  # app.help: this screen
+            key, does = "?", "this help"
+        table.add_row(Text(label), Text(key), Text(does))
+    return table
+
+
 class HelpScreen(ModalScreen[None]):
     """`?` — every key; Esc or ? closes."""
 
@@ -60,4 +81,7 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll():
+            if is_touch(self.app):
+                yield choice_row([("Close", "dismiss")], columns=1)
+                yield Static(touch_table())
             yield Static(key_table())

@@ -37,6 +37,7 @@ from recorder.tui.pickers import (
     TextPrompt,
     When,
 )
+from recorder.tui.touch import TouchBar, TouchTimeline, start_row
 from recorder.tui.widgets import Banner, FlagsPanel, LinesPanel, Row, TimelineView, TimersPanel
 from recorder.tui.write_queue import Pending, WriteQueue, waiting
 from schemas.events import KIND_MODEL, RECORD_KEEPING, EventError, parse_event
@@ -108,8 +109,10 @@ class LiveScreen(Screen):
         new_fields: dict[str, Any] | None = None,
         queue: WriteQueue | None = None,
         on_end: EndHook | None = None,
+        touch: bool = False,
     ) -> None:
-        super().__init__()
+        super().__init__(classes="touch" if touch else None)
+        self.touch = touch  # the touch layout (recorder/tui/touch.py): buttons for the keys
         self.on_end = on_end  # given to the session a code started here is recorded with
         self.store = store
         self.clock = clock
@@ -145,7 +148,16 @@ class LiveScreen(Screen):
         yield Banner(id="banner")
         yield Static(id="fault")
         yield Static(id="refused")
-        yield Static("In arrest?  Enter = yes · 0 = no · or just start logging (counts as in arrest)", id="prompt")
+        if self.touch:
+            ask = "In arrest?  tap one · or just start logging (counts as in arrest)"
+            yield Static(ask, id="prompt", classes="prompt")
+            yield start_row()
+        else:
+            yield Static(
+                "In arrest?  Enter = yes · 0 = no · or just start logging (counts as in arrest)",
+                id="prompt",
+                classes="prompt",
+            )
         # Lines, timers and flags side by side; the timeline below, across the whole width, so its rows
         # are read whole at 80 columns.
         with Horizontal(id="top"):
@@ -155,15 +167,22 @@ class LiveScreen(Screen):
             yield FlagsPanel(id="flags")
         # The border is the box's: drawn once, not again with every row the timeline redraws.
         with Vertical(id="timeline-box"):
-            yield TimelineView(id="timeline")
-        yield KeyBar(bar_items(self.BINDINGS, self.APP_KEYS), id="keys")
+            yield TouchTimeline(id="timeline") if self.touch else TimelineView(id="timeline")
+        if self.touch:
+            yield TouchBar(self.BINDINGS, id="keys")  # every key as a button, in sight from the first frame
+        else:
+            yield KeyBar(bar_items(self.BINDINGS, self.APP_KEYS), id="keys")
 
     def on_mount(self) -> None:
         self.query_one("#lines").border_title = "Lines"
         self.query_one("#timers").border_title = "Timers"
-        self.query_one("#timeline-box").border_title = "Timeline (newest first) · ↑↓ select · Del void · m amend"
-        self.query_one("#flags").border_title = "Flags · k acknowledge"
-        self.query_one("#prompt").set_class(self.queue is None, "shown")
+        if self.touch:
+            self.query_one("#timeline-box").border_title = "Timeline (newest first) · tap a row, then Void or Amend"
+            self.query_one("#flags").border_title = "Flags · tap one, then Ack flag"
+        else:
+            self.query_one("#timeline-box").border_title = "Timeline (newest first) · ↑↓ select · Del void · m amend"
+            self.query_one("#flags").border_title = "Flags · k acknowledge"
+        self.query(".prompt").set_class(self.queue is None, "shown")
         self.rebuild()
         if self.queue is not None and self.queue.queued:
             self.call_after_refresh(self.tick)  # what the last run left in the journal
@@ -246,7 +265,7 @@ class LiveScreen(Screen):
         except SessionError as exc:
             self.show_fault(str(exc))
             return False
-        self.query_one("#prompt").remove_class("shown")
+        self.query(".prompt").remove_class("shown")
         self.rebuild()
         return True
 
@@ -593,7 +612,8 @@ class LiveScreen(Screen):
         panel = self.query_one(FlagsPanel)
         panel.show(board.flags_by_urgency(self.session.flags()))
         if panel.target is None:
-            more = " (Tab to the flags, ↑↓ to choose one for a new reason)" if panel.option_count else ""
+            choose = "tap one" if self.touch else "Tab to the flags, ↑↓ to choose one"
+            more = f" ({choose} for a new reason)" if panel.option_count else ""
             self.notify(f"No flag to acknowledge{': every flag is acknowledged' + more if more else ''}")
             return
         flag, why = panel.target
@@ -610,7 +630,7 @@ class LiveScreen(Screen):
         row = self.query_one(TimelineView).selected
         refused = uncorrectable(row)
         if refused:
-            self.notify(refused, severity="warning")
+            self.notify(refused.replace("(↑↓)", "(tap a row)") if self.touch else refused, severity="warning")
             return None
         return row
 

@@ -13,6 +13,7 @@ from textual.widgets import Input, Label, Static
 from recorder.core.patient_line import HINT, PatientLineError, parse_patient_line
 from recorder.tui.literal import literal
 from recorder.tui.pickers import REFUSAL_CSS, Refused, Submits, refusal
+from recorder.tui.touch import choice_row, is_touch
 
 
 class PatientPrompt(Submits, ModalScreen[dict[str, Any] | None]):
@@ -33,7 +34,12 @@ class PatientPrompt(Submits, ModalScreen[dict[str, Any] | None]):
             yield Input(placeholder="2y 12kg tape", id="line")
             yield Static(id="read")
             yield refusal()
-            yield Label(f"{HINT}\nEnter save · Esc cancel · sex, name, MRN: ctrl+p → Patient details", classes="keys")
+            if is_touch(self.app):
+                yield Label(f"{HINT}\nsex, name, MRN: More… → Patient details", classes="keys")
+                yield choice_row([("Save", "save"), ("Cancel", "cancel")], columns=2, classes="dialog-buttons")
+            else:
+                keys = f"{HINT}\nEnter save · Esc cancel · sex, name, MRN: ctrl+p → Patient details"
+                yield Label(keys, classes="keys")
 
     def field_widgets(self) -> dict[str, Any]:
         line = self.query_one("#line", Input)
@@ -53,8 +59,15 @@ class PatientPrompt(Submits, ModalScreen[dict[str, Any] | None]):
 
     @on(Input.Submitted, "#line")
     def _submitted(self, event: Input.Submitted) -> None:
+        self.save(event.value)
+
+    def action_save(self) -> None:
+        """The Save button: what Enter in the line does."""
+        self.save(self.query_one("#line", Input).value)
+
+    def save(self, value: str) -> None:
         try:
-            read = parse_patient_line(event.value)
+            read = parse_patient_line(value)
         except PatientLineError as exc:
             # Refused here, with the line kept and focused: the keys that follow still go to it.
             self.refuse(Refused(str(exc), "line"))

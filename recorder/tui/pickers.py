@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, get_args
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -19,6 +19,7 @@ from textual.widgets.option_list import Option
 from recorder.core.spoken_time import HINT, SpokenTimeError, parse_spoken_time, understood
 from recorder.engine import Advice
 from recorder.tui.literal import literal, visible
+from recorder.tui.touch import TouchButton, choice_row, is_touch
 from recorder.tui.widgets import SEVERITY_MARK, SEVERITY_STYLE
 from schemas.fields import CONCENTRATION, PATTERN_HINTS
 from schemas.formatting import t_plus, words
@@ -167,7 +168,17 @@ class IoPicker(Picker):
             yield Static(id="choice")
             yield Static(id="preview", classes="preview")
             yield refusal()
-            yield Label("1–7 site · l/r side · d device · n needle · Enter log · Esc cancel", classes="keys")
+            if is_touch(self.app):  # the same actions as the keys, tapped
+                sites = [
+                    (words(s) + (" ✗" if s in self.breached else ""), f"site({i})") for i, s in enumerate(SITES, 1)
+                ]
+                yield choice_row(sites, classes="dialog-buttons")
+                yield choice_row(
+                    [("Left", "side('left')"), ("Right", "side('right')"), ("Device", "device"), ("Needle", "needle")]
+                )
+                yield choice_row([("Log attempt", "confirm"), ("Cancel", "cancel")], columns=2)
+            else:
+                yield Label("1–7 site · l/r side · d device · n needle · Enter log · Esc cancel", classes="keys")
 
     def on_mount(self) -> None:
         self.refresh_view()
@@ -209,6 +220,10 @@ class IoPicker(Picker):
         data = self.data()
         flags = self.preview(data) if data else []
         self.query_one("#preview", Static).update(flag_text(flags) if flags else "")
+        # The touch layout: the site and side chosen are shown on their buttons too.
+        picked = {f"screen.site({SITES.index(self.site) + 1})" if self.site else "", f"screen.side('{self.side}')"}
+        for button in self.query(TouchButton):
+            button.variant = "primary" if button.action in picked else "default"
 
     def action_site(self, n: int) -> None:
         self.site = SITES[n - 1]
@@ -263,7 +278,11 @@ class ChoicePicker(Picker):
             yield Label(literal(self.title_text), classes="title")
             yield Static(text)
             yield refusal()
-            yield Label("Press a key · Esc cancel", classes="keys")
+            if is_touch(self.app):
+                buttons = [(choice.label, f"choose({i})") for i, choice in enumerate(self.choices)]
+                yield choice_row([*buttons, ("Cancel", "cancel")], classes="dialog-buttons")
+            else:
+                yield Label("Press a key · Esc cancel", classes="keys")
 
     def action_choose(self, index: int) -> None:
         self.finish(self.make(self.choices[index].value))
@@ -317,6 +336,9 @@ class When:
     start: datetime
 
 
+YES_CELLS, NO_CELLS = len(" yes  "), len(" no  ")  # as YesNo.render lays them out
+
+
 class YesNo(Static, can_focus=True):
     """A yes/no answer shown as it will be stored: `y` or `n` answers it in one key, space turns it over."""
 
@@ -353,6 +375,18 @@ class YesNo(Static, can_focus=True):
     def action_turn_over(self) -> None:  # not `toggle`: that is Textual's own action, with an argument
         self.action_answer(not self.value if self.value is not None else True)
 
+    def on_click(self, event: events.Click) -> None:
+        """A tap on `yes` or `no` answers it (as y or n would); a tap beside them turns it over."""
+        offset = event.get_content_offset(self)
+        if offset is None:
+            return
+        if offset.x < YES_CELLS:
+            self.action_answer(True)
+        elif offset.x < YES_CELLS + NO_CELLS:
+            self.action_answer(False)
+        else:
+            self.action_turn_over()
+
 
 class FormScreen(Picker):
     """A small form built from data: Tab moves, Enter logs, Esc cancels; a refused entry keeps it open."""
@@ -384,7 +418,10 @@ class FormScreen(Picker):
                         yield self._widget(f)
             yield Static(id="preview", classes="preview")
             yield refusal()
-            yield Label("Tab next field · y/n answer yes/no · Enter log · Esc cancel", classes="keys")
+            if is_touch(self.app):
+                yield choice_row([("Log", "submit"), ("Cancel", "cancel")], columns=2, classes="dialog-buttons")
+            else:
+                yield Label("Tab next field · y/n answer yes/no · Enter log · Esc cancel", classes="keys")
 
     DEFAULT_CSS = """
     FormScreen .row { height: auto; }
@@ -572,7 +609,10 @@ class TextPrompt(Submits, ModalScreen[str | None]):
             yield Label(literal(self.title_text), classes="title")
             yield Input(value=visible(self.value), placeholder=self.placeholder, id="text")
             yield refusal()
-            yield Label("Enter save · Esc cancel", classes="keys")
+            if is_touch(self.app):
+                yield choice_row([("Save", "save"), ("Cancel", "cancel")], columns=2, classes="dialog-buttons")
+            else:
+                yield Label("Enter save · Esc cancel", classes="keys")
 
     def field_widgets(self) -> dict[str, Any]:
         text = self.query_one("#text", Input)
@@ -580,8 +620,15 @@ class TextPrompt(Submits, ModalScreen[str | None]):
 
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:
-        if event.value.strip():
-            self.finish(event.value.strip())
+        self.save(event.value)
+
+    def action_save(self) -> None:
+        """The Save button: what Enter in the box does."""
+        self.save(self.query_one("#text", Input).value)
+
+    def save(self, value: str) -> None:
+        if value.strip():
+            self.finish(value.strip())
         else:
             self.refuse(Refused("nothing typed: type it, or Esc to cancel", "text"))
 
@@ -673,8 +720,11 @@ class DrugPicker(Picker):
             yield Static(id="volume")
             yield Static(id="preview", classes="preview")
             yield refusal()
-            # Short enough for an 80-column screen: a cut-off key line hides the route keys.
-            yield Label("type · ↑↓ · Enter pick, log · dose: t ET m IM n IN l line · Tab · Esc", classes="keys")
+            if is_touch(self.app):  # a drug is tapped in the list, the route chosen under "via"
+                yield choice_row([("Log", "submit"), ("Cancel", "cancel")], columns=2, classes="dialog-buttons")
+            else:
+                # Short enough for an 80-column screen: a cut-off key line hides the route keys.
+                yield Label("type · ↑↓ · Enter pick, log · dose: t ET m IM n IN l line · Tab · Esc", classes="keys")
 
     def on_mount(self) -> None:
         self.query_one("#strength", Select).display = False

@@ -18,6 +18,7 @@ from recorder.tui import board
 from recorder.tui.literal import literal, visible
 from recorder.tui.live import amend_form, timeline_rows, uncorrectable, void_prompt
 from recorder.tui.pickers import FormScreen, Refused, When
+from recorder.tui.touch import TouchTimeline, binding_bar, choice_row, is_touch
 from recorder.tui.widgets import Banner, FlagsPanel, LinesPanel, Row, TimelineView
 from schemas.events import CodeEnded
 from schemas.formatting import mmss
@@ -37,10 +38,14 @@ class ReviewScreen(Screen):
         Binding("o", "app.codes", "Other code"),
     ]
 
-    def __init__(self, session: Session, *, last: bool = False, on_end: EndHook | None = None) -> None:
+    def __init__(
+        self, session: Session, *, last: bool = False, on_end: EndHook | None = None, touch: bool = False
+    ) -> None:
         """`last`: the review of the code that has just ended here; closing it closes the recorder.
-        `on_end`: given to the session a correction is recorded with (the code keeps its audit rows)."""
+        `on_end`: given to the session a correction is recorded with (the code keeps its audit rows).
+        `touch`: the touch layout (recorder/tui/touch.py): a button for each key, rows selected by a tap."""
         super().__init__()
+        self.touch = touch
         self.on_end = on_end
         self.session = session
         self.last = last
@@ -52,9 +57,9 @@ class ReviewScreen(Screen):
             with Vertical(id="left"):
                 yield LinesPanel(id="lines")
                 yield Static(id="drugs")
-                yield TimelineView(id="timeline")
+                yield TouchTimeline(id="timeline") if self.touch else TimelineView(id="timeline")
             yield FlagsPanel(id="flags")
-        yield Footer()
+        yield binding_bar(self.BINDINGS, id="keys") if self.touch else Footer()
 
     def on_mount(self) -> None:
         self.show_code()
@@ -173,6 +178,7 @@ class CodeList(ModalScreen[int | None]):
     DEFAULT_CSS = """
     CodeList { align: center middle; }
     CodeList > OptionList { width: 100; height: 70%; border: thick $accent; }
+    CodeList > #close { width: 100; }
     """
 
     def __init__(self, rows: list[dict]) -> None:
@@ -188,6 +194,8 @@ class CodeList(ModalScreen[int | None]):
             label = f"code {r['code']:>4}  {r['start']}  {duration:>7}  {band:<7}  flags {counts}  {r['status']}"
             options.append(Option(literal(label), id=str(r["code"])))
         yield OptionList(*options or [Option("No codes yet", disabled=True)])
+        if is_touch(self.app):  # a code is tapped in the list; Close is what Esc does
+            yield choice_row([("Close", "dismiss(None)")], columns=1, id="close")
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         self.dismiss(int(event.option.id) if event.option.id else None)
