@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from recorder.cli.group import Context, pass_ctx, run_screen
+from recorder.cli.group import Context, pass_ctx, run_screen, touch_option
 from recorder.cli.params import code_argument
 from recorder.errors import RecorderError, one_line
 
@@ -40,9 +40,10 @@ def loopback(host: str) -> bool:
     "--public-url",
     help="The https address a TLS reverse proxy serves this at (e.g. https://resus.ward.example).",
 )
+@touch_option
 @code_argument(required=False)
 @pass_ctx
-def serve_cmd(obj: Context, host: str, port: int, public_url: str | None, code: str | None) -> None:
+def serve_cmd(obj: Context, host: str, port: int, public_url: str | None, touch: bool | None, code: str | None) -> None:
     """Serve the scribe's screen to a browser: the open code, or a new one (or CODE).
 
     The first tab gets the scribe's screen; every other tab, while it is open, the team display.
@@ -54,8 +55,10 @@ def serve_cmd(obj: Context, host: str, port: int, public_url: str | None, code: 
     from recorder.web.server import RecorderServer  # aiohttp only for this command: the others start fast
 
     which = [str(code_id)] if code_id is not None else []
+    # The scribe's tab: the touch layout as asked, else as the browser's width says (a tablet: touch).
+    layout = [] if touch is None else ["--touch" if touch else "--no-touch"]
     server = RecorderServer(
-        child(obj, "serve-seat", *which),
+        child(obj, "serve-seat", *layout, *which),
         child(obj, "serve-seat", "--watch", *which),
         host=host,
         port=port,
@@ -79,15 +82,16 @@ def serve_cmd(obj: Context, host: str, port: int, public_url: str | None, code: 
 
 @click.command("serve-seat", hidden=True)
 @click.option("--watch", is_flag=True, help="The team display, whoever writes.")
+@touch_option
 @code_argument(required=False)
 @pass_ctx
-def seat_cmd(obj: Context, watch: bool, code: str | None) -> None:
+def seat_cmd(obj: Context, watch: bool, touch: bool | None, code: str | None) -> None:
     """One browser tab of `recorder serve`: the scribe's screen, or the team display when another writes the code.
 
     Whatever goes wrong is shown in the tab as one line (the server's log is not where anyone looks).
     """
     try:
-        if not watch and open_scribe(obj, code):
+        if not watch and open_scribe(obj, code, touch):
             return
         open_watch(obj, code)
     except RecorderError as exc:
@@ -96,15 +100,15 @@ def seat_cmd(obj: Context, watch: bool, code: str | None) -> None:
         notice(f"unexpected error ({one_line(f'{type(exc).__name__}: {exc}')}); what was recorded is safe on disk")
 
 
-def open_scribe(obj: Context, code: str | None) -> bool:
+def open_scribe(obj: Context, code: str | None, touch: bool | None) -> bool:
     """The scribe's screen, as `recorder` opens it (or `recorder resume CODE`); False when another writes the code."""
     from recorder.store import CodeLocked
 
     try:
         if code is None:
-            run_screen(obj, "auto")
+            run_screen(obj, "auto", touch=touch)
         else:
-            run_screen(obj, "resume", code_id=obj.code_id(code))
+            run_screen(obj, "resume", code_id=obj.code_id(code), touch=touch)
     except CodeLocked:
         obj.close()
         return False
