@@ -1,6 +1,6 @@
 """The live screen: the code clock, lines, timers, flags and timeline, and one key per common event."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, get_args
 
@@ -37,6 +37,7 @@ from recorder.tui.pickers import (
     TextPrompt,
     When,
 )
+from recorder.tui.timeline import TimelineRows
 from recorder.tui.widgets import Banner, FlagsPanel, LinesPanel, Row, TimelineView, TimersPanel
 from recorder.tui.write_queue import Pending, WriteQueue, waiting
 from schemas.events import KIND_MODEL, RECORD_KEEPING, EventError, parse_event
@@ -125,7 +126,7 @@ class LiveScreen(Screen):
         self.held: float | None = None  # the time taken when ctrl+p opened the palette
         self.last_device = "ez_io"
         self.last_needle: float | None = 15.0
-        self.rows: list[Row] = []
+        self.rows: Sequence[Row] = ()  # the timeline's rows (TimelineRows once the code exists), built as drawn
 
     @property
     def started(self) -> WriteQueue:
@@ -316,11 +317,16 @@ class LiveScreen(Screen):
         simple = len(logged) == 1 and not logged[0].withdrawn and logged[0].record.kind not in RECORD_KEEPING
         record = logged[0].record
         flags_changed = True
-        if simple and all(f.seq == record.seq for f in logged[0].raised) and self._is_newest(record):
-            marks = tuple(f.severity for f in logged[0].raised)
-            self.rows.insert(0, Row(record, False, marks))
+        rows = self.rows
+        if (
+            simple
+            and isinstance(rows, TimelineRows)
+            and all(f.seq == record.seq for f in logged[0].raised)
+            and rows.is_newest(record)
+        ):
+            rows.append(record, tuple(f.severity for f in logged[0].raised))
             self.query_one(TimelineView).show(self.rows)
-            flags_changed = bool(marks)  # most entries raise nothing: the flags panel stays as it is
+            flags_changed = bool(logged[0].raised)  # most entries raise nothing: the flags panel stays as it is
         else:
             self.rebuild()
         for entry in logged:
@@ -333,9 +339,6 @@ class LiveScreen(Screen):
         self.refresh_panels()
         if session.ended:
             self.app.review(session)
-
-    def _is_newest(self, record) -> bool:
-        return not self.rows or (record.t, record.seq) >= (self.rows[0].record.t, self.rows[0].record.seq)
 
     def alert(self, flags) -> None:
         """One notice for the flags an entry raised, in place of the last one still showing: a burst of
@@ -360,9 +363,14 @@ class LiveScreen(Screen):
         if self.session is None:
             self.refresh_panels()
             return
-        self.rows = timeline_rows(self.session)
+        flags = self.session.flags()
+        rows = self.rows
+        if isinstance(rows, TimelineRows) and rows.session is self.session:
+            rows.refresh(flags)  # the order and corrections read again; no row is built until it is drawn
+        else:
+            self.rows = TimelineRows(self.session, flags)
         self.query_one(TimelineView).show(self.rows)
-        self.query_one(FlagsPanel).show(board.flags_by_urgency(self.session.flags()))
+        self.query_one(FlagsPanel).show(board.flags_by_urgency(flags))
         self.refresh_panels()
 
     def refresh_panels(self) -> None:
@@ -707,19 +715,3 @@ def queued_words(entry: Pending) -> str:
         return visible(describe(parse_event({**entry.data, "t": entry.t})))
     except EventError:
         return visible(str(entry.data.get("kind")))
-
-
-def timeline_rows(session: Session) -> list[Row]:
-    """Every event newest first: as it stands, voided ones struck through, record keeping in place."""
-    flags = session.flags()
-    marks: dict[int, list[str]] = {}
-    for flag in flags:
-        marks.setdefault(flag.seq, []).append(flag.severity)
-    effective = {r.seq: r for r in session.timeline()}
-    rows = []
-    for record in session.records:
-        shown = effective.get(record.seq, record)
-        voided = record.kind not in RECORD_KEEPING and record.seq not in effective
-        rows.append(Row(shown, voided, tuple(marks.get(record.seq, ()))))
-    rows.sort(key=lambda r: (r.record.t, r.record.seq), reverse=True)
-    return rows

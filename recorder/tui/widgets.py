@@ -1,6 +1,6 @@
 """The live screen's panels: they draw what recorder.tui.board computes and hold no clinical logic."""
 
-from dataclasses import dataclass
+from collections.abc import Sequence
 from math import ceil
 
 from rich.style import Style
@@ -15,15 +15,15 @@ from textual.visual import VisualType
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from exports.describe import describe
 from recorder.tui.board import LineRow, Timer, flag_to_acknowledge
 from recorder.tui.literal import visible
+from recorder.tui.timeline import SEVERITY_MARK, SEVERITY_STYLE, Row, TimelineRows, row_text
 from schemas.formatting import mmss
 from schemas.formatting import t_plus as code_time
-from schemas.records import EventRecord, Flag
+from schemas.records import Flag
 
-SEVERITY_STYLE = {"critical": "bold white on red", "warning": "bold black on yellow", "info": "black on cyan"}
-SEVERITY_MARK = {"critical": "‼", "warning": "!", "info": "i"}
+__all__ = ["SEVERITY_MARK", "SEVERITY_STYLE", "Row"]  # the row and its marks, for the screens that import them here
+
 STATUS_STYLE = {
     "attempting": "bold yellow",
     "in": "bold cyan",
@@ -181,41 +181,6 @@ class FlagsPanel(OptionList):
         return rule, int(seq)
 
 
-@dataclass(frozen=True)
-class Row:
-    """A timeline row: an event as it stands, or a record-keeping entry."""
-
-    record: EventRecord
-    voided: bool
-    marks: tuple[str, ...]  # severities of the flags pointing at it
-
-
-def _row_text(row: Row, wall: str | None) -> Text:
-    text = Text(no_wrap=True, overflow="ellipsis")
-    text.append(f"{code_time(row.record.t):>10} ", style="bold")
-    if wall:
-        text.append(f"{wall} ", style="dim")
-    text.append(f"#{row.record.seq:<4}", style="dim")
-    for sev in row.marks:
-        text.append(SEVERITY_MARK[sev], style=SEVERITY_STYLE[sev])
-    if row.marks:
-        text.append(" ")
-    body = visible(describe(row.record.event))
-    late = row.record.late
-    if row.voided:
-        text.append(body, style="strike dim")
-        text.append("  (voided)", style="dim")
-    elif row.record.kind in ("void", "amend", "acknowledge"):
-        text.append(body, style="italic magenta")
-    else:
-        text.append(body)
-    if row.record.amended_by:
-        text.append(f"  (amended #{', #'.join(map(str, row.record.amended_by))})", style="magenta")
-    if late:
-        text.append("  (entered late)", style="dim italic")
-    return text
-
-
 def _thumb(bar: ScrollBar, virtual: int) -> tuple[int, int] | None:
     """Where a scrollbar's thumb is drawn, in eighths of a cell, for a virtual size: as Textual's
     ScrollBarRender.render_bar places it."""
@@ -247,12 +212,12 @@ class TimelineView(ScrollView, can_focus=True):
 
     def __init__(self, **kw) -> None:
         super().__init__(**kw)
-        self.rows: list[Row] = []
+        self.rows: Sequence[Row] = ()  # TimelineRows: a row is built when it is drawn
         self.selected_seq: int | None = None  # None: the newest row, whichever it is
         # Drawn rows by what they show and the width; a row changes only with an amend, a void or a flag.
         self._strips: dict[tuple, Strip] = {}
 
-    def show(self, rows: list[Row]) -> None:
+    def show(self, rows: Sequence[Row]) -> None:
         self.rows = rows
         size = Size(self.size.width, len(rows))
         old, height = self.virtual_size, self.scrollable_content_region.height
@@ -283,7 +248,10 @@ class TimelineView(ScrollView, can_focus=True):
         for i in (self.cursor + 1, self.cursor):
             if i < len(rows) and rows[i].record.seq == seq:
                 return i
-        index = next((i for i, row in enumerate(rows) if row.record.seq == seq), None)
+        if isinstance(rows, TimelineRows):
+            index = rows.position(seq)  # found by its time, not by building every row above it
+        else:
+            index = next((i for i, row in enumerate(rows) if row.record.seq == seq), None)
         if index is None:  # not on the timeline any more (never so today: a voided event stays, struck)
             self.selected_seq = None
             return 0
@@ -325,7 +293,7 @@ class TimelineView(ScrollView, can_focus=True):
             if len(self._strips) > 4096:
                 self._strips.clear()
             wall = row.record.occurred_at.astimezone().strftime("%H:%M:%S") if with_wall else None
-            text = _row_text(row, wall)
+            text = row_text(row, wall)
             strip = Strip(list(text.render(self.app.console)), text.cell_len).crop_extend(0, width, None)
             self._strips[key] = strip
         if index == self.cursor:
