@@ -116,8 +116,8 @@ async def recorder_keys(path: Path, keys: int) -> tuple[Probe, int]:
             timeline = screen.query_one(TimelineView)
             show = timeline.show
 
-            def shown(rows) -> None:
-                show(rows)
+            def shown(rows, **kw) -> None:
+                show(rows, **kw)
                 # Shown: the event the key made is committed (the session has it) and is the top row.
                 if rows and rows[0].record.seq == session.records[-1].seq == expected:
                     probe.mark_handled()

@@ -325,7 +325,7 @@ class LiveScreen(Screen):
             and rows.is_newest(record)
         ):
             rows.append(record, tuple(f.severity for f in logged[0].raised))
-            self.query_one(TimelineView).show(self.rows)
+            self.query_one(TimelineView).show(rows, added=1)
             flags_changed = bool(logged[0].raised)  # most entries raise nothing: the flags panel stays as it is
         else:
             self.rebuild()

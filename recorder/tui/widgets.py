@@ -6,7 +6,7 @@ from math import ceil
 from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.scrollbar import ScrollBar
@@ -217,11 +217,14 @@ class TimelineView(ScrollView, can_focus=True):
         # Drawn rows by what they show and the width; a row changes only with an amend, a void or a flag.
         self._strips: dict[tuple, Strip] = {}
 
-    def show(self, rows: Sequence[Row]) -> None:
+    def show(self, rows: Sequence[Row], added: int = 0) -> None:
+        """Show `rows`; `added`: that many rows came in on top and no other row changed (one newest entry)."""
         self.rows = rows
         size = Size(self.size.width, len(rows))
         old, height = self.virtual_size, self.scrollable_content_region.height
+        quiet = False  # nothing but this view and its scrollbar is redrawn
         if self.show_vertical_scrollbar and size.width == old.width and height < old.height <= size.height:
+            quiet = True
             # One more row in a timeline that scrolls already: nothing moves on the screen but this
             # view and its scrollbar, so they are redrawn without a relayout of the whole screen.
             self.set_reactive(TimelineView.virtual_size, size)
@@ -234,10 +237,33 @@ class TimelineView(ScrollView, can_focus=True):
                 bar.window_virtual_size = size.height
         else:
             self.virtual_size = size
-        self.cursor = self._place()
+        cursor, placed = self.cursor, self._place()
+        if quiet and added and self.scroll_y == 0 and (self.selected_seq is None or placed < height):
+            # At the top of a long timeline, with the selection staying on screen: every line drawn moves down.
+            self.set_reactive(TimelineView.cursor, placed)  # its own repaint would redraw every line
+            self._move_down(added, cursor)
+            return
+        self.cursor = placed
         if self.selected_seq is not None:
             self._keep_in_view()
         self.refresh()
+
+    def _move_down(self, added: int, cursor: int) -> None:
+        """`added` rows came in on top: the lines already drawn, with their styles, move down as they are, and only
+        the new ones and the selection's old and new lines are drawn again. Textual has no line shifting of its
+        own: drawn again, each line of a newest-first timeline cost a frame most of its time (bench_keys.py)."""
+        width, height = self.size
+        drawn = getattr(self._styles_cache, "_cache", None)  # Textual's lines by y, as styled for the screen
+        if not isinstance(drawn, dict):
+            self.refresh()
+            return
+        moved = {y + added: strip for y, strip in drawn.items() if y + added < height}
+        drawn.clear()
+        drawn.update(moved)
+        again = {*range(added), cursor + added, self.cursor} if self.selected_seq is not None else {*range(added + 1)}
+        self.refresh(*(Region(0, y, width, 1) for y in sorted(again) if 0 <= y < height))
+        # The whole view is put on the screen again (its lines moved), from the lines kept above.
+        self._repaint_regions.add(self.size.region.translate(self.content_offset))
 
     def _place(self) -> int:
         """The row the selected event is on now."""

@@ -226,3 +226,39 @@ async def test_the_team_display_shows_the_latest_entries_building_only_those(sto
         assert "one more" in str(watch.query_one("#entries").render())
         assert watch.rows is rows and rows.builds - before <= TimelineRows.WINDOW
     watch.session.store.close()
+
+
+async def test_a_new_entry_on_top_of_a_long_code_draws_its_own_line_and_moves_the_others(long_db):
+    """At the top of a long timeline a new entry draws the new line and the selection's, and moves the lines drawn
+    before down as they were: what is on screen is what a whole redraw would draw, the selection included."""
+    store = Store(long_db)
+    try:
+        app = build_app(store, SystemClock(), mode="resume")
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            view = live(app).query_one(TimelineView)
+            drawn: list[int] = []
+            render_line = view.render_line
+
+            def counted(y: int):
+                drawn.append(y)
+                return render_line(y)
+
+            view.render_line = counted  # type: ignore[method-assign]
+
+            def screen_lines() -> list[list[tuple[str, object]]]:
+                lines = view.render_lines(view.size.region)
+                return [[(seg.text, seg.style) for seg in line] for line in lines]
+
+            for i, presses in enumerate((["c"], ["c"], ["down", "down", "down"], ["c"], ["c"], ["home"], ["c"])):
+                await pilot.press(*presses)
+                await pilot.pause()
+                on_screen = screen_lines()
+                if presses == ["c"] and i:  # (the first starts CPR: its timer is a new panel row, a new layout)
+                    assert len(drawn) <= 3, drawn  # the new line and the selection's, not every line
+                view._styles_cache.clear()  # everything drawn again from the rows
+                assert on_screen == screen_lines()
+                drawn.clear()
+            assert view.selected is not None and view.selected.record.seq == live(app).session.records[-1].seq
+    finally:
+        store.close()
