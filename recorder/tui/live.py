@@ -383,8 +383,9 @@ class LiveScreen(Screen):
             code = f"code {self.session.code_id}" if self.session else "code not created yet"
             banner.append(f"  · {code} · {visible(board.patient_band(state.patient))}")
             banner.append("  · IN ARREST" if state.arrest else "  · not in arrest")
-            self.current = board.current_line(state, self.current)
-            self.query_one(LinesPanel).show(board.line_rows(state), self.current, now)
+            lines = board.line_rows(state)  # once a key: a long code has dozens of lines
+            self.current = board.current_line(state, self.current, lines)
+            self.query_one(LinesPanel).show(lines, self.current, now)
             self.query_one(TimersPanel).show(board.timers(state, now, self.protocol))
         else:
             self.query_one(LinesPanel).show([], None, now)

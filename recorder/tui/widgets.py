@@ -62,15 +62,24 @@ class Banner(Panel):
 class LinesPanel(Panel):
     """Each access line with its state and time in place."""
 
+    _drawn: tuple | None = None  # what the text shown was made from
+
     def show(self, rows: list[LineRow], current: str | None, now: float) -> None:
+        sinces = [
+            mmss(now - row.since) if row.since is not None and row.status not in ("failed", "removed") else ""
+            for row in rows
+        ]
+        drawn = (rows, current, sinces)
+        if drawn == self._drawn:
+            return  # most keys change no line and no clock shown (a long code has dozens of lines to write out)
+        self._drawn = drawn
         text = Text(no_wrap=True, overflow="ellipsis")
         if not rows:
             text.append("No lines yet — i IO · v IV", style="dim")
-        for row in rows:
+        for row, since in zip(rows, sinces, strict=True):
             mark = "▶ " if row.id == current else "  "
             text.append(f"{mark}{row.id:<5}", style="bold" if row.id == current else "")
             text.append(f"{row.status:<10}", style=STATUS_STYLE.get(row.status, ""))
-            since = mmss(now - row.since) if row.since is not None and row.status not in ("failed", "removed") else ""
             text.append(f"{since:>6} ", style="bold")
             text.append(f" {visible(row.where):<19} {visible(row.kit)}\n")
         text.rstrip()
