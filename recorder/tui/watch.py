@@ -94,6 +94,8 @@ class WatchApp(App[None]):
     def poll(self, whole: bool = False) -> None:
         """Fold what the writer committed since the last look; the clocks move either way (`whole`: every
         panel drawn, new entries or not)."""
+        if self._exit:
+            return  # closing: a poll already due would find the panels gone (a NoMatches, seen under load in tests)
         try:
             new, raised = self.session.follow()
         except StoreError as exc:
