@@ -62,9 +62,10 @@ def machine() -> dict[str, Any]:
 
 
 @contextmanager
-def workdir(prefix: str) -> Iterator[Path]:
-    """A private temporary folder for the benchmark's databases: never the user's."""
-    with tempfile.TemporaryDirectory(prefix=f"recorder-bench-{prefix}-") as d:
+def workdir(prefix: str, under: Path | None = None) -> Iterator[Path]:
+    """A private temporary folder for the benchmark's databases: never the user's (`under`: in that folder,
+    to measure on another disk, a tmpfs say)."""
+    with tempfile.TemporaryDirectory(prefix=f"recorder-bench-{prefix}-", dir=under) as d:
         yield Path(d)
 
 

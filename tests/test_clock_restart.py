@@ -18,7 +18,7 @@ import pytest
 from recorder.core.clock import CodeClock, FakeClock
 from recorder.core.session import Session
 from recorder.store import Store
-from recorder.tui.widgets import Row, _row_text
+from recorder.tui.timeline import Row, row_text
 
 EPI = {"kind": "drug", "drug": "epinephrine", "dose": 0.12, "unit": "mg", "line": "io1", "purpose": "arrest"}
 
@@ -127,7 +127,7 @@ def test_a_code_written_before_marks_were_kept_resumes_on_the_wall_clock(store, 
 
 
 def late_marked(record) -> bool:
-    return "(entered late)" in _row_text(Row(record, False, ()), None).plain
+    return "(entered late)" in row_text(Row(record, False, ())).plain
 
 
 def test_a_live_wall_step_forward_marks_nothing_late(store, clock, db_path):

@@ -308,6 +308,12 @@ class LiveFold:
             amended = apply_changes(standing, event.changes, seq)
             self._placed(index.insert(amended), amended)
 
+    @property
+    def index(self) -> TimelineIndex:
+        """The effective timeline's order, (t, seq) keys and the amended entries: to read, never to change
+        (the screen's timeline finds the rows it shows in it)."""
+        return self._index
+
     def timeline(self) -> list[EventRecord]:
         """The effective timeline: voids and amends applied, ordered by (t, seq). (All of it, in memory:
         `iter_timeline` reads a long code a page at a time.)"""

@@ -65,9 +65,10 @@ def line_rows(state: ClinicalView) -> list[LineRow]:
     return sorted(rows, key=lambda r: r.since or 0, reverse=True)
 
 
-def current_line(state: ClinicalView, preferred: str | None = None) -> str | None:
-    """The line an event goes through by default: the chosen one while it lasts, else the newest live one."""
-    live = [r for r in line_rows(state) if r.status in ("attempting", "in", "confirmed")]
+def current_line(state: ClinicalView, preferred: str | None = None, rows: list[LineRow] | None = None) -> str | None:
+    """The line an event goes through by default: the chosen one while it lasts, else the newest live one
+    (`rows`: line_rows(state), when the caller has them already)."""
+    live = [r for r in (line_rows(state) if rows is None else rows) if r.status in ("attempting", "in", "confirmed")]
     ids = [r.id for r in live]
     if preferred in ids:
         return preferred

@@ -1,6 +1,6 @@
 """The live screen: the code clock, lines, timers, flags and timeline, and one key per common event."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, get_args
 
@@ -37,6 +37,7 @@ from recorder.tui.pickers import (
     TextPrompt,
     When,
 )
+from recorder.tui.timeline import TimelineRows
 from recorder.tui.touch import TouchBar, TouchTimeline, start_row
 from recorder.tui.widgets import Banner, FlagsPanel, LinesPanel, Row, TimelineView, TimersPanel
 from recorder.tui.write_queue import Pending, WriteQueue, waiting
@@ -128,7 +129,7 @@ class LiveScreen(Screen):
         self.held: float | None = None  # the time taken when ctrl+p opened the palette
         self.last_device = "ez_io"
         self.last_needle: float | None = 15.0
-        self.rows: list[Row] = []
+        self.rows: Sequence[Row] = ()  # the timeline's rows (TimelineRows once the code exists), built as drawn
 
     @property
     def started(self) -> WriteQueue:
@@ -335,11 +336,16 @@ class LiveScreen(Screen):
         simple = len(logged) == 1 and not logged[0].withdrawn and logged[0].record.kind not in RECORD_KEEPING
         record = logged[0].record
         flags_changed = True
-        if simple and all(f.seq == record.seq for f in logged[0].raised) and self._is_newest(record):
-            marks = tuple(f.severity for f in logged[0].raised)
-            self.rows.insert(0, Row(record, False, marks))
-            self.query_one(TimelineView).show(self.rows)
-            flags_changed = bool(marks)  # most entries raise nothing: the flags panel stays as it is
+        rows = self.rows
+        if (
+            simple
+            and isinstance(rows, TimelineRows)
+            and all(f.seq == record.seq for f in logged[0].raised)
+            and rows.is_newest(record)
+        ):
+            rows.append(record, tuple(f.severity for f in logged[0].raised))
+            self.query_one(TimelineView).show(rows, added=1)
+            flags_changed = bool(logged[0].raised)  # most entries raise nothing: the flags panel stays as it is
         else:
             self.rebuild()
         for entry in logged:
@@ -352,9 +358,6 @@ class LiveScreen(Screen):
         self.refresh_panels()
         if session.ended:
             self.app.review(session)
-
-    def _is_newest(self, record) -> bool:
-        return not self.rows or (record.t, record.seq) >= (self.rows[0].record.t, self.rows[0].record.seq)
 
     def alert(self, flags) -> None:
         """One notice for the flags an entry raised, in place of the last one still showing: a burst of
@@ -379,9 +382,14 @@ class LiveScreen(Screen):
         if self.session is None:
             self.refresh_panels()
             return
-        self.rows = timeline_rows(self.session)
+        flags = self.session.flags()
+        rows = self.rows
+        if isinstance(rows, TimelineRows) and rows.session is self.session:
+            rows.refresh(flags)  # the order and corrections read again; no row is built until it is drawn
+        else:
+            self.rows = TimelineRows(self.session, flags)
         self.query_one(TimelineView).show(self.rows)
-        self.query_one(FlagsPanel).show(board.flags_by_urgency(self.session.flags()))
+        self.query_one(FlagsPanel).show(board.flags_by_urgency(flags))
         self.refresh_panels()
 
     def refresh_panels(self) -> None:
@@ -394,8 +402,9 @@ class LiveScreen(Screen):
             code = f"code {self.session.code_id}" if self.session else "code not created yet"
             banner.append(f"  · {code} · {visible(board.patient_band(state.patient))}")
             banner.append("  · IN ARREST" if state.arrest else "  · not in arrest")
-            self.current = board.current_line(state, self.current)
-            self.query_one(LinesPanel).show(board.line_rows(state), self.current, now)
+            lines = board.line_rows(state)  # once a key: a long code has dozens of lines
+            self.current = board.current_line(state, self.current, lines)
+            self.query_one(LinesPanel).show(lines, self.current, now)
             self.query_one(TimersPanel).show(board.timers(state, now, self.protocol))
         else:
             self.query_one(LinesPanel).show([], None, now)
@@ -727,19 +736,3 @@ def queued_words(entry: Pending) -> str:
         return visible(describe(parse_event({**entry.data, "t": entry.t})))
     except EventError:
         return visible(str(entry.data.get("kind")))
-
-
-def timeline_rows(session: Session) -> list[Row]:
-    """Every event newest first: as it stands, voided ones struck through, record keeping in place."""
-    flags = session.flags()
-    marks: dict[int, list[str]] = {}
-    for flag in flags:
-        marks.setdefault(flag.seq, []).append(flag.severity)
-    effective = {r.seq: r for r in session.timeline()}
-    rows = []
-    for record in session.records:
-        shown = effective.get(record.seq, record)
-        voided = record.kind not in RECORD_KEEPING and record.seq not in effective
-        rows.append(Row(shown, voided, tuple(marks.get(record.seq, ()))))
-    rows.sort(key=lambda r: (r.record.t, r.record.seq), reverse=True)
-    return rows

@@ -16,8 +16,9 @@ from recorder.core.session import EndHook, Logged, Session, SessionError
 from recorder.store import StoreError
 from recorder.tui import board
 from recorder.tui.literal import literal, visible
-from recorder.tui.live import amend_form, timeline_rows, uncorrectable, void_prompt
+from recorder.tui.live import amend_form, uncorrectable, void_prompt
 from recorder.tui.pickers import FormScreen, Refused, When
+from recorder.tui.timeline import timeline_rows
 from recorder.tui.touch import TouchTimeline, binding_bar, choice_row, is_touch
 from recorder.tui.widgets import Banner, FlagsPanel, LinesPanel, Row, TimelineView
 from schemas.events import CodeEnded

@@ -6,7 +6,6 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Digits, Static
 
-from exports.describe import describe
 from recorder.core.clock import Clock
 from recorder.core.session import Session
 from recorder.engine import Protocol
@@ -14,8 +13,8 @@ from recorder.store import Store, StoreError
 from recorder.tui import board, team_board
 from recorder.tui.board import Timer
 from recorder.tui.literal import literal, visible
-from recorder.tui.live import timeline_rows
-from recorder.tui.widgets import SEVERITY_MARK, SEVERITY_STYLE, STATUS_STYLE, Panel
+from recorder.tui.timeline import SEVERITY_MARK, SEVERITY_STYLE, TimelineRows, row_text
+from recorder.tui.widgets import STATUS_STYLE, Panel
 from schemas.formatting import clock as clock_time
 from schemas.formatting import mmss
 from schemas.formatting import t_plus as code_time
@@ -64,6 +63,7 @@ class WatchApp(App[None]):
         self.poll_s = poll_s
         self.fault: str | None = None  # why the database cannot be read now: said in red, never hidden
         self.marks = team_board.landmarks(session)
+        self.rows: TimelineRows | None = None  # the latest entries: built when shown, only as many as are shown
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="head"):
@@ -86,28 +86,27 @@ class WatchApp(App[None]):
         self.query_one("#lines").border_title = "Lines"
         self.query_one("#flags").border_title = "Flags (critical first)"
         self.query_one("#entries").border_title = "Latest entries"
-        # The first frame shows the deadlines already passed (a drug left unflushed while nobody watched),
-        # not only from the first poll on.
-        self.follow()
-        self.show_code()
+        # The first look is made at once, deadlines included: a flag whose deadline passed before the display
+        # opened is on its first frame, not a poll later.
+        self.poll(whole=True)
         self.set_interval(self.poll_s, self.poll)
 
-    def poll(self) -> None:
-        """Fold what the writer committed since the last look; the clocks move either way."""
-        if self.follow():
-            self.show_code()
-        else:
-            self.show_clocks()
-
-    def follow(self) -> bool:
-        """Read what the writer committed since the last look and fire the deadlines passed: anything new?"""
+    def poll(self, whole: bool = False) -> None:
+        """Fold what the writer committed since the last look; the clocks move either way (`whole`: every
+        panel drawn, new entries or not)."""
+        if self._exit:
+            return  # closing: a poll already due would find the panels gone (a NoMatches, seen under load in tests)
         try:
             new, raised = self.session.follow()
         except StoreError as exc:
             self.fault = str(exc)
-            return False
-        self.fault = None
-        return bool(new or raised)
+            new, raised = [], []
+        else:
+            self.fault = None
+        if new or raised or whole:
+            self.show_code()
+        else:
+            self.show_clocks()
 
     def show_code(self) -> None:
         """Every panel: after new entries (a void or an amend may change any of them) or a deadline's flag."""
@@ -117,7 +116,11 @@ class WatchApp(App[None]):
         now = team_board.status(session, session.now(), self.marks).clock
         self.query_one("#lines", Panel).update(lines_text(session, now))
         self.query_one("#flags", Panel).update(flags_text(session))
-        self.query_one("#entries", Panel).update(entries_text(session))
+        if self.rows is None:
+            self.rows = TimelineRows(session)
+        else:
+            self.rows.refresh()  # new entries, a void, an amend: the order read again, no row built yet
+        self.query_one("#entries", Panel).update(entries_text(self.rows))
         self.show_clocks()
 
     def show_clocks(self) -> None:
@@ -178,19 +181,12 @@ def flags_text(session: Session) -> Text:
     return text
 
 
-def entries_text(session: Session, count: int = LAST_ENTRIES) -> Text:
-    """The latest entries as they stand, newest first; voided ones struck through."""
+def entries_text(rows: TimelineRows, count: int = LAST_ENTRIES) -> Text:
+    """The latest entries as they stand, newest first; voided ones struck through (the scribe's row without its
+    seq column and correction notes)."""
     text = Text(no_wrap=True, overflow="ellipsis")
-    for row in timeline_rows(session)[:count]:
-        text.append(f"{code_time(row.record.t):>10}  ", style="bold")
-        for severity in row.marks:
-            text.append(SEVERITY_MARK[severity], style=SEVERITY_STYLE[severity])
-        if row.marks:
-            text.append(" ")
-        body = visible(describe(row.record.event))
-        text.append(body, style="strike dim" if row.voided else "")
-        if row.voided:
-            text.append("  (voided)", style="dim")
+    for row in rows[:count]:
+        text.append_text(row_text(row, numbered=False, corrections=False))
         text.append("\n")
     text.rstrip()
     return text

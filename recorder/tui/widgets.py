@@ -1,12 +1,12 @@
 """The live screen's panels: they draw what recorder.tui.board computes and hold no clinical logic."""
 
-from dataclasses import dataclass
+from collections.abc import Sequence
 from math import ceil
 
 from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.scrollbar import ScrollBar
@@ -15,15 +15,15 @@ from textual.visual import VisualType
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from exports.describe import describe
 from recorder.tui.board import LineRow, Timer, flag_to_acknowledge
 from recorder.tui.literal import visible
+from recorder.tui.timeline import SEVERITY_MARK, SEVERITY_STYLE, Row, TimelineRows, row_text
 from schemas.formatting import mmss
 from schemas.formatting import t_plus as code_time
-from schemas.records import EventRecord, Flag
+from schemas.records import Flag
 
-SEVERITY_STYLE = {"critical": "bold white on red", "warning": "bold black on yellow", "info": "black on cyan"}
-SEVERITY_MARK = {"critical": "‼", "warning": "!", "info": "i"}
+__all__ = ["SEVERITY_MARK", "SEVERITY_STYLE", "Row"]  # the row and its marks, for the screens that import them here
+
 STATUS_STYLE = {
     "attempting": "bold yellow",
     "in": "bold cyan",
@@ -62,15 +62,24 @@ class Banner(Panel):
 class LinesPanel(Panel):
     """Each access line with its state and time in place."""
 
+    _drawn: tuple | None = None  # what the text shown was made from
+
     def show(self, rows: list[LineRow], current: str | None, now: float) -> None:
+        sinces = [
+            mmss(now - row.since) if row.since is not None and row.status not in ("failed", "removed") else ""
+            for row in rows
+        ]
+        drawn = (rows, current, sinces)
+        if drawn == self._drawn:
+            return  # most keys change no line and no clock shown (a long code has dozens of lines to write out)
+        self._drawn = drawn
         text = Text(no_wrap=True, overflow="ellipsis")
         if not rows:
             text.append("No lines yet — i IO · v IV", style="dim")
-        for row in rows:
+        for row, since in zip(rows, sinces, strict=True):
             mark = "▶ " if row.id == current else "  "
             text.append(f"{mark}{row.id:<5}", style="bold" if row.id == current else "")
             text.append(f"{row.status:<10}", style=STATUS_STYLE.get(row.status, ""))
-            since = mmss(now - row.since) if row.since is not None and row.status not in ("failed", "removed") else ""
             text.append(f"{since:>6} ", style="bold")
             text.append(f" {visible(row.where):<19} {visible(row.kit)}\n")
         text.rstrip()
@@ -181,41 +190,6 @@ class FlagsPanel(OptionList):
         return rule, int(seq)
 
 
-@dataclass(frozen=True)
-class Row:
-    """A timeline row: an event as it stands, or a record-keeping entry."""
-
-    record: EventRecord
-    voided: bool
-    marks: tuple[str, ...]  # severities of the flags pointing at it
-
-
-def _row_text(row: Row, wall: str | None) -> Text:
-    text = Text(no_wrap=True, overflow="ellipsis")
-    text.append(f"{code_time(row.record.t):>10} ", style="bold")
-    if wall:
-        text.append(f"{wall} ", style="dim")
-    text.append(f"#{row.record.seq:<4}", style="dim")
-    for sev in row.marks:
-        text.append(SEVERITY_MARK[sev], style=SEVERITY_STYLE[sev])
-    if row.marks:
-        text.append(" ")
-    body = visible(describe(row.record.event))
-    late = row.record.late
-    if row.voided:
-        text.append(body, style="strike dim")
-        text.append("  (voided)", style="dim")
-    elif row.record.kind in ("void", "amend", "acknowledge"):
-        text.append(body, style="italic magenta")
-    else:
-        text.append(body)
-    if row.record.amended_by:
-        text.append(f"  (amended #{', #'.join(map(str, row.record.amended_by))})", style="magenta")
-    if late:
-        text.append("  (entered late)", style="dim italic")
-    return text
-
-
 def _thumb(bar: ScrollBar, virtual: int) -> tuple[int, int] | None:
     """Where a scrollbar's thumb is drawn, in eighths of a cell, for a virtual size: as Textual's
     ScrollBarRender.render_bar places it."""
@@ -247,16 +221,19 @@ class TimelineView(ScrollView, can_focus=True):
 
     def __init__(self, **kw) -> None:
         super().__init__(**kw)
-        self.rows: list[Row] = []
+        self.rows: Sequence[Row] = ()  # TimelineRows: a row is built when it is drawn
         self.selected_seq: int | None = None  # None: the newest row, whichever it is
         # Drawn rows by what they show and the width; a row changes only with an amend, a void or a flag.
         self._strips: dict[tuple, Strip] = {}
 
-    def show(self, rows: list[Row]) -> None:
+    def show(self, rows: Sequence[Row], added: int = 0) -> None:
+        """Show `rows`; `added`: that many rows came in on top and no other row changed (one newest entry)."""
         self.rows = rows
         size = Size(self.size.width, len(rows))
         old, height = self.virtual_size, self.scrollable_content_region.height
+        quiet = False  # nothing but this view and its scrollbar is redrawn
         if self.show_vertical_scrollbar and size.width == old.width and height < old.height <= size.height:
+            quiet = True
             # One more row in a timeline that scrolls already: nothing moves on the screen but this
             # view and its scrollbar, so they are redrawn without a relayout of the whole screen.
             self.set_reactive(TimelineView.virtual_size, size)
@@ -269,10 +246,33 @@ class TimelineView(ScrollView, can_focus=True):
                 bar.window_virtual_size = size.height
         else:
             self.virtual_size = size
-        self.cursor = self._place()
+        cursor, placed = self.cursor, self._place()
+        if quiet and added and self.scroll_y == 0 and (self.selected_seq is None or placed < height):
+            # At the top of a long timeline, with the selection staying on screen: every line drawn moves down.
+            self.set_reactive(TimelineView.cursor, placed)  # its own repaint would redraw every line
+            self._move_down(added, cursor)
+            return
+        self.cursor = placed
         if self.selected_seq is not None:
             self._keep_in_view()
         self.refresh()
+
+    def _move_down(self, added: int, cursor: int) -> None:
+        """`added` rows came in on top: the lines already drawn, with their styles, move down as they are, and only
+        the new ones and the selection's old and new lines are drawn again. Textual has no line shifting of its
+        own: drawn again, each line of a newest-first timeline cost a frame most of its time (bench_keys.py)."""
+        width, height = self.size
+        drawn = getattr(self._styles_cache, "_cache", None)  # Textual's lines by y, as styled for the screen
+        if not isinstance(drawn, dict):
+            self.refresh()
+            return
+        moved = {y + added: strip for y, strip in drawn.items() if y + added < height}
+        drawn.clear()
+        drawn.update(moved)
+        again = {*range(added), cursor + added, self.cursor} if self.selected_seq is not None else {*range(added + 1)}
+        self.refresh(*(Region(0, y, width, 1) for y in sorted(again) if 0 <= y < height))
+        # The whole view is put on the screen again (its lines moved), from the lines kept above.
+        self._repaint_regions.add(self.size.region.translate(self.content_offset))
 
     def _place(self) -> int:
         """The row the selected event is on now."""
@@ -283,7 +283,10 @@ class TimelineView(ScrollView, can_focus=True):
         for i in (self.cursor + 1, self.cursor):
             if i < len(rows) and rows[i].record.seq == seq:
                 return i
-        index = next((i for i, row in enumerate(rows) if row.record.seq == seq), None)
+        if isinstance(rows, TimelineRows):
+            index = rows.position(seq)  # found by its time, not by building every row above it
+        else:
+            index = next((i for i, row in enumerate(rows) if row.record.seq == seq), None)
         if index is None:  # not on the timeline any more (never so today: a voided event stays, struck)
             self.selected_seq = None
             return 0
@@ -325,7 +328,7 @@ class TimelineView(ScrollView, can_focus=True):
             if len(self._strips) > 4096:
                 self._strips.clear()
             wall = row.record.occurred_at.astimezone().strftime("%H:%M:%S") if with_wall else None
-            text = _row_text(row, wall)
+            text = row_text(row, wall)
             strip = Strip(list(text.render(self.app.console)), text.cell_len).crop_extend(0, width, None)
             self._strips[key] = strip
         if index == self.cursor:
