@@ -60,18 +60,22 @@ class PlainLoop:
         self.event_sql = f"INSERT INTO events ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
         self.clock_sql = f"INSERT INTO event_clock ({', '.join(CLOCK_COLUMNS)}) VALUES (?, ?, ?, ?, ?)"
         self.head_sql = "UPDATE codes SET head_seq = ?, head_hash = ? WHERE id = ?"
+        self.ended_sql = "UPDATE codes SET head_seq = ?, head_hash = ?, ended_at = ? WHERE id = ?"
         self.flag_sql = f"INSERT INTO flags ({', '.join(FLAG_COLUMNS)}) VALUES ({', '.join('?' * len(FLAG_COLUMNS))})"
 
-    def insert(self, start: int, stop: int) -> float:
-        """Write events start..stop-1 (0-based) as the recorder did; return the seconds it took."""
+    def insert(self, start: int, stop: int) -> tuple[float, float]:
+        """Write events start..stop-1 (0-based) as the recorder did; return the seconds it took (wall, CPU)."""
         conn, w = self.conn, self.writes
-        begin = time.perf_counter()
+        begin, cpu = time.perf_counter(), time.process_time()
         for i in range(start, stop):
             event = w.events[i]
             conn.execute("BEGIN IMMEDIATE")
             conn.execute(self.event_sql, event)
             conn.execute(self.clock_sql, w.clocks[i])
-            conn.execute(self.head_sql, (event[1], event[8], event[0]))
+            if event[2] == "code_ended":  # the recorder's head update also sets the end time
+                conn.execute(self.ended_sql, (event[1], event[8], event[4], event[0]))
+            else:
+                conn.execute(self.head_sql, (event[1], event[8], event[0]))
             conn.execute("COMMIT")
             flags = w.flags.get(event[1])
             if flags is not None or (i == 0 and w.basis):
@@ -85,7 +89,7 @@ class PlainLoop:
                 for row in flags or ():
                     conn.execute(self.flag_sql, row)
                 conn.execute("COMMIT")
-        return time.perf_counter() - begin
+        return time.perf_counter() - begin, time.process_time() - cpu
 
     def close(self) -> None:
         self.conn.close()
@@ -148,22 +152,45 @@ class EventsOnlyLoop:
         self.sql = f"INSERT INTO events ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
         self.rows = writes.events
 
-    def insert(self, start: int, stop: int) -> float:
+    def insert(self, start: int, stop: int) -> tuple[float, float]:
         conn, sql = self.conn, self.sql
-        begin = time.perf_counter()
+        begin, cpu = time.perf_counter(), time.process_time()
         for row in self.rows[start:stop]:
             conn.execute("BEGIN")
             conn.execute(sql, row)
             conn.execute("COMMIT")
-        return time.perf_counter() - begin
+        return time.perf_counter() - begin, time.process_time() - cpu
 
     def close(self) -> None:
         self.conn.close()
 
 
-def paired_run(d: Path, i: int, lines: list, writes: Writes) -> tuple[float, float, float]:
+WRITTEN = {
+    "events": COLUMNS,
+    "event_clock": CLOCK_COLUMNS,
+    "flags": FLAG_COLUMNS[:-1],  # recorded_at: the time of each run's own write
+    "codes": ("id", "head_seq", "ended_at"),
+    "flag_basis": ("code_id", "at_seq", "rules", "protocol"),
+}
+"""The tables the recorder writes as it logs, and the columns both sides write alike."""
+
+
+def rows_of(conn: sqlite3.Connection, table: str) -> list[tuple]:
+    """A table's rows as both sides write them (the events and clock marks of the run compared by count and
+    shape: their times and hashes are each run's own)."""
+    columns = WRITTEN[table]
+    if table in ("events", "event_clock"):
+        columns = tuple(c for c in columns if c in ("code_id", "seq", "kind", "schema_version"))
+    return conn.execute(f"SELECT {', '.join(columns)} FROM {table} ORDER BY rowid").fetchall()
+
+
+Spent = tuple[float, float]  # (wall, CPU) seconds
+
+
+def paired_run(d: Path, i: int, lines: list, writes: Writes) -> tuple[Spent, Spent, Spent]:
     """`recorder replay`'s path (Session.start, then per event: ledger, append, engine, flags) with the plain
-    loops taking turns every BLOCK events; returns (recorder s, plain s, events-only plain s)."""
+    loops taking turns every BLOCK events; returns the (wall, CPU) seconds of the recorder, the plain loop
+    and the events-only loop."""
     from recorder.core.clock import SystemClock
     from recorder.core.session import Logged, replay
     from recorder.store import Store
@@ -171,46 +198,51 @@ def paired_run(d: Path, i: int, lines: list, writes: Writes) -> tuple[float, flo
     store = Store(d / f"recorder{i}.db")
     plain, bare = PlainLoop(d / f"plain{i}.db", writes), EventsOnlyLoop(d / f"bare{i}.db", writes)
     total_events = len(writes.events)
-    done, sent, plain_s, bare_s = 0, 0, 0.0, 0.0
+    done, sent = 0, 0
+    plain_s, bare_s = [0.0, 0.0], [0.0, 0.0]  # (wall, CPU) seconds of each plain loop
 
     def turn(_: Logged) -> None:
-        nonlocal done, sent, plain_s, bare_s
+        nonlocal done, sent
         done += 1
         if done - sent == BLOCK or done == total_events:
-            plain_s += plain.insert(sent, done)
-            bare_s += bare.insert(sent, done)
+            for spent, loop in ((plain_s, plain), (bare_s, bare)):
+                wall, cpu = loop.insert(sent, done)
+                spent[0] += wall
+                spent[1] += cpu
             sent = done
 
     try:
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         session = replay(store, SystemClock(), lines, on_commit=turn)
-        total = time.perf_counter() - start
+        total, total_cpu = time.perf_counter() - start, time.process_time() - cpu
         assert len(session.records) == len(lines) == done == total_events
+        # The floor did the same writes: the very rows of every table the recorder wrote to.
+        for table in WRITTEN:
+            assert rows_of(store.conn, table) == rows_of(plain.conn, table), f"the plain loop's {table} differ"
     finally:
         store.close()
         plain.close()
         bare.close()
-    return total - plain_s - bare_s, plain_s, bare_s
+    recorder = (total - plain_s[0] - bare_s[0], total_cpu - plain_s[1] - bare_s[1])
+    return recorder, (plain_s[0], plain_s[1]), (bare_s[0], bare_s[1])
 
 
 def run(events: int = 10_000, repeats: int = 3) -> dict[str, Any]:
     lines = scenario_lines(events)
-    recorder_s: list[float] = []
-    plain_s: list[float] = []
-    bare_s: list[float] = []
+    runs: list[tuple[Spent, Spent, Spent]] = []
     with workdir("logging") as d:
         writes = recorder_writes(d / "rows.db", lines)
         for i in range(repeats):
-            r, p, b = paired_run(d, i, lines, writes)
-            recorder_s.append(r)
-            plain_s.append(p)
-            bare_s.append(b)
+            runs.append(paired_run(d, i, lines, writes))
+    recorder_s, plain_s, bare_s = ([run[side][0] for run in runs] for side in range(3))
+    recorder_cpu, plain_cpu = ([run[side][1] for run in runs] for side in range(2))
     r, p, b = median(recorder_s), median(plain_s), median(bare_s)
     return {
         "benchmark": "logging",
         "events": events,
         "repeats": repeats,
         "block": BLOCK,
+        # Durable commits each side makes (the code's creation aside): one per event, one per change of the flags.
         "commits": len(writes.events) + len({*writes.flags, *(b[1] for _, b in writes.basis)}),
         "recorder_s": round(r, 4),
         "plain_sqlite_s": round(p, 4),
@@ -218,6 +250,9 @@ def run(events: int = 10_000, repeats: int = 3) -> dict[str, Any]:
         "plain_per_event_ms": ms(p / events),
         "ratio": ratio(r, p),
         "ratios_each_run": [ratio(a, c) for a, c in zip(recorder_s, plain_s, strict=True)],
+        # The CPU time of each side (the rest of its wall time is waiting, mostly on fsync).
+        "recorder_cpu_per_event_ms": ms(median(recorder_cpu) / events),
+        "plain_cpu_per_event_ms": ms(median(plain_cpu) / events),
         "events_only_per_event_ms": ms(b / events),
         "ratio_to_events_only": ratio(r, b),
         "ratios_to_events_only_each_run": [ratio(a, c) for a, c in zip(recorder_s, bare_s, strict=True)],
