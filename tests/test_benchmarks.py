@@ -17,8 +17,12 @@ def output(capsys, main, *args: str) -> dict:
 
 
 def test_logging(capsys):
+    # The run itself checks that the plain loop wrote the recorder's very rows (bench_logging.rows_of).
     result = output(capsys, bench_logging.main, "--events", "40", "--repeats", "1")
     assert result["events"] == 40 and result["ratio"] > 0
+    assert result["commits"] >= 40  # one durable commit an event at least, on each side
+    assert result["recorder_cpu_per_event_ms"] > 0 and result["plain_cpu_per_event_ms"] > 0
+    assert result["ratio_to_events_only"] > 0
 
 
 def test_engine(capsys):

@@ -69,6 +69,9 @@ _EVENT_COLUMNS = (
     "hash",
 )
 _INSERT_EVENT = f"INSERT INTO events ({', '.join(_EVENT_COLUMNS)}) VALUES ({', '.join('?' * len(_EVENT_COLUMNS))})"
+_INSERT_MARK = "INSERT INTO event_clock (code_id, seq, boot_id, monotonic, elapsed) VALUES (?, ?, ?, ?, ?)"
+_WHERE_HEAD = "WHERE id = ? AND head_seq = ? AND head_hash = ?"
+_MOVE_HEAD = f"UPDATE codes SET head_seq = ?, head_hash = ? {_WHERE_HEAD}"
 
 
 def sqlite_family(exc: sqlite3.Error) -> str:
@@ -401,8 +404,11 @@ class Store:
         code's t then), kept beside the event, outside its hash.
         """
         self._still_there()
+        conn = self.conn
+        # One transaction, written out rather than through _transaction: this is the path every entry takes.
         try:
-            with self._transaction():
+            conn.execute("BEGIN IMMEDIATE")
+            try:
                 audit_id, head_seq, head_hash = self._heads.get(code_id) or self._read_head(code_id)
                 if seq != head_seq + 1:
                     raise StoreError(
@@ -420,32 +426,35 @@ class Store:
                     "schema_version": schema_version,
                     "prev_hash": head_hash,
                 }
-                row["hash"] = event_hash(row, audit_id, head_hash, text)
-                self.conn.execute(_INSERT_EVENT, tuple(row[c] for c in _EVENT_COLUMNS))
+                row["hash"] = digest = event_hash(row, audit_id, head_hash, text)
+                conn.execute(_INSERT_EVENT, (*row.values(),))
                 if mark is not None:
-                    self.conn.execute(
-                        "INSERT INTO event_clock (code_id, seq, boot_id, monotonic, elapsed) VALUES (?, ?, ?, ?, ?)",
-                        (code_id, seq, *mark),
-                    )
+                    conn.execute(_INSERT_MARK, (code_id, seq, *mark))
                 # The head moves only from where this recorder last left it: the kept head is checked here.
-                ended, end_params = self._ending(code_id, kind, payload, row["occurred_at"])
-                params = (seq, row["hash"], *end_params, code_id, head_seq, head_hash)
-                moved = self.conn.execute(
-                    f"UPDATE codes SET head_seq = ?, head_hash = ?{ended} "
-                    "WHERE id = ? AND head_seq = ? AND head_hash = ?",
-                    params,
-                )
+                if kind == "code_ended" or kind == "void":
+                    ended, end_params = self._ending(code_id, kind, payload, row["occurred_at"])
+                    moved = conn.execute(
+                        f"UPDATE codes SET head_seq = ?, head_hash = ?{ended} {_WHERE_HEAD}",
+                        (seq, digest, *end_params, code_id, head_seq, head_hash),
+                    )
+                else:
+                    moved = conn.execute(_MOVE_HEAD, (seq, digest, code_id, head_seq, head_hash))
                 if moved.rowcount != 1:
                     raise StoreError(
                         f"code {code_id} moved on behind this recorder's back; "
                         "another recorder may have it open: close one and resume"
                     )
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
         except BaseException as exc:
             self._heads.pop(code_id, None)  # read it again from the file next time
             if isinstance(exc, sqlite3.Error):
                 raise StoreError(self._explain_write(exc)) from None
             raise
-        self._heads[code_id] = (audit_id, seq, row["hash"])
+        self._heads[code_id] = (audit_id, seq, digest)
         return row
 
     def _ending(self, code_id: int, kind: str, payload: dict[str, Any], occurred_at: str) -> tuple[str, tuple]:
