@@ -14,7 +14,7 @@ def shown(app: WatchApp, panel: str) -> str:
 
 async def until(pilot, app: WatchApp, panel: str, words: str) -> str:
     """Let the display's own poll run until `words` are on `panel` (bounded; never a timed assertion)."""
-    for _ in range(200):
+    for _ in range(1000):
         if words in shown(app, panel):
             break
         await pilot.pause(0.02)
@@ -66,7 +66,7 @@ async def test_a_read_that_fails_is_said_and_the_last_state_stays(store, db_path
         assert app.query_one("#fault").has_class("shown")
         assert "before the fault" in shown(app, "#entries")
         del app.session.follow
-        for _ in range(200):  # the next good read clears it
+        for _ in range(1000):  # the next good read clears it
             if not app.query_one("#fault").has_class("shown"):
                 break
             await pilot.pause(0.02)
