@@ -124,7 +124,7 @@ class SummaryParts:
                 self._flag_text[rec.seq] = describe(ev)
             if rec.seq in self._attempt_seqs:
                 self._attempts[rec.seq] = rec
-            line = getattr(ev, "line", None)
+            line = ev.line_ref  # not getattr: a kind without a line goes through pydantic's slow __getattr__
             if line is not None:
                 self._line_event(self._by_line[line], rec)
             if isinstance(ev, DrugGiven):
@@ -459,6 +459,10 @@ class SummaryParts:
             late = rec.kind not in RECORD_KEEPING and rec.kind != "code_started" and raw.late
             yield rec, raw if late else None
 
+    def late_count(self) -> int:
+        """How many rows `late_entries()` has, without making them."""
+        return sum(1 for _, raw in self._late() if raw is not None)
+
     def late_entries(self) -> Iterator[LateEntry]:
         for rec, raw in self._late():
             if raw is not None:
@@ -468,6 +472,18 @@ class SummaryParts:
                     delay_s=raw.late_by,
                     text=describe(rec.event),
                 )
+
+    def event_texts(self, *kinds: str) -> Iterator[tuple[float, str]]:
+        """(t, text) of the timeline's events of these kinds: what `clinical()` and `notes()` rows say, for a
+        renderer that writes them as text (a model per row cost more than writing the row)."""
+        return ((rec.t, describe(rec.event)) for rec in self.timeline.of(*kinds))
+
+    def timeline_entries(self) -> Iterator[tuple[EventRecord, bool, list[FlagRow]]]:
+        """(record, entered late, its flags) for each timeline event: what `full_timeline()` rows hold, without
+        a model per row (the HTML and Markdown summaries write about a row per event from these)."""
+        flags = self.flags_by_seq
+        for rec, raw in self._late():
+            yield rec, raw is not None, flags.get(rec.seq, [])
 
     def full_timeline(self) -> Iterator[TimelineRow]:
         for rec, raw in self._late():
@@ -504,9 +520,11 @@ def shockable_to_first_shock_s(record: CodeRecord) -> float | None:
     return None
 
 
-def doses_weight_unknown(summary: Summary) -> int:
-    """Drug doses given while the weight was unknown (only a ceiling could check them: rules.md v2)."""
-    return sum(1 for d in summary.drugs if d.weight_kg is None)
+def doses_weight_unknown(drugs: Summary | Iterable[DrugRow]) -> int:
+    """Drug doses given while the weight was unknown (only a ceiling could check them: rules.md v2): of a
+    summary, or of its drug rows."""
+    rows = drugs.drugs if isinstance(drugs, Summary) else drugs
+    return sum(1 for d in rows if d.weight_kg is None)
 
 
 def _first(values: Iterable[float | None]) -> float | None:

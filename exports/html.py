@@ -174,19 +174,19 @@ def _table(table: Table) -> Iterator[str]:
         return
     head = "".join(f"<th>{escape(h)}</th>" for h in table.headers)
     yield f"{caption}<table><thead><tr>{head}</tr></thead><tbody>"
-    for row in rows:
-        cells = "".join(
-            f'<td class="time">{_escape(c)}</td>' if c.startswith("T+") else f"<td>{_escape(c)}</td>" for c in row.cells
+    special = _SPECIAL.search
+    for cells, tone in rows:
+        # A list, not a generator, for join; a cell is escaped only when it holds something to escape.
+        html = "".join(
+            [
+                ('<td class="time">' if c[:2] == "T+" else "<td>") + (escape(c) if special(c) else c) + "</td>"
+                for c in cells
+            ]
         )
-        tone = f' class="{row.tone}"' if row.tone else ""
-        yield f"<tr{tone}>{cells}</tr>"
+        yield f'<tr class="{tone}">{html}</tr>' if tone else f"<tr>{html}</tr>"
     yield "</tbody></table>"
 
 
 # What html.escape replaces: most cells (times, numbers, words) hold none, and a search is cheaper than its five
 # replacements (a long code's table has hundreds of thousands of cells).
 _SPECIAL = re.compile("[&<>\"']")
-
-
-def _escape(text: str) -> str:
-    return escape(text) if _SPECIAL.search(text) else text
