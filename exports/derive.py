@@ -117,9 +117,18 @@ class SummaryParts:
         self._flag_text: dict[int, str] = {}
         infusions: dict[str, dict[str, Any]] = {}
         fluids_ml, flushes = 0.0, []
+        # The late entries' seqs (exports.md §1.8), so that listing them and marking them on the full timeline
+        # are not each a pass of their own: as many as there are late entries, a handful a code.
+        self._late_seqs: set[int] = set()
+        records, on_time = self.r.records, RECORD_KEEPING | {"code_started"}
         for rec in self.timeline:
             ev = rec.event
             self.last_t = rec.t
+            if ev.kind not in on_time:
+                # Lateness is the record's as written: an amend that moved an event does not make it late.
+                raw = rec if not rec.amended_by else (records.get(rec.seq) or rec)
+                if raw.late:  # on the code clock: a wall-clock step makes nothing late
+                    self._late_seqs.add(rec.seq)
             if rec.seq in self._flag_seqs:
                 self._flag_text[rec.seq] = describe(ev)
             if rec.seq in self._attempt_seqs:
@@ -452,18 +461,20 @@ class SummaryParts:
 
     def _late(self) -> Iterator[tuple[EventRecord, EventRecord | None]]:
         """Each timeline event, with its record as written when it was entered late (None: on time)."""
+        late = self._late_seqs
         for rec in self.timeline:
-            # Lateness is the record's as written: an amend that moved an event does not make it late.
-            raw = rec if not rec.amended_by else (self.r.records.get(rec.seq) or rec)
-            # on the code clock: a wall-clock step makes nothing late
-            late = rec.kind not in RECORD_KEEPING and rec.kind != "code_started" and raw.late
-            yield rec, raw if late else None
+            if rec.seq not in late:
+                yield rec, None
+            else:
+                yield rec, rec if not rec.amended_by else (self.r.records.get(rec.seq) or rec)
 
     def late_count(self) -> int:
         """How many rows `late_entries()` has, without making them."""
-        return sum(1 for _, raw in self._late() if raw is not None)
+        return len(self._late_seqs)
 
     def late_entries(self) -> Iterator[LateEntry]:
+        if not self._late_seqs:
+            return  # no pass over the timeline for nothing
         for rec, raw in self._late():
             if raw is not None:
                 yield LateEntry(
@@ -481,9 +492,11 @@ class SummaryParts:
     def timeline_entries(self) -> Iterator[tuple[EventRecord, bool, list[FlagRow]]]:
         """(record, entered late, its flags) for each timeline event: what `full_timeline()` rows hold, without
         a model per row (the HTML and Markdown summaries write about a row per event from these)."""
-        flags = self.flags_by_seq
-        for rec, raw in self._late():
-            yield rec, raw is not None, flags.get(rec.seq, [])
+        flags, late = self.flags_by_seq, self._late_seqs
+        none: list[FlagRow] = []
+        for rec in self.timeline:
+            seq = rec.seq
+            yield rec, seq in late, flags.get(seq, none)
 
     def full_timeline(self) -> Iterator[TimelineRow]:
         for rec, raw in self._late():
