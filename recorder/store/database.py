@@ -911,7 +911,8 @@ class Store:
                 start = start or datetime.fromisoformat(row["occurred_at"])
                 self._record(code_id, start, (*values[:5], row["schema_version"], None), trust=False)
             except (StoreError, ValueError):
-                return Problem(code_id, row["seq"], f"does not read as a {row['kind']} event (changed or damaged)")
+                # Worded as a reader's StoreError is by the flag check, which used to be the first to meet it.
+                return Problem(code_id, None, f"event {row['seq']} cannot be read (it was changed or damaged)")
             # The hash is of the payload re-encoded: the stored bytes must be that encoding, or a reader (SQL's
             # json_extract takes a duplicate key's first value, Python its last) may see another one. Equal
             # bytes cannot hide a duplicate key (the encoding would have dropped one); else look closer.

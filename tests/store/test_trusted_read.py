@@ -76,20 +76,21 @@ def test_every_scenario_reads_back_as_validated(tmp_path: Path) -> None:
     ],
 )
 def test_a_changed_payload_is_validated_or_caught_by_verify(tmp_path: Path, change: dict) -> None:
+    """Rewritten with its hash chain made good again (as someone who knows the scheme would): a reader
+    refuses a payload of the wrong shape as ever, and `verify`, which validates every payload, names it."""
+    from recorder.store.chain import canonical
+    from tests.reliability.test_tamper import _rechain
+
     db = tmp_path / "c.db"
     make_database(db, jsonl(random_scenario(40, seed=1)))
     conn = sqlite3.connect(db)
-    seq, payload = conn.execute("SELECT seq, payload FROM events WHERE kind = 'vitals' ORDER BY seq LIMIT 1").fetchone()
-    conn.execute("DROP TRIGGER IF EXISTS events_no_update")
-    triggers = [name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")]
-    for name in triggers:
-        conn.execute(f"DROP TRIGGER {name}")
-    conn.execute(
-        "UPDATE events SET payload = ? WHERE code_id = 1 AND seq = ?",
-        [json.dumps({**json.loads(payload), **change}), seq],
-    )
-    conn.commit()
+    seq = conn.execute("SELECT seq FROM events WHERE kind = 'vitals' ORDER BY seq LIMIT 1").fetchone()[0]
     conn.close()
+
+    def changed(row: dict) -> None:
+        row["payload"] = canonical({**json.loads(row["payload"]), **change})
+
+    _rechain(db, 1, seq, changed)
     store = Store(db, readonly=True)
     try:
         start = store._start(1)
@@ -101,12 +102,6 @@ def test_a_changed_payload_is_validated_or_caught_by_verify(tmp_path: Path, chan
             assert store._record(1, start, row).event.hr == 900.0  # type: ignore[attr-defined]
         with pytest.raises(StoreError):
             store._record(1, start, row, trust=False)
-        problems = store._verify_chain(
-            1,
-            *store.conn.execute(
-                "SELECT audit_id, head_seq, head_hash, ended_at, chain FROM codes WHERE id = 1"
-            ).fetchone(),
-        )
-        assert problems is not None and problems.seq == seq
+        assert [str(p) for p in store.verify()] == [f"code 1: event {seq} cannot be read (it was changed or damaged)"]
     finally:
         store.close()
