@@ -21,3 +21,28 @@ def test_clock_at_is_clock_for_every_start_and_time() -> None:
         at = clock_at(start)
         for t in times:
             assert at(t) == clock(start, t), (start, t)
+
+
+def test_html_table_rows_are_each_cell_escaped_and_classed_as_written_one_by_one() -> None:
+    """The row-at-once search and the batches of rows write what escaping each cell on its own writes."""
+    from html import escape
+
+    from exports.html import ROWS_AT_A_TIME, _table
+    from exports.sections import Row, Table
+    from tests.hostile import ACCEPTED
+
+    cells = ["T+01:02", "12:00:00", "#3", "plain words", "", "T+<b>", *ACCEPTED]
+    rng = random.Random(5)
+    rows = [
+        Row(tuple(rng.choice(cells) for _ in range(5)), rng.choice([None, "critical", "late"]))
+        for _ in range(3 * ROWS_AT_A_TIME + 7)
+    ]
+    written = "".join(_table(Table(("a", "b", "c", "d", "e"), rows)))
+
+    def cell(c: str) -> str:
+        return ('<td class="time">' if c.startswith("T+") else "<td>") + escape(c) + "</td>"
+
+    expected = "".join(
+        (f'<tr class="{r.tone}">' if r.tone else "<tr>") + "".join(cell(c) for c in r.cells) + "</tr>" for r in rows
+    )
+    assert written.endswith(expected + "</tbody></table>")
