@@ -177,7 +177,7 @@ class Session:
         # CodeClock.resumed), never below the latest t recorded.
         mark = store.last_clock_mark(code_id)
         reached = store.latest_t(code_id)
-        first = store.events_at(code_id, (1,))[1]  # one row: iter_events would fetch a page of them
+        first = next(store.iter_events(code_id))
         code_clock = CodeClock.resumed(clock, first.occurred_at, ClockMark(*mark) if mark else None, reached)
         # The records are read a page at a time, never all at once.
         session = cls(
