@@ -18,7 +18,7 @@ from benchmarks.common import emit, machine, median, ratio, workdir
 from tests.factory import scenario_lines
 
 BUDGET_SUMMARY_RATIO = 10.0  # issue 17: the HTML summary ≤ 10× reading the code's rows with plain sqlite3
-BUDGET_AUDIT_RATIO = 3.0
+BUDGET_AUDIT_RATIO = 3.0  # issue 17: an audit ≤ 3× `sqlite3 -csv` dumping the events table
 VARIANTS = 20  # distinct codes in the audit database; each is stored many times over (own id, own chain)
 
 
@@ -210,7 +210,10 @@ def audit_part(folder: Path, codes: int, events: int, repeats: int) -> dict[str,
         "first_audit_ratio": ratio(first, dump),
         "first_audit_peak_mib": None if None in first_kib else round(max(first_kib) / 1024, 1),  # type: ignore[type-var]
         "budget_ratio": BUDGET_AUDIT_RATIO,
-        "met": audit / dump <= BUDGET_AUDIT_RATIO,
+        # Issue 17's budget is for the codes without kept rows (every upgrade derives each code once); the
+        # kept rows' audit is held to it too.
+        "first_audit_met": first / dump <= BUDGET_AUDIT_RATIO,
+        "met": audit / dump <= BUDGET_AUDIT_RATIO and first / dump <= BUDGET_AUDIT_RATIO,
     }
 
 

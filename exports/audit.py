@@ -10,7 +10,7 @@ from collections.abc import Iterable
 
 from pydantic import BaseModel
 
-from exports.derive import doses_weight_unknown, shockable_to_first_shock_s, summarise
+from exports.derive import SummaryParts, doses_weight_unknown, shockable_to_first_shock_s
 from schemas.audit import AuditAttempt, AuditCode, AuditDrug, AuditExport, AuditFlag, Kpis
 from schemas.code_record import CodeRecord
 from schemas.events import RhythmNoted
@@ -25,9 +25,14 @@ def _s(t: float | None) -> int | None:
 
 
 def audit_rows(record: CodeRecord) -> AuditExport:
-    """One code's rows. Built field by field from the summary: nothing identifying has a column to go in."""
-    s = summarise(record)
+    """One code's rows. Built field by field from the summary: nothing identifying has a column to go in.
+
+    Only the summary's parts the rows read are worked out (an audit derives every code it has no kept rows
+    for): its one pass, the drugs, and counts of the record keeping and late entries, not the listed sections.
+    """
+    s = SummaryParts(record)
     h, i = s.header, s.intervals
+    drug_rows = list(s.drugs())
     aid = record.audit_id
     weight = _s(h.patient.weight_kg)
     first_rhythm = record.arrests[0].first_rhythm if record.arrests else None
@@ -55,16 +60,16 @@ def audit_rows(record: CodeRecord) -> AuditExport:
         t_first_epinephrine_s=_s(i.first_epinephrine_s),
         t_rosc_s=_s(i.rosc_s),
         iv_attempts_before_io=i.iv_attempts_before_io,
-        drugs_given=len(s.drugs),
-        drugs_unflushed=sum(1 for d in s.drugs if d.unflushed),
+        drugs_given=len(drug_rows),
+        drugs_unflushed=sum(1 for d in drug_rows if d.unflushed),
         flags_critical=severities["critical"],
         flags_warning=severities["warning"],
         flags_info=severities["info"],
-        voids=sum(1 for r in s.record_keeping if r.kind == "void"),
-        amends=sum(1 for r in s.record_keeping if r.kind == "amend"),
-        late_entries=len(s.late_entries),
+        voids=sum(1 for _ in record.records.of("void")),
+        amends=sum(1 for _ in record.records.of("amend")),
+        late_entries=s.late_count(),
         shockable_to_first_shock_s=_s(shockable_to_first_shock_s(record)),
-        doses_weight_unknown=doses_weight_unknown(s),  # the same count as drugs.csv weight_known false
+        doses_weight_unknown=doses_weight_unknown(drug_rows),  # the same count as drugs.csv weight_known false
     )
     attempts = [
         AuditAttempt(
@@ -102,7 +107,7 @@ def audit_rows(record: CodeRecord) -> AuditExport:
             unflushed=d.unflushed,
             weight_known=d.weight_kg is not None,
         )
-        for d in s.drugs
+        for d in drug_rows
     ]
     flags = [
         AuditFlag(audit_id=aid, t_s=_s(f.t), rule=f.rule, severity=f.severity, line=f.line, acknowledged=f.acknowledged)
@@ -136,8 +141,9 @@ def audit_csv(export: AuditExport) -> dict[str, bytes]:
         out = io.StringIO()
         writer = csv.writer(out)
         writer.writerow(list(model.model_fields))
-        for row in rows:
-            writer.writerow([_csv_value(v) for v in row.model_dump().values()])
+        # A row's fields as held (every one a plain value, in the model's order): what model_dump gives, without
+        # making a dict per row of thousands.
+        writer.writerows([_csv_value(v) for v in row.__dict__.values()] for row in rows)
         files[f"{table}.csv"] = out.getvalue().encode("utf-8")
     return files
 
@@ -157,6 +163,8 @@ def audit_document(export: AuditExport) -> bytes:
 
 
 def _csv_value(value: object) -> str:
+    if type(value) is str:
+        return value  # most cells: the others in the order they come
     if value is None:
         return ""
     if isinstance(value, bool):

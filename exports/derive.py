@@ -117,14 +117,23 @@ class SummaryParts:
         self._flag_text: dict[int, str] = {}
         infusions: dict[str, dict[str, Any]] = {}
         fluids_ml, flushes = 0.0, []
+        # The late entries' seqs (exports.md §1.8), so that listing them and marking them on the full timeline
+        # are not each a pass of their own: as many as there are late entries, a handful a code.
+        self._late_seqs: set[int] = set()
+        records, on_time = self.r.records, RECORD_KEEPING | {"code_started"}
         for rec in self.timeline:
             ev = rec.event
             self.last_t = rec.t
+            if ev.kind not in on_time:
+                # Lateness is the record's as written: an amend that moved an event does not make it late.
+                raw = rec if not rec.amended_by else (records.get(rec.seq) or rec)
+                if raw.late:  # on the code clock: a wall-clock step makes nothing late
+                    self._late_seqs.add(rec.seq)
             if rec.seq in self._flag_seqs:
                 self._flag_text[rec.seq] = describe(ev)
             if rec.seq in self._attempt_seqs:
                 self._attempts[rec.seq] = rec
-            line = getattr(ev, "line", None)
+            line = ev.line_ref  # not getattr: a kind without a line goes through pydantic's slow __getattr__
             if line is not None:
                 self._line_event(self._by_line[line], rec)
             if isinstance(ev, DrugGiven):
@@ -452,14 +461,20 @@ class SummaryParts:
 
     def _late(self) -> Iterator[tuple[EventRecord, EventRecord | None]]:
         """Each timeline event, with its record as written when it was entered late (None: on time)."""
+        late = self._late_seqs
         for rec in self.timeline:
-            # Lateness is the record's as written: an amend that moved an event does not make it late.
-            raw = rec if not rec.amended_by else (self.r.records.get(rec.seq) or rec)
-            # on the code clock: a wall-clock step makes nothing late
-            late = rec.kind not in RECORD_KEEPING and rec.kind != "code_started" and raw.late
-            yield rec, raw if late else None
+            if rec.seq not in late:
+                yield rec, None
+            else:
+                yield rec, rec if not rec.amended_by else (self.r.records.get(rec.seq) or rec)
+
+    def late_count(self) -> int:
+        """How many rows `late_entries()` has, without making them."""
+        return len(self._late_seqs)
 
     def late_entries(self) -> Iterator[LateEntry]:
+        if not self._late_seqs:
+            return  # no pass over the timeline for nothing
         for rec, raw in self._late():
             if raw is not None:
                 yield LateEntry(
@@ -468,6 +483,20 @@ class SummaryParts:
                     delay_s=raw.late_by,
                     text=describe(rec.event),
                 )
+
+    def event_texts(self, *kinds: str) -> Iterator[tuple[float, str]]:
+        """(t, text) of the timeline's events of these kinds: what `clinical()` and `notes()` rows say, for a
+        renderer that writes them as text (a model per row cost more than writing the row)."""
+        return ((rec.t, describe(rec.event)) for rec in self.timeline.of(*kinds))
+
+    def timeline_entries(self) -> Iterator[tuple[EventRecord, bool, list[FlagRow]]]:
+        """(record, entered late, its flags) for each timeline event: what `full_timeline()` rows hold, without
+        a model per row (the HTML and Markdown summaries write about a row per event from these)."""
+        flags, late = self.flags_by_seq, self._late_seqs
+        none: list[FlagRow] = []
+        for rec in self.timeline:
+            seq = rec.seq
+            yield rec, seq in late, flags.get(seq, none)
 
     def full_timeline(self) -> Iterator[TimelineRow]:
         for rec, raw in self._late():
@@ -504,9 +533,11 @@ def shockable_to_first_shock_s(record: CodeRecord) -> float | None:
     return None
 
 
-def doses_weight_unknown(summary: Summary) -> int:
-    """Drug doses given while the weight was unknown (only a ceiling could check them: rules.md v2)."""
-    return sum(1 for d in summary.drugs if d.weight_kg is None)
+def doses_weight_unknown(drugs: Summary | Iterable[DrugRow]) -> int:
+    """Drug doses given while the weight was unknown (only a ceiling could check them: rules.md v2): of a
+    summary, or of its drug rows."""
+    rows = drugs.drugs if isinstance(drugs, Summary) else drugs
+    return sum(1 for d in rows if d.weight_kg is None)
 
 
 def _first(values: Iterable[float | None]) -> float | None:

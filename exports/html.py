@@ -166,6 +166,10 @@ def _facts(facts: Facts) -> str:
     return f'<dl class="facts">{rows}</dl>'
 
 
+# Rows written out at a time: a long code's table is still written as it is made, without a hand-off per row.
+ROWS_AT_A_TIME = 64
+
+
 def _table(table: Table) -> Iterator[str]:
     caption = f"<h3>{escape(table.caption)}</h3>" if table.caption else ""
     rows = first_rows(table)
@@ -174,19 +178,22 @@ def _table(table: Table) -> Iterator[str]:
         return
     head = "".join(f"<th>{escape(h)}</th>" for h in table.headers)
     yield f"{caption}<table><thead><tr>{head}</tr></thead><tbody>"
-    for row in rows:
-        cells = "".join(
-            f'<td class="time">{_escape(c)}</td>' if c.startswith("T+") else f"<td>{_escape(c)}</td>" for c in row.cells
-        )
-        tone = f' class="{row.tone}"' if row.tone else ""
-        yield f"<tr{tone}>{cells}</tr>"
-    yield "</tbody></table>"
+    special = _SPECIAL.search
+    done: list[str] = []
+    for cells, tone in rows:
+        # A list, not a generator, for join; the row's cells are searched for something to escape in one go,
+        # and only a row that has some escapes cell by cell.
+        if special("".join(cells)):
+            cells = tuple(escape(c) if special(c) else c for c in cells)
+        html = "".join([('<td class="time">' if c[:2] == "T+" else "<td>") + c + "</td>" for c in cells])
+        done.append(f'<tr class="{tone}">{html}</tr>' if tone else f"<tr>{html}</tr>")
+        if len(done) == ROWS_AT_A_TIME:
+            yield "".join(done)
+            done.clear()
+    done.append("</tbody></table>")
+    yield "".join(done)
 
 
 # What html.escape replaces: most cells (times, numbers, words) hold none, and a search is cheaper than its five
 # replacements (a long code's table has hundreds of thousands of cells).
 _SPECIAL = re.compile("[&<>\"']")
-
-
-def _escape(text: str) -> str:
-    return escape(text) if _SPECIAL.search(text) else text

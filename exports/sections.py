@@ -1,16 +1,18 @@
 """The summary's sections as titled facts and tables: the wording Markdown and HTML share (exports.md §1)."""
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from itertools import chain
+from typing import NamedTuple
 
-from exports.derive import SummaryParts
+from exports.derive import CLINICAL_KINDS, SummaryParts
+from exports.describe import describe
 from schemas.code_record import CodeRecord
 from schemas.formatting import age_short, clock, duration, number, offset, site_label, t_plus, words
 from schemas.labels import DEVICE_NAMES, OUTCOME_NAMES, ROUTE_NAMES, SETTING_NAMES
 from schemas.records import LATE_ENTRY_S
-from schemas.summary import AccessLine, DrugRow, EventRow, FlagRow
+from schemas.summary import AccessLine, DrugRow, FlagRow
 
 NONE = "—"
 
@@ -22,8 +24,9 @@ class Facts:
     items: list[tuple[str, str]]
 
 
-@dataclass(frozen=True)
-class Row:
+class Row(NamedTuple):
+    """A table row: a tuple, the cheapest to make (a long code's tables have about two rows an event)."""
+
     cells: tuple[str, ...]
     # critical / warning / info / withdrawn (flags), alert (an unflushed drug), failed (a line), late:
     # HTML colours the row; Markdown makes critical and alert rows bold.
@@ -65,22 +68,36 @@ def sections(record: CodeRecord) -> tuple[SummaryParts, list[Section]]:
         Section("Drugs", [w.drugs(), w.infusions()], "drugs"),
         Section("Fluids", [w.fluids(), w.fluid_totals()], "fluids"),
         Section("Samples", [w.samples()], "samples"),
-        Section("Rhythm, CPR, shocks and ROSC", [w.events(s.clinical())], "clinical"),
-        Section("Notes", [w.events(s.notes())], "notes"),
+        Section("Rhythm, CPR, shocks and ROSC", [w.events(s.event_texts(*CLINICAL_KINDS))], "clinical"),
+        Section("Notes", [w.events(s.event_texts("note"))], "notes"),
         Section("Deviations", [w.flags(s.flags), w.flags(s.withdrawn_flags, withdrawn=True)], "deviations"),
         Section("Record keeping", [w.record_keeping(), w.late()], "record-keeping"),
         Section("Full timeline", [w.timeline()], "timeline"),
     ]
 
 
+def clock_at(start: datetime) -> Callable[[float], str]:
+    """`clock(start, t)` for one start: the same wall-clock sum, in whole microseconds, without a datetime
+    and a strftime per call (a long code's tables have a clock time in nearly every row)."""
+    base = ((start.hour * 60 + start.minute) * 60 + start.second) * 1_000_000 + start.microsecond
+
+    def at(t: float) -> str:
+        step = timedelta(seconds=t)  # rounded to the microsecond as `start + timedelta(seconds=t)` is
+        s = ((base + step.microseconds) // 1_000_000 + step.seconds + step.days * 86_400) % 86_400
+        return f"{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}"
+
+    return at
+
+
 class _Words:
     def __init__(self, s: SummaryParts) -> None:
         self.s = s
         self.start = s.header.start
+        self._clock = clock_at(self.start)
 
     def when(self, t: float | None) -> str:
         """T+mm:ss and the clock time in the code's offset."""
-        return NONE if t is None else f"{t_plus(t)} ({clock(self.start, t)})"
+        return NONE if t is None else f"{t_plus(t)} ({self._clock(t)})"
 
     def stamp(self, at: datetime) -> str:
         return at.strftime("%Y-%m-%d %H:%M:%S ") + offset(at)
@@ -320,8 +337,10 @@ class _Words:
             ),
         )
 
-    def events(self, rows: Iterable[EventRow]) -> Table:
-        return Table(("time", "event"), (Row((self.when(e.t), e.text)) for e in rows))
+    def events(self, rows: Iterable[tuple[float, str]]) -> Table:
+        """(t, text) rows: SummaryParts.event_texts."""
+        when = self.when
+        return Table(("time", "event"), (Row((when(t), text)) for t, text in rows))
 
     def flags(self, flags: list[FlagRow], withdrawn: bool = False) -> Table:
         prefix = "W" if withdrawn else "F"
@@ -398,16 +417,21 @@ class _Words:
         return Table(("T+", "clock", "#", "event", "flags"), self._timeline())
 
     def _timeline(self) -> Iterator[Row]:
-        for e in self.s.full_timeline():
-            marks = []
-            if e.late:
-                marks.append("late entry")
-            if e.amended_by:
-                marks.append("amended by " + ", ".join(f"#{n}" for n in e.amended_by))
-            text = e.text + (f" [{'; '.join(marks)}]" if marks else "")
-            flags = ", ".join(f"F{f.n} {f.rule} ({f.severity})" for f in e.flags)
-            tone = min((f.severity for f in e.flags), key=_SEVERITY_ORDER.index, default=None)
-            yield Row((t_plus(e.t), clock(self.start, e.t), f"#{e.seq}", text, flags or ""), tone)
+        # About one row per event, the most of any table: from plain tuples (no row model), the clock precomputed.
+        at = self._clock
+        for rec, late, flagged in self.s.timeline_entries():
+            t, text = rec.t, describe(rec.event)
+            if late or rec.amended_by:
+                marks = ["late entry"] if late else []
+                if rec.amended_by:
+                    marks.append("amended by " + ", ".join(f"#{n}" for n in rec.amended_by))
+                text += f" [{'; '.join(marks)}]"
+            if flagged:
+                flags = ", ".join(f"F{f.n} {f.rule} ({f.severity})" for f in flagged)
+                tone = min((f.severity for f in flagged), key=_SEVERITY_ORDER.index)
+                yield Row((t_plus(t), at(t), f"#{rec.seq}", text, flags), tone)
+            else:
+                yield Row((t_plus(t), at(t), f"#{rec.seq}", text, ""))
 
 
 _SEVERITY_ORDER = ["critical", "warning", "info"]

@@ -11,9 +11,10 @@ from html import escape
 from itertools import chain, islice
 from typing import Any, TypeVar
 
-from exports.derive import SummaryParts
+from exports.derive import CLINICAL_KINDS, SummaryParts
 from schemas.formatting import clock, duration, number, offset, site_label, t_plus, words
 from schemas.labels import DRUG_SHORT
+from schemas.records import EventRecord
 from schemas.summary import AccessLine, DrugRow, EventRow, FlagRow, FluidRow
 
 WIDTH = 1000
@@ -59,6 +60,7 @@ COLOURS = {
     "muted": "#616161",
 }
 BAR_HEIGHT = {"attempting": 6, "in": 10, "confirmed": 14}
+_ATTRS: dict[str, str] = {}  # keyword → attribute name (font_size → font-size), worked out once each
 
 
 def _el(tag: str, content: str = "", title: str = "", **attrs: object) -> str:
@@ -67,9 +69,14 @@ def _el(tag: str, content: str = "", title: str = "", **attrs: object) -> str:
     for name, value in attrs.items():
         if value is None:
             continue
+        attr = _ATTRS.get(name) or _ATTRS.setdefault(name, name.rstrip("_").replace("_", "-"))
         if isinstance(value, float):
-            value = f"{value:.1f}".removesuffix(".0")
-        parts.append(f'{name.rstrip("_").replace("_", "-")}="{escape(str(value))}"')
+            text = f"{value:.1f}".removesuffix(".0")  # digits, a sign, a point: nothing to escape
+        elif isinstance(value, int):
+            text = str(value)
+        else:
+            text = escape(str(value))
+        parts.append(f'{attr}="{text}"')
     inner = (f"<title>{escape(title)}</title>" if title else "") + content
     open_tag = f"<{tag} {' '.join(parts)}"
     return f"{open_tag}>{inner}</{tag}>" if inner else f"{open_tag}/>"
@@ -156,7 +163,9 @@ def timeline_svg(s: SummaryParts) -> str:
     c = _Canvas(s)
     drugs, many_drugs = _few(s.drugs())
     fluids, many_fluids = _few(s.fluids())
-    clinical, many_clinical = _few(s.clinical())
+    # The clinical course's records, not its rows: a long code's lane only counts them (no text is made).
+    few_clinical, many_clinical = _few(s.timeline.of(*CLINICAL_KINDS))
+    clinical = [s.event_row(rec) for rec in few_clinical]
     flags, many_flags = _few(s.flags)
     lanes: list[Lane] = [
         (34.0, partial(_clinical, c, clinical) if many_clinical is None else _counted_clinical(c, many_clinical)),
@@ -557,7 +566,7 @@ class _Tally:
         return f"bars: count per {duration(self.c.t_max / BUCKETS)}"
 
 
-def _counted_clinical(c: _Canvas, rows: Iterable[EventRow]) -> Callable[[float, float], None]:
+def _counted_clinical(c: _Canvas, rows: Iterable[EventRecord]) -> Callable[[float, float], None]:
     """The rhythm lane of a long code: CPR pauses merged where they touch at this scale, shocks and
     rhythm checks counted per stretch."""
     tally, pauses = _Tally(c), list[tuple[float, float, int]]()

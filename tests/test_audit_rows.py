@@ -223,3 +223,90 @@ def test_verify_names_kept_rows_that_differ_from_the_record_and_rederive_mends_t
     assert edited.exit_code == mended.exit_code == 0
     assert read_csv(tmp_path / "mended" / "codes.csv")[1]["flags_critical"] == "1"  # from the record
     assert runner.invoke(cli, ["--db", str(db), "verify"]).exit_code == 0  # and kept again, right
+
+
+def _mixed(path: Path) -> list[int]:
+    """Codes of every sort an audit meets: the CLI's three, and long ones with voids, amends, back-dated and
+    late entries and flags (a vital sign or a note every so often entered 90 s after it happened)."""
+    from tests.factory import random_scenario
+
+    ids = [record(path, code, f"cccc00000000000{i}") for i, code in enumerate((CODE_A, CODE_B, CODE_C))]
+    for seed in (1, 2):
+        events = random_scenario(400, seed=seed, record_keeping=0.06)
+        typed = 0.0
+        for n, event in enumerate(events[1:], start=1):
+            # Typed a few seconds after it happened, never before the entry before it.
+            typed = event["entered"] = max(typed, event["t"] + (0 if event["kind"] in ("void", "amend") else 4))
+            if n % 37 == 0 and event["kind"] in ("vitals", "note") and event["t"] > 100:
+                event["t"] = round(event["t"] - 90, 6)
+        ids.append(record(path, events, f"dddd00000000000{seed}"))
+    return ids
+
+
+def test_rows_an_audit_derives_equal_the_rows_each_code_kept_when_it_ended(tmp_path):
+    """The rows kept by the live session (folded event by event) equal those an audit of the same codes
+    derives when none are kept (folded once, only the parts of the summary the rows read), code by code and
+    as files; and the counts it no longer lists equal those of the whole summary."""
+    from exports.audit import audit_csv, audit_rows
+    from exports.derive import summarise
+    from recorder.core.code_record import build_code_record
+    from schemas.audit import AuditExport
+
+    path = tmp_path / "mixed.db"
+    ids = _mixed(path)
+    kept_then = {code_id: AuditExport.model_validate_json(rows) for code_id, (_, rows) in kept(path).items()}
+    assert sorted(kept_then) == ids
+    whole = audit(path)
+    conn = sqlite3.connect(path)
+    conn.execute("DELETE FROM audit_rows")
+    conn.commit()
+    conn.close()
+    derived = audit(path)
+    assert derived == whole
+    assert audit_csv(derived) == audit_csv(whole)
+    store = Store(path)
+    try:
+        for code_id in ids:
+            session = Session.read(store, CLOCK, code_id)
+            record_ = build_code_record(session)
+            rows = audit_rows(record_)
+            assert rows == kept_then[code_id], code_id
+            s = summarise(record_)
+            (code,) = rows.codes
+            assert code.late_entries == len(s.late_entries)
+            assert (code.voids, code.amends) == (
+                sum(1 for r in s.record_keeping if r.kind == "void"),
+                sum(1 for r in s.record_keeping if r.kind == "amend"),
+            )
+            assert code.doses_weight_unknown == sum(1 for d in s.drugs if d.weight_kg is None)
+    finally:
+        store.close()
+    assert any(c.late_entries for c in derived.codes) and any(c.voids and c.amends for c in derived.codes)
+    assert sorted(kept(path)) == ids  # and the audit kept them again
+
+
+def test_the_csv_files_are_written_from_each_rows_fields_as_model_dump_gives_them(db):
+    import csv
+    import io
+
+    from exports.audit import TABLES, audit_csv
+
+    export = audit(db)
+    files = audit_csv(export)
+    for table in TABLES:
+        rows = list(csv.reader(io.StringIO(files[f"{table}.csv"].decode("utf-8"))))
+        models = getattr(export, table)
+        assert len(rows) == len(models) + 1 and models
+        for written, model in zip(rows[1:], models, strict=True):
+            dumped = model.model_dump()
+            assert list(dumped) == rows[0]
+            assert written == [
+                ""
+                if v is None
+                else ("true" if v else "false")
+                if isinstance(v, bool)
+                else str(int(v))
+                if isinstance(v, float) and v.is_integer()
+                else str(v)
+                for v in dumped.values()
+            ]

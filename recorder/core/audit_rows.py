@@ -102,7 +102,9 @@ def read_audit(
             found = _kept(kept.get(info.id))
             if found is None:
                 head = store.head_hash(info.id) or ""  # read before the events: rows never outlive them
-                session = Session.read(store, clock, info.id, protocol)
+                # Folded once over the final timeline: the same flags as folding it entry by entry
+                # (test_session_checkpoints), without the refolds of back-dated entries and corrections.
+                session = Session.read(store, clock, info.id, protocol, fold_once=True)
                 found = derive(session)
                 if session.ended:  # an open code changes with every entry: derived again each audit
                     fresh.append((info.id, head, key, found[0].isoformat(), found[1].model_dump_json()))
@@ -168,7 +170,7 @@ def check_kept(store: Store, clock: Clock, given: Protocol | None = None) -> tup
             )
             continue
         kept = _kept((day_text, data))
-        day, rows = derive(Session.read(store, clock, code_id, derived_under))
+        day, rows = derive(Session.read(store, clock, code_id, derived_under, fold_once=True))
         if kept != (day, rows):
             faults.append(
                 Problem(

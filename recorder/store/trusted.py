@@ -1,0 +1,157 @@
+"""Stored events rebuilt without validating them again: they were validated when written and are hash-chained.
+
+Validating each stored event again was about half of reading a code back (BENCHMARKS.md, issue 17). A
+stored payload is the canonical JSON of an event that passed validation, so its values are already what
+validation gives; rebuilding the model from them skips the per-field checks and the model validators (which
+only check, never change a value). What is still checked here, cheaply, is the shape: every field of the
+kind and no other, each of a JSON type its field takes; anything else (a damaged or hand-edited payload, a
+kind whose fields are models or datetimes) goes through full validation as before. `recorder verify`
+validates every payload in full (Store._verify_chain).
+"""
+
+import json
+import types
+from datetime import datetime
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
+
+from pydantic import BaseModel
+from pydantic_core import PydanticUndefined
+
+from schemas.events import EVENT_ADAPTER, KIND_MODEL, BaseEvent
+from schemas.records import EventRecord
+
+# What json.loads runs, without its wrapping (a third of its time).
+_SCAN = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
+_NEW = object.__new__
+_SET = object.__setattr__
+
+
+def _json_types(annotation: Any) -> tuple[type, ...] | None:
+    """The JSON value types a field of this annotation takes as stored, or None when its values are not plain
+    JSON values (a nested model, a datetime): such a kind is always validated."""
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        return _json_types(get_args(annotation)[0])
+    if origin in (Union, types.UnionType):
+        found: list[type] = []
+        for arg in get_args(annotation):
+            part = _json_types(arg)
+            if part is None:
+                return None
+            found.extend(part)
+        return tuple(dict.fromkeys(found))
+    if origin is Literal:
+        values = get_args(annotation)
+        return (str,) if all(isinstance(v, str) for v in values) else None
+    if origin is list:
+        (item,) = get_args(annotation)
+        return (list,) if _json_types(item) == (str,) else None
+    if origin is dict:
+        return (dict,)  # an amend's changes: any JSON, checked when it was written
+    if annotation is type(None):
+        return (type(None),)
+    if annotation in (str, bool, int):
+        return (annotation,)
+    if annotation is float:
+        return (float,)  # stored as an int when whole (canonical JSON): event() makes it the float again
+    return None
+
+
+class _Kind:
+    """How to rebuild one kind's model from its stored values: its fields in order, their types and defaults."""
+
+    __slots__ = ("cls", "defaults", "fields", "floats", "names", "required")
+
+    def __init__(self, cls: type[BaseEvent], fields: dict[str, tuple[type, ...]]) -> None:
+        self.cls = cls
+        self.fields = fields
+        self.names = frozenset(fields)
+        self.floats = frozenset(n for n, found in fields.items() if float in found and int not in found)
+        self.required = frozenset(n for n, f in cls.model_fields.items() if f.is_required())
+        given = cls.model_fields.items()
+        self.defaults = {n: f.default for n, f in given if not f.is_required() and f.default is not PydanticUndefined}
+
+
+def _kinds() -> dict[str, _Kind]:
+    out: dict[str, _Kind] = {}
+    for kind, cls in KIND_MODEL.items():
+        if cls.model_config.get("extra") != "forbid" or cls.__pydantic_decorators__.field_validators:
+            continue
+        if any(d.info.mode != "after" for d in cls.__pydantic_decorators__.model_validators.values()):
+            continue  # a validator that could change what it is given: always validated
+        fields: dict[str, tuple[type, ...]] = {}
+        for name, info in cls.model_fields.items():
+            found = _json_types(info.rebuild_annotation())
+            if found is None or (info.default_factory is not None):
+                break
+            fields[name] = found
+        else:
+            out[kind] = _Kind(cls, fields)
+    return out
+
+
+KINDS = _kinds()
+
+
+def _built(cls: type[BaseModel], values: dict[str, Any], fields_set: set[str]) -> Any:
+    """A model instance holding `values` as validation would have left them (no private or extra values)."""
+    model = _NEW(cls)
+    _SET(model, "__dict__", values)
+    _SET(model, "__pydantic_fields_set__", fields_set)
+    _SET(model, "__pydantic_extra__", None)
+    _SET(model, "__pydantic_private__", None)
+    return model
+
+
+def payload(text: str) -> Any:
+    """A stored payload parsed: json.loads for text the store wrote (canonical JSON: no space around it)."""
+    try:
+        value, end = _SCAN(text, 0)
+    except (StopIteration, TypeError):
+        end = -1
+    if end != len(text):
+        return json.loads(text)  # what json.loads makes of anything else: a space around it, or its error
+    return value
+
+
+def event(data: dict[str, Any]) -> BaseEvent:
+    """The event a stored payload holds (with its kind and t): rebuilt when its shape is right, else validated
+    (a ValidationError then, as ever, for a payload that is not an event)."""
+    kind = KINDS.get(data.get("kind"))  # type: ignore[arg-type]
+    if kind is not None and kind.required <= data.keys() <= kind.names:
+        fields, floats = kind.fields, kind.floats
+        for k, v in data.items():
+            if type(v) not in fields[k]:
+                if type(v) is not int or k not in floats:
+                    break
+                data[k] = float(v)  # canonical JSON writes 120.0 as 120; validation gives the float back
+        else:
+            values = {n: data[n] if n in data else kind.defaults[n] for n in fields}
+            return _built(kind.cls, values, set(data))
+    return EVENT_ADAPTER.validate_python(data)
+
+
+_RECORD_SET = ("code_id", "seq", "event", "occurred_at", "recorded_at", "schema_version", "entered_t")
+
+
+def record(
+    code_id: int,
+    seq: int,
+    ev: BaseEvent,
+    occurred_at: datetime,
+    recorded_at: datetime,
+    schema_version: int,
+    entered_t: float | None,
+) -> EventRecord:
+    """An EventRecord of values the store has just read and typed itself: what EventRecord(...) gives for them."""
+    values = {
+        "code_id": code_id,
+        "seq": seq,
+        "event": ev,
+        "occurred_at": occurred_at,
+        "recorded_at": recorded_at,
+        "schema_version": schema_version,
+        "amended_by": (),
+        "entered_t": entered_t,
+    }
+    return _built(EventRecord, values, set(_RECORD_SET))

@@ -1,0 +1,48 @@
+"""The summary's fast row formatting writes what the general functions write."""
+
+import random
+from datetime import UTC, datetime, timedelta, timezone
+
+from exports.sections import clock_at
+from schemas.formatting import clock
+
+
+def test_clock_at_is_clock_for_every_start_and_time() -> None:
+    rng = random.Random(17)
+    starts = [
+        datetime(2026, 3, 2, 14, 5, tzinfo=UTC),
+        datetime(2026, 3, 2, 23, 59, 59, 999_999, tzinfo=timezone(timedelta(hours=-3, minutes=-30))),
+        datetime(2026, 10, 25, 1, 30, 0, 500_000, tzinfo=timezone(timedelta(hours=2))),
+        datetime(2030, 1, 1, 0, 0, 0, 1).astimezone(),
+    ]
+    times = [0.0, 0.5, 0.9999995, 0.0000005, 59.9999999, 86_399.9999995, 86_400.0, 1e6 + 0.25, 3 * 86_400 - 1e-7]
+    times += [round(rng.uniform(0, 200_000), rng.choice([0, 1, 3, 6, 7])) for _ in range(20_000)]
+    for start in starts:
+        at = clock_at(start)
+        for t in times:
+            assert at(t) == clock(start, t), (start, t)
+
+
+def test_html_table_rows_are_each_cell_escaped_and_classed_as_written_one_by_one() -> None:
+    """The row-at-once search and the batches of rows write what escaping each cell on its own writes."""
+    from html import escape
+
+    from exports.html import ROWS_AT_A_TIME, _table
+    from exports.sections import Row, Table
+    from tests.hostile import ACCEPTED
+
+    cells = ["T+01:02", "12:00:00", "#3", "plain words", "", "T+<b>", *ACCEPTED]
+    rng = random.Random(5)
+    rows = [
+        Row(tuple(rng.choice(cells) for _ in range(5)), rng.choice([None, "critical", "late"]))
+        for _ in range(3 * ROWS_AT_A_TIME + 7)
+    ]
+    written = "".join(_table(Table(("a", "b", "c", "d", "e"), rows)))
+
+    def cell(c: str) -> str:
+        return ('<td class="time">' if c.startswith("T+") else "<td>") + escape(c) + "</td>"
+
+    expected = "".join(
+        (f'<tr class="{r.tone}">' if r.tone else "<tr>") + "".join(cell(c) for c in r.cells) + "</tr>" for r in rows
+    )
+    assert written.endswith(expected + "</tbody></table>")
