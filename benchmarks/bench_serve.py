@@ -1,7 +1,9 @@
 """Benchmark: a key in the browser to the entry committed and drawn back in the page, with `recorder serve`
 on loopback, beside a bare Textual app served the same way (the floor) and the terminal's figure from the
 same run (bench_keys' measure on a code of the same size). Both browser figures are taken in the page's own
-clock: from the key leaving the page on its websocket to the first frame that draws the new timeline row."""
+clock: from the key leaving the page on its websocket to the first frame that draws the new timeline row.
+Beside the key, the same entry by a tap on the touch layout's CPR button (the page made with touch, at a
+tablet's 1024x768): from the tap's first message leaving the page to the frame that draws the row."""
 
 import argparse
 import subprocess
@@ -18,6 +20,7 @@ from benchmarks.common import emit, machine, ms, quantile, ratio, workdir
 
 BUDGET_P99_RATIO = 2.0  # key -> drawn back in the page, p99 against the bare served app's (issue 16)
 GAP_S = 0.05  # between keys: a fast typist, and both screens idle again before the next one
+TAP_GAP_S = 0.25  # between taps on one button: past the 0.2 s a button ignores a second tap in
 
 BARE_APP = """
 from textual.app import App
@@ -95,12 +98,18 @@ def top_row(lines: list[str], marker: str | None) -> str:
     return lines[0] if lines else ""
 
 
-def key_to_page(tab: Any, key: str, marker: str | None, timeout: float = 10) -> float:
-    """Seconds, in the page's clock, from the key's message leaving the page to the frame that changes the row."""
+def key_to_page(tab: Any, key: str, marker: str | None, timeout: float = 10, tap: str | None = None) -> float:
+    """Seconds, in the page's clock, from the key's message leaving the page to the frame that changes the row.
+
+    tap: instead of the key, a tap on the touch button with this label (its first message: the pointer's move).
+    """
     page = tab.page
     before = top_row(tab.text().splitlines(), marker)
     sent_before = page.evaluate("window.__sentAt.length")
-    page.keyboard.press(key)
+    if tap is not None:
+        tab.tap_button(tap)
+    else:
+        page.keyboard.press(key)
     deadline = time.monotonic() + timeout
     while True:
         frames = page.evaluate(f"window.__frames.slice({tab.seen})")
@@ -137,6 +146,7 @@ def run(events: int, keys: int, rounds: int) -> dict[str, Any]:
     from tests.browser.served import Served, Tab, browser_context
 
     recorder: list[float] = []
+    tapped: list[float] = []
     bare: list[float] = []
     with workdir("serve") as d:
         path = d / "recorder.db"
@@ -144,7 +154,8 @@ def run(events: int, keys: int, rounds: int) -> dict[str, Any]:
         served = Served(path)
         floor = BareServed(d)
         try:
-            with browser_context() as (context, guard):
+            # A touch screen's page (a tablet's): keys still come from a keyboard, taps from the touch screen.
+            with browser_context(has_touch=True) as (context, guard):
                 context.add_init_script(SENT_AT)
                 scribe = Tab(context.new_page()).open(served.url, wait_for="Timeline (newest first)", timeout=60)
                 plain = Tab(context.new_page()).open(floor.url, wait_for="bare 0", timeout=60)
@@ -155,6 +166,10 @@ def run(events: int, keys: int, rounds: int) -> dict[str, Any]:
                     for _ in range(keys):
                         recorder.append(key_to_page(scribe, "c", "Timeline (newest first)"))  # CPR started/stopped
                         time.sleep(GAP_S)
+                    for _ in range(keys):
+                        # The CPR button; a button ignores a second tap within 0.2 s (a shaky double tap).
+                        tapped.append(key_to_page(scribe, "", "Timeline (newest first)", tap="CPR"))
+                        time.sleep(TAP_GAP_S)
                     plain.page.bring_to_front()
                     plain.focus()
                     for _ in range(keys):
@@ -165,7 +180,7 @@ def run(events: int, keys: int, rounds: int) -> dict[str, Any]:
             served.stop()
             floor.stop()
         head = _events(path)
-    assert head == events + rounds * keys, (head, events, rounds, keys)  # every key was one durable event
+    assert head == events + rounds * keys * 2, (head, events, rounds, keys)  # every key was one durable event
     # The terminal's figure on a code of the same size, measured in this run (after the browser has closed).
     terminal = bench_keys.one_size(events, keys * rounds)
     p99 = quantile(recorder, 0.99)
@@ -174,8 +189,12 @@ def run(events: int, keys: int, rounds: int) -> dict[str, Any]:
         "benchmark": "serve",
         "events_before": events,
         "keys": keys * rounds,
+        "taps": keys * rounds,
         "rounds": rounds,
         "served_recorder": stats(recorder),
+        "served_recorder_tap": stats(tapped),
+        "ratio_p50_tap_to_key": ratio(quantile(tapped, 0.5), quantile(recorder, 0.5)),
+        "ratio_p99_tap_to_key": ratio(quantile(tapped, 0.99), p99),
         "served_bare_textual": stats(bare),
         "terminal_recorder": terminal["recorder"]["on_screen"],
         "terminal_bare_textual": terminal["bare_textual"]["on_screen"],

@@ -95,4 +95,5 @@ def test_serve(capsys):
 
     result = output(capsys, bench_serve.main, "--events", "20", "--keys", "2", "--rounds", "1")
     assert result["keys"] == 2 and result["served_recorder"]["p50_ms"] > 0
+    assert result["taps"] == 2 and result["served_recorder_tap"]["p50_ms"] > 0
     assert result["served_bare_textual"]["p99_ms"] > 0 and result["terminal_recorder"]["p99_ms"] > 0

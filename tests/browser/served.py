@@ -31,6 +31,7 @@ CHROMIUM_FLAGS = [
     "--disable-sync",
 ]
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
+TOP, BOTTOM = "▔", "▁"  # a touch button's borders, above and below its label
 
 # Every binary frame the page's websocket receives, with the page's clock, kept where the test can read it.
 RECORD_FRAMES = """
@@ -228,6 +229,35 @@ class Tab:
             if col >= 0:
                 return col, row
         raise AssertionError(f"{text!r} is not on the screen:\n{self.text()}")
+
+    def button(self, label: str) -> tuple[int, int] | None:
+        """The middle of the touch button labelled `label`: its label on a row between a button's top and
+        bottom borders (the same words elsewhere, a prompt or a timeline row, are not the button); None if
+        there is not exactly one."""
+        lines = self.text().splitlines()
+        found = []
+        for row in range(1, len(lines) - 1):
+            line, above, below = lines[row], lines[row - 1], lines[row + 1]
+            start = 0
+            while (col := line.find(label, start)) >= 0:
+                start = col + 1
+                middle = col + len(label) // 2
+                whole = (col == 0 or line[col - 1] == " ") and line[col + len(label) : col + len(label) + 1] in (
+                    "",
+                    " ",
+                )
+                if whole and middle < min(len(above), len(below)) and above[middle] == TOP and below[middle] == BOTTOM:
+                    found.append((middle, row))
+        return found[0] if len(found) == 1 else None
+
+    def tap_button(self, label: str, timeout: float = 10) -> None:
+        """Tap the touch button labelled `label` once it is on the screen."""
+        deadline = time.monotonic() + timeout
+        while (where := self.button(label)) is None:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"no button {label!r} on the screen:\n{self.text()}")
+            self.page.wait_for_timeout(40)
+        self.click_cell(*where, tap=True)
 
     def click_text(self, text: str, *, tap: bool = False) -> None:
         """Click (or tap) the middle of `text` where the screen shows it (a button's label, a footer key)."""
