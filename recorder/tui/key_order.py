@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 
 from textual import events
 from textual.app import App
+from textual.errors import NoWidget
 from textual.message_pump import MessagePump
 from textual.screen import Screen
 
@@ -67,6 +68,19 @@ class KeysInOrder:
             if key.is_forwarded:  # not taken by a priority binding: follow it up to the app
                 self.rounds = ROUNDS
                 self.follow(target)
+
+    async def pointer(self, event: events.MouseUp, dispatch: Callable[[], Awaitable[None]]) -> None:
+        """A mouse button let go (a click, a tap): handed to Textual, which posts the click to the widget
+        under it; the keys after it then wait, as after a key, until that widget and its parents have
+        handled it and a screen it opened is ready."""
+        try:
+            clicked: MessagePump | None = self.app.get_widget_at(*event.screen_offset)[0]
+        except NoWidget:
+            clicked = None
+        await dispatch()
+        if clicked is not None and self.at is None and clicked.is_attached:
+            self.rounds = ROUNDS
+            self.follow(clicked)
 
     def follow(self, node: MessagePump) -> None:
         """Wait for `node` to handle the key, then its parent, up to the app (where bindings run)."""
