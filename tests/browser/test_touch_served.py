@@ -206,7 +206,8 @@ def enter_by_taps(scribe: Tab, taps: Taps, context: Any, served: Served) -> None
     def amend() -> None:
         taps.tap_row("note")
         tap("Amend")
-        scribe.wait_for("Amend")
+        # The form's own text box (the button bar says "Amend" too, so that word alone proves nothing).
+        scribe.wait_for(lambda text: any("parents here" in line and "▊" in line for line in text.splitlines()))
         # The text box tapped after its words (the cursor goes there), the words added; then the reason box.
         col, row = text_box(scribe, "parents here")
         scribe.click_cell(col + 30, row, tap=True)
