@@ -56,7 +56,7 @@ class BareServed:
     """A bare Textual app (one key updates one label) served as the recorder is (the same server, token, page)."""
 
     def __init__(self, folder: Path) -> None:
-        from tests.browser.served import free_port
+        from tests.browser.served import free_port, listening
 
         app = folder / "bare_app.py"
         app.write_text(BARE_APP)
@@ -70,17 +70,8 @@ class BareServed:
         )
         assert self.process.stdout is not None
         self.url = self.process.stdout.readline().strip()
-        import socket
-
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                return
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError("the bare app's server did not listen") from None
-                time.sleep(0.05)
+        if not listening(self.port, 20):
+            raise RuntimeError("the bare app's server did not listen")
 
     def stop(self) -> None:
         self.process.send_signal(2)

@@ -71,6 +71,19 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def listening(port: int, timeout: float) -> bool:
+    """Wait until something listens on this port of 127.0.0.1: True, or False after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return True
+        except OSError:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.05)
+
+
 class Served:
     """`recorder serve` on 127.0.0.1 and a free port, on the database `db`."""
 
@@ -99,14 +112,7 @@ class Served:
         )
         self.token = self.url.split("token=", 1)[1]
         self.base = f"http://127.0.0.1:{self.port}"
-        deadline = time.monotonic() + 15
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                break
-            except OSError:
-                assert time.monotonic() < deadline, "serve did not listen"
-                time.sleep(0.05)
+        assert listening(self.port, 15), "serve did not listen"
 
     def stop(self) -> str:
         """Ctrl+C, as a person stops it; returns all it wrote to stderr (again, if stopped already)."""
