@@ -89,13 +89,15 @@ class WatchApp(App[None]):
         # The first look is made at once, deadlines included: a flag whose deadline passed before the display
         # opened is on its first frame, not a poll later.
         self.poll(whole=True)
-        self.set_interval(self.poll_s, self.poll)
+        # The screen's own timer, so that it stops with the screen, before its panels go: an app's timer
+        # outlived them on quitting and its poll found no panel (a NoMatches traceback, seen under load).
+        self.screen.set_interval(self.poll_s, self.poll)
 
     def poll(self, whole: bool = False) -> None:
         """Fold what the writer committed since the last look; the clocks move either way (`whole`: every
         panel drawn, new entries or not)."""
         if self._exit:
-            return  # closing: a poll already due would find the panels gone (a NoMatches, seen under load in tests)
+            return  # closing
         try:
             new, raised = self.session.follow()
         except StoreError as exc:
