@@ -2,14 +2,18 @@
 on its event, a long code opened or rebuilt for the cost of a screen, text shown as written, the team display's."""
 
 import random
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
 
 import pytest
+from textual.pilot import Pilot
 
 from recorder.core.clock import SystemClock
 from recorder.core.session import Logged, Session, replay
 from recorder.engine import load_protocol
 from recorder.store import Store
-from recorder.tui.app import build_app
+from recorder.tui.app import RecorderApp, build_app
 from recorder.tui.pickers import TextPrompt
 from recorder.tui.timeline import Row, TimelineRows, row_text
 from recorder.tui.watch import build_watch, entries_text
@@ -19,6 +23,21 @@ from tests.factory import scenario_lines, started_ago
 from tests.tui.helpers import CHILD, keys, live
 
 SIZE = (120, 40)
+
+
+@asynccontextmanager
+async def resumed(long_db: Path) -> AsyncIterator[tuple[Pilot, RecorderApp]]:
+    """The long code resumed on the live screen, its first frame drawn; the store closed after."""
+    store = Store(long_db)
+    try:
+        app = build_app(store, SystemClock(), mode="resume")
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            yield pilot, app
+    finally:
+        store.close()
+
+
 LONG = 1500  # events: thirty screens of rows
 
 
@@ -102,77 +121,65 @@ def long_db(tmp_path):
 async def test_a_long_code_resumes_and_rebuilds_for_the_rows_on_screen(long_db):
     """Resumed, and shown again after a back-dated entry, a void and an amend, a long code builds a screen's rows
     (a window of them), not one per event: the rows are counted, not timed."""
-    store = Store(long_db)
-    try:
-        app = build_app(store, SystemClock(), mode="resume")
-        async with app.run_test(size=SIZE) as pilot:
+    async with resumed(long_db) as (pilot, app):
+        screen = live(app)
+        view = screen.query_one(TimelineView)
+        rows = view.rows
+        assert isinstance(rows, TimelineRows) and len(rows) >= LONG
+        assert 0 < rows.builds <= 2 * TimelineRows.WINDOW
+        session = screen.session
+        assert session is not None
+        before = rows.builds
+        newest = session.timeline()[-1]
+        notes = [r for r in session.timeline() if r.kind == "note"]
+        for entry in (
+            session.log({"kind": "note", "text": "back-dated"}, t=newest.t - 60),
+            session.void(notes[-1].seq, "wrong code"),
+            session.amend(notes[-2].seq, {"t": newest.t - 30}, "time"),
+        ):
+            screen.after([entry])
             await pilot.pause()
-            screen = live(app)
-            view = screen.query_one(TimelineView)
-            rows = view.rows
-            assert isinstance(rows, TimelineRows) and len(rows) >= LONG
-            assert 0 < rows.builds <= 2 * TimelineRows.WINDOW
-            session = screen.session
-            assert session is not None
+            assert rows.builds - before <= 2 * TimelineRows.WINDOW  # each rebuild: a screen's rows
             before = rows.builds
-            newest = session.timeline()[-1]
-            notes = [r for r in session.timeline() if r.kind == "note"]
-            for entry in (
-                session.log({"kind": "note", "text": "back-dated"}, t=newest.t - 60),
-                session.void(notes[-1].seq, "wrong code"),
-                session.amend(notes[-2].seq, {"t": newest.t - 30}, "time"),
-            ):
-                screen.after([entry])
-                await pilot.pause()
-                assert rows.builds - before <= 2 * TimelineRows.WINDOW  # each rebuild: a screen's rows
-                before = rows.builds
-            assert view.rows is rows and list(rows)[:60] == every_row(session)[:60]
-    finally:
-        store.close()
+        assert view.rows is rows and list(rows)[:60] == every_row(session)[:60]
 
 
 async def test_the_selection_stays_on_its_event_in_a_long_code_whatever_comes_in_above(long_db):
     """Selected twenty rows down a long code (found again by its time, not by the row above it), the event stays
     selected through entries above it, back-dated ones between, a void and an amend; Del names that event."""
-    store = Store(long_db)
-    try:
-        app = build_app(store, SystemClock(), mode="resume")
-        async with app.run_test(size=SIZE) as pilot:
-            await pilot.pause()
-            screen = live(app)
-            view = screen.query_one(TimelineView)
-            await pilot.press("pagedown", "pagedown")
-            await pilot.pause()
-            chosen = view.selected
-            assert chosen is not None and view.cursor == 20
-            seq = chosen.record.seq
-            session = screen.session
-            assert session is not None
-            t = chosen.record.t
-            now = session.now()
-            entries = [
-                session.log({"kind": "note", "text": "newest"}),
-                session.log({"kind": "note", "text": "between"}, t=(t + now) / 2),
-                session.log({"kind": "note", "text": "below"}, t=max(0.0, t - 20)),
-                session.log({"kind": "note", "text": "several at once"}),
-            ]
-            screen.after(entries[:1])
-            screen.after(entries[1:2])
-            screen.after(entries[2:])  # more than one: shown again whole
-            await pilot.pause()
-            assert view.selected is not None and view.selected.record.seq == seq
-            assert view.cursor == 23  # three came in above it
-            above = [r.seq for r in session.timeline() if r.t > t and r.kind == "note"]
-            screen.after([session.void(above[-1], "wrong code")])  # a void row on top; one above struck
-            screen.after([session.amend(above[-2], {"t": max(0.0, t - 5)}, "was earlier")])  # moved below it
-            await pilot.pause()
-            assert view.selected is not None and view.selected.record.seq == seq
-            assert view.cursor == every_row(session).index(view.selected)
-            await keys(pilot, "delete")
-            assert isinstance(app.screen, TextPrompt) and app.screen.title_text.startswith(f"Void #{seq} ")
-            await keys(pilot, "escape")
-    finally:
-        store.close()
+    async with resumed(long_db) as (pilot, app):
+        screen = live(app)
+        view = screen.query_one(TimelineView)
+        await pilot.press("pagedown", "pagedown")
+        await pilot.pause()
+        chosen = view.selected
+        assert chosen is not None and view.cursor == 20
+        seq = chosen.record.seq
+        session = screen.session
+        assert session is not None
+        t = chosen.record.t
+        now = session.now()
+        entries = [
+            session.log({"kind": "note", "text": "newest"}),
+            session.log({"kind": "note", "text": "between"}, t=(t + now) / 2),
+            session.log({"kind": "note", "text": "below"}, t=max(0.0, t - 20)),
+            session.log({"kind": "note", "text": "several at once"}),
+        ]
+        screen.after(entries[:1])
+        screen.after(entries[1:2])
+        screen.after(entries[2:])  # more than one: shown again whole
+        await pilot.pause()
+        assert view.selected is not None and view.selected.record.seq == seq
+        assert view.cursor == 23  # three came in above it
+        above = [r.seq for r in session.timeline() if r.t > t and r.kind == "note"]
+        screen.after([session.void(above[-1], "wrong code")])  # a void row on top; one above struck
+        screen.after([session.amend(above[-2], {"t": max(0.0, t - 5)}, "was earlier")])  # moved below it
+        await pilot.pause()
+        assert view.selected is not None and view.selected.record.seq == seq
+        assert view.cursor == every_row(session).index(view.selected)
+        await keys(pilot, "delete")
+        assert isinstance(app.screen, TextPrompt) and app.screen.title_text.startswith(f"Void #{seq} ")
+        await keys(pilot, "escape")
 
 
 async def test_drug_and_note_text_is_shown_as_typed_in_the_timeline_and_the_team_display(store, db_path, clock):
@@ -231,34 +238,28 @@ async def test_the_team_display_shows_the_latest_entries_building_only_those(sto
 async def test_a_new_entry_on_top_of_a_long_code_draws_its_own_line_and_moves_the_others(long_db):
     """At the top of a long timeline a new entry draws the new line and the selection's, and moves the lines drawn
     before down as they were: what is on screen is what a whole redraw would draw, the selection included."""
-    store = Store(long_db)
-    try:
-        app = build_app(store, SystemClock(), mode="resume")
-        async with app.run_test(size=SIZE) as pilot:
+    async with resumed(long_db) as (pilot, app):
+        view = live(app).query_one(TimelineView)
+        drawn: list[int] = []
+        render_line = view.render_line
+
+        def counted(y: int):
+            drawn.append(y)
+            return render_line(y)
+
+        view.render_line = counted  # type: ignore[method-assign]
+
+        def screen_lines() -> list[list[tuple[str, object]]]:
+            lines = view.render_lines(view.size.region)
+            return [[(seg.text, seg.style) for seg in line] for line in lines]
+
+        for i, presses in enumerate((["c"], ["c"], ["down", "down", "down"], ["c"], ["c"], ["home"], ["c"])):
+            await pilot.press(*presses)
             await pilot.pause()
-            view = live(app).query_one(TimelineView)
-            drawn: list[int] = []
-            render_line = view.render_line
-
-            def counted(y: int):
-                drawn.append(y)
-                return render_line(y)
-
-            view.render_line = counted  # type: ignore[method-assign]
-
-            def screen_lines() -> list[list[tuple[str, object]]]:
-                lines = view.render_lines(view.size.region)
-                return [[(seg.text, seg.style) for seg in line] for line in lines]
-
-            for i, presses in enumerate((["c"], ["c"], ["down", "down", "down"], ["c"], ["c"], ["home"], ["c"])):
-                await pilot.press(*presses)
-                await pilot.pause()
-                on_screen = screen_lines()
-                if presses == ["c"] and i:  # (the first starts CPR: its timer is a new panel row, a new layout)
-                    assert len(drawn) <= 3, drawn  # the new line and the selection's, not every line
-                view._styles_cache.clear()  # everything drawn again from the rows
-                assert on_screen == screen_lines()
-                drawn.clear()
-            assert view.selected is not None and view.selected.record.seq == live(app).session.records[-1].seq
-    finally:
-        store.close()
+            on_screen = screen_lines()
+            if presses == ["c"] and i:  # (the first starts CPR: its timer is a new panel row, a new layout)
+                assert len(drawn) <= 3, drawn  # the new line and the selection's, not every line
+            view._styles_cache.clear()  # everything drawn again from the rows
+            assert on_screen == screen_lines()
+            drawn.clear()
+        assert view.selected is not None and view.selected.record.seq == live(app).session.records[-1].seq
