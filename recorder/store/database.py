@@ -336,6 +336,17 @@ class Store:
         except (OSError, sqlite3.Error):
             pass  # they stay, as they do beside any SQLite reader; the next writer removes them
 
+    def reader(self) -> "Store | None":
+        """Another reader on the very file this one opened (a worker process's own connection), or None
+        when there is none to open again: a migrated copy in memory, or a file removed or replaced since."""
+        if self.copy or self._key is None or files.identity(self.path) != self._key:
+            return None
+        other = Store(self.path, readonly=True)
+        if other.copy or other._key != self._key:
+            other.close()
+            return None
+        return other
+
     def writer(self) -> "Store":
         """A writer on the file this reader opened (to keep derived rows); refused when the file changed."""
         if files.identity(self.path) != self._key:
