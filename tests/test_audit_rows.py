@@ -416,3 +416,40 @@ def test_a_code_a_worker_cannot_derive_is_derived_here_with_its_own_error(tmp_pa
     with pytest.raises(StoreError, match=rf"^code {ids[6]} event 3 cannot be read"):
         audit(pooled_db, rederive=True)
     assert audit_rows._job is None  # the workers are gone with the pool
+
+
+# `recorder audit` as the console script runs it, then the modules it loaded.
+AUDIT_IMPORTS = """
+import json, sys
+from recorder.cli import main
+
+try:
+    main()
+except SystemExit as done:
+    assert not done.code, done.code
+print(json.dumps(sorted(sys.modules)))
+"""
+
+
+def test_an_audit_of_kept_rows_imports_only_what_it_reads(db, tmp_path):
+    """Every code kept its rows: the audit reads them and writes the files, and loads neither the session, the
+    CodeRecord and the summary's parts (what deriving a code needs) nor a screen, FHIR or SVG (a tenth of its
+    time was imports it did not use: benchmarks/bench_exports.py)."""
+    import json
+    import subprocess
+    import sys
+
+    argv = ["recorder", "--db", str(db), "audit", "-o", str(tmp_path / "out")]
+    done = subprocess.run(
+        [sys.executable, "-c", f"import sys; sys.argv = {argv!r}\n{AUDIT_IMPORTS}"],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parents[1],
+    )
+    modules = set(json.loads(done.stdout.splitlines()[-1]))
+    assert (tmp_path / "out" / "codes.csv").read_text().count("\n") == 3  # the header and the two codes
+    assert "recorder.core.audit_rows" in modules and "schemas.audit" in modules  # (the list is the real one)
+    unused = ["recorder.core.session", "recorder.core.code_record", "exports.derive", "schemas.summary"]
+    unused += ["textual", "exports.fhir", "exports.svg_timeline", "exports.html", "sqlite_utils"]
+    assert [m for m in unused if m in modules] == []

@@ -15,18 +15,23 @@ import signal
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
-from exports.audit import audit_rows, combine
+from exports.audit import combine
 from recorder import __version__
 from recorder.core.clock import Clock
-from recorder.core.code_record import build_code_record
 from recorder.core.flag_check import kept_protocol, protocol_basis
-from recorder.core.session import Session
 from recorder.engine import Protocol, load_protocol
 from recorder.store import Problem, Store, StoreError
 from schemas.audit import AuditExport
+
+if TYPE_CHECKING:
+    from recorder.core.session import Session
+
+# The session, the CodeRecord and the summary's parts are imported where a code is derived: an audit of kept
+# rows reads none of them (a tenth of its time was importing them; benchmarks/bench_exports.py).
 
 
 @lru_cache(maxsize=1)
@@ -47,13 +52,16 @@ def _audit_key(protocol_text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def derive(session: Session) -> tuple[date, AuditExport]:
+def derive(session: "Session") -> tuple[date, AuditExport]:
     """A code's audit rows, and the day it started in its own offset (the audit's --since/--until)."""
+    from exports.audit import audit_rows
+    from recorder.core.code_record import build_code_record
+
     record = build_code_record(session)
     return record.start.date(), audit_rows(record)
 
 
-def keep(session: Session) -> None:
+def keep(session: "Session") -> None:
     """Keep the audit rows of an ended code, as it stands now (raises StoreError if it cannot)."""
     head = session.store.head_hash(session.code_id)
     day, rows = derive(session)
@@ -135,6 +143,8 @@ CHUNKS_PER_WORKER = 4
 
 
 def _derive_one(store: Store, clock: Clock, protocol: Protocol, code_id: int) -> _Derived:
+    from recorder.core.session import Session
+
     head = store.head_hash(code_id) or ""  # read before the events: rows never outlive them
     # Folded once over the final timeline: the same flags as folding it entry by entry
     # (test_session_checkpoints), without the refolds of back-dated entries and corrections.
@@ -150,6 +160,12 @@ def _derive_codes(
     codes and the machine has cores to spare; in this process otherwise, and for any code a worker could not
     do (so that its error is this process's, as it would have been)."""
     out: dict[int, _Derived] = {}
+    if not code_ids:
+        return out
+    # Imported once, here, before any worker is forked from this process: not once in each.
+    import exports.derive  # noqa: F401
+    import recorder.core.code_record  # noqa: F401
+
     for chunk, sent in _in_workers(store, clock, protocol, code_ids):
         for code_id, item in zip(chunk, sent or [None] * len(chunk), strict=True):
             if item is None:
@@ -257,6 +273,9 @@ def check_kept(store: Store, clock: Clock, given: Protocol | None = None) -> tup
         candidates.setdefault(audit_key(protocol), protocol)
         # Rows kept under a protocol written before a table moved (drug classes): keyed by its kept text.
         candidates.setdefault(_audit_key(text), protocol)
+    from recorder.core.session import Session
+
+    session_read = Session.read
     faults: list[Problem] = []
     notes: list[Problem] = []
     for code_id, key, day_text, data in store.current_audit_rows():
@@ -272,7 +291,7 @@ def check_kept(store: Store, clock: Clock, given: Protocol | None = None) -> tup
             )
             continue
         kept = _kept((day_text, data))
-        day, rows = derive(Session.read(store, clock, code_id, derived_under, fold_once=True))
+        day, rows = derive(session_read(store, clock, code_id, derived_under, fold_once=True))
         if kept != (day, rows):
             faults.append(
                 Problem(
