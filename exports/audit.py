@@ -7,14 +7,17 @@ import math
 import statistics
 from collections import Counter
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 
-from exports.derive import SummaryParts, doses_weight_unknown, shockable_to_first_shock_s
 from schemas.audit import AuditAttempt, AuditCode, AuditDrug, AuditExport, AuditFlag, Kpis
-from schemas.code_record import CodeRecord
-from schemas.events import RhythmNoted
-from schemas.patient import age_band
+
+if TYPE_CHECKING:
+    from schemas.code_record import CodeRecord
+
+# The summary's parts are imported by audit_rows, the one function here that reads a code: combining, writing
+# and summing up kept rows (most audits) needs none of them.
 
 TABLES = ("codes", "attempts", "drugs", "flags")
 
@@ -24,12 +27,16 @@ def _s(t: float | None) -> int | None:
     return None if t is None else math.floor(t + 0.5)
 
 
-def audit_rows(record: CodeRecord) -> AuditExport:
+def audit_rows(record: "CodeRecord") -> AuditExport:
     """One code's rows. Built field by field from the summary: nothing identifying has a column to go in.
 
     Only the summary's parts the rows read are worked out (an audit derives every code it has no kept rows
     for): its one pass, the drugs, and counts of the record keeping and late entries, not the listed sections.
     """
+    from exports.derive import SummaryParts, doses_weight_unknown, shockable_to_first_shock_s
+    from schemas.events import RhythmNoted
+    from schemas.patient import age_band
+
     s = SummaryParts(record)
     h, i = s.header, s.intervals
     drug_rows = list(s.drugs())

@@ -1,6 +1,7 @@
 """Kept audit rows: an ended code's rows are kept in its database, audits read them, and they never
 stand for a record they no longer match (a correction, another protocol, damage)."""
 
+import os
 import sqlite3
 from datetime import datetime
 from pathlib import Path
@@ -310,3 +311,145 @@ def test_the_csv_files_are_written_from_each_rows_fields_as_model_dump_gives_the
                 else str(v)
                 for v in dumped.values()
             ]
+
+
+def _unkept_copies(tmp_path: Path) -> tuple[Path, Path, list[int]]:
+    """Two copies of a database of codes of every sort (see _mixed, and more random ones) that kept no rows."""
+    import shutil
+
+    from tests.factory import random_scenario
+
+    path = tmp_path / "pooled.db"
+    ids = _mixed(path)
+    for seed in range(3, 10):
+        events = random_scenario(80, seed=seed, record_keeping=0.06)
+        typed = 0.0
+        for event in events[1:]:  # entered in order, as _mixed's
+            typed = event["entered"] = max(typed, event["t"] + (0 if event["kind"] in ("void", "amend") else 2))
+        ids.append(record(path, events, f"eeee00000000000{seed}"))
+    conn = sqlite3.connect(path)
+    conn.execute("DELETE FROM audit_rows")
+    conn.commit()
+    conn.close()
+    serial = tmp_path / "serial.db"
+    shutil.copyfile(path, serial)
+    return path, serial, ids
+
+
+def _in_workers(monkeypatch, workers: int = 3) -> list[int]:
+    """Spread the derivation over `workers` processes, whatever this machine's cores; the list fills with
+    the codes this process derived itself."""
+    from recorder.core import audit_rows
+
+    monkeypatch.setattr(audit_rows, "MIN_CODES_PER_WORKER", 1)
+    monkeypatch.setattr(audit_rows.os, "cpu_count", lambda: workers)
+    here: list[int] = []
+    derive_one = audit_rows._derive_one
+    parent = os.getpid()
+
+    def counted(store, clock, protocol, code_id):
+        if os.getpid() == parent:
+            here.append(code_id)
+        return derive_one(store, clock, protocol, code_id)
+
+    monkeypatch.setattr(audit_rows, "_derive_one", counted)
+    return here
+
+
+def _kept_table(path: Path) -> list[tuple]:
+    conn = sqlite3.connect(path)
+    try:
+        return conn.execute("SELECT * FROM audit_rows ORDER BY code_id").fetchall()
+    finally:
+        conn.close()
+
+
+def test_codes_derived_in_worker_processes_give_the_rows_one_process_gives(tmp_path, monkeypatch):
+    """Spread over worker processes, an audit of codes that kept no rows gives, in the same order, the very
+    rows (and files, and kept rows) that deriving them one after another in this process gives."""
+    from exports.audit import audit_csv
+    from recorder.core import audit_rows
+
+    pooled_db, serial_db, ids = _unkept_copies(tmp_path)
+    with monkeypatch.context() as m:
+        m.setattr(audit_rows, "_workers", lambda codes: 1)
+        serial = audit(serial_db)
+    here = _in_workers(monkeypatch)
+    pooled = audit(pooled_db)
+    assert here == []  # every code was derived by a worker
+    assert pooled == serial and len(pooled.codes) == len(ids)
+    assert audit_csv(pooled) == audit_csv(serial)
+    assert _kept_table(pooled_db) == _kept_table(serial_db) and len(_kept_table(pooled_db)) == len(ids)
+    # And with the rows kept, the next audit reads them as they are: the same again.
+    assert audit(pooled_db) == serial
+
+
+DAMAGED = "code {} event 3 cannot be read (it was changed or damaged); run `recorder verify`"
+
+
+def test_a_code_a_worker_cannot_derive_is_derived_here_with_its_own_error(tmp_path, monkeypatch):
+    """A worker that fails on a code hands it back: this process derives it, so the rows are the same, and an
+    error is the one this process meets (one line for the user), not a worker's traceback."""
+    from recorder.core import audit_rows
+    from recorder.store import StoreError
+
+    pooled_db, serial_db, ids = _unkept_copies(tmp_path)
+    serial = audit(serial_db)
+    here = _in_workers(monkeypatch)
+    parent, read = os.getpid(), Session.read
+
+    def fails_in_workers(store, clock, code_id, *args, **kwargs):
+        if os.getpid() != parent and code_id == ids[4]:
+            raise StoreError(DAMAGED.format(code_id))
+        return read(store, clock, code_id, *args, **kwargs)
+
+    monkeypatch.setattr(Session, "read", fails_in_workers)
+    assert audit(pooled_db) == serial
+    assert here == [ids[4]]
+
+    def fails_everywhere(store, clock, code_id, *args, **kwargs):
+        if code_id == ids[6]:
+            raise StoreError(DAMAGED.format(code_id))
+        return read(store, clock, code_id, *args, **kwargs)
+
+    monkeypatch.setattr(Session, "read", fails_everywhere)
+    with pytest.raises(StoreError, match=rf"^code {ids[6]} event 3 cannot be read"):
+        audit(pooled_db, rederive=True)
+    assert audit_rows._job is None  # the workers are gone with the pool
+
+
+# `recorder audit` as the console script runs it, then the modules it loaded.
+AUDIT_IMPORTS = """
+import json, sys
+from recorder.cli import main
+
+try:
+    main()
+except SystemExit as done:
+    assert not done.code, done.code
+print(json.dumps(sorted(sys.modules)))
+"""
+
+
+def test_an_audit_of_kept_rows_imports_only_what_it_reads(db, tmp_path):
+    """Every code kept its rows: the audit reads them and writes the files, and loads neither the session, the
+    CodeRecord and the summary's parts (what deriving a code needs) nor a screen, FHIR or SVG (a tenth of its
+    time was imports it did not use: benchmarks/bench_exports.py)."""
+    import json
+    import subprocess
+    import sys
+
+    argv = ["recorder", "--db", str(db), "audit", "-o", str(tmp_path / "out")]
+    done = subprocess.run(
+        [sys.executable, "-c", f"import sys; sys.argv = {argv!r}\n{AUDIT_IMPORTS}"],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parents[1],
+    )
+    modules = set(json.loads(done.stdout.splitlines()[-1]))
+    assert (tmp_path / "out" / "codes.csv").read_text().count("\n") == 3  # the header and the two codes
+    assert "recorder.core.audit_rows" in modules and "schemas.audit" in modules  # (the list is the real one)
+    unused = ["recorder.core.session", "recorder.core.code_record", "exports.derive", "schemas.summary"]
+    unused += ["textual", "exports.fhir", "exports.svg_timeline", "exports.html", "sqlite_utils"]
+    assert [m for m in unused if m in modules] == []

@@ -13,7 +13,6 @@ from exports.formats import AUDIT_FORMATS, SUMMARY_FORMATS
 from recorder.cli.group import Context, pass_ctx
 from recorder.cli.output import Output, private_dir, write_private
 from recorder.cli.params import code_argument
-from recorder.core.session import Session
 from recorder.errors import RecorderError
 from recorder.store import Store
 
@@ -74,6 +73,7 @@ def summary_cmd(obj: Context, code: str, fmt: str, output: Path | None, recomput
     Identified: it names the patient and belongs in their record.
     """
     from recorder.core.code_record import build_code_record
+    from recorder.core.session import Session
 
     # Not whole: the session keeps the newest records and reads the rest back a page at a time, and the
     # document is written as it is made, so a million-event code is summarised in bounded memory (issue 11).

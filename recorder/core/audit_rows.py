@@ -9,21 +9,29 @@ version, audit columns, protocol) are current; otherwise the audit derives them 
 
 import hashlib
 import json
-from collections.abc import Callable, Iterable
+import multiprocessing
+import os
+import signal
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
-from exports.audit import audit_rows, combine
+from exports.audit import combine
 from recorder import __version__
 from recorder.core.clock import Clock
-from recorder.core.code_record import build_code_record
 from recorder.core.flag_check import kept_protocol, protocol_basis
-from recorder.core.session import Session
 from recorder.engine import Protocol, load_protocol
 from recorder.store import Problem, Store, StoreError
 from schemas.audit import AuditExport
+
+if TYPE_CHECKING:
+    from recorder.core.session import Session
+
+# The session, the CodeRecord and the summary's parts are imported where a code is derived: an audit of kept
+# rows reads none of them (a tenth of its time was importing them; benchmarks/bench_exports.py).
 
 
 @lru_cache(maxsize=1)
@@ -44,13 +52,16 @@ def _audit_key(protocol_text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def derive(session: Session) -> tuple[date, AuditExport]:
+def derive(session: "Session") -> tuple[date, AuditExport]:
     """A code's audit rows, and the day it started in its own offset (the audit's --since/--until)."""
+    from exports.audit import audit_rows
+    from recorder.core.code_record import build_code_record
+
     record = build_code_record(session)
     return record.start.date(), audit_rows(record)
 
 
-def keep(session: Session) -> None:
+def keep(session: "Session") -> None:
     """Keep the audit rows of an ended code, as it stands now (raises StoreError if it cannot)."""
     head = session.store.head_hash(session.code_id)
     day, rows = derive(session)
@@ -87,37 +98,144 @@ def read_audit(
 ) -> AuditExport:
     """The audit over every code of these databases that started between `since` and `until`.
 
-    Kept rows are read as they are; the other codes are read whole and their rows derived, and an
-    ended code's rows are kept for the next audit when its database can be written (a read-only copy
-    is audited all the same). `rederive` reads every code whole, as if nothing were kept.
+    Kept rows are read as they are; the other codes are read whole and their rows derived (spread over
+    the machine's cores when there are many), and an ended code's rows are kept for the next audit when
+    its database can be written (a read-only copy is audited all the same). `rederive` reads every code
+    whole, as if nothing were kept.
     """
     key = audit_key(protocol)
     parts: list[AuditExport] = []
     for store in stores:
         kept = {} if rederive else store.kept_audit_rows(key)
-        fresh: list[tuple[int, str, str, str, str]] = []
+        found: dict[int, tuple[date, AuditExport] | None] = {}
         for info in store.codes():
-            if not info.events:
-                continue
-            found = _kept(kept.get(info.id))
-            if found is None:
-                head = store.head_hash(info.id) or ""  # read before the events: rows never outlive them
-                # Folded once over the final timeline: the same flags as folding it entry by entry
-                # (test_session_checkpoints), without the refolds of back-dated entries and corrections.
-                session = Session.read(store, clock, info.id, protocol, fold_once=True)
-                found = derive(session)
-                if session.ended:  # an open code changes with every entry: derived again each audit
-                    fresh.append((info.id, head, key, found[0].isoformat(), found[1].model_dump_json()))
-            if tick is not None:
-                tick()
-            day, rows = found
+            if info.events:
+                found[info.id] = _kept(kept.get(info.id))
+                if found[info.id] is not None and tick is not None:
+                    tick()
+        fresh: list[tuple[int, str, str, str, str]] = []
+        derived = _derive_codes(store, clock, protocol, [i for i, rows in found.items() if rows is None], tick)
+        for code_id, rows in found.items():
+            if rows is None:
+                head, day, export, text, ended = derived[code_id]
+                rows = (day, export)
+                if ended:  # an open code changes with every entry: derived again each audit
+                    fresh.append((code_id, head, key, day.isoformat(), text))
+            day, export = rows
             if not ((since and day < since) or (until and day > until)):
-                parts.append(rows)
+                parts.append(export)
         try:
             _keep(store, fresh, _kept_protocol(protocol))
         except StoreError:
             pass  # a read-only copy: its audit stands, the next one derives these rows again
     return combine(parts)
+
+
+# A code derived: (head hash, start day, rows, the rows' JSON as kept, whether the code has ended).
+_Derived = tuple[str, date, AuditExport, str, bool]
+# The same as a worker process sends it back: the rows as their JSON.
+_Sent = tuple[str, str, str, bool]
+
+# Codes a worker process must have to be worth its start (a fork and a connection: a few ms).
+MIN_CODES_PER_WORKER = 16
+# Chunks per worker, so that a worker given slower codes does not hold the others up at the end.
+CHUNKS_PER_WORKER = 4
+
+
+def _derive_one(store: Store, clock: Clock, protocol: Protocol, code_id: int) -> _Derived:
+    from recorder.core.session import Session
+
+    head = store.head_hash(code_id) or ""  # read before the events: rows never outlive them
+    # Folded once over the final timeline: the same flags as folding it entry by entry
+    # (test_session_checkpoints), without the refolds of back-dated entries and corrections.
+    session = Session.read(store, clock, code_id, protocol, fold_once=True)
+    day, rows = derive(session)
+    return head, day, rows, rows.model_dump_json(), session.ended
+
+
+def _derive_codes(
+    store: Store, clock: Clock, protocol: Protocol, code_ids: list[int], tick: Callable[[], None] | None
+) -> dict[int, _Derived]:
+    """Each code's rows worked out from its record: in worker processes, one a core, when there are enough
+    codes and the machine has cores to spare; in this process otherwise, and for any code a worker could not
+    do (so that its error is this process's, as it would have been)."""
+    out: dict[int, _Derived] = {}
+    if not code_ids:
+        return out
+    # Imported once, here, before any worker is forked from this process: not once in each.
+    import exports.derive  # noqa: F401
+    import recorder.core.code_record  # noqa: F401
+
+    for chunk, sent in _in_workers(store, clock, protocol, code_ids):
+        for code_id, item in zip(chunk, sent or [None] * len(chunk), strict=True):
+            if item is None:
+                out[code_id] = _derive_one(store, clock, protocol, code_id)
+            else:
+                head, day, text, ended = item
+                # Read back as kept rows are: the very rows the JSON was made from (test_audit_rows).
+                out[code_id] = (head, date.fromisoformat(day), AuditExport.model_validate_json(text), text, ended)
+            if tick is not None:
+                tick()
+    return out
+
+
+def _workers(codes: int) -> int:
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return 1  # a fresh interpreter per worker costs more than the codes it would take
+    return max(1, min(os.cpu_count() or 1, codes // MIN_CODES_PER_WORKER))
+
+
+# What a forked worker derives with: the parent's store (it opens its own reader on the same file), clock
+# and protocol, set just before the workers are forked.
+_job: tuple[Store, Clock, Protocol] | None = None
+
+
+def _in_workers(
+    store: Store, clock: Clock, protocol: Protocol, code_ids: list[int]
+) -> Iterator[tuple[list[int], list[_Sent | None] | None]]:
+    """(chunk of code ids, what a worker made of each: None for a code this process must do), in order."""
+    global _job
+    workers = _workers(len(code_ids))
+    if workers < 2:
+        yield code_ids, None
+        return
+    size = -(-len(code_ids) // (workers * CHUNKS_PER_WORKER))
+    chunks = [code_ids[i : i + size] for i in range(0, len(code_ids), size)]
+    _job = (store, clock, protocol)
+    try:
+        with multiprocessing.get_context("fork").Pool(workers, initializer=_ignore_interrupt) as pool:
+            yield from zip(chunks, pool.imap(_derive_chunk, chunks), strict=True)
+    finally:
+        _job = None
+
+
+def _ignore_interrupt() -> None:
+    """Ctrl-C is the parent's to handle: a worker ends with the pool, without a traceback of its own."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _derive_chunk(code_ids: list[int]) -> list[_Sent | None] | None:
+    """In a worker: each code's rows, or None for one it could not derive (the parent does it again)."""
+    assert _job is not None
+    store, clock, protocol = _job
+    try:
+        reader = store.reader()  # never the parent's connection: SQLite's is not to be used across a fork
+    except StoreError:
+        return None
+    if reader is None:
+        return None
+    out: list[_Sent | None] = []
+    try:
+        for code_id in code_ids:
+            try:
+                head, day, _, text, ended = _derive_one(reader, clock, protocol, code_id)
+            except Exception:  # noqa: BLE001 - the parent derives it again and reports what it meets
+                out.append(None)
+                continue
+            out.append((head, day.isoformat(), text, ended))
+    finally:
+        reader.close()
+    return out
 
 
 def _keep(store: Store, fresh: list[tuple[int, str, str, str, str]], protocol: tuple[str, str] | None) -> None:
@@ -155,6 +273,9 @@ def check_kept(store: Store, clock: Clock, given: Protocol | None = None) -> tup
         candidates.setdefault(audit_key(protocol), protocol)
         # Rows kept under a protocol written before a table moved (drug classes): keyed by its kept text.
         candidates.setdefault(_audit_key(text), protocol)
+    from recorder.core.session import Session
+
+    session_read = Session.read
     faults: list[Problem] = []
     notes: list[Problem] = []
     for code_id, key, day_text, data in store.current_audit_rows():
@@ -170,7 +291,7 @@ def check_kept(store: Store, clock: Clock, given: Protocol | None = None) -> tup
             )
             continue
         kept = _kept((day_text, data))
-        day, rows = derive(Session.read(store, clock, code_id, derived_under, fold_once=True))
+        day, rows = derive(session_read(store, clock, code_id, derived_under, fold_once=True))
         if kept != (day, rows):
             faults.append(
                 Problem(

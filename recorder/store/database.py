@@ -336,6 +336,17 @@ class Store:
         except (OSError, sqlite3.Error):
             pass  # they stay, as they do beside any SQLite reader; the next writer removes them
 
+    def reader(self) -> "Store | None":
+        """Another reader on the very file this one opened (a worker process's own connection), or None
+        when there is none to open again: a migrated copy in memory, or a file removed or replaced since."""
+        if self.copy or self._key is None or files.identity(self.path) != self._key:
+            return None
+        other = Store(self.path, readonly=True)
+        if other.copy or other._key != self._key:
+            other.close()
+            return None
+        return other
+
     def writer(self) -> "Store":
         """A writer on the file this reader opened (to keep derived rows); refused when the file changed."""
         if files.identity(self.path) != self._key:
@@ -759,6 +770,7 @@ class Store:
         "LEFT JOIN event_clock m ON m.code_id = e.code_id AND m.seq = e.seq WHERE e.code_id = ? "
     )
     PAGE = 512  # rows read at a time: a long code is read in bounded memory
+    FIRST_PAGE = 16  # the first page of iter_events
 
     def iter_events(self, code_id: int, from_seq: int = 1) -> Iterator[EventRecord]:
         """A code's raw events in seq order from `from_seq`, read a page at a time (never the whole code).
@@ -768,16 +780,19 @@ class Store:
         """
         start = self._start(code_id)
         after = from_seq - 1
+        # A first page that is short: many readers want only the first record or two (Session.read the first
+        # event's time), and a full page fetched for them is every row of a short code read for nothing.
+        page = self.FIRST_PAGE
         while True:
             with self._reading():
                 rows = self.conn.execute(
-                    self._SELECT_EVENTS + "AND e.seq > ? ORDER BY e.seq LIMIT ?", [code_id, after, self.PAGE]
-                ).fetchmany(self.PAGE)
+                    self._SELECT_EVENTS + "AND e.seq > ? ORDER BY e.seq LIMIT ?", [code_id, after, page]
+                ).fetchmany(page)
             for row in rows:
                 yield self._record(code_id, start, row)
-            if len(rows) < self.PAGE:
+            if len(rows) < page:
                 return
-            after = rows[-1][0]
+            after, page = rows[-1][0], self.PAGE
 
     def events_at(self, code_id: int, seqs: Iterable[int]) -> dict[int, EventRecord]:
         """Some of a code's raw events, by seq (a recompute reads back the stretch it refolds)."""
