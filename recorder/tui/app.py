@@ -17,7 +17,7 @@ from textual.notifications import Notification, Notify, SeverityLevel
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
-from recorder.core.clock import Clock, SystemClock
+from recorder.core.clock import Clock, CodeClock, SystemClock
 from recorder.tui.escape_keys import read_escape_first
 from recorder.tui.key_order import KeysInOrder
 from recorder.tui.literal import visible
@@ -102,6 +102,7 @@ class RecorderApp(App[None]):
         self.code_id = code_id
         self.db_path = db_path
         self.failure: BaseException | None = None
+        self.opened: CodeClock | None = None  # a new code's clock, from the first frame (when it comes first)
         if opener is not None:
             self.keys_in_order.hold()  # keys typed before the code is open wait for its screen
 
@@ -135,6 +136,8 @@ class RecorderApp(App[None]):
         Textual's empty default screen, it came a frame later: benchmarks/bench_startup.py). With the
         code still to open, that frame is its layout (OpeningScreen), and the screen takes its place."""
         if self.opener is not None:
+            # The screen opens now: a new code's clock runs from here, however long the code takes to open.
+            self.opened = CodeClock(self.clock, self.clock.wall())
             return OpeningScreen(self.db_path, new=self.mode == "new")
         return self.code_screen()
 
@@ -157,6 +160,7 @@ class RecorderApp(App[None]):
             self.queue,
             on_end=self.on_end,
             touch=self.touch,
+            code_clock=self.opened,
         )
 
     def open_code(self) -> None:
@@ -165,7 +169,9 @@ class RecorderApp(App[None]):
             return
         opener, self.opener = self.opener, None
         self.store, self.protocol = opener()
-        opened = open_code(self.store, self.clock, self.protocol, self.mode, self.code_id, self.new_fields)
+        opened = open_code(
+            self.store, self.clock, self.protocol, self.mode, self.code_id, self.new_fields, code_clock=self.opened
+        )
         self.session = opened.get("session")
         self.queue = opened.get("queue")
         self.review_session = opened.get("review")
@@ -376,10 +382,13 @@ def open_code(
     mode: str,
     code_id: int | None = None,
     new_fields: dict[str, Any] | None = None,
+    *,
+    code_clock: CodeClock | None = None,
 ) -> dict[str, Any]:
     """What the screen opens on, as RecorderApp's arguments: a new code's session (new), a code whose start
     the last run journalled (its queue), the open code's session, a finished code's review, or nothing yet
-    (auto: a new code starts at the first key, with `new_fields`)."""
+    (auto: a new code starts at the first key, with `new_fields`). `code_clock`: a new code's clock, running
+    since the screen opened (else the code starts now)."""
     from recorder.core.end_hooks import keep_audit_rows
     from recorder.core.session import Session
     from recorder.tui.write_queue import reopen
@@ -389,7 +398,8 @@ def open_code(
             raise ValueError("a review opens a code: give its id")
         return {"review": Session.read(store, clock, code_id, protocol)}
     if mode == "new":
-        return {"session": Session.start(store, clock, protocol, on_end=keep_audit_rows, **(new_fields or {}))}
+        fields = new_fields or {}
+        return {"session": Session.start(store, clock, protocol, code_clock, on_end=keep_audit_rows, **fields)}
     if mode in ("resume", "auto") and (queue := reopen(store, clock, protocol, code_id, keep_audit_rows)) is not None:
         return {"queue": queue}  # a code whose start the last run journalled
     if mode == "resume" or (mode == "auto" and store.open_code_id() is not None):

@@ -81,6 +81,7 @@ class LiveScreen(Screen):
         queue: WriteQueue | None = None,
         on_end: EndHook | None = None,
         touch: bool = False,
+        code_clock: CodeClock | None = None,
     ) -> None:
         super().__init__(classes="touch" if touch else None)
         self.touch = touch  # the touch layout (recorder/tui/touch.py): buttons for the keys
@@ -92,8 +93,9 @@ class LiveScreen(Screen):
         # last run included: it is replayed at the first tick).
         self.queue = queue or (WriteQueue.for_session(session) if session else None)
         self.new_fields = new_fields or {}
-        # The clock runs from the moment the recorder opens, before the first question is answered.
-        self.code_clock = self.queue.code_clock if self.queue else CodeClock(clock, clock.wall())
+        # The clock runs from the moment the recorder opens, before the first question is answered (from its
+        # first frame, `code_clock`, when that came before the code was opened: recorder/tui/opening.py).
+        self.code_clock = self.queue.code_clock if self.queue else code_clock or CodeClock(clock, clock.wall())
         self.current: str | None = None
         self.ago = 0.0
         self.held: float | None = None  # the time taken when ctrl+p opened the palette

@@ -149,3 +149,26 @@ async def test_held_keys_wait_however_long_the_code_takes_to_open_then_go_in_ord
         ("note", "late"),
         ("cpr_started", None),
     ]
+
+
+@pytest.mark.parametrize("mode", ["new", "auto"])
+async def test_a_new_code_runs_from_the_first_frame_however_long_it_takes_to_open(tmp_path, clock, mode):
+    """`recorder` and `recorder new`: the clock runs from the moment the screen opens (its first frame)."""
+    at_first_frame = clock.wall()
+    opened: list[Store] = []
+
+    def slow():
+        clock.advance(5)  # opening the code took five seconds
+        opened.append(Store(tmp_path / "slow.db"))
+        return opened[0], load_protocol()
+
+    app = RecorderApp.opening(slow, clock, mode=mode, db_path=str(tmp_path / "slow.db"), new_fields={"arrest": True})
+    async with app.run_test(size=SIZE) as pilot:
+        if mode == "auto":
+            press(app, ["enter"])  # the first key starts the code
+        press(app, ["c"])
+        await until_stored(pilot, opened[0], 2)
+    started, cpr = opened[0].events(1)
+    assert started.event.at == at_first_frame.astimezone() and started.t == 0
+    assert cpr.kind == "cpr_started" and cpr.t == 5  # five seconds into the code, as the team saw it
+    opened[0].close()
