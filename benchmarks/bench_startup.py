@@ -102,6 +102,14 @@ def first_frame(
         if opened_s is not None:
             opened_s.append(opened)
         os.write(master, b"\x11")  # ctrl+q
+        # Its output read on to the end: a screen that cannot write (a full terminal) cannot quit either.
+        quitting = time.perf_counter()
+        while proc.poll() is None and time.perf_counter() - quitting < 5:
+            if select.select([master], [], [], 0.05)[0]:
+                try:
+                    os.read(master, 65536)
+                except OSError:
+                    break
         try:
             proc.wait(timeout=5)
         except subprocess.TimeoutExpired:
