@@ -40,7 +40,8 @@ NOT_AT_LAUNCH = [
 ]
 
 # `recorder new`, as the console script runs it, up to the live screen's first frame (drawn headless, 120x40);
-# then the modules loaded, the screen shown and whether its code was started.
+# then the modules loaded, the screen shown and whether its code was started. Without a terminal the code is
+# opened before the screen; at one, the first frame comes first and loads less (tests/test_first_frame.py).
 LAUNCH = """
 import json, sys
 from recorder.tui.app import RecorderApp

@@ -252,11 +252,30 @@ def cli(ctx: click.Context, db_path: Path | None, protocol: Path | None, touch: 
         run_screen(ctx.obj, "auto", touch=touch)
 
 
-def run_screen(obj: Context, mode: str, **options: Any) -> None:
-    """Open the scribe's screen; textual is imported only here, so the other commands start fast."""
-    from recorder.tui.app import build_app
+def run_screen(obj: Context, mode: str, *, at_once: bool = False, **options: Any) -> None:
+    """Open the scribe's screen; textual is imported only here, so the other commands start fast.
 
-    build_app(obj.store, obj.clock, obj.protocol, mode=mode, **options).run()
+    At a terminal its first frame comes first: the store, the protocol and the code are opened right after
+    it is drawn (recorder/tui/opening.py), and whatever stops them is raised here, once the terminal is
+    given back, as the same one line it always was. Opened before the screen instead: `at_once` (a
+    browser's tab, whose caller catches CodeLocked to show the team display), the touch layout (the
+    opening screen has the keyboard's), and where nobody sees a frame (a pipe, a script).
+    """
+    from recorder.tui.app import RecorderApp, build_app
+
+    if at_once or options.get("touch") or not at_a_terminal():
+        build_app(obj.store, obj.clock, obj.protocol, mode=mode, **options).run()
+        return
+    app = RecorderApp.opening(
+        lambda: (obj.store, obj.protocol), obj.clock, mode=mode, db_path=str(obj.db_path), **options
+    )
+    app.run()
+    app.raise_failure()
+
+
+def at_a_terminal() -> bool:
+    """Whether the screen would be seen: Textual reads the keys from stdin and draws on stderr."""
+    return all(stream is not None and stream.isatty() for stream in (sys.__stdin__, sys.__stderr__))
 
 
 def main() -> None:

@@ -1,6 +1,5 @@
 """The CODE argument several commands share: a code id or `last`, the database's code ids offered by the shell."""
 
-import sqlite3
 from typing import Any
 
 import click
@@ -18,6 +17,8 @@ def complete_codes(ctx: click.Context, param: click.Parameter, incomplete: str) 
     """
     db = ctx.find_root().params.get("db_path") or default_db()
     items = [CompletionItem("last", help="the latest code")]
+    import sqlite3  # here, with the store: the screen's first frame goes without them
+
     try:
         from recorder.store import Store
 

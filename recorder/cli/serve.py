@@ -106,9 +106,9 @@ def open_scribe(obj: Context, code: str | None, touch: bool | None) -> bool:
 
     try:
         if code is None:
-            run_screen(obj, "auto", touch=touch)
+            run_screen(obj, "auto", at_once=True, touch=touch)  # a locked code is caught here, before the screen
         else:
-            run_screen(obj, "resume", code_id=obj.code_id(code), touch=touch)
+            run_screen(obj, "resume", at_once=True, code_id=obj.code_id(code), touch=touch)
     except CodeLocked:
         obj.close()
         return False

@@ -1,75 +1,156 @@
 """The Textual app and its factory, shared by the CLI, the tests and the snapshot tests."""
 
+from __future__ import annotations
+
 import gc
-from typing import Any
+from collections.abc import Callable
+from types import EllipsisType
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import events, on
 from textual.app import App, ComposeResult
 from textual.binding import Binding
-from textual.command import CommandPalette
+from textual.command import CommandPalette, Provider
 from textual.driver import Driver
 from textual.notifications import Notification, Notify, SeverityLevel
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
-from recorder.core.clock import Clock, SystemClock
-from recorder.core.end_hooks import keep_audit_rows
-from recorder.core.listing import code_rows
-from recorder.core.session import EndHook, Session
-from recorder.engine import Protocol, load_protocol
-from recorder.store import Store
-from recorder.tui.commands import EventCommands
+from recorder.core.clock import Clock, CodeClock, SystemClock
 from recorder.tui.escape_keys import read_escape_first
-from recorder.tui.help import HelpScreen
 from recorder.tui.key_order import KeysInOrder
 from recorder.tui.literal import visible
-from recorder.tui.live import LiveScreen
-from recorder.tui.review import CodeList, ReviewScreen
-from recorder.tui.touch import choice_row, is_touch, wants_touch
-from recorder.tui.write_queue import WriteQueue, reopen
+from recorder.tui.opening import OpeningScreen
+
+# The session, the engine, the store and the screens that show them are imported when the code is opened,
+# after the first frame (recorder/tui/opening.py draws it from textual alone: benchmarks/bench_startup.py).
+if TYPE_CHECKING:
+    from recorder.core.session import EndHook, Session
+    from recorder.engine import Protocol
+    from recorder.store import Store
+    from recorder.tui.write_queue import WriteQueue
+
+# What opens the code after the first frame: the store and the protocol (the CLI's Context opens both).
+Opener = Callable[[], "tuple[Store, Protocol]"]
+
+
+def event_commands() -> type[Provider]:
+    """The palette's entries (every event by name), loaded when the palette first opens."""
+    from recorder.tui.commands import EventCommands
+
+    return EventCommands
 
 
 class RecorderApp(App[None]):
-    """The scribe's screen: a live code, or a finished one under review."""
+    """The scribe's screen: a live code, or a finished one under review.
+
+    Given `opener` (the CLI), the app draws its first frame (recorder/tui/opening.py) before it opens the
+    code: the models, the engine and the store load after it, the keys typed meanwhile wait in order,
+    and a fault while opening (a locked code, a database from a newer recorder) ends the app, and is
+    raised again by `raise_failure` once the terminal is given back, as one line.
+    """
 
     TITLE = "Resuscitation recorder"
     CSS_PATH = ["recorder.tcss", "touch.tcss"]
-    COMMANDS = App.COMMANDS | {EventCommands}
+    COMMANDS = App.COMMANDS | {event_commands}
     BINDINGS = [Binding("ctrl+q", "quit", "Quit", show=False, priority=True)]
+
+    # Set by __init__, or when the code is opened after the first frame (`opener`).
+    store: Store
+    protocol: Protocol
 
     def __init__(
         self,
-        store: Store,
+        store: Store | None,
         clock: Clock,
-        protocol: Protocol,
+        protocol: Protocol | None,
         session: Session | None = None,
         new_fields: dict[str, Any] | None = None,
         review: Session | None = None,
         queue: WriteQueue | None = None,
-        on_end: EndHook | None = keep_audit_rows,
+        on_end: EndHook | EllipsisType | None = ...,
         touch: bool | None = None,
+        *,
+        opener: Opener | None = None,
+        mode: str = "auto",
+        code_id: int | None = None,
+        db_path: str = "",
     ) -> None:
         super().__init__()
         self.asked_touch = touch  # --touch / --no-touch; None: a browser as narrow as a tablet gets it
         self.touch = bool(touch)  # decided when the first screen is made (recorder/tui/touch.py: wants_touch)
+        if on_end is ...:  # the default: an ended code keeps its audit rows
+            from recorder.core.end_hooks import keep_audit_rows
+
+            on_end = keep_audit_rows
         self.on_end = on_end  # given to every session this app writes with (an ended code keeps its audit rows)
-        self.store = store
+        if store is not None:
+            self.store = store
         self.clock = clock
-        self.protocol = protocol
+        if protocol is not None:
+            self.protocol = protocol
         self.session = session
         self.new_fields = new_fields
         self.review_session = review
         self.queue = queue
         self.keys_in_order = KeysInOrder(self, super().on_event)
         self._grouped: dict[str, Notification] = {}  # the notice still showing of each group (notify)
+        # Opening the code after the first frame: how, what, and what went wrong (raised after the run).
+        self.opener = opener
+        self.mode = mode
+        self.code_id = code_id
+        self.db_path = db_path
+        self.failure: BaseException | None = None
+        self.opened: CodeClock | None = None  # a new code's clock, from the first frame (when it comes first)
+        if opener is not None:
+            self.keys_in_order.hold()  # keys typed before the code is open wait for its screen
+
+    @classmethod
+    def opening(
+        cls,
+        opener: Opener,
+        clock: Clock,
+        *,
+        mode: str,
+        db_path: str,
+        code_id: int | None = None,
+        new_fields: dict[str, Any] | None = None,
+        touch: bool | None = None,
+    ) -> RecorderApp:
+        """The app that draws its first frame, then opens the code as `build_app` would (see the class)."""
+        return cls(
+            None,
+            clock,
+            None,
+            new_fields=new_fields,
+            touch=touch,
+            opener=opener,
+            mode=mode,
+            code_id=code_id,
+            db_path=db_path,
+        )
 
     def get_default_screen(self) -> Screen:
         """The scribe's screen is the first one: its first frame is the app's first frame (pushed over
-        Textual's empty default screen, it came a frame later: benchmarks/bench_startup.py)."""
+        Textual's empty default screen, it came a frame later: benchmarks/bench_startup.py). With the
+        code still to open, that frame is its layout (OpeningScreen), and the screen takes its place."""
+        if self.opener is not None:
+            # The screen opens now: a new code's clock runs from here, however long the code takes to open.
+            self.opened = CodeClock(self.clock, self.clock.wall())
+            return OpeningScreen(self.db_path, new=self.mode == "new")
+        return self.code_screen()
+
+    def code_screen(self) -> Screen:
+        """The live screen on the code, or its review."""
+        from recorder.tui.live import LiveScreen
+        from recorder.tui.review import ReviewScreen
+        from recorder.tui.touch import wants_touch
+
         self.touch = wants_touch(self.asked_touch, self.is_web, self.size.width)
         if self.review_session is not None:
-            return ReviewScreen(self.review_session, on_end=self.on_end, touch=self.touch)
+            # The first screen: closing it closes the recorder (`last`), with the opening screen beneath or not.
+            return ReviewScreen(self.review_session, last=True, on_end=self.on_end, touch=self.touch)
         return LiveScreen(
             self.store,
             self.clock,
@@ -79,7 +160,39 @@ class RecorderApp(App[None]):
             self.queue,
             on_end=self.on_end,
             touch=self.touch,
+            code_clock=self.opened,
         )
+
+    def open_code(self) -> None:
+        """Open the store and the code as `build_app` does (its session, its journal, or its review)."""
+        if self.opener is None:
+            return
+        opener, self.opener = self.opener, None
+        self.store, self.protocol = opener()
+        opened = open_code(
+            self.store, self.clock, self.protocol, self.mode, self.code_id, self.new_fields, code_clock=self.opened
+        )
+        self.session = opened.get("session")
+        self.queue = opened.get("queue")
+        self.review_session = opened.get("review")
+        self.new_fields = opened.get("new_fields")
+
+    def _open_after_first_frame(self) -> None:
+        try:
+            self.open_code()
+        except Exception as exc:  # noqa: BLE001 - raised again once the terminal is back (raise_failure)
+            self.failure = exc
+            self.exit(return_code=2)
+            return
+        # Over the opening screen, which stays beneath it (Textual switches only screens it pushed).
+        self.push_screen(self.code_screen())
+        self.keys_in_order.let_go()
+        self.call_after_refresh(gc.freeze)
+
+    def raise_failure(self) -> None:
+        """After the run: what stopped the code from opening, raised as build_app would have raised it."""
+        if self.failure is not None:
+            raise self.failure
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.Key) and not event.is_forwarded:
@@ -96,6 +209,8 @@ class RecorderApp(App[None]):
 
     def action_command_palette(self) -> None:
         """ctrl+p is the first key of the entry chosen in the palette: its time is taken now."""
+        from recorder.tui.live import LiveScreen
+
         # is_open is typed for App[object]; App is invariant in its result type and this app returns None.
         if isinstance(self.screen, LiveScreen) and not CommandPalette.is_open(self):  # type: ignore[arg-type]
             self.screen.hold_time()
@@ -103,6 +218,8 @@ class RecorderApp(App[None]):
 
     @on(CommandPalette.Closed)
     def _palette_closed(self, event: CommandPalette.Closed) -> None:
+        from recorder.tui.live import LiveScreen
+
         if not event.option_selected:  # cancelled: the time held for it is no entry's
             for screen in self.screen_stack:
                 if isinstance(screen, LiveScreen):
@@ -112,7 +229,13 @@ class RecorderApp(App[None]):
         # The code loaded for the screen (thousands of events in a long one) lives as long as the app:
         # once it is drawn, it is kept out of the cyclic collector's full passes, each of which would
         # otherwise stall a key by tens of milliseconds.
-        self.call_after_refresh(gc.freeze)
+        if self.opener is None:
+            self.call_after_refresh(gc.freeze)
+
+    def on_ready(self) -> None:
+        """The first frame is drawn (Textual's Ready): now the code is opened, if it is still to open."""
+        if self.opener is not None:
+            self._open_after_first_frame()  # gc.freeze follows, once the code's screen is drawn
 
     def on_unmount(self) -> None:
         gc.unfreeze()
@@ -147,6 +270,8 @@ class RecorderApp(App[None]):
 
     async def action_quit(self) -> None:
         """Quit; with entries not in the database yet, first say where they are kept and ask."""
+        from recorder.tui.live import LiveScreen
+
         if isinstance(self.screen, QuitScreen):
             self.exit()  # ctrl+q twice: the scribe means it
             return
@@ -158,9 +283,15 @@ class RecorderApp(App[None]):
         self.push_screen(QuitScreen(unsaved_words(queue)), lambda quit: self.exit() if quit else None)
 
     def action_help(self) -> None:
+        from recorder.tui.help import HelpScreen
+
         self.push_screen(HelpScreen())
 
     def action_codes(self) -> None:
+        from recorder.core.listing import code_rows
+        from recorder.core.session import Session
+        from recorder.tui.review import CodeList, ReviewScreen
+
         rows = code_rows(self.store, self.clock, self.protocol)
 
         def opened(code_id: int | None) -> None:
@@ -177,6 +308,9 @@ class RecorderApp(App[None]):
 
     def review(self, session: Session) -> None:
         """The code has ended: show it for the debrief."""
+        from recorder.core.session import Session
+        from recorder.tui.review import ReviewScreen
+
         # Over the live screen, which is the first screen (Textual switches only screens it pushed).
         reviewed = Session.read(self.store, self.clock, session.code_id, self.protocol)
         self.push_screen(ReviewScreen(reviewed, last=True, on_end=self.on_end, touch=self.touch))
@@ -211,6 +345,8 @@ class QuitScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         yield Static(Text(self.message), id="quit-question")  # a path is shown as it is, never as markup
+        from recorder.tui.touch import choice_row, is_touch
+
         if is_touch(self.app):
             yield choice_row([("Quit now", "dismiss(True)"), ("Stay", "dismiss(False)")], columns=2, id="quit-buttons")
 
@@ -231,22 +367,43 @@ def build_app(
     error at the command line, not a broken screen. `touch`: the touch layout (True), the keyboard's
     (False), or None to choose by where it runs (recorder/tui/touch.py: wants_touch).
     """
+    from recorder.engine import load_protocol
+
     clock = clock or SystemClock()
     protocol = protocol or load_protocol()
+    opened = open_code(store, clock, protocol, mode, code_id, new_fields)
+    return RecorderApp(store, clock, protocol, **opened, touch=touch)
+
+
+def open_code(
+    store: Store,
+    clock: Clock,
+    protocol: Protocol,
+    mode: str,
+    code_id: int | None = None,
+    new_fields: dict[str, Any] | None = None,
+    *,
+    code_clock: CodeClock | None = None,
+) -> dict[str, Any]:
+    """What the screen opens on, as RecorderApp's arguments: a new code's session (new), a code whose start
+    the last run journalled (its queue), the open code's session, a finished code's review, or nothing yet
+    (auto: a new code starts at the first key, with `new_fields`). `code_clock`: a new code's clock, running
+    since the screen opened (else the code starts now)."""
+    from recorder.core.end_hooks import keep_audit_rows
+    from recorder.core.session import Session
+    from recorder.tui.write_queue import reopen
+
     if mode == "review":
         if code_id is None:
             raise ValueError("a review opens a code: give its id")
-        return RecorderApp(store, clock, protocol, review=Session.read(store, clock, code_id, protocol), touch=touch)
+        return {"review": Session.read(store, clock, code_id, protocol)}
     if mode == "new":
-        session = Session.start(store, clock, protocol, on_end=keep_audit_rows, **(new_fields or {}))
-        return RecorderApp(store, clock, protocol, session=session, touch=touch)
+        fields = new_fields or {}
+        return {"session": Session.start(store, clock, protocol, code_clock, on_end=keep_audit_rows, **fields)}
     if mode in ("resume", "auto") and (queue := reopen(store, clock, protocol, code_id, keep_audit_rows)) is not None:
-        # A code whose start the last run journalled.
-        return RecorderApp(store, clock, protocol, queue=queue, touch=touch)
+        return {"queue": queue}  # a code whose start the last run journalled
     if mode == "resume" or (mode == "auto" and store.open_code_id() is not None):
         if code_id is not None and (info := store.code(code_id)) is not None and info.ended_at is not None:
-            reviewed = Session.read(store, clock, code_id, protocol)
-            return RecorderApp(store, clock, protocol, review=reviewed, touch=touch)
-        session = Session.resume(store, clock, code_id, protocol, on_end=keep_audit_rows)
-        return RecorderApp(store, clock, protocol, session=session, touch=touch)
-    return RecorderApp(store, clock, protocol, new_fields=new_fields, touch=touch)
+            return {"review": Session.read(store, clock, code_id, protocol)}
+        return {"session": Session.resume(store, clock, code_id, protocol, on_end=keep_audit_rows)}
+    return {"new_fields": new_fields}

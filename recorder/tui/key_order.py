@@ -5,7 +5,9 @@ while the first key is still on its way (a binding runs only when the key has bu
 app). Typed in one burst, `p 2y12t Enter` opened the patient box and then lost `2y12t`: those keys were
 handed out before the box existed, and nothing bound them. Here a key is handed out only when the one
 before it has been handled all the way up, and when the screen it opened is ready for keys (mounted,
-its first field focused); keys that come meanwhile wait, in order.
+its first field focused); keys that come meanwhile wait, in order. Keys typed while the code is still
+being opened (the first frame is drawn before it: recorder/tui/opening.py) wait the same way, for as long
+as that takes, and go to the live screen once it is ready.
 """
 
 from collections.abc import Awaitable, Callable
@@ -45,13 +47,23 @@ class KeysInOrder:
         self.again = 0
         self.rounds = 0
         self.retry_set = False
+        self.held = False  # True while the code is being opened: every key waits, however long that takes
+
+    def hold(self) -> None:
+        """Keep every key waiting (none is handed out) until `let_go`."""
+        self.held = True
+
+    def let_go(self) -> None:
+        """Hand out the keys that waited, in order, each once the screen before it is ready."""
+        self.held = False
+        self.app.call_later(self.release)
 
     async def arrived(self, key: events.Key) -> None:
         self.waiting.append(key)
         await self.release()
 
     async def release(self) -> None:
-        while self.waiting:
+        while self.waiting and not self.held:
             if self.at is not None and not (self.at is self.app or self.at.is_attached):
                 self.at = None  # its widget went away with the key: nothing more will come of it
             if self.at is not None:

@@ -6,7 +6,6 @@ from typing import TYPE_CHECKING, Any, get_args
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
@@ -19,7 +18,7 @@ from recorder.engine import Advice, Protocol, dose_advice
 from recorder.engine.doses import volume_ml
 from recorder.engine.energy import shock_advice
 from recorder.store import Store, StoreError
-from recorder.tui import board
+from recorder.tui import board, live_keys
 from recorder.tui.forms import forms
 from recorder.tui.key_bar import KeyBar, bar_items
 from recorder.tui.literal import literal, visible
@@ -69,37 +68,8 @@ class LiveScreen(Screen):
 
     app: "RecorderApp"  # for the type checker: this screen runs in the recorder's app (review, notify)
 
-    # Short descriptions: each is a label on the key bar, which shows every key at 80 columns; the
-    # tooltip is the help's longer word.
-    BINDINGS = [
-        Binding("i", "io", "IO", tooltip="IO attempt: 1–7 site, l/r side, Enter"),
-        Binding("v", "iv", "IV", tooltip="IV attempt: y in / x failed"),
-        Binding("y", "line_result('in')", "in", tooltip="the current line is in"),
-        Binding("x", "line_result('failed')", "fail", tooltip="the current line failed"),
-        Binding("a", "aspiration", "asp", tooltip="aspiration of the current IO line: y marrow / n nothing"),
-        Binding("f", "flush", "flush", tooltip="flush of the current line: Enter logs the minimum volume"),
-        Binding("d", "drug", "drug", tooltip="drug: type to filter, Enter picks, Enter logs the proposed dose"),
-        Binding("e", "drug('epinephrine')", "adr", tooltip="the drug picker on epinephrine: e Enter"),
-        Binding("b", "form('fluid')", "fluid", tooltip="fluid bolus"),
-        Binding("n", "note", "note"),
-        Binding("r", "rhythm", "rhythm", tooltip="rhythm: 1–8"),
-        Binding("c", "cpr", "CPR", tooltip="CPR started / stopped"),
-        Binding(
-            "s", "form('shock')", "shock", tooltip="shock: the protocol's J/kg energy for the weight proposed, Enter"
-        ),
-        Binding("p", "patient", "patient", tooltip="age, weight and its source in one line: p 2y12t Enter"),
-        Binding("o", "circulation", "ROSC/end", tooltip="o r ROSC · o a arrest again · o e end of the code (outcome)"),
-        Binding("l", "next_line", "line", tooltip="the next line becomes the current one"),
-        Binding("minus", "late", "earlier", tooltip="the next entry happened 30 s / 1 min / 2 min ago"),
-        Binding("k", "acknowledge", "ack", tooltip="acknowledge the highlighted flag (critical first), with a reason"),
-        Binding("delete", "void", "void", tooltip="void the event selected in the timeline (↑↓), with a reason"),
-        Binding("m", "amend", "amend", tooltip="amend the event selected in the timeline, with a reason"),
-        Binding("enter", "start(True)", "Start: in arrest", show=False),
-        Binding("0", "start(False)", "Start: not in arrest", show=False),
-        Binding("question_mark", "app.help", "help", tooltip="this key map"),
-    ]
-    # The app's own keys, on the bar after the screen's (ctrl+p and ctrl+q are bound by the app).
-    APP_KEYS = [("^p", "more"), ("^q", "quit")]
+    BINDINGS = live_keys.LIVE_KEYS  # in their own module: the first frame draws the key bar before this one loads
+    APP_KEYS = live_keys.APP_KEYS
 
     def __init__(
         self,
@@ -111,6 +81,7 @@ class LiveScreen(Screen):
         queue: WriteQueue | None = None,
         on_end: EndHook | None = None,
         touch: bool = False,
+        code_clock: CodeClock | None = None,
     ) -> None:
         super().__init__(classes="touch" if touch else None)
         self.touch = touch  # the touch layout (recorder/tui/touch.py): buttons for the keys
@@ -122,8 +93,9 @@ class LiveScreen(Screen):
         # last run included: it is replayed at the first tick).
         self.queue = queue or (WriteQueue.for_session(session) if session else None)
         self.new_fields = new_fields or {}
-        # The clock runs from the moment the recorder opens, before the first question is answered.
-        self.code_clock = self.queue.code_clock if self.queue else CodeClock(clock, clock.wall())
+        # The clock runs from the moment the recorder opens, before the first question is answered (from its
+        # first frame, `code_clock`, when that came before the code was opened: recorder/tui/opening.py).
+        self.code_clock = self.queue.code_clock if self.queue else code_clock or CodeClock(clock, clock.wall())
         self.current: str | None = None
         self.ago = 0.0
         self.held: float | None = None  # the time taken when ctrl+p opened the palette
