@@ -71,9 +71,9 @@ def copy_due(due: _D, memo: Memo) -> _D:
     share each due; `memo` maps each original's id to its copy, as copy.deepcopy's memo does).
 
     A closed due is the same due in both: its status is final (`close` changes only an open one) and its
-    other fields are never written, and nothing reads a closed due but its status (a removed line's dwell
-    deadlines, the met flushes: most of a long code's dues)."""
-    if due.status != "open":
+    other fields are never written (a removed line's dwell deadlines, the met flushes: most of a long code's
+    dues). Not an arrest's: it points back at its arrest, which each copy has its own of (two an arrest)."""
+    if due.status != "open" and not isinstance(due, ArrestDue):
         return due
     found: _D | None = memo.get(id(due))
     if found is not None:
@@ -232,8 +232,7 @@ class LineState:
         new.carriers = set(self.carriers)
         if self.awaiting_flush is not None:
             new.awaiting_flush = copy_due(self.awaiting_flush, memo)
-        if self.dwell:
-            new.dwell = [copy_due(due, memo) for due in self.dwell]
+        new.dwell = [copy_due(due, memo) for due in self.dwell]  # a list of its own, even empty
         return new
 
     @property
