@@ -353,6 +353,10 @@ class State:
     shocks: Counter[bool] = field(default_factory=Counter)
     # The second edition's new deadlines (VF_NO_SHOCK, CPR_PAUSE_LONG) and the fluid window: care.py folds them.
     care: "Care | None" = None
+    # `age` as last worked out, with the patient (frozen) and start date it was worked out from: the rules
+    # ask for it several times an event (the band, the flush volume, the dose table), and it changes only
+    # with the patient.
+    _age: tuple[Patient, date | None, float | None] | None = field(default=None, repr=False, compare=False)
 
     def __deepcopy__(self, memo: Memo) -> "State":
         return self.copy(memo)
@@ -385,7 +389,12 @@ class State:
     @property
     def age(self) -> float | None:
         """The age in years: its parts, or from `dob` at the code's local start date; None when unknown."""
-        return self.patient.age_on(self.start_date)
+        patient, start, known = self.patient, self.start_date, self._age
+        if known is not None and known[0] is patient and known[1] == start:
+            return known[2]
+        age = patient.age_on(start)
+        self._age = (patient, start, age)
+        return age
 
     @property
     def band(self) -> Band:

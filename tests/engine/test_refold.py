@@ -51,7 +51,8 @@ class Records:
 
 def plain(value: Any, seen: frozenset[int] = frozenset()) -> Any:
     """A state as plain, comparable values: dataclasses field by field (a deadline as its fields, the arrest
-    it points back at by its seq), containers element by element; the protocol and the fold's functions left out."""
+    it points back at by its seq), containers element by element; the protocol, the fold's functions and what
+    is cached (a field named _…) left out."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         if id(value) in seen:
             return ("again", type(value).__name__, getattr(value, "seq", None))
@@ -61,7 +62,7 @@ def plain(value: Any, seen: frozenset[int] = frozenset()) -> Any:
             tuple(
                 (f.name, plain(getattr(value, f.name), inner))
                 for f in dataclasses.fields(value)
-                if f.name not in ("protocol", "folds", "deadlines")
+                if f.name not in ("protocol", "folds", "deadlines") and not f.name.startswith("_")
             ),
         )
     if isinstance(value, dict):
