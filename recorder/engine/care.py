@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from recorder.engine.protocol import Band
-from recorder.engine.state import Due, State
+from recorder.engine.state import Due, Memo, State, copy_due, dup
 from schemas.vocabulary import NON_SHOCKABLE, SHOCKABLE, RuleId
 
 VF_NO_SHOCK: RuleId = "VF_NO_SHOCK"
@@ -30,6 +30,17 @@ class Care:
     def dues(self) -> list[Due]:
         return [*self.unshocked, *self.pauses]
 
+    def copy(self, memo: Memo) -> "Care":
+        """The care in an engine copy (State.copy): its dues through `memo`, shared with the engine's heap."""
+        new = dup(self)
+        new.unshocked = [copy_due(due, memo) for due in self.unshocked]
+        new.pauses = [copy_due(due, memo) for due in self.pauses]
+        new.fluids = list(self.fluids)
+        return new
+
+    def __deepcopy__(self, memo: Memo) -> "Care":
+        return self.copy(memo)
+
     def fluid_total_since(self, after: float) -> float:
         """mL of the fluids given after `after` (the window is t − span < t′ ≤ t)."""
         return sum(ml for t, ml in self.fluids if t > after)
@@ -51,17 +62,22 @@ def _close(dues: list[Due], status: Literal["met", "cancelled"]) -> None:
     dues.clear()
 
 
+# The kinds fold_care reads (each has its branch below).
+_FOLDED = frozenset({"rhythm", "shock", "cpr_stopped", "cpr_started", "rosc", "code_ended", "fluid"})
+
+
 def fold_care(s: State, seq: int, ev: Any, new: list[Due]) -> None:
     """Fold one event into the care (after the kind's own handler: an arrest it begins is already begun)."""
     care = s.care
     if care is None:
         care = s.care = Care()
-    arrest, p = s.arrest, s.protocol
     kind = ev.kind
+    if kind not in _FOLDED:
+        return  # most events (notes, vitals…) touch none of it: this runs for every event
     if kind == "rhythm":
         if ev.rhythm in NON_SHOCKABLE:
             _close(care.unshocked, "cancelled")
-        if arrest is not None and ev.rhythm in SHOCKABLE:
+        if s.arrest is not None and ev.rhythm in SHOCKABLE:
             due = s.open_due(VF_NO_SHOCK, seq, ev.t, rhythm=ev.rhythm)
             care.unshocked.append(due)
             new.append(due)
@@ -69,7 +85,7 @@ def fold_care(s: State, seq: int, ev: Any, new: list[Due]) -> None:
         if not ev.cardioversion:  # rules.md: only an unsynchronized shock answers VF_NO_SHOCK
             _close(care.unshocked, "met")
     elif kind == "cpr_stopped":
-        if arrest is not None:
+        if s.arrest is not None:
             due = s.open_due(CPR_PAUSE_LONG, seq, ev.t)
             care.pauses.append(due)
             new.append(due)
@@ -80,6 +96,6 @@ def fold_care(s: State, seq: int, ev: Any, new: list[Due]) -> None:
         _close(care.unshocked, "cancelled")
         _close(care.pauses, "cancelled")
     elif kind == "fluid":
-        after = ev.t - p.fluid_volume.total_window_s
+        after = ev.t - s.protocol.fluid_volume.total_window_s
         care.fluids = [(t, ml) for t, ml in care.fluids if t > after]
         care.fluids.append((ev.t, ev.volume_ml))

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from recorder.engine.protocol import Protocol, load_protocol
 from recorder.engine.registry import Check, Ctx, Found, Hit, RuleInfo
 from recorder.engine.rulebook import DEADLINES, FOLDS, RULES
-from recorder.engine.state import Due, State
+from recorder.engine.state import Due, Memo, State, copy_due
 from schemas.events import RECORD_KEEPING
 from schemas.records import EventRecord, Flag
 
@@ -72,10 +72,10 @@ class Engine:
         new = object.__new__(Engine)
         new.__dict__.update(self.__dict__)
         # The dues in the heap are shared with the state (a line's awaiting flush): one memo keeps them one.
-        memo: dict[int, object] = {id(self.protocol): self.protocol}
-        new._state = copy.deepcopy(self._state, memo)
+        memo: Memo = {}
+        new._state = self._state.copy(memo)
         new._ctx = self._ctx.copy_for(new._state)
-        heap = [(at, seq, n, copy.deepcopy(due, memo)) for at, seq, n, due in self._heap if due.open]
+        heap = [(at, seq, n, copy_due(due, memo)) for at, seq, n, due in self._heap if due.open]
         heapq.heapify(heap)
         new._heap = heap
         new._tiebreak = itertools.count(next(copy.copy(self._tiebreak)))
@@ -93,15 +93,30 @@ class Engine:
 
     def apply(self, record: EventRecord) -> list[Flag]:
         """Fold in the next event; return the flags it raises (deadlines passed first), in (t, seq) order."""
-        if record.kind in RECORD_KEEPING:
+        # This runs for every event of every fold: the event's kind and t are read once, and the heap, the
+        # rules and the new deadlines are touched only when there is something there.
+        event = record.event
+        kind = event.kind
+        if kind in RECORD_KEEPING:
             return []
-        new = self._fire_before(record.t)
-        self._time = record.t if self._time is None else max(self._time, record.t)
-        for info, check in self._checks.get(record.kind, ()):
-            for hit in _hits(check(self._ctx, record)):
-                self._raise(info, hit, record.seq, record.t, new)
-        for due in self._state.apply(record):
-            heapq.heappush(self._heap, (due.at, due.seq, next(self._tiebreak), due))
+        t = event.t
+        heap = self._heap
+        new = self._fire_before(t) if heap and heap[0][0] < t else []
+        if self._time is None or t > self._time:
+            self._time = t
+        checks = self._checks.get(kind)
+        if checks is not None:
+            ctx, seq = self._ctx, record.seq
+            for info, check in checks:
+                found = check(ctx, record)
+                if found is not None:
+                    for hit in _hits(found):
+                        self._raise(info, hit, seq, t, new)
+        dues = self._state.apply(record)
+        if dues:
+            tiebreak = self._tiebreak
+            for due in dues:
+                heapq.heappush(heap, (due.at, due.seq, next(tiebreak), due))
         return sorted(new, key=_flag_order) if len(new) > 1 else new
 
     def advance(self, now: float) -> list[Flag]:

@@ -15,8 +15,11 @@ from schemas.records import EventRecord, Flag
 
 # A copy of the engine is kept every this many timeline events, so that a recompute (a back-dated
 # entry, a void, an amend) refolds only from the last copy before what changed. A copy costs about as
-# much as folding 100 events (benchmarks/bench_logging.py).
-CHECKPOINT_EVERY = 128
+# much as folding 10 events (State.copy shares what is closed); a recompute refolds about half this plus
+# how far back the entry went (30 s, about 12 events, in the benchmark's code). Folding the benchmark's
+# 10,000-event replay (a back-dated entry every 100 events), 32 and 64 cost the same and 16 and 128 about
+# 10 % more CPU in the fold; 64 keeps half the copies of 32.
+CHECKPOINT_EVERY = 64
 # And this many at most: the newest half every CHECKPOINT_EVERY events, the older ones ever sparser (a
 # correction of an old entry refolds a little more). Each copy holds the whole state, which grows with
 # the code: kept every 128 events, a million-event code held thousands of them.
@@ -30,6 +33,10 @@ LINE_WEIGHT = 16
 
 # Timeline entries read back at a time when a fold looks back.
 FOLD_PAGE = 512
+
+# The kinds whose facts `_apply` notes even when they name no line (a drug's total and the first epinephrine;
+# the weight and band); an event naming a line may confirm it or flush a drug through it.
+_NOTED = frozenset({"drug", "code_started", "patient_updated"})
 
 
 class Records(Interface):
@@ -129,13 +136,15 @@ class LiveFold:
     def add(self, record: EventRecord) -> tuple[list[Flag], list[Flag]]:
         """Fold in the code's next record (by seq); the flags it raised and withdrew (not acknowledged)."""
         self._keep_timeline(record)
-        if record.kind == "acknowledge":
+        event = record.event
+        kind, t = event.kind, event.t
+        if kind == "acknowledge":
             return [], []
         engine = self._engine
         # A back-dated event, or one entered after a live deadline it would have met (the scribe
         # began typing the flush before the flush deadline passed): the rules must see it in order.
-        fired_after = engine.last_flag_t is not None and engine.last_flag_t > record.t
-        if record.kind in ("void", "amend") or record.t < self._last_t or fired_after:
+        last_flag_t = engine.last_flag_t
+        if kind == "void" or kind == "amend" or t < self._last_t or (last_flag_t is not None and last_flag_t > t):
             self._engine = self._recompute()
             return diff_flags(engine.flags, self._engine.flags)
         raised = self._apply(engine, self._folded, record)
@@ -143,10 +152,11 @@ class LiveFold:
         # A checkpoint here too, so that a back-dated entry refolds a short tail, not everything since the
         # last recompute; only while no live `tick` has moved the engine past this event (a checkpoint is
         # the fold of a prefix of the timeline and nothing more).
-        if self._folded % CHECKPOINT_EVERY == 0 and engine.time == record.t:
+        if self._folded % CHECKPOINT_EVERY == 0 and engine.time == t:
             self._checkpoint(self._folded, engine)
-        self._last_t = record.t
-        self._ended = self._ended or record.kind == "code_ended"
+        self._last_t = t
+        if kind == "code_ended":
+            self._ended = True
         return raised, []
 
     def keep(self, record: EventRecord) -> None:
@@ -173,13 +183,16 @@ class LiveFold:
     def _apply(self, engine: Engine, at: int, record: EventRecord) -> list[Flag]:
         """Fold the timeline entry at position `at` into `engine`, noting the facts it gives."""
         event = record.event
-        drug = event.drug if isinstance(event, DrugGiven) else None
+        kind = event.kind
         state = engine.state
-        totals = state.totals
-        before = totals.get(drug) if drug is not None else None
         # Only an event naming a line changes that line's status. (Read from the model's fields: getattr on
         # a pydantic model without the field goes through its __getattr__ and an exception, 3 µs an event.)
         line_id = event.__dict__.get("line")
+        if line_id is None and kind not in _NOTED:
+            return engine.apply(record)  # most events (notes, vitals, rhythms…): nothing to note
+        drug = event.drug if isinstance(event, DrugGiven) else None
+        totals = state.totals
+        before = totals.get(drug) if drug is not None else None
         # A flush, a fluid or a carrier of a line that a drug went through since its last one: the state's
         # own answer (LineState.flushed_since_drug), read before the event folds in.
         flushing = isinstance(event, (Flush, FluidGiven, InfusionStarted))
@@ -192,7 +205,7 @@ class LiveFold:
                 self._totals.append((at, DoseTotal(seq=record.seq, total=after, unit=unit)))
         if isinstance(event, DrugGiven) and self._first_epinephrine is None and is_epinephrine_bolus(event):
             self._first_epinephrine = (at, record.t)
-        elif record.kind in ("code_started", "patient_updated"):
+        elif kind in ("code_started", "patient_updated"):
             self._note_patient(at, record, state)
         if line_id is not None:
             line = state.lines.get(line_id)
@@ -263,14 +276,15 @@ class LiveFold:
     def _keep_timeline(self, record: EventRecord) -> None:
         """Bring the effective timeline and the acknowledgements up to date with a new record."""
         event = record.event
-        if isinstance(event, Acknowledge):
+        kind = event.kind
+        if kind not in RECORD_KEEPING:
+            self._placed(self._index.insert(record), record)
+        elif isinstance(event, Acknowledge):
             self._ack_seqs.add(record.seq)
             if self._acks is not None:
                 self._acks[(event.rule, event.target)] = event.reason  # the latest one stands
         elif isinstance(event, (Void, Amend)):
             self._rework(event, record.seq)
-        elif event.kind not in RECORD_KEEPING:
-            self._placed(self._index.insert(record), record)
 
     def _placed(self, at: int, record: EventRecord) -> None:
         """`record` now stands at position `at` of the timeline."""

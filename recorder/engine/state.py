@@ -1,11 +1,10 @@
 """The clinical state: the effective timeline folded into patient, lines, drugs, arrests and what is due."""
 
-import copy
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from recorder.engine.doses import convert
 from recorder.engine.protocol import Band, Protocol
@@ -51,6 +50,51 @@ EPI_FIRST_DOSE_DELAYED: RuleId = "EPI_FIRST_DOSE_DELAYED"
 VASOPRESSOR_NO_BP: RuleId = "VASOPRESSOR_NO_BP"
 
 SECONDS_PER_HOUR = 3600.0
+
+_T = TypeVar("_T")
+_D = TypeVar("_D", bound="Due")
+Memo = dict[int, Any]
+
+
+def dup(obj: _T) -> _T:
+    """A shallow copy of a plain object (a dataclass without slots): its fields, not what they hold.
+
+    Engine copies (checkpoints, refolds, previews) copy every line, due and arrest: this is several times
+    cheaper than copy.copy (no __reduce_ex__) and copy.deepcopy's dispatch."""
+    new = object.__new__(type(obj))
+    new.__dict__.update(obj.__dict__)
+    return new
+
+
+def copy_due(due: _D, memo: Memo) -> _D:
+    """The copy of `due` in this engine copy: one copy however many places hold it (the heap and the state
+    share each due; `memo` maps each original's id to its copy, as copy.deepcopy's memo does).
+
+    A closed due is the same due in both: its status is final (`close` changes only an open one) and its
+    other fields are never written (a removed line's dwell deadlines, the met flushes: most of a long code's
+    dues). Not an arrest's: it points back at its arrest, which each copy has its own of (two an arrest)."""
+    if due.status != "open" and not isinstance(due, ArrestDue):
+        return due
+    found: _D | None = memo.get(id(due))
+    if found is not None:
+        return found
+    new = memo[id(due)] = dup(due)
+    if isinstance(new, ArrestDue) and new.arrest is not None:
+        new.arrest = copy_arrest(new.arrest, memo)  # the copy's own arrest, shared with its state
+    return new
+
+
+def copy_arrest(arrest: "Arrest", memo: Memo) -> "Arrest":
+    """The copy of `arrest` in this engine copy (its deadlines point back at it: one copy of each)."""
+    found: Arrest | None = memo.get(id(arrest))
+    if found is not None:
+        return found
+    new = memo[id(arrest)] = dup(arrest)
+    if new.first_dose_due is not None:
+        new.first_dose_due = copy_due(new.first_dose_due, memo)
+    if new.next_dose_due is not None:
+        new.next_dose_due = copy_due(new.next_dose_due, memo)
+    return new
 
 
 def is_epinephrine_bolus(event: DrugGiven) -> bool:
@@ -100,11 +144,9 @@ class Due:
         if self.status == "open":
             self.status = status
 
-    def __deepcopy__(self, memo: dict[int, Any]) -> "Due":
-        # Every field is immutable but `status`: a shallow copy is a deep one (engine checkpoints).
-        new = copy.copy(self)
-        memo[id(self)] = new
-        return new
+    def __deepcopy__(self, memo: Memo) -> "Due":
+        # Every field is immutable but `status` (and an ArrestDue's arrest): see copy_due.
+        return copy_due(self, memo)
 
 
 @dataclass(eq=False)
@@ -139,12 +181,6 @@ class ArrestDue(Due):
     """An adrenaline deadline of one arrest (first dose, or the next dose)."""
 
     arrest: "Arrest | None" = None
-
-    def __deepcopy__(self, memo: dict[int, Any]) -> "ArrestDue":
-        new = copy.copy(self)
-        memo[id(self)] = new
-        new.arrest = copy.deepcopy(self.arrest, memo)  # the copy's own arrest, shared with its state
-        return new
 
 
 @dataclass
@@ -185,15 +221,18 @@ class LineState:
     awaiting_flush: FlushDue | None = None
     dwell: list[DwellDue] = field(default_factory=list)
 
-    def __deepcopy__(self, memo: dict[int, Any]) -> "LineState":
-        # Engine copies (session checkpoints) copy every line: field by field is several times
-        # faster than the generic deepcopy, and only these three fields are mutable.
-        new = copy.copy(self)
-        memo[id(self)] = new
+    def __deepcopy__(self, memo: Memo) -> "LineState":
+        return self.copy(memo)
+
+    def copy(self, memo: Memo) -> "LineState":
+        """This line in an engine copy (session checkpoints copy every line): field by field is several times
+        faster than the generic deepcopy, and only these four fields hold something mutable."""
+        new = dup(self)
         new.infusions = set(self.infusions)
         new.carriers = set(self.carriers)
-        new.awaiting_flush = copy.deepcopy(self.awaiting_flush, memo)
-        new.dwell = [copy.deepcopy(due, memo) for due in self.dwell]
+        if self.awaiting_flush is not None:
+            new.awaiting_flush = copy_due(self.awaiting_flush, memo)
+        new.dwell = [copy_due(due, memo) for due in self.dwell]  # a list of its own, even empty
         return new
 
     @property
@@ -314,25 +353,35 @@ class State:
     shocks: Counter[bool] = field(default_factory=Counter)
     # The second edition's new deadlines (VF_NO_SHOCK, CPR_PAUSE_LONG) and the fluid window: care.py folds them.
     care: "Care | None" = None
+    # `age` as last worked out, with the patient (frozen) and start date it was worked out from: the rules
+    # ask for it several times an event (the band, the flush volume, the dose table), and it changes only
+    # with the patient.
+    _age: tuple[Patient, date | None, float | None] | None = field(default=None, repr=False, compare=False)
 
-    def __deepcopy__(self, memo: dict[int, Any]) -> "State":
-        # Engine copies (session checkpoints and refolds) copy the whole state: field by field, knowing which
-        # hold only immutable values (the patient and the findings are frozen; totals and counts are numbers),
-        # is several times faster than the generic deepcopy. What holds dues (lines, arrests, care, access,
-        # BP checks) goes through deepcopy with the memo, so that the engine's heap and the state share them.
-        new = copy.copy(self)
+    def __deepcopy__(self, memo: Memo) -> "State":
+        return self.copy(memo)
+
+    def copy(self, memo: Memo) -> "State":
+        """The state in an engine copy (session checkpoints and refolds copy the whole state): field by field,
+        knowing which hold only immutable values (the patient and the findings are frozen; totals and counts
+        are numbers), is several times faster than the generic deepcopy. What holds dues (lines, arrests,
+        care, access, BP checks) copies them through `memo`, so that the engine's heap and the state share
+        them as the original's do."""
+        new = dup(self)
         memo[id(self)] = new
-        new.lines = {k: copy.deepcopy(line, memo) for k, line in self.lines.items()}
+        new.lines = {k: line.copy(memo) for k, line in self.lines.items()}
         new.bones = {k: list(ids) for k, ids in self.bones.items()}
         new.findings = {k: list(notes) for k, notes in self.findings.items()}
-        new.infusions = {k: copy.copy(inf) for k, inf in self.infusions.items()}  # scalar fields only
-        new.arrests = copy.deepcopy(self.arrests, memo)
+        new.infusions = {k: dup(inf) for k, inf in self.infusions.items()}  # scalar fields only
+        new.arrests = [copy_arrest(arrest, memo) for arrest in self.arrests]
         new.totals = dict(self.totals)
         new.doses = Counter(self.doses)
         new.shocks = Counter(self.shocks)
-        new.access_due = copy.deepcopy(self.access_due, memo)
-        new.bp_checks = [copy.deepcopy(due, memo) for due in self.bp_checks]
-        new.care = copy.deepcopy(self.care, memo)
+        if self.access_due is not None:
+            new.access_due = copy_due(self.access_due, memo)
+        new.bp_checks = [copy_due(due, memo) for due in self.bp_checks]
+        if self.care is not None:
+            new.care = self.care.copy(memo)
         return new
 
     # ── reading ──────────────────────────────────────────────────────────
@@ -340,7 +389,12 @@ class State:
     @property
     def age(self) -> float | None:
         """The age in years: its parts, or from `dob` at the code's local start date; None when unknown."""
-        return self.patient.age_on(self.start_date)
+        patient, start, known = self.patient, self.start_date, self._age
+        if known is not None and known[0] is patient and known[1] == start:
+            return known[2]
+        age = patient.age_on(start)
+        self._age = (patient, start, age)
+        return age
 
     @property
     def band(self) -> Band:

@@ -23,10 +23,10 @@ class TimelineIndex:
 
     def insert(self, record: EventRecord) -> int:
         """Put a standing record in its place; return its position."""
-        t, seq = record.t, record.seq
+        t, seq = record.event.t, record.seq
         ts, seqs = self.ts, self.seqs
         n = len(seqs)
-        if not n or (ts[-1], seqs[-1]) <= (t, seq):
+        if not n or ts[-1] < t or (ts[-1] == t and seqs[-1] <= seq):
             i = n  # the usual case: the newest event comes last
         else:
             i = bisect_right(ts, t)
