@@ -9,6 +9,7 @@ its first field focused); keys that come meanwhile wait, in order.
 """
 
 from collections.abc import Awaitable, Callable
+from inspect import signature
 
 from textual import events
 from textual.app import App
@@ -45,6 +46,12 @@ class KeysInOrder:
         self.again = 0
         self.rounds = 0
         self.retry_set = False
+        # Textual counts a callback's parameters with inspect.signature each time it calls one back
+        # (call_later wraps it in a new partial): following a key up the screen calls back about eight
+        # times a key, and working out a bound method's signature each time was a good part of a key's own
+        # time (benchmarks/bench_keys.py). Plain functions that carry their signature are read instead.
+        self._seen = _kept_signature(lambda node: self.seen(node))
+        self._release = _kept_signature(lambda: self.release())
 
     async def arrived(self, key: events.Key) -> None:
         self.waiting.append(key)
@@ -85,11 +92,11 @@ class KeysInOrder:
     def follow(self, node: MessagePump) -> None:
         """Wait for `node` to handle the key, then its parent, up to the app (where bindings run)."""
         self.at, self.again = node, AGAIN
-        if not node.call_later(self.seen, node):
+        if not node.call_later(self._seen, node):
             self.seen(node)
 
     def seen(self, node: MessagePump) -> None:
-        if node.message_queue_size and self.again and node.call_later(self.seen, node):
+        if node.message_queue_size and self.again and node.call_later(self._seen, node):
             # What the key set off here comes first (an Enter's `Submitted`, which closes a form).
             self.again -= 1
             return
@@ -105,7 +112,7 @@ class KeysInOrder:
             self.follow(path[0])
             return
         self.at = None
-        self.app.call_later(self.release)
+        self.app.call_later(self._release)
 
     def retry_later(self) -> None:
         """Look again shortly (a timer, not the next refresh: a screen with nothing to draw has none)."""
@@ -116,3 +123,9 @@ class KeysInOrder:
     async def retry(self) -> None:
         self.retry_set = False
         await self.release()
+
+
+
+def _kept_signature(function: Callable) -> Callable:
+    function.__signature__ = signature(function)  # type: ignore[attr-defined]
+    return function
