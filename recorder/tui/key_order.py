@@ -125,7 +125,6 @@ class KeysInOrder:
         await self.release()
 
 
-
 def _kept_signature(function: Callable) -> Callable:
     function.__signature__ = signature(function)  # type: ignore[attr-defined]
     return function
