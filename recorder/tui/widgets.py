@@ -102,7 +102,12 @@ class LinesPanel(Panel):
 class TimersPanel(Panel):
     """The clocks that matter now, counting up, coloured by how late they are."""
 
+    _drawn: list[Timer] | None = None  # what the text shown was made from
+
     def show(self, timers: list[Timer]) -> None:
+        if timers == self._drawn:
+            return  # between the second's ticks the clocks stand still: most keys change no timer
+        self._drawn = timers
         text = Text(no_wrap=True, overflow="ellipsis")
         if not timers:
             text.append("No timers running", style="dim")
