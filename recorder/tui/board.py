@@ -9,6 +9,7 @@ from typing import Literal
 
 from recorder.engine import Protocol
 from recorder.engine.clinical_view import ClinicalView
+from recorder.engine.state import LineState
 from schemas.formatting import age_short, number, words
 from schemas.formatting import site_label as site_words
 from schemas.formatting import t_plus as code_time
@@ -40,29 +41,54 @@ class Timer:
     detail: str
 
 
+# Rows already made, by what they are made of: a long code has dozens of lines, and a key changes one at most.
+_LINE_ROWS: dict[tuple, LineRow] = {}
+
+
 def line_rows(state: ClinicalView) -> list[LineRow]:
     """Every line of the code, newest first."""
     rows = []
+    made = _LINE_ROWS
+    if len(made) > 4096:
+        made.clear()
     for line in state.lines.values():
         if not line.known:
             continue
-        kit = " ".join(
-            p
-            for p in (DEVICE.get(line.device or "", ""), f"{number(line.needle_mm)} mm" if line.needle_mm else "")
-            if p
+        key = (
+            line.id,
+            line.kind,
+            line.t,
+            line.site,
+            line.side,
+            line.device,
+            line.needle_mm,
+            line.in_seq,
+            line.in_t,
+            line.aspirated,
+            line.flushed_ok,
+            line.failed_seq,
+            line.removed_seq,
         )
-        rows.append(
-            LineRow(
-                id=line.id,
-                kind=ROUTE_NAMES[line.kind],
-                where=site_words(line.site, line.side) if line.kind == "io" else (line.site or ""),
-                kit=kit,
-                status=line.status,
-                since=line.in_t if line.in_t is not None else line.t,
-                usable=line.usable,
-            )
-        )
+        row = made.get(key)
+        if row is None:
+            row = made[key] = _line_row(line)
+        rows.append(row)
     return sorted(rows, key=lambda r: r.since or 0, reverse=True)
+
+
+def _line_row(line: LineState) -> LineRow:
+    kit = " ".join(
+        p for p in (DEVICE.get(line.device or "", ""), f"{number(line.needle_mm)} mm" if line.needle_mm else "") if p
+    )
+    return LineRow(
+        id=line.id,
+        kind=ROUTE_NAMES[line.kind],
+        where=site_words(line.site, line.side) if line.kind == "io" else (line.site or ""),
+        kit=kit,
+        status=line.status,
+        since=line.in_t if line.in_t is not None else line.t,
+        usable=line.usable,
+    )
 
 
 def current_line(state: ClinicalView, preferred: str | None = None, rows: list[LineRow] | None = None) -> str | None:

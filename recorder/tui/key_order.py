@@ -11,6 +11,7 @@ as that takes, and go to the live screen once it is ready.
 """
 
 from collections.abc import Awaitable, Callable
+from inspect import signature
 
 from textual import events
 from textual.app import App
@@ -48,6 +49,12 @@ class KeysInOrder:
         self.rounds = 0
         self.retry_set = False
         self.held = False  # True while the code is being opened: every key waits, however long that takes
+        # Textual counts a callback's parameters with inspect.signature each time it calls one back
+        # (call_later wraps it in a new partial): following a key up the screen calls back about eight
+        # times a key, and working out a bound method's signature each time was a good part of a key's own
+        # time (benchmarks/bench_keys.py). Plain functions that carry their signature are read instead.
+        self._seen = _kept_signature(lambda node: self.seen(node))
+        self._release = _kept_signature(lambda: self.release())
 
     def hold(self) -> None:
         """Keep every key waiting (none is handed out) until `let_go`."""
@@ -56,7 +63,7 @@ class KeysInOrder:
     def let_go(self) -> None:
         """Hand out the keys that waited, in order, each once the screen before it is ready."""
         self.held = False
-        self.app.call_later(self.release)
+        self.app.call_later(self._release)
 
     async def arrived(self, key: events.Key) -> None:
         self.waiting.append(key)
@@ -97,11 +104,11 @@ class KeysInOrder:
     def follow(self, node: MessagePump) -> None:
         """Wait for `node` to handle the key, then its parent, up to the app (where bindings run)."""
         self.at, self.again = node, AGAIN
-        if not node.call_later(self.seen, node):
+        if not node.call_later(self._seen, node):
             self.seen(node)
 
     def seen(self, node: MessagePump) -> None:
-        if node.message_queue_size and self.again and node.call_later(self.seen, node):
+        if node.message_queue_size and self.again and node.call_later(self._seen, node):
             # What the key set off here comes first (an Enter's `Submitted`, which closes a form).
             self.again -= 1
             return
@@ -117,7 +124,7 @@ class KeysInOrder:
             self.follow(path[0])
             return
         self.at = None
-        self.app.call_later(self.release)
+        self.app.call_later(self._release)
 
     def retry_later(self) -> None:
         """Look again shortly (a timer, not the next refresh: a screen with nothing to draw has none)."""
@@ -128,3 +135,8 @@ class KeysInOrder:
     async def retry(self) -> None:
         self.retry_set = False
         await self.release()
+
+
+def _kept_signature(function: Callable) -> Callable:
+    function.__signature__ = signature(function)  # type: ignore[attr-defined]
+    return function

@@ -6,6 +6,7 @@ from math import ceil
 from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding
+from textual.css.scalar import Unit
 from textual.geometry import Region, Size
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
@@ -65,6 +66,11 @@ class LinesPanel(Panel):
     _drawn: tuple | None = None  # what the text shown was made from
 
     def show(self, rows: list[LineRow], current: str | None, now: float) -> None:
+        room = self.room()
+        if room is not None:
+            # Only the rows the panel has room for are written: the clocks shown change every second, and a
+            # long code has dozens of lines no one can see (they are cut off below, written or not).
+            rows = rows[:room]
         sinces = [
             mmss(now - row.since) if row.since is not None and row.status not in ("failed", "removed") else ""
             for row in rows
@@ -85,11 +91,23 @@ class LinesPanel(Panel):
         text.rstrip()
         self.update(text)
 
+    def room(self) -> int | None:
+        """The rows the panel shows at most: its max-height less its border and padding (None: no such limit)."""
+        most = self.styles.max_height
+        if most is None or most.unit != Unit.CELLS:
+            return None
+        return max(1, int(most.value) - self.styles.gutter.height)
+
 
 class TimersPanel(Panel):
     """The clocks that matter now, counting up, coloured by how late they are."""
 
+    _drawn: list[Timer] | None = None  # what the text shown was made from
+
     def show(self, timers: list[Timer]) -> None:
+        if timers == self._drawn:
+            return  # between the second's ticks the clocks stand still: most keys change no timer
+        self._drawn = timers
         text = Text(no_wrap=True, overflow="ellipsis")
         if not timers:
             text.append("No timers running", style="dim")
@@ -104,7 +122,11 @@ class TimersPanel(Panel):
 class FlagsPanel(OptionList):
     """Flags raised, critical first. The flag shown highlighted is the one `k` acknowledges: the one the
     scribe chose here (↑↓, Enter, a click), else the newest unacknowledged critical, warning or info
-    (recorder.tui.board.flag_to_acknowledge); with every flag acknowledged and none chosen, none is."""
+    (recorder.tui.board.flag_to_acknowledge); with every flag acknowledged and none chosen, none is.
+
+    A long code has hundreds of flags: a flag raised or acknowledged builds that flag's option only. The
+    others keep their option (its text, and its height as Textual wrapped it for this width), and only the
+    options on screen are drawn (Textual's OptionList draws a line when it is shown)."""
 
     _shown: list[Flag] | None = None
 
@@ -114,23 +136,45 @@ class FlagsPanel(OptionList):
         # is acknowledged or withdrawn (then `k` goes back to the newest unacknowledged one).
         self.chosen: tuple[str, int] | None = None
         self.target: tuple[Flag, str] | None = None  # what `k` acknowledges, and why that one
+        self._made: dict[tuple, Option] = {}  # each flag shown, by what it shows → its option
+        self.builds = 0  # options built so far: what a new flag costs (tests count them)
 
     def show(self, flags: list[Flag]) -> None:
         if flags == self._shown:
-            return  # most entries raise nothing: rebuilding every option is a full relayout per key
+            return  # most entries raise nothing
         self._shown = list(flags)
+        made, kept = self._made, {}
         options = []
         for flag in flags:
-            text = Text()
-            text.append(f" {SEVERITY_MARK[flag.severity]} ", style=SEVERITY_STYLE[flag.severity])
-            style = "dim" if flag.acknowledged else "bold"
-            text.append(f" {code_time(flag.t)} #{flag.seq} {flag.rule}", style=style)
-            text.append(f"\n   {visible(flag.message)}", style="dim" if flag.acknowledged else "")
-            if flag.acknowledged:
-                text.append(f"\n   ✓ acknowledged: {visible(flag.reason or '')}", style="green")
-            options.append(Option(text, id=f"{flag.rule}:{flag.seq}:{flag.severity}"))
-        self.set_options(options)
+            key = (flag.rule, flag.seq, flag.severity, flag.t, flag.message, flag.acknowledged, flag.reason)
+            option = made.get(key)
+            if option is None:
+                option = Option(flag_text(flag), id=f"{flag.rule}:{flag.seq}:{flag.severity}")
+                self.builds += 1
+            kept[key] = option
+            options.append(option)
+        self._made = kept
+        self._replace_options(options)
         self._aim()
+
+    def _replace_options(self, options: list[Option]) -> None:
+        """OptionList.set_options, keeping the options that stay: set_options drops every option's text and
+        height (a relayout of hundreds of flags, each wrapped again, on every flag raised in a long code).
+        What it reads is OptionList's own (Textual 8); drawn lines carry their option's index, so they go."""
+        try:
+            self._options[:] = options
+            self._option_to_index = {option: i for i, option in enumerate(options)}
+            self._id_to_option = {option.id: option for option in options if option.id is not None}
+            self._line_cache.clear()
+            self._option_render_cache.clear()
+        except AttributeError:  # another Textual: its own way, every option built again
+            self.set_options(options)
+            return
+        self.highlighted = None
+        self.scroll_y = 0
+        if self.is_mounted:
+            self.refresh(layout=self.styles.auto_dimensions)
+            self._update_lines()
 
     def _aim(self) -> None:
         """Highlight what `k` would acknowledge now, and nothing else."""
@@ -190,6 +234,18 @@ class FlagsPanel(OptionList):
         return rule, int(seq)
 
 
+def flag_text(flag: Flag) -> Text:
+    """A flag as the flags panel shows it: its mark, time, seq and rule, then its message (and reason) as written."""
+    text = Text()
+    text.append(f" {SEVERITY_MARK[flag.severity]} ", style=SEVERITY_STYLE[flag.severity])
+    style = "dim" if flag.acknowledged else "bold"
+    text.append(f" {code_time(flag.t)} #{flag.seq} {flag.rule}", style=style)
+    text.append(f"\n   {visible(flag.message)}", style="dim" if flag.acknowledged else "")
+    if flag.acknowledged:
+        text.append(f"\n   ✓ acknowledged: {visible(flag.reason or '')}", style="green")
+    return text
+
+
 def _thumb(bar: ScrollBar, virtual: int) -> tuple[int, int] | None:
     """Where a scrollbar's thumb is drawn, in eighths of a cell, for a virtual size: as Textual's
     ScrollBarRender.render_bar places it."""
@@ -229,7 +285,9 @@ class TimelineView(ScrollView, can_focus=True):
     def show(self, rows: Sequence[Row], added: int = 0) -> None:
         """Show `rows`; `added`: that many rows came in on top and no other row changed (one newest entry)."""
         self.rows = rows
-        size = Size(self.size.width, len(rows))
+        # No width: rows are cut to the view, never scrolled sideways (a width counted with the vertical
+        # scrollbar's cells gave a long timeline a horizontal scrollbar after its first new entry).
+        size = Size(0, len(rows))
         old, height = self.virtual_size, self.scrollable_content_region.height
         quiet = False  # nothing but this view and its scrollbar is redrawn
         if self.show_vertical_scrollbar and size.width == old.width and height < old.height <= size.height:

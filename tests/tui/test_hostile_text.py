@@ -169,6 +169,7 @@ async def test_free_text_form_fields_show_hostile_text_in_the_banner_lines_and_f
             assert store.events(1)[-1].event.patient.name == text.strip()
             banner = app.screen.query_one("#banner").render().plain
             assert visible(text.strip()) in banner, banner
+            clock.advance(1)  # each line newer than the last: on the panel's first row (it writes the rows it shows)
             live(app).action_form("iv_attempt")
             await pilot.pause()
             app.screen.query_one("#f_site", Input).value = text

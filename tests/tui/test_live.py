@@ -367,3 +367,44 @@ async def test_flag_notices_of_a_burst_of_entries_never_stack(store, clock):
         assert len(flagged) == 1, [n.title for n in app._notifications]
         assert len([f for f in live(app).session.flags() if f.rule == "REPEAT_SAME_BONE"]) >= 2  # the panel keeps all
         assert "T+" in live(app).query_one("#banner").render().plain  # the banner stays in sight
+
+
+async def test_the_clocks_shown_move_together_at_the_tick_and_a_key_starts_a_new_one_at_0_00(store, clock):
+    """Between ticks a key leaves the clocks as the tick drew them (each line's and timer's clock turned over at its
+    own fraction of a second, so most keys redrew the top of the screen); a timer the key starts reads 0:00."""
+    app = build_app(store, clock, mode="new", new_fields=CHILD)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = live(app)
+        await keys(pilot, "i", "1", "l", "enter", "y")  # io1 in at T+00:00
+        screen.tick()
+        await pilot.pause()
+
+        def drawn() -> tuple[str, str, str]:
+            return tuple(screen.query_one(f"#{name}").render().plain for name in ("banner", "lines", "timers"))
+
+        before = drawn()
+        assert before[0].startswith("T+00:00") and "0:00" in before[1]
+        clock.advance(75.4)
+        # An entry between ticks (made as a key makes it, with no wait in which the second's timer could run):
+        # the clocks stay where the tick left them.
+        screen.record({"kind": "note", "text": "between ticks"}, screen.entry_time())
+        assert drawn() == before
+        assert store.events(1)[-1].t == pytest.approx(75.4)  # the entry has its own time, not the clock shown
+        screen.tick()
+        await pilot.pause()
+        banner, lines, timers = drawn()
+        assert banner.startswith("T+01:15") and "1:15" in lines and "1:15" in timers  # all at once
+        clock.advance(0.5)
+        epinephrine = {
+            "kind": "drug",
+            "drug": "epinephrine",
+            "dose": 0.12,
+            "unit": "mg",
+            "line": "io1",
+            "purpose": "arrest",
+        }
+        screen.record(epinephrine, screen.entry_time())
+        assert store.events(1)[-1].kind == "drug"
+        banner, lines, timers = drawn()
+        assert "Since adrenaline" in timers and "0:00" in timers, timers  # its own clock, from the key, at 0:00
+        assert banner.startswith("T+01:15") and "1:15" in lines  # the others where the tick left them

@@ -263,3 +263,16 @@ async def test_a_new_entry_on_top_of_a_long_code_draws_its_own_line_and_moves_th
             assert on_screen == screen_lines()
             drawn.clear()
         assert view.selected is not None and view.selected.record.seq == live(app).session.records[-1].seq
+
+
+async def test_a_long_code_keeps_its_timeline_as_high_as_its_box(long_db):
+    """New entries on a long timeline grow no horizontal scrollbar: its width once counted the vertical bar's
+    cells, and the first new entry took a row for a horizontal bar (and two more widgets drawn every frame)."""
+    async with resumed(long_db) as (pilot, app):
+        view = live(app).query_one(TimelineView)
+        height = view.scrollable_content_region.height
+        for _ in range(3):
+            await pilot.press("c")
+            await pilot.pause()
+            assert not view.show_horizontal_scrollbar
+            assert view.scrollable_content_region.height == height
