@@ -108,8 +108,8 @@ class Store:
         # The identity of the database ("") and of its -wal and -shm as opened: see _still_there.
         self._ids: dict[str, files.Identity | None] = {}
         self._companions: dict[str, Path] = {}
-        self._db_name = os.fspath(self.path)
-        self._watched: list[tuple[str, str]] = []  # (suffix, name) of each companion: see _watch
+        self._db_name = os.fsencode(self.path)
+        self._watched: list[tuple[str, bytes]] = []  # (suffix, name) of each companion: see _watch
         self._tidy = False
         try:
             self.conn = self._open_reader() if readonly else self._open_writer()
@@ -239,8 +239,8 @@ class Store:
         self._companions = {suffix: files.companion(self.path, suffix) for suffix in files.COMPANIONS}
         for suffix, path in self._companions.items():
             self._ids[suffix] = files.identity(path)
-        # The same names as strings, looked at before every write (a Path is turned into one at each stat).
-        self._watched = [(suffix, os.fspath(path)) for suffix, path in self._companions.items()]
+        # The same names as bytes, looked at before every write (a Path is turned into them at each look).
+        self._watched = [(suffix, os.fsencode(path)) for suffix, path in self._companions.items()]
 
     def _configure(self) -> None:
         self.conn.execute("PRAGMA journal_mode=WAL").fetchall()

@@ -1,12 +1,14 @@
 """The database's files on disk: what may be opened, by which identity, and the one-writer locks on it."""
 
 import contextlib
+import ctypes
 import errno
 import fcntl
 import os
 import sqlite3
 import stat
 import struct
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import quote
 
@@ -20,13 +22,81 @@ class OpenRefused(Exception):
     """The path cannot be opened as a recorder database; the message says why and what to do."""
 
 
-def identity(path: Path | str) -> Identity | None:
+def identity(path: Path | str | bytes) -> Identity | None:
     """The identity of the file at `path` (a symlink followed), or None when there is none."""
+    if _statx is not None:
+        return _statx(path if type(path) is bytes else os.fsencode(path))
+    return _stat_identity(path)
+
+
+def _stat_identity(path: Path | str | bytes) -> Identity | None:
     try:
         st = os.stat(path)
     except OSError:
         return None
     return (st.st_dev, st.st_ino)
+
+
+# Why not os.stat: a stat asks for the file's times, and since Linux 6.13 (multigrain timestamps) a file
+# whose times were asked for takes a fine-grained time at its next write, which dirties its inode: the
+# store looks at its -wal before every append, and each look cost the next commit's fdatasync an extra
+# wait on the journal (a context switch and ~50 µs an event on ext4, BENCHMARKS.md, issue 17). statx asked
+# for the inode number alone (the device is always given) reads no time.
+_AT_FDCWD = -100
+_STATX_INO = 0x100
+
+
+class _StatxBuf(ctypes.Structure):
+    """struct statx (linux/stat.h), 256 bytes; only the inode number and the device are read."""
+
+    _fields_ = [
+        ("mask", ctypes.c_uint32),
+        ("blksize", ctypes.c_uint32),
+        ("attributes", ctypes.c_uint64),
+        ("nlink", ctypes.c_uint32),
+        ("uid", ctypes.c_uint32),
+        ("gid", ctypes.c_uint32),
+        ("mode", ctypes.c_uint16),
+        ("spare0", ctypes.c_uint16),
+        ("ino", ctypes.c_uint64),
+        ("size", ctypes.c_uint64),
+        ("blocks", ctypes.c_uint64),
+        ("attributes_mask", ctypes.c_uint64),
+        ("times", ctypes.c_uint8 * 64),  # atime, btime, ctime, mtime: 16 bytes each
+        ("rdev_major", ctypes.c_uint32),
+        ("rdev_minor", ctypes.c_uint32),
+        ("dev_major", ctypes.c_uint32),
+        ("dev_minor", ctypes.c_uint32),
+        ("spare", ctypes.c_uint64 * 14),
+    ]
+
+
+def _statx_identity() -> Callable[[bytes], Identity | None] | None:
+    """identity() by statx(STATX_INO) where libc has it and the kernel answers; None elsewhere (os.stat then)."""
+    try:
+        call = ctypes.CDLL(None, use_errno=True).statx
+    except (AttributeError, OSError):
+        return None
+    call.argtypes = (ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_uint, ctypes.c_void_p)
+    call.restype = ctypes.c_int
+    makedev, byref = os.makedev, ctypes.byref
+
+    def statx_identity(path: bytes) -> Identity | None:
+        buf = _StatxBuf()  # one per call: a Store may be written from another thread
+        if call(_AT_FDCWD, path, 0, _STATX_INO, byref(buf)) != 0:
+            if ctypes.get_errno() in (errno.ENOSYS, errno.EPERM):  # no statx here (an old kernel, a sandbox)
+                return _stat_identity(path)
+            return None
+        if not buf.mask & _STATX_INO:  # a filesystem without inode numbers: as os.stat gives it
+            return _stat_identity(path)
+        return (makedev(buf.dev_major, buf.dev_minor), buf.ino)
+
+    # Checked once against os.stat here: any disagreement and os.stat is used throughout.
+    here = os.fsencode(os.path.dirname(os.path.abspath(__file__)))
+    return statx_identity if statx_identity(here) == _stat_identity(here) else None
+
+
+_statx = _statx_identity()
 
 
 def companion(path: Path, suffix: str) -> Path:

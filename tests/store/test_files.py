@@ -13,7 +13,7 @@ import pytest
 
 from recorder.core.clock import SystemClock
 from recorder.core.session import Session
-from recorder.store import Store, StoreError
+from recorder.store import Store, StoreError, files
 from tests.reliability.helpers import can_mount, one_clear_line, readonly_view, run_process
 
 HOLDER = textwrap.dedent(
@@ -133,6 +133,32 @@ def test_a_hard_link_to_a_database_is_refused_in_one_line(tmp_path):
     store.close()
 
 
+def test_a_files_identity_is_read_without_asking_for_its_times(tmp_path, monkeypatch):
+    """The look before every append asks for the inode alone (statx): a stat asks for the times, and on Linux
+    6.13+ that makes the -wal's next write dirty its inode and the commit's fdatasync wait longer (issue 17)."""
+    if sys.platform == "linux":
+        assert files._statx is not None
+    db = tmp_path / "recorder.db"
+    db.write_bytes(b"")
+    link = tmp_path / "link.db"
+    link.symlink_to(db)
+    expected = {p: (os.stat(p).st_dev, os.stat(p).st_ino) for p in (db, link, tmp_path)}
+
+    def no_stat(*args, **kwargs):
+        raise AssertionError("os.stat was called")
+
+    if files._statx is not None:
+        monkeypatch.setattr(files.os, "stat", no_stat)
+    for path, found in expected.items():
+        assert files.identity(path) == files.identity(str(path)) == files.identity(os.fsencode(path)) == found
+    assert files.identity(tmp_path / "missing") is None
+    assert files.identity(tmp_path / "recorder.db" / "under a file") is None
+    monkeypatch.undo()
+    db.rename(tmp_path / "aside")
+    db.write_bytes(b"")  # another file now has the name
+    assert files.identity(db) == (os.stat(db).st_dev, os.stat(db).st_ino) != expected[db]
+
+
 # ── item 3: the -wal and -shm are watched like the main file ──
 
 KILLED_AFTER_WAL_REMOVED = textwrap.dedent(
@@ -140,7 +166,7 @@ KILLED_AFTER_WAL_REMOVED = textwrap.dedent(
     import os, signal, sys
     from recorder.core.clock import FakeClock
     from recorder.core.session import Session
-    from recorder.store import Store, StoreError
+    from recorder.store import Store, StoreError, files
     db, companion = sys.argv[1], sys.argv[2]
     store = Store(db)
     session = Session.start(store, FakeClock(), arrest=True)
