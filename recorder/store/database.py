@@ -16,7 +16,16 @@ from pydantic import ValidationError
 
 from recorder.errors import RecorderError
 from recorder.store import files, trusted
-from recorder.store.chain import CHAIN, GENESIS, canonical, check_canonical, event_hash, legacy_event_hash
+from recorder.store.chain import (
+    CHAIN,
+    GENESIS,
+    appended_hash,
+    canonical,
+    check_canonical,
+    event_hash,
+    head_prefix,
+    legacy_event_hash,
+)
 from recorder.store.version import SCHEMA_VERSION, parse_version
 from schemas.events import EVENT_ADAPTER, printable
 from schemas.records import CodeInfo, EventRecord, Flag
@@ -101,8 +110,8 @@ class Store:
         self.copy = False
         self._locks: dict[int, int] = {}
         # Each code's (audit id, head seq, head hash) as this store last wrote it: appends check it
-        # in their UPDATE instead of reading it first.
-        self._heads: dict[int, tuple[str, int, str]] = {}
+        # in their UPDATE instead of reading it first; and the start of its events' hashed texts (head_prefix).
+        self._heads: dict[int, tuple[str, int, str, str]] = {}
         self._db: Database | None = None
         self._key: files.Identity | None = None
         # The identity of the database ("") and of its -wal and -shm as opened: see _still_there.
@@ -409,30 +418,22 @@ class Store:
         try:
             conn.execute("BEGIN IMMEDIATE")
             try:
-                audit_id, head_seq, head_hash = self._heads.get(code_id) or self._read_head(code_id)
+                audit_id, head_seq, head_hash, prefix = self._heads.get(code_id) or self._read_head(code_id)
                 if seq != head_seq + 1:
                     raise StoreError(
                         f"code {code_id} moved on to event {head_seq} behind this recorder's back; "
                         "another recorder may have it open: close one and resume"
                     )
                 text = canonical(payload)  # stored as hashed: one encoding of it, not two
-                row: dict[str, Any] = {
-                    "code_id": code_id,
-                    "seq": seq,
-                    "kind": kind,
-                    "payload": text,
-                    "occurred_at": iso(occurred_at),
-                    "recorded_at": iso(recorded_at),
-                    "schema_version": schema_version,
-                    "prev_hash": head_hash,
-                }
-                row["hash"] = digest = event_hash(row, audit_id, head_hash, text)
-                conn.execute(_INSERT_EVENT, (*row.values(),))
+                occurred, recorded = iso(occurred_at), iso(recorded_at)
+                digest = appended_hash(prefix, kind, occurred, text, head_hash, recorded, schema_version, seq)
+                values = (code_id, seq, kind, text, occurred, recorded, schema_version, head_hash, digest)
+                conn.execute(_INSERT_EVENT, values)
                 if mark is not None:
                     conn.execute(_INSERT_MARK, (code_id, seq, *mark))
                 # The head moves only from where this recorder last left it: the kept head is checked here.
                 if kind == "code_ended" or kind == "void":
-                    ended, end_params = self._ending(code_id, kind, payload, row["occurred_at"])
+                    ended, end_params = self._ending(code_id, kind, payload, occurred)
                     moved = conn.execute(
                         f"UPDATE codes SET head_seq = ?, head_hash = ?{ended} {_WHERE_HEAD}",
                         (seq, digest, *end_params, code_id, head_seq, head_hash),
@@ -454,8 +455,8 @@ class Store:
             if isinstance(exc, sqlite3.Error):
                 raise StoreError(self._explain_write(exc)) from None
             raise
-        self._heads[code_id] = (audit_id, seq, digest)
-        return row
+        self._heads[code_id] = (audit_id, seq, digest, prefix)
+        return dict(zip(_EVENT_COLUMNS, values, strict=True))
 
     def _ending(self, code_id: int, kind: str, payload: dict[str, Any], occurred_at: str) -> tuple[str, tuple]:
         """How an event moves the code's end time: a code_ended sets it, a void of that end clears it."""
@@ -466,12 +467,12 @@ class Store:
             return ", ended_at = NULL", ()  # the end is voided: the code is open again
         return "", ()
 
-    def _read_head(self, code_id: int) -> tuple[str, int, str]:
-        """A code's audit id and the seq and hash of its last event, as stored."""
+    def _read_head(self, code_id: int) -> tuple[str, int, str, str]:
+        """A code's audit id, the seq and hash of its last event, as stored, and the start of its hashed texts."""
         head = self.conn.execute("SELECT audit_id, head_seq, head_hash FROM codes WHERE id = ?", (code_id,)).fetchone()
         if head is None:
             raise StoreError(f"there is no code {code_id}; `recorder list` shows the codes")
-        return head
+        return (*head, head_prefix(head[0], code_id))
 
     @contextmanager
     def _transaction(self) -> Iterator[None]:
