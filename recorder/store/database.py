@@ -119,6 +119,9 @@ class Store:
         self._companions: dict[str, Path] = {}
         self._db_name = os.fsencode(self.path)
         self._watched: list[tuple[str, bytes]] = []  # (suffix, name) of each companion: see _watch
+        # Says in one poll whether the files need looking at (files.FolderWatch); None: looked at every time.
+        self._folder: files.FolderWatch | None = None
+        self._looked = False  # the files were looked at, and were there, since the folder last changed
         self._tidy = False
         try:
             self.conn = self._open_reader() if readonly else self._open_writer()
@@ -250,6 +253,9 @@ class Store:
             self._ids[suffix] = files.identity(path)
         # The same names as bytes, looked at before every write (a Path is turned into them at each look).
         self._watched = [(suffix, os.fsencode(path)) for suffix, path in self._companions.items()]
+        if self._folder is not None:
+            self._folder.close()
+        self._folder, self._looked = files.FolderWatch.of(self.path), False
 
     def _configure(self) -> None:
         self.conn.execute("PRAGMA journal_mode=WAL").fetchall()
@@ -319,6 +325,9 @@ class Store:
                 files.unlock(key, code_id, fd)
         self._locks.clear()
         self.conn.close()
+        if self._folder is not None:
+            self._folder.close()
+            self._folder = None
         if self._tidy and key is not None:
             self._tidy_reader(key)
         if key is not None:
@@ -498,6 +507,17 @@ class Store:
         """
         if self.readonly:
             raise StoreError(f"{self.path} was opened read-only; nothing can be written to it")
+        folder = self._folder
+        if folder is not None and self._looked and folder.quiet():
+            return  # nothing created, removed or renamed in the folder or above it since the files were looked at
+        self._looked = False
+        if folder is not None and not folder.settle():  # taken before the look: what comes after is seen next time
+            self._folder = None
+        self._look_at_files()
+        self._looked = True
+
+    def _look_at_files(self) -> None:
+        """The database, its -wal and -shm by their names: each still the file that was opened (or raise)."""
         if files.identity(self._db_name) != self._ids.get(""):
             raise StoreError(
                 f"the database {self.path} was removed or replaced while open; nothing more can be saved "

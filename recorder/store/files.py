@@ -5,6 +5,7 @@ import ctypes
 import errno
 import fcntl
 import os
+import select
 import sqlite3
 import stat
 import struct
@@ -269,3 +270,109 @@ def create(path: Path) -> None:
 def is_open_here(key: Identity) -> bool:
     """Whether another Store of this process has the file open (this one not counted)."""
     return _open_count.get(key, 0) > 1
+
+
+# ── one look at the folder instead of three at its files ──────────────
+#
+# The store looks at the database, its -wal and its -shm before every append (Store._still_there): three
+# system calls an event, each ~1-4 µs here. The kernel can say instead whether any name in the folder
+# changed: an inotify watch on the folder (a file created, removed or renamed there) and on every folder
+# above it (one of them renamed or removed), asked with one poll. The events are queued by the very call
+# that removes or renames, so nothing done before the poll is missed; only when the poll finds one are the
+# files looked at. A mount or unmount anywhere (a folder on the way mounted over) is said by the same
+# poll, on /proc/self/mountinfo. Where no watch can be made (no inotify, its limits reached, a symlink on
+# the way) the files are looked at every time, as before.
+
+_IN_NONBLOCK_CLOEXEC = os.O_NONBLOCK | os.O_CLOEXEC
+_IN_MOVED_FROM, _IN_MOVED_TO, _IN_CREATE, _IN_DELETE = 0x40, 0x80, 0x100, 0x200
+_IN_DELETE_SELF, _IN_MOVE_SELF, _IN_ONLYDIR, _IN_DONT_FOLLOW = 0x400, 0x800, 0x01000000, 0x02000000
+_IN_UNMOUNT, _IN_Q_OVERFLOW, _IN_IGNORED = 0x2000, 0x4000, 0x8000
+_FOLDER = _IN_CREATE | _IN_DELETE | _IN_MOVED_FROM | _IN_MOVED_TO | _IN_DELETE_SELF | _IN_MOVE_SELF
+_ABOVE = _IN_DELETE_SELF | _IN_MOVE_SELF
+_LOST = _IN_DELETE_SELF | _IN_MOVE_SELF | _IN_UNMOUNT | _IN_Q_OVERFLOW | _IN_IGNORED  # the watch no longer holds
+_EVENT = struct.Struct("iIII")  # struct inotify_event: wd, mask, cookie, len (then len bytes of name)
+
+
+def _inotify() -> tuple[Callable[[int], int], Callable[[int, bytes, int], int]] | None:
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        init, add = libc.inotify_init1, libc.inotify_add_watch
+    except (AttributeError, OSError):
+        return None
+    init.argtypes, init.restype = (ctypes.c_int,), ctypes.c_int
+    add.argtypes, add.restype = (ctypes.c_int, ctypes.c_char_p, ctypes.c_uint32), ctypes.c_int
+    return init, add
+
+
+_INOTIFY = _inotify()
+
+
+class FolderWatch:
+    """Whether anything changed among a folder's names, or on the way to it, since the last settle()."""
+
+    def __init__(self, fd: int) -> None:
+        self._fd, self._mounts = fd, -1
+        self._poll = select.poll()
+        self._poll.register(fd, select.POLLIN)
+
+    @classmethod
+    def of(cls, path: Path) -> "FolderWatch | None":
+        """A watch on the folder holding `path` and every folder above it; None where none can be made."""
+        whole = os.path.abspath(path)
+        if _INOTIFY is None or os.path.realpath(whole) != whole:
+            # A symlink on the way (or the database's name one): its target could change, and the -wal and -shm
+            # are beside the real name, unseen by a watch on these folders.
+            return None
+        folder = Path(whole).parent
+        init, add = _INOTIFY
+        fd = init(_IN_NONBLOCK_CLOEXEC)
+        if fd < 0:
+            return None  # inotify's limits reached, or none here
+        watch = cls(fd)
+        for each, mask in ((folder, _FOLDER), *((above, _ABOVE) for above in folder.parents)):
+            if add(fd, os.fsencode(each), mask | _IN_ONLYDIR | _IN_DONT_FOLLOW) < 0:
+                watch.close()
+                return None
+        try:
+            # Polled for a priority event: set once by each change to the mount table (proc(5)), taken by the poll.
+            watch._mounts = os.open("/proc/self/mountinfo", os.O_RDONLY | os.O_CLOEXEC)
+        except OSError:
+            watch.close()
+            return None
+        watch._poll.register(watch._mounts, select.POLLPRI)
+        return watch
+
+    def quiet(self) -> bool:
+        """Nothing happened since the last settle(): one poll, no wait."""
+        return not self._poll.poll(0)
+
+    def settle(self) -> bool:
+        """Take what happened (before the files are looked at); False when the watch no longer holds (a folder
+        moved or removed, the kernel's queue overflowed): it is then closed, and the files looked at each time."""
+        lost = False
+        while True:
+            try:
+                data = os.read(self._fd, 65536)
+            except BlockingIOError:
+                break
+            except OSError:
+                lost = True
+                break
+            at = 0
+            while at + _EVENT.size <= len(data):
+                _, mask, _, length = _EVENT.unpack_from(data, at)
+                lost = lost or bool(mask & _LOST)
+                at += _EVENT.size + length
+        if lost:
+            self.close()
+        return not lost
+
+    def close(self) -> None:
+        for fd in (self._fd, self._mounts):
+            if fd >= 0:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+        self._fd = self._mounts = -1
+
+    def __del__(self) -> None:
+        self.close()  # a Store dropped unclosed: inotify instances are few (128 a user by default)
