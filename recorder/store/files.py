@@ -375,4 +375,6 @@ class FolderWatch:
         self._fd = self._mounts = -1
 
     def __del__(self) -> None:
-        self.close()  # a Store dropped unclosed: inotify instances are few (128 a user by default)
+        # A Store dropped unclosed: inotify instances are few (128 a user by default). Never a message at exit.
+        with contextlib.suppress(Exception):
+            self.close()
