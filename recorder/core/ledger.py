@@ -2,7 +2,7 @@
 
 from array import array
 from collections.abc import Callable, Container
-from typing import Any
+from typing import Any, cast
 
 from pydantic import ValidationError
 
@@ -26,6 +26,7 @@ LINE_STARTERS = {"io_attempt": "io", "iv_attempt": "iv", "uvc_attempt": "uvc"}
 IDENTITY_FIELDS = {"line", "infusion"}
 # Each event is kept as its kind's number in KINDS and its t: a million-event code holds 9 MB here.
 _KIND_CODE = {kind: i for i, kind in enumerate(KINDS)}
+_RecordKeeping = Void | Amend | Acknowledge  # the models of RECORD_KEEPING
 # Kinds that a code's end must not come before: the bedside events (not record keeping, not an end).
 _HELD = bytes(i for i, kind in enumerate(KINDS) if kind not in RECORD_KEEPING and kind != "code_ended")
 
@@ -126,69 +127,73 @@ class Ledger:
 
     def check(self, event: BaseEvent) -> None:
         """Raise EventError when `event` cannot come next in this code."""
-        seq = self.next_seq
-        if event.kind == "code_started":
+        # By kind, read once (each event's kind names its model): this runs for every event logged.
+        seq, kind = len(self._kinds) + 1, event.kind
+        if kind == "code_started":
             if seq != 1:
                 raise EventError("kind: code_started comes once, as the first event")
             return
         if seq == 1:
             raise EventError("kind: a code begins with code_started")
-        if self.ended is not None and event.kind not in RECORD_KEEPING:
+        if self.ended is not None and kind not in RECORD_KEEPING:
             # A drug after death, a second end that moves the end time: the record of the code is closed.
             raise EventError(
                 f"kind: the code ended at event {self.ended}; only a void, amend or acknowledge can follow it "
                 "(void the end to reopen the code)"
             )
-        if event.kind == "code_ended":
+        if kind == "code_ended":
             self._check_end(event.t, seq)
             return
-        if event.kind in LINE_STARTERS:
+        if kind in LINE_STARTERS:
             line = event.line  # type: ignore[attr-defined]
             if line in self.lines:
                 raise EventError(f"line: {line} is already in use; a new attempt takes a new line id")
             return
-        if isinstance(event, InfusionStarted):
-            self._need_line(event.line)
-            if event.infusion in self.infusions:
-                raise EventError(f"infusion: {event.infusion} is already running; use a new id")
+        if kind == "infusion_started":
+            started = cast(InfusionStarted, event)
+            self._need_line(started.line)
+            if started.infusion in self.infusions:
+                raise EventError(f"infusion: {started.infusion} is already running; use a new id")
             return
-        if event.kind in ("infusion_changed", "infusion_stopped"):
+        if kind in ("infusion_changed", "infusion_stopped"):
             inf = event.infusion  # type: ignore[attr-defined]
             if inf not in self.infusions:
                 raise EventError(f"infusion: {inf} was never started in this code")
             return
-        if isinstance(event, Void | Amend | Acknowledge):
-            self._check_record_keeping(event)
+        if kind in RECORD_KEEPING:
+            self._check_record_keeping(cast(_RecordKeeping, event))
             return
-        line = event.line_ref
+        line = event.__dict__.get("line")  # event.line_ref, without the property's call
         if line is not None:
             self._need_line(line)
 
     def add(self, event: BaseEvent) -> int:
         """Take `event` (already checked) as the next one; return its seq."""
-        seq = self.next_seq
-        self._kinds.append(_KIND_CODE[event.kind])
+        seq, kind = len(self._kinds) + 1, event.kind
+        self._kinds.append(_KIND_CODE[kind])
         self._ts.append(event.t)
         self._keep(seq, event)
-        if event.kind in LINE_STARTERS:
+        if kind in LINE_STARTERS:
             self.lines.add(event.line)  # type: ignore[attr-defined]
-        elif isinstance(event, InfusionStarted):
-            self.infusions.add(event.infusion)
-        elif event.kind == "code_ended":
+        elif kind == "infusion_started":
+            self.infusions.add(cast(InfusionStarted, event).infusion)
+        elif kind == "code_ended":
             self.ended = seq
-        elif isinstance(event, Void):
-            self.voided.add(event.target)
-            self._amended.pop(event.target, None)  # never read again: a voided event cannot be targeted
-            if event.target == self.ended:
+        elif kind == "void":
+            target = cast(Void, event).target
+            self.voided.add(target)
+            self._amended.pop(target, None)  # never read again: a voided event cannot be targeted
+            if target == self.ended:
                 self.ended = None  # a voided end never happened: the code is open again
-        elif isinstance(event, Amend):
+        elif kind == "amend":
+            amend = cast(Amend, event)
             # Later amends build on this one, as the effective timeline does.
-            target = self.event(event.target)
-            assert target is not None  # checked
-            data = {**target.model_dump(mode="json", exclude_none=True), **event.changes}
-            amended = KIND_MODEL[target.kind].model_validate(data)
-            self._amended[event.target] = amended
-            self._ts[event.target - 1] = amended.t
+            target_event = self.event(amend.target)
+            assert target_event is not None  # checked
+            data = {**target_event.model_dump(mode="json", exclude_none=True), **amend.changes}
+            amended = KIND_MODEL[target_event.kind].model_validate(data)
+            self._amended[amend.target] = amended
+            self._ts[amend.target - 1] = amended.t
         return seq
 
     def _keep(self, seq: int, event: BaseEvent) -> None:

@@ -15,7 +15,7 @@ from recorder.engine import RULES, RULES_EDITION, Protocol, load_protocol
 from recorder.engine.clinical_view import ClinicalView
 from recorder.engine.live_fold import LiveFold, diff_flags
 from recorder.errors import RecorderError
-from recorder.store import Store, StoreError
+from recorder.store import Store, StoreError, trusted
 from schemas.events import BaseEvent, CodeStarted, EventError, event_payload, parse_event
 from schemas.records import EventRecord, Flag
 
@@ -271,32 +271,29 @@ class Session:
         return self.log({"kind": "code_ended", "outcome": outcome}, **kw)
 
     def _append(self, event: BaseEvent, entered: float | None = None) -> Logged:
-        seq = self.ledger.next_seq
-        occurred_at, recorded_at = self.clock.at(event.t), self.clock.recorded_at()
-        mark = self.clock.mark()
+        seq, clock, code_id = self.ledger.next_seq, self.clock, self.code_id
+        occurred_at, recorded_at = clock.at(event.t), clock.recorded_at()
+        mark = clock.mark()
         if entered is not None:  # kept in a journal since: recorded when the scribe entered it
             made = min(max(entered, event.t), mark.elapsed)
-            recorded_at, mark = min(recorded_at, self.clock.at(made)), self.clock.mark(entered=made)
-        self.store.append(self.code_id, seq, event.kind, event_payload(event), occurred_at, recorded_at, mark=mark)
-        record = EventRecord(
-            code_id=self.code_id,
-            seq=seq,
-            event=event,
-            occurred_at=occurred_at,
-            recorded_at=recorded_at,
-            entered_t=mark.elapsed,
-        )
+            recorded_at, mark = min(recorded_at, clock.at(made)), clock.mark(entered=made)
+        self.store.append(code_id, seq, event.kind, event_payload(event), occurred_at, recorded_at, mark=mark)
+        # Built from what was just validated and typed here, not validated again (EventRecord(...) cost as much
+        # as the rest of the record's making): what EventRecord(...) gives for these values.
+        record = trusted.record(code_id, seq, event, occurred_at, recorded_at, 1, float(mark.elapsed))
         # Only once it is on disk does the code move on.
         self.ledger.add(event)
         self.records.append(record)
-        raised, withdrawn = self.fold.add(record)
-        self._write_flags(seq, raised, withdrawn)
-        if self.ended and self.on_end is not None:
+        fold = self.fold
+        raised, withdrawn = fold.add(record)
+        if raised or withdrawn or self._flags_behind or not self._basis_kept or fold.ended:
+            self._write_flags(seq, raised, withdrawn)  # most events change no flag: not called for them
+        if fold.ended and self.on_end is not None:
             try:
                 self.on_end(self)
             except StoreError:
                 pass  # derived data, not the record: whoever reads it next derives it again
-        return Logged(record, self.fold.acknowledged(raised), withdrawn)
+        return Logged(record, fold.acknowledged(raised) if raised else [], withdrawn)
 
     # ── reading ──────────────────────────────────────────────────────────
 

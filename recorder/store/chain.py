@@ -2,7 +2,8 @@
 
 import hashlib
 import json
-from json.encoder import encode_basestring
+from hashlib import sha256
+from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
 from typing import Any
 
 GENESIS = ""
@@ -17,10 +18,18 @@ first opened; their algorithm-1 hashes are kept in legacy_hashes.
 """
 
 
-# One encoder built once: json.dumps builds a new one per call when given options (it is on the
-# logging path, once per event).
-canonical = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode
-"""One spelling for one value: sorted keys, no spaces, UTF-8 as is."""
+_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+# The C encoder JSONEncoder.encode builds on every call, built once (it is on the logging path, once per
+# event): the same arguments but the circular-reference check (a JSON value read or dumped has no cycle).
+_C_ENCODE = c_make_encoder(None, _ENCODER.default, encode_basestring, None, ":", ",", True, False, False)
+
+
+def canonical(value: Any) -> str:
+    """One spelling for one value: sorted keys, no spaces, UTF-8 as is."""
+    if _C_ENCODE is None:  # a Python without the json module's C part
+        return _ENCODER.encode(value)
+    return "".join(_C_ENCODE(value, 0))
+
 
 # The spelling of payloads written by the first recorder (spaces after separators); accepted only for
 # events written before the chain's algorithm 2, whose hashes are kept in legacy_hashes.
@@ -78,6 +87,31 @@ def event_hash(row: dict[str, Any], audit_id: str, prev_hash: str, payload_text:
         f'"seq":{_value(row["seq"])}}}'
     )
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def head_prefix(audit_id: str, code_id: int) -> str:
+    """The start of every hashed text of a code's events (algorithm 2), the same for all of them: made once
+    per code by the writer (see appended_hash)."""
+    return f'{{"chain":{CHAIN},"code":{_value(audit_id)},"code_id":{_value(code_id)},"kind":'
+
+
+def appended_hash(
+    prefix: str,
+    kind: str,
+    occurred_at: str,
+    payload_text: str,
+    prev_hash: str,
+    recorded_at: str,
+    schema_version: int,
+    seq: int,
+) -> str:
+    """event_hash of the row the store is appending, from its code's head_prefix: the same text, hashed."""
+    text = (
+        f'{prefix}{encode_basestring(kind)},"occurred_at":{encode_basestring(occurred_at)},"payload":{payload_text},'
+        f'"prev":{encode_basestring(prev_hash)},"recorded_at":{encode_basestring(recorded_at)},'
+        f'"schema_version":{_value(schema_version)},"seq":{_value(seq)}}}'
+    )
+    return sha256(text.encode()).hexdigest()
 
 
 def legacy_event_hash(row: dict[str, Any], audit_id: str, prev_hash: str, payload_text: str | None = None) -> str:

@@ -16,7 +16,16 @@ from pydantic import ValidationError
 
 from recorder.errors import RecorderError
 from recorder.store import files, trusted
-from recorder.store.chain import CHAIN, GENESIS, canonical, check_canonical, event_hash, legacy_event_hash
+from recorder.store.chain import (
+    CHAIN,
+    GENESIS,
+    appended_hash,
+    canonical,
+    check_canonical,
+    event_hash,
+    head_prefix,
+    legacy_event_hash,
+)
 from recorder.store.version import SCHEMA_VERSION, parse_version
 from schemas.events import EVENT_ADAPTER, printable
 from schemas.records import CodeInfo, EventRecord, Flag
@@ -101,15 +110,18 @@ class Store:
         self.copy = False
         self._locks: dict[int, int] = {}
         # Each code's (audit id, head seq, head hash) as this store last wrote it: appends check it
-        # in their UPDATE instead of reading it first.
-        self._heads: dict[int, tuple[str, int, str]] = {}
+        # in their UPDATE instead of reading it first; and the start of its events' hashed texts (head_prefix).
+        self._heads: dict[int, tuple[str, int, str, str]] = {}
         self._db: Database | None = None
         self._key: files.Identity | None = None
         # The identity of the database ("") and of its -wal and -shm as opened: see _still_there.
         self._ids: dict[str, files.Identity | None] = {}
         self._companions: dict[str, Path] = {}
-        self._db_name = os.fspath(self.path)
-        self._watched: list[tuple[str, str]] = []  # (suffix, name) of each companion: see _watch
+        self._db_name = os.fsencode(self.path)
+        self._watched: list[tuple[str, bytes]] = []  # (suffix, name) of each companion: see _watch
+        # Says in one poll whether the files need looking at (files.FolderWatch); None: looked at every time.
+        self._folder: files.FolderWatch | None = None
+        self._looked = False  # the files were looked at, and were there, since the folder last changed
         self._tidy = False
         try:
             self.conn = self._open_reader() if readonly else self._open_writer()
@@ -239,8 +251,11 @@ class Store:
         self._companions = {suffix: files.companion(self.path, suffix) for suffix in files.COMPANIONS}
         for suffix, path in self._companions.items():
             self._ids[suffix] = files.identity(path)
-        # The same names as strings, looked at before every write (a Path is turned into one at each stat).
-        self._watched = [(suffix, os.fspath(path)) for suffix, path in self._companions.items()]
+        # The same names as bytes, looked at before every write (a Path is turned into them at each look).
+        self._watched = [(suffix, os.fsencode(path)) for suffix, path in self._companions.items()]
+        if self._folder is not None:
+            self._folder.close()
+        self._folder, self._looked = files.FolderWatch.of(self.path), False
 
     def _configure(self) -> None:
         self.conn.execute("PRAGMA journal_mode=WAL").fetchall()
@@ -310,6 +325,9 @@ class Store:
                 files.unlock(key, code_id, fd)
         self._locks.clear()
         self.conn.close()
+        if self._folder is not None:
+            self._folder.close()
+            self._folder = None
         if self._tidy and key is not None:
             self._tidy_reader(key)
         if key is not None:
@@ -420,30 +438,22 @@ class Store:
         try:
             conn.execute("BEGIN IMMEDIATE")
             try:
-                audit_id, head_seq, head_hash = self._heads.get(code_id) or self._read_head(code_id)
+                audit_id, head_seq, head_hash, prefix = self._heads.get(code_id) or self._read_head(code_id)
                 if seq != head_seq + 1:
                     raise StoreError(
                         f"code {code_id} moved on to event {head_seq} behind this recorder's back; "
                         "another recorder may have it open: close one and resume"
                     )
                 text = canonical(payload)  # stored as hashed: one encoding of it, not two
-                row: dict[str, Any] = {
-                    "code_id": code_id,
-                    "seq": seq,
-                    "kind": kind,
-                    "payload": text,
-                    "occurred_at": iso(occurred_at),
-                    "recorded_at": iso(recorded_at),
-                    "schema_version": schema_version,
-                    "prev_hash": head_hash,
-                }
-                row["hash"] = digest = event_hash(row, audit_id, head_hash, text)
-                conn.execute(_INSERT_EVENT, (*row.values(),))
+                occurred, recorded = iso(occurred_at), iso(recorded_at)
+                digest = appended_hash(prefix, kind, occurred, text, head_hash, recorded, schema_version, seq)
+                values = (code_id, seq, kind, text, occurred, recorded, schema_version, head_hash, digest)
+                conn.execute(_INSERT_EVENT, values)
                 if mark is not None:
                     conn.execute(_INSERT_MARK, (code_id, seq, *mark))
                 # The head moves only from where this recorder last left it: the kept head is checked here.
                 if kind == "code_ended" or kind == "void":
-                    ended, end_params = self._ending(code_id, kind, payload, row["occurred_at"])
+                    ended, end_params = self._ending(code_id, kind, payload, occurred)
                     moved = conn.execute(
                         f"UPDATE codes SET head_seq = ?, head_hash = ?{ended} {_WHERE_HEAD}",
                         (seq, digest, *end_params, code_id, head_seq, head_hash),
@@ -465,8 +475,8 @@ class Store:
             if isinstance(exc, sqlite3.Error):
                 raise StoreError(self._explain_write(exc)) from None
             raise
-        self._heads[code_id] = (audit_id, seq, digest)
-        return row
+        self._heads[code_id] = (audit_id, seq, digest, prefix)
+        return dict(zip(_EVENT_COLUMNS, values, strict=True))
 
     def _ending(self, code_id: int, kind: str, payload: dict[str, Any], occurred_at: str) -> tuple[str, tuple]:
         """How an event moves the code's end time: a code_ended sets it, a void of that end clears it."""
@@ -477,12 +487,12 @@ class Store:
             return ", ended_at = NULL", ()  # the end is voided: the code is open again
         return "", ()
 
-    def _read_head(self, code_id: int) -> tuple[str, int, str]:
-        """A code's audit id and the seq and hash of its last event, as stored."""
+    def _read_head(self, code_id: int) -> tuple[str, int, str, str]:
+        """A code's audit id, the seq and hash of its last event, as stored, and the start of its hashed texts."""
         head = self.conn.execute("SELECT audit_id, head_seq, head_hash FROM codes WHERE id = ?", (code_id,)).fetchone()
         if head is None:
             raise StoreError(f"there is no code {code_id}; `recorder list` shows the codes")
-        return head
+        return (*head, head_prefix(head[0], code_id))
 
     @contextmanager
     def _transaction(self) -> Iterator[None]:
@@ -508,6 +518,17 @@ class Store:
         """
         if self.readonly:
             raise StoreError(f"{self.path} was opened read-only; nothing can be written to it")
+        folder = self._folder
+        if folder is not None and self._looked and folder.quiet():
+            return  # nothing created, removed or renamed in the folder or above it since the files were looked at
+        self._looked = False
+        if folder is not None and not folder.settle():  # taken before the look: what comes after is seen next time
+            self._folder = None
+        self._look_at_files()
+        self._looked = True
+
+    def _look_at_files(self) -> None:
+        """The database, its -wal and -shm by their names: each still the file that was opened (or raise)."""
         if files.identity(self._db_name) != self._ids.get(""):
             raise StoreError(
                 f"the database {self.path} was removed or replaced while open; nothing more can be saved "

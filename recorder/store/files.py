@@ -1,12 +1,15 @@
 """The database's files on disk: what may be opened, by which identity, and the one-writer locks on it."""
 
 import contextlib
+import ctypes
 import errno
 import fcntl
 import os
+import select
 import sqlite3
 import stat
 import struct
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import quote
 
@@ -20,13 +23,81 @@ class OpenRefused(Exception):
     """The path cannot be opened as a recorder database; the message says why and what to do."""
 
 
-def identity(path: Path | str) -> Identity | None:
+def identity(path: Path | str | bytes) -> Identity | None:
     """The identity of the file at `path` (a symlink followed), or None when there is none."""
+    if _statx is not None:
+        return _statx(path if type(path) is bytes else os.fsencode(path))
+    return _stat_identity(path)
+
+
+def _stat_identity(path: Path | str | bytes) -> Identity | None:
     try:
         st = os.stat(path)
     except OSError:
         return None
     return (st.st_dev, st.st_ino)
+
+
+# Why not os.stat: a stat asks for the file's times, and since Linux 6.13 (multigrain timestamps) a file
+# whose times were asked for takes a fine-grained time at its next write, which dirties its inode: the
+# store looks at its -wal before every append, and each look cost the next commit's fdatasync an extra
+# wait on the journal (a context switch and ~50 µs an event on ext4, BENCHMARKS.md, issue 17). statx asked
+# for the inode number alone (the device is always given) reads no time.
+_AT_FDCWD = -100
+_STATX_INO = 0x100
+
+
+class _StatxBuf(ctypes.Structure):
+    """struct statx (linux/stat.h), 256 bytes; only the inode number and the device are read."""
+
+    _fields_ = [
+        ("mask", ctypes.c_uint32),
+        ("blksize", ctypes.c_uint32),
+        ("attributes", ctypes.c_uint64),
+        ("nlink", ctypes.c_uint32),
+        ("uid", ctypes.c_uint32),
+        ("gid", ctypes.c_uint32),
+        ("mode", ctypes.c_uint16),
+        ("spare0", ctypes.c_uint16),
+        ("ino", ctypes.c_uint64),
+        ("size", ctypes.c_uint64),
+        ("blocks", ctypes.c_uint64),
+        ("attributes_mask", ctypes.c_uint64),
+        ("times", ctypes.c_uint8 * 64),  # atime, btime, ctime, mtime: 16 bytes each
+        ("rdev_major", ctypes.c_uint32),
+        ("rdev_minor", ctypes.c_uint32),
+        ("dev_major", ctypes.c_uint32),
+        ("dev_minor", ctypes.c_uint32),
+        ("spare", ctypes.c_uint64 * 14),
+    ]
+
+
+def _statx_identity() -> Callable[[bytes], Identity | None] | None:
+    """identity() by statx(STATX_INO) where libc has it and the kernel answers; None elsewhere (os.stat then)."""
+    try:
+        call = ctypes.CDLL(None, use_errno=True).statx
+    except (AttributeError, OSError):
+        return None
+    call.argtypes = (ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_uint, ctypes.c_void_p)
+    call.restype = ctypes.c_int
+    makedev, byref = os.makedev, ctypes.byref
+
+    def statx_identity(path: bytes) -> Identity | None:
+        buf = _StatxBuf()  # one per call: a Store may be written from another thread
+        if call(_AT_FDCWD, path, 0, _STATX_INO, byref(buf)) != 0:
+            if ctypes.get_errno() in (errno.ENOSYS, errno.EPERM):  # no statx here (an old kernel, a sandbox)
+                return _stat_identity(path)
+            return None
+        if not buf.mask & _STATX_INO:  # a filesystem without inode numbers: as os.stat gives it
+            return _stat_identity(path)
+        return (makedev(buf.dev_major, buf.dev_minor), buf.ino)
+
+    # Checked once against os.stat here: any disagreement and os.stat is used throughout.
+    here = os.fsencode(os.path.dirname(os.path.abspath(__file__)))
+    return statx_identity if statx_identity(here) == _stat_identity(here) else None
+
+
+_statx = _statx_identity()
 
 
 def companion(path: Path, suffix: str) -> Path:
@@ -199,3 +270,111 @@ def create(path: Path) -> None:
 def is_open_here(key: Identity) -> bool:
     """Whether another Store of this process has the file open (this one not counted)."""
     return _open_count.get(key, 0) > 1
+
+
+# ── one look at the folder instead of three at its files ──────────────
+#
+# The store looks at the database, its -wal and its -shm before every append (Store._still_there): three
+# system calls an event, each ~1-4 µs here. The kernel can say instead whether any name in the folder
+# changed: an inotify watch on the folder (a file created, removed or renamed there) and on every folder
+# above it (one of them renamed or removed), asked with one poll. The events are queued by the very call
+# that removes or renames, so nothing done before the poll is missed; only when the poll finds one are the
+# files looked at. A mount or unmount anywhere (a folder on the way mounted over) is said by the same
+# poll, on /proc/self/mountinfo. Where no watch can be made (no inotify, its limits reached, a symlink on
+# the way) the files are looked at every time, as before.
+
+_IN_NONBLOCK_CLOEXEC = os.O_NONBLOCK | os.O_CLOEXEC
+_IN_MOVED_FROM, _IN_MOVED_TO, _IN_CREATE, _IN_DELETE = 0x40, 0x80, 0x100, 0x200
+_IN_DELETE_SELF, _IN_MOVE_SELF, _IN_ONLYDIR, _IN_DONT_FOLLOW = 0x400, 0x800, 0x01000000, 0x02000000
+_IN_UNMOUNT, _IN_Q_OVERFLOW, _IN_IGNORED = 0x2000, 0x4000, 0x8000
+_FOLDER = _IN_CREATE | _IN_DELETE | _IN_MOVED_FROM | _IN_MOVED_TO | _IN_DELETE_SELF | _IN_MOVE_SELF
+_ABOVE = _IN_DELETE_SELF | _IN_MOVE_SELF
+_LOST = _IN_DELETE_SELF | _IN_MOVE_SELF | _IN_UNMOUNT | _IN_Q_OVERFLOW | _IN_IGNORED  # the watch no longer holds
+_EVENT = struct.Struct("iIII")  # struct inotify_event: wd, mask, cookie, len (then len bytes of name)
+
+
+def _inotify() -> tuple[Callable[[int], int], Callable[[int, bytes, int], int]] | None:
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        init, add = libc.inotify_init1, libc.inotify_add_watch
+    except (AttributeError, OSError):
+        return None
+    init.argtypes, init.restype = (ctypes.c_int,), ctypes.c_int
+    add.argtypes, add.restype = (ctypes.c_int, ctypes.c_char_p, ctypes.c_uint32), ctypes.c_int
+    return init, add
+
+
+_INOTIFY = _inotify()
+
+
+class FolderWatch:
+    """Whether anything changed among a folder's names, or on the way to it, since the last settle()."""
+
+    def __init__(self, fd: int) -> None:
+        self._fd, self._mounts = fd, -1
+        self._poll = select.poll()
+        self._poll.register(fd, select.POLLIN)
+
+    @classmethod
+    def of(cls, path: Path) -> "FolderWatch | None":
+        """A watch on the folder holding `path` and every folder above it; None where none can be made."""
+        whole = os.path.abspath(path)
+        if _INOTIFY is None or os.path.realpath(whole) != whole:
+            # A symlink on the way (or the database's name one): its target could change, and the -wal and -shm
+            # are beside the real name, unseen by a watch on these folders.
+            return None
+        folder = Path(whole).parent
+        init, add = _INOTIFY
+        fd = init(_IN_NONBLOCK_CLOEXEC)
+        if fd < 0:
+            return None  # inotify's limits reached, or none here
+        watch = cls(fd)
+        for each, mask in ((folder, _FOLDER), *((above, _ABOVE) for above in folder.parents)):
+            if add(fd, os.fsencode(each), mask | _IN_ONLYDIR | _IN_DONT_FOLLOW) < 0:
+                watch.close()
+                return None
+        try:
+            # Polled for a priority event: set once by each change to the mount table (proc(5)), taken by the poll.
+            watch._mounts = os.open("/proc/self/mountinfo", os.O_RDONLY | os.O_CLOEXEC)
+        except OSError:
+            watch.close()
+            return None
+        watch._poll.register(watch._mounts, select.POLLPRI)
+        return watch
+
+    def quiet(self) -> bool:
+        """Nothing happened since the last settle(): one poll, no wait."""
+        return not self._poll.poll(0)
+
+    def settle(self) -> bool:
+        """Take what happened (before the files are looked at); False when the watch no longer holds (a folder
+        moved or removed, the kernel's queue overflowed): it is then closed, and the files looked at each time."""
+        lost = False
+        while True:
+            try:
+                data = os.read(self._fd, 65536)
+            except BlockingIOError:
+                break
+            except OSError:
+                lost = True
+                break
+            at = 0
+            while at + _EVENT.size <= len(data):
+                _, mask, _, length = _EVENT.unpack_from(data, at)
+                lost = lost or bool(mask & _LOST)
+                at += _EVENT.size + length
+        if lost:
+            self.close()
+        return not lost
+
+    def close(self) -> None:
+        for fd in (self._fd, self._mounts):
+            if fd >= 0:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+        self._fd = self._mounts = -1
+
+    def __del__(self) -> None:
+        # A Store dropped unclosed: inotify instances are few (128 a user by default). Never a message at exit.
+        with contextlib.suppress(Exception):
+            self.close()

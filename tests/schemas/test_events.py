@@ -6,9 +6,10 @@ import pytest
 
 from recorder.core.scenario import parse_lines
 from recorder.core.session import replay
-from schemas.events import KINDS, EventError, event_dict, parse_event
+from recorder.store import trusted
+from schemas.events import EVENT_ADAPTER, KINDS, EventError, _tidy, event_dict, event_payload, parse_event
 from schemas.vocabulary import SITES
-from tests.factory import SAMPLES
+from tests.factory import SAMPLES, scenario
 
 
 def test_samples_cover_every_kind():
@@ -29,6 +30,25 @@ def test_every_kind_round_trips_through_the_store(store, clock):
     stored = store.events(session.code_id)
     assert [r.event for r in stored] == [line.event for line in lines]
     assert [r.seq for r in stored] == list(range(1, len(SAMPLES) + 1))
+
+
+def _dumped(event) -> dict:
+    """The payload as pydantic dumps it: what event_payload gave before it read the fields itself."""
+    return _tidy(event.model_dump(mode="json", exclude={"kind", "t"}, exclude_none=True))
+
+
+def test_the_payload_is_what_pydantic_dumps_key_for_key_in_its_order():
+    """event_payload reads plain fields straight from the event (the logging path): the same keys, in the same
+    order, and values of the same types as model_dump and _tidy give, for every kind, parsed or read back."""
+    events = [parse_event(copy.deepcopy(s)) for s in SAMPLES]
+    events += [EVENT_ADAPTER.validate_python(e) for e in scenario(3000, seed=3)]
+    events += [e.model_copy(update={"t": 5.0}) for e in events[:40]]  # as log_event rounds t
+    events += [trusted.event({"kind": e.kind, "t": e.t, **_dumped(e)}) for e in events[:200]]  # as the store reads
+    for event in events:
+        fast, slow = event_payload(event), _dumped(event)
+        assert list(fast.items()) == list(slow.items()), event
+        assert [type(v) for v in fast.values()] == [type(v) for v in slow.values()], event
+    assert {e.kind for e in events} == set(KINDS)
 
 
 def _sample(kind: str) -> dict:

@@ -11,7 +11,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from recorder.store.chain import NotCanonical, canonical, check_canonical, event_hash, legacy_event_hash
+from recorder.store.chain import (
+    NotCanonical,
+    appended_hash,
+    canonical,
+    check_canonical,
+    event_hash,
+    head_prefix,
+    legacy_event_hash,
+)
 
 TEXT = st.text(alphabet=st.characters(codec="utf-8"), max_size=12)
 VALUES = st.recursive(
@@ -56,8 +64,13 @@ def test_the_writers_hash_is_the_canonical_records_hash(payload, audit_id, prev,
         "recorded_at": "2026-03-02T14:05:01.500000+00:00",
         "schema_version": 1,
     }
+    # canonical() is json.dumps with the chain's options, whatever the value.
+    assert text == json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
     expected = reference(row, audit_id, prev)
     assert event_hash(row, audit_id, prev, text) == expected  # the writer, splicing its own text
+    # The store's append, from the code's prefix made once.
+    prefix = head_prefix(audit_id, row["code_id"])
+    assert appended_hash(prefix, kind, row["occurred_at"], text, prev, row["recorded_at"], 1, seq) == expected
     assert event_hash(row, audit_id, prev) == expected  # verify, from the stored text
     # A payload stored in the earlier spelling (spaces after separators) hashes the same.
     spaced = dict(row, payload=json.dumps(payload, sort_keys=True, ensure_ascii=False))
@@ -103,3 +116,14 @@ def test_the_canonical_spelling_and_for_old_events_the_first_one_pass():
     check_canonical('{"a": 2, "b": [1, "é"]}', first_spelling=True)
     with pytest.raises(NotCanonical):
         check_canonical('{"a": 2, "b": [1, "é"]}')
+
+
+def test_canonical_refuses_what_json_cannot_hold_and_leaves_no_state_behind():
+    """The encoder is built once (no circular-reference bookkeeping): a refusal leaves the next call as it was."""
+    with pytest.raises(ValueError, match="JSON compliant"):
+        canonical({"dose": float("nan")})
+    with pytest.raises(TypeError, match="not JSON serializable"):
+        canonical({"when": object()})
+    shared = [1]
+    assert canonical({"a": shared, "b": shared}) == '{"a":[1],"b":[1]}'
+    assert canonical("é\n") == '"é\\n"' and canonical(None) == "null"

@@ -13,7 +13,7 @@ import pytest
 
 from recorder.core.clock import SystemClock
 from recorder.core.session import Session
-from recorder.store import Store, StoreError
+from recorder.store import Store, StoreError, files
 from tests.reliability.helpers import can_mount, one_clear_line, readonly_view, run_process
 
 HOLDER = textwrap.dedent(
@@ -133,6 +133,32 @@ def test_a_hard_link_to_a_database_is_refused_in_one_line(tmp_path):
     store.close()
 
 
+def test_a_files_identity_is_read_without_asking_for_its_times(tmp_path, monkeypatch):
+    """The look before every append asks for the inode alone (statx): a stat asks for the times, and on Linux
+    6.13+ that makes the -wal's next write dirty its inode and the commit's fdatasync wait longer (issue 17)."""
+    if sys.platform == "linux":
+        assert files._statx is not None
+    db = tmp_path / "recorder.db"
+    db.write_bytes(b"")
+    link = tmp_path / "link.db"
+    link.symlink_to(db)
+    expected = {p: (os.stat(p).st_dev, os.stat(p).st_ino) for p in (db, link, tmp_path)}
+
+    def no_stat(*args, **kwargs):
+        raise AssertionError("os.stat was called")
+
+    if files._statx is not None:
+        monkeypatch.setattr(files.os, "stat", no_stat)
+    for path, found in expected.items():
+        assert files.identity(path) == files.identity(str(path)) == files.identity(os.fsencode(path)) == found
+    assert files.identity(tmp_path / "missing") is None
+    assert files.identity(tmp_path / "recorder.db" / "under a file") is None
+    monkeypatch.undo()
+    db.rename(tmp_path / "aside")
+    db.write_bytes(b"")  # another file now has the name
+    assert files.identity(db) == (os.stat(db).st_dev, os.stat(db).st_ino) != expected[db]
+
+
 # ── item 3: the -wal and -shm are watched like the main file ──
 
 KILLED_AFTER_WAL_REMOVED = textwrap.dedent(
@@ -140,7 +166,7 @@ KILLED_AFTER_WAL_REMOVED = textwrap.dedent(
     import os, signal, sys
     from recorder.core.clock import FakeClock
     from recorder.core.session import Session
-    from recorder.store import Store, StoreError
+    from recorder.store import Store, StoreError, files
     db, companion = sys.argv[1], sys.argv[2]
     store = Store(db)
     session = Session.start(store, FakeClock(), arrest=True)
@@ -392,3 +418,107 @@ def test_a_writer_tightens_a_recorder_database_made_readable_by_others(tmp_path)
     for path in (db, empty):
         Store(path).close()
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+# ── the look before each append: one poll of a folder watch, the files only when something changed ──
+
+
+def _logging(tmp_path: Path) -> tuple[Store, Session]:
+    home = tmp_path / "above" / "home"
+    home.mkdir(parents=True, exist_ok=True)
+    store = Store(home / "recorder.db")
+    session = Session.start(store, SystemClock(), arrest=True)
+    session.log({"kind": "note", "text": "before"})
+    return store, session
+
+
+def _refused_twice(session: Session) -> None:
+    """The next entry is refused, and so is the one after it (the fault stays a fault until it is mended)."""
+    for text in ("after", "again"):
+        with pytest.raises(StoreError, match=r"removed or replaced|-wal|-shm"):
+            session.log({"kind": "note", "text": text})
+
+
+def test_the_files_are_looked_at_only_when_the_folder_changed(tmp_path, monkeypatch):
+    store, session = _logging(tmp_path)
+    try:
+        if sys.platform == "linux":
+            assert store._folder is not None  # the watch is made here: the quiet path is what runs
+        looks = []
+        real = files.identity
+        monkeypatch.setattr(files, "identity", lambda path: looks.append(path) or real(path))
+        for i in range(5):
+            session.log({"kind": "note", "text": f"quiet {i}"})
+        assert looks == []  # nothing changed in the folder: no file was looked at
+        (tmp_path / "above" / "home" / "an export.md").write_text("another file in the folder")
+        session.log({"kind": "note", "text": "after a file was made beside it"})  # looked at, and still there
+        assert len(looks) == 3
+        session.log({"kind": "note", "text": "quiet again"})
+        assert len(looks) == 3
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize(
+    "how", ["replaced", "renamed away", "folder renamed", "folder above renamed", "folder above replaced", "removed"]
+)
+def test_a_database_removed_or_replaced_between_two_entries_is_refused(tmp_path, how):
+    store, session = _logging(tmp_path)
+    home = tmp_path / "above" / "home"
+    db = home / "recorder.db"
+    try:
+        if how == "replaced":
+            (home / "other.db").write_bytes(db.read_bytes())
+            os.replace(home / "other.db", db)
+        elif how == "renamed away":
+            db.rename(home / "aside.db")
+        elif how == "folder renamed":
+            home.rename(home.with_name("moved"))
+        elif how == "folder above renamed":
+            (tmp_path / "above").rename(tmp_path / "moved")
+        elif how == "folder above replaced":  # the path leads to another folder, with another database
+            (tmp_path / "above").rename(tmp_path / "moved")
+            (tmp_path / "above" / "home").mkdir(parents=True)
+            db.write_bytes((tmp_path / "moved" / "home" / "recorder.db").read_bytes())
+        else:
+            for each in home.iterdir():
+                each.unlink()
+            home.rmdir()
+        _refused_twice(session)
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize("why", ["no inotify", "opened by a symlink"])
+def test_without_a_folder_watch_the_files_are_looked_at_every_time(tmp_path, monkeypatch, why):
+    if why == "no inotify":
+        monkeypatch.setattr(files, "_INOTIFY", None)  # not Linux, or inotify's limits reached
+        store, session = _logging(tmp_path)
+    else:  # the -wal and -shm are beside the real name, in another folder than the link's
+        elsewhere = tmp_path / "elsewhere"
+        elsewhere.mkdir()
+        (elsewhere / "recorder.db").symlink_to(tmp_path / "above" / "home" / "recorder.db")
+        _logging(tmp_path)[0].close()
+        store = Store(elsewhere / "recorder.db")
+        session = Session.resume(store, SystemClock())
+    try:
+        assert store._folder is None
+        (tmp_path / "above" / "home" / "recorder.db-wal").unlink()
+        with pytest.raises(StoreError, match="-wal"):
+            session.log({"kind": "note", "text": "after"})
+        assert session.log({"kind": "note", "text": "again"}).record.seq == 3  # reopened, as with the watch
+    finally:
+        store.close()
+
+
+def test_a_folder_mounted_over_is_seen_by_the_same_poll(tmp_path):
+    if not can_mount():
+        pytest.skip("mounting over the folder needs root on Linux")
+    store, session = _logging(tmp_path)
+    home = tmp_path / "above" / "home"
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(home)], check=True, capture_output=True)
+    try:
+        _refused_twice(session)  # the name now leads to an empty folder on another filesystem
+    finally:
+        subprocess.run(["umount", "-l", str(home)], capture_output=True)
+        store.close()
