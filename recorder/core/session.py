@@ -66,7 +66,9 @@ class Session:
         # What the session holds per event is compact (the ledger's kind and t, the timeline's keys); the
         # records themselves are read back from the store when something looks back (RecordLog).
         self.records = RecordLog(store, code_id, keep=sys.maxsize if whole else None)
-        self.ledger = Ledger(known_rules=RULES, fetch=lambda seq: self.records.get(seq).event)
+        # The fetch holds the log, not the session: a session in a cycle with itself would outlive its last
+        # use until a full garbage collection, with every record it read (a summary's or an audit's worth).
+        self.ledger = Ledger(known_rules=RULES, fetch=_fetch_from(self.records))
         # The incremental fold: the timeline, the engine and its checkpoints, the acknowledgements. The records
         # of a code being read are folded as they come, as they were when they were logged: one pass over the
         # store, and the same flags as a fresh fold (test_session_checkpoints).
@@ -412,3 +414,8 @@ def replay(
 
 
 __all__ = ["EndHook", "Logged", "Session", "SessionError", "StoreError", "replay"]
+
+
+def _fetch_from(records: RecordLog) -> Callable[[int], BaseEvent]:
+    """The ledger's way back to a whole event: from the record log alone."""
+    return lambda seq: records.get(seq).event
