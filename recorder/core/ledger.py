@@ -172,7 +172,13 @@ class Ledger:
         seq, kind = len(self._kinds) + 1, event.kind
         self._kinds.append(_KIND_CODE[kind])
         self._ts.append(event.t)
-        self._keep(seq, event)
+        # The recent events kept (written out here, not a call: this runs for every event logged).
+        recent = self._recent
+        recent[seq] = event
+        if len(recent) > self.RECENT:
+            oldest = next(iter(recent))  # dicts keep insertion (seq) order
+            if self._pinned_from is None or oldest < self._pinned_from:
+                del recent[oldest]
         if kind in LINE_STARTERS:
             self.lines.add(event.line)  # type: ignore[attr-defined]
         elif kind == "infusion_started":
@@ -195,14 +201,6 @@ class Ledger:
             self._amended[amend.target] = amended
             self._ts[amend.target - 1] = amended.t
         return seq
-
-    def _keep(self, seq: int, event: BaseEvent) -> None:
-        recent = self._recent
-        recent[seq] = event
-        if len(recent) > self.RECENT:
-            oldest = next(iter(recent))
-            if self._pinned_from is None or oldest < self._pinned_from:
-                del recent[oldest]
 
     def _need_line(self, line: str) -> None:
         if line not in self.lines:

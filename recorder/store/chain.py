@@ -105,10 +105,14 @@ def appended_hash(
     schema_version: int,
     seq: int,
 ) -> str:
-    """event_hash of the row the store is appending, from its code's head_prefix: the same text, hashed."""
+    """event_hash of the row the store is appending, from its code's head_prefix: the same text, hashed.
+
+    `occurred_at` and `recorded_at` are times as the store writes them (ISO-8601: digits, "-", ":", "T", "."
+    and "+"), which JSON spells as they are between quotes: they are quoted, not escaped (once per event).
+    """
     text = (
-        f'{prefix}{encode_basestring(kind)},"occurred_at":{encode_basestring(occurred_at)},"payload":{payload_text},'
-        f'"prev":{encode_basestring(prev_hash)},"recorded_at":{encode_basestring(recorded_at)},'
+        f'{prefix}{encode_basestring(kind)},"occurred_at":"{occurred_at}","payload":{payload_text},'
+        f'"prev":{encode_basestring(prev_hash)},"recorded_at":"{recorded_at}",'
         f'"schema_version":{_value(schema_version)},"seq":{_value(seq)}}}'
     )
     return sha256(text.encode()).hexdigest()
