@@ -16,6 +16,7 @@ from exports.describe import describe
 from recorder.core.clock import Clock, CodeClock
 from recorder.core.session import EndHook, Logged, Session, SessionError
 from recorder.engine import Advice, Protocol, dose_advice
+from recorder.engine.clinical_view import ClinicalView
 from recorder.engine.doses import volume_ml
 from recorder.engine.energy import shock_advice
 from recorder.store import Store, StoreError
@@ -106,6 +107,7 @@ class LiveScreen(Screen):
         # The moment the clocks on screen show (code clock, wall): taken by the second's tick, so every clock
         # moves at once, once a second, and a key redraws a panel only when what it shows changed.
         self.shown_at: tuple[float, datetime] | None = None
+        self._banner_said: tuple | None = None  # what the banner's text was last made from
 
     @property
     def started(self) -> WriteQueue:
@@ -377,14 +379,24 @@ class LiveScreen(Screen):
         if clocks or self.shown_at is None:
             self.shown_at = (self.now(), self.clock.wall())
         now, wall = self.shown_at
-        banner = Text()
-        banner.append(f"{code_time(now)}  ", style="bold")
-        banner.append(wall.astimezone().strftime("%H:%M:%S"))
-        if self.queue is not None:
-            state = self.queue.state  # queued entries included: the lines the scribe means
-            code = f"code {self.session.code_id}" if self.session else "code not created yet"
-            banner.append(f"  · {code} · {visible(board.patient_band(state.patient))}")
-            banner.append("  · IN ARREST" if state.arrest else "  · not in arrest")
+        state = self.queue.state if self.queue is not None else None  # queued entries included
+        code_id = self.session.code_id if self.session else None
+        # The banner's text is made from these alone (the patient is frozen: a change is a new one); most
+        # keys change none of them, and its text is then not made again (benchmarks/bench_keys.py).
+        early = bool(self.ago) and self.ago > self.now()
+        said = (
+            self.shown_at,
+            state is None,
+            code_id,
+            state and state.patient,
+            state and bool(state.arrest),
+            self.ago,
+            early,
+        )
+        if said != self._banner_said:
+            self._banner_said = said
+            self.query_one(Banner).update(self.banner(now, wall, state, code_id, early))
+        if state is not None:
             lines = board.line_rows(state)  # once a key: a long code has dozens of lines
             self.current = board.current_line(state, self.current, lines)
             self.query_one(LinesPanel).show(lines, self.current, now)
@@ -392,16 +404,26 @@ class LiveScreen(Screen):
         else:
             self.query_one(LinesPanel).show([], None, now)
             self.query_one(TimersPanel).show([])
-        if self.ago:
-            banner.append(f"  · next entry: {int(self.ago)} s ago", style="bold reverse")
-            if self.ago > self.now():  # said before the entry is made: it will be refused, not moved to T+00:00
-                banner.append(" — before the code's start: - again until it is off", style="bold red")
-        self.query_one(Banner).update(banner)
         fault = self.queue.fault if self.queue else None
         if fault or (self.queue and (self.queue.queued or self.queue.rejected)):
             self.show_fault(fault)
         else:
             self.query_one("#fault").remove_class("shown")
+
+    def banner(self, now: float, wall: datetime, state: ClinicalView | None, code_id: int | None, early: bool) -> Text:
+        """The line across the top: the clocks, the code, the patient, in arrest or not, "earlier" being set."""
+        banner = Text()
+        banner.append(f"{code_time(now)}  ", style="bold")
+        banner.append(wall.astimezone().strftime("%H:%M:%S"))
+        if state is not None:
+            code = f"code {code_id}" if code_id is not None else "code not created yet"
+            banner.append(f"  · {code} · {visible(board.patient_band(state.patient))}")
+            banner.append("  · IN ARREST" if state.arrest else "  · not in arrest")
+        if self.ago:
+            banner.append(f"  · next entry: {int(self.ago)} s ago", style="bold reverse")
+            if early:  # said before the entry is made: it will be refused, not moved to T+00:00
+                banner.append(" — before the code's start: - again until it is off", style="bold red")
+        return banner
 
     def show_fault(self, message: str | None) -> None:
         text = Text()

@@ -408,3 +408,35 @@ async def test_the_clocks_shown_move_together_at_the_tick_and_a_key_starts_a_new
         banner, lines, timers = drawn()
         assert "Since adrenaline" in timers and "0:00" in timers, timers  # its own clock, from the key, at 0:00
         assert banner.startswith("T+01:15") and "1:15" in lines  # the others where the tick left them
+
+
+async def test_between_ticks_the_banner_follows_what_a_key_changes_in_it(store, clock):
+    """The banner's text is made again only when what it shows changed: between ticks (its clock standing) a key
+    that changes the patient, the arrest, or sets "earlier" still shows at once, and the clock stays put."""
+    app = build_app(store, clock, mode="new", new_fields=CHILD)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = live(app)
+        await keys(pilot, "i", "1", "l", "enter", "y")  # the code exists, in arrest, 12 kg
+        screen.tick()
+        await pilot.pause()
+
+        def banner() -> str:
+            return screen.query_one("#banner").render().plain
+
+        assert "12 kg" in banner() and "IN ARREST" in banner(), banner()
+        clock.advance(20.4)
+        screen.record({"kind": "patient_updated", "patient": {"weight_kg": 14, "weight_source": "measured"}}, 20.4)
+        assert "14 kg" in banner() and "12 kg" not in banner() and banner().startswith("T+00:00"), banner()
+        screen.record({"kind": "rosc"}, 20.4)
+        assert "not in arrest" in banner() and banner().startswith("T+00:00"), banner()
+        await keys(pilot, "minus")  # 30 s earlier, at T+00:20: before the code's start
+        assert "next entry: 30 s ago" in banner() and "before the code's start" in banner(), banner()
+        clock.advance(15)  # T+00:35: the same 30 s no longer reaches before the start
+        screen.refresh_panels()  # as any key does, between ticks
+        assert "next entry: 30 s ago" in banner() and "before the code's start" not in banner(), banner()
+        screen.record({"kind": "note", "text": "earlier"}, screen.entry_time())  # "earlier" is used up by the entry
+        assert store.events(1)[-1].t == pytest.approx(5.4)
+        assert "next entry" not in banner() and "before the code's start" not in banner(), banner()
+        await keys(pilot, "minus")
+        assert "next entry: 30 s ago" in banner() and "before the code's start" not in banner(), banner()
+        assert banner().startswith("T+00:00")  # the clock where the tick left it
