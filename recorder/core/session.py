@@ -288,8 +288,7 @@ class Session:
         self.records.append(record)
         fold = self.fold
         raised, withdrawn = fold.add(record)
-        if raised or withdrawn or self._flags_behind or not self._basis_kept or fold.ended:
-            self._write_flags(seq, raised, withdrawn)  # most events change no flag: not called for them
+        self._write_flags(seq, raised, withdrawn)
         if fold.ended and self.on_end is not None:
             try:
                 self.on_end(self)
@@ -363,9 +362,10 @@ class Session:
         # The rules edition and protocol are kept with the code's flags at a session's first write (even
         # of no flag) and at every write once the code has ended, so that `verify` works them out again
         # under what raised them and knows they were brought up to date with the end.
-        basis = None if self._basis_kept and not self.ended else protocol_basis(self.protocol)
-        if not (raised or withdrawn or self._flags_behind or basis):
-            return  # most events change no flag
+        basis_due = not self._basis_kept or self.ended
+        if not (raised or withdrawn or self._flags_behind or basis_due):
+            return  # most events change no flag: decided before the basis is worked out (once per event)
+        basis = protocol_basis(self.protocol) if basis_due else None
         try:
             if self._flags_behind:
                 raised, withdrawn = diff_flags(self._stored_flags(), self.fold.flags)

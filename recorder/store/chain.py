@@ -2,7 +2,6 @@
 
 import hashlib
 import json
-from hashlib import sha256
 from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
 from typing import Any
 
@@ -115,7 +114,7 @@ def appended_hash(
         f'"prev":{encode_basestring(prev_hash)},"recorded_at":"{recorded_at}",'
         f'"schema_version":{_value(schema_version)},"seq":{_value(seq)}}}'
     )
-    return sha256(text.encode()).hexdigest()
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def legacy_event_hash(row: dict[str, Any], audit_id: str, prev_hash: str, payload_text: str | None = None) -> str:
