@@ -185,6 +185,13 @@ class Needle(_Model):
     device: Device
     min_weight_kg: Num
     lengths: tuple[NeedleLength, ...]
+    # The lengths the IO form's `n` cycles through. A protocol written before it (or kept with a code's flags)
+    # lists none: the form then offers the lengths of its weight bands.
+    stock_mm: tuple[Num, ...] = ()
+
+    def choices(self) -> tuple[float, ...]:
+        """The needle lengths a scribe picks from, in the protocol's order (the first is proposed)."""
+        return self.stock_mm or tuple(sorted({size.needle_mm for size in self.lengths}))
 
 
 class Access(_Model):

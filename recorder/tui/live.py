@@ -102,7 +102,7 @@ class LiveScreen(Screen):
         self.ago = 0.0
         self.held: float | None = None  # the time taken when ctrl+p opened the palette
         self.last_device = "ez_io"
-        self.last_needle: float | None = 15.0
+        self.last_needle: float | None = next(iter(protocol.needle.choices()), None)
         self.rows: Sequence[Row] = ()  # the timeline's rows (TimelineRows once the code exists), built as drawn
         # The moment the clocks on screen show (code clock, wall): taken by the second's tick, so every clock
         # moves at once, once a second, and a key redraws a panel only when what it shows changed.
@@ -465,7 +465,13 @@ class LiveScreen(Screen):
         if not self.ensure_started():
             return
         t = self.entry_time()
-        picker = IoPicker(self.preview(t), board.breached_sites(self.started.state), self.last_device, self.last_needle)
+        picker = IoPicker(
+            self.preview(t),
+            board.breached_sites(self.started.state),
+            self.last_device,
+            self.last_needle,
+            self.protocol.needle.choices(),
+        )
         self.open(picker, t=t)
 
     def action_iv(self) -> None:

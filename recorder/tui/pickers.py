@@ -1,7 +1,7 @@
 """The modal pickers: keyboard-first dialogs that return an event's fields, or None when cancelled."""
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, get_args
@@ -29,7 +29,6 @@ from schemas.vocabulary import DRUGS, PURPOSES, ROUTES, SITES, DoseUnit
 
 Preview = Callable[[dict[str, Any]], list[Flag]]
 DEVICES = tuple(DEVICE)
-NEEDLES = (15.0, 25.0, 45.0)
 
 
 def flag_text(flags: list[Flag]) -> Text:
@@ -152,8 +151,11 @@ class IoPicker(Picker):
         Binding("enter", "confirm", "Log attempt", show=False),
     ]
 
-    def __init__(self, preview: Preview, breached: dict[str, str], device: str, needle: float | None) -> None:
+    def __init__(
+        self, preview: Preview, breached: dict[str, str], device: str, needle: float | None, needles: Sequence[float]
+    ) -> None:
         super().__init__()
+        self.needles = tuple(needles)  # the protocol's needle lengths, cycled by `n`
         self.preview = preview
         self.breached = breached  # site → why it is a problem already ("tibia L: io1 failed")
         self.site: str | None = None
@@ -238,8 +240,10 @@ class IoPicker(Picker):
         self.refresh_view()
 
     def action_needle(self) -> None:
-        current = NEEDLES.index(self.needle) if self.needle in NEEDLES else -1
-        self.needle = NEEDLES[(current + 1) % len(NEEDLES)]
+        if not self.needles:
+            return
+        current = self.needles.index(self.needle) if self.needle in self.needles else -1
+        self.needle = self.needles[(current + 1) % len(self.needles)]
         self.refresh_view()
 
     def action_confirm(self) -> None:

@@ -299,3 +299,14 @@ def test_a_file_that_is_not_utf8_is_refused(tmp_path: Path) -> None:
 def test_parse_protocol_names_its_source() -> None:
     with pytest.raises(ProtocolError, match=r"^site\.toml: not valid TOML"):
         parse_protocol("= 1", "site.toml")
+
+
+def test_the_needle_lengths_offered_are_the_protocols() -> None:
+    """The IO form's lengths come from the file; one without `stock_mm` (written before it, or a kept copy)
+    offers the lengths its weight bands name, never a number of the code's own."""
+    assert load_protocol().needle.choices() == (15, 25, 45)
+    older = parse_protocol(edited(r"^stock_mm = .*\n", ""))
+    assert older.needle.choices() == (15, 45)
+    assert parse_protocol(edited(r"^stock_mm = .*$", "stock_mm = [18, 25]")).needle.choices() == (18, 25)
+    with pytest.raises(ProtocolError, match="stock_mm"):
+        parse_protocol(edited(r"^stock_mm = .*$", "stock_mm = [0]"))

@@ -37,6 +37,22 @@ async def test_i_1_l_enter_logs_an_io_attempt_at_the_first_key(store, clock):
         assert live(app).current == "io1"
 
 
+async def test_n_cycles_the_needle_lengths_the_protocol_lists(store, clock):
+    """The IO form's needle lengths are the protocol's (a table of data, not the widget's): `n` moves along them
+    and wraps, and the first is the one proposed."""
+    from recorder.engine import load_protocol
+
+    shipped = load_protocol()
+    protocol = shipped.model_copy(update={"needle": shipped.needle.model_copy(update={"stock_mm": (25.0, 45.0)})})
+    app = build_app(store, clock, protocol, mode="new", new_fields=CHILD)
+    async with app.run_test(size=SIZE) as pilot:
+        await keys(pilot, "i", "1", "l", "enter")  # proposed: the first length
+        await keys(pilot, "i", "2", "r", "n", "enter")  # n: the next
+        await keys(pilot, "i", "3", "l", "n", "enter")  # n from 45: back to the first
+        sizes = [r.event.needle_mm for r in store.events(1) if r.kind == "io_attempt"]
+        assert sizes == [25, 45, 25]
+
+
 async def test_plain_recorder_starts_at_launch_and_asks_about_arrest(store, clock):
     app = build_app(store, clock)
     async with app.run_test(size=SIZE) as pilot:
