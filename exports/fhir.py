@@ -154,18 +154,7 @@ class _Builder:
     def bundle(self) -> Bundle:
         self.add("Patient", "patient", self._patient())
         self.add("Encounter", "encounter", self._encounter())
-        if self.r.arrests:
-            self.add(
-                "Condition",
-                "condition",
-                {
-                    "verificationStatus": _cc(("confirmed", "Confirmed"), CONDITION_VERIFICATION),
-                    "code": _cc(CARDIAC_ARREST),
-                    "subject": self.ref(self.patient),
-                    "encounter": self.ref(self.encounter),
-                    "onsetDateTime": self.at(self.r.arrests[0].t),
-                },
-            )
+        self._arrests()
         for line in self.s.lines:
             self._line(line)
         self._bedside()
@@ -293,6 +282,22 @@ class _Builder:
                 handler(rec)
         if self.cpr_open is not None:
             self._cpr(self.cpr_open, None)
+
+    def _arrests(self) -> None:
+        """One cardiac-arrest Condition per arrest of the code: a re-arrest after ROSC is a Condition of its own,
+        and an arrest that ended in ROSC is abated then (one still going when the code ended is not)."""
+        rosc_at = {rec.t for rec in self.r.timeline if rec.kind == "rosc"}
+        for n, arrest in enumerate(self.r.arrests, start=1):
+            condition = {
+                "verificationStatus": _cc(("confirmed", "Confirmed"), CONDITION_VERIFICATION),
+                "code": _cc(CARDIAC_ARREST),
+                "subject": self.ref(self.patient),
+                "encounter": self.ref(self.encounter),
+                "onsetDateTime": self.at(arrest.t),
+            }
+            if arrest.ended_t is not None and arrest.ended_t in rosc_at:
+                condition["abatementDateTime"] = self.at(arrest.ended_t)
+            self.add("Condition", "condition" if n == 1 else f"condition-{n}", condition)
 
     def _route(self, line: str | None) -> str:
         return self.kinds.get(line or "", "io")

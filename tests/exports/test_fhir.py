@@ -228,6 +228,29 @@ def test_a_synchronized_shock_is_a_cardioversion(tmp_path):
     ]
 
 
+def test_each_arrest_is_a_condition_abated_at_its_rosc(tmp_path):
+    """A re-arrest after ROSC is a cardiac arrest of its own: a Condition each, the first abated at its ROSC,
+    the second still going when the code ended (no abatement); a code that began outside an arrest has one
+    only from its `arrest` event."""
+    events = [
+        {"t": 0, "kind": "code_started", "at": "2026-04-01T10:00:00+00:00", "arrest": False},
+        {"t": 40, "kind": "arrest"},
+        {"t": 300, "kind": "rosc"},
+        {"t": 420, "kind": "arrest"},
+        {"t": 600, "kind": "code_ended", "outcome": "died"},
+    ]
+    db = tmp_path / "rearrest.db"
+    code = read(db, record(db, events, "4e4e000000000001"))
+    Bundle.model_validate_json(render_fhir(code))
+    conditions = resources(code, "Condition")
+    assert [codes(c["code"]) for c in conditions] == [[SPEC_SNOMED["cardiac arrest"]]] * 2
+    assert [(c["onsetDateTime"], c.get("abatementDateTime")) for c in conditions] == [
+        ("2026-04-01T10:00:40Z", "2026-04-01T10:05:00Z"),
+        ("2026-04-01T10:07:00Z", None),
+    ]
+    assert len({c["id"] for c in conditions}) == 2
+
+
 @pytest.mark.parametrize("offset", ["+23:59", "-23:59", "+14:00", "-14:00", "+14:01", "-12:30", "+05:45"])
 def test_any_valid_offset_exports(tmp_path, offset):
     """FHIR's dateTime allows offsets up to ±14:00 only; a code pinned at any offset Python accepts
