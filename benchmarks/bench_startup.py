@@ -64,12 +64,53 @@ def timed(cmd: list[str], env: dict[str, str]) -> float:
     return time.perf_counter() - start
 
 
+def cpu_seconds(pid: int) -> float | None:
+    """The CPU time a process has used so far, all its threads (None where /proc does not tell).
+
+    Read from each thread's schedstat (nanoseconds on a CPU), not /proc/PID/stat's clock ticks (10 ms)."""
+    total = 0
+    try:
+        for task in os.scandir(f"/proc/{pid}/task"):
+            with open(f"{task.path}/schedstat") as f:
+                total += int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+    return total / 1e9
+
+
+def settle(timeout: float = 2.0) -> None:
+    """Disk writes of whatever ran before (the earlier benchmarks' databases and WAL files, the last
+    launch's code) flushed before a launch is timed, so that neither side of a pair pays for their
+    write-back: `sync` (it returns once what was dirty when it was called is written), then a short wait
+    while the kernel still reports pages under write-back (others' writes: at most `timeout`)."""
+    os.sync()
+    deadline = time.perf_counter() + timeout
+    while writeback_kib() > 1024 and time.perf_counter() < deadline:
+        time.sleep(0.05)
+
+
+def writeback_kib() -> int:
+    """The page cache being written to disk now (Writeback in /proc/meminfo), in KiB; 0 where unknown."""
+    try:
+        rows = Path("/proc/meminfo").read_text().splitlines()
+    except OSError:
+        return 0
+    return sum(int(row.split()[1]) for row in rows if row.startswith("Writeback:"))
+
+
 def first_frame(
-    cmd: list[str], env: dict[str, str], timeout: float = 20.0, opened_s: list[float] | None = None
+    cmd: list[str],
+    env: dict[str, str],
+    timeout: float = 20.0,
+    opened_s: list[float] | None = None,
+    cpu_s: list[float] | None = None,
 ) -> float:
     """Launch in a pseudo-terminal; seconds until the live screen's first frame has been written.
 
     `opened_s`: given, the seconds from launch until the screen shows the open code (READY) are appended to it.
+    `cpu_s`: given, the CPU time the program had used when its first frame arrived is appended to it (read
+    at once: a program that goes on working after its frame, as the recorder opening its code does, is
+    counted a little more, never less).
     """
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", ROWS, COLS, 0, 0))
@@ -91,6 +132,9 @@ def first_frame(
                 seen = seen[-4096:] + chunk
                 if took is None and MARKER in seen:
                     took = time.perf_counter() - start
+                    used = cpu_seconds(proc.pid) if cpu_s is not None else None
+                    if used is not None and cpu_s is not None:
+                        cpu_s.append(used)
                 if took is not None and (opened_s is None or READY in seen):
                     opened = time.perf_counter() - start
                     break
@@ -126,13 +170,18 @@ def first_frame(
 def measure(recorder: list[str], env: dict[str, str], folder: Path, repeats: int) -> dict[str, float]:
     """Interleaved launches against noise. The live screen is timed on the unit's database (made once
     before, as a scribe's machine has it after its first code) and on a new one (the first launch ever:
-    the file is created and its schema migrated)."""
+    the file is created and its schema migrated).
+
+    The budget's two sides are launched back to back in each round, each first in every other round, after
+    the disk has settled (`settle`): the same conditions for both. The other launches (the new database's
+    writes among them) come after the pair, and the next round settles the disk again."""
     bare_app = folder / "bare_app.py"
     bare_app.write_text(BARE_APP)
     unit = {**env, "RECORDER_DB": str(folder / "unit.db")}
     # Created and migrated once by the store (`list` only reads: it would refuse a missing database).
     make = "import sys; from recorder.store import Store; Store(sys.argv[1]).close()"
     subprocess.run([sys.executable, "-c", make, str(folder / "unit.db")], env=env, check=True)
+    screen = [*recorder, "new", "--age-years", "2", "--weight-kg", "12"]
     base_s: list[float] = []
     version_s: list[float] = []
     list_s: list[float] = []
@@ -140,16 +189,23 @@ def measure(recorder: list[str], env: dict[str, str], folder: Path, repeats: int
     open_s: list[float] = []  # launch -> the code open on the screen (READY), on the same launches as frame_s
     new_db_s: list[float] = []
     bare_s: list[float] = []
+    frame_cpu_s: list[float] = []  # CPU time used by the first frame, on the same launches as frame_s
+    bare_cpu_s: list[float] = []
     for i in range(repeats):
+        settle()
+        pair = [
+            lambda: frame_s.append(first_frame(screen, unit, opened_s=open_s, cpu_s=frame_cpu_s)),
+            lambda: bare_s.append(first_frame([sys.executable, str(bare_app)], env, cpu_s=bare_cpu_s)),
+        ]
+        for launch in pair if i % 2 == 0 else pair[::-1]:
+            launch()
         base_s.append(timed([sys.executable, "-c", "import textual"], env))
         version_s.append(timed([*recorder, "--version"], env))
         list_s.append(timed([*recorder, "list"], unit))  # a reader: no textual, the store read-only
-        frame_s.append(first_frame([*recorder, "new", "--age-years", "2", "--weight-kg", "12"], unit, opened_s=open_s))
         fresh = {**env, "RECORDER_DB": str(folder / f"new{i}.db")}
-        new_db_s.append(first_frame([*recorder, "new", "--age-years", "2", "--weight-kg", "12"], fresh))
-        bare_s.append(first_frame([sys.executable, str(bare_app)], env))
+        new_db_s.append(first_frame(screen, fresh))
     base, version, frame, bare = median(base_s), median(version_s), median(frame_s), median(bare_s)
-    return {
+    result = {
         "import_textual_s": round(base, 4),
         "version_s": round(version, 4),
         "list_s": round(median(list_s), 4),
@@ -162,10 +218,22 @@ def measure(recorder: list[str], env: dict[str, str], folder: Path, repeats: int
         "version_ratio": ratio(version, base),
         "first_frame_ratio": ratio(frame, base),
         "first_frame_vs_bare_ratio": ratio(frame, bare),
+        # The same, round by round: each launch against the other side's launch beside it (noise that
+        # drifts over the run, a busy host, falls on both sides of a pair).
+        "first_frame_vs_bare_paired_ratio": round(median([f / b for f, b in zip(frame_s, bare_s, strict=True)]), 3),
     }
+    if len(frame_cpu_s) == len(bare_cpu_s) == repeats:
+        # The CPU time each side had used at its first frame: what the code costs, whatever the host does.
+        cpu, bare_cpu = median(frame_cpu_s), median(bare_cpu_s)
+        result |= {
+            "first_frame_cpu_s": round(cpu, 4),
+            "bare_textual_first_frame_cpu_s": round(bare_cpu, 4),
+            "first_frame_vs_bare_cpu_ratio": ratio(cpu, bare_cpu),
+        }
+    return result
 
 
-def run(repeats: int = 7, modes: tuple[str, ...] = ("warm", "cold"), warmup: bool = True) -> dict[str, Any]:
+def run(repeats: int = 11, modes: tuple[str, ...] = ("warm", "cold"), warmup: bool = True) -> dict[str, Any]:
     recorder = recorder_command()
     result: dict[str, Any] = {}
     with workdir("startup") as d:
@@ -177,6 +245,10 @@ def run(repeats: int = 7, modes: tuple[str, ...] = ("warm", "cold"), warmup: boo
             warm.pop("PYTHONDONTWRITEBYTECODE", None)
             if warmup:
                 first_frame([*recorder, "new"], warm)  # fills the cache
+                # Each side's first launch (what of it the system caches: files, the script) left untimed.
+                bare_app = d / "bare_app.py"
+                bare_app.write_text(BARE_APP)
+                first_frame([sys.executable, str(bare_app)], warm)
             result["warm"] = measure(recorder, warm, d, repeats)
         if "cold" in modes:
             # No bytecode cache (every module compiled at each launch): as where PYTHONDONTWRITEBYTECODE
@@ -195,7 +267,7 @@ def run(repeats: int = 7, modes: tuple[str, ...] = ("warm", "cold"), warmup: boo
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--repeats", type=int, default=11)
     parser.add_argument("--modes", default="warm,cold", help="warm, cold or both (comma-separated)")
     parser.add_argument("--no-warmup", action="store_true", help="measure warm without filling the cache first")
     args = parser.parse_args(argv)

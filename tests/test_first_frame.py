@@ -19,6 +19,8 @@ import termios
 import time
 from pathlib import Path
 
+import pytest
+
 from recorder.core.clock import SystemClock
 from recorder.core.session import Session
 from recorder.store import Store
@@ -31,7 +33,7 @@ RUN = "from recorder.cli import main; main()"
 # `recorder`, with what is loaded at the moment the code starts to open (after the first frame) written
 # to a file: the screen shown and every module.
 SEEN_AT_OPENING = """
-import json, sys
+import gc, json, sys
 from recorder.tui.app import RecorderApp
 
 open_code = RecorderApp.open_code
@@ -39,7 +41,7 @@ written = sys.argv[1]
 
 
 def opening(self):
-    seen = {"screen": type(self.screen).__name__, "modules": sorted(sys.modules)}
+    seen = {"screen": type(self.screen).__name__, "modules": sorted(sys.modules), "collecting": gc.isenabled()}
     with open(written, "w") as out:
         json.dump(seen, out)
     open_code(self)
@@ -112,7 +114,30 @@ def test_the_first_frame_loads_neither_the_models_nor_the_engine_nor_the_store(t
     cut += [m for m in loaded if m.startswith(("recorder.engine", "recorder.store", "recorder.core.session"))]
     cut += [m for m in loaded if m in ("recorder.tui.live", "recorder.tui.widgets", "recorder.tui.board")]
     assert sorted(cut) == []
+    assert opening["collecting"]  # the collector, paused for the launch (cli/group.py: main), runs again
     assert [r.kind for r in Store(db).events(1)] == ["code_started"]  # and then the code was opened
+
+
+def test_the_collector_is_paused_for_the_screens_launch_only(tmp_path, monkeypatch):
+    """`main` pauses Python's cyclic collector until the screen's first frame; any other command runs with
+    it, and it runs again once `main` returns, however the command ended."""
+    import gc
+
+    import click
+
+    from recorder.cli import cli, main
+
+    seen: list[bool] = []
+    command = cli.every_command()["list"]
+    monkeypatch.setattr(command, "callback", click.pass_context(lambda ctx, **_: seen.append(gc.isenabled())))
+    monkeypatch.setattr(sys, "argv", ["recorder", "--db", str(tmp_path / "recorder.db"), "list"])
+    try:
+        gc.disable()
+        with pytest.raises(SystemExit) as ended:
+            main()
+        assert ended.value.code == 0 and seen == [True] and gc.isenabled()
+    finally:
+        gc.enable()
 
 
 def test_keys_typed_on_the_first_frame_are_recorded_in_order(tmp_path):

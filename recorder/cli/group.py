@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import importlib
 import os
 import sys
@@ -32,6 +33,8 @@ def default_db() -> Path:
 # The screen (no command) and the commands that record: only these create the database or write to it.
 # Every other command opens it read-only (creating, changing and chmod'ing nothing).
 WRITERS = frozenset({None, "new", "resume", "replay", "void", "amend", "serve-seat"})
+# The commands that open the scribe's screen (no command is the screen too): their first frame comes first.
+SCREENS = frozenset({None, "new", "resume"})
 
 
 class Context:
@@ -246,6 +249,8 @@ def cli(ctx: click.Context, db_path: Path | None, protocol: Path | None, touch: 
     Without a command it opens the scribe's screen: it resumes the open code if there is one,
     else it starts a new one (the clock runs from the moment it opens).
     """
+    if ctx.invoked_subcommand not in SCREENS:
+        gc.enable()  # paused by `main` for the screen's launch only: every other command collects as ever
     ctx.obj = Context(db_path or default_db(), protocol, writes=ctx.invoked_subcommand in WRITERS)
     ctx.call_on_close(ctx.obj.close)
     if ctx.invoked_subcommand is None:
@@ -264,6 +269,7 @@ def run_screen(obj: Context, mode: str, *, at_once: bool = False, **options: Any
     from recorder.tui.app import RecorderApp, build_app
 
     if at_once or options.get("touch") or not at_a_terminal():
+        gc.enable()  # no first frame ahead of the code (see `main`)
         build_app(obj.store, obj.clock, obj.protocol, mode=mode, **options).run()
         return
     app = RecorderApp.opening(
@@ -281,4 +287,12 @@ def at_a_terminal() -> bool:
 def main() -> None:
     """Console-script entry point (and `python -m recorder`)."""
     os.umask(0o077)  # whatever we create holds patient data: owner only
-    cli(prog_name="recorder")
+    # The cyclic collector paused until the screen's first frame (RecorderApp.on_ready resumes it): a launch
+    # makes no garbage worth its passes, only the modules and widgets it keeps, and Python's collections
+    # over them cost the first frame about 7% of its CPU (benchmarks/bench_startup.py). Any other command
+    # resumes it at once (`cli`); so does the end of the run, however it ends.
+    gc.disable()
+    try:
+        cli(prog_name="recorder")
+    finally:
+        gc.enable()
