@@ -234,9 +234,10 @@ class RecorderApp(App[None]):
 
     def on_ready(self) -> None:
         """The first frame is drawn (Textual's Ready): now the code is opened, if it is still to open."""
+        # The collector, paused for the launch by the CLI (recorder/cli/group.py: main), runs again: whatever
+        # this screen is, a first frame drawn is the end of the launch.
+        gc.enable()
         if self.opener is not None:
-            # The collector, paused for the launch by the CLI (recorder/cli/group.py: main), runs again.
-            gc.enable()
             self._open_after_first_frame()  # gc.freeze follows, once the code's screen is drawn
 
     def on_unmount(self) -> None:
