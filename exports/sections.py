@@ -7,7 +7,6 @@ from itertools import chain
 from typing import NamedTuple
 
 from exports.derive import CLINICAL_KINDS, SummaryParts
-from exports.describe import describe
 from schemas.code_record import CodeRecord
 from schemas.formatting import age_short, clock, duration, number, offset, site_label, t_plus, words
 from schemas.labels import DEVICE_NAMES, OUTCOME_NAMES, ROUTE_NAMES, SETTING_NAMES
@@ -94,10 +93,26 @@ class _Words:
         self.s = s
         self.start = s.header.start
         self._clock = clock_at(self.start)
+        # Kept as the descriptions are (SummaryParts.text): only when the timeline is held.
+        self._times: dict[float, tuple[str, str]] | None = {} if s.timeline.held else None
 
     def when(self, t: float | None) -> str:
         """T+mm:ss and the clock time in the code's offset."""
-        return NONE if t is None else f"{t_plus(t)} ({self._clock(t)})"
+        if t is None:
+            return NONE
+        plus, at = self.times(t)
+        return f"{plus} ({at})"
+
+    def times(self, t: float) -> tuple[str, str]:
+        """(T+mm:ss, the clock time) of `t`, made once for the tables that show an event again (the clinical
+        course or the notes, then the full timeline) when the timeline is held; else made each time."""
+        times = self._times
+        if times is None:
+            return t_plus(t), self._clock(t)
+        found = times.get(t)
+        if found is None:
+            found = times[t] = (t_plus(t), self._clock(t))
+        return found
 
     def stamp(self, at: datetime) -> str:
         return at.strftime("%Y-%m-%d %H:%M:%S ") + offset(at)
@@ -418,9 +433,10 @@ class _Words:
 
     def _timeline(self) -> Iterator[Row]:
         # About one row per event, the most of any table: from plain tuples (no row model), the clock precomputed.
-        at = self._clock
+        times, describe = self.times, self.s.text
         for rec, late, flagged in self.s.timeline_entries():
-            t, text = rec.t, describe(rec.event)
+            plus, at = times(rec.t)
+            text = describe(rec)
             if late or rec.amended_by:
                 marks = ["late entry"] if late else []
                 if rec.amended_by:
@@ -429,9 +445,9 @@ class _Words:
             if flagged:
                 flags = ", ".join(f"F{f.n} {f.rule} ({f.severity})" for f in flagged)
                 tone = min((f.severity for f in flagged), key=_SEVERITY_ORDER.index)
-                yield Row((t_plus(t), at(t), f"#{rec.seq}", text, flags), tone)
+                yield Row((plus, at, f"#{rec.seq}", text, flags), tone)
             else:
-                yield Row((t_plus(t), at(t), f"#{rec.seq}", text, ""))
+                yield Row((plus, at, f"#{rec.seq}", text, ""))
 
 
 _SEVERITY_ORDER = ["critical", "warning", "info"]
