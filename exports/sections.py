@@ -88,11 +88,27 @@ def clock_at(start: datetime) -> Callable[[float], str]:
     return at
 
 
+def times_at(start: datetime) -> Callable[[float], tuple[str, str]]:
+    """`(t_plus(t), clock(start, t))` for one start, in one call: the two times of nearly every row of a long
+    code's tables (the sums of `t_plus` and `clock_at`, written out)."""
+    base = ((start.hour * 60 + start.minute) * 60 + start.second) * 1_000_000 + start.microsecond
+
+    def at(t: float) -> tuple[str, str]:
+        h, rest = divmod(int(t), 3600)
+        plus = f"T+{h}:{rest // 60:02d}:{rest % 60:02d}" if h else f"T+{rest // 60:02d}:{rest % 60:02d}"
+        step = timedelta(seconds=t)
+        s = ((base + step.microseconds) // 1_000_000 + step.seconds + step.days * 86_400) % 86_400
+        return plus, f"{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}"
+
+    return at
+
+
 class _Words:
     def __init__(self, s: SummaryParts) -> None:
         self.s = s
         self.start = s.header.start
         self._clock = clock_at(self.start)
+        self._both = times_at(self.start)
         # Kept as the descriptions are (SummaryParts.text): only when the timeline is held.
         self._times: dict[float, tuple[str, str]] | None = {} if s.timeline.held else None
 
@@ -108,10 +124,10 @@ class _Words:
         course or the notes, then the full timeline) when the timeline is held; else made each time."""
         times = self._times
         if times is None:
-            return t_plus(t), self._clock(t)
+            return self._both(t)
         found = times.get(t)
         if found is None:
-            found = times[t] = (t_plus(t), self._clock(t))
+            found = times[t] = self._both(t)
         return found
 
     def stamp(self, at: datetime) -> str:

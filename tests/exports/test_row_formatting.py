@@ -3,8 +3,8 @@
 import random
 from datetime import UTC, datetime, timedelta, timezone
 
-from exports.sections import clock_at
-from schemas.formatting import clock
+from exports.sections import clock_at, times_at
+from schemas.formatting import clock, t_plus
 
 
 def test_clock_at_is_clock_for_every_start_and_time() -> None:
@@ -17,10 +17,12 @@ def test_clock_at_is_clock_for_every_start_and_time() -> None:
     ]
     times = [0.0, 0.5, 0.9999995, 0.0000005, 59.9999999, 86_399.9999995, 86_400.0, 1e6 + 0.25, 3 * 86_400 - 1e-7]
     times += [round(rng.uniform(0, 200_000), rng.choice([0, 1, 3, 6, 7])) for _ in range(20_000)]
+    times += [-0.5, -1.0, -3599.5, -3600.0, -7201.25, 3599.9999999, 3600.0, 36_000.5]
     for start in starts:
-        at = clock_at(start)
+        at, both = clock_at(start), times_at(start)
         for t in times:
             assert at(t) == clock(start, t), (start, t)
+            assert both(t) == (t_plus(t), clock(start, t)), (start, t)
 
 
 def test_html_table_rows_are_each_cell_escaped_and_classed_as_written_one_by_one() -> None:
