@@ -136,7 +136,7 @@ class SummaryParts:
                 if raw.late:  # on the code clock: a wall-clock step makes nothing late
                     self._late_seqs.add(rec.seq)
             if rec.seq in self._flag_seqs:
-                self._flag_text[rec.seq] = self.text(rec)
+                self._flag_text[rec.seq] = describe(ev)
             if rec.seq in self._attempt_seqs:
                 self._attempts[rec.seq] = rec
             line = ev.line_ref  # not getattr: a kind without a line goes through pydantic's slow __getattr__
