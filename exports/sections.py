@@ -370,8 +370,8 @@ class _Words:
 
     def events(self, rows: Iterable[tuple[float, str]]) -> Table:
         """(t, text) rows: SummaryParts.event_texts."""
-        when = self.when
-        return Table(("time", "event"), (Row((when(t), text)) for t, text in rows))
+        times = self.times  # `when`, written out: a long code's clinical course and notes are most of its rows
+        return Table(("time", "event"), (Row(("{} ({})".format(*times(t)), text)) for t, text in rows))
 
     def flags(self, flags: list[FlagRow], withdrawn: bool = False) -> Table:
         prefix = "W" if withdrawn else "F"
