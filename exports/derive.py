@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from exports.describe import describe, drug_label, infusion_label
-from schemas.code_record import CodeRecord, LineFacts
+from schemas.code_record import CodeRecord, EventList, EventStream, LineFacts
 from schemas.events import (
     RECORD_KEEPING,
     Amend,
@@ -92,7 +92,13 @@ class SummaryParts:
 
     def __init__(self, record: CodeRecord) -> None:
         self.r = record
-        self.timeline = record.timeline
+        # A timeline held in memory is gone through as a list (each section picks its kinds from it in C), and each
+        # entry's description is kept for the sections that list it again; a long code's is read back each time.
+        held = record.timeline.held
+        self.timeline: EventStream = (
+            record.timeline if isinstance(record.timeline, EventList) or not held else EventList(record.timeline)
+        )
+        self._texts: dict[int, str] | None = {} if held else None
         self._flag_seqs = {f.seq for f in record.flags}
         self._attempt_seqs = {f.seq for f in record.lines if f.seq is not None}
         self._pass()
@@ -195,6 +201,17 @@ class SummaryParts:
                 mine.complications.append("flush_not_easy")
         if isinstance(ev, Flush | FluidGiven):
             mine.flushed_at.append(rec.t)
+
+    def text(self, rec: EventRecord) -> str:
+        """`describe(rec.event)` of a timeline entry, made once for the sections that list it again (the clinical
+        course or the notes, then the full timeline) when the timeline is held; else made each time."""
+        texts = self._texts
+        if texts is None:
+            return describe(rec.event)
+        found = texts.get(rec.seq)
+        if found is None:
+            found = texts[rec.seq] = describe(rec.event)
+        return found
 
     def at(self, t: float) -> datetime:
         return self.r.start + timedelta(seconds=t)
@@ -319,7 +336,7 @@ class SummaryParts:
             flushes=len(flushes),
             flush_ml=sum(f.volume_ml for f in flushes),
             flushed_at=mine.flushed_at,
-            text=describe(ev),
+            text=self.text(attempt),
         )
 
     # ── treatment ────────────────────────────────────────────────────────
@@ -402,7 +419,7 @@ class SummaryParts:
                 bone=ev.bone,
                 side=ev.side,
                 hours_ago=ev.hours_ago,
-                text=describe(ev),
+                text=self.text(rec),
             )
 
     def samples(self) -> Iterator[SampleRow]:
@@ -434,7 +451,7 @@ class SummaryParts:
         )
 
     def event_row(self, rec: EventRecord) -> EventRow:
-        return EventRow(**self.moment(rec), kind=rec.kind, text=describe(rec.event))
+        return EventRow(**self.moment(rec), kind=rec.kind, text=self.text(rec))
 
     def record_keeping(self) -> Iterator[RecordKeepingRow]:
         # Each amend's "old" values are the target as it stood after the amends before it.
@@ -481,13 +498,14 @@ class SummaryParts:
                     **self.moment(rec),
                     recorded_at=raw.recorded_at.astimezone(self.r.start.tzinfo),
                     delay_s=raw.late_by,
-                    text=describe(rec.event),
+                    text=self.text(rec),
                 )
 
     def event_texts(self, *kinds: str) -> Iterator[tuple[float, str]]:
         """(t, text) of the timeline's events of these kinds: what `clinical()` and `notes()` rows say, for a
         renderer that writes them as text (a model per row cost more than writing the row)."""
-        return ((rec.t, describe(rec.event)) for rec in self.timeline.of(*kinds))
+        text = self.text
+        return ((rec.t, text(rec)) for rec in self.timeline.of(*kinds))
 
     def timeline_entries(self) -> Iterator[tuple[EventRecord, bool, list[FlagRow]]]:
         """(record, entered late, its flags) for each timeline event: what `full_timeline()` rows hold, without
@@ -503,7 +521,7 @@ class SummaryParts:
             yield TimelineRow(
                 **self.moment(rec),
                 kind=rec.kind,
-                text=describe(rec.event),
+                text=self.text(rec),
                 flags=[FlagRef(n=f.n, rule=f.rule, severity=f.severity) for f in self.flags_by_seq.get(rec.seq, [])],
                 late=raw is not None,
                 amended_by=list(rec.amended_by),

@@ -5,7 +5,7 @@ from collections.abc import Iterator
 from html import escape
 
 from exports.derive import SummaryParts
-from exports.sections import Facts, Section, Table, first_rows, sections
+from exports.sections import Facts, Row, Section, Table, first_rows, sections
 from exports.svg_timeline import timeline_svg
 from schemas.code_record import CodeRecord
 from schemas.formatting import t_plus
@@ -178,20 +178,68 @@ def _table(table: Table) -> Iterator[str]:
         return
     head = "".join(f"<th>{escape(h)}</th>" for h in table.headers)
     yield f"{caption}<table><thead><tr>{head}</tr></thead><tbody>"
+    batch: list[Row] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) == ROWS_AT_A_TIME:
+            yield _rows(batch)
+            batch.clear()
+    yield _rows(batch) + "</tbody></table>"
+
+
+def _rows(batch: list[Row]) -> str:
+    """Rows as HTML, each cell escaped, a time's cell (one that starts "T+") classed: what writing each cell
+    on its own writes.
+
+    The batch is first written as it stands, and its characters counted: each row's and each cell's tags
+    have two "<" and two ">", a tone's class two '"', and a cell can only add to these counts (or hold a "&"
+    or a "'"). Counts as the tags alone give them are a batch with nothing to escape (most of a long code's);
+    any other is written again a row at a time, escaping the cells that need it.
+    """
+    parts: list[str] = []
+    add = parts.append
+    tags = 2 * len(batch)
+    toned = 0
+    for cells, tone in batch:
+        if tone:
+            toned += 1
+            if not cells:
+                add(f'<tr class="{tone}"></tr>')
+                continue
+            add(f'<tr class="{tone}"><td>')
+        elif not cells:
+            add("<tr></tr>")
+            continue
+        else:
+            add("<tr><td>")
+        tags += 2 * len(cells)
+        add("</td><td>".join(cells))
+        add("</td></tr>")
+    html = "".join(parts)
+    count = html.count
+    if count("<") != tags or count(">") != tags or count('"') != 2 * toned or "&" in html or "'" in html:
+        html = _escaped_rows(batch)
+    # Every cell a plain <td> so far; a time's gets its class here, in one replace: "<td>T+" can only be a
+    # cell's start, a cell's own "<" being escaped.
+    return html.replace("<td>T+", '<td class="time">T+')
+
+
+def _escaped_rows(batch: list[Row]) -> str:
+    """The rows of a batch that has something to escape: a row's cells searched in one go, and only a row
+    that has some escaped cell by cell."""
     special = _SPECIAL.search
-    done: list[str] = []
-    for cells, tone in rows:
-        # A list, not a generator, for join; the row's cells are searched for something to escape in one go,
-        # and only a row that has some escapes cell by cell.
+    parts: list[str] = []
+    add = parts.append
+    for cells, tone in batch:
         if special("".join(cells)):
             cells = tuple(escape(c) if special(c) else c for c in cells)
-        html = "".join([('<td class="time">' if c[:2] == "T+" else "<td>") + c + "</td>" for c in cells])
-        done.append(f'<tr class="{tone}">{html}</tr>' if tone else f"<tr>{html}</tr>")
-        if len(done) == ROWS_AT_A_TIME:
-            yield "".join(done)
-            done.clear()
-    done.append("</tbody></table>")
-    yield "".join(done)
+        if not cells:
+            add(f'<tr class="{tone}"></tr>' if tone else "<tr></tr>")
+            continue
+        add(f'<tr class="{tone}"><td>' if tone else "<tr><td>")
+        add("</td><td>".join(cells))
+        add("</td></tr>")
+    return "".join(parts)
 
 
 # What html.escape replaces: most cells (times, numbers, words) hold none, and a search is cheaper than its five

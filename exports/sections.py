@@ -7,7 +7,6 @@ from itertools import chain
 from typing import NamedTuple
 
 from exports.derive import CLINICAL_KINDS, SummaryParts
-from exports.describe import describe
 from schemas.code_record import CodeRecord
 from schemas.formatting import age_short, clock, duration, number, offset, site_label, t_plus, words
 from schemas.labels import DEVICE_NAMES, OUTCOME_NAMES, ROUTE_NAMES, SETTING_NAMES
@@ -89,15 +88,47 @@ def clock_at(start: datetime) -> Callable[[float], str]:
     return at
 
 
+def times_at(start: datetime) -> Callable[[float], tuple[str, str]]:
+    """`(t_plus(t), clock(start, t))` for one start, in one call: the two times of nearly every row of a long
+    code's tables (the sums of `t_plus` and `clock_at`, written out)."""
+    base = ((start.hour * 60 + start.minute) * 60 + start.second) * 1_000_000 + start.microsecond
+
+    def at(t: float) -> tuple[str, str]:
+        h, rest = divmod(int(t), 3600)
+        plus = f"T+{h}:{rest // 60:02d}:{rest % 60:02d}" if h else f"T+{rest // 60:02d}:{rest % 60:02d}"
+        step = timedelta(seconds=t)
+        s = ((base + step.microseconds) // 1_000_000 + step.seconds + step.days * 86_400) % 86_400
+        return plus, f"{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}"
+
+    return at
+
+
 class _Words:
     def __init__(self, s: SummaryParts) -> None:
         self.s = s
         self.start = s.header.start
         self._clock = clock_at(self.start)
+        self._both = times_at(self.start)
+        # Kept as the descriptions are (SummaryParts.text): only when the timeline is held.
+        self._times: dict[float, tuple[str, str]] | None = {} if s.timeline.held else None
 
     def when(self, t: float | None) -> str:
         """T+mm:ss and the clock time in the code's offset."""
-        return NONE if t is None else f"{t_plus(t)} ({self._clock(t)})"
+        if t is None:
+            return NONE
+        plus, at = self.times(t)
+        return f"{plus} ({at})"
+
+    def times(self, t: float) -> tuple[str, str]:
+        """(T+mm:ss, the clock time) of `t`, made once for the tables that show an event again (the clinical
+        course or the notes, then the full timeline) when the timeline is held; else made each time."""
+        times = self._times
+        if times is None:
+            return self._both(t)
+        found = times.get(t)
+        if found is None:
+            found = times[t] = self._both(t)
+        return found
 
     def stamp(self, at: datetime) -> str:
         return at.strftime("%Y-%m-%d %H:%M:%S ") + offset(at)
@@ -339,8 +370,8 @@ class _Words:
 
     def events(self, rows: Iterable[tuple[float, str]]) -> Table:
         """(t, text) rows: SummaryParts.event_texts."""
-        when = self.when
-        return Table(("time", "event"), (Row((when(t), text)) for t, text in rows))
+        times = self.times  # `when`, written out: a long code's clinical course and notes are most of its rows
+        return Table(("time", "event"), (Row(("{} ({})".format(*times(t)), text)) for t, text in rows))
 
     def flags(self, flags: list[FlagRow], withdrawn: bool = False) -> Table:
         prefix = "W" if withdrawn else "F"
@@ -418,9 +449,10 @@ class _Words:
 
     def _timeline(self) -> Iterator[Row]:
         # About one row per event, the most of any table: from plain tuples (no row model), the clock precomputed.
-        at = self._clock
+        times, describe = self.times, self.s.text
         for rec, late, flagged in self.s.timeline_entries():
-            t, text = rec.t, describe(rec.event)
+            plus, at = times(rec.t)
+            text = describe(rec)
             if late or rec.amended_by:
                 marks = ["late entry"] if late else []
                 if rec.amended_by:
@@ -429,9 +461,9 @@ class _Words:
             if flagged:
                 flags = ", ".join(f"F{f.n} {f.rule} ({f.severity})" for f in flagged)
                 tone = min((f.severity for f in flagged), key=_SEVERITY_ORDER.index)
-                yield Row((t_plus(t), at(t), f"#{rec.seq}", text, flags), tone)
+                yield Row((plus, at, f"#{rec.seq}", text, flags), tone)
             else:
-                yield Row((t_plus(t), at(t), f"#{rec.seq}", text, ""))
+                yield Row((plus, at, f"#{rec.seq}", text, ""))
 
 
 _SEVERITY_ORDER = ["critical", "warning", "info"]

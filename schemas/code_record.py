@@ -1,6 +1,7 @@
 """CodeRecord: one code as every export reads it — events, effective timeline, flags and what the engine knew."""
 
 from collections.abc import Iterable, Iterator
+from itertools import compress
 from typing import Annotated
 
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict
@@ -21,6 +22,10 @@ class EventStream:
     `EventList` holds a short one (a list given to a CodeRecord becomes one).
     """
 
+    # Every record held in memory, so that going through them reads no store: an export may then keep what it
+    # makes per event for a second pass (a code of ordinary length; a long one's stream is read back, never held).
+    held = False
+
     def __iter__(self) -> Iterator[EventRecord]:
         raise NotImplementedError
 
@@ -37,9 +42,12 @@ class EventStream:
 class EventList(EventStream):
     """An EventStream held in memory."""
 
+    held = True
+
     def __init__(self, records: Iterable[EventRecord]) -> None:
         self._records = list(records)
         self._by_seq: dict[int, EventRecord] | None = None
+        self._kinds: list[str] | None = None
 
     def __iter__(self) -> Iterator[EventRecord]:
         return iter(self._records)
@@ -53,6 +61,12 @@ class EventList(EventStream):
         return isinstance(other, list) and self._records == other
 
     __hash__ = None  # type: ignore[assignment]
+
+    def of(self, *kinds: str) -> Iterator[EventRecord]:
+        # Each record's kind read once, then picked in C: an export goes through a long code's kinds a dozen times.
+        if self._kinds is None:
+            self._kinds = [rec.event.kind for rec in self._records]
+        return compress(self._records, map(frozenset(kinds).__contains__, self._kinds))
 
     def get(self, seq: int) -> EventRecord | None:
         if self._by_seq is None:

@@ -41,6 +41,10 @@ class TimelineView(EventStream):
     def __init__(self, session: Session) -> None:
         self._session = session
 
+    @property
+    def held(self) -> bool:  # type: ignore[override]
+        return self._session.fold.timeline_held
+
     def __iter__(self) -> Iterator[EventRecord]:
         return self._session.iter_timeline()
 

@@ -323,6 +323,11 @@ class LiveFold:
             self._placed(index.insert(amended), amended)
 
     @property
+    def timeline_held(self) -> bool:
+        """Whether the effective timeline is held in memory (a code of ordinary length), not read back."""
+        return self._shown is not None
+
+    @property
     def index(self) -> TimelineIndex:
         """The effective timeline's order, (t, seq) keys and the amended entries: to read, never to change
         (the screen's timeline finds the rows it shows in it)."""

@@ -3,8 +3,11 @@
 import random
 from datetime import UTC, datetime, timedelta, timezone
 
-from exports.sections import clock_at
-from schemas.formatting import clock
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from exports.sections import clock_at, times_at
+from schemas.formatting import clock, t_plus
 
 
 def test_clock_at_is_clock_for_every_start_and_time() -> None:
@@ -17,10 +20,12 @@ def test_clock_at_is_clock_for_every_start_and_time() -> None:
     ]
     times = [0.0, 0.5, 0.9999995, 0.0000005, 59.9999999, 86_399.9999995, 86_400.0, 1e6 + 0.25, 3 * 86_400 - 1e-7]
     times += [round(rng.uniform(0, 200_000), rng.choice([0, 1, 3, 6, 7])) for _ in range(20_000)]
+    times += [-0.5, -1.0, -3599.5, -3600.0, -7201.25, 3599.9999999, 3600.0, 36_000.5]
     for start in starts:
-        at = clock_at(start)
+        at, both = clock_at(start), times_at(start)
         for t in times:
             assert at(t) == clock(start, t), (start, t)
+            assert both(t) == (t_plus(t), clock(start, t)), (start, t)
 
 
 def test_html_table_rows_are_each_cell_escaped_and_classed_as_written_one_by_one() -> None:
@@ -46,3 +51,56 @@ def test_html_table_rows_are_each_cell_escaped_and_classed_as_written_one_by_one
         (f'<tr class="{r.tone}">' if r.tone else "<tr>") + "".join(cell(c) for c in r.cells) + "</tr>" for r in rows
     )
     assert written.endswith(expected + "</tbody></table>")
+
+
+def _reference_rows(rows: list) -> str:
+    """Each cell escaped and classed on its own: what the table's rows must read."""
+    from html import escape
+
+    def cell(c: str) -> str:
+        return ('<td class="time">' if c.startswith("T+") else "<td>") + escape(c) + "</td>"
+
+    return "".join(
+        (f'<tr class="{r.tone}">' if r.tone else "<tr>") + "".join(cell(c) for c in r.cells) + "</tr>" for r in rows
+    )
+
+
+def test_html_table_batches_with_nothing_to_escape_are_written_as_the_escaping_ones() -> None:
+    """Most batches of a long code have nothing to escape (written as they stand, their tags counted); a few
+    have one hostile cell, and some rows have no cells at all."""
+    from exports.html import _table
+    from exports.sections import Row, Table
+    from tests.hostile import ACCEPTED
+
+    plain = ["T+01:02", "T+1:00:00", "12:00:00", "#3", "Note: plain words", "", "T+", "→ ϟ ünïcode", "F1 RULE (info)"]
+    rng = random.Random(9)
+    hostile = iter(["it's", "a & b", 'say "x"', "x>y", "x<y", "T+<b>", "<td>T+", *ACCEPTED] * 3)
+    rows = []
+    for i in range(150 * (len(ACCEPTED) + 7) + 11):
+        cells = tuple(rng.choice(plain) for _ in range(rng.choice([0, 1, 2, 5, 5, 5])))
+        if i % 150 == 7 and cells:  # one in some batches: each character html.escape replaces, alone, and worse
+            cells = (*cells[:-1], next(hostile))
+        rows.append(Row(cells, rng.choice([None, None, "critical", "late", "warning"])))
+    written = "".join(_table(Table(("a", "b"), rows)))
+    assert written.endswith(_reference_rows(rows) + "</tbody></table>")
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.lists(
+                st.one_of(st.text(max_size=12), st.sampled_from(["T+00:01", "T+", "<td>T+", "&amp;"])), max_size=6
+            ),
+            st.sampled_from([None, "critical", "alert", ""]),
+        ),
+        min_size=1,
+        max_size=150,
+    )
+)
+def test_html_table_rows_are_the_reference_for_any_cells(rows: list) -> None:
+    from exports.html import _table
+    from exports.sections import Row, Table
+
+    made = [Row(tuple(cells), tone) for cells, tone in rows]
+    assert "".join(_table(Table(("a",), made))).endswith(_reference_rows(made) + "</tbody></table>")
