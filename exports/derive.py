@@ -534,7 +534,7 @@ def shockable_to_first_shock_s(record: CodeRecord) -> float | None:
         ev = rec.event
         if rec.seq in starts:
             in_arrest = True
-        elif rec.kind in ("rosc", "code_ended"):
+        elif ev.kind in ("rosc", "code_ended"):
             if shockable_t is not None:
                 return None  # the arrest with the first shockable rhythm ended without a shock
             in_arrest = False
