@@ -231,6 +231,64 @@ def audit_part(folder: Path, codes: int, events: int, repeats: int) -> dict[str,
     }
 
 
+def audit_stages(path: Path) -> dict[str, float]:
+    """CPU seconds of each stage of deriving every code's audit rows in this process, from the rows out of
+    SQLite to the rows as a worker sends them: where an audit of codes without kept rows spends its time."""
+    import json
+
+    from exports.audit import audit_rows
+    from recorder.core.clock import SystemClock
+    from recorder.core.code_record import build_code_record
+    from recorder.core.session import Session
+    from recorder.engine import load_protocol
+    from recorder.store import Store
+
+    store = Store(path, readonly=True)
+    conn = sqlite3.connect(str(path))
+    clock, protocol = SystemClock(), load_protocol()
+    out: dict[str, float] = {}
+    try:
+        ids = [info.id for info in store.codes()]
+        query = "SELECT payload FROM events WHERE code_id = ? ORDER BY seq"
+
+        def stage(name: str, work: Any) -> Any:
+            cpu = time.process_time()
+            done = work()
+            out[name] = time.process_time() - cpu
+            return done
+
+        stage("rows", lambda: [conn.execute(query, [i]).fetchall() for i in ids])
+        stage("rows_json_loads", lambda: [[json.loads(p) for (p,) in conn.execute(query, [i])] for i in ids])
+        stage("event_records", lambda: [list(store.iter_events(i)) for i in ids])
+        sessions = stage("session_read", lambda: [Session.read(store, clock, i, protocol, fold_once=True) for i in ids])
+        stage("engine_fold", lambda: [s.fold.refold() for s in sessions])  # the same fold again, on its own
+        records = stage("code_record", lambda: [build_code_record(s) for s in sessions])
+        rows = stage("audit_rows", lambda: [audit_rows(r) for r in records])
+        stage("rows_json", lambda: [r.model_dump_json() for r in rows])
+    finally:
+        conn.close()
+        store.close()
+    return out
+
+
+def stages_part(folder: Path, codes: int, events: int, repeats: int) -> dict[str, Any]:
+    """Per event, each stage's CPU (median of the repeats) and its ratio to reading the rows alone."""
+    path = folder / "stages.db"
+    build_codes(path, codes, events)
+    audit_stages(path)  # imports and first-use schema builds are not a stage's cost
+    runs = [audit_stages(path) for _ in range(repeats)]
+    cpu = {name: median([r[name] for r in runs]) for name in runs[0]}
+    n = codes * events
+    return {
+        "codes": codes,
+        "events_per_code": events,
+        "cpu_us_per_event": {name: round(s * 1e6 / n, 2) for name, s in cpu.items()},
+        # session_read includes event_records and the engine's fold; the fold is also timed on its own.
+        "ratio_to_rows": {name: ratio(s, cpu["rows"]) for name, s in cpu.items()},
+        "met": True,  # a breakdown, not a budget
+    }
+
+
 def run(
     summary_events: int = 5000, codes: int = 1000, events: int = 200, repeats: int = 3, parts: str = "summary,audit"
 ) -> dict[str, Any]:
@@ -240,6 +298,8 @@ def run(
             out["summary_html"] = summary_part(d, summary_events, repeats)
         if "audit" in parts:
             out["audit"] = audit_part(d, codes, events, repeats)
+        if "stages" in parts:
+            out["audit_stages"] = stages_part(d, codes, events, repeats)
     out["met"] = all(part.get("met", False) for key, part in out.items() if isinstance(part, dict))
     return out
 
@@ -250,7 +310,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--codes", type=int, default=1000)
     parser.add_argument("--events", type=int, default=200)
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--parts", default="summary,audit", help="summary, audit or both (comma-separated)")
+    parser.add_argument(
+        "--parts",
+        default="summary,audit",
+        help="summary, audit, stages (the audit's derivation, stage by stage) (comma-separated)",
+    )
     args = parser.parse_args(argv)
     emit({**run(args.summary_events, args.codes, args.events, args.repeats, args.parts), "machine": machine()})
 

@@ -63,6 +63,13 @@ CLINICAL_KINDS = frozenset(
 )
 
 
+# The kinds the one pass (SummaryParts._pass) does more with than lateness, flags, attempts and lines: each
+# kind is one event class (KIND_MODEL), so another kind meets none of its branches.
+_PASS_KINDS = frozenset(
+    {"drug", "flush", "fluid", "rosc", "code_ended", "infusion_started", "infusion_changed", "infusion_stopped"}
+)
+
+
 def summarise(record: CodeRecord) -> Summary:
     """The code summary as data, section by section (exports.md §1)."""
     return SummaryParts(record).summary()
@@ -127,21 +134,26 @@ class SummaryParts:
         # are not each a pass of their own: as many as there are late entries, a handful a code.
         self._late_seqs: set[int] = set()
         records, on_time = self.r.records, RECORD_KEEPING | {"code_started"}
+        flag_seqs, attempt_seqs, by_line = self._flag_seqs, self._attempt_seqs, self._by_line
+        last: EventRecord | None = None
         for rec in self.timeline:
-            ev = rec.event
-            self.last_t = rec.t
-            if ev.kind not in on_time:
+            last, ev, seq = rec, rec.event, rec.seq
+            kind = ev.kind
+            if kind not in on_time:
                 # Lateness is the record's as written: an amend that moved an event does not make it late.
-                raw = rec if not rec.amended_by else (records.get(rec.seq) or rec)
+                raw = rec if not rec.amended_by else (records.get(seq) or rec)
                 if raw.late:  # on the code clock: a wall-clock step makes nothing late
-                    self._late_seqs.add(rec.seq)
-            if rec.seq in self._flag_seqs:
-                self._flag_text[rec.seq] = describe(ev)
-            if rec.seq in self._attempt_seqs:
-                self._attempts[rec.seq] = rec
-            line = ev.line_ref  # not getattr: a kind without a line goes through pydantic's slow __getattr__
+                    self._late_seqs.add(seq)
+            if seq in flag_seqs:
+                self._flag_text[seq] = describe(ev)
+            if seq in attempt_seqs:
+                self._attempts[seq] = rec
+            # ev.line_ref, without the property's call (this runs for every event of every summary and audit).
+            line = ev.__dict__.get("line")
             if line is not None:
-                self._line_event(self._by_line[line], rec)
+                self._line_event(by_line[line], rec)
+            if kind not in _PASS_KINDS:
+                continue  # most events (notes, vitals, rhythms…): none of what follows is theirs
             if isinstance(ev, DrugGiven):
                 self._first_drug = _min(self._first_drug, rec.t)
             elif isinstance(ev, Flush | FluidGiven):
@@ -149,9 +161,9 @@ class SummaryParts:
                     flushes.append(ev.volume_ml)
                 else:
                     fluids_ml += ev.volume_ml
-            elif rec.kind == "rosc":
+            elif kind == "rosc":
                 self._rosc = _min(self._rosc, rec.t)
-            elif rec.kind == "code_ended" and self.end_t is None:
+            elif kind == "code_ended" and self.end_t is None:
                 self.end_t = rec.t
             elif isinstance(ev, InfusionStarted):
                 infusions[ev.infusion] = {
@@ -169,6 +181,8 @@ class SummaryParts:
                 infusions[ev.infusion]["changes"].append(RateChange(seq=rec.seq, t=rec.t, rate=ev.rate))
             elif isinstance(ev, InfusionStopped) and ev.infusion in infusions:
                 infusions[ev.infusion].setdefault("stopped_t", rec.t)
+        if last is not None:
+            self.last_t = last.t  # the timeline's last event's
         self.infusions = [InfusionRow(**row) for row in infusions.values()]
         weight = self.r.patient.weight_kg
         everything = fluids_ml + sum(flushes)
@@ -538,7 +552,7 @@ def shockable_to_first_shock_s(record: CodeRecord) -> float | None:
         ev = rec.event
         if rec.seq in starts:
             in_arrest = True
-        elif rec.kind in ("rosc", "code_ended"):
+        elif ev.kind in ("rosc", "code_ended"):
             if shockable_t is not None:
                 return None  # the arrest with the first shockable rhythm ended without a shock
             in_arrest = False

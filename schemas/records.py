@@ -69,7 +69,7 @@ class EventRecord(BaseModel):
         """Seconds between when it happened and when it was written: on the code clock when known,
         so that a wall-clock step makes nothing look late (or on time)."""
         if self.entered_t is not None:
-            return self.entered_t - self.t
+            return self.entered_t - self.event.t  # self.t, without the property's call (every event of an audit)
         return (self.recorded_at - self.occurred_at).total_seconds()
 
 

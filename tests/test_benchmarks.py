@@ -57,6 +57,13 @@ def test_exports(capsys):
         assert "sqlite3" in result["audit"]["error"]
 
 
+def test_the_audit_stages(capsys):
+    result = output(capsys, bench_exports.main, "--parts", "stages", "--codes", "2", "--events", "20", "--repeats", "1")
+    stages = result["audit_stages"]
+    assert set(stages["cpu_us_per_event"]) == set(stages["ratio_to_rows"])
+    assert {"rows", "session_read", "engine_fold", "audit_rows"} <= set(stages["cpu_us_per_event"])
+
+
 def test_run_collects_one_json_object(capsys):
     run.main(["--only", "logging", "--events", "20", "--repeats", "1"])
     result = json.loads(capsys.readouterr().out)

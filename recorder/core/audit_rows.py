@@ -7,6 +7,7 @@ record: they stand only while the code's head hash and the key they were derived
 version, audit columns, protocol) are current; otherwise the audit derives them again and keeps them.
 """
 
+import gc
 import hashlib
 import json
 import multiprocessing
@@ -203,15 +204,19 @@ def _in_workers(
     chunks = [code_ids[i : i + size] for i in range(0, len(code_ids), size)]
     _job = (store, clock, protocol)
     try:
-        with multiprocessing.get_context("fork").Pool(workers, initializer=_ignore_interrupt) as pool:
+        with multiprocessing.get_context("fork").Pool(workers, initializer=_start_worker) as pool:
             yield from zip(chunks, pool.imap(_derive_chunk, chunks), strict=True)
     finally:
         _job = None
 
 
-def _ignore_interrupt() -> None:
+def _start_worker() -> None:
     """Ctrl-C is the parent's to handle: a worker ends with the pool, without a traceback of its own."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # What the worker was forked with (the imported modules, the protocol) lives as long as it does: out of
+    # the collector's sight, a collection does not walk it (nor write to its pages, copying them from the
+    # parent's): the collections of 100 codes derived took 24 ms instead of 47, about 2 % of the deriving.
+    gc.freeze()
 
 
 def _derive_chunk(code_ids: list[int]) -> list[_Sent | None] | None:

@@ -179,8 +179,11 @@ class Session:
         # CodeClock.resumed), never below the latest t recorded.
         mark = store.last_clock_mark(code_id)
         reached = store.latest_t(code_id)
-        first = next(store.iter_events(code_id))
-        code_clock = CodeClock.resumed(clock, first.occurred_at, ClockMark(*mark) if mark else None, reached)
+        # The first event's time, not the event: its record is built when the code is read, just below.
+        started = store.started(code_id)
+        if started is None:  # no event 1 (a damaged file): the first one there is, as the reading will find
+            started = next(store.iter_events(code_id)).occurred_at
+        code_clock = CodeClock.resumed(clock, started, ClockMark(*mark) if mark else None, reached)
         # The records are read a page at a time, never all at once.
         session = cls(
             store, code_id, code_clock, store.iter_events(code_id), protocol, whole=whole, fold_once=fold_once

@@ -347,7 +347,7 @@ class LiveFold:
         `kinds`, only the events of those kinds (`kind_of(seq)` tells them apart without reading the others)."""
         if self._shown is not None:
             shown = self._shown[start:]
-            yield from shown if kinds is None else (r for r in shown if r.kind in kinds)
+            yield from shown if kinds is None else (r for r in shown if r.event.kind in kinds)
             return
         index = self._index
         for i in range(start, len(index), FOLD_PAGE):

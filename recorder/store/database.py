@@ -840,6 +840,10 @@ class Store:
             return 0.0
         return round((datetime.fromisoformat(latest) - start).total_seconds(), 6)
 
+    def started(self, code_id: int) -> datetime | None:
+        """When a code began: its first event's occurred_at (None when it has no event 1: a damaged file)."""
+        return self._start(code_id)
+
     def _start(self, code_id: int) -> datetime | None:
         """When a code began (its first event's occurred_at): every stored `t` counts from it."""
         with self._reading():

@@ -60,7 +60,7 @@ def _json_types(annotation: Any) -> tuple[type, ...] | None:
 class _Kind:
     """How to rebuild one kind's model from its stored values: its fields in order, their types and defaults."""
 
-    __slots__ = ("cls", "defaults", "fields", "floats", "names", "required")
+    __slots__ = ("cls", "defaults", "fields", "floats", "names", "required", "template")
 
     def __init__(self, cls: type[BaseEvent], fields: dict[str, tuple[type, ...]]) -> None:
         self.cls = cls
@@ -70,6 +70,9 @@ class _Kind:
         self.required = frozenset(n for n, f in cls.model_fields.items() if f.is_required())
         given = cls.model_fields.items()
         self.defaults = {n: f.default for n, f in given if not f.is_required() and f.default is not PydanticUndefined}
+        # Every field in the model's order, at its default (a required one at None, always given): a copy
+        # updated with the stored values is the model's values in its order, without a lookup per field.
+        self.template = {n: self.defaults.get(n) for n in fields}
 
 
 def _kinds() -> dict[str, _Kind]:
@@ -126,7 +129,8 @@ def event(data: dict[str, Any]) -> BaseEvent:
                     break
                 data[k] = float(v)  # canonical JSON writes 120.0 as 120; validation gives the float back
         else:
-            values = {n: data[n] if n in data else kind.defaults[n] for n in fields}
+            values = kind.template.copy()
+            values.update(data)  # only the model's fields (checked above): the template's order stands
             return _built(kind.cls, values, set(data))
     return EVENT_ADAPTER.validate_python(data)
 

@@ -271,3 +271,25 @@ def test_an_im_dose_is_no_bolus_and_a_carrier_flushes(tmp_path):
     im, io = s.drugs
     assert (im.flushed, im.route) == (None, "im")
     assert (io.flushed, io.flush_seq, io.flush_after_s, io.flush_ml, io.unflushed) == (True, 6, 10, None, False)
+
+
+def test_the_one_pass_skips_only_kinds_none_of_its_branches_takes():
+    # SummaryParts._pass goes on past lateness, flags, attempts and lines only for _PASS_KINDS: every other
+    # kind's event class is none of the classes its branches test, nor rosc or code_ended.
+    from exports.derive import _PASS_KINDS
+    from schemas.events import (
+        KIND_MODEL,
+        DrugGiven,
+        FluidGiven,
+        Flush,
+        InfusionChanged,
+        InfusionStarted,
+        InfusionStopped,
+    )
+
+    branches = (DrugGiven, Flush, FluidGiven, InfusionStarted, InfusionChanged, InfusionStopped)
+    for kind, model in KIND_MODEL.items():
+        if kind not in _PASS_KINDS:
+            assert not issubclass(model, branches), kind
+            assert kind not in ("rosc", "code_ended")
+    assert {"rosc", "code_ended"} <= _PASS_KINDS <= KIND_MODEL.keys()
