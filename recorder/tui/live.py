@@ -22,6 +22,7 @@ from recorder.engine.energy import shock_advice
 from recorder.store import Store, StoreError
 from recorder.tui import board, live_keys
 from recorder.tui.forms import forms
+from recorder.tui.frame import ChangedAreaCompositor
 from recorder.tui.key_bar import KeyBar, bar_items
 from recorder.tui.literal import literal, visible
 from recorder.tui.patient_prompt import PatientPrompt
@@ -86,6 +87,8 @@ class LiveScreen(Screen):
         code_clock: CodeClock | None = None,
     ) -> None:
         super().__init__(classes="touch" if touch else None)
+        # A key's frame draws only the widgets in the area it changed (most often the timeline alone).
+        self._compositor = ChangedAreaCompositor()
         self.touch = touch  # the touch layout (recorder/tui/touch.py): buttons for the keys
         self.on_end = on_end  # given to the session a code started here is recorded with
         self.store = store

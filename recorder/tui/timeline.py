@@ -145,10 +145,16 @@ class TimelineRows(Sequence[Row]):
         if not 0 <= i < n:
             raise IndexError("timeline row out of range")
         at = n - 1 - i
-        row = self._built.get(at)
+        built = self._built
+        row = built.get(at)
         if row is None:
-            self._build(max(0, at - self.WINDOW + 1), at + 1)  # this row and the older ones drawn under it
-            row = self._built[at]
+            # This row and the older ones drawn under it, down to the first one built already: a new entry
+            # on top builds its own row, not a window of rows the screen holds.
+            start, lowest = at, max(0, at - self.WINDOW + 1)
+            while start > lowest and start - 1 not in built:
+                start -= 1
+            self._build(start, at + 1)
+            row = built[at]
         return row
 
     def position(self, seq: int) -> int | None:

@@ -328,9 +328,12 @@ class TimelineView(ScrollView, can_focus=True):
         drawn.clear()
         drawn.update(moved)
         again = {*range(added), cursor + added, self.cursor} if self.selected_seq is not None else {*range(added + 1)}
-        self.refresh(*(Region(0, y, width, 1) for y in sorted(again) if 0 <= y < height))
+        # Up to the scrollbar, which stands in front of the rows' last cells: it did not change (`show`
+        # refreshes it when its thumb moves), and a frame that reached it would draw it again.
+        shown = min(width, self.scrollable_content_region.width)
+        self.refresh(*(Region(0, y, shown, 1) for y in sorted(again) if 0 <= y < height))
         # The whole view is put on the screen again (its lines moved), from the lines kept above.
-        self._repaint_regions.add(self.size.region.translate(self.content_offset))
+        self._repaint_regions.add(Region(0, 0, shown, height).translate(self.content_offset))
 
     def _place(self) -> int:
         """The row the selected event is on now."""

@@ -276,3 +276,18 @@ async def test_a_long_code_keeps_its_timeline_as_high_as_its_box(long_db):
             await pilot.pause()
             assert not view.show_horizontal_scrollbar
             assert view.scrollable_content_region.height == height
+
+
+async def test_a_new_entry_on_top_builds_its_own_row_only(long_db):
+    """A new entry on top of a long timeline builds one row, its own: the rows under it were built already."""
+    async with resumed(long_db) as (pilot, app):
+        await pilot.press("c")
+        await pilot.pause()
+        rows = live(app).rows
+        assert isinstance(rows, TimelineRows)
+        for _ in range(3):
+            before = rows.builds
+            await pilot.press("c")
+            await pilot.pause()
+            assert rows.builds - before == 1
+        assert list(rows[:30]) == every_row(live(app).session)[:30]  # as every event sorted would give

@@ -1,0 +1,136 @@
+"""The live screen's compositor draws exactly what Textual's own would, for any changed area of the screen."""
+
+import copy
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from rich.cells import cell_len
+from rich.segment import ControlType
+from textual._compositor import Compositor
+from textual.geometry import Region
+
+from recorder.core.clock import SystemClock
+from recorder.core.session import replay
+from recorder.store import Store
+from recorder.tui.app import build_app
+from recorder.tui.frame import ChangedAreaCompositor
+from tests.factory import scenario_lines, started_ago
+from tests.tui.helpers import live
+
+SIZE = (120, 40)
+EVENTS = 400  # enough for the timeline to scroll and the flags panel to fill
+
+
+@pytest.fixture
+def code_db(tmp_path: Path) -> Path:
+    path = tmp_path / "code.db"
+    store = Store(path)
+    store.conn.execute("PRAGMA synchronous=OFF")  # setting up only
+    try:
+        replay(store, SystemClock(), scenario_lines(EVENTS, at=started_ago(EVENTS)))
+    finally:
+        store.close()
+    return path
+
+
+def cells(update, console) -> dict[tuple[int, int], tuple[str, object]]:
+    """What an update writes on the terminal: each cell it sets, with its character and style (a cursor
+    move that writes nothing sets no cell: Textual's own sends one at a changed area's right edge)."""
+    written: dict[tuple[int, int], tuple[str, object]] = {}
+    x = y = 0
+    for segment in update.__rich_console__(console, console.options):
+        if segment.control:
+            for control in segment.control:
+                if control[0] == ControlType.CURSOR_MOVE_TO:
+                    x, y = control[1], control[2]
+            continue
+        if segment.text == "\n":
+            continue  # every piece of a line is placed by a cursor move
+        for char in segment.text:
+            written[(x, y)] = (char, segment.style)
+            x += cell_len(char)
+    return written
+
+
+def frames(screen, changed: set[Region]) -> tuple[dict, dict]:
+    """The frame for `changed` drawn by the screen's compositor and by Textual's own, as the cells written."""
+    ours = screen._compositor
+    assert isinstance(ours, ChangedAreaCompositor)
+    theirs = copy.copy(ours)  # the same layout and widgets, drawn Textual's way
+    theirs.__class__ = Compositor
+    console = screen.app.console
+    drawn = []
+    for compositor in (ours, theirs):
+        compositor._dirty_regions = set(changed)
+        update = compositor.render_update()
+        drawn.append(cells(update, console) if update is not None else {})
+    return drawn[0], drawn[1]
+
+
+regions = st.builds(
+    Region,
+    st.integers(0, SIZE[0] - 1),
+    st.integers(0, SIZE[1] - 1),
+    st.integers(1, SIZE[0]),
+    st.integers(1, SIZE[1]),
+).map(lambda r: r.intersection(Region(0, 0, *SIZE)))
+
+
+async def test_any_changed_area_is_drawn_as_textual_draws_it(code_db):
+    """Random changed areas (one or several, anywhere), on a code as it comes in and after keys that scroll
+    and select: the same cells are written, character for character and style for style."""
+    store = Store(code_db)
+    try:
+        app = build_app(store, SystemClock(), mode="resume")
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            screen = live(app)
+
+            @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+            @given(st.lists(regions, min_size=1, max_size=3))
+            def same(changed: list[Region]) -> None:
+                ours, theirs = frames(screen, {r for r in changed if r})
+                assert ours == theirs
+
+            for presses in ((), ("c",), ("c",), ("down", "down"), ("c",), ("tab",), ("home",), ("c",)):
+                if presses:
+                    await pilot.press(*presses)
+                    await pilot.pause()
+                same()
+                timeline = screen.query_one("#timeline")
+                whole = {timeline.region, Region(0, 0, *SIZE)}
+                for changed in ({timeline.region}, whole, {screen.query_one("#banner").region}):
+                    ours, theirs = frames(screen, changed)
+                    assert ours and ours == theirs
+                assert len(frames(screen, whole)[0]) == SIZE[0] * SIZE[1]  # the whole screen: every cell
+    finally:
+        store.close()
+
+
+async def test_a_new_row_on_a_long_timeline_draws_the_timeline_alone(code_db):
+    """A key that adds a row at the top of a scrolled timeline draws the timeline and nothing else: not the
+    screen, the box, the scrollbar, the banner or the key bar (Textual's own drew every one of them)."""
+    store = Store(code_db)
+    try:
+        app = build_app(store, SystemClock(), mode="resume")
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            await pilot.press("c")
+            await pilot.pause()
+            screen = live(app)
+            drawn: list[str] = []
+            for widget in screen.query("*"):
+                render_lines = widget.render_lines
+
+                def counted(crop, widget=widget, render_lines=render_lines):
+                    drawn.append(widget.id or type(widget).__name__)
+                    return render_lines(crop)
+
+                widget.render_lines = counted  # type: ignore[method-assign]
+            await pilot.press("c")
+            await pilot.pause()
+            assert drawn and set(drawn) == {"timeline"}, drawn
+    finally:
+        store.close()
