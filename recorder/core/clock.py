@@ -24,6 +24,11 @@ class Clock(Protocol):
         """Which boot the monotonic clock counts from ("" when unknown: then no reading carries over)."""
         ...
 
+    def since_stamp(self, stamp: float) -> float:
+        """Seconds since `stamp`, a `time.monotonic()` reading taken by another part of the program (Textual
+        stamps each key so, in the thread that read it from the terminal); never negative."""
+        ...
+
 
 class SystemClock:
     """The machine's clocks."""
@@ -39,6 +44,9 @@ class SystemClock:
 
     def boot_id(self) -> str:
         return _boot_id()
+
+    def since_stamp(self, stamp: float) -> float:
+        return max(0.0, time.monotonic() - stamp)
 
 
 _CODE_CLOCK_ID = getattr(time, "CLOCK_BOOTTIME", time.CLOCK_MONOTONIC)
@@ -69,6 +77,10 @@ class FakeClock:
 
     def boot_id(self) -> str:
         return f"fake-boot-{self._boot}"
+
+    def since_stamp(self, stamp: float) -> float:
+        # Real time is not this clock's: nothing stamped in it has aged on it (tests set a key's age by hand).
+        return 0.0
 
     def advance(self, seconds: float) -> None:
         self._wall += timedelta(seconds=seconds)

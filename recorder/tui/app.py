@@ -94,7 +94,7 @@ class RecorderApp(App[None]):
         self.new_fields = new_fields
         self.review_session = review
         self.queue = queue
-        self.keys_in_order = KeysInOrder(self, super().on_event)
+        self.keys_in_order = KeysInOrder(self, super().on_event, clock.since_stamp)
         self._grouped: dict[str, Notification] = {}  # the notice still showing of each group (notify)
         # Opening the code after the first frame: how, what, and what went wrong (raised after the run).
         self.opener = opener

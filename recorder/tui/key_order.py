@@ -7,7 +7,8 @@ handed out before the box existed, and nothing bound them. Here a key is handed 
 before it has been handled all the way up, and when the screen it opened is ready for keys (mounted,
 its first field focused); keys that come meanwhile wait, in order. Keys typed while the code is still
 being opened (the first frame is drawn before it: recorder/tui/opening.py) wait the same way, for as long
-as that takes, and go to the live screen once it is ready.
+as that takes, and go to the live screen once it is ready. A key that waited says how long (`waited`): an
+entry it begins happened when it was typed, not when its turn came.
 """
 
 from collections.abc import Awaitable, Callable
@@ -39,10 +40,17 @@ def ready(screen: Screen) -> bool:
 class KeysInOrder:
     """The app's keys, handed out one at a time (see the module docstring)."""
 
-    def __init__(self, app: App, dispatch: Callable[[events.Key], Awaitable[None]]) -> None:
+    def __init__(
+        self, app: App, dispatch: Callable[[events.Key], Awaitable[None]], age: Callable[[float], float]
+    ) -> None:
         self.app = app
         self.dispatch = dispatch  # Textual's own handling of a key that has just arrived
+        # How long ago a key was read from the terminal, from its stamp (Clock.since_stamp): a key typed while
+        # the code opens reaches the app only once it is open, as every message does while the loop is busy.
+        self.age = age
         self.waiting: list[events.Key] = []
+        # How long the key being handled waited for its turn (0 once it is handled, and for a click).
+        self.waited = 0.0
         self.at: MessagePump | None = None  # where the key on its way was last seen
         self.tries = 0
         self.again = 0
@@ -82,11 +90,15 @@ class KeysInOrder:
                 return
             self.tries = 0
             key = self.waiting.pop(0)
+            # Fixed as the key is handed out, so it never grows with what the key then sets off.
+            self.waited = self.age(key.time)
             target = self.app.focused or self.app.screen  # where Textual hands a key it has not bound first
             await self.dispatch(key)
             if key.is_forwarded:  # not taken by a priority binding: follow it up to the app
                 self.rounds = ROUNDS
                 self.follow(target)
+            else:
+                self.waited = 0.0
 
     async def pointer(self, event: events.MouseUp, dispatch: Callable[[], Awaitable[None]]) -> None:
         """A mouse button let go (a click, a tap): handed to Textual, which posts the click to the widget
@@ -96,6 +108,7 @@ class KeysInOrder:
             clicked: MessagePump | None = self.app.get_widget_at(*event.screen_offset)[0]
         except NoWidget:
             clicked = None
+        self.waited = 0.0  # what a click begins happens as it is handled
         await dispatch()
         if clicked is not None and self.at is None and clicked.is_attached:
             self.rounds = ROUNDS
@@ -124,6 +137,7 @@ class KeysInOrder:
             self.follow(path[0])
             return
         self.at = None
+        self.waited = 0.0  # the key is handled: what comes next did not wait on it
         self.app.call_later(self._release)
 
     def retry_later(self) -> None:

@@ -199,9 +199,15 @@ class LiveScreen(Screen):
         if self.held is not None:
             t, self.held = self.held, None
             return t
-        t = self.now() - self.ago
+        t = self.now() - self.ago - self.key_waited()
         self.ago = 0.0
         return t
+
+    def key_waited(self) -> float:
+        """How long the key being handled waited for its turn (typed while the code was opening, or behind
+        other keys): the entry it begins happened when it was typed."""
+        keys = getattr(self.app, "keys_in_order", None)
+        return keys.waited if keys is not None else 0.0
 
     def hold_time(self) -> None:
         """ctrl+p: the palette's entry happened now, however long the scribe then takes to find it."""

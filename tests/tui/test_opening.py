@@ -1,9 +1,12 @@
 """The first frame before the code is open: keys typed meanwhile land as on an open screen, in order, and a
 fault while opening ends the app and is raised after it, as build_app would have raised it."""
 
+import time
+
 import pytest
 from textual import events
 
+from recorder.core.clock import FakeClock, SystemClock
 from recorder.core.session import Session
 from recorder.engine import load_protocol
 from recorder.store import Store, StoreError
@@ -172,3 +175,41 @@ async def test_a_new_code_runs_from_the_first_frame_however_long_it_takes_to_ope
     assert started.event.at == at_first_frame.astimezone() and started.t == 0
     assert cpr.kind == "cpr_started" and cpr.t == 5  # five seconds into the code, as the team saw it
     opened[0].close()
+
+
+class KeyAges(FakeClock):
+    """A fake clock on which a key's age is what the test stamped it with (time.monotonic() is not this clock)."""
+
+    def since_stamp(self, stamp: float) -> float:
+        return -stamp if stamp < 0 else 0.0
+
+
+async def test_a_key_typed_while_the_code_opens_is_timed_when_it_was_typed(tmp_path):
+    """A key waits for the code to open (the app reads it only then), but the entry it begins happened when it
+    was typed: `c` typed three seconds before its turn came, five seconds in, is CPR at T+2; `c` after it, at
+    T+5."""
+    clock = KeyAges()
+    opened: list[Store] = []
+
+    def slow():
+        clock.advance(5)
+        opened.append(Store(tmp_path / "slow.db"))
+        return opened[0], load_protocol()
+
+    app = RecorderApp.opening(slow, clock, mode="new", db_path=str(tmp_path / "slow.db"), new_fields={"arrest": True})
+    async with app.run_test(size=SIZE) as pilot:
+        typed = events.Key("c", "c")
+        typed.time = -3.0  # read from the terminal three seconds before the app could take it
+        app.post_message(typed)
+        await until_stored(pilot, opened[0], 2)
+        press(app, ["c"])  # CPR stopped, typed with the code open
+        await until_stored(pilot, opened[0], 3)
+        assert app.keys_in_order.waited == 0  # nothing left over for whatever comes next
+    assert [(r.kind, r.t) for r in opened[0].events(1)] == [("code_started", 0), ("cpr_started", 2), ("cpr_stopped", 5)]
+    opened[0].close()
+
+
+def test_a_key_s_age_is_read_on_the_clock_textual_stamps_it_with():
+    stamp = time.monotonic()
+    assert 0 <= SystemClock().since_stamp(stamp) < 60
+    assert SystemClock().since_stamp(stamp + 3600) == 0  # never negative
