@@ -64,7 +64,10 @@ class LinePanel(Widget):
         strip = self._strips.get(y)
         if strip is None:
             if y < len(self._lines):
-                strip = Visual.to_strips(self, visualize(self, self._lines[y]), width, 1, style)[0]
+                # Drawn at its own row (empty rows above it cost next to nothing): Textual marks each cell with
+                # its offset in the text, which a mouse selection reads.
+                line = Text("\n" * y).append_text(self._lines[y]) if y else self._lines[y]
+                strip = Visual.to_strips(self, visualize(self, line), width, y + 1, style)[y]
             else:
                 strip = Strip.blank(width, style.rich_style)
             self._strips[y] = strip
