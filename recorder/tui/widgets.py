@@ -17,6 +17,7 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from recorder.tui.board import LineRow, Timer, flag_to_acknowledge
+from recorder.tui.line_panel import LinePanel
 from recorder.tui.literal import visible
 from recorder.tui.timeline import SEVERITY_MARK, SEVERITY_STYLE, Row, TimelineRows, row_text
 from schemas.formatting import mmss
@@ -60,10 +61,12 @@ class Banner(Panel):
     """One line across the top: clock, wall time, patient, and storage faults in red."""
 
 
-class LinesPanel(Panel):
-    """Each access line with its state and time in place."""
+class LinesPanel(LinePanel):
+    """Each access line with its state and time in place: a line is drawn again when it changes (its clock)."""
 
-    _drawn: tuple | None = None  # what the text shown was made from
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self._made: dict[tuple, Text] = {}  # each line's text by what it is made of: most keys change none
 
     def show(self, rows: list[LineRow], current: str | None, now: float) -> None:
         room = self.room()
@@ -71,25 +74,22 @@ class LinesPanel(Panel):
             # Only the rows the panel has room for are written: the clocks shown change every second, and a
             # long code has dozens of lines no one can see (they are cut off below, written or not).
             rows = rows[:room]
-        sinces = [
-            mmss(now - row.since) if row.since is not None and row.status not in ("failed", "removed") else ""
-            for row in rows
-        ]
-        drawn = (rows, current, sinces)
-        if drawn == self._drawn:
-            return  # most keys change no line and no clock shown (a long code has dozens of lines to write out)
-        self._drawn = drawn
-        text = Text(no_wrap=True, overflow="ellipsis")
         if not rows:
-            text.append("No lines yet — i IO · v IV", style="dim")
-        for row, since in zip(rows, sinces, strict=True):
-            mark = "▶ " if row.id == current else "  "
-            text.append(f"{mark}{row.id:<5}", style="bold" if row.id == current else "")
-            text.append(f"{row.status:<10}", style=STATUS_STYLE.get(row.status, ""))
-            text.append(f"{since:>6} ", style="bold")
-            text.append(f" {visible(row.where):<19} {visible(row.kit)}\n")
-        text.rstrip()
-        self.update(text)
+            self.show_lines([Text("No lines yet — i IO · v IV", style="dim")])
+            return
+        made, kept = self._made, {}
+        lines = []
+        last = len(rows) - 1
+        for y, row in enumerate(rows):
+            since = mmss(now - row.since) if row.since is not None and row.status not in ("failed", "removed") else ""
+            key = (row, row.id == current, since, y == last)
+            line = made.get(key)
+            if line is None:
+                line = line_text(row, row.id == current, since, y == last)
+            kept[key] = line
+            lines.append(line)
+        self._made = kept
+        self.show_lines(lines)
 
     def room(self) -> int | None:
         """The rows the panel shows at most: its max-height less its border and padding (None: no such limit)."""
@@ -99,24 +99,39 @@ class LinesPanel(Panel):
         return max(1, int(most.value) - self.styles.gutter.height)
 
 
-class TimersPanel(Panel):
-    """The clocks that matter now, counting up, coloured by how late they are."""
+def line_text(row: LineRow, current: bool, since: str, last: bool) -> Text:
+    """One line of the lines panel; the last is cut of its trailing spaces, as the panel's whole text was."""
+    text = Text(no_wrap=True, overflow="ellipsis")
+    text.append(f"{'▶ ' if current else '  '}{row.id:<5}", style="bold" if current else "")
+    text.append(f"{row.status:<10}", style=STATUS_STYLE.get(row.status, ""))
+    text.append(f"{since:>6} ", style="bold")
+    text.append(f" {visible(row.where):<19} {visible(row.kit)}")
+    if last:
+        text.rstrip()
+    return text
 
-    _drawn: list[Timer] | None = None  # what the text shown was made from
+
+class TimersPanel(LinePanel):
+    """The clocks that matter now, counting up, coloured by how late they are: a timer's line is drawn again
+    when its clock or level changes."""
 
     def show(self, timers: list[Timer]) -> None:
-        if timers == self._drawn:
-            return  # between the second's ticks the clocks stand still: most keys change no timer
-        self._drawn = timers
-        text = Text(no_wrap=True, overflow="ellipsis")
         if not timers:
-            text.append("No timers running", style="dim")
-        for timer in timers:
-            text.append(f" {mmss(timer.seconds):>6} ", style=LEVEL_STYLE[timer.level])
-            text.append(f" {visible(timer.label)}", style="bold")
-            text.append(f"  {visible(timer.detail)}\n", style="dim")
+            self.show_lines([Text("No timers running", style="dim")])
+            return
+        last = len(timers) - 1
+        self.show_lines([timer_text(timer, y == last) for y, timer in enumerate(timers)])
+
+
+def timer_text(timer: Timer, last: bool) -> Text:
+    """One line of the timers panel; the last is cut of its trailing spaces, as the panel's whole text was."""
+    text = Text(no_wrap=True, overflow="ellipsis")
+    text.append(f" {mmss(timer.seconds):>6} ", style=LEVEL_STYLE[timer.level])
+    text.append(f" {visible(timer.label)}", style="bold")
+    text.append(f"  {visible(timer.detail)}", style="dim")
+    if last:
         text.rstrip()
-        self.update(text)
+    return text
 
 
 class FlagsPanel(OptionList):
