@@ -1,5 +1,6 @@
 """`recorder void` and `recorder amend`: correcting a code's record from the command line, after the end."""
 
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -58,7 +59,19 @@ def test_void_records_the_correction_with_its_reason(ended, db_path):
     assert "| #6 | Note" not in summary  # gone from the timeline of the final record
 
 
-def test_amend_types_the_values_and_takes_times_as_people_say_them(ended, db_path, tmp_path, monkeypatch):
+@pytest.fixture
+def local_noon(monkeypatch):
+    """The local time zone set so that it is about noon now: a time said as 0:55 is then never also a clock time
+    within a code begun an hour ago, whenever the suite runs (at 01:30 UTC it was, and was rightly refused)."""
+    hours_ahead_of_utc = (12 - SystemClock().wall().hour) % 24
+    monkeypatch.setenv("TZ", f"REC{-hours_ahead_of_utc if hours_ahead_of_utc <= 12 else 24 - hours_ahead_of_utc}")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def test_amend_types_the_values_and_takes_times_as_people_say_them(local_noon, ended, db_path, tmp_path, monkeypatch):
     # --db and --protocol are honoured like every other command (RECORDER_DB names another file here).
     other = tmp_path / "elsewhere.db"
     monkeypatch.setenv("RECORDER_DB", str(other))
