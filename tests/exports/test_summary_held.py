@@ -15,6 +15,7 @@ from recorder.core.code_record import build_code_record
 from recorder.core.record_log import RecordLog
 from recorder.core.session import Session
 from recorder.store import Store
+from schemas.events import RECORD_KEEPING
 from tests.conftest import SCENARIOS_V2
 from tests.factory import codes, jsonl, make_database, random_scenario
 
@@ -33,6 +34,15 @@ def _summaries(db: Path) -> dict[str, bytes]:
         store.close()
 
 
+def _placed_on_timeline(db: Path) -> int:
+    """How many of code 1's events were placed on its timeline (all but voids, amends, acknowledgements)."""
+    store = Store(db, readonly=True)
+    try:
+        return sum(record.kind not in RECORD_KEEPING for record in store.iter_events(1))
+    finally:
+        store.close()
+
+
 def _held_and_read_back(db: Path) -> tuple[dict[str, bytes], dict[str, bytes]]:
     """The summaries of code 1 with its timeline held, and with it read back from the store (a long code's way)."""
     seen: list[bool] = []
@@ -44,9 +54,11 @@ def _held_and_read_back(db: Path) -> tuple[dict[str, bytes], dict[str, bytes]]:
 
     with patch.object(Session, "__init__", noting):
         held = _summaries(db)
-        with patch.object(RecordLog, "KEEP", 2):
+        # One record kept: a timeline that ever held two entries is read back. (With 2 kept, a code of two
+        # events was still held, as hypothesis found, and the test compared a held timeline with itself.)
+        with patch.object(RecordLog, "KEEP", 1):
             read_back = _summaries(db)
-    assert seen == [True, False]
+    assert seen == [True, _placed_on_timeline(db) < 2]
     return held, read_back
 
 
