@@ -195,7 +195,7 @@ class Tab:
         self._feed()
         return "\n".join(self.screen.display) if self.screen is not None else ""
 
-    def wait_for(self, wanted: str | Callable[[str], bool], timeout: float = 10) -> str:
+    def wait_for(self, wanted: str | Callable[[str], bool], timeout: float = 20) -> str:
         """Wait until the screen shows `wanted` (or the test says so); fails with what it does show."""
         test = wanted if callable(wanted) else (lambda text: wanted in text)
         deadline = time.monotonic() + timeout
@@ -256,7 +256,7 @@ class Tab:
                     found.append((middle, row))
         return found[0] if len(found) == 1 else None
 
-    def tap_button(self, label: str, timeout: float = 10) -> None:
+    def tap_button(self, label: str, timeout: float = 20) -> None:
         """Tap the touch button labelled `label` once it is on the screen."""
         deadline = time.monotonic() + timeout
         while (where := self.button(label)) is None:

@@ -42,12 +42,14 @@ def test_scribe_then_team_display_then_resumed(served: Served, tab, db_path: Pat
     for n in range(3):
         before = len(kinds(db_path))
         scribe.press("c")
-        deadline = time.monotonic() + 5
+        # A wait, not a budget: a loaded 2-core machine running the suite beside this can stall a key for
+        # seconds (the key's own speed is bench_serve's to measure).
+        deadline = time.monotonic() + 30
         while len(kinds(db_path)) == before:
             assert time.monotonic() < deadline, "the key logged nothing"
             time.sleep(0.02)
         committed = time.monotonic()
-        team.wait_for(lambda text, n=n: text.count("CPR started") + text.count("CPR stopped") > n, timeout=5)
+        team.wait_for(lambda text, n=n: text.count("CPR started") + text.count("CPR stopped") > n, timeout=30)
         delays.append(time.monotonic() - committed)
     assert min(delays) < 1.0, f"the team display showed each entry {', '.join(f'{d:.2f}' for d in delays)} s late"
 
@@ -56,7 +58,7 @@ def test_scribe_then_team_display_then_resumed(served: Served, tab, db_path: Pat
     again = tab(served.url, wait_for=LIVE)
     again.wait_for(lambda text: "io1  in" in text and "epinephrine" in text and "CPR" in text)
     again.press("a", "y")  # aspiration of the current line: marrow, logged by the resumed screen
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + 30
     while "aspiration" not in kinds(db_path):
         assert time.monotonic() < deadline, f"the resumed screen logged nothing: {kinds(db_path)}"
         time.sleep(0.05)

@@ -31,7 +31,7 @@ class Taps:
 
     def tap(self, label: str) -> None:
         """Tap the button labelled `label` once it is on the screen."""
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 20
         while (where := self.tab.button(label)) is None:
             assert time.monotonic() < deadline, f"no button {label!r} on the screen:\n{self.tab.text()}"
             self.tab.page.wait_for_timeout(40)
@@ -45,7 +45,7 @@ class Taps:
 
     def tap_text(self, text: str, nth: int = 0, below: int = 0) -> None:
         """Tap the nth showing of `text` at or below row `below` (a row of a list, a text box's words)."""
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 20
         while True:
             hits = [
                 (line.find(text), row)
@@ -91,7 +91,7 @@ class Taps:
         """One entry: its taps, then the store holds exactly one event more. Returns when it was committed."""
         before = self.count()
         steps()
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 30  # a wait, not a budget: the suite loads the machine beside this
         while (now := self.count()) == before:
             assert time.monotonic() < deadline, f"{name}: nothing was logged; the screen shows:\n{self.tab.text()}"
             time.sleep(0.03)
@@ -189,7 +189,7 @@ def enter_by_taps(scribe: Tab, taps: Taps, context: Any, served: Served) -> None
     entry("CPR stopped 30 s ago", lambda: (tap("Earlier"), tap("CPR")))
     entry("CPR started", lambda: tap("CPR"))
     entry("note", lambda: (tap("Note"), type_in("parents here"), tap("Save")))
-    team.wait_for("parents here", timeout=5)  # the team display follows
+    team.wait_for("parents here", timeout=30)  # the team display follows (a wait, not a budget)
     # Closed once seen following: a second page drawing every second doubles each tap's time on a loaded
     # 2-core machine (0.5 s to 2 s), and the rest of the code is the scribe's.
     team.page.close()
