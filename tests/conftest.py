@@ -1,5 +1,7 @@
 """Shared fixtures: a private database per test, a fake clock, and valid sample events."""
 
+import os
+import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -9,6 +11,13 @@ import pytest
 from recorder.core.clock import FakeClock
 from recorder.core.session import Session
 from recorder.store import Store
+
+# Compiled modules are cached, by this process, its workers and every recorder a test launches: a machine that
+# sets PYTHONDONTWRITEBYTECODE (this sandbox does) otherwise compiles the recorder, pydantic, click and Textual
+# again in each of the suite's hundreds of subprocesses (a third of the CLI tests' time). Set before xdist
+# starts its workers, which inherit it.
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+sys.dont_write_bytecode = False
 
 # What the tests read of the shared contract, pinned to the edition the code implements (the second;
 # the first edition's scenarios stay for the first-edition database tests): a clone with no shared
