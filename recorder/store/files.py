@@ -344,7 +344,7 @@ def _close_later(fd: int) -> None:
             os.close(fd)
         return
     with _closer_lock:
-        if _closer is None or not _closer.is_alive():  # not alive: a forked child inherits no threads
+        if _closer is None:  # the first close (a forked child starts again from None: _forget_closer)
             _closer = threading.Thread(target=_close_in_turn, name="inotify-closer", daemon=True)
             _closer.start()
     _TO_CLOSE.put(fd)
