@@ -692,17 +692,15 @@ _EMPTY: dict[int, Path] = {}  # by process: a forked worker makes its own
 
 def _empty_database() -> Path:
     """A new, empty database, every migration applied and closed (no -wal beside it), made once a process."""
-    from recorder.store import Store
+    from recorder.store import Store, files
 
     made = _EMPTY.get(os.getpid())
     if made is None:
         made = Path(tempfile.mkdtemp(prefix="recorder-empty-")) / "recorder.db"
         atexit.register(shutil.rmtree, made.parent, True)
         Store(made).close()
-        assert not companion_files(made), "an empty database left files beside it"
+        left = [suffix for suffix in files.COMPANIONS if files.companion(made, suffix).exists()]
+        assert not left, f"an empty database left its {left} beside it"
         _EMPTY[os.getpid()] = made
     return made
 
-
-def companion_files(db: Path) -> list[Path]:
-    return [p for p in (db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")) if p.exists()]

@@ -35,6 +35,7 @@ def test_closed_stores_leave_no_watch_open_and_few_wait(tmp_path: Path) -> None:
         assert store._folder is not None  # a watch was made: this test is about closing it
         store.close()
         assert _inotify_instances() <= before + files._CLOSE_BEHIND + 1
+    assert files._closer is not None and files._closer.is_alive()  # closed on the closer thread, not here
     assert _until_closed(before) <= before  # (one counted in `before` may have been waiting to close)
 
 
