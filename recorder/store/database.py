@@ -124,6 +124,8 @@ class Store:
         self._folder: files.FolderWatch | None = None
         self._looked = False  # the files were looked at, and were there, since the folder last changed
         self._tidy = False
+        # The cursor appends write through, and the connection it was made on (see _append_cursor).
+        self._cursor: tuple[sqlite3.Connection, sqlite3.Cursor] | None = None
         try:
             self.conn = self._open_reader() if readonly else self._open_writer()
         except files.OpenRefused as exc:
@@ -325,6 +327,7 @@ class Store:
             for code_id, fd in self._locks.items():
                 files.unlock(key, code_id, fd)
         self._locks.clear()
+        self._cursor = None
         self.conn.close()
         if self._folder is not None:
             self._folder.close()
@@ -435,9 +438,10 @@ class Store:
         """
         self._still_there()
         conn = self.conn
+        cur = self._append_cursor(conn)
         # One transaction, written out rather than through _transaction: this is the path every entry takes.
         try:
-            conn.execute("BEGIN IMMEDIATE")
+            cur.execute("BEGIN IMMEDIATE")
             try:
                 audit_id, head_seq, head_hash, prefix = self._heads.get(code_id) or self._read_head(code_id)
                 if seq != head_seq + 1:
@@ -449,24 +453,24 @@ class Store:
                 occurred, recorded = iso(occurred_at), iso(recorded_at)
                 digest = appended_hash(prefix, kind, occurred, text, head_hash, recorded, schema_version, seq)
                 values = (code_id, seq, kind, text, occurred, recorded, schema_version, head_hash, digest)
-                conn.execute(_INSERT_EVENT, values)
+                cur.execute(_INSERT_EVENT, values)
                 if mark is not None:
-                    conn.execute(_INSERT_MARK, (code_id, seq, *mark))
+                    cur.execute(_INSERT_MARK, (code_id, seq, *mark))
                 # The head moves only from where this recorder last left it: the kept head is checked here.
                 if kind == "code_ended" or kind == "void":
                     ended, end_params = self._ending(code_id, kind, payload, occurred)
-                    moved = conn.execute(
+                    cur.execute(
                         f"UPDATE codes SET head_seq = ?, head_hash = ?{ended} {_WHERE_HEAD}",
                         (seq, digest, *end_params, code_id, head_seq, head_hash),
                     )
                 else:
-                    moved = conn.execute(_MOVE_HEAD, (seq, digest, code_id, head_seq, head_hash))
-                if moved.rowcount != 1:
+                    cur.execute(_MOVE_HEAD, (seq, digest, code_id, head_seq, head_hash))
+                if cur.rowcount != 1:
                     raise StoreError(
                         f"code {code_id} moved on behind this recorder's back; "
                         "another recorder may have it open: close one and resume"
                     )
-                conn.execute("COMMIT")
+                cur.execute("COMMIT")
             except BaseException:
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
@@ -478,6 +482,20 @@ class Store:
             raise
         # Nothing returned: the caller has every value, and a row built for each event went unread.
         self._heads[code_id] = (audit_id, seq, digest, prefix)
+
+    def _append_cursor(self, conn: sqlite3.Connection) -> sqlite3.Cursor:
+        """The cursor of `conn` that appends execute on, made once a connection.
+
+        Connection.execute makes (and registers, and drops) a cursor for every statement: five of them an
+        append, a few microseconds of every entry. A new connection (reopened after a lost -wal, or one
+        standing in for it) gets its own.
+        """
+        kept = self._cursor
+        if kept is not None and kept[0] is conn:
+            return kept[1]
+        cur = conn.cursor()
+        self._cursor = (conn, cur)
+        return cur
 
     def _ending(self, code_id: int, kind: str, payload: dict[str, Any], occurred_at: str) -> tuple[str, tuple]:
         """How an event moves the code's end time: a code_ended sets it, a void of that end clears it."""

@@ -47,6 +47,10 @@ class FaultyConnection:
         self._maybe_fail(sql)
         return self._conn.executemany(sql, *args)
 
+    def cursor(self) -> "FaultyCursor":
+        """A cursor whose statements fail as this connection's do (the store appends through one)."""
+        return FaultyCursor(self, self._conn.cursor())
+
     def _maybe_fail(self, sql: str) -> None:
         if self._when is not None and self._times > 0 and self._when(sql):
             if self._after > 0:
@@ -58,6 +62,22 @@ class FaultyConnection:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._conn, name)
+
+
+class FaultyCursor:
+    """A cursor of a FaultyConnection: its statements fail when the connection's would."""
+
+    def __init__(self, faulty: FaultyConnection, cur: sqlite3.Cursor) -> None:
+        self._faulty = faulty
+        self._cur = cur
+
+    def execute(self, sql: str, *args: Any) -> "FaultyCursor":
+        self._faulty._maybe_fail(sql)
+        self._cur.execute(sql, *args)
+        return self
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._cur, name)
 
 
 def starts(prefix: str) -> Callable[[str], bool]:
