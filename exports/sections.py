@@ -78,12 +78,11 @@ def sections(record: CodeRecord) -> tuple[SummaryParts, list[Section]]:
 def clock_at(start: datetime) -> Callable[[float], str]:
     """`clock(start, t)` for one start: the same wall-clock sum, in whole microseconds, without a datetime
     and a strftime per call (a long code's tables have a clock time in nearly every row)."""
-    base = ((start.hour * 60 + start.minute) * 60 + start.second) * 1_000_000 + start.microsecond
+    base = _day_us(start)
 
     def at(t: float) -> str:
-        step = timedelta(seconds=t)  # rounded to the microsecond as `start + timedelta(seconds=t)` is
-        s = ((base + step.microseconds) // 1_000_000 + step.seconds + step.days * 86_400) % 86_400
-        return f"{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}"
+        whole = int(t)
+        return _hms((base + whole * 1_000_000 + round((t - whole) * 1e6)) // 1_000_000 % 86_400)
 
     return at
 
@@ -91,16 +90,35 @@ def clock_at(start: datetime) -> Callable[[float], str]:
 def times_at(start: datetime) -> Callable[[float], tuple[str, str]]:
     """`(t_plus(t), clock(start, t))` for one start, in one call: the two times of nearly every row of a long
     code's tables (the sums of `t_plus` and `clock_at`, written out)."""
-    base = ((start.hour * 60 + start.minute) * 60 + start.second) * 1_000_000 + start.microsecond
+    base = _day_us(start)
+    two = _TWO
 
     def at(t: float) -> tuple[str, str]:
-        h, rest = divmod(int(t), 3600)
-        plus = f"T+{h}:{rest // 60:02d}:{rest % 60:02d}" if h else f"T+{rest // 60:02d}:{rest % 60:02d}"
-        step = timedelta(seconds=t)
-        s = ((base + step.microseconds) // 1_000_000 + step.seconds + step.days * 86_400) % 86_400
-        return plus, f"{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}"
+        whole = int(t)
+        h, rest = divmod(whole, 3600)
+        m, sec = divmod(rest, 60)
+        plus = f"T+{h}:{two[m]}:{two[sec]}" if h else f"T+{two[m]}:{two[sec]}"
+        return plus, _hms((base + whole * 1_000_000 + round((t - whole) * 1e6)) // 1_000_000 % 86_400)
 
     return at
+
+
+def _day_us(start: datetime) -> int:
+    """Microseconds from midnight to `start`, on its own clock."""
+    return ((start.hour * 60 + start.minute) * 60 + start.second) * 1_000_000 + start.microsecond
+
+
+def _hms(s: int) -> str:
+    """HH:MM:SS of a second of the day."""
+    h, rest = divmod(s, 3600)
+    m, sec = divmod(rest, 60)
+    return f"{_TWO[h]}:{_TWO[m]}:{_TWO[sec]}"
+
+
+# Two digits of 0 to 59, looked up: a format spec per field cost more than the rest of a row's times.
+_TWO = tuple(f"{i:02d}" for i in range(60))
+# `start + timedelta(seconds=t)` counts whole microseconds as int(t) * 10**6 + round((t - int(t)) * 10**6)
+# (CPython's timedelta: the fraction's microseconds rounded half to even), which is the sum above.
 
 
 class _Words:
