@@ -31,7 +31,7 @@ from schemas.events import (
 )
 from schemas.labels import FLUID_NAMES
 from schemas.patient import age_band
-from schemas.records import EventRecord, Flag
+from schemas.records import LATE_ENTRY_S, EventRecord, Flag
 from schemas.summary import (
     AccessLine,
     Change,
@@ -106,6 +106,7 @@ class SummaryParts:
             record.timeline if isinstance(record.timeline, EventList) or not held else EventList(record.timeline)
         )
         self._texts: dict[int, str] | None = {} if held else None
+        self._drug_rows: list[DrugRow] | None = None
         self._flag_seqs = {f.seq for f in record.flags}
         self._attempt_seqs = {f.seq for f in record.lines if f.seq is not None}
         self._pass()
@@ -142,7 +143,10 @@ class SummaryParts:
             if kind not in on_time:
                 # Lateness is the record's as written: an amend that moved an event does not make it late.
                 raw = rec if not rec.amended_by else (records.get(seq) or rec)
-                if raw.late:  # on the code clock: a wall-clock step makes nothing late
+                # raw.late, on the code clock when it was kept (a wall-clock step makes nothing late), without
+                # the two properties' calls: this runs for every event of every summary.
+                entered = raw.entered_t
+                if (entered - raw.event.t if entered is not None else raw.late_by) > LATE_ENTRY_S:
                     self._late_seqs.add(seq)
             if seq in flag_seqs:
                 self._flag_text[seq] = describe(ev)
@@ -366,6 +370,15 @@ class SummaryParts:
             yield rec, weight
 
     def drugs(self) -> Iterator[DrugRow]:
+        """The drug rows: made once and kept when the timeline is held (the SVG timeline and the table both
+        list them, a model each); else made on each pass."""
+        if self._drug_rows is None:
+            if self._texts is None:
+                return self._drugs()
+            self._drug_rows = list(self._drugs())
+        return iter(self._drug_rows)
+
+    def _drugs(self) -> Iterator[DrugRow]:
         totals = {t.seq: t for t in self.r.dose_totals}
         flush_of = {f.drug: f for f in self.r.flushes}
         kinds = {f.line: f.kind for f in self.r.lines}
@@ -514,12 +527,6 @@ class SummaryParts:
                     delay_s=raw.late_by,
                     text=self.text(rec),
                 )
-
-    def event_texts(self, *kinds: str) -> Iterator[tuple[float, str]]:
-        """(t, text) of the timeline's events of these kinds: what `clinical()` and `notes()` rows say, for a
-        renderer that writes them as text (a model per row cost more than writing the row)."""
-        text = self.text
-        return ((rec.t, text(rec)) for rec in self.timeline.of(*kinds))
 
     def timeline_entries(self) -> Iterator[tuple[EventRecord, bool, list[FlagRow]]]:
         """(record, entered late, its flags) for each timeline event: what `full_timeline()` rows hold, without

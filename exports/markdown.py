@@ -49,9 +49,9 @@ def _block(block: Facts | Table) -> Iterator[str]:
         return
     yield "| " + " | ".join(_cell(h) for h in block.headers) + " |"
     yield "|" + "---|" * len(block.headers)
-    for row in rows:
-        cells = [_cell(c) for c in row.cells]
-        if row.tone in ("critical", "alert"):
+    for row_cells, tone in rows:
+        cells = [_cell(c) for c in row_cells]
+        if tone in ("critical", "alert"):
             # Markdown has no colour: what the HTML shows in red is bold here.
             cells = [f"**{c}**" if c else c for c in cells]
         yield "| " + " | ".join(cells) + " |"

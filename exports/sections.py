@@ -2,15 +2,16 @@
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from itertools import chain
 from typing import NamedTuple
 
 from exports.derive import CLINICAL_KINDS, SummaryParts
+from exports.describe import describe
 from schemas.code_record import CodeRecord
 from schemas.formatting import age_short, clock, duration, number, offset, site_label, t_plus, words
 from schemas.labels import DEVICE_NAMES, OUTCOME_NAMES, ROUTE_NAMES, SETTING_NAMES
-from schemas.records import LATE_ENTRY_S
+from schemas.records import LATE_ENTRY_S, EventRecord
 from schemas.summary import AccessLine, DrugRow, FlagRow
 
 NONE = "—"
@@ -32,16 +33,21 @@ class Row(NamedTuple):
     tone: str | None = None
 
 
+# A row as the renderers read it, (cells, tone): a Row, or the plain pair the tables of a long code's events
+# make (a NamedTuple's constructor, a Python call, cost a third of such a row's making).
+RowCells = tuple[tuple[str, ...], str | None]
+
+
 @dataclass(frozen=True)
 class Table:
     headers: tuple[str, ...]
     # Made as they are read, once: a table of a long code's events is never held whole (`first_rows`).
-    rows: Iterable[Row]
+    rows: Iterable[RowCells]
     caption: str | None = None
     empty: str = "None recorded."
 
 
-def first_rows(table: Table) -> Iterator[Row] | None:
+def first_rows(table: Table) -> Iterator[RowCells] | None:
     """The table's rows to write, or None when it has none (the renderer writes `empty` instead)."""
     rows = iter(table.rows)
     first = next(rows, None)
@@ -67,8 +73,8 @@ def sections(record: CodeRecord) -> tuple[SummaryParts, list[Section]]:
         Section("Drugs", [w.drugs(), w.infusions()], "drugs"),
         Section("Fluids", [w.fluids(), w.fluid_totals()], "fluids"),
         Section("Samples", [w.samples()], "samples"),
-        Section("Rhythm, CPR, shocks and ROSC", [w.events(s.event_texts(*CLINICAL_KINDS))], "clinical"),
-        Section("Notes", [w.events(s.event_texts("note"))], "notes"),
+        Section("Rhythm, CPR, shocks and ROSC", [w.events(*CLINICAL_KINDS)], "clinical"),
+        Section("Notes", [w.events("note")], "notes"),
         Section("Deviations", [w.flags(s.flags), w.flags(s.withdrawn_flags, withdrawn=True)], "deviations"),
         Section("Record keeping", [w.record_keeping(), w.late()], "record-keeping"),
         Section("Full timeline", [w.timeline()], "timeline"),
@@ -78,12 +84,11 @@ def sections(record: CodeRecord) -> tuple[SummaryParts, list[Section]]:
 def clock_at(start: datetime) -> Callable[[float], str]:
     """`clock(start, t)` for one start: the same wall-clock sum, in whole microseconds, without a datetime
     and a strftime per call (a long code's tables have a clock time in nearly every row)."""
-    base = ((start.hour * 60 + start.minute) * 60 + start.second) * 1_000_000 + start.microsecond
+    base = _day_us(start)
 
     def at(t: float) -> str:
-        step = timedelta(seconds=t)  # rounded to the microsecond as `start + timedelta(seconds=t)` is
-        s = ((base + step.microseconds) // 1_000_000 + step.seconds + step.days * 86_400) % 86_400
-        return f"{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}"
+        whole = int(t)
+        return _hms((base + whole * 1_000_000 + round((t - whole) * 1e6)) // 1_000_000 % 86_400)
 
     return at
 
@@ -91,16 +96,38 @@ def clock_at(start: datetime) -> Callable[[float], str]:
 def times_at(start: datetime) -> Callable[[float], tuple[str, str]]:
     """`(t_plus(t), clock(start, t))` for one start, in one call: the two times of nearly every row of a long
     code's tables (the sums of `t_plus` and `clock_at`, written out)."""
-    base = ((start.hour * 60 + start.minute) * 60 + start.second) * 1_000_000 + start.microsecond
+    base = _day_us(start)
+    two = _TWO
 
     def at(t: float) -> tuple[str, str]:
-        h, rest = divmod(int(t), 3600)
-        plus = f"T+{h}:{rest // 60:02d}:{rest % 60:02d}" if h else f"T+{rest // 60:02d}:{rest % 60:02d}"
-        step = timedelta(seconds=t)
-        s = ((base + step.microseconds) // 1_000_000 + step.seconds + step.days * 86_400) % 86_400
-        return plus, f"{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}"
+        whole = int(t)
+        h, rest = divmod(whole, 3600)
+        m, sec = divmod(rest, 60)
+        plus = f"T+{h}:{two[m]}:{two[sec]}" if h else f"T+{two[m]}:{two[sec]}"
+        # _hms, written out: this runs for every event of a summary.
+        h, rest = divmod((base + whole * 1_000_000 + round((t - whole) * 1e6)) // 1_000_000 % 86_400, 3600)
+        m, sec = divmod(rest, 60)
+        return plus, f"{two[h]}:{two[m]}:{two[sec]}"
 
     return at
+
+
+def _day_us(start: datetime) -> int:
+    """Microseconds from midnight to `start`, on its own clock."""
+    return ((start.hour * 60 + start.minute) * 60 + start.second) * 1_000_000 + start.microsecond
+
+
+def _hms(s: int) -> str:
+    """HH:MM:SS of a second of the day."""
+    h, rest = divmod(s, 3600)
+    m, sec = divmod(rest, 60)
+    return f"{_TWO[h]}:{_TWO[m]}:{_TWO[sec]}"
+
+
+# Two digits of 0 to 59, looked up: a format spec per field cost more than the rest of a row's times.
+_TWO = tuple(f"{i:02d}" for i in range(60))
+# `start + timedelta(seconds=t)` counts whole microseconds as int(t) * 10**6 + round((t - int(t)) * 10**6)
+# (CPython's timedelta: the fraction's microseconds rounded half to even), which is the sum above.
 
 
 class _Words:
@@ -111,6 +138,7 @@ class _Words:
         self._both = times_at(self.start)
         # Kept as the descriptions are (SummaryParts.text): only when the timeline is held.
         self._times: dict[float, tuple[str, str]] | None = {} if s.timeline.held else None
+        self._entries: dict[int, tuple[str, str, str]] | None = {} if s.timeline.held else None
 
     def when(self, t: float | None) -> str:
         """T+mm:ss and the clock time in the code's offset."""
@@ -128,6 +156,19 @@ class _Words:
         found = times.get(t)
         if found is None:
             found = times[t] = self._both(t)
+        return found
+
+    def entry(self, rec: EventRecord) -> tuple[str, str, str]:
+        """(T+mm:ss, the clock time, the text) of a timeline entry, made once for the tables that list it again
+        (the clinical course or the notes, then the full timeline) when the timeline is held; else made each time.
+        One look-up for the three: a long code's tables have about two rows an event."""
+        kept = self._entries
+        if kept is None:
+            return (*self._both(rec.event.t), self.s.text(rec))
+        found = kept.get(rec.seq)
+        if found is None:
+            plus, at = self._both(rec.event.t)
+            found = kept[rec.seq] = (plus, at, describe(rec.event))
         return found
 
     def stamp(self, at: datetime) -> str:
@@ -368,10 +409,16 @@ class _Words:
             ),
         )
 
-    def events(self, rows: Iterable[tuple[float, str]]) -> Table:
-        """(t, text) rows: SummaryParts.event_texts."""
-        times = self.times  # `when`, written out: a long code's clinical course and notes are most of its rows
-        return Table(("time", "event"), (Row(("{} ({})".format(*times(t)), text)) for t, text in rows))
+    def events(self, *kinds: str) -> Table:
+        """The timeline's events of these kinds, each at its time."""
+        return Table(("time", "event"), self._events(kinds))
+
+    def _events(self, kinds: tuple[str, ...]) -> Iterator[RowCells]:
+        # `when` and the event's text, written out: a long code's clinical course and notes are most of its rows.
+        entry = self.entry
+        for rec in self.s.timeline.of(*kinds):
+            plus, at, text = entry(rec)
+            yield (f"{plus} ({at})", text), None
 
     def flags(self, flags: list[FlagRow], withdrawn: bool = False) -> Table:
         prefix = "W" if withdrawn else "F"
@@ -447,12 +494,11 @@ class _Words:
     def timeline(self) -> Table:
         return Table(("T+", "clock", "#", "event", "flags"), self._timeline())
 
-    def _timeline(self) -> Iterator[Row]:
+    def _timeline(self) -> Iterator[RowCells]:
         # About one row per event, the most of any table: from plain tuples (no row model), the clock precomputed.
-        times, describe = self.times, self.s.text
+        entry = self.entry
         for rec, late, flagged in self.s.timeline_entries():
-            plus, at = times(rec.t)
-            text = describe(rec)
+            plus, at, text = entry(rec)
             if late or rec.amended_by:
                 marks = ["late entry"] if late else []
                 if rec.amended_by:
@@ -461,9 +507,9 @@ class _Words:
             if flagged:
                 flags = ", ".join(f"F{f.n} {f.rule} ({f.severity})" for f in flagged)
                 tone = min((f.severity for f in flagged), key=_SEVERITY_ORDER.index)
-                yield Row((plus, at, f"#{rec.seq}", text, flags), tone)
+                yield (plus, at, f"#{rec.seq}", text, flags), tone
             else:
-                yield Row((plus, at, f"#{rec.seq}", text, ""))
+                yield (plus, at, f"#{rec.seq}", text, ""), None
 
 
 _SEVERITY_ORDER = ["critical", "warning", "info"]

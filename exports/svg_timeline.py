@@ -4,6 +4,7 @@ Every state has a shape or a word as well as a colour, so it reads in grey print
 """
 
 import math
+import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import partial
@@ -61,6 +62,8 @@ COLOURS = {
 }
 BAR_HEIGHT = {"attempting": 6, "in": 10, "confirmed": 14}
 _ATTRS: dict[str, str] = {}  # keyword → attribute name (font_size → font-size), worked out once each
+# What html.escape replaces: searched for first, as most values (colours, anchors) hold none.
+_SPECIAL = re.compile("[&<>\"']")
 
 
 def _el(tag: str, content: str = "", title: str = "", **attrs: object) -> str:
@@ -75,7 +78,9 @@ def _el(tag: str, content: str = "", title: str = "", **attrs: object) -> str:
         elif isinstance(value, int):
             text = str(value)
         else:
-            text = escape(str(value))
+            text = str(value)
+            if _SPECIAL.search(text):  # most are colours, anchors and numbers: nothing to escape
+                text = escape(text)
         parts.append(f'{attr}="{text}"')
     inner = (f"<title>{escape(title)}</title>" if title else "") + content
     open_tag = f"<{tag} {' '.join(parts)}"
@@ -571,13 +576,16 @@ def _counted_clinical(c: _Canvas, rows: Iterable[EventRecord]) -> Callable[[floa
     rhythm checks counted per stretch."""
     tally, pauses = _Tally(c), list[tuple[float, float, int]]()
     stopped = None
-    for e in rows:
-        if e.kind in ("rhythm", "shock"):
-            tally.add(e.t, e.kind)
-        if e.kind == "cpr_stopped" and stopped is None:
-            stopped = e.t
-        elif e.kind in ("cpr_started", "rosc", "code_ended") and stopped is not None:
-            _merge(c, pauses, stopped, e.t)
+    for rec in rows:
+        ev = rec.event  # its kind and time read once: a long code's clinical course is thousands of events
+        kind = ev.kind
+        if kind in ("rhythm", "shock"):
+            tally.add(ev.t, kind)
+        elif kind == "cpr_stopped":
+            if stopped is None:
+                stopped = ev.t
+        elif kind in ("cpr_started", "rosc", "code_ended") and stopped is not None:
+            _merge(c, pauses, stopped, ev.t)
             stopped = None
     if stopped is not None:
         _merge(c, pauses, stopped, c.end)

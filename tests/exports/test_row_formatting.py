@@ -28,6 +28,19 @@ def test_clock_at_is_clock_for_every_start_and_time() -> None:
             assert both(t) == (t_plus(t), clock(start, t)), (start, t)
 
 
+@settings(max_examples=2000, deadline=None)
+@given(
+    st.floats(min_value=-1e6, max_value=1e8, allow_nan=False),
+    st.datetimes(
+        timezones=st.sampled_from([UTC, timezone(timedelta(hours=5, minutes=45)), timezone(-timedelta(hours=8))])
+    ),
+)
+def test_times_at_is_t_plus_and_clock_for_any_time(t: float, start: datetime) -> None:
+    """The whole microseconds summed without a timedelta round as timedelta rounds them (half to even)."""
+    assert times_at(start)(t) == (t_plus(t), clock(start, t))
+    assert clock_at(start)(t) == clock(start, t)
+
+
 def test_html_table_rows_are_each_cell_escaped_and_classed_as_written_one_by_one() -> None:
     """The row-at-once search and the batches of rows write what escaping each cell on its own writes."""
     from html import escape
