@@ -80,3 +80,24 @@ def test_cpr_running_reads_newest_first_and_stops_at_the_latest_cpr_event(sessio
 
     assert board.cpr_running(records()) is True
     assert read == [r.seq for r in newest_first[:2]]  # the note, then the latest start: nothing older
+
+
+def test_rows_kept_by_a_screen_are_the_rows_made_afresh(session):
+    """A screen keeps its lines' rows (board.LineRows) and makes again only a line that changed: after every
+    entry its rows are the ones made from nothing, and another screen's rows are its own."""
+    kept, other = board.LineRows(), board.LineRows()
+    steps = [
+        ({"kind": "io_attempt", "site": "proximal_tibia", "side": "left", "device": "ez_io"}, 5),
+        ({"kind": "io_result", "line": "io1", "result": "in"}, 10),
+        ({"kind": "io_attempt", "site": "distal_tibia", "side": "right"}, 20),
+        ({"kind": "flush", "line": "io1", "volume_ml": 3}, 25),
+        ({"kind": "io_result", "line": "io2", "result": "failed"}, 30),
+    ]
+    assert kept(session.state) == board.line_rows(session.state) == []
+    for data, t in steps:
+        before = kept(session.state)
+        session.log(data, t=t)
+        assert kept(session.state) == board.line_rows(session.state), data
+        assert kept(session.state) != before, data  # each step changes a line: its row is made again
+    assert other(session.state) == kept(session.state)
+    assert other._made is not kept._made

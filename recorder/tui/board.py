@@ -41,39 +41,48 @@ class Timer:
     detail: str
 
 
-# Rows already made, by what they are made of: a long code has dozens of lines, and a key changes one at most.
-_LINE_ROWS: dict[tuple, LineRow] = {}
+def line_rows(state: ClinicalView, made: "LineRows | None" = None) -> list[LineRow]:
+    """Every line of the code, newest first (`made`: the rows a screen has made already, to make only new ones)."""
+    return (made if made is not None else LineRows())(state)
 
 
-def line_rows(state: ClinicalView) -> list[LineRow]:
-    """Every line of the code, newest first."""
-    rows = []
-    made = _LINE_ROWS
-    if len(made) > 4096:
-        made.clear()
-    for line in state.lines.values():
-        if not line.known:
-            continue
-        key = (
-            line.id,
-            line.kind,
-            line.t,
-            line.site,
-            line.side,
-            line.device,
-            line.needle_mm,
-            line.in_seq,
-            line.in_t,
-            line.aspirated,
-            line.flushed_ok,
-            line.failed_seq,
-            line.removed_seq,
-        )
-        row = made.get(key)
-        if row is None:
-            row = made[key] = _line_row(line)
-        rows.append(row)
-    return sorted(rows, key=lambda r: r.since or 0, reverse=True)
+class LineRows:
+    """The rows of one screen's lines, each kept by what it is made of: a long code has dozens of lines, and a
+    key or the second's tick changes one at most (the live screen works them out again at every one)."""
+
+    MOST = 4096  # rows kept at most: a row no longer made of what a line is made of stays until then
+
+    def __init__(self) -> None:
+        self._made: dict[tuple, LineRow] = {}
+
+    def __call__(self, state: ClinicalView) -> list[LineRow]:
+        rows = []
+        made = self._made
+        if len(made) > self.MOST:
+            made.clear()
+        for line in state.lines.values():
+            if not line.known:
+                continue
+            key = (
+                line.id,
+                line.kind,
+                line.t,
+                line.site,
+                line.side,
+                line.device,
+                line.needle_mm,
+                line.in_seq,
+                line.in_t,
+                line.aspirated,
+                line.flushed_ok,
+                line.failed_seq,
+                line.removed_seq,
+            )
+            row = made.get(key)
+            if row is None:
+                row = made[key] = _line_row(line)
+            rows.append(row)
+        return sorted(rows, key=lambda r: r.since or 0, reverse=True)
 
 
 def _line_row(line: LineState) -> LineRow:
@@ -102,9 +111,10 @@ def current_line(state: ClinicalView, preferred: str | None = None, rows: list[L
     return next(iter(usable or ids), None)
 
 
-def next_line(state: ClinicalView, current: str | None) -> str | None:
-    """The next live line after `current`, cycling: the scribe's `l` key."""
-    ids = [r.id for r in line_rows(state) if r.status in ("attempting", "in", "confirmed")]
+def next_line(state: ClinicalView, current: str | None, rows: list[LineRow] | None = None) -> str | None:
+    """The next live line after `current`, cycling: the scribe's `l` key (`rows`: line_rows(state), when the
+    caller has them already)."""
+    ids = [r.id for r in (line_rows(state) if rows is None else rows) if r.status in ("attempting", "in", "confirmed")]
     if not ids:
         return None
     if current not in ids:

@@ -111,6 +111,8 @@ class LiveScreen(Screen):
         # moves at once, once a second, and a key redraws a panel only when what it shows changed.
         self.shown_at: tuple[float, datetime] | None = None
         self._banner_said: tuple | None = None  # what the banner's text was last made from
+        self.line_rows = board.LineRows()  # each line's row, made again only when the line changed
+        self._panels: tuple[Banner, LinesPanel, TimersPanel, Static] | None = None  # found once, shown every key
 
     @property
     def started(self) -> WriteQueue:
@@ -402,22 +404,30 @@ class LiveScreen(Screen):
             self.ago,
             early,
         )
+        if self._panels is None:
+            self._panels = (
+                self.query_one(Banner),
+                self.query_one(LinesPanel),
+                self.query_one(TimersPanel),
+                self.query_one("#fault", Static),
+            )
+        banner, lines_panel, timers_panel, fault_line = self._panels
         if said != self._banner_said:
             self._banner_said = said
-            self.query_one(Banner).update(self.banner(now, wall, state, code_id, early))
+            banner.update(self.banner(now, wall, state, code_id, early))
         if state is not None:
-            lines = board.line_rows(state)  # once a key: a long code has dozens of lines
+            lines = self.line_rows(state)  # once a key: a long code has dozens of lines
             self.current = board.current_line(state, self.current, lines)
-            self.query_one(LinesPanel).show(lines, self.current, now)
-            self.query_one(TimersPanel).show(board.timers(state, now, self.protocol))
+            lines_panel.show(lines, self.current, now)
+            timers_panel.show(board.timers(state, now, self.protocol))
         else:
-            self.query_one(LinesPanel).show([], None, now)
-            self.query_one(TimersPanel).show([])
+            lines_panel.show([], None, now)
+            timers_panel.show([])
         fault = self.queue.fault if self.queue else None
         if fault or (self.queue and (self.queue.queued or self.queue.rejected)):
             self.show_fault(fault)
         else:
-            self.query_one("#fault").remove_class("shown")
+            fault_line.remove_class("shown")
 
     def banner(self, now: float, wall: datetime, state: ClinicalView | None, code_id: int | None, early: bool) -> Text:
         """The line across the top: the clocks, the code, the patient, in arrest or not, "earlier" being set."""
@@ -520,7 +530,7 @@ class LiveScreen(Screen):
             return
         t = self.entry_time()
         state = self.started.state
-        live = [r.id for r in board.line_rows(state) if r.status not in ("failed", "removed")]
+        live = [r.id for r in self.line_rows(state) if r.status not in ("failed", "removed")]
 
         def propose(name: str, purpose: str | None, route: str | None) -> Advice:
             # The dose for this patient by this route, and what can still be checked when it cannot be
@@ -536,7 +546,7 @@ class LiveScreen(Screen):
                 earlier_doses=state.doses.get(name, 0),
             )
 
-        usable = [r.id for r in board.line_rows(state) if r.usable]
+        usable = [r.id for r in self.line_rows(state) if r.usable]
         via = self.current if self.current in usable or not usable else usable[0]
 
         def volume(data: dict[str, Any]) -> float | None:
@@ -553,7 +563,7 @@ class LiveScreen(Screen):
 
     def forms(self) -> dict[str, Form]:
         state = self.queue.state if self.queue else None
-        lines = [r.id for r in board.line_rows(state)] if state else []
+        lines = [r.id for r in self.line_rows(state)] if state else []
         infusions = [i for i, inf in state.infusions.items() if inf.running] if state else []
         return forms(lines, infusions, self.current)
 
@@ -627,7 +637,8 @@ class LiveScreen(Screen):
 
     def action_next_line(self) -> None:
         if self.queue:
-            self.current = board.next_line(self.queue.state, self.current)
+            state = self.queue.state
+            self.current = board.next_line(state, self.current, self.line_rows(state))
             self.refresh_panels()
 
     def action_late(self) -> None:

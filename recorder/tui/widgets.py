@@ -60,6 +60,8 @@ class Panel(Static):
 class Banner(Panel):
     """One line across the top: clock, wall time, patient, and storage faults in red."""
 
+    auto_links = False  # plain text and fixed styles, never a link: drawn again every second, without looking for one
+
 
 class LinesPanel(LinePanel):
     """Each access line with its state and time in place: a line is drawn again when it changes (its clock)."""
@@ -115,12 +117,26 @@ class TimersPanel(LinePanel):
     """The clocks that matter now, counting up, coloured by how late they are: a timer's line is drawn again
     when its clock or level changes."""
 
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self._made: dict[tuple[Timer, bool], Text] = {}  # each line's text by its timer: keys between ticks move none
+
     def show(self, timers: list[Timer]) -> None:
         if not timers:
             self.show_lines([Text("No timers running", style="dim")])
             return
+        made, kept = self._made, {}
+        lines = []
         last = len(timers) - 1
-        self.show_lines([timer_text(timer, y == last) for y, timer in enumerate(timers)])
+        for y, timer in enumerate(timers):
+            key = (timer, y == last)
+            line = made.get(key)
+            if line is None:
+                line = timer_text(timer, y == last)
+            kept[key] = line
+            lines.append(line)
+        self._made = kept
+        self.show_lines(lines)
 
 
 def timer_text(timer: Timer, last: bool) -> Text:

@@ -78,6 +78,17 @@ regions = st.builds(
 ).map(lambda r: r.intersection(Region(0, 0, *SIZE)))
 
 
+# A row or two of a panel, as the second's tick and a line panel's refresh change them: several such areas in a
+# frame are drawn each on its own, apart or touching, over one widget or several.
+rows = st.builds(
+    Region,
+    st.integers(0, SIZE[0] - 1),
+    st.integers(0, SIZE[1] - 1),
+    st.integers(1, SIZE[0]),
+    st.integers(1, 2),
+).map(lambda r: r.intersection(Region(0, 0, *SIZE)))
+
+
 async def test_any_changed_area_is_drawn_as_textual_draws_it(code_db):
     """Random changed areas (one or several, anywhere), on a code as it comes in and after keys that scroll
     and select: the same cells are written, character for character and style for style."""
@@ -88,8 +99,8 @@ async def test_any_changed_area_is_drawn_as_textual_draws_it(code_db):
             await pilot.pause()
             screen = live(app)
 
-            @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
-            @given(st.lists(regions, min_size=1, max_size=3))
+            @settings(max_examples=80, deadline=None, suppress_health_check=list(HealthCheck))
+            @given(st.lists(st.one_of(regions, rows, rows), min_size=1, max_size=6))
             def same(changed: list[Region]) -> None:
                 ours, theirs = frames(screen, {r for r in changed if r})
                 assert ours == theirs
@@ -132,5 +143,66 @@ async def test_a_new_row_on_a_long_timeline_draws_the_timeline_alone(code_db):
             await pilot.press("c")
             await pilot.pause()
             assert drawn and set(drawn) == {"timeline"}, drawn
+    finally:
+        store.close()
+
+
+async def test_the_seconds_tick_draws_the_clocks_rows_alone(code_db):
+    """The second's tick changes the banner's row and the rows of the lines and timers panels whose clocks moved:
+    those are drawn, each on its own, and the same cells are written as by Textual's own compositor, which drew
+    the box around them all (the flags panel, the panels' borders, the containers behind)."""
+    from datetime import timedelta
+
+    class Later(SystemClock):
+        """The machine's clock, a whole second on at each tick of the test."""
+
+        ahead = 0.0
+
+        def wall(self):
+            return super().wall() + timedelta(seconds=self.ahead)
+
+        def monotonic(self) -> float:
+            return super().monotonic() + self.ahead
+
+    clock = Later()
+    store = Store(code_db)
+    try:
+        app = build_app(store, clock, mode="resume")
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            screen = live(app)
+            lines, timers = screen.query_one("#lines"), screen.query_one("#timers")
+            assert timers.lines and lines.lines, (timers.lines, lines.lines)  # a clock in each
+            drawn: list[tuple[str, int]] = []
+            for widget in screen.query("*"):
+                render_lines = widget.render_lines
+
+                def counted(crop, widget=widget, render_lines=render_lines):
+                    drawn.append((widget.id or type(widget).__name__, crop.height))
+                    return render_lines(crop)
+
+                widget.render_lines = counted  # type: ignore[method-assign]
+            ours = screen._compositor
+            for _ in range(3):
+                clock.ahead += 1
+                before = {name: panel.render().plain for name, panel in (("lines", lines), ("timers", timers))}
+                screen.tick()
+                ours.update_widgets(set(screen.query("*")))  # the areas the tick changed, as the next frame takes them
+                changed = set(ours._dirty_regions)
+                assert changed
+                drawn.clear()
+                assert ours.render_update() is not None
+                # Drawn: the banner, and in each panel the rows whose clock moved (a row a clock).
+                moved = {
+                    name: sum(a != b for a, b in zip(was.split("\n"), panel.render().plain.split("\n"), strict=True))
+                    for (name, was), panel in zip(before.items(), (lines, timers), strict=True)
+                }
+                assert moved["timers"] >= 1 and moved["lines"] >= 1, moved
+                assert {name for name, _ in drawn} == {"banner", "lines", "timers"}, drawn
+                assert sum(h for name, h in drawn if name == "lines") == moved["lines"], (drawn, moved)
+                assert sum(h for name, h in drawn if name == "timers") == moved["timers"], (drawn, moved)
+                mine, theirs = frames(screen, changed)
+                assert mine and mine == theirs
+                await pilot.pause()
     finally:
         store.close()

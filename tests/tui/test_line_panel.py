@@ -96,3 +96,24 @@ def test_a_line_is_cut_of_trailing_spaces_only_at_the_end():
     assert not line_text(row, False, "0:01", True).plain.endswith(" ")
     timer = Timer("Since adrenaline", 5.0, "ok", "")
     assert not timer_text(timer, True).plain.endswith(" ")
+
+
+async def test_the_same_timer_twice_is_shown_twice(monkeypatch):
+    """Texts are kept by the timer they show (a key between ticks makes none again), never merged: two timers
+    alike are two lines."""
+    from recorder.tui import widgets
+
+    made = []
+    monkeypatch.setattr(widgets, "timer_text", lambda *a: made.append(a) or timer_text(*a))
+    app = Both()
+    async with app.run_test(size=(70, 40)) as pilot:
+        clocks = app.query_one(TimersPanel)
+        twice = [Timer("epinephrine in io1", 12.0, "due", "flush any volume by T+01:00")] * 2
+        clocks.show(twice)
+        await pilot.pause()
+        assert [line.plain for line in clocks.lines] == [timer_text(twice[0], y == 1).plain for y in (0, 1)]
+        assert len(made) == 2
+        clocks.show(twice)  # as a key between ticks: the same timers, nothing made again
+        assert len(made) == 2
+        clocks.show([twice[0]])  # the one left is the last line now, cut of its trailing spaces
+        assert [line.plain for line in clocks.lines] == [timer_text(twice[0], True).plain]
