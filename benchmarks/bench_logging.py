@@ -62,33 +62,36 @@ class PlainLoop:
         self.head_sql = "UPDATE codes SET head_seq = ?, head_hash = ? WHERE id = ?"
         self.ended_sql = "UPDATE codes SET head_seq = ?, head_hash = ?, ended_at = ? WHERE id = ?"
         self.flag_sql = f"INSERT INTO flags ({', '.join(FLAG_COLUMNS)}) VALUES ({', '.join('?' * len(FLAG_COLUMNS))})"
+        # One cursor for every statement, as the recorder's appends use (Store._append_cursor): the floor is not
+        # charged the cursor Connection.execute makes and drops for each statement.
+        self.cur = self.conn.cursor()
 
     def insert(self, start: int, stop: int) -> tuple[float, float]:
         """Write events start..stop-1 (0-based) as the recorder did; return the seconds it took (wall, CPU)."""
-        conn, w = self.conn, self.writes
+        cur, w = self.cur, self.writes
         begin, cpu = time.perf_counter(), time.process_time()
         for i in range(start, stop):
             event = w.events[i]
-            conn.execute("BEGIN IMMEDIATE")
-            conn.execute(self.event_sql, event)
-            conn.execute(self.clock_sql, w.clocks[i])
+            cur.execute("BEGIN IMMEDIATE")
+            cur.execute(self.event_sql, event)
+            cur.execute(self.clock_sql, w.clocks[i])
             if event[2] == "code_ended":  # the recorder's head update also sets the end time
-                conn.execute(self.ended_sql, (event[1], event[8], event[4], event[0]))
+                cur.execute(self.ended_sql, (event[1], event[8], event[4], event[0]))
             else:
-                conn.execute(self.head_sql, (event[1], event[8], event[0]))
-            conn.execute("COMMIT")
+                cur.execute(self.head_sql, (event[1], event[8], event[0]))
+            cur.execute("COMMIT")
             flags = w.flags.get(event[1])
             if flags is not None or (i == 0 and w.basis):
-                conn.execute("BEGIN IMMEDIATE")
+                cur.execute("BEGIN IMMEDIATE")
                 if i == 0:
                     for protocol, basis in w.basis:
-                        conn.execute("INSERT OR IGNORE INTO protocols (sha256, text) VALUES (?, ?)", protocol)
-                        conn.execute(
+                        cur.execute("INSERT OR IGNORE INTO protocols (sha256, text) VALUES (?, ?)", protocol)
+                        cur.execute(
                             "INSERT INTO flag_basis (code_id, at_seq, rules, protocol) VALUES (?, ?, ?, ?)", basis
                         )
                 for row in flags or ():
-                    conn.execute(self.flag_sql, row)
-                conn.execute("COMMIT")
+                    cur.execute(self.flag_sql, row)
+                cur.execute("COMMIT")
         return time.perf_counter() - begin, time.process_time() - cpu
 
     def close(self) -> None:
