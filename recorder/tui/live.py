@@ -180,7 +180,8 @@ class LiveScreen(Screen):
                 timeout=30,
                 markup=False,  # a path is shown as it is
             )
-        self.set_interval(1.0, self.tick)
+        # Kept so that what drives the clocks can be stopped (a test that moves a fake clock ticks by hand).
+        self.ticker = self.set_interval(1.0, self.tick)
         self.query_one(TimelineView).focus()
 
     def on_unmount(self) -> None:

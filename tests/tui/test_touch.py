@@ -499,7 +499,13 @@ async def test_text_typed_at_once_after_the_tap_that_opens_a_box_lands_in_it(ses
             app.post_message(event(**where))
         for char in "2 doses":
             app.post_message(events.Key("space" if char == " " else char, char))
-        await pilot.pause(0.5)
+        # Waited for, not a fixed pause: on a loaded machine half a second was not always enough for the seven
+        # keys to be handled; a letter that landed elsewhere never reaches the box, and the wait runs out.
+        for _ in range(200):
+            boxes = app.screen.query(Input)
+            if boxes and boxes.first().value == "2 doses":
+                break
+            await pilot.pause(0.05)
         box = app.screen.query_one(Input)
         assert box.value == "2 doses"
         await pilot.press("enter")
