@@ -68,14 +68,3 @@ def session(store: Store, clock: FakeClock) -> Session:
         setting="ed",
         patient={"age_years": 2, "weight_kg": 12, "weight_source": "length_tape"},
     )
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The tests that take seconds run first, each file's in its own order, the rest after them as collected.
-
-    Under xdist (`--dist worksteal`, pyproject) a worker that runs out of tests takes half of another's: with the
-    long ones first, what is left at the end is many short tests to share, not a browser or Pilot flow of a
-    minute that one worker runs alone while the other waits (tests/tui, collected last, holds most of them).
-    Every worker sorts the same collection the same way, as xdist requires.
-    """
-    items.sort(key=lambda item: item.get_closest_marker("slow") is None)

@@ -1,9 +1,7 @@
 """A whole toddler IO arrest entered by taps alone in a real browser on a 1024×768 touch screen, as the Pilot
 test of the touch layout enters it: the same records and the same flags, and a second tab that follows it."""
 
-import pickle
-import subprocess
-import sys
+import asyncio
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -15,6 +13,7 @@ from recorder.core.clock import FakeClock
 from recorder.core.session import Session
 from recorder.store import Store
 from tests.browser.served import Served, Tab, browser_context, chromium
+from tests.tui.test_touch import run_flow
 
 pytestmark = pytest.mark.slow
 
@@ -121,68 +120,33 @@ def records_and_flags(db: Path) -> tuple[list[Any], list[Any], dict[int, float]]
         store.close()
 
 
-def without_times(records: list[Any]) -> list[Any]:
-    """The Pilot's records (seq, t, event) without their times, as `records_and_flags` gives the browser's."""
+def pilot_expectations(tmp_path: Path) -> tuple[list[Any], list[Any]]:
+    """What the Pilot test's taps store: the records (without times) and the flags."""
+    records, flags = asyncio.run(run_flow(tmp_path / "pilot.db", touch=True))
     without_times = []
     for seq, _, event in records:
         event = dict(event)
         event.pop("t")
         event.pop("at", None)
         without_times.append((seq, event))
-    return without_times
-
-
-# The Pilot's flow run in a process of its own, while the browser enters the code (it sleeps, waiting for the
-# code to be 35 s old and the drug 32 s old, and waits on the page): the same flow and the same comparison, the
-# test a Pilot flow's time shorter. Its result comes back pickled on stdout.
-PILOT_FLOW = """
-import asyncio, pickle, sys
-from pathlib import Path
-from tests.tui.test_touch import run_flow
-sys.stdout.buffer.write(pickle.dumps(asyncio.run(run_flow(Path(sys.argv[1]), touch=True))))
-"""
-
-
-def pilot_flow_started(tmp_path: Path) -> subprocess.Popen[bytes]:
-    """What the Pilot test's taps store (tests/tui/test_touch.py), in a process started now: the records and the
-    flags, which `pilot_flow_result` waits for."""
-    root = Path(__file__).resolve().parents[2]
-    return subprocess.Popen(
-        [sys.executable, "-c", PILOT_FLOW, str(tmp_path / "pilot.db")],
-        cwd=root,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-
-
-def pilot_flow_result(process: subprocess.Popen[bytes]) -> tuple[list[Any], list[Any]]:
-    out, err = process.communicate(timeout=600)
-    assert process.returncode == 0, err.decode(errors="replace")
-    records, flags = pickle.loads(out)
-    return without_times(records), flags
+    return without_times, flags
 
 
 def test_a_toddler_io_arrest_by_taps_alone_in_a_browser(db_path: Path, tmp_path: Path):
     if chromium() is None:
         pytest.skip("no chromium on this machine (/usr/bin/chromium): the browser tests need Debian's `chromium`")
-    pilot = pilot_flow_started(tmp_path)
+    served = Served(db_path)  # neither --touch nor --no-touch: the tablet's width chooses the touch layout
     try:
-        served = Served(db_path)  # neither --touch nor --no-touch: the tablet's width chooses the touch layout
-        try:
-            with browser_context(TABLET, has_touch=True, is_mobile=True) as (context, guard):
-                scribe = Tab(context.new_page()).open(served.url, wait_for="In arrest", timeout=30)
-                enter_by_taps(scribe, Taps(scribe, db_path), context, served)
-                assert not guard.outside, f"the page asked another host: {guard.outside}"
-        finally:
-            err = served.stop()
-    except BaseException:
-        pilot.kill()
-        pilot.communicate()
-        raise
+        with browser_context(TABLET, has_touch=True, is_mobile=True) as (context, guard):
+            scribe = Tab(context.new_page()).open(served.url, wait_for="In arrest", timeout=30)
+            enter_by_taps(scribe, Taps(scribe, db_path), context, served)
+            assert not guard.outside, f"the page asked another host: {guard.outside}"
+    finally:
+        err = served.stop()
     assert served.token not in err and "Traceback" not in err, err
 
     records, flags, times = records_and_flags(db_path)
-    expected_records, expected_flags = pilot_flow_result(pilot)
+    expected_records, expected_flags = pilot_expectations(tmp_path)
     assert records == expected_records
     assert flags == expected_flags
     # "Earlier": the CPR stop is put 30 s before it was tapped (and the next CPR start was tapped after it).

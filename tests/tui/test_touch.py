@@ -266,7 +266,6 @@ async def run_flow(db, touch: bool) -> tuple[list, list]:
     return records, flags
 
 
-@pytest.mark.slow
 async def test_a_toddler_io_arrest_by_taps_alone_stores_what_the_keys_store(tmp_path):
     by_keys, keys_flags = await run_flow(tmp_path / "keys.db", touch=False)
     by_taps, taps_flags = await run_flow(tmp_path / "taps.db", touch=True)
@@ -333,7 +332,6 @@ DIALOGS: list[tuple[str, list[str], int]] = [
 ]
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("size", [(100, 35), (128, 40)], ids=lambda s: f"{s[0]}x{s[1]}")
 async def test_every_button_is_in_sight_on_a_tablet_from_the_first_frame(busy, clock, size):
     app = build_app(busy, clock, touch=True)
