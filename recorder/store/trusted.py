@@ -136,6 +136,116 @@ def event(data: dict[str, Any]) -> BaseEvent:
 
 
 _RECORD_SET = ("code_id", "seq", "event", "occurred_at", "recorded_at", "schema_version", "entered_t")
+assert EventRecord.model_config.get("frozen")  # what sharing _RECORD_GIVEN among records relies on (stored)
+_RECORD_GIVEN = set(_RECORD_SET)
+# BaseModel's own slots, set through their descriptors (object.__setattr__ looks each one up by name first).
+_SET_DICT = BaseModel.__dict__["__dict__"].__set__
+_SET_GIVEN = BaseModel.__dict__["__pydantic_fields_set__"].__set__
+_SET_EXTRA = BaseModel.__dict__["__pydantic_extra__"].__set__
+_SET_PRIVATE = BaseModel.__dict__["__pydantic_private__"].__set__
+
+
+class _Shape:
+    """What a stored payload of one shape (its kind, its keys in order, their value types) rebuilds to: worked
+    out once by the checks `event` makes, so that each stored event of that shape is one dict lookup, not a
+    check per field."""
+
+    __slots__ = ("cls", "floats", "given", "template")
+
+    def __init__(self, kind: _Kind, given: set[str], floats: tuple[str, ...]) -> None:
+        self.cls, self.template, self.given, self.floats = kind.cls, kind.template, given, floats
+
+
+def _frozen(cls: type[BaseModel]) -> bool:
+    return bool(cls.model_config.get("frozen"))
+
+
+def _shape(key: tuple[Any, ...]) -> _Shape | None:
+    """The shape of a stored payload (its kind, then its keys, then their value types), or None when it is not
+    one `event` would rebuild (it is validated)."""
+    kind = KINDS.get(key[0])
+    n = (len(key) - 1) // 2
+    keys, types = key[1 : 1 + n], key[1 + n :]
+    # A payload holding its own kind or t is not one the store wrote (they are columns): validated.
+    if kind is None or "kind" in keys or "t" in keys:
+        return None
+    given = {"kind", "t", *keys}
+    # The kind and t that `stored` puts in are a str and a float, as `event` would have checked them.
+    typed = str in kind.fields["kind"] and float in kind.fields["t"]
+    if not (typed and _frozen(kind.cls) and kind.required <= given <= kind.names):
+        return None
+    floats = []
+    for name, found in zip(keys, types, strict=True):
+        if found not in kind.fields[name]:
+            if found is not int or name not in kind.floats:
+                return None
+            floats.append(name)  # canonical JSON writes 120.0 as 120; validation gives the float back
+    return _Shape(kind, given, tuple(floats))
+
+
+# Shapes seen, by (kind, *keys, *value types): a few dozen in any real store (a key is a str, never a type:
+# one flat tuple is unambiguous). Bounded, so that a store of hand-made oddities cannot grow it without end:
+# past the bound a new shape is worked out every time.
+_SHAPES: dict[tuple[Any, ...], _Shape | None] = {}
+_SHAPES_MAX = 4096
+
+
+def stored(
+    code_id: int,
+    seq: int,
+    kind: Any,
+    t: float,
+    values: Any,
+    occurred_at: datetime,
+    recorded_at: datetime,
+    schema_version: int,
+    entered_t: float | None,
+) -> EventRecord | None:
+    """The record of a stored event whose payload (parsed) is `values`, its t worked out from its time: what
+    `record(..., event({"kind": kind, "t": t, **values}), ...)` gives, without the dict of kind, t and payload
+    or a check per field; None when its shape is not one `event` rebuilds (the caller validates it)."""
+    if type(values) is not dict:
+        return None
+    key = (kind, *values, *map(type, values.values()))
+    try:
+        shape = _SHAPES[key]
+    except KeyError:
+        shape = _shape(key)
+        if len(_SHAPES) < _SHAPES_MAX:
+            _SHAPES[key] = shape
+    if shape is None:
+        return None
+    fields = shape.template.copy()
+    fields.update(values)  # only the model's fields (the shape says): the template's order stands
+    fields["t"] = t
+    for name in shape.floats:
+        fields[name] = float(values[name])
+    # _built, written out twice: this runs for every stored event read. The fields given are one set per
+    # shape, not one per event: a frozen model's set is never changed (pydantic refuses the assignment
+    # before it would add to it, and a model_copy copies the set first); _shape takes frozen kinds only.
+    ev = _NEW(shape.cls)
+    _SET_DICT(ev, fields)
+    _SET_GIVEN(ev, shape.given)
+    _SET_EXTRA(ev, None)
+    _SET_PRIVATE(ev, None)
+    rec = _NEW(EventRecord)
+    _SET_DICT(
+        rec,
+        {
+            "code_id": code_id,
+            "seq": seq,
+            "event": ev,
+            "occurred_at": occurred_at,
+            "recorded_at": recorded_at,
+            "schema_version": schema_version,
+            "amended_by": (),
+            "entered_t": entered_t,
+        },
+    )
+    _SET_GIVEN(rec, _RECORD_GIVEN)
+    _SET_EXTRA(rec, None)
+    _SET_PRIVATE(rec, None)
+    return rec
 
 
 def record(

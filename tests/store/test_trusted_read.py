@@ -2,11 +2,16 @@
 
 import json
 import sqlite3
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from pydantic import ValidationError
 
 from recorder.store import Store, StoreError, trusted
+from recorder.store.database import EXACT_SECONDS
 from schemas.events import KIND_MODEL
 from tests.factory import jsonl, make_database, random_scenario, scenario
 
@@ -105,3 +110,64 @@ def test_a_changed_payload_is_validated_or_caught_by_verify(tmp_path: Path, chan
         assert [str(p) for p in store.verify()] == [f"code 1: event {seq} cannot be read (it was changed or damaged)"]
     finally:
         store.close()
+
+
+def test_past_the_bound_of_shapes_each_is_worked_out_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A store of more shapes than trusted keeps (hand-made payloads) reads back the same, one shape at a time."""
+    monkeypatch.setattr(trusted, "_SHAPES", {})
+    monkeypatch.setattr(trusted, "_SHAPES_MAX", 0)
+    db = tmp_path / "s.db"
+    make_database(db, jsonl(random_scenario(300, seed=5, record_keeping=0.06)))
+    store = Store(db)
+    try:
+        assert _same(store, 1)
+    finally:
+        store.close()
+    assert trusted._SHAPES == {}
+
+
+def test_the_fields_given_shared_by_a_shape_never_change(tmp_path: Path) -> None:
+    """Events of one shape share their set of fields given (and records theirs): safe only because nothing can
+    change it: the models are frozen, and a model_copy copies the set before adding to it."""
+    db = tmp_path / "g.db"
+    make_database(db, jsonl(scenario(60, seed=1)))
+    store = Store(db, readonly=True)
+    try:
+        notes = [r for r in store.iter_events(1) if r.kind == "note"]
+    finally:
+        store.close()
+    a, b = notes[0], notes[1]
+    assert a.event.model_fields_set is b.event.model_fields_set
+    before, record_before = set(b.event.model_fields_set), set(b.model_fields_set)
+    copied = a.event.model_copy(update={"t": 1.5})
+    copied_record = a.model_copy(update={"amended_by": (9,)})
+    with pytest.raises(ValidationError):
+        a.event.t = 2.0  # type: ignore[misc]
+    with pytest.raises(ValidationError):
+        a.seq = 3  # type: ignore[misc]
+    assert "amended_by" in copied_record.model_fields_set and copied.t == 1.5
+    assert b.event.model_fields_set == before and b.model_fields_set == record_before
+    assert all(trusted.KINDS[k].cls.model_config.get("frozen") for k in trusted.KINDS)
+
+
+@given(st.integers(min_value=-(2**32) * 10**6 + 1, max_value=2**32 * 10**6 - 1))
+def test_a_stored_time_s_offset_needs_no_rounding(microseconds: int) -> None:
+    """Below EXACT_SECONDS, the seconds between two stored times (whole microseconds) are what round(…, 6)
+    gives: the reading skips the round (a decimal conversion) there."""
+    start = datetime(2026, 3, 2, 14, 0, tzinfo=UTC)
+    try:
+        later = start + timedelta(microseconds=microseconds)
+    except OverflowError:
+        return
+    seconds = (later - start).total_seconds()
+    assert -EXACT_SECONDS < seconds < EXACT_SECONDS
+    assert seconds == round(seconds, 6)
+    assert str(seconds) == str(round(seconds, 6))
+
+
+def test_the_offsets_near_the_bound_need_no_rounding() -> None:
+    """The largest offsets below the bound, where a double's spacing is coarsest, as well as random ones."""
+    bound = int(EXACT_SECONDS) * 10**6
+    for n in [*range(bound - 2000, bound), *range(-bound + 1, -bound + 2000), *range(0, 2000)]:
+        seconds = timedelta(microseconds=n).total_seconds()
+        assert seconds == round(seconds, 6), n
