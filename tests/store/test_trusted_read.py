@@ -1,6 +1,7 @@
 """Stored events rebuilt without validation (recorder/store/trusted.py) are the very events validation gives."""
 
 import json
+import re
 import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -28,10 +29,11 @@ def _same(store: Store, code_id: int) -> set[str]:
     """Every stored event of the code, rebuilt and validated: equal in every respect; the kinds rebuilt."""
     start = store._start(code_id)
     rebuilt = set()
-    for row in _rows(store, code_id):
-        fast = store._record(code_id, start, row)
+    rows = _rows(store, code_id)
+    # The page's way (trusted.stored, by shape), the row's (trusted.event) and full validation.
+    for row, fast in zip(rows, store._records(code_id, start, rows), strict=True):
         full = store._record(code_id, start, row, trust=False)
-        assert fast == full
+        assert fast == full == store._record(code_id, start, row)
         assert fast.event == full.event and type(fast.event) is type(full.event)
         # What equality does not look at: the fields given, their order and types, the dumps every export reads.
         assert fast.event.model_fields_set == full.event.model_fields_set
@@ -103,8 +105,11 @@ def test_a_changed_payload_is_validated_or_caught_by_verify(tmp_path: Path, chan
         if change != {"hr": 900.0}:
             with pytest.raises(StoreError, match=f"event {seq} cannot be read"):
                 store._record(1, start, row)
+            with pytest.raises(StoreError, match=f"event {seq} cannot be read"):
+                store._records(1, start, [row])
         else:
             assert store._record(1, start, row).event.hr == 900.0  # type: ignore[attr-defined]
+            assert store._records(1, start, [row])[0].event.hr == 900.0  # type: ignore[attr-defined]
         with pytest.raises(StoreError):
             store._record(1, start, row, trust=False)
         assert [str(p) for p in store.verify()] == [f"code 1: event {seq} cannot be read (it was changed or damaged)"]
@@ -171,3 +176,42 @@ def test_the_offsets_near_the_bound_need_no_rounding() -> None:
     for n in [*range(bound - 2000, bound), *range(-bound + 1, -bound + 2000), *range(0, 2000)]:
         seconds = timedelta(microseconds=n).total_seconds()
         assert seconds == round(seconds, 6), n
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {2: '{"text":"a","t":5}'},  # a payload holding its own t: validated, as ever
+        {2: '{"text":"a","kind":"vitals"}'},  # … or its own kind
+        {2: '["text"]'},  # not an object
+        {2: '{"text":'},  # not JSON
+        {2: ' {"text":"a"} '},  # not the store's canonical JSON
+        {3: "not a time"},
+        {4: "2026-13-02T14:00:00.000000+00:00"},
+        {3: "2300-01-01T00:00:00.000000+00:00"},  # past EXACT_SECONDS from the start: rounded as it always was
+        {5: "1"},  # a schema version of another type than the store writes
+        {6: 5},  # … an entered time
+        {1: "no_such_kind"},
+    ],
+)
+def test_a_page_s_rows_read_as_one_row_at_a_time(tmp_path: Path, change: dict[int, object]) -> None:
+    """_records (a page, the fast way) gives what _record gives for any row, or the same StoreError."""
+    db = tmp_path / "p.db"
+    make_database(db, jsonl(scenario(30, seed=1)))
+    store = Store(db, readonly=True)
+    try:
+        start = store._start(1)
+        row = list(next(r for r in _rows(store, 1) if r[1] == "note"))
+        for i, value in change.items():
+            row[i] = value
+        try:
+            one = store._record(1, start, tuple(row))
+        except StoreError as exc:
+            with pytest.raises(StoreError, match=re.escape(str(exc))):
+                store._records(1, start, [tuple(row)])
+        else:
+            (fast,) = store._records(1, start, [tuple(row)])
+            assert fast == one and fast.model_fields_set == one.model_fields_set
+            assert fast.event.model_fields_set == one.event.model_fields_set
+    finally:
+        store.close()
