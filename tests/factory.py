@@ -703,4 +703,3 @@ def _empty_database() -> Path:
         assert not left, f"an empty database left its {left} beside it"
         _EMPTY[os.getpid()] = made
     return made
-
