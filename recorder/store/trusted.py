@@ -136,7 +136,7 @@ def event(data: dict[str, Any]) -> BaseEvent:
 
 
 _RECORD_SET = ("code_id", "seq", "event", "occurred_at", "recorded_at", "schema_version", "entered_t")
-assert EventRecord.model_config.get("frozen")  # what sharing _RECORD_GIVEN among records relies on (stored)
+assert EventRecord.model_config.get("frozen")  # what sharing _RECORD_GIVEN among records relies on (record)
 _RECORD_GIVEN = set(_RECORD_SET)
 # BaseModel's own slots, set through their descriptors (object.__setattr__ looks each one up by name first).
 _SET_DICT = BaseModel.__dict__["__dict__"].__set__
@@ -220,7 +220,7 @@ def stored(
     fields["t"] = t
     for name in shape.floats:
         fields[name] = float(values[name])
-    # _built, written out twice: this runs for every stored event read. The fields given are one set per
+    # _built, written out: this runs for every stored event read. The fields given are one set per
     # shape, not one per event: a frozen model's set is never changed (pydantic refuses the assignment
     # before it would add to it, and a model_copy copies the set first); _shape takes frozen kinds only.
     ev = _NEW(shape.cls)
@@ -228,6 +228,20 @@ def stored(
     _SET_GIVEN(ev, shape.given)
     _SET_EXTRA(ev, None)
     _SET_PRIVATE(ev, None)
+    return record(code_id, seq, ev, occurred_at, recorded_at, schema_version, entered_t)
+
+
+def record(
+    code_id: int,
+    seq: int,
+    ev: BaseEvent,
+    occurred_at: datetime,
+    recorded_at: datetime,
+    schema_version: int,
+    entered_t: float | None,
+) -> EventRecord:
+    """An EventRecord of values the store has just read and typed itself: what EventRecord(...) gives for them.
+    Every record shares one set of fields given (EventRecord is frozen: nothing adds to it)."""
     rec = _NEW(EventRecord)
     _SET_DICT(
         rec,
@@ -246,26 +260,3 @@ def stored(
     _SET_EXTRA(rec, None)
     _SET_PRIVATE(rec, None)
     return rec
-
-
-def record(
-    code_id: int,
-    seq: int,
-    ev: BaseEvent,
-    occurred_at: datetime,
-    recorded_at: datetime,
-    schema_version: int,
-    entered_t: float | None,
-) -> EventRecord:
-    """An EventRecord of values the store has just read and typed itself: what EventRecord(...) gives for them."""
-    values = {
-        "code_id": code_id,
-        "seq": seq,
-        "event": ev,
-        "occurred_at": occurred_at,
-        "recorded_at": recorded_at,
-        "schema_version": schema_version,
-        "amended_by": (),
-        "entered_t": entered_t,
-    }
-    return _built(EventRecord, values, set(_RECORD_SET))
