@@ -111,7 +111,8 @@ def test_amend_types_the_values_and_takes_times_as_people_say_them(local_noon, e
         (["amend", "1", "4", "--reason", "x"], "field=value"),
         (["amend", "1", "4", "dose=0.1"], "--reason"),
         (["amend", "1", "4", "line=io2", "--reason", "x"], "line cannot be amended"),
-        (["amend", "1", "4", "t=9:00", "--reason", "x"], "after the end of the code"),
+        # T+: between about 8 and 10 o'clock a bare 9:00 could be the clock time too, and is refused as ambiguous
+        (["amend", "1", "4", "t=T+9:00", "--reason", "x"], "after the end of the code"),
         (["amend", "1", "4", "t=soon", "--reason", "x"], "t=soon"),
         (["amend", "1", "4", "t=900:00", "--reason", "x"], "in the future"),
     ],
