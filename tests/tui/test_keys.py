@@ -13,7 +13,7 @@ from recorder.tui.live import LiveScreen
 from recorder.tui.patient_prompt import PatientPrompt
 from recorder.tui.pickers import ChoicePicker
 from recorder.tui.review import ReviewScreen
-from recorder.tui.widgets import TimelineView
+from recorder.tui.widgets import FlagsPanel, TimelineView
 from tests.tui.helpers import CHILD, keys, live, palette
 
 SIZE = (120, 40)
@@ -191,3 +191,35 @@ async def test_keys_typed_in_one_burst_each_land_where_the_one_before_left_off(s
             ("iv_attempt", None),
         ]
         assert store.events(1)[1].event.patient.weight_kg == 12
+
+
+async def test_the_live_screen_takes_its_keys_first_and_no_widget_on_it_binds_one(tmp_path, clock):
+    """LIVE_KEYS are priority bindings (taken as they arrive, recorder/tui/live_keys.py): that is only the
+    same as Textual's usual order while no widget of the live screen, in either layout, binds one of them."""
+    from recorder.store import Store
+    from recorder.tui.live_keys import WIDGET_KEYS
+
+    taken_first = {b.key for b in LiveScreen.BINDINGS if b.priority}
+    assert taken_first and not taken_first & WIDGET_KEYS
+    for touch in (False, True):
+        store = Store(tmp_path / f"touch-{touch}.db")
+        try:
+            app = build_app(store, clock, mode="new", new_fields=CHILD, touch=touch)
+            async with app.run_test(size=SIZE) as pilot:
+                await pilot.pause()
+                screen = live(app)
+                for widget in screen.query("*"):
+                    bound = set(widget._bindings.key_to_bindings)
+                    assert not bound & taken_first, (touch, widget, bound & taken_first)
+        finally:
+            store.close()
+
+
+async def test_a_key_typed_with_the_flags_list_focused_is_still_the_screens(store, clock):
+    app = build_app(store, clock, mode="new", new_fields=CHILD)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = live(app)
+        screen.query_one(FlagsPanel).focus()
+        await keys(pilot, "c", "enter", "c")  # Enter is the list's: the code was started by the first key
+        assert [r.kind for r in store.events(1)] == ["code_started", "cpr_started", "cpr_stopped"]
+        assert app.focused is screen.query_one(FlagsPanel)
