@@ -19,6 +19,15 @@ from recorder.store import Store
 os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 sys.dont_write_bytecode = False
 
+# tmp_path (every test's database) on a roomy tmpfs where there is one: on a disk each commit's fsync took 4-8 ms
+# on the shared CI host, and a third of the store and reliability tests' time was that wait (the scenario
+# read-back test makes 700 databases). What is tested is what the recorder writes and asks to be synced, never
+# the disk's own speed; benchmarks/ measures that. Unset when a run chooses its own (--basetemp, the variable).
+if "PYTEST_DEBUG_TEMPROOT" not in os.environ and os.path.isdir("/dev/shm"):
+    shm = os.statvfs("/dev/shm")
+    if shm.f_bavail * shm.f_frsize >= 2 * 2**30 and os.access("/dev/shm", os.W_OK):
+        os.environ["PYTEST_DEBUG_TEMPROOT"] = "/dev/shm"
+
 # What the tests read of the shared contract, pinned to the edition the code implements (the second;
 # the first edition's scenarios stay for the first-edition database tests): a clone with no shared
 # folder beside it passes, and a newer edition there never fails a test.
