@@ -23,7 +23,11 @@ from schemas.records import EventRecord
 # What json.loads runs, without its wrapping (a third of its time).
 _SCAN = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
 _NEW = object.__new__
-_SET = object.__setattr__
+# BaseModel's own slots, set through their descriptors (object.__setattr__ looks each one up by name first).
+_SET_DICT = BaseModel.__dict__["__dict__"].__set__
+_SET_GIVEN = BaseModel.__dict__["__pydantic_fields_set__"].__set__
+_SET_EXTRA = BaseModel.__dict__["__pydantic_extra__"].__set__
+_SET_PRIVATE = BaseModel.__dict__["__pydantic_private__"].__set__
 
 
 def _json_types(annotation: Any) -> tuple[type, ...] | None:
@@ -99,10 +103,10 @@ KINDS = _kinds()
 def _built(cls: type[BaseModel], values: dict[str, Any], fields_set: set[str]) -> Any:
     """A model instance holding `values` as validation would have left them (no private or extra values)."""
     model = _NEW(cls)
-    _SET(model, "__dict__", values)
-    _SET(model, "__pydantic_fields_set__", fields_set)
-    _SET(model, "__pydantic_extra__", None)
-    _SET(model, "__pydantic_private__", None)
+    _SET_DICT(model, values)
+    _SET_GIVEN(model, fields_set)
+    _SET_EXTRA(model, None)
+    _SET_PRIVATE(model, None)
     return model
 
 
@@ -138,11 +142,6 @@ def event(data: dict[str, Any]) -> BaseEvent:
 _RECORD_SET = ("code_id", "seq", "event", "occurred_at", "recorded_at", "schema_version", "entered_t")
 assert EventRecord.model_config.get("frozen")  # what sharing _RECORD_GIVEN among records relies on (record)
 _RECORD_GIVEN = set(_RECORD_SET)
-# BaseModel's own slots, set through their descriptors (object.__setattr__ looks each one up by name first).
-_SET_DICT = BaseModel.__dict__["__dict__"].__set__
-_SET_GIVEN = BaseModel.__dict__["__pydantic_fields_set__"].__set__
-_SET_EXTRA = BaseModel.__dict__["__pydantic_extra__"].__set__
-_SET_PRIVATE = BaseModel.__dict__["__pydantic_private__"].__set__
 
 
 class _Shape:
@@ -220,14 +219,10 @@ def stored(
     fields["t"] = t
     for name in shape.floats:
         fields[name] = float(values[name])
-    # _built, written out: this runs for every stored event read. The fields given are one set per
-    # shape, not one per event: a frozen model's set is never changed (pydantic refuses the assignment
-    # before it would add to it, and a model_copy copies the set first); _shape takes frozen kinds only.
-    ev = _NEW(shape.cls)
-    _SET_DICT(ev, fields)
-    _SET_GIVEN(ev, shape.given)
-    _SET_EXTRA(ev, None)
-    _SET_PRIVATE(ev, None)
+    # The fields given are one set per shape, not one per event: a frozen model's set is never changed
+    # (pydantic refuses the assignment before it would add to it, and a model_copy copies the set first);
+    # _shape takes frozen kinds only.
+    ev = _built(shape.cls, fields, shape.given)
     return record(code_id, seq, ev, occurred_at, recorded_at, schema_version, entered_t)
 
 
@@ -242,9 +237,8 @@ def record(
 ) -> EventRecord:
     """An EventRecord of values the store has just read and typed itself: what EventRecord(...) gives for them.
     Every record shares one set of fields given (EventRecord is frozen: nothing adds to it)."""
-    rec = _NEW(EventRecord)
-    _SET_DICT(
-        rec,
+    return _built(
+        EventRecord,
         {
             "code_id": code_id,
             "seq": seq,
@@ -255,8 +249,5 @@ def record(
             "amended_by": (),
             "entered_t": entered_t,
         },
+        _RECORD_GIVEN,
     )
-    _SET_GIVEN(rec, _RECORD_GIVEN)
-    _SET_EXTRA(rec, None)
-    _SET_PRIVATE(rec, None)
-    return rec
