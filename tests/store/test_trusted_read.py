@@ -153,6 +153,7 @@ def test_the_fields_given_shared_by_a_shape_never_change(tmp_path: Path) -> None
     assert "amended_by" in copied_record.model_fields_set and copied.t == 1.5
     assert b.event.model_fields_set == before and b.model_fields_set == record_before
     assert all(trusted.KINDS[k].cls.model_config.get("frozen") for k in trusted.KINDS)
+    assert type(a).model_config.get("frozen")  # the records share one set too (trusted.record)
 
 
 @given(st.integers(min_value=-(2**32) * 10**6 + 1, max_value=2**32 * 10**6 - 1))
