@@ -1,7 +1,7 @@
 """Checks that need the code so far: lines, infusions and targets that must (not) exist yet."""
 
 from array import array
-from collections.abc import Callable, Container
+from collections.abc import Callable, Container, Sequence
 from typing import Any, cast
 
 from pydantic import ValidationError
@@ -29,6 +29,8 @@ _KIND_CODE = {kind: i for i, kind in enumerate(KINDS)}
 _RecordKeeping = Void | Amend | Acknowledge  # the models of RECORD_KEEPING
 # Kinds that a code's end must not come before: the bedside events (not record keeping, not an end).
 _HELD = bytes(i for i, kind in enumerate(KINDS) if kind not in RECORD_KEEPING and kind != "code_ended")
+# The kinds of which `add` keeps only the kind, the t and the event among the recent ones (`extend` takes them).
+_PLAIN = frozenset(KINDS) - LINE_STARTERS.keys() - {"infusion_started", "code_ended", "void", "amend"}
 
 
 class Ledger:
@@ -201,6 +203,33 @@ class Ledger:
             self._amended[amend.target] = amended
             self._ts[amend.target - 1] = amended.t
         return seq
+
+    def extend(self, events: Sequence[BaseEvent]) -> None:
+        """Take `events` (already checked, in seq order) as the next ones: what `add` of each leaves, with most of
+        them (those of which it keeps only the kind and t) taken here rather than a call each (a reader takes in a
+        whole code)."""
+        if self._pinned_from is not None or self._fetch is None:
+            # A copy keeps every event from where it was made; a ledger without a source finds an amend's target
+            # among the recent ones only: both as `add` keeps them.
+            for event in events:
+                self.add(event)
+            return
+        start = len(self._kinds) + 1
+        kinds, ts, codes, plain, add = self._kinds, self._ts, _KIND_CODE, _PLAIN, self.add
+        for event in events:
+            kind = event.kind
+            if kind in plain:
+                kinds.append(codes[kind])
+                ts.append(event.t)
+            else:
+                add(event)  # its lines, infusions, voids, amends and end (an earlier event is fetched if need be)
+        # The newest RECENT, in seq order, as `add` of each leaves them: those from before that are still among
+        # them, then these.
+        first = max(1, len(kinds) - self.RECENT + 1)
+        recent = {seq: event for seq, event in self._recent.items() if first <= seq < start}
+        skip = max(0, first - start)
+        recent.update(zip(range(start + skip, start + len(events)), events[skip:], strict=True))
+        self._recent = recent
 
     def _need_line(self, line: str) -> None:
         if line not in self.lines:

@@ -1,10 +1,14 @@
 """RecordLog: a code's raw events as a sequence; the newest held, the rest read back from the store."""
 
 from collections.abc import Iterable, Iterator, Sequence
+from itertools import islice
+from operator import attrgetter
 from typing import overload
 
 from recorder.store import Store
 from schemas.records import EventRecord
+
+_SEQ = attrgetter("seq")
 
 
 class RecordLog(Sequence[EventRecord]):
@@ -38,6 +42,21 @@ class RecordLog(Sequence[EventRecord]):
         recent[record.seq] = record
         if len(recent) > self._keep:
             del recent[next(iter(recent))]  # dicts keep insertion (seq) order: the oldest goes
+
+    def extend(self, records: Sequence[EventRecord]) -> None:
+        """The next records, in seq order, already in the store: what `append` of each leaves (a reader takes in a
+        whole code a page at a time)."""
+        if not records:
+            return
+        if records[0].seq == 1:
+            self._first = records[0]
+        recent = self._recent
+        recent.update(zip(map(_SEQ, records), records, strict=True))
+        self._count = records[-1].seq
+        over = len(recent) - self._keep
+        if over > 0:  # the oldest go, as `append` of each lets them go
+            for seq in list(islice(recent, over)):
+                del recent[seq]
 
     def __len__(self) -> int:
         return self._count

@@ -163,6 +163,28 @@ class LiveFold:
         """Keep the code's next record on the timeline without folding it (a reader that will `refold` once)."""
         self._keep_timeline(record)
 
+    def keep_all(self, records: Sequence[EventRecord]) -> None:
+        """`keep` of each record, in seq order. Most of a code's records come last on the timeline as they come:
+        those are put there here (where TimelineIndex.insert and _placed would put them), the rest kept by `keep`."""
+        index = self._index
+        ts, seqs, limit = index.ts, index.seqs, self._records.keep
+        for record in records:
+            event, seq = record.event, record.seq
+            t, shown = event.t, self._shown
+            if (
+                event.kind not in RECORD_KEEPING
+                and not record.amended_by
+                and (not ts or ts[-1] < t or (ts[-1] == t and seqs[-1] <= seq))
+                and (shown is None or len(seqs) < limit)
+            ):
+                # Last on the timeline: nothing folded after it to redo (_changed), and a held timeline stays held.
+                ts.append(t)
+                seqs.append(seq)
+                if shown is not None:
+                    shown.append(record)
+            else:
+                self._keep_timeline(record)
+
     def refold(self) -> None:
         """Fold the whole effective timeline once, afresh and without checkpoints: for a reader that records
         nothing (an export), after `keep` of every record; the same state, flags and facts as `add` of each."""
