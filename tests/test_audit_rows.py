@@ -375,8 +375,31 @@ def test_codes_derived_in_worker_processes_give_the_rows_one_process_gives(tmp_p
         m.setattr(audit_rows, "_workers", lambda codes: 1)
         serial = audit(serial_db)
     here = _in_workers(monkeypatch)
+    # Chunks of two codes: each worker derives several through its one connection, closed as it ends.
+    monkeypatch.setattr(audit_rows, "CODES_PER_CHUNK", 2)
+    log, reader, close, parent = tmp_path / "readers.log", Store.reader, Store.close, os.getpid()
+
+    def noted(what: str) -> None:
+        if os.getpid() != parent:
+            with open(log, "a") as f:
+                f.write(f"{what} {os.getpid()}\n")
+
+    def opened(self):
+        noted("open")
+        return reader(self)
+
+    def closed(self):
+        noted(f"close {self.readonly}")
+        close(self)
+
+    monkeypatch.setattr(Store, "reader", opened)
+    monkeypatch.setattr(Store, "close", closed)
     pooled = audit(pooled_db)
     assert here == []  # every code was derived by a worker
+    notes = sorted(line.split() for line in log.read_text().splitlines())
+    workers = {pid for *_, pid in notes}
+    assert 1 <= len(workers) <= 3 and len(ids) > 2 * 3  # more chunks than workers
+    assert notes == sorted([w for pid in workers for w in (["open", pid], ["close", "True", pid])])
     assert pooled == serial and len(pooled.codes) == len(ids)
     assert audit_csv(pooled) == audit_csv(serial)
     assert _kept_table(pooled_db) == _kept_table(serial_db) and len(_kept_table(pooled_db)) == len(ids)

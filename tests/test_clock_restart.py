@@ -225,3 +225,25 @@ def test_a_real_wall_step_between_crash_and_resume(tmp_path, step):
     # The resumed code went on from T+100 by the few seconds between the two processes: not ten
     # minutes back (stored before the note) nor ten minutes forward.
     assert 100 <= ts[2] < 100 + 300
+
+
+@pytest.mark.parametrize("reboot", [False, True])
+def test_an_exports_session_works_its_clock_out_as_any_reader_does(store, clock, db_path, reboot):
+    # A session read for an export (fold_once) works its clock out only when asked: the same clock as a
+    # session read to look at, in the same boot (the monotonic clock) and after a reboot (the wall clock).
+    session = Session.start(store, clock, arrest=True)
+    clock.advance(60)
+    session.log({"kind": "rhythm", "rhythm": "asystole"})
+    session.log({"kind": "cpr_started"}, t=90)
+    session.log({"kind": "note", "text": "back-dated"}, t=30)  # the latest t is not the last event's
+    store = restart(store, db_path)
+    if reboot:
+        clock.reboot(down=30)
+        clock.jump_wall(-3600)  # behind the latest t: the clock goes on from what was recorded
+    clock.advance(7)
+    looked_at = Session.read(store, clock, session.code_id)
+    exported = Session.read(store, clock, session.code_id, fold_once=True)
+    assert "clock" not in vars(exported)  # not worked out until asked
+    assert (exported.clock.start, exported.now()) == (looked_at.clock.start, looked_at.now())
+    clock.advance(3)
+    assert exported.now() == looked_at.now()

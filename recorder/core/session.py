@@ -4,6 +4,7 @@ import sys
 from collections.abc import Callable, Container, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from itertools import islice
 from typing import Any
 
@@ -53,7 +54,7 @@ class Session:
         self,
         store: Store,
         code_id: int,
-        clock: CodeClock,
+        clock: CodeClock | Callable[[], CodeClock],
         records: Iterable[EventRecord] = (),
         protocol: Protocol | None = None,
         whole: bool = False,
@@ -62,7 +63,10 @@ class Session:
     ) -> None:
         self.store = store
         self.code_id = code_id
-        self.clock = clock
+        if isinstance(clock, CodeClock):
+            self.clock = clock
+        else:
+            self._clock_later = clock
         self.protocol = protocol or load_protocol()
         # What the session holds per event is compact (the ledger's kind and t, the timeline's keys); the
         # records themselves are read back from the store when something looks back (RecordLog).
@@ -181,18 +185,31 @@ class Session:
         info = store.code(code_id)
         if info is None or info.events == 0:
             raise SessionError(f"there is no code {code_id}; `recorder list` shows the codes")
-        # The code clock goes on from the last event: on the monotonic clock in the same boot (see
-        # CodeClock.resumed), never below the latest t recorded.
-        mark = store.last_clock_mark(code_id)
-        reached = store.latest_t(code_id)
         # The first event's time, not the event: its record is built when the code is read, just below.
         started = store.started(code_id)
         if started is None:  # no event 1 (a damaged file): the first one there is, as the reading will find
             started = next(store.iter_events(code_id)).occurred_at
-        code_clock = CodeClock.resumed(clock, started, ClockMark(*mark) if mark else None, reached)
-        # The records are read a page at a time, never all at once.
+        code_start: datetime = started  # the narrowed type, for the function below
+
+        def code_clock() -> CodeClock:
+            # The code clock goes on from the last event: on the monotonic clock in the same boot (see
+            # CodeClock.resumed), never below the latest t recorded.
+            mark = store.last_clock_mark(code_id)
+            reached = store.latest_t(code_id)
+            return CodeClock.resumed(clock, code_start, ClockMark(*mark) if mark else None, reached)
+
+        # An export's reading (fold_once) logs nothing and never asks the time: its clock is worked out only if
+        # something does. The latest t is a scan of every event of the code, about 2 % of deriving a code's
+        # audit rows (benchmarks/bench_exports.py --parts audit).
         session = cls(
-            store, code_id, code_clock, store.iter_events(code_id), protocol, whole=whole, fold_once=fold_once
+            store,
+            code_id,
+            code_clock if fold_once else code_clock(),
+            # The records are read a page at a time, never all at once.
+            store.iter_events(code_id),
+            protocol,
+            whole=whole,
+            fold_once=fold_once,
         )
         basis = store.flag_basis(code_id)
         if not recompute and basis is not None and basis[0] != RULES_EDITION:
@@ -200,6 +217,12 @@ class Session:
         return session
 
     # ── recording ────────────────────────────────────────────────────────
+
+    @cached_property
+    def clock(self) -> CodeClock:
+        """The code clock of a session read for an export, worked out the first time something asks for it
+        (every other session is given its clock)."""
+        return self._clock_later()
 
     @property
     def ended(self) -> bool:
