@@ -11,6 +11,7 @@ import pytest
 from recorder.core.clock import FakeClock
 from recorder.core.session import Session
 from recorder.store import Store
+from tests import run_order
 
 # Compiled modules are cached, by this process, its workers and every recorder a test launches: a machine that
 # sets PYTHONDONTWRITEBYTECODE (this sandbox does) otherwise compiles the recorder, pydantic, click and Textual
@@ -77,3 +78,12 @@ def session(store: Store, clock: FakeClock) -> Session:
         setting="ed",
         patient={"age_years": 2, "weight_kg": 12, "weight_source": "length_tape"},
     )
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    run_order.order(items)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    run_order.yield_cpu(item)
