@@ -11,6 +11,7 @@ import pytest
 from recorder.core.clock import FakeClock
 from recorder.core.session import Session
 from recorder.store import Store
+from tests import pilot_idle, run_order
 
 # Compiled modules are cached, by this process, its workers and every recorder a test launches: a machine that
 # sets PYTHONDONTWRITEBYTECODE (this sandbox does) otherwise compiles the recorder, pydantic, click and Textual
@@ -27,6 +28,9 @@ if "PYTEST_DEBUG_TEMPROOT" not in os.environ and os.path.isdir("/dev/shm"):
     shm = os.statvfs("/dev/shm")
     if shm.f_bavail * shm.f_frsize >= 2 * 2**30 and os.access("/dev/shm", os.W_OK):
         os.environ["PYTEST_DEBUG_TEMPROOT"] = "/dev/shm"
+
+# Set before any app runs, in every xdist worker (each loads this file).
+pilot_idle.install()
 
 # What the tests read of the shared contract, pinned to the edition the code implements (the second;
 # the first edition's scenarios stay for the first-edition database tests): a clone with no shared
@@ -77,3 +81,12 @@ def session(store: Store, clock: FakeClock) -> Session:
         setting="ed",
         patient={"age_years": 2, "weight_kg": 12, "weight_source": "length_tape"},
     )
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    run_order.order(items)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    run_order.yield_cpu(item)

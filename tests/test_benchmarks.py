@@ -45,6 +45,7 @@ def test_startup(capsys):
     assert result["warm"]["first_frame_s"] > 0 and result["warm"]["version_s"] > 0
 
 
+@pytest.mark.slow
 def test_exports(capsys):
     args = ("--summary-events", "40", "--codes", "3", "--events", "20", "--repeats", "1")
     result = output(capsys, bench_exports.main, *args)

@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 
 from recorder.store import Store
+from tests import run_order
 from tests.browser.served import Guard, Served
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group(run_order.BROWSER)]
 
 LIVE = "Timeline (newest first)"  # the scribe's screen
 TEAM = "following live"  # the team display

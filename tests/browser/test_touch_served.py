@@ -12,10 +12,11 @@ import pytest
 from recorder.core.clock import FakeClock
 from recorder.core.session import Session
 from recorder.store import Store
+from tests import run_order
 from tests.browser.served import Served, Tab, browser_context, chromium
 from tests.tui.test_touch import run_flow
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group(run_order.BROWSER)]
 
 TABLET = (1024, 768)
 TEAM = "following live"  # the team display

@@ -74,6 +74,7 @@ def _peaks(store: Store, code_id: int) -> dict[str, int]:
         tracemalloc.stop()
 
 
+@pytest.mark.slow
 def test_summary_memory_grows_little_with_the_code(codes: tuple[Store, dict[int, int]]) -> None:
     store, sizes = codes
     (small, n_small), (large, n_large) = sorted(sizes.items(), key=lambda kv: kv[1])

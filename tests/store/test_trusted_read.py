@@ -49,6 +49,7 @@ def _same(store: Store, code_id: int) -> set[str]:
     return rebuilt
 
 
+@pytest.mark.slow
 def test_every_scenario_reads_back_as_validated(tmp_path: Path) -> None:
     assert SCENARIOS, "tests/data scenarios are missing"
     kinds: set[str] = set()

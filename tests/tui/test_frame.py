@@ -89,6 +89,7 @@ rows = st.builds(
 ).map(lambda r: r.intersection(Region(0, 0, *SIZE)))
 
 
+@pytest.mark.slow
 async def test_any_changed_area_is_drawn_as_textual_draws_it(code_db):
     """Random changed areas (one or several, anywhere), on a code as it comes in and after keys that scroll
     and select: the same cells are written, character for character and style for style."""

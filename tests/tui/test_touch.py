@@ -266,6 +266,7 @@ async def run_flow(db, touch: bool) -> tuple[list, list]:
     return records, flags
 
 
+@pytest.mark.slow
 async def test_a_toddler_io_arrest_by_taps_alone_stores_what_the_keys_store(tmp_path):
     by_keys, keys_flags = await run_flow(tmp_path / "keys.db", touch=False)
     by_taps, taps_flags = await run_flow(tmp_path / "taps.db", touch=True)
