@@ -30,13 +30,9 @@ CLOCK = FakeClock(datetime(2030, 1, 1).astimezone())
 
 def kept(session: Session) -> dict[str, object]:
     """Everything the ledger, the record log and the kept timeline hold (their order too, where it is read)."""
-    ledger, log, fold = session.ledger, session.records, session.fold
+    log, fold = session.records, session.fold
     return {
-        "kinds": bytes(ledger._kinds),
-        "ts": list(ledger._ts),
-        "recent": list(ledger._recent.items()),
-        "amended": list(ledger._amended.items()),
-        "ledger": (ledger.lines, ledger.infusions, ledger.voided, ledger.ended),
+        "ledger": _ledger(session.ledger),
         "log": (len(log), log._first, list(log._recent.items())),
         "index": (list(fold.index.ts), list(fold.index.seqs), fold.index.amended),
         "shown": fold._shown,
