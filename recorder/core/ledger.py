@@ -29,8 +29,6 @@ _KIND_CODE = {kind: i for i, kind in enumerate(KINDS)}
 _RecordKeeping = Void | Amend | Acknowledge  # the models of RECORD_KEEPING
 # Kinds that a code's end must not come before: the bedside events (not record keeping, not an end).
 _HELD = bytes(i for i, kind in enumerate(KINDS) if kind not in RECORD_KEEPING and kind != "code_ended")
-# The kinds of which `add` keeps only the kind, the t and the event among the recent ones (`extend` takes them).
-_PLAIN = frozenset(KINDS) - LINE_STARTERS.keys() - {"infusion_started", "code_ended", "void", "amend"}
 
 
 class Ledger:
@@ -181,27 +179,9 @@ class Ledger:
             oldest = next(iter(recent))  # dicts keep insertion (seq) order
             if self._pinned_from is None or oldest < self._pinned_from:
                 del recent[oldest]
-        if kind in LINE_STARTERS:
-            self.lines.add(event.line)  # type: ignore[attr-defined]
-        elif kind == "infusion_started":
-            self.infusions.add(cast(InfusionStarted, event).infusion)
-        elif kind == "code_ended":
-            self.ended = seq
-        elif kind == "void":
-            target = cast(Void, event).target
-            self.voided.add(target)
-            self._amended.pop(target, None)  # never read again: a voided event cannot be targeted
-            if target == self.ended:
-                self.ended = None  # a voided end never happened: the code is open again
-        elif kind == "amend":
-            amend = cast(Amend, event)
-            # Later amends build on this one, as the effective timeline does.
-            target_event = self.event(amend.target)
-            assert target_event is not None  # checked
-            data = {**target_event.model_dump(mode="json", exclude_none=True), **amend.changes}
-            amended = KIND_MODEL[target_event.kind].model_validate(data)
-            self._amended[amend.target] = amended
-            self._ts[amend.target - 1] = amended.t
+        note = _NOTE.get(kind)
+        if note is not None:
+            note(self, event, seq)
         return seq
 
     def extend(self, events: Sequence[BaseEvent]) -> None:
@@ -215,14 +195,14 @@ class Ledger:
                 self.add(event)
             return
         start = len(self._kinds) + 1
-        kinds, ts, codes, plain, add = self._kinds, self._ts, _KIND_CODE, _PLAIN, self.add
+        kinds, ts, codes, noted, add = self._kinds, self._ts, _KIND_CODE, _NOTE, self.add
         for event in events:
             kind = event.kind
-            if kind in plain:
+            if kind in noted:
+                add(event)  # its lines, infusions, voids, amends and end (an earlier event is fetched if need be)
+            else:
                 kinds.append(codes[kind])
                 ts.append(event.t)
-            else:
-                add(event)  # its lines, infusions, voids, amends and end (an earlier event is fetched if need be)
         # The newest RECENT, in seq order, as `add` of each leaves them: those from before that are still among
         # them, then these.
         first = max(1, len(kinds) - self.RECENT + 1)
@@ -230,6 +210,34 @@ class Ledger:
         skip = max(0, first - start)
         recent.update(zip(range(start + skip, start + len(events)), events[skip:], strict=True))
         self._recent = recent
+
+    # What `add` notes of the kinds that need more than their kind and t (the table _NOTE, below the class).
+
+    def _note_line(self, event: BaseEvent, seq: int) -> None:
+        self.lines.add(event.line)  # type: ignore[attr-defined]
+
+    def _note_infusion(self, event: BaseEvent, seq: int) -> None:
+        self.infusions.add(cast(InfusionStarted, event).infusion)
+
+    def _note_end(self, event: BaseEvent, seq: int) -> None:
+        self.ended = seq
+
+    def _note_void(self, event: BaseEvent, seq: int) -> None:
+        target = cast(Void, event).target
+        self.voided.add(target)
+        self._amended.pop(target, None)  # never read again: a voided event cannot be targeted
+        if target == self.ended:
+            self.ended = None  # a voided end never happened: the code is open again
+
+    def _note_amend(self, event: BaseEvent, seq: int) -> None:
+        amend = cast(Amend, event)
+        # Later amends build on this one, as the effective timeline does.
+        target_event = self.event(amend.target)
+        assert target_event is not None  # checked
+        data = {**target_event.model_dump(mode="json", exclude_none=True), **amend.changes}
+        amended = KIND_MODEL[target_event.kind].model_validate(data)
+        self._amended[amend.target] = amended
+        self._ts[amend.target - 1] = amended.t
 
     def _need_line(self, line: str) -> None:
         if line not in self.lines:
@@ -298,3 +306,14 @@ class Ledger:
                 f"t: the code cannot end before event {latest[1]} ({t_plus(latest[0])}), which it holds; "
                 "end it at or after that, or correct that event first"
             )
+
+
+# The kinds of which `add` notes more than the kind, the t and the event among the recent ones, and what it notes:
+# one table, so that `extend` (which takes every other kind without a call) can never miss one `add` handles.
+_NOTE: dict[str, Callable[[Ledger, BaseEvent, int], None]] = {
+    **dict.fromkeys(LINE_STARTERS, Ledger._note_line),
+    "infusion_started": Ledger._note_infusion,
+    "code_ended": Ledger._note_end,
+    "void": Ledger._note_void,
+    "amend": Ledger._note_amend,
+}
