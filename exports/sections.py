@@ -97,19 +97,35 @@ def times_at(start: datetime) -> Callable[[float], tuple[str, str]]:
     """`(t_plus(t), clock(start, t))` for one start, in one call: the two times of nearly every row of a long
     code's tables (the sums of `t_plus` and `clock_at`, written out)."""
     base = _day_us(start)
+    base_s = base // 1_000_000
     two = _TWO
+    # Each minute's start of the two strings ("T+12:" and "14:07:"), made once: a code's events are seconds apart,
+    # so most minutes have several. Bounded, so that a code spanning years cannot grow them without end.
+    pluses: dict[int, str] = {}
+    clocks: dict[int, str] = {}
 
     def at(t: float) -> tuple[str, str]:
         whole = int(t)
-        h, rest = divmod(whole, 3600)
-        m, sec = divmod(rest, 60)
-        plus = f"T+{h}:{two[m]}:{two[sec]}" if h else f"T+{two[m]}:{two[sec]}"
-        # _hms, written out: this runs for every event of a summary.
-        h, rest = divmod((base + whole * 1_000_000 + round((t - whole) * 1e6)) // 1_000_000 % 86_400, 3600)
-        m, sec = divmod(rest, 60)
-        return plus, f"{two[h]}:{two[m]}:{two[sec]}"
+        # A whole second (most of a code's times) adds no microseconds: the clock's second is the start's plus it.
+        day = base_s + whole if t == whole else (base + whole * 1_000_000 + round((t - whole) * 1e6)) // 1_000_000
+        minute, sec = divmod(whole, 60)  # divmod(divmod(whole, 3600)[1], 60) as t_plus has it, for any sign
+        plus = pluses.get(minute)
+        if plus is None:
+            h, m = divmod(minute, 60)
+            plus = f"T+{h}:{two[m]}:" if h else f"T+{two[m]}:"
+            if len(pluses) < _MINUTES_KEPT:
+                pluses[minute] = plus
+        minute, csec = divmod(day % 86_400, 60)
+        at = clocks.get(minute)
+        if at is None:
+            h, m = divmod(minute, 60)
+            at = clocks[minute] = f"{two[h]}:{two[m]}:"  # at most 1,440: the minutes of a day
+        return plus + two[sec], at + two[csec]
 
     return at
+
+
+_MINUTES_KEPT = 100_000
 
 
 def _day_us(start: datetime) -> int:
