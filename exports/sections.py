@@ -8,7 +8,7 @@ from typing import NamedTuple
 
 from exports.derive import CLINICAL_KINDS, SummaryParts
 from exports.describe import describe
-from schemas.code_record import CodeRecord
+from schemas.code_record import CodeRecord, EventList
 from schemas.formatting import age_short, clock, duration, number, offset, site_label, t_plus, words
 from schemas.labels import DEVICE_NAMES, OUTCOME_NAMES, ROUTE_NAMES, SETTING_NAMES
 from schemas.records import LATE_ENTRY_S, EventRecord
@@ -97,19 +97,35 @@ def times_at(start: datetime) -> Callable[[float], tuple[str, str]]:
     """`(t_plus(t), clock(start, t))` for one start, in one call: the two times of nearly every row of a long
     code's tables (the sums of `t_plus` and `clock_at`, written out)."""
     base = _day_us(start)
+    base_s = base // 1_000_000
     two = _TWO
+    # Each minute's start of the two strings ("T+12:" and "14:07:"), made once: a code's events are seconds apart,
+    # so most minutes have several. Bounded, so that a code spanning years cannot grow them without end.
+    pluses: dict[int, str] = {}
+    clocks: dict[int, str] = {}
 
     def at(t: float) -> tuple[str, str]:
         whole = int(t)
-        h, rest = divmod(whole, 3600)
-        m, sec = divmod(rest, 60)
-        plus = f"T+{h}:{two[m]}:{two[sec]}" if h else f"T+{two[m]}:{two[sec]}"
-        # _hms, written out: this runs for every event of a summary.
-        h, rest = divmod((base + whole * 1_000_000 + round((t - whole) * 1e6)) // 1_000_000 % 86_400, 3600)
-        m, sec = divmod(rest, 60)
-        return plus, f"{two[h]}:{two[m]}:{two[sec]}"
+        # A whole second (most of a code's times) adds no microseconds: the clock's second is the start's plus it.
+        day = base_s + whole if t == whole else (base + whole * 1_000_000 + round((t - whole) * 1e6)) // 1_000_000
+        minute, sec = divmod(whole, 60)  # divmod(divmod(whole, 3600)[1], 60) as t_plus has it, for any sign
+        plus = pluses.get(minute)
+        if plus is None:
+            h, m = divmod(minute, 60)
+            plus = f"T+{h}:{two[m]}:" if h else f"T+{two[m]}:"
+            if len(pluses) < _MINUTES_KEPT:
+                pluses[minute] = plus
+        minute, csec = divmod(day % 86_400, 60)
+        at = clocks.get(minute)
+        if at is None:
+            h, m = divmod(minute, 60)
+            at = clocks[minute] = f"{two[h]}:{two[m]}:"  # at most 1,440: the minutes of a day
+        return plus + two[sec], at + two[csec]
 
     return at
+
+
+_MINUTES_KEPT = 100_000
 
 
 def _day_us(start: datetime) -> int:
@@ -138,7 +154,8 @@ class _Words:
         self._both = times_at(self.start)
         # Kept as the descriptions are (SummaryParts.text): only when the timeline is held.
         self._times: dict[float, tuple[str, str]] | None = {} if s.timeline.held else None
-        self._entries: dict[int, tuple[str, str, str]] | None = {} if s.timeline.held else None
+        # A held timeline's entries' times and texts, in its order (`_held_entries`), made when first asked for.
+        self._held: tuple[list[tuple[str, str]], list[str]] | None = None
 
     def when(self, t: float | None) -> str:
         """T+mm:ss and the clock time in the code's offset."""
@@ -158,18 +175,14 @@ class _Words:
             found = times[t] = self._both(t)
         return found
 
-    def entry(self, rec: EventRecord) -> tuple[str, str, str]:
-        """(T+mm:ss, the clock time, the text) of a timeline entry, made once for the tables that list it again
-        (the clinical course or the notes, then the full timeline) when the timeline is held; else made each time.
-        One look-up for the three: a long code's tables have about two rows an event."""
-        kept = self._entries
-        if kept is None:
-            return (*self._both(rec.event.t), self.s.text(rec))
-        found = kept.get(rec.seq)
-        if found is None:
-            plus, at = self._both(rec.event.t)
-            found = kept[rec.seq] = (plus, at, describe(rec.event))
-        return found
+    def _held_entries(self, timeline: EventList) -> tuple[list[tuple[str, str]], list[str]]:
+        """(T+mm:ss, the clock time) and the text of each entry of a held timeline, in its order: made once, in
+        two passes driven from C, for the tables that list an event (the clinical course or the notes, then the
+        full timeline), which pick theirs by position (EventList.picked) rather than look each one up."""
+        if self._held is None:
+            events = [rec.event for rec in timeline]
+            self._held = list(map(self._both, [ev.t for ev in events])), list(map(describe, events))
+        return self._held
 
     def stamp(self, at: datetime) -> str:
         return at.strftime("%Y-%m-%d %H:%M:%S ") + offset(at)
@@ -415,10 +428,16 @@ class _Words:
 
     def _events(self, kinds: tuple[str, ...]) -> Iterator[RowCells]:
         # `when` and the event's text, written out: a long code's clinical course and notes are most of its rows.
-        entry = self.entry
-        for rec in self.s.timeline.of(*kinds):
-            plus, at, text = entry(rec)
-            yield (f"{plus} ({at})", text), None
+        timeline = self.s.timeline
+        if isinstance(timeline, EventList):
+            times, texts = self._held_entries(timeline)
+            for (plus, at), text in timeline.picked(zip(times, texts, strict=True), *kinds):
+                yield (f"{plus} ({at})", text), None
+            return
+        both, text_of = self._both, self.s.text
+        for rec in timeline.of(*kinds):
+            plus, at = both(rec.event.t)
+            yield (f"{plus} ({at})", text_of(rec)), None
 
     def flags(self, flags: list[FlagRow], withdrawn: bool = False) -> Table:
         prefix = "W" if withdrawn else "F"
@@ -496,9 +515,15 @@ class _Words:
 
     def _timeline(self) -> Iterator[RowCells]:
         # About one row per event, the most of any table: from plain tuples (no row model), the clock precomputed.
-        entry = self.entry
-        for rec, late, flagged in self.s.timeline_entries():
-            plus, at, text = entry(rec)
+        timeline, listed = self.s.timeline, self.s.timeline_entries()
+        rows: Iterable[tuple[tuple[EventRecord, bool, list[FlagRow]], tuple[str, str], str]]
+        if isinstance(timeline, EventList):
+            times, texts = self._held_entries(timeline)
+            rows = zip(listed, times, texts, strict=True)  # the same order: timeline_entries goes through the same list
+        else:
+            both, text_of = self._both, self.s.text
+            rows = ((entry, both(entry[0].event.t), text_of(entry[0])) for entry in listed)
+        for (rec, late, flagged), (plus, at), text in rows:
             if late or rec.amended_by:
                 marks = ["late entry"] if late else []
                 if rec.amended_by:

@@ -2,7 +2,7 @@
 
 from collections.abc import Iterable, Iterator
 from itertools import compress
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict
 
@@ -13,6 +13,9 @@ from schemas.vocabulary import AgeBand, LineKind, LineStatus, Outcome, Rhythm, S
 # Every model here is `defer_build`: its validator is built when the first one is made (an export, a code's
 # end), not when the module is imported, as the live fold does on every launch of the screen
 # (benchmarks/bench_startup.py). Deferring changes when the schema is built, never what it accepts.
+
+
+T = TypeVar("T")
 
 
 class EventStream:
@@ -63,10 +66,15 @@ class EventList(EventStream):
     __hash__ = None  # type: ignore[assignment]
 
     def of(self, *kinds: str) -> Iterator[EventRecord]:
+        return self.picked(self._records, *kinds)
+
+    def picked(self, values: Iterable[T], *kinds: str) -> Iterator[T]:
+        """Of `values`, one for each record in order (what an export made of each), those `of(*kinds)` gives the
+        records of: picked by position, without a look-up by seq."""
         # Each record's kind read once, then picked in C: an export goes through a long code's kinds a dozen times.
         if self._kinds is None:
             self._kinds = [rec.event.kind for rec in self._records]
-        return compress(self._records, map(frozenset(kinds).__contains__, self._kinds))
+        return compress(values, map(frozenset(kinds).__contains__, self._kinds))
 
     def get(self, seq: int) -> EventRecord | None:
         if self._by_seq is None:
