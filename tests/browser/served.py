@@ -93,14 +93,16 @@ def listening(port: int, timeout: float) -> bool:
 
 
 class Served:
-    """`recorder serve` on 127.0.0.1 and a free port, on the database `db`."""
+    """`recorder serve` on 127.0.0.1 and a free port, on the database `db` (and the protocol file `protocol`,
+    which serve passes to each tab's recorder)."""
 
-    def __init__(self, db: Path, *args: str) -> None:
+    def __init__(self, db: Path, *args: str, protocol: Path | None = None) -> None:
         self.db = db
         self.port = free_port()
         env = {**os.environ, "RECORDER_DB": str(db)}
+        chosen = ["--protocol", str(protocol)] if protocol is not None else []
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "recorder", "--db", str(db), "serve", "--port", str(self.port), *args],
+            [sys.executable, "-m", "recorder", "--db", str(db), *chosen, "serve", "--port", str(self.port), *args],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -190,10 +192,7 @@ class Tab:
 
     def _feed(self) -> list[tuple[float, bytes]]:
         frames = self.frames()
-        if self.screen is None and frames:
-            cols, rows = self.size()
-            self.screen = pyte.Screen(cols, rows)
-            self.stream = pyte.ByteStream(self.screen)
+        self._screen_for(frames)
         self.seen += len(frames)
         got = []
         for at, chunk in frames:
@@ -201,6 +200,32 @@ class Tab:
             self.stream.feed(chunk)
             got.append((at, chunk))
         return got
+
+    def shown_at(self, wanted: Callable[[str], bool], timeout: float = 20) -> float:
+        """Wait until the screen shows what `wanted` says; returns when the page received the frame that first
+        showed it, on the page's clock in seconds since the epoch: how late the test itself looked (its own
+        share of a loaded machine's CPU) is not counted."""
+        origin = self.page.evaluate("performance.timeOrigin")
+        deadline = time.monotonic() + timeout
+        while True:
+            frames = self.frames()
+            for n, (at, chunk) in enumerate(frames, 1):
+                self._screen_for(frames)
+                assert self.stream is not None and self.screen is not None
+                self.stream.feed(chunk)
+                if wanted("\n".join(self.screen.display)):
+                    self.seen += n  # the frames after it are read again by the next look
+                    return (origin + at) / 1000
+            self.seen += len(frames)
+            if time.monotonic() > deadline:
+                raise AssertionError(f"the page never showed it; it shows:\n{self.text()}")
+            self.page.wait_for_timeout(40)
+
+    def _screen_for(self, frames: list[tuple[float, bytes]]) -> None:
+        if self.screen is None and frames:
+            cols, rows = self.size()
+            self.screen = pyte.Screen(cols, rows)
+            self.stream = pyte.ByteStream(self.screen)
 
     def text(self) -> str:
         """The whole screen as the page's terminal has it now, one line a row."""
