@@ -103,11 +103,10 @@ def key_to_page(tab: Any, key: str, marker: str | None, timeout: float = 10, tap
         page.keyboard.press(key)
     deadline = time.monotonic() + timeout
     while True:
-        frames = page.evaluate(f"window.__frames.slice({tab.seen})")
-        for at, data in frames:
+        for at, data in tab.frames():
             tab.seen += 1
             assert tab.stream is not None
-            tab.stream.feed(bytes(data))
+            tab.stream.feed(data)
             if top_row(tab.screen.display, marker) != before:
                 sent = page.evaluate(f"window.__sentAt[{sent_before}]")
                 return (at - sent) / 1000

@@ -41,6 +41,9 @@ SCENARIOS_V2 = DATA / "scenarios_v2"
 RULES_V1 = DATA / "rules_v1.md"
 RULES_V2 = DATA / "rules_v2.md"
 EXPORTS_SPEC = DATA / "exports.md"
+# The default protocol with the deadlines a code entered in real time could reach made long (its header says
+# which): a code tapped in a browser gets the flags the same code gets on a fake clock, however loaded the machine.
+UNHURRIED = DATA / "protocol_unhurried.toml"
 
 
 @pytest.fixture(autouse=True)

@@ -34,17 +34,25 @@ LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 TOP, BOTTOM = "▔", "▁"  # a touch button's borders, above and below its label
 
 # Every binary frame the page's websocket receives, with the page's clock, kept where the test can read it.
+# Read back as one string a frame, a character a byte (__bytes): Playwright checks every element of an array it
+# is sent, and a frame sent as an array of numbers cost the test's process a third of its CPU in that check,
+# taken from the served recorder beside it on a loaded machine.
 RECORD_FRAMES = """
 (() => {
   const Native = window.WebSocket;
   window.__frames = [];
   window.__sent = [];
+  window.__bytes = (frames) => frames.map(([at, data]) => {
+    let text = "";
+    for (let i = 0; i < data.length; i += 8192) text += String.fromCharCode.apply(null, data.subarray(i, i + 8192));
+    return [at, text];
+  });
   window.WebSocket = function (url, protocols) {
     const socket = protocols === undefined ? new Native(url) : new Native(url, protocols);
     window.__socket = socket;
     socket.addEventListener("message", (event) => {
       if (typeof event.data !== "string") {
-        window.__frames.push([performance.now(), Array.from(new Uint8Array(event.data))]);
+        window.__frames.push([performance.now(), new Uint8Array(event.data)]);
       }
     });
     const send = socket.send.bind(socket);
@@ -85,14 +93,16 @@ def listening(port: int, timeout: float) -> bool:
 
 
 class Served:
-    """`recorder serve` on 127.0.0.1 and a free port, on the database `db`."""
+    """`recorder serve` on 127.0.0.1 and a free port, on the database `db` (and the protocol file `protocol`,
+    which serve passes to each tab's recorder)."""
 
-    def __init__(self, db: Path, *args: str) -> None:
+    def __init__(self, db: Path, *args: str, protocol: Path | None = None) -> None:
         self.db = db
         self.port = free_port()
         env = {**os.environ, "RECORDER_DB": str(db)}
+        chosen = ["--protocol", str(protocol)] if protocol is not None else []
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "recorder", "--db", str(db), "serve", "--port", str(self.port), *args],
+            [sys.executable, "-m", "recorder", "--db", str(db), *chosen, "serve", "--port", str(self.port), *args],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -175,20 +185,47 @@ class Tab:
         query = dict(re.findall(r"(\w+)=(\d+)", url))
         return int(query.get("width", 80)), int(query.get("height", 24))
 
+    def frames(self) -> list[tuple[float, bytes]]:
+        """The frames the page received since the last read (`seen` of them read before), with the page's clock."""
+        frames = self.page.evaluate(f"window.__frames ? window.__bytes(window.__frames.slice({self.seen})) : []")
+        return [(at, data.encode("latin-1")) for at, data in frames]
+
     def _feed(self) -> list[tuple[float, bytes]]:
-        frames = self.page.evaluate(f"window.__frames ? window.__frames.slice({self.seen}) : []")
-        if self.screen is None and frames:
-            cols, rows = self.size()
-            self.screen = pyte.Screen(cols, rows)
-            self.stream = pyte.ByteStream(self.screen)
+        frames = self.frames()
+        self._screen_for(frames)
         self.seen += len(frames)
         got = []
-        for at, data in frames:
-            chunk = bytes(data)
+        for at, chunk in frames:
             assert self.stream is not None
             self.stream.feed(chunk)
             got.append((at, chunk))
         return got
+
+    def shown_at(self, wanted: Callable[[str], bool], timeout: float = 20) -> float:
+        """Wait until the screen shows what `wanted` says; returns when the page received the frame that first
+        showed it, on the page's clock in seconds since the epoch: how late the test itself looked (its own
+        share of a loaded machine's CPU) is not counted."""
+        origin = self.page.evaluate("performance.timeOrigin")
+        deadline = time.monotonic() + timeout
+        while True:
+            frames = self.frames()
+            for n, (at, chunk) in enumerate(frames, 1):
+                self._screen_for(frames)
+                assert self.stream is not None and self.screen is not None
+                self.stream.feed(chunk)
+                if wanted("\n".join(self.screen.display)):
+                    self.seen += n  # the frames after it are read again by the next look
+                    return (origin + at) / 1000
+            self.seen += len(frames)
+            if time.monotonic() > deadline:
+                raise AssertionError(f"the page never showed it; it shows:\n{self.text()}")
+            self.page.wait_for_timeout(40)
+
+    def _screen_for(self, frames: list[tuple[float, bytes]]) -> None:
+        if self.screen is None and frames:
+            cols, rows = self.size()
+            self.screen = pyte.Screen(cols, rows)
+            self.stream = pyte.ByteStream(self.screen)
 
     def text(self) -> str:
         """The whole screen as the page's terminal has it now, one line a row."""

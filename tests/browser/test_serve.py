@@ -33,12 +33,20 @@ def test_scribe_then_team_display_then_resumed(served: Served, tab, db_path: Pat
     scribe.press("i", "1", "l", "Enter", "y")  # IO attempt, site 1 (proximal tibia), left, logged; the line is in
     scribe.press("e", "Enter", "0", ".", "1", "Enter")  # adrenaline 0.1 mg through the line (no weight yet)
     scribe.wait_for(lambda text: "io1  in" in text and "epinephrine" in text)
+    # The drug's form shows "epinephrine" too: on a loaded machine the screen can show it before the last
+    # keys are handled, so the store is waited for (a wait, not a budget) before it is checked.
+    deadline = time.monotonic() + 30
+    while len(kinds(db_path)) < 4 and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert kinds(db_path)[1:] == ["io_attempt", "io_result", "drug"]
 
     team = tab(served.url, wait_for=TEAM)
     assert "epinephrine" in team.text() and "io1" in team.text()
     # Each of three entries (CPR started, stopped, started) is shown on the team display within a second of being
     # committed; the best of the three is held to it, so that one stall of a shared machine does not decide it.
+    # Both ends are the product's own clocks: the store's wall time of the write, and the page's (the same
+    # machine's) when the frame that showed it arrived. How late the test noticed either is not counted: on a
+    # loaded machine the test's own polling (a store opened every 20 ms, the page read every 40 ms) took as long.
     delays = []
     for n in range(3):
         before = len(kinds(db_path))
@@ -49,9 +57,9 @@ def test_scribe_then_team_display_then_resumed(served: Served, tab, db_path: Pat
         while len(kinds(db_path)) == before:
             assert time.monotonic() < deadline, "the key logged nothing"
             time.sleep(0.02)
-        committed = time.monotonic()
-        team.wait_for(lambda text, n=n: text.count("CPR started") + text.count("CPR stopped") > n, timeout=30)
-        delays.append(time.monotonic() - committed)
+        committed = written_at(db_path)
+        shown = team.shown_at(lambda text, n=n: text.count("CPR started") + text.count("CPR stopped") > n, timeout=30)
+        delays.append(shown - committed)
     assert min(delays) < 1.0, f"the team display showed each entry {', '.join(f'{d:.2f}' for d in delays)} s late"
 
     # Closing the scribe's tab ends its process and frees the code: the next tab resumes it, every entry in it.
@@ -64,6 +72,17 @@ def test_scribe_then_team_display_then_resumed(served: Served, tab, db_path: Pat
         assert time.monotonic() < deadline, f"the resumed screen logged nothing: {kinds(db_path)}"
         time.sleep(0.05)
     assert kinds(db_path)[1:4] == ["io_attempt", "io_result", "drug"]
+
+
+def written_at(db: Path) -> float:
+    """When the open code's last event was written (the machine's wall clock, in seconds since the epoch)."""
+    store = Store(db, readonly=True)
+    try:
+        code_id = store.last_code_id()
+        assert code_id is not None, "no code was recorded"
+        return store.events(code_id)[-1].recorded_at.timestamp()
+    finally:
+        store.close()
 
 
 def status(url: str, **headers: str) -> tuple[int, str]:

@@ -12,6 +12,7 @@ from textual.widgets import Input, OptionList
 
 from recorder.core.clock import FakeClock
 from recorder.core.session import Session
+from recorder.engine import Protocol
 from recorder.store import Store
 from recorder.tui.app import QuitScreen, build_app
 from recorder.tui.help import HelpScreen
@@ -243,10 +244,13 @@ FLOW: list[tuple[str, list[Step], list[Step]]] = [
 ]
 
 
-async def run_flow(db, touch: bool) -> tuple[list, list]:
+async def run_flow(db, touch: bool, protocol: Protocol | None = None) -> tuple[list, list]:
+    """The FLOW by keys or by taps, on a fake clock 10 s an entry: the records (seq, t, event) and the flags.
+
+    `protocol`: another than the default (the browser test's, whose deadlines no real-time run reaches)."""
     store = Store(db)
     clock = FakeClock(datetime(2026, 3, 2, 14, 5, tzinfo=UTC))
-    app = build_app(store, clock, touch=touch)
+    app = build_app(store, clock, protocol, touch=touch)
     async with app.run_test(size=SIZE) as pilot:
         assert isinstance(app.screen, LiveScreen) and app.screen.touch is touch
         for name, by_keys, by_taps in FLOW:
@@ -260,7 +264,7 @@ async def run_flow(db, touch: bool) -> tuple[list, list]:
             clock.advance(10)
         assert isinstance(app.screen, ReviewScreen)
     records = [(r.seq, r.t, r.event.model_dump(mode="json")) for r in store.events(1)]
-    session = Session.read(store, clock, 1)
+    session = Session.read(store, clock, 1, protocol)
     flags = [(f.rule, f.severity, f.seq, f.acknowledged, f.reason) for f in session.flags()]
     store.close()
     return records, flags
