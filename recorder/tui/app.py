@@ -197,9 +197,9 @@ class RecorderApp(App[None]):
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.Key) and not event.is_forwarded:
             await self.keys_in_order.arrived(event)  # typed ahead: each key where the one before left off
-        elif isinstance(event, events.MouseUp) and not event.is_forwarded:
-            # A click or a tap: the keys typed after it wait until what it set off is done (a box it opened
-            # is ready), as they wait for a key's.
+        elif isinstance(event, events.MouseDown | events.MouseUp) and not event.is_forwarded:
+            # A click or a tap: after the keys typed before it, and the keys typed after it wait until what it
+            # set off is done (a box it opened is ready), as they wait for a key's.
             await self.keys_in_order.pointer(event, lambda: super(RecorderApp, self).on_event(event))
         else:
             await super().on_event(event)

@@ -8,10 +8,13 @@ before it has been handled all the way up, and when the screen it opened is read
 its first field focused); keys that come meanwhile wait, in order. Keys typed while the code is still
 being opened (the first frame is drawn before it: recorder/tui/opening.py) wait the same way, for as long
 as that takes, and go to the live screen once it is ready. A key that waited says how long (`waited`): an
-entry it begins happened when it was typed, not when its turn came.
+entry it begins happened when it was typed, not when its turn came. A tap (a mouse button pressed, let go)
+that comes while keys wait or one is on its way waits behind them the same way: a Save tapped right after
+the last letters is handled after them, never before (the letters would land on the screen under the box).
 """
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from inspect import signature
 
 from textual import events
@@ -28,6 +31,14 @@ PATIENCE = 50
 AGAIN = 2
 # Times the path from the focused widget is followed again for what a binding left there.
 ROUNDS = 2
+
+
+@dataclass(frozen=True)
+class Pointer:
+    """A mouse button pressed or let go, waiting behind keys: Textual's handling of it, kept for its turn."""
+
+    event: events.MouseDown | events.MouseUp
+    dispatch: Callable[[], Awaitable[None]]
 
 
 def ready(screen: Screen) -> bool:
@@ -48,7 +59,7 @@ class KeysInOrder:
         # How long ago a key was read from the terminal, from its stamp (Clock.since_stamp): a key typed while
         # the code opens reaches the app only once it is open, as every message does while the loop is busy.
         self.age = age
-        self.waiting: list[events.Key] = []
+        self.waiting: list[events.Key | Pointer] = []
         # How long the key being handled waited for its turn (0 once it is handled, and for a click).
         self.waited = 0.0
         self.at: MessagePump | None = None  # where the key on its way was last seen
@@ -90,6 +101,9 @@ class KeysInOrder:
                 return
             self.tries = 0
             key = self.waiting.pop(0)
+            if isinstance(key, Pointer):
+                await self._handle_pointer(key)
+                continue
             # Fixed as the key is handed out, so it never grows with what the key then sets off.
             self.waited = self.age(key.time)
             target = self.app.focused or self.app.screen  # where Textual hands a key it has not bound first
@@ -100,16 +114,28 @@ class KeysInOrder:
             else:
                 self.waited = 0.0
 
-    async def pointer(self, event: events.MouseUp, dispatch: Callable[[], Awaitable[None]]) -> None:
-        """A mouse button let go (a click, a tap): handed to Textual, which posts the click to the widget
-        under it; the keys after it then wait, as after a key, until that widget and its parents have
-        handled it and a screen it opened is ready."""
-        try:
-            clicked: MessagePump | None = self.app.get_widget_at(*event.screen_offset)[0]
-        except NoWidget:
-            clicked = None
+    async def pointer(self, event: events.MouseDown | events.MouseUp, dispatch: Callable[[], Awaitable[None]]) -> None:
+        """A mouse button pressed or let go (a click, a tap): handed to Textual now, or after the keys that came
+        before it when some wait or one is on its way (typed, then tapped: in that order)."""
+        if not self.held and (self.waiting or self.at is not None):
+            # While the code opens, a tap answers the opening screen's question: it never waits for the keys.
+            self.waiting.append(Pointer(event, dispatch))
+            await self.release()
+        else:
+            await self._handle_pointer(Pointer(event, dispatch))
+
+    async def _handle_pointer(self, pointer: Pointer) -> None:
+        """Textual posts the click to the widget under a button let go; the keys after it then wait, as after a
+        key, until that widget and its parents have handled it and a screen it opened is ready."""
+        event = pointer.event
+        clicked: MessagePump | None = None
+        if isinstance(event, events.MouseUp):
+            try:
+                clicked = self.app.get_widget_at(*event.screen_offset)[0]
+            except NoWidget:
+                clicked = None
         self.waited = 0.0  # what a click begins happens as it is handled
-        await dispatch()
+        await pointer.dispatch()
         if clicked is not None and self.at is None and clicked.is_attached:
             self.rounds = ROUNDS
             self.follow(clicked)

@@ -515,3 +515,32 @@ async def test_text_typed_at_once_after_the_tap_that_opens_a_box_lands_in_it(ses
         await pilot.pause()
     notes = [r.event for r in session.store.iter_events(session.code_id) if r.event.kind == "note"]
     assert [n.text for n in notes] == ["2 doses"]
+
+
+async def test_a_tap_right_after_typed_letters_waits_for_them(session, store, clock):
+    """Letters typed, then Save tapped at once (an on-screen keyboard, then a finger): the tap is handled after
+    the letters, never before them, so none of them reaches the screen under the box as a command (on a loaded
+    tablet a Save that overtook the last letters stored the note short and `i` opened the IO picker)."""
+    from textual import events
+    from textual.pilot import _get_mouse_message_arguments
+
+    app = build_app(store, clock, mode="resume", touch=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await tap("Note")(pilot)
+        await pilot.pause()
+        save = next(b for b in app.screen.query(TouchButton) if str(b.label) == "Save")
+        where = _get_mouse_message_arguments(save, (save.size.width // 2, 1), button=1)
+        # Every letter and the tap arrive together, as from a browser: nothing is handled between them.
+        for char in "iv in":
+            app.post_message(events.Key("space" if char == " " else char, char))
+        for event in (events.MouseDown, events.MouseUp):
+            app.post_message(event(**where))
+        for _ in range(200):  # until the note is stored (a bounded wait, not a timed one)
+            await pilot.pause(0.02)
+            if any(r.kind == "note" for r in store.iter_events(session.code_id)):
+                break
+        await pilot.pause(0.1)
+        assert isinstance(app.screen, LiveScreen)  # no picker opened by a letter
+    stored = [r.event for r in store.iter_events(session.code_id)]
+    assert [e.text for e in stored if e.kind == "note"] == ["iv in"]
+    assert stored[-1].kind == "note"  # and nothing logged after it by a stray letter
