@@ -201,6 +201,8 @@ class RecorderApp(App[None]):
             # A click or a tap: after the keys typed before it, and the keys typed after it wait until what it
             # set off is done (a box it opened is ready), as they wait for a key's.
             await self.keys_in_order.pointer(event, lambda: super(RecorderApp, self).on_event(event))
+        elif isinstance(event, events.Paste) and not event.is_forwarded:
+            await self.keys_in_order.paste(event, lambda: super(RecorderApp, self).on_event(event))  # text, as keys
         else:
             await super().on_event(event)
 

@@ -9,8 +9,9 @@ its first field focused); keys that come meanwhile wait, in order. Keys typed wh
 being opened (the first frame is drawn before it: recorder/tui/opening.py) wait the same way, for as long
 as that takes, and go to the live screen once it is ready. A key that waited says how long (`waited`): an
 entry it begins happened when it was typed, not when its turn came. A tap (a mouse button pressed, let go)
-that comes while keys wait or one is on its way waits behind them the same way: a Save tapped right after
-the last letters is handled after them, never before (the letters would land on the screen under the box).
+or a paste that comes while keys wait or one is on its way waits behind them the same way: a Save tapped
+right after the last letters is handled after them, never before (the letters would land on the screen
+under the box), and text pasted after `n` lands in the note box that `n` opens.
 """
 
 from collections.abc import Awaitable, Callable
@@ -34,10 +35,11 @@ ROUNDS = 2
 
 
 @dataclass(frozen=True)
-class Pointer:
-    """A mouse button pressed or let go, waiting behind keys: Textual's handling of it, kept for its turn."""
+class Turn:
+    """A mouse button pressed or let go, or a paste, waiting behind keys: Textual's handling of it, kept for
+    its turn."""
 
-    event: events.MouseDown | events.MouseUp
+    event: events.MouseDown | events.MouseUp | events.Paste
     dispatch: Callable[[], Awaitable[None]]
 
 
@@ -59,7 +61,7 @@ class KeysInOrder:
         # How long ago a key was read from the terminal, from its stamp (Clock.since_stamp): a key typed while
         # the code opens reaches the app only once it is open, as every message does while the loop is busy.
         self.age = age
-        self.waiting: list[events.Key | Pointer] = []
+        self.waiting: list[events.Key | Turn] = []
         # How long the key being handled waited for its turn (0 once it is handled, and for a click).
         self.waited = 0.0
         self.at: MessagePump | None = None  # where the key on its way was last seen
@@ -101,8 +103,8 @@ class KeysInOrder:
                 return
             self.tries = 0
             key = self.waiting.pop(0)
-            if isinstance(key, Pointer):
-                await self._handle_pointer(key)
+            if isinstance(key, Turn):
+                await self._take(key)
                 continue
             # Fixed as the key is handed out, so it never grows with what the key then sets off.
             self.waited = self.age(key.time)
@@ -119,26 +121,35 @@ class KeysInOrder:
         before it when some wait or one is on its way (typed, then tapped: in that order)."""
         if not self.held and (self.waiting or self.at is not None):
             # While the code opens, a tap answers the opening screen's question: it never waits for the keys.
-            self.waiting.append(Pointer(event, dispatch))
+            self.waiting.append(Turn(event, dispatch))
             await self.release()
         else:
-            await self._handle_pointer(Pointer(event, dispatch))
+            await self._take(Turn(event, dispatch))
 
-    async def _handle_pointer(self, pointer: Pointer) -> None:
-        """Textual posts the click to the widget under a button let go; the keys after it then wait, as after a
-        key, until that widget and its parents have handled it and a screen it opened is ready."""
-        event = pointer.event
-        clicked: MessagePump | None = None
+    async def paste(self, event: events.Paste, dispatch: Callable[[], Awaitable[None]]) -> None:
+        """Pasted text: typed, in effect, so it waits behind the keys before it as a key would (and while the
+        code opens), and goes to where they left the focus."""
+        self.waiting.append(Turn(event, dispatch))
+        await self.release()
+
+    async def _take(self, turn: Turn) -> None:
+        """Hand a mouse button or a paste to Textual. A button let go: Textual posts the click to the widget under
+        it; a paste: to the focused widget. The keys after it then wait, as after a key, until that widget and
+        its parents have handled it and a screen it opened is ready."""
+        event = turn.event
+        taker: MessagePump | None = None
         if isinstance(event, events.MouseUp):
             try:
-                clicked = self.app.get_widget_at(*event.screen_offset)[0]
+                taker = self.app.get_widget_at(*event.screen_offset)[0]
             except NoWidget:
-                clicked = None
-        self.waited = 0.0  # what a click begins happens as it is handled
-        await pointer.dispatch()
-        if clicked is not None and self.at is None and clicked.is_attached:
+                taker = None
+        elif isinstance(event, events.Paste):
+            taker = self.app.focused or self.app.screen
+        self.waited = 0.0  # what a click or a paste begins happens as it is handled
+        await turn.dispatch()
+        if taker is not None and self.at is None and taker.is_attached:
             self.rounds = ROUNDS
-            self.follow(clicked)
+            self.follow(taker)
 
     def follow(self, node: MessagePump) -> None:
         """Wait for `node` to handle the key, then its parent, up to the app (where bindings run)."""

@@ -223,3 +223,23 @@ async def test_a_key_typed_with_the_flags_list_focused_is_still_the_screens(stor
         await keys(pilot, "c", "enter", "c")  # Enter is the list's: the code was started by the first key
         assert [r.kind for r in store.events(1)] == ["code_started", "cpr_started", "cpr_stopped"]
         assert app.focused is screen.query_one(FlagsPanel)
+
+
+async def test_text_pasted_right_after_the_key_that_opens_a_box_lands_in_it(store, clock):
+    """A paste is text typed at once: pasted right after `n` and the letters typed into the box it opens, it
+    lands in the box after them, and the Enter after it saves the note."""
+    app = build_app(store, clock, mode="new", new_fields={"arrest": True})
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        # As the terminal driver delivers them: the keys, the paste and the Enter queued before any is handled.
+        for key in ("n", *"par"):
+            app.post_message(events.Key(key, key))
+        app.post_message(events.Paste("ents here [/] 2 min"))
+        app.post_message(events.Key("enter", None))
+        for _ in range(50):  # until the queue has drained (a bounded wait, not a timed one)
+            await pilot.pause()
+            if len(store.events(1)) == 2:
+                break
+        assert isinstance(app.screen, LiveScreen)
+        stored = [(r.kind, getattr(r.event, "text", None)) for r in store.events(1)]
+        assert stored == [("code_started", None), ("note", "parents here [/] 2 min")]
