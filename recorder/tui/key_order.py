@@ -11,7 +11,7 @@ as that takes, and go to the live screen once it is ready. A key that waited say
 entry it begins happened when it was typed, not when its turn came. A tap (a mouse button pressed, let go)
 or a paste that comes while keys wait or one is on its way waits behind them the same way: a Save tapped
 right after the last letters is handled after them, never before (the letters would land on the screen
-under the box), and text pasted after `n` lands in the note box that `n` opens.
+under the box), and text pasted after letters typed into a box lands after them, not among them.
 """
 
 from collections.abc import Awaitable, Callable
