@@ -202,15 +202,15 @@ def stored_page(
     another type than the store writes, a time `exact` or more from the start, anything that fails): the caller's
     general way.
 
-    One loop with the parse, the shape's look-up and both models' making written out: a Python call an event
-    and four a record cost about a fifth of a summary's read. The fields given are one set per shape, not one
-    per event: a frozen model's set is never changed (pydantic refuses the assignment before it would add to
-    it, and a model_copy copies the set first); _shape takes frozen kinds only, and every record shares one set
-    too (EventRecord is frozen).
+    One loop with the shape's look-up and both models' making written out (the parse is `payload`'s): a Python
+    call an event and four a record cost about a fifth of a summary's read. The fields given are one set per
+    shape, not one per event: a frozen model's set is never changed (pydantic refuses the assignment before it
+    would add to it, and a model_copy copies the set first); _shape takes frozen kinds only, and every record
+    shares one set too (EventRecord is frozen).
     """
     out: list[EventRecord] = []
     add = out.append
-    fromiso, scan, shapes = datetime.fromisoformat, _SCAN, _SHAPES
+    fromiso, parse, shapes = datetime.fromisoformat, payload, _SHAPES
     new, set_dict, set_given, set_extra, set_private = _NEW, _SET_DICT, _SET_GIVEN, _SET_EXTRA, _SET_PRIVATE
     record_cls, record_given = EventRecord, _RECORD_GIVEN
     for row in rows:
@@ -221,13 +221,7 @@ def stored_page(
                 occurred = fromiso(occurred_at)
                 t = (occurred - (start or occurred)).total_seconds()
                 if -exact < t < exact:  # else `other` rounds it
-                    # payload(text), written out
-                    try:
-                        values, end = scan(text, 0)
-                    except (StopIteration, TypeError):
-                        end = -1
-                    if end != len(text):
-                        values = json.loads(text)
+                    values = parse(text)
                     if type(values) is dict:
                         key = (kind, *values, *map(type, values.values()))
                         shape = shapes.get(key, _UNSEEN)

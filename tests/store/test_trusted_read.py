@@ -30,7 +30,7 @@ def _same(store: Store, code_id: int) -> set[str]:
     start = store._start(code_id)
     rebuilt = set()
     rows = _rows(store, code_id)
-    # The page's way (trusted.stored, by shape), the row's (trusted.event) and full validation.
+    # The page's way (trusted.stored_page, by shape), the row's (trusted.event) and full validation.
     for row, fast in zip(rows, store._records(code_id, start, rows), strict=True):
         full = store._record(code_id, start, row, trust=False)
         assert fast == full == store._record(code_id, start, row)
