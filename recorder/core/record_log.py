@@ -34,7 +34,7 @@ class RecordLog(Sequence[EventRecord]):
         self._recent: dict[int, EventRecord] = {}
 
     def append(self, record: EventRecord) -> None:
-        """The next record (seq = len + 1), already in the store."""
+        """The next record (seq = len + 1), already in the store or about to be (a replay's batch: log_events)."""
         self._count = record.seq
         if record.seq == 1:
             self._first = record

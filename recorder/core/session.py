@@ -17,7 +17,7 @@ from recorder.engine import RULES, RULES_EDITION, Protocol, load_protocol
 from recorder.engine.clinical_view import ClinicalView
 from recorder.engine.live_fold import LiveFold, diff_flags
 from recorder.errors import RecorderError
-from recorder.store import Store, StoreError, trusted
+from recorder.store import Chained, Store, StoreError, trusted
 from schemas.events import BaseEvent, CodeStarted, EventError, event_payload, parse_event
 from schemas.records import EventRecord, Flag
 
@@ -35,6 +35,17 @@ class Logged:
     withdrawn: list[Flag] = field(default_factory=list)
 
 
+# An event made ready by log_events: its row, what logging it gives, the flags it raised and withdrew, and
+# whether the code had ended with it. A tuple: made for every event of a replay.
+_Ready = tuple[Chained, Logged, list[Flag], list[Flag], bool]
+
+# How far ahead of the store a replay works its events out (log_events): an event's recorded_at is when it was
+# made ready, at most about this many seconds before it is written; the first batch (nothing is known of the
+# disk yet), and the most in one.
+READY_AHEAD = 0.1
+READY_FIRST = 1
+READY_MOST = 256
+
 EndHook = Callable[["Session"], None]
 """What a front end does with an ended code after each event (end_hooks.keep_audit_rows: keep its audit rows)."""
 
@@ -49,6 +60,7 @@ class Session:
     _basis_kept = False  # the rules edition and protocol are kept with the code's flags (_write_flags)
     rules_edition = RULES_EDITION  # the edition of the rules whose flags flags() gives
     _kept: list[Flag] | None = None  # a code of another edition read as recorded: the flags kept with it
+    _ahead = False  # the fold is ahead of the store: a replay's batch being written (log_events)
 
     def __init__(
         self,
@@ -261,8 +273,43 @@ class Session:
     def log_event(self, event: BaseEvent, entered: float | None = None) -> Logged:
         """Check against the code, store and return an event already validated, at its own t.
 
-        `log` ends here; `replay` comes straight here with the events of a file it has validated.
+        `log` ends here; `replay` logs a file's events through `log_events`.
         """
+        return self._append(self._checked(event), entered)
+
+    def log_events(self, events: Iterable[BaseEvent], on_commit: Callable[[Logged], None] | None = None) -> None:
+        """`log_event` of each event (validated already: a replay's file), with `on_commit` of what each logged,
+        called once it is on disk: the same records, flags' history and calls, each event durable in its own
+        transaction before the next is written.
+
+        The events are checked, chained and folded a few at a time, then written one by one: the recorder's
+        own work for an event is done in a run, not each time between two waits for the disk (where it cost
+        about half as much again: BENCHMARKS.md, twelfth round). So an event's recorded_at is when it was made
+        ready, at most about READY_AHEAD seconds before it was written (the batch is sized to keep it so).
+        An event that cannot follow the code stops the replay there (SessionError), the events before it
+        written; a write that fails leaves the code as far as it was written, and this session behind it
+        refuses to record more (resume the code). The end hook runs once a batch is written, not after each
+        of its events: what it keeps stands only for the code's last event anyway.
+        """
+        events = iter(events)
+        size = READY_FIRST
+        while batch := list(islice(events, size)):
+            began = self.clock.elapsed()
+            ready, stopped = self._ready(batch)
+            self._write_ready(ready, on_commit)
+            if stopped is not None:
+                raise stopped
+            # Sized by how long the last batch took an event, so that the last of the next one is written about
+            # READY_AHEAD after it was made ready, and at most twice the last (one quick write says little of the
+            # next ones); never more than the records held in memory (a batch's fold reads back only what it
+            # holds or what is written).
+            each = (self.clock.elapsed() - began) / len(batch)
+            fits = int(READY_AHEAD / each) if each > 0 else READY_MOST
+            size = max(1, min(READY_MOST, self.records.keep, 2 * len(batch), fits))
+
+    def _checked(self, event: BaseEvent) -> BaseEvent:
+        """`event` at its t as stored (rounded to the microsecond, never before the start), if it can follow
+        the code (else SessionError)."""
         t = round(max(0.0, event.t), 6)
         if t != event.t:
             event = event.model_copy(update={"t": t})
@@ -270,7 +317,7 @@ class Session:
             self.ledger.check(event)
         except EventError as exc:
             raise SessionError(str(exc)) from None
-        return self._append(event, entered)
+        return event
 
     def preview(self, data: dict[str, Any], *, t: float | None = None) -> list[Flag]:
         """The flags an event would raise if logged now, without logging it (the pickers show them).
@@ -305,28 +352,86 @@ class Session:
         return self.log({"kind": "code_ended", "outcome": outcome}, **kw)
 
     def _append(self, event: BaseEvent, entered: float | None = None) -> Logged:
+        if self._ahead:
+            raise SessionError(
+                f"a replay into code {self.code_id} stopped part-way; `recorder resume {self.code_id}` goes on from "
+                "what it stored"
+            )
+        chained, record = self._chain(event, entered)
+        self.store.write(chained)
+        # Only once it is on disk does the code move on.
+        raised, withdrawn = self._move_on(record)
+        fold = self.fold
+        self._write_flags(record.seq, raised, withdrawn)
+        if fold.ended:
+            self._ended_hook()
+        return Logged(record, fold.acknowledged(raised) if raised else [], withdrawn)
+
+    def _chain(
+        self, event: BaseEvent, entered: float | None = None, after: Chained | None = None
+    ) -> tuple[Chained, EventRecord]:
+        """The next event's row, chained (onto `after`, or onto the code's head), and its record: written now."""
         seq, clock, code_id = self.ledger.next_seq, self.clock, self.code_id
         occurred_at, recorded_at = clock.at(event.t), clock.recorded_at()
         mark = clock.mark()
         if entered is not None:  # kept in a journal since: recorded when the scribe entered it
             made = min(max(entered, event.t), mark.elapsed)
             recorded_at, mark = min(recorded_at, clock.at(made)), clock.mark(entered=made)
-        self.store.append(code_id, seq, event.kind, event_payload(event), occurred_at, recorded_at, mark=mark)
+        chained = self.store.chained(
+            code_id, seq, event.kind, event_payload(event), occurred_at, recorded_at, 1, mark, after
+        )
         # Built from what was just validated and typed here, not validated again (EventRecord(...) cost as much
         # as the rest of the record's making): what EventRecord(...) gives for these values.
-        record = trusted.record(code_id, seq, event, occurred_at, recorded_at, 1, float(mark.elapsed))
-        # Only once it is on disk does the code move on.
-        self.ledger.add(event)
+        return chained, trusted.record(code_id, seq, event, occurred_at, recorded_at, 1, float(mark.elapsed))
+
+    def _move_on(self, record: EventRecord) -> tuple[list[Flag], list[Flag]]:
+        """The code moves on by one event: the ledger, the records, the fold; the flags it raised and withdrew."""
+        self.ledger.add(record.event)
         self.records.append(record)
-        fold = self.fold
-        raised, withdrawn = fold.add(record)
-        self._write_flags(seq, raised, withdrawn)
-        if fold.ended and self.on_end is not None:
+        return self.fold.add(record)
+
+    def _ended_hook(self) -> None:
+        if self.on_end is not None:
             try:
                 self.on_end(self)
             except StoreError:
                 pass  # derived data, not the record: whoever reads it next derives it again
-        return Logged(record, fold.acknowledged(raised) if raised else [], withdrawn)
+
+    def _ready(self, events: list[BaseEvent]) -> tuple[list[_Ready], Exception | None]:
+        """The events checked, chained one onto the other and folded in, not written (log_events): what writing
+        each takes, and what stopped them short (an event that cannot follow, a head moved on)."""
+        ready: list[_Ready] = []
+        after: Chained | None = None
+        self._ahead = True  # until every one of them is written (_write_ready)
+        fold = self.fold
+        try:
+            for event in events:
+                chained, record = self._chain(self._checked(event), after=after)
+                raised, withdrawn = self._move_on(record)
+                logged = Logged(record, fold.acknowledged(raised) if raised else [], withdrawn)
+                ready.append((chained, logged, raised, withdrawn, fold.ended))
+                after = chained
+        except (SessionError, StoreError) as exc:
+            return ready, exc
+        return ready, None
+
+    def _write_ready(self, ready: list[_Ready], on_commit: Callable[[Logged], None] | None) -> None:
+        """Write each event made ready, with the flags' history as `_append` keeps it after each; `on_commit` of
+        each once it is on disk. The fold stands at the last of them: only then is it the code's again."""
+        write, last = self.store.write, len(ready) - 1
+        for i, (chained, logged, raised, withdrawn, ended) in enumerate(ready):
+            write(chained)
+            # _write_flags' own first test, made here: most events change no flag, and this is every event's path.
+            if raised or withdrawn or ended or self._flags_behind or not self._basis_kept:
+                self._write_flags(chained.seq, raised, withdrawn, ended, i == last)
+            if i == last:
+                self._ahead = False
+                if ended:
+                    self._ended_hook()
+            if on_commit is not None:
+                on_commit(logged)
+        if not ready:
+            self._ahead = False
 
     # ── reading ──────────────────────────────────────────────────────────
 
@@ -387,16 +492,26 @@ class Session:
             raised = self.fold.tick(self.now() if now is None else now)
         return new, raised
 
-    def _write_flags(self, at_seq: int, raised: list[Flag], withdrawn: list[Flag]) -> None:
+    def _write_flags(
+        self, at_seq: int, raised: list[Flag], withdrawn: list[Flag], ended: bool | None = None, current: bool = True
+    ) -> None:
         """Keep the flags' history. Flags are derived from events already on disk: a failed write is
         caught up at the next one (or at resume), never an error that would make the scribe log an
-        event that is already stored a second time."""
+        event that is already stored a second time.
+
+        `ended`: whether the code had ended at `at_seq` (the fold's, unless it is ahead of the store);
+        `current`: the fold stands at `at_seq` (not ahead of it, as it is in a replay's batch but the last).
+        """
         # The rules edition and protocol are kept with the code's flags at a session's first write (even
         # of no flag) and at every write once the code has ended, so that `verify` works them out again
         # under what raised them and knows they were brought up to date with the end.
-        basis_due = not self._basis_kept or self.ended
+        basis_due = not self._basis_kept or (self.ended if ended is None else ended)
         if not (raised or withdrawn or self._flags_behind or basis_due):
             return  # most events change no flag: decided before the basis is worked out (once per event)
+        if self._flags_behind and not current:
+            # The catch-up is a diff against the fold's flags, which are a later event's here: it waits for the
+            # fold to stand where the store does (it takes in this event's flags then).
+            return
         basis = protocol_basis(self.protocol) if basis_due else None
         try:
             if self._flags_behind:
@@ -438,10 +553,7 @@ def replay(
     session = Session.start(store, clock, protocol=protocol, on_end=on_end, **fields)
     if on_commit:
         on_commit(Logged(session.records[0]))
-    for line in lines:
-        logged = session.log_event(line.event)
-        if on_commit:
-            on_commit(logged)
+    session.log_events((line.event for line in lines), on_commit)
     return session
 
 

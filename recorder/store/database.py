@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from pydantic import ValidationError
 
@@ -82,6 +82,26 @@ _INSERT_EVENT = f"INSERT INTO events ({', '.join(_EVENT_COLUMNS)}) VALUES ({', '
 _INSERT_MARK = "INSERT INTO event_clock (code_id, seq, boot_id, monotonic, elapsed) VALUES (?, ?, ?, ?, ?)"
 _WHERE_HEAD = "WHERE id = ? AND head_seq = ? AND head_hash = ?"
 _MOVE_HEAD = f"UPDATE codes SET head_seq = ?, head_hash = ? {_WHERE_HEAD}"
+
+
+class Chained(NamedTuple):
+    """One event's row as `Store.write` appends it, chained onto its code's head (`Store.chained`), not yet written:
+    the events row, its clock mark's row, and what the head update needs (the payload: a void may reopen the code).
+    A named tuple: one is made for every entry (a frozen dataclass's making cost ten times a tuple's)."""
+
+    row: tuple[Any, ...]  # the events row, in _EVENT_COLUMNS order
+    mark: tuple[Any, ...] | None  # its event_clock row
+    payload: dict[str, Any]
+    audit_id: str
+    prefix: str  # the code's head_prefix
+
+    @property
+    def seq(self) -> int:
+        return self.row[1]
+
+    @property
+    def digest(self) -> str:
+        return self.row[8]
 
 
 def sqlite_family(exc: sqlite3.Error) -> str:
@@ -444,35 +464,67 @@ class Store:
         `mark` is where the code clock stood as it was written (boot id, monotonic reading, the
         code's t then), kept beside the event, outside its hash.
         """
+        self.write(self.chained(code_id, seq, kind, payload, occurred_at, recorded_at, schema_version, mark))
+
+    def chained(
+        self,
+        code_id: int,
+        seq: int,
+        kind: str,
+        payload: dict[str, Any],
+        occurred_at: datetime,
+        recorded_at: datetime,
+        schema_version: int = 1,
+        mark: tuple[str, float, float] | None = None,
+        after: Chained | None = None,
+    ) -> Chained:
+        """The event's row as `write` will append it, chained onto its code's head as this store last wrote it,
+        or onto `after` (an event chained before it and not yet written: a replay works out a few ahead).
+
+        Nothing is written: `write` checks, in its transaction, that the head is still the one chained onto.
+        """
+        if after is not None:
+            audit_id, head_seq, head_hash, prefix = after.audit_id, after.seq, after.digest, after.prefix
+        else:
+            try:
+                audit_id, head_seq, head_hash, prefix = self._heads.get(code_id) or self._read_head(code_id)
+            except sqlite3.Error as exc:
+                raise StoreError(self._explain_write(exc)) from None
+        if seq != head_seq + 1:
+            self._heads.pop(code_id, None)  # read it again from the file next time
+            raise StoreError(
+                f"code {code_id} moved on to event {head_seq} behind this recorder's back; "
+                "another recorder may have it open: close one and resume"
+            )
+        text = canonical(payload)  # stored as hashed: one encoding of it, not two
+        occurred, recorded = iso(occurred_at), iso(recorded_at)
+        digest = appended_hash(prefix, kind, occurred, text, head_hash, recorded, schema_version, seq)
+        row = (code_id, seq, kind, text, occurred, recorded, schema_version, head_hash, digest)
+        return Chained(row, None if mark is None else (code_id, seq, *mark), payload, audit_id, prefix)
+
+    def write(self, chained: Chained) -> None:
+        """Append a chained event in one transaction; durable when this returns. Refused (StoreError, nothing
+        written) when its code's head is no longer the one it was chained onto."""
         self._still_there()
         conn = self.conn
         cur = self._append_cursor(conn)
+        code_id, seq, kind, _, occurred, _, _, head_hash, digest = chained.row
         # One transaction, written out rather than through _transaction: this is the path every entry takes.
         try:
             cur.execute("BEGIN IMMEDIATE")
             try:
-                audit_id, head_seq, head_hash, prefix = self._heads.get(code_id) or self._read_head(code_id)
-                if seq != head_seq + 1:
-                    raise StoreError(
-                        f"code {code_id} moved on to event {head_seq} behind this recorder's back; "
-                        "another recorder may have it open: close one and resume"
-                    )
-                text = canonical(payload)  # stored as hashed: one encoding of it, not two
-                occurred, recorded = iso(occurred_at), iso(recorded_at)
-                digest = appended_hash(prefix, kind, occurred, text, head_hash, recorded, schema_version, seq)
-                values = (code_id, seq, kind, text, occurred, recorded, schema_version, head_hash, digest)
-                cur.execute(_INSERT_EVENT, values)
-                if mark is not None:
-                    cur.execute(_INSERT_MARK, (code_id, seq, *mark))
-                # The head moves only from where this recorder last left it: the kept head is checked here.
+                cur.execute(_INSERT_EVENT, chained.row)
+                if chained.mark is not None:
+                    cur.execute(_INSERT_MARK, chained.mark)
+                # The head moves only from where it was chained onto: the head is checked here.
                 if kind == "code_ended" or kind == "void":
-                    ended, end_params = self._ending(code_id, kind, payload, occurred)
+                    ended, end_params = self._ending(code_id, kind, chained.payload, occurred)
                     cur.execute(
                         f"UPDATE codes SET head_seq = ?, head_hash = ?{ended} {_WHERE_HEAD}",
-                        (seq, digest, *end_params, code_id, head_seq, head_hash),
+                        (seq, digest, *end_params, code_id, seq - 1, head_hash),
                     )
                 else:
-                    cur.execute(_MOVE_HEAD, (seq, digest, code_id, head_seq, head_hash))
+                    cur.execute(_MOVE_HEAD, (seq, digest, code_id, seq - 1, head_hash))
                 if cur.rowcount != 1:
                     raise StoreError(
                         f"code {code_id} moved on behind this recorder's back; "
@@ -489,7 +541,7 @@ class Store:
                 raise StoreError(self._explain_write(exc)) from None
             raise
         # Nothing returned: the caller has every value, and a row built for each event went unread.
-        self._heads[code_id] = (audit_id, seq, digest, prefix)
+        self._heads[code_id] = (chained.audit_id, seq, digest, chained.prefix)
 
     def _append_cursor(self, conn: sqlite3.Connection) -> sqlite3.Cursor:
         """The cursor of `conn` that appends execute on, made once a connection.

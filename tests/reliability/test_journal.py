@@ -136,12 +136,12 @@ def test_the_crash_window_after_each_commit_never_writes_twice(store, clock, db_
     """Kill between any commit and its journal mark: the replay finds the entry and skips it."""
     session = Session.start(store, clock, **CHILD)
     queue = WriteQueue.for_session(session)
-    real = store.append
-    monkeypatch.setattr(store, "append", lambda *a, **k: (_ for _ in ()).throw(StoreError("disk is full")))
+    real = store.write
+    monkeypatch.setattr(store, "write", lambda *a, **k: (_ for _ in ()).throw(StoreError("disk is full")))
     texts = [f"entry {i}" for i in range(4)]
     for i, text in enumerate(texts):
         queue.enter({"kind": "note", "text": text}, t=10.0 + i)
-    monkeypatch.setattr(store, "append", real)
+    monkeypatch.setattr(store, "write", real)
     # Commit two of them as the retry would, but lose the journal's marks (the process died).
     for entry in list(queue.pending)[:2]:
         session.log(entry.data, t=entry.t, entered=entry.entered)
@@ -203,7 +203,7 @@ KILLED = textwrap.dedent(
         async with app.run_test(size=(120, 40)) as pilot:
             def full(*a, **k):
                 raise StoreError("cannot write: the disk is full; free space (nothing was saved)")
-            store.append = full
+            store.write = full
             await keys(pilot, "i", "1", "l", "enter", "x", "n", "lost?", "enter")
             print(len(live(app).queue.pending), flush=True)
             os.kill(os.getpid(), int(sys.argv[2]))

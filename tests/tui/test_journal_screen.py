@@ -33,7 +33,7 @@ async def test_queued_entries_are_journalled_before_shown_and_quit_asks_where_th
 ):
     app = build_app(store, clock, mode="new", new_fields=CHILD)
     async with app.run_test(size=SIZE) as pilot:
-        monkeypatch.setattr(store, "append", full)
+        monkeypatch.setattr(store, "write", full)
         clock.advance(10)
         await keys(pilot, "n", "first", clock=clock, advance=3)
         await keys(pilot, "enter", clock=clock, advance=7)  # entered at 13 s
@@ -80,8 +80,8 @@ async def test_the_current_line_is_the_queued_attempt(store, clock, db_path, mon
     async with app.run_test(size=SIZE) as pilot:
         await keys(pilot, "i", "1", "l", "enter", clock=clock, advance=5)
         await keys(pilot, "y", clock=clock, advance=5)  # io1 in: the working line
-        real = store.append
-        monkeypatch.setattr(store, "append", full)
+        real = store.write
+        monkeypatch.setattr(store, "write", full)
         await keys(pilot, "i", "2", "r", "enter", clock=clock, advance=5)  # queued: it is io2
         assert live(app).current == "io2"
         await keys(pilot, "a")
@@ -90,7 +90,7 @@ async def test_the_current_line_is_the_queued_attempt(store, clock, db_path, mon
         await keys(pilot, "x", clock=clock, advance=5)
         assert "IO attempt io2" in band(app) and "io2 failed" in band(app)  # the band names the line
         assert live(app).current == "io1"  # io2 failed (queued): back to the working line
-        monkeypatch.setattr(store, "append", real)
+        monkeypatch.setattr(store, "write", real)
         live(app).tick()
         await pilot.pause()
     results = [(r.event.line, r.event.result) for r in store.events(1) if r.kind == "io_result"]
@@ -100,7 +100,7 @@ async def test_the_current_line_is_the_queued_attempt(store, clock, db_path, mon
 async def test_drug_picker_offers_the_queued_line(store, clock, monkeypatch):
     app = build_app(store, clock, mode="new", new_fields=CHILD)
     async with app.run_test(size=SIZE) as pilot:
-        monkeypatch.setattr(store, "append", full)
+        monkeypatch.setattr(store, "write", full)
         await keys(pilot, "i", "1", "l", "enter", "y", clock=clock, advance=5)  # io1 queued, then in (queued)
         await keys(pilot, "e", "enter", clock=clock, advance=5)
         assert [p.data.get("line") for p in live(app).queue.pending] == ["io1", "io1", "io1"]
@@ -168,10 +168,10 @@ async def test_a_new_code_journalled_before_it_existed_is_created_at_the_next_st
 async def test_entries_entered_after_a_queued_one_wait_behind_it(store, clock, monkeypatch):
     app = build_app(store, clock, mode="new", new_fields=CHILD)
     async with app.run_test(size=SIZE) as pilot:
-        real = store.append
-        monkeypatch.setattr(store, "append", full)
+        real = store.write
+        monkeypatch.setattr(store, "write", full)
         await keys(pilot, "n", "one", "enter", clock=clock, advance=1)
-        monkeypatch.setattr(store, "append", real)  # the fault clears, but no tick has retried yet
+        monkeypatch.setattr(store, "write", real)  # the fault clears, but no tick has retried yet
         await keys(pilot, "n", "two", "enter", clock=clock, advance=1)
         live(app).tick()
         await pilot.pause()
@@ -183,7 +183,7 @@ async def test_a_resumed_code_replays_its_journal_without_writing_twice(store, c
     session = Session.start(store, clock, **CHILD)
     app = build_app(store, clock, mode="resume")
     async with app.run_test(size=SIZE) as pilot:
-        monkeypatch.setattr(store, "append", full)
+        monkeypatch.setattr(store, "write", full)
         await keys(pilot, "n", "one", "enter", clock=clock, advance=1)
         await keys(pilot, "n", "two", "enter", clock=clock, advance=1)
         await keys(pilot, "n", "three", "enter", clock=clock, advance=1)
@@ -213,15 +213,15 @@ async def test_an_entry_no_disk_can_keep_is_held_on_screen_and_quit_says_it_is_l
 
     app = build_app(store, clock, mode="new", new_fields=CHILD)
     async with app.run_test(size=SIZE) as pilot:
-        real = store.append
-        monkeypatch.setattr(store, "append", full)
+        real = store.write
+        monkeypatch.setattr(store, "write", full)
         monkeypatch.setattr(recorder.tui.journal, "_append", no_space)
         await keys(pilot, "n", "held in memory", "enter")
         assert "1 NOT KEPT ON DISK" in band(app) and "No space left" in band(app)
         await keys(pilot, "ctrl+q")
         assert "LOSES" in str(app.screen.query_one("#quit-question").render())
         await keys(pilot, "n")
-        monkeypatch.setattr(store, "append", real)  # the database comes back: the entry is written
+        monkeypatch.setattr(store, "write", real)  # the database comes back: the entry is written
         live(app).tick()
         await pilot.pause()
     assert [r.kind for r in store.events(1)] == ["code_started", "note"]
@@ -232,11 +232,11 @@ async def test_c_stops_cpr_that_a_queued_entry_started(store, clock, monkeypatch
     async with app.run_test(size=SIZE) as pilot:
         await keys(pilot, "c", clock=clock, advance=5)  # written: CPR started
         await keys(pilot, "c", clock=clock, advance=5)  # written: stopped
-        real = store.append
-        monkeypatch.setattr(store, "append", full)
+        real = store.write
+        monkeypatch.setattr(store, "write", full)
         await keys(pilot, "c", clock=clock, advance=5)  # queued: started again
         await keys(pilot, "c", clock=clock, advance=5)  # queued: so this one stops it
-        monkeypatch.setattr(store, "append", real)
+        monkeypatch.setattr(store, "write", real)
         live(app).tick()
         await pilot.pause()
     kinds = [r.kind for r in store.events(1) if r.kind.startswith("cpr")]
@@ -246,7 +246,7 @@ async def test_c_stops_cpr_that_a_queued_entry_started(store, clock, monkeypatch
 async def test_a_new_code_tells_of_entries_another_code_left_in_its_journal(store, clock, db_path, monkeypatch):
     app = build_app(store, clock, mode="new", new_fields=CHILD)
     async with app.run_test(size=SIZE) as pilot:
-        monkeypatch.setattr(store, "append", full)
+        monkeypatch.setattr(store, "write", full)
         await keys(pilot, "n", "left behind", "enter")
         await keys(pilot, "ctrl+q", "y")
     monkeypatch.undo()

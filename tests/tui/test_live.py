@@ -248,12 +248,12 @@ async def test_every_event_kind_can_be_entered_from_the_screen(store, clock):
 async def test_a_storage_fault_queues_entries_in_red_and_retries(store, clock, monkeypatch):
     app = build_app(store, clock, mode="new", new_fields=CHILD)
     async with app.run_test(size=SIZE) as pilot:
-        real = store.append
+        real = store.write
 
         def full(*args, **kw):
             raise StoreError("cannot write to the database: the disk is full; free space (nothing was saved)")
 
-        monkeypatch.setattr(store, "append", full)
+        monkeypatch.setattr(store, "write", full)
         await keys(pilot, "n", "first", "enter", clock=clock, advance=2)
         await keys(pilot, "i", "1", "l", "enter", clock=clock, advance=2)
         fault = str(app.screen.query_one("#fault").render())
@@ -261,7 +261,7 @@ async def test_a_storage_fault_queues_entries_in_red_and_retries(store, clock, m
         assert app.screen.query_one("#fault").has_class("shown")
         assert kinds(store) == ["code_started"]
         assert "Note: first" not in shown(app)  # never shown as if saved
-        monkeypatch.setattr(store, "append", real)
+        monkeypatch.setattr(store, "write", real)
         live(app).tick()
         await pilot.pause()
         assert kinds(store) == ["code_started", "note", "io_attempt"]

@@ -64,15 +64,15 @@ async def test_the_timeline_selection_stays_on_its_event_whatever_is_entered(sto
         await pilot.pause()
         assert selected(app) == 3
         # Entries queued behind a storage fault, then written when it clears.
-        real = store.append
+        real = store.write
 
         def full(*args, **kw):
             raise StoreError("cannot write to the database: the disk is full; free space (nothing was saved)")
 
-        monkeypatch.setattr(store, "append", full)
+        monkeypatch.setattr(store, "write", full)
         await keys(pilot, "n", "queued", "enter", clock=clock, advance=2)
         assert selected(app) == 3
-        monkeypatch.setattr(store, "append", real)
+        monkeypatch.setattr(store, "write", real)
         live(app).tick()
         await pilot.pause()
         assert store.events(1)[-1].kind == "note" and selected(app) == 3
