@@ -73,6 +73,15 @@ class TouchButton(Button, can_focus=False):
     TouchButton { width: 1fr; min-width: 0; height: 3; margin: 0; padding: 0; text-style: bold; }
     """
 
+    def on_click(self, event: events.Click) -> None:
+        if event.chain > 1:
+            # The second tap of a double tap (the same spot, within Textual's double-click time) is the first tap
+            # again, never a press of this button: when the first closed a dialog, this one came up under the
+            # finger before the scribe could see it (Log tapped twice logged the drug, then the IO failed).
+            # Textual's own button ignores a second tap on itself only while it shows the first (0.2 s).
+            event.prevent_default()
+            event.stop()
+
 
 def screen_action(action: str) -> str:
     """A binding's action as a button runs it: on the screen, unless the binding names the app."""

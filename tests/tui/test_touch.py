@@ -544,3 +544,30 @@ async def test_a_tap_right_after_typed_letters_waits_for_them(session, store, cl
     stored = [r.event for r in store.iter_events(session.code_id)]
     assert [e.text for e in stored if e.kind == "note"] == ["iv in"]
     assert stored[-1].kind == "note"  # and nothing logged after it by a stray letter
+
+
+@pytest.mark.parametrize("size", [(80, 40), (120, 34)])  # where a live button lies under the picker's Log
+async def test_a_double_tap_on_a_dialogs_button_is_one_tap_never_one_on_the_screen_beneath(session, store, clock, size):
+    """Log tapped twice, as a shaking hand does: the drug is logged once, and the second tap, come once the picker
+    has closed but before the scribe could see it go, is not a tap on the live screen's button that lies under
+    Log (it logged the IO failed, or opened the rhythm picker)."""
+    from textual import events
+    from textual.pilot import _get_mouse_message_arguments
+
+    app = build_app(store, clock, mode="resume", touch=True)
+    async with app.run_test(size=size) as pilot:
+        for step in (tap("IO"), tap("proximal tibia"), tap("Left"), tap("Log attempt"), tap("Line in"), tap("Adrenaline")):
+            await step(pilot)
+        log = next(b for b in app.screen.query(TouchButton) if str(b.label) == "Log")
+        where = _get_mouse_message_arguments(log, (log.size.width // 2, 1), button=1)
+        for second in (False, True):
+            for event in (events.MouseDown, events.MouseUp):
+                app.post_message(event(**where))
+            for _ in range(100):  # the first: until the picker has closed; the second: what it might set off
+                await pilot.pause(0.02)
+                if second or isinstance(app.screen, LiveScreen):
+                    break
+        await pilot.pause(0.2)
+        assert isinstance(app.screen, LiveScreen), app.screen
+    stored = [r.kind for r in store.iter_events(session.code_id)]
+    assert stored.count("drug") == 1 and stored[-1] == "drug", stored
