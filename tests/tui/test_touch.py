@@ -574,3 +574,25 @@ async def test_a_double_tap_on_a_dialogs_button_is_one_tap_never_one_on_the_scre
         assert isinstance(app.screen, LiveScreen), app.screen
     stored = [r.kind for r in store.iter_events(session.code_id)]
     assert stored.count("drug") == 1 and stored[-1] == "drug", stored
+
+
+async def test_a_button_tapped_again_within_the_double_click_time_is_pressed_again(session, store, clock):
+    """CPR tapped twice, the second tap on the same button: both count (started, stopped), as Next line tapped to
+    step through the lines does; only a tap on a button that came up under the finger is the first one again."""
+    from textual import events
+    from textual.pilot import _get_mouse_message_arguments
+
+    app = build_app(store, clock, mode="resume", touch=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        cpr = next(b for b in app.screen.query(TouchButton) if str(b.label) == "CPR")
+        where = _get_mouse_message_arguments(cpr, (cpr.size.width // 2, 1), button=1)
+        taps = [[event(**where) for event in (events.MouseDown, events.MouseUp)] for _ in range(2)]  # 0 s apart
+        for pressed in taps:
+            while cpr.has_class("-active"):  # Textual's button ignores a tap while it shows the last (0.2 s)
+                await pilot.pause(0.02)
+            for event in pressed:
+                app.post_message(event)
+            await pilot.pause()
+    stored = [r.kind for r in store.iter_events(session.code_id)]
+    assert stored[-2:] == ["cpr_started", "cpr_stopped"], stored
