@@ -20,7 +20,7 @@ from textual.widgets import Static
 from recorder.core.clock import Clock, CodeClock, SystemClock
 from recorder.tui.escape_keys import read_escape_first
 from recorder.tui.key_order import KeysInOrder
-from recorder.tui.literal import visible
+from recorder.tui.literal import pasted, visible
 from recorder.tui.opening import OpeningScreen
 
 # The session, the engine, the store and the screens that show them are imported when the code is opened,
@@ -202,7 +202,8 @@ class RecorderApp(App[None]):
             # set off is done (a box it opened is ready), as they wait for a key's.
             await self.keys_in_order.pointer(event, lambda: super(RecorderApp, self).on_event(event))
         elif isinstance(event, events.Paste) and not event.is_forwarded:
-            await self.keys_in_order.paste(event, lambda: super(RecorderApp, self).on_event(event))  # text, as keys
+            text = events.Paste(pasted(event.text))  # what the box will hold and store, shown as it is
+            await self.keys_in_order.paste(text, lambda: super(RecorderApp, self).on_event(text))  # text, as keys
         else:
             await super().on_event(event)
 

@@ -5,7 +5,8 @@ while the first key is still on its way (a binding runs only when the key has bu
 app). Typed in one burst, `p 2y12t Enter` opened the patient box and then lost `2y12t`: those keys were
 handed out before the box existed, and nothing bound them. Here a key is handed out only when the one
 before it has been handled all the way up, and when the screen it opened is ready for keys (mounted,
-its first field focused); keys that come meanwhile wait, in order. Keys typed while the code is still
+its first field focused, and the focus it asks for as it mounts given: `settle`); keys that come meanwhile
+wait, in order. Keys typed while the code is still
 being opened (the first frame is drawn before it: recorder/tui/opening.py) wait the same way, for as long
 as that takes, and go to the live screen once it is ready. A key that waited says how long (`waited`): an
 entry it begins happened when it was typed, not when its turn came. A tap (a mouse button pressed, let go)
@@ -70,12 +71,14 @@ class KeysInOrder:
         self.rounds = 0
         self.retry_set = False
         self.held = False  # True while the code is being opened: every key waits, however long that takes
+        self.settled: Screen | None = None  # the screen keys last went to, once its mount's calls had run
         # Textual counts a callback's parameters with inspect.signature each time it calls one back
         # (call_later wraps it in a new partial): following a key up the screen calls back about eight
         # times a key, and working out a bound method's signature each time was a good part of a key's own
         # time (benchmarks/bench_keys.py). Plain functions that carry their signature are read instead.
         self._seen = _kept_signature(lambda node: self.seen(node))
         self._release = _kept_signature(lambda: self.release())
+        self._settled = _kept_signature(lambda: self.settled_down())
 
     def hold(self) -> None:
         """Keep every key waiting (none is handed out) until `let_go`."""
@@ -102,6 +105,9 @@ class KeysInOrder:
                 self.retry_later()
                 return
             self.tries = 0
+            if self.app.screen is not self.settled:
+                self.settle()  # its mount's own focus first (see `settle`)
+                return
             key = self.waiting.pop(0)
             if isinstance(key, Turn):
                 await self._take(key)
@@ -176,6 +182,20 @@ class KeysInOrder:
         self.at = None
         self.waited = 0.0  # the key is handled: what comes next did not wait on it
         self.app.call_later(self._release)
+
+    def settle(self) -> None:
+        """Keys wait for one more turn of the app's queue when they first go to a screen. Textual focuses a new
+        screen's first field as it is shown, and a screen that wants another (the drug picker's dose box, when
+        it opens on a drug) asks for it as it mounts, by a call queued on the app: ready by then, the screen held
+        the focus for a moment where no key was meant (`e t Enter` typed `t` into the drug filter)."""
+        self.settled = self.app.screen
+        self.at = self.app  # what comes meanwhile waits, as behind a key on its way
+        self.app.call_later(self._settled)
+
+    async def settled_down(self) -> None:
+        if self.at is self.app:
+            self.at = None
+        await self.release()
 
     def retry_later(self) -> None:
         """Look again shortly (a timer, not the next refresh: a screen with nothing to draw has none)."""

@@ -32,6 +32,13 @@ def visible(text: str) -> str:
     return "".join(_show(ch) for ch in text)
 
 
+def pasted(text: str) -> str:
+    """Pasted text as a box takes it: every line kept, its breaks shown as on the timeline (`↵`), and nothing
+    invisible. A text box shows one line and draws what it holds as it is: it kept a paste's first line alone,
+    and drew an escape in it raw, to the terminal. Terminals send a pasted break as CR; a copied line ends in one."""
+    return visible(text.replace("\r\n", "\n").replace("\r", "\n").strip("\n"))
+
+
 def literal(text: str, style: str = "") -> Text:
     """`text` as content a widget shows exactly as written (a `Label`, a `Static`, an option)."""
     return Text(visible(text), style=style)

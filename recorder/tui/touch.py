@@ -1,6 +1,8 @@
 """The touch layout: large buttons that run the very actions the keys run, for a tablet in a browser."""
 
 from math import ceil
+from typing import ClassVar
+from weakref import ReferenceType, ref
 
 from textual import events
 from textual.app import App
@@ -72,6 +74,22 @@ class TouchButton(Button, can_focus=False):
     DEFAULT_CSS = """
     TouchButton { width: 1fr; min-width: 0; height: 3; margin: 0; padding: 0; text-style: bold; }
     """
+
+    # The button the last tap pressed. Only read for a tap chained to the one before it (Textual's same spot within
+    # its double-click time, counted per app), so a button of another app is never taken for this one.
+    tapped: ClassVar[ReferenceType["TouchButton"] | None] = None
+
+    def on_click(self, event: events.Click) -> None:
+        last = TouchButton.tapped() if TouchButton.tapped is not None else None
+        if event.chain > 1 and last is not self:
+            # The second tap of a double tap, on a button that was not under the finger for the first: it came up
+            # there when the first closed a dialog, before the scribe could see it go (Log tapped twice logged the
+            # drug, then the IO failed). A button tapped again (Next line, CPR) is pressed again, as Textual's
+            # own button is once its 0.2 s press effect is over.
+            event.prevent_default()
+            event.stop()
+            return
+        TouchButton.tapped = ref(self)
 
 
 def screen_action(action: str) -> str:

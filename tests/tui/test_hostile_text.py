@@ -207,6 +207,36 @@ async def test_refused_text_is_named_in_one_line_and_shown_escaped(store, clock)
         assert_drawn_cleanly(app)
 
 
+# Pasted as a scribe would (from a message, a monitor's export, a page): lines, and text with a control.
+PASTED = {
+    "parents here\nmother says fell 2 m\n": "parents here↵mother says fell 2 m",  # the copied line's break dropped
+    "line one\r\nline two": "line one↵line two",
+    **{text: visible(text) for text in REFUSED},
+    **{text: text for text in ACCEPTED[:4]},
+}
+
+
+async def test_text_pasted_into_a_box_lands_in_it_as_written_every_line_kept(store, clock):
+    """A paste is shown in the box as it will be stored, before Enter: every line kept (a break shown as on the
+    timeline, ↵), a control character as its escape, never drawn raw (an escape pasted into the note box reached
+    the terminal; a second line was dropped without a word)."""
+    from textual import events
+
+    app = build_app(store, clock, mode="new", new_fields=CHILD)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        for text, shown in PASTED.items():
+            await keys(pilot, "n")
+            app.post_message(events.Paste(text))
+            await pilot.pause()
+            assert app.screen.query_one(Input).value == shown
+            assert_drawn_cleanly(app)
+            await keys(pilot, "enter")
+            record = store.events(1)[-1]
+            assert record.kind == "note" and record.event.text == shown.strip(), toasts(app)
+            assert on_screen(app, "Note: " + shown.strip())
+            assert_drawn_cleanly(app)
+
+
 def _hostile_code(store, clock, *, end: bool = True) -> int:
     """A code that holds every hostile string in every free-text field, and older records' invisible
     characters stored as an older recorder would have stored them (without today's entry checks)."""

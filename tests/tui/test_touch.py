@@ -544,3 +544,55 @@ async def test_a_tap_right_after_typed_letters_waits_for_them(session, store, cl
     stored = [r.event for r in store.iter_events(session.code_id)]
     assert [e.text for e in stored if e.kind == "note"] == ["iv in"]
     assert stored[-1].kind == "note"  # and nothing logged after it by a stray letter
+
+
+@pytest.mark.parametrize("size", [(80, 40), (120, 34)])  # where a live button lies under the picker's Log
+async def test_a_double_tap_on_a_dialogs_button_is_one_tap_never_one_on_the_screen_beneath(session, store, clock, size):
+    """Log tapped twice, as a shaking hand does: the drug is logged once, and the second tap, come once the picker
+    has closed but before the scribe could see it go, is not a tap on the live screen's button that lies under
+    Log (it logged the IO failed, or opened the rhythm picker)."""
+    from textual import events
+    from textual.pilot import _get_mouse_message_arguments
+
+    app = build_app(store, clock, mode="resume", touch=True)
+    async with app.run_test(size=size) as pilot:
+        for label in ("IO", "proximal tibia", "Left", "Log attempt", "Line in", "Adrenaline"):
+            await tap(label)(pilot)
+        log = next(b for b in app.screen.query(TouchButton) if str(b.label) == "Log")
+        where = _get_mouse_message_arguments(log, (log.size.width // 2, 1), button=1)
+        # Both taps stamped now, as read from the terminal: the second within the double-click time of the first
+        # however long the first takes to handle on a loaded machine.
+        taps = [[event(**where) for event in (events.MouseDown, events.MouseUp)] for _ in range(2)]
+        for second, pressed in zip((False, True), taps, strict=True):
+            for event in pressed:
+                app.post_message(event)
+            for _ in range(100):  # the first: until the picker has closed; the second: what it might set off
+                await pilot.pause(0.02)
+                if second or isinstance(app.screen, LiveScreen):
+                    break
+        await pilot.pause(0.2)
+        assert isinstance(app.screen, LiveScreen), app.screen
+    stored = [r.kind for r in store.iter_events(session.code_id)]
+    assert stored.count("drug") == 1 and stored[-1] == "drug", stored
+
+
+async def test_a_button_tapped_again_within_the_double_click_time_is_pressed_again(session, store, clock):
+    """CPR tapped twice, the second tap on the same button: both count (started, stopped), as Next line tapped to
+    step through the lines does; only a tap on a button that came up under the finger is the first one again."""
+    from textual import events
+    from textual.pilot import _get_mouse_message_arguments
+
+    app = build_app(store, clock, mode="resume", touch=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        cpr = next(b for b in app.screen.query(TouchButton) if str(b.label) == "CPR")
+        where = _get_mouse_message_arguments(cpr, (cpr.size.width // 2, 1), button=1)
+        taps = [[event(**where) for event in (events.MouseDown, events.MouseUp)] for _ in range(2)]  # 0 s apart
+        for pressed in taps:
+            while cpr.has_class("-active"):  # Textual's button ignores a tap while it shows the last (0.2 s)
+                await pilot.pause(0.02)
+            for event in pressed:
+                app.post_message(event)
+            await pilot.pause()
+    stored = [r.kind for r in store.iter_events(session.code_id)]
+    assert stored[-2:] == ["cpr_started", "cpr_stopped"], stored
