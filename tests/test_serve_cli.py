@@ -8,8 +8,9 @@ from pathlib import Path
 from tests.browser.served import free_port
 
 
-def started(db: Path, *args: str) -> tuple[list[str], str, int | None]:
-    """What serve printed on start (stdout lines up to the address), its stderr, and its exit status if it ended."""
+def started(db: Path, *args: str, opened: int | None = None) -> tuple[list[str], str, int | None]:
+    """What serve printed on start (stdout lines up to the address), its stderr, and its exit status if it ended;
+    with `opened`, that port is connected to the moment serve says Ctrl+C stops it, once (no retry)."""
     process = subprocess.Popen(
         [sys.executable, "-m", "recorder", "--db", str(db), "serve", *args],
         stdout=subprocess.PIPE,
@@ -22,14 +23,18 @@ def started(db: Path, *args: str) -> tuple[list[str], str, int | None]:
         lines.append(line)
         if line.startswith("Ctrl+C"):
             break
+    if opened is not None:
+        socket.create_connection(("127.0.0.1", opened), timeout=5).close()
     process.send_signal(2)
     _, err = process.communicate(timeout=20)
     return lines, err, process.returncode
 
 
 def test_default_is_loopback_with_a_token(db_path: Path):
+    """The address is said once serve listens (opened at once, it answers), and Ctrl+C stops it then (said
+    before, a Ctrl+C at once could come before aiohttp took the signal over, and be lost)."""
     port = free_port()
-    lines, err, _ = started(db_path, "--port", str(port))
+    lines, err, _ = started(db_path, "--port", str(port), opened=port)
     url = next(line.split(" ", 1)[1].strip() for line in lines if line.startswith("open "))
     assert url.startswith(f"http://127.0.0.1:{port}/?token=") and len(url.split("token=")[1]) >= 40
     assert "warning" not in err

@@ -65,17 +65,21 @@ def serve_cmd(obj: Context, host: str, port: int, public_url: str | None, touch:
         public_url=public_url,
     )
     click.echo(f"recorder serve: {obj.db_path}")
-    click.echo(f"open {server.url()}")
-    click.echo("  (the token in it is needed by every tab; it changes each time serve starts)")
     if not loopback(host):
         click.echo(
             f"warning: listening on {host}: anyone on that network who has the address can reach this port; "
             "put it behind the hospital's TLS reverse proxy (README) and give --public-url",
             err=True,
         )
-    click.echo("Ctrl+C stops serving (each tab's entries are already in the database).")
+
+    def listening() -> None:
+        # Said once it listens and Ctrl+C stops it: the address opens at once, and a Ctrl+C is never lost.
+        click.echo(f"open {server.url()}")
+        click.echo("  (the token in it is needed by every tab; it changes each time serve starts)")
+        click.echo("Ctrl+C stops serving (each tab's entries are already in the database).")
+
     try:
-        server.serve()
+        server.serve(listening=listening)
     except OSError as exc:
         raise RecorderError(f"cannot listen on {host}:{port} ({exc.strerror}); choose another --port") from None
 

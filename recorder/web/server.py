@@ -162,8 +162,12 @@ class RecorderServer(Server):
     async def on_startup(self, app: web.Application) -> None:
         """Said by `recorder serve` itself, before the server starts."""
 
-    def serve(self, debug: bool = False) -> None:
-        """Run until Ctrl+C. No access log: a request's address may carry the token."""
+    def serve(self, debug: bool = False, listening: Callable[[], None] = lambda: None) -> None:
+        """Run until Ctrl+C; `listening()` once it listens and Ctrl+C stops it. (What it says is said then: said
+        before, the address could be opened before anything listened, and a Ctrl+C that came before aiohttp
+        took the signal over was lost, the server running on.) No access log: a request's address may carry the
+        token."""
         self.debug = debug
         logging.basicConfig(level="WARNING", format="recorder serve: %(message)s")
-        web.run_app(self._make_app(), host=self.host, port=self.port, access_log=None, print=lambda *_: None)
+        # run_app's `print` is called once every site listens, its signal handlers in place.
+        web.run_app(self._make_app(), host=self.host, port=self.port, access_log=None, print=lambda *_: listening())
