@@ -360,12 +360,11 @@ class Session:
         chained, record = self._chain(event, entered)
         self.store.write(chained)
         # Only once it is on disk does the code move on.
-        raised, withdrawn = self._move_on(record)
-        fold = self.fold
+        logged, raised, withdrawn = self._move_on(record)
         self._write_flags(record.seq, raised, withdrawn)
-        if fold.ended:
+        if self.fold.ended:
             self._ended_hook()
-        return Logged(record, fold.acknowledged(raised) if raised else [], withdrawn)
+        return logged
 
     def _chain(
         self, event: BaseEvent, entered: float | None = None, after: Chained | None = None
@@ -384,11 +383,14 @@ class Session:
         # as the rest of the record's making): what EventRecord(...) gives for these values.
         return chained, trusted.record(code_id, seq, event, occurred_at, recorded_at, 1, float(mark.elapsed))
 
-    def _move_on(self, record: EventRecord) -> tuple[list[Flag], list[Flag]]:
-        """The code moves on by one event: the ledger, the records, the fold; the flags it raised and withdrew."""
+    def _move_on(self, record: EventRecord) -> tuple[Logged, list[Flag], list[Flag]]:
+        """The code moves on by one event: the ledger, the records, the fold. What logging it gives, and the flags
+        it raised and withdrew (as the flags' history keeps them: not acknowledged)."""
         self.ledger.add(record.event)
         self.records.append(record)
-        return self.fold.add(record)
+        fold = self.fold
+        raised, withdrawn = fold.add(record)
+        return Logged(record, fold.acknowledged(raised) if raised else [], withdrawn), raised, withdrawn
 
     def _ended_hook(self) -> None:
         if self.on_end is not None:
@@ -407,8 +409,7 @@ class Session:
         try:
             for event in events:
                 chained, record = self._chain(self._checked(event), after=after)
-                raised, withdrawn = self._move_on(record)
-                logged = Logged(record, fold.acknowledged(raised) if raised else [], withdrawn)
+                logged, raised, withdrawn = self._move_on(record)
                 ready.append((chained, logged, raised, withdrawn, fold.ended))
                 after = chained
         except (SessionError, StoreError) as exc:
@@ -421,9 +422,7 @@ class Session:
         write, last = self.store.write, len(ready) - 1
         for i, (chained, logged, raised, withdrawn, ended) in enumerate(ready):
             write(chained)
-            # _write_flags' own first test, made here: most events change no flag, and this is every event's path.
-            if raised or withdrawn or ended or self._flags_behind or not self._basis_kept:
-                self._write_flags(chained.seq, raised, withdrawn, ended, i == last)
+            self._write_flags(chained.seq, raised, withdrawn, ended, i == last)
             if i == last:
                 self._ahead = False
                 if ended:
