@@ -54,6 +54,7 @@ def test_exports(capsys):
         assert result["audit"]["ratio"] > 0 and (
             "audit_peak_mib" in result["audit"] or "peak_memory" in result["audit"]
         )
+        assert result["audit"]["python_floor_s"] > 0 and result["audit"]["first_audit_to_floor_ratio"] > 0
     else:
         assert "sqlite3" in result["audit"]["error"]
 
