@@ -70,17 +70,28 @@ def _el(tag: str, content: str = "", title: str = "", **attrs: object) -> str:
     """One SVG element; `font_size=10` is written font-size="10", numbers to one decimal."""
     parts = []
     for name, value in attrs.items():
-        if value is None:
-            continue
-        attr = _ATTRS.get(name) or _ATTRS.setdefault(name, name.rstrip("_").replace("_", "-"))
-        if isinstance(value, float):
+        # By exact type first (a float, a str, an int: nearly every value), then as before for anything else.
+        kind = type(value)
+        if kind is float:
             text = f"{value:.1f}".removesuffix(".0")  # digits, a sign, a point: nothing to escape
+        elif kind is str:
+            # Most are colours, anchors and numbers: nothing to escape.
+            text = value if _SPECIAL.search(value) is None else escape(value)
+        elif kind is int:
+            text = str(value)
+        elif value is None:
+            continue
+        elif isinstance(value, float):
+            text = f"{value:.1f}".removesuffix(".0")
         elif isinstance(value, int):
             text = str(value)
         else:
             text = str(value)
-            if _SPECIAL.search(text):  # most are colours, anchors and numbers: nothing to escape
+            if _SPECIAL.search(text):
                 text = escape(text)
+        attr = _ATTRS.get(name)
+        if attr is None:
+            attr = _ATTRS[name] = name.rstrip("_").replace("_", "-")
         parts.append(f'{attr}="{text}"')
     inner = (f"<title>{escape(title)}</title>" if title else "") + content
     open_tag = f"<{tag} {' '.join(parts)}"
@@ -173,7 +184,14 @@ def timeline_svg(s: SummaryParts) -> str:
     clinical = [s.event_row(rec) for rec in few_clinical]
     flags, many_flags = _few(s.flags)
     lanes: list[Lane] = [
-        (34.0, partial(_clinical, c, clinical) if many_clinical is None else _counted_clinical(c, many_clinical)),
+        # A long code's lane counts only the kinds it draws, read in a pass of their own: the clinical course's
+        # vitals (most of it) and the rest draw nothing there.
+        (
+            34.0,
+            partial(_clinical, c, clinical)
+            if many_clinical is None
+            else _counted_clinical(c, s.timeline.of(*_COUNTED)),
+        ),
         *_line_lanes(c),
     ]
     if many_drugs is None:
@@ -569,6 +587,10 @@ class _Tally:
 
     def caption(self) -> str:
         return f"bars: count per {duration(self.c.t_max / BUCKETS)}"
+
+
+# What the rhythm lane of a long code counts or spans (`_counted_clinical`): of the clinical course's kinds.
+_COUNTED = ("rhythm", "shock", "cpr_stopped", "cpr_started", "rosc", "code_ended")
 
 
 def _counted_clinical(c: _Canvas, rows: Iterable[EventRecord]) -> Callable[[float, float], None]:
