@@ -64,6 +64,10 @@ BAR_HEIGHT = {"attempting": 6, "in": 10, "confirmed": 14}
 _ATTRS: dict[str, str] = {}  # keyword → attribute name (font_size → font-size), worked out once each
 # What html.escape replaces: searched for first, as most values (colours, anchors) hold none.
 _SPECIAL = re.compile("[&<>\"']")
+# A float value as it is written (one decimal, none if it is 0): an SVG's coordinates, sizes and widths repeat
+# (a mark's line, marker and label share an x), and a dict's look-up is a fraction of formatting one. Bounded.
+_ONE_DECIMAL: dict[float, str] = {}
+_DECIMALS_KEPT = 20_000
 
 
 def _el(tag: str, content: str = "", title: str = "", **attrs: object) -> str:
@@ -73,7 +77,12 @@ def _el(tag: str, content: str = "", title: str = "", **attrs: object) -> str:
         # By exact type first (a float, a str, an int: nearly every value), then as before for anything else.
         kind = type(value)
         if kind is float:
-            text = f"{value:.1f}".removesuffix(".0")  # digits, a sign, a point: nothing to escape
+            text = _ONE_DECIMAL.get(value)  # type: ignore[assignment]
+            if text is None:
+                text = f"{value:.1f}".removesuffix(".0")  # digits, a sign, a point: nothing to escape
+                # Kept for a positive value only: -0.0 equals 0.0 as a key but is written "-0" (and NaN is no key).
+                if value > 0.0 and len(_ONE_DECIMAL) < _DECIMALS_KEPT:
+                    _ONE_DECIMAL[value] = text
         elif kind is str:
             # Most are colours, anchors and numbers: nothing to escape.
             text = value if _SPECIAL.search(value) is None else escape(value)
