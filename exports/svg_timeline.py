@@ -70,19 +70,22 @@ _ONE_DECIMAL: dict[float, str] = {}
 _DECIMALS_KEPT = 20_000
 
 
-def _el(tag: str, content: str = "", title: str = "", **attrs: object) -> str:
+def _el(tag: str, content: str = "", title: str = "", **attrs: Any) -> str:
     """One SVG element; `font_size=10` is written font-size="10", numbers to one decimal."""
     parts = []
     for name, value in attrs.items():
         # By exact type first (a float, a str, an int: nearly every value), then as before for anything else.
         kind = type(value)
+        text: str
         if kind is float:
-            text = _ONE_DECIMAL.get(value)  # type: ignore[assignment]
-            if text is None:
+            kept = _ONE_DECIMAL.get(value)
+            if kept is None:
                 text = f"{value:.1f}".removesuffix(".0")  # digits, a sign, a point: nothing to escape
                 # Kept for a positive value only: -0.0 equals 0.0 as a key but is written "-0" (and NaN is no key).
                 if value > 0.0 and len(_ONE_DECIMAL) < _DECIMALS_KEPT:
                     _ONE_DECIMAL[value] = text
+            else:
+                text = kept
         elif kind is str:
             # Most are colours, anchors and numbers: nothing to escape.
             text = value if _SPECIAL.search(value) is None else escape(value)
