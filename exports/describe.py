@@ -124,15 +124,26 @@ def _fluid(ev: FluidGiven) -> str:
 
 
 def _vitals(ev: Vitals) -> str:
+    # Each field written out (no loop over a table of them): a long code has a reading every few events.
+    sbp, dbp, mean, hr, spo2 = ev.sbp, ev.dbp, ev.map, ev.hr, ev.spo2
     parts = []
-    if ev.sbp is not None:
-        parts.append(f"BP {number(ev.sbp, 0)}" + (f"/{number(ev.dbp, 0)}" if ev.dbp is not None else ""))
-    elif ev.dbp is not None:
-        parts.append(f"DBP {number(ev.dbp, 0)}")
-    for name, value, unit in (("MAP", ev.map, ""), ("HR", ev.hr, ""), ("SpO2", ev.spo2, "%")):
-        if value is not None:
-            parts.append(f"{name} {number(value, 0)}{unit}")
+    if sbp is not None:
+        parts.append(f"BP {_whole(sbp)}" + (f"/{_whole(dbp)}" if dbp is not None else ""))
+    elif dbp is not None:
+        parts.append(f"DBP {_whole(dbp)}")
+    if mean is not None:
+        parts.append(f"MAP {_whole(mean)}")
+    if hr is not None:
+        parts.append(f"HR {_whole(hr)}")
+    if spo2 is not None:
+        parts.append(f"SpO2 {_whole(spo2)}%")
     return "Vitals: " + ", ".join(parts)
+
+
+def _whole(value: float) -> str:
+    """`number(value, 0)` of a value that is there: no decimals, so no zeros to drop; -0 is 0."""
+    text = f"{value:.0f}"
+    return "0" if text == "-0" else text
 
 
 def _iv(ev: IvAttempt | UvcAttempt) -> str:

@@ -3,7 +3,8 @@
 import re
 from collections.abc import Iterator
 from html import escape
-from itertools import islice
+from itertools import chain, islice
+from operator import itemgetter
 
 from exports.derive import SummaryParts
 from exports.sections import Facts, RowCells, Section, Table, first_rows, sections
@@ -191,37 +192,31 @@ def _rows(batch: list[RowCells]) -> str:
     """Rows as HTML, each cell escaped, a time's cell (one that starts "T+") classed: what writing each cell
     on its own writes.
 
-    The batch is first written as it stands, and its characters counted: each row's and each cell's tags
-    have two "<" and two ">", a tone's class two '"', and a cell can only add to these counts (or hold a "&"
-    or a "'"). Counts as the tags alone give them are a batch with nothing to escape (most of a long code's);
-    any other is written again a row at a time, escaping the cells that need it.
+    A batch whose cells and tones hold nothing to escape (most of a long code's) is written as it stands;
+    any other a row at a time, escaping the cells that need it. Whether there is anything is asked of the
+    batch's text joined, once for each character (a search for one character is a memchr, where counting
+    them, or a pattern, goes a character at a time).
     """
-    parts: list[str] = []
-    add = parts.append
-    tags = 2 * len(batch)
-    toned = 0
-    for cells, tone in batch:
-        if tone:
-            toned += 1
-            if not cells:
-                add(f'<tr class="{tone}"></tr>')
-                continue
-            add(f'<tr class="{tone}"><td>')
-        elif not cells:
-            add("<tr></tr>")
-            continue
-        else:
-            add("<tr><td>")
-        tags += 2 * len(cells)
-        add("</td><td>".join(cells))
-        add("</td></tr>")
-    html = "".join(parts)
-    count = html.count
-    if count("<") != tags or count(">") != tags or count('"') != 2 * toned or "&" in html or "'" in html:
+    text = "".join(chain.from_iterable(map(_CELLS, batch))) + "".join(filter(None, map(_TONE, batch)))
+    if "<" in text or ">" in text or '"' in text or "&" in text or "'" in text:
         html = _escaped_rows(batch)
+    else:
+        parts: list[str] = []
+        add = parts.append
+        for cells, tone in batch:
+            if not cells:
+                add(f'<tr class="{tone}"></tr>' if tone else "<tr></tr>")
+                continue
+            add(f'<tr class="{tone}"><td>' if tone else "<tr><td>")
+            add("</td><td>".join(cells))
+            add("</td></tr>")
+        html = "".join(parts)
     # Every cell a plain <td> so far; a time's gets its class here, in one replace: "<td>T+" can only be a
     # cell's start, a cell's own "<" being escaped.
     return html.replace("<td>T+", '<td class="time">T+')
+
+
+_CELLS, _TONE = itemgetter(0), itemgetter(1)
 
 
 def _escaped_rows(batch: list[RowCells]) -> str:

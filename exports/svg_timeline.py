@@ -64,23 +64,46 @@ BAR_HEIGHT = {"attempting": 6, "in": 10, "confirmed": 14}
 _ATTRS: dict[str, str] = {}  # keyword → attribute name (font_size → font-size), worked out once each
 # What html.escape replaces: searched for first, as most values (colours, anchors) hold none.
 _SPECIAL = re.compile("[&<>\"']")
+# A float value as it is written (one decimal, none if it is 0): an SVG's coordinates, sizes and widths repeat
+# (a mark's line, marker and label share an x), and a dict's look-up is a fraction of formatting one. Bounded.
+_ONE_DECIMAL: dict[float, str] = {}
+_DECIMALS_KEPT = 20_000
 
 
-def _el(tag: str, content: str = "", title: str = "", **attrs: object) -> str:
+def _el(tag: str, content: str = "", title: str = "", **attrs: Any) -> str:
     """One SVG element; `font_size=10` is written font-size="10", numbers to one decimal."""
     parts = []
     for name, value in attrs.items():
-        if value is None:
+        # By exact type first (a float, a str, an int: nearly every value), then as before for anything else.
+        kind = type(value)
+        text: str
+        if kind is float:
+            kept = _ONE_DECIMAL.get(value)
+            if kept is None:
+                text = f"{value:.1f}".removesuffix(".0")  # digits, a sign, a point: nothing to escape
+                # Kept for a positive value only: -0.0 equals 0.0 as a key but is written "-0" (and NaN is no key).
+                if value > 0.0 and len(_ONE_DECIMAL) < _DECIMALS_KEPT:
+                    _ONE_DECIMAL[value] = text
+            else:
+                text = kept
+        elif kind is str:
+            # Most are colours, anchors and numbers: nothing to escape.
+            text = value if _SPECIAL.search(value) is None else escape(value)
+        elif kind is int:
+            text = str(value)
+        elif value is None:
             continue
-        attr = _ATTRS.get(name) or _ATTRS.setdefault(name, name.rstrip("_").replace("_", "-"))
-        if isinstance(value, float):
-            text = f"{value:.1f}".removesuffix(".0")  # digits, a sign, a point: nothing to escape
+        elif isinstance(value, float):
+            text = f"{value:.1f}".removesuffix(".0")
         elif isinstance(value, int):
             text = str(value)
         else:
             text = str(value)
-            if _SPECIAL.search(text):  # most are colours, anchors and numbers: nothing to escape
+            if _SPECIAL.search(text):
                 text = escape(text)
+        attr = _ATTRS.get(name)
+        if attr is None:
+            attr = _ATTRS[name] = name.rstrip("_").replace("_", "-")
         parts.append(f'{attr}="{text}"')
     inner = (f"<title>{escape(title)}</title>" if title else "") + content
     open_tag = f"<{tag} {' '.join(parts)}"
@@ -173,7 +196,14 @@ def timeline_svg(s: SummaryParts) -> str:
     clinical = [s.event_row(rec) for rec in few_clinical]
     flags, many_flags = _few(s.flags)
     lanes: list[Lane] = [
-        (34.0, partial(_clinical, c, clinical) if many_clinical is None else _counted_clinical(c, many_clinical)),
+        # A long code's lane counts only the kinds it draws, read in a pass of their own: the clinical course's
+        # vitals (most of it) and the rest draw nothing there.
+        (
+            34.0,
+            partial(_clinical, c, clinical)
+            if many_clinical is None
+            else _counted_clinical(c, s.timeline.of(*_COUNTED)),
+        ),
         *_line_lanes(c),
     ]
     if many_drugs is None:
@@ -569,6 +599,10 @@ class _Tally:
 
     def caption(self) -> str:
         return f"bars: count per {duration(self.c.t_max / BUCKETS)}"
+
+
+# What the rhythm lane of a long code counts or spans (`_counted_clinical`): of the clinical course's kinds.
+_COUNTED = ("rhythm", "shock", "cpr_stopped", "cpr_started", "rosc", "code_ended")
 
 
 def _counted_clinical(c: _Canvas, rows: Iterable[EventRecord]) -> Callable[[float, float], None]:

@@ -121,3 +121,41 @@ def test_html_table_rows_are_the_reference_for_any_cells(rows: list) -> None:
 
     made = [Row(tuple(cells), tone) for cells, tone in rows]
     assert "".join(_table(Table(("a",), made))).endswith(_reference_rows(made) + "</tbody></table>")
+
+
+def _reference_vitals(ev) -> str:
+    """A vitals reading's text as `describe` wrote it with `number(value, 0)`, before it wrote each field out."""
+    from schemas.formatting import number
+
+    parts = []
+    if ev.sbp is not None:
+        parts.append(f"BP {number(ev.sbp, 0)}" + (f"/{number(ev.dbp, 0)}" if ev.dbp is not None else ""))
+    elif ev.dbp is not None:
+        parts.append(f"DBP {number(ev.dbp, 0)}")
+    for name, value, unit in (("MAP", ev.map, ""), ("HR", ev.hr, ""), ("SpO2", ev.spo2, "%")):
+        if value is not None:
+            parts.append(f"{name} {number(value, 0)}{unit}")
+    return "Vitals: " + ", ".join(parts)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(
+    st.fixed_dictionaries(
+        {},
+        optional={
+            name: st.one_of(
+                st.floats(min_value=0, max_value=top),
+                st.integers(min_value=0, max_value=int(top)),
+                st.sampled_from([0.5, 1.5, 2.5, 99.5, 0.4999999, 120.0]),
+            )
+            for name, top in (("sbp", 400), ("dbp", 400), ("map", 400), ("hr", 400), ("spo2", 100))
+        },
+    ).filter(bool)
+)
+def test_a_vitals_reading_reads_as_number_wrote_it(fields: dict) -> None:
+    """Each field to whole units, halves to even, as `number(value, 0)` writes it, ints and floats alike."""
+    from exports.describe import describe
+    from schemas.events import Vitals
+
+    ev = Vitals.model_construct(kind="vitals", t=1.0, **{k: fields.get(k) for k in ("sbp", "dbp", "map", "hr", "spo2")})
+    assert describe(ev) == _reference_vitals(ev)

@@ -86,3 +86,91 @@ def test_a_code_of_days_keeps_its_time_axis_readable(newrules):
     weeks.__dict__["header"] = header
     ticks = re.findall(r'font-size="10.5">(T\+[0-9:]+)</text>', timeline_svg(weeks))
     assert 2 <= len(ticks) <= 13, ticks
+
+
+def test_a_long_codes_rhythm_lane_from_the_kinds_it_draws_is_the_lane_from_the_clinical_course(tmp_path):
+    """The counted rhythm lane reads only rhythms, shocks, CPR stops and starts, ROSC and the end: drawn the same
+    as from every event of the clinical course (its vitals, responsiveness and arrests draw nothing there)."""
+    from benchmarks.bench_exports import build_codes
+    from exports.derive import CLINICAL_KINDS
+    from exports.svg_timeline import _COUNTED, _Canvas, _counted_clinical
+    from recorder.core.clock import FakeClock
+    from recorder.core.code_record import build_code_record
+    from recorder.core.session import Session
+    from recorder.store import Store
+
+    db = tmp_path / "long.db"
+    build_codes(db, 1, 1_500)
+    store = Store(db, readonly=True)
+    try:
+        parts = SummaryParts(build_code_record(Session.read(store, FakeClock(), 1, fold_once=True)))
+    finally:
+        store.close()
+    drawn = []
+    for kinds in (CLINICAL_KINDS, _COUNTED):
+        canvas = _Canvas(parts)
+        _counted_clinical(canvas, parts.timeline.of(*kinds))(50.0, 34.0)
+        drawn.append("".join(canvas.parts))
+    assert drawn[0] == drawn[1]
+    assert drawn[0].count("CPR paused") > 50 and drawn[0].count("events") > 20  # pauses and bars, not an empty lane
+
+
+def _reference_el(tag: str, content: str = "", title: str = "", **attrs: object) -> str:
+    """`_el` as it was written before it looked values up by type and kept formatted floats."""
+    from html import escape
+
+    parts = []
+    for name, value in attrs.items():
+        if value is None:
+            continue
+        attr = name.rstrip("_").replace("_", "-")
+        if isinstance(value, float):
+            text = f"{value:.1f}".removesuffix(".0")
+        elif isinstance(value, int):
+            text = str(value)
+        else:
+            text = escape(str(value))
+        parts.append(f'{attr}="{text}"')
+    inner = (f"<title>{escape(title)}</title>" if title else "") + content
+    open_tag = f"<{tag} {' '.join(parts)}"
+    return f"{open_tag}>{inner}</{tag}>" if inner else f"{open_tag}/>"
+
+
+def test_an_element_is_written_as_the_reference_writes_it_whatever_its_values():
+    """Floats (kept once formatted: -0.0 beside 0.0, NaN, the halves that round to even), ints, bools, None,
+    text with markup, and subclasses of float, int and str."""
+    from enum import IntEnum
+
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from exports.svg_timeline import _el
+
+    class Big(float):
+        pass
+
+    class Level(IntEnum):
+        HIGH = 3
+
+    class Name(str):
+        pass
+
+    fixed = [0.0, -0.0, 0.05, -0.05, 0.25, 2.25, 1e-9, -1e-9, float("nan"), float("inf"), 150.0, 976.4, 11.5]
+    values = st.one_of(
+        st.floats(allow_nan=True, allow_infinity=True),
+        st.sampled_from(fixed),
+        st.integers(-(10**20), 10**20),
+        st.booleans(),
+        st.none(),
+        st.text(max_size=8),
+        st.sampled_from([Big(2.35), Level.HIGH, Name('a"b'), "#fff", "url(#arrest)", "<&>"]),
+    )
+
+    @settings(max_examples=600, deadline=None)
+    @given(st.dictionaries(st.sampled_from(["x", "y", "font_size", "stroke_width", "class_"]), values, max_size=5))
+    def check(attrs: dict) -> None:
+        for _ in range(2):  # the second time from the kept formats
+            assert _el("rect", "", "tip <&>", **attrs) == _reference_el("rect", "", "tip <&>", **attrs)
+            assert _el("g", "<b/>", **attrs) == _reference_el("g", "<b/>", **attrs)
+
+    check()
