@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 from collections.abc import Callable
 from types import EllipsisType
@@ -22,6 +23,7 @@ from recorder.tui.escape_keys import read_escape_first
 from recorder.tui.key_order import KeysInOrder
 from recorder.tui.literal import pasted, visible
 from recorder.tui.opening import OpeningScreen
+from recorder.tui.young_collection import collect_young
 
 # The session, the engine, the store and the screens that show them are imported when the code is opened,
 # after the first frame (recorder/tui/opening.py draws it from textual alone: benchmarks/bench_startup.py).
@@ -94,7 +96,8 @@ class RecorderApp(App[None]):
         self.new_fields = new_fields
         self.review_session = review
         self.queue = queue
-        self.keys_in_order = KeysInOrder(self, super().on_event, clock.since_stamp)
+        self.keys_in_order = KeysInOrder(self, super().on_event, clock.since_stamp, self._key_handled)
+        self._collect_after_frame = False  # a key was handled: the next frame drawn is followed by a young pass
         self._grouped: dict[str, Notification] = {}  # the notice still showing of each group (notify)
         # Opening the code after the first frame: how, what, and what went wrong (raised after the run).
         self.opener = opener
@@ -188,6 +191,18 @@ class RecorderApp(App[None]):
         self.push_screen(self.code_screen())
         self.keys_in_order.let_go()
         self.call_after_refresh(gc.freeze)
+
+    def _key_handled(self) -> None:
+        self._collect_after_frame = True
+
+    def _display(self, screen: Screen, renderable: Any) -> None:
+        """Textual puts a frame on the terminal; after the first one drawn since a key was handled, the
+        collector's young pass is made on the loop's next turn, once the frame is out, rather than inside
+        a later key (recorder/tui/young_collection.py)."""
+        super()._display(screen, renderable)
+        if self._collect_after_frame and renderable is not None:
+            self._collect_after_frame = False
+            asyncio.get_running_loop().call_soon(collect_young)
 
     def raise_failure(self) -> None:
         """After the run: what stopped the code from opening, raised as build_app would have raised it."""

@@ -55,10 +55,15 @@ class KeysInOrder:
     """The app's keys, handed out one at a time (see the module docstring)."""
 
     def __init__(
-        self, app: App, dispatch: Callable[[events.Key], Awaitable[None]], age: Callable[[float], float]
+        self,
+        app: App,
+        dispatch: Callable[[events.Key], Awaitable[None]],
+        age: Callable[[float], float],
+        handled: Callable[[], object] | None = None,
     ) -> None:
         self.app = app
         self.dispatch = dispatch  # Textual's own handling of a key that has just arrived
+        self.handled = handled  # called as each key or turn followed up to the app has been handled there
         # How long ago a key was read from the terminal, from its stamp (Clock.since_stamp): a key typed while
         # the code opens reaches the app only once it is open, as every message does while the loop is busy.
         self.age = age
@@ -121,6 +126,7 @@ class KeysInOrder:
                 self.follow(target)
             else:
                 self.waited = 0.0
+                self._handled()  # taken by a priority binding (the live screen's keys): handled already
 
     async def pointer(self, event: events.MouseDown | events.MouseUp, dispatch: Callable[[], Awaitable[None]]) -> None:
         """A mouse button pressed or let go (a click, a tap): handed to Textual now, or after the keys that came
@@ -181,7 +187,12 @@ class KeysInOrder:
             return
         self.at = None
         self.waited = 0.0  # the key is handled: what comes next did not wait on it
+        self._handled()
         self.app.call_later(self._release)
+
+    def _handled(self) -> None:
+        if self.handled is not None:
+            self.handled()
 
     def settle(self) -> None:
         """Keys wait for one more turn of the app's queue when they first go to a screen. Textual focuses a new
