@@ -28,16 +28,24 @@ if TYPE_CHECKING:
 
 @contextmanager
 def out_of_collection() -> Iterator[None]:
-    """While a one-shot export reads and writes: what was there before (the modules it imported, the most of
-    it) out of the cyclic collector's sight (gc.freeze), so that the collections while a code is read pass over
-    what the reading makes, not over every module's objects too (a 5,000-event summary's collections: 20–35 ms
-    of CPU before, 4–7 ms after; BENCHMARKS.md, thirteenth round). Given back to the collector after (a caller
-    in a process that goes on, the tests', leaks nothing)."""
+    """While a one-shot export reads and writes, the cyclic collector keeps out of it.
+
+    What was there before (the modules the command imported, the most of it) is moved out of the collector's
+    sight (gc.freeze): a full collection while a 5,000-event code was read walked every module's objects too,
+    15-20 ms each time one came (20-35 ms of CPU in a fresh process's summary; 4-7 ms frozen). Its automatic
+    passes wait until the end (gc.disable): what a summary or an audit makes lives on or is freed by its last
+    reference, never left in a cycle (3 objects of a 5,000-event summary; tests/test_export_garbage.py), so
+    the passes, over objects that all live on, were 4 % of a summary for nothing. Given back after, as they
+    were (a caller in a process that goes on, the tests', keeps its collector)."""
+    was = gc.isenabled()
     gc.freeze()
+    gc.disable()
     try:
         yield
     finally:
         gc.unfreeze()
+        if was:
+            gc.enable()
 
 
 class ExportError(RecorderError):
