@@ -4,10 +4,11 @@ bench_exports runs this beside `recorder audit` on the database with no kept row
 audit derives codes (recorder/core/audit_rows.py): forked worker processes, one a core, each reading through
 its own connection a chunk of 16 codes at a time, the columns `Store.iter_events` reads; each payload is
 parsed as the store parses it (the JSON scanner without json.loads' wrapping, recorder/store/trusted.py) and
-nothing more is done with it. What the recorder does besides (checking each
-event, folding the rules, building the code's record and its rows, keeping them, writing the CSV files) is
-the difference between this and the audit. Only the standard library is imported, as `sqlite3 -csv` reads
-the table with nothing of the recorder's: this is Python's floor for the work, not the recorder's.
+nothing more is done with it. What the recorder does besides (checking each event, folding the rules, building
+the code's record and its rows, keeping them, writing the CSV files) is the difference between this and the
+audit. Only the standard library is imported, as `sqlite3 -csv` reads the table with nothing of the recorder's:
+this is Python's floor for the work, not the recorder's (tests/test_benchmarks.py keeps its layout and query the
+recorder's).
 
     python benchmarks/audit_floor.py DATABASE      # prints the number of events parsed
 """

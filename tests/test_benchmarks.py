@@ -5,7 +5,9 @@ import shutil
 
 import pytest
 
-from benchmarks import bench_engine, bench_exports, bench_keys, bench_logging, bench_startup, run
+from benchmarks import audit_floor, bench_engine, bench_exports, bench_keys, bench_logging, bench_startup, run
+from recorder.core import audit_rows
+from recorder.store import Store
 
 
 def output(capsys, main, *args: str) -> dict:
@@ -106,3 +108,10 @@ def test_serve(capsys):
     assert result["keys"] == 2 and result["served_recorder"]["p50_ms"] > 0
     assert result["taps"] == 2 and result["served_recorder_tap"]["p50_ms"] > 0
     assert result["served_bare_textual"]["p99_ms"] > 0 and result["terminal_recorder"]["p99_ms"] > 0
+
+
+def test_the_audit_floor_reads_as_the_audit_does():
+    """The floor imports nothing of the recorder's (its import would be timed too): what it copies stays the same."""
+    assert audit_floor.CODES_PER_CHUNK == audit_rows.CODES_PER_CHUNK
+    assert audit_floor.MIN_CODES_PER_WORKER == audit_rows.MIN_CODES_PER_WORKER
+    assert audit_floor.SELECT == Store._SELECT_EVENTS + "ORDER BY e.seq"
