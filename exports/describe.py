@@ -128,22 +128,16 @@ def _vitals(ev: Vitals) -> str:
     sbp, dbp, mean, hr, spo2 = ev.sbp, ev.dbp, ev.map, ev.hr, ev.spo2
     parts = []
     if sbp is not None:
-        parts.append(f"BP {_whole(sbp)}" + (f"/{_whole(dbp)}" if dbp is not None else ""))
+        parts.append(f"BP {number(sbp, 0)}" + (f"/{number(dbp, 0)}" if dbp is not None else ""))
     elif dbp is not None:
-        parts.append(f"DBP {_whole(dbp)}")
+        parts.append(f"DBP {number(dbp, 0)}")
     if mean is not None:
-        parts.append(f"MAP {_whole(mean)}")
+        parts.append(f"MAP {number(mean, 0)}")
     if hr is not None:
-        parts.append(f"HR {_whole(hr)}")
+        parts.append(f"HR {number(hr, 0)}")
     if spo2 is not None:
-        parts.append(f"SpO2 {_whole(spo2)}%")
+        parts.append(f"SpO2 {number(spo2, 0)}%")
     return "Vitals: " + ", ".join(parts)
-
-
-def _whole(value: float) -> str:
-    """`number(value, 0)` of a value that is there: no decimals, so no zeros to drop; -0 is 0."""
-    text = f"{value:.0f}"
-    return "0" if text == "-0" else text
 
 
 def _iv(ev: IvAttempt | UvcAttempt) -> str:

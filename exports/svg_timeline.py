@@ -78,14 +78,7 @@ def _el(tag: str, content: str = "", title: str = "", **attrs: Any) -> str:
         kind = type(value)
         text: str
         if kind is float:
-            kept = _ONE_DECIMAL.get(value)
-            if kept is None:
-                text = f"{value:.1f}".removesuffix(".0")  # digits, a sign, a point: nothing to escape
-                # Kept for a positive value only: -0.0 equals 0.0 as a key but is written "-0" (and NaN is no key).
-                if value > 0.0 and len(_ONE_DECIMAL) < _DECIMALS_KEPT:
-                    _ONE_DECIMAL[value] = text
-            else:
-                text = kept
+            text = _ONE_DECIMAL.get(value) or _one_decimal(value)
         elif kind is str:
             # Most are colours, anchors and numbers: nothing to escape.
             text = value if _SPECIAL.search(value) is None else escape(value)
@@ -94,7 +87,7 @@ def _el(tag: str, content: str = "", title: str = "", **attrs: Any) -> str:
         elif value is None:
             continue
         elif isinstance(value, float):
-            text = f"{value:.1f}".removesuffix(".0")
+            text = _one_decimal(value)
         elif isinstance(value, int):
             text = str(value)
         else:
@@ -108,6 +101,17 @@ def _el(tag: str, content: str = "", title: str = "", **attrs: Any) -> str:
     inner = (f"<title>{escape(title)}</title>" if title else "") + content
     open_tag = f"<{tag} {' '.join(parts)}"
     return f"{open_tag}>{inner}</{tag}>" if inner else f"{open_tag}/>"
+
+
+def _one_decimal(value: float) -> str:
+    """A float as an element writes it: one decimal, none when it is 0 (digits, a sign, a point: nothing to escape);
+    kept for the next element that writes it."""
+    text = f"{value:.1f}".removesuffix(".0")
+    # Kept for a plain positive float only: -0.0 equals 0.0 as a key but is written "-0" (and NaN is no key); a
+    # subclass may write itself otherwise than the float it equals.
+    if type(value) is float and value > 0.0 and len(_ONE_DECIMAL) < _DECIMALS_KEPT:
+        _ONE_DECIMAL[value] = text
+    return text
 
 
 def _text(x: float, y: float, text: str, **attrs: Any) -> str:
