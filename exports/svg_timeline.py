@@ -60,8 +60,6 @@ COLOURS = {
     "text": "#212121",
     "muted": "#616161",
 }
-# The marks written from templates (below) put a colour in as it stands: none holds a character to escape.
-assert not any(set(colour) & set("&<>\"'") for colour in COLOURS.values())
 BAR_HEIGHT = {"attempting": 6, "in": 10, "confirmed": 14}
 _ATTRS: dict[str, str] = {}  # keyword → attribute name (font_size → font-size), worked out once each
 # What html.escape replaces: searched for first, as most values (colours, anchors) hold none.
@@ -176,7 +174,8 @@ def _drop(d: str) -> str:
     return f'<path d="{_attr(d)}" fill="{_DROP_FILL}" stroke="{_DROP_STROKE}" stroke-width="0.5"/>'
 
 
-_DROP_FILL, _DROP_STROKE = COLOURS["in"], COLOURS["confirmed"]
+# The templates' constant colours, as `_el` writes them.
+_DROP_FILL, _DROP_STROKE = _attr(COLOURS["in"]), _attr(COLOURS["confirmed"])
 
 
 @dataclass
@@ -566,7 +565,7 @@ def _drug_marker(x: float, y: float, unflushed: bool, tip: str = "") -> str:
     return f"{circle}{bang}!</text>"
 
 
-_DRUG, _UNFLUSHED = COLOURS["drug"], COLOURS["unflushed"]
+_DRUG, _UNFLUSHED = _attr(COLOURS["drug"]), _attr(COLOURS["unflushed"])
 
 
 def _drugs(c: _Canvas, top: float, drugs: list[DrugRow], placed: list[_Placed]) -> None:
@@ -589,7 +588,7 @@ def _fluid_marker(x: float, y: float, tip: str = "") -> str:
     return f"{head}><title>{_escaped(tip)}</title></rect>" if tip else f"{head}/>"
 
 
-_FLUID = COLOURS["fluid"]
+_FLUID = _attr(COLOURS["fluid"])
 
 
 def _fluids(c: _Canvas, top: float, fluids: list[FluidRow], placed: list[_Placed]) -> None:
@@ -600,7 +599,7 @@ def _fluids(c: _Canvas, top: float, fluids: list[FluidRow], placed: list[_Placed
     for f, p in zip(fluids, placed, strict=True):
         c.add(_fluid_marker(p.x, y, f"{t_plus(f.t)} {f.label} {number(f.volume_ml, 1)} mL via {f.line}"))
         label_y = y + 19 + ROW_H * p.row
-        c.add(_mid_label(p.label_x, label_y, _fluid_label(f), _FLUID))
+        c.add(_mid_label(p.label_x, label_y, _fluid_label(f), COLOURS["fluid"]))
 
 
 def _flag_marker(severity: str, x: float, y: float, tip: str = "") -> str:
