@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from exports.describe import describe, drug_label, infusion_label
+from exports.row_models import built
 from schemas.code_record import CodeRecord, EventList, EventStream, LineFacts
 from schemas.events import (
     RECORD_KEEPING,
@@ -107,6 +108,7 @@ class SummaryParts:
         )
         self._texts: dict[int, str] | None = {} if held else None
         self._drug_rows: list[DrugRow] | None = None
+        self._fluid_rows: list[FluidRow] | None = None
         self._flag_seqs = {f.seq for f in record.flags}
         self._attempt_seqs = {f.seq for f in record.lines if f.seq is not None}
         self._pass()
@@ -394,7 +396,8 @@ class SummaryParts:
             value, unit = (total.total, total.unit) if total else (same_unit[(ev.drug, ev.name, ev.unit)], ev.unit)
             route = kinds.get(ev.line, "io") if ev.line else ev.route or ""
             drug_flags = [f.rule for f in self.flags_by_seq.get(rec.seq, [])]
-            yield DrugRow(
+            yield built(  # DrugRow(...) without validating its values again (exports/row_models.py)
+                DrugRow,
                 **self.moment(rec),
                 drug=ev.drug,
                 name=ev.name,
@@ -420,12 +423,22 @@ class SummaryParts:
             )
 
     def fluids(self) -> Iterator[FluidRow]:
+        """The fluid rows: made once and kept when the timeline is held (the SVG timeline and the table both list
+        them), as the drug rows are; else made on each pass."""
+        if self._fluid_rows is None:
+            if self._texts is None:
+                return self._fluids()
+            self._fluid_rows = list(self._fluids())
+        return iter(self._fluid_rows)
+
+    def _fluids(self) -> Iterator[FluidRow]:
         total = 0.0
         for rec, weight in self._weighed("fluid"):
             ev = rec.event
             assert isinstance(ev, FluidGiven)
             total += ev.volume_ml
-            yield FluidRow(
+            yield built(
+                FluidRow,
                 **self.moment(rec),
                 fluid=ev.fluid,
                 label=FLUID_NAMES[ev.fluid],
@@ -453,7 +466,8 @@ class SummaryParts:
         for rec in self.timeline.of("sample"):
             ev = rec.event
             assert isinstance(ev, Sample)
-            yield SampleRow(**self.moment(rec), line=ev.line, tests=ev.tests, labelled_io=ev.labelled_io)
+            # The tests copied, as validation copies a list: the row's is not the event's.
+            yield built(SampleRow, **self.moment(rec), line=ev.line, tests=list(ev.tests), labelled_io=ev.labelled_io)
 
     def clinical(self) -> Iterator[EventRow]:
         return (self.event_row(rec) for rec in self.timeline.of(*CLINICAL_KINDS))
@@ -468,12 +482,18 @@ class SummaryParts:
         if text is None:
             rec = self.r.records.get(flag.seq)
             text = describe(rec.event) if rec else f"event #{flag.seq}"
-        return FlagRow(
+        return built(
+            FlagRow,
             n=n,
-            **flag.model_dump(exclude={"reason", "acknowledged"}),
+            rule=flag.rule,
+            severity=flag.severity,
+            seq=flag.seq,
+            t=flag.t,
+            at=self.at(flag.t),
+            line=flag.line,
+            message=flag.message,
             acknowledged=flag.acknowledged,
             reason=flag.reason,
-            at=self.at(flag.t),
             event=text,
         )
 

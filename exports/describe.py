@@ -126,18 +126,34 @@ def _fluid(ev: FluidGiven) -> str:
 def _vitals(ev: Vitals) -> str:
     # Each field written out (no loop over a table of them): a long code has a reading every few events.
     sbp, dbp, mean, hr, spo2 = ev.sbp, ev.dbp, ev.map, ev.hr, ev.spo2
+    whole = _whole
     parts = []
     if sbp is not None:
-        parts.append(f"BP {number(sbp, 0)}" + (f"/{number(dbp, 0)}" if dbp is not None else ""))
+        parts.append(f"BP {whole(sbp)}" + (f"/{whole(dbp)}" if dbp is not None else ""))
     elif dbp is not None:
-        parts.append(f"DBP {number(dbp, 0)}")
+        parts.append(f"DBP {whole(dbp)}")
     if mean is not None:
-        parts.append(f"MAP {number(mean, 0)}")
+        parts.append(f"MAP {whole(mean)}")
     if hr is not None:
-        parts.append(f"HR {number(hr, 0)}")
+        parts.append(f"HR {whole(hr)}")
     if spo2 is not None:
-        parts.append(f"SpO2 {number(spo2, 0)}%")
+        parts.append(f"SpO2 {whole(spo2)}%")
     return "Vitals: " + ", ".join(parts)
+
+
+def _whole(value: float) -> str:
+    """`number(value, 0)`, kept for the next reading: a long code's vitals repeat a few hundred values, and
+    formatting one cost three times looking it up. (Equal values write the same: -0.0 and 0.0 both "0".)"""
+    text = _WHOLES.get(value)
+    if text is None:
+        text = number(value, 0)
+        if len(_WHOLES) < _WHOLES_KEPT:  # bounded: NaN is never found again, and values can be any float
+            _WHOLES[value] = text
+    return text
+
+
+_WHOLES: dict[float, str] = {}
+_WHOLES_KEPT = 4096
 
 
 def _iv(ev: IvAttempt | UvcAttempt) -> str:

@@ -98,7 +98,7 @@ def _el(tag: str, content: str = "", title: str = "", **attrs: Any) -> str:
         if attr is None:
             attr = _ATTRS[name] = name.rstrip("_").replace("_", "-")
         parts.append(f'{attr}="{text}"')
-    inner = (f"<title>{escape(title)}</title>" if title else "") + content
+    inner = (f"<title>{_escaped(title)}</title>" if title else "") + content
     open_tag = f"<{tag} {' '.join(parts)}"
     return f"{open_tag}>{inner}</{tag}>" if inner else f"{open_tag}/>"
 
@@ -114,8 +114,68 @@ def _one_decimal(value: float) -> str:
     return text
 
 
+def _attr(value: Any) -> str:
+    """A value (not None) as `_el` writes it: what the marks below, written from fixed templates, put in."""
+    kind = type(value)
+    if kind is float:
+        return _ONE_DECIMAL.get(value) or _one_decimal(value)
+    if kind is str:
+        return value if _SPECIAL.search(value) is None else escape(value)
+    if kind is int:
+        return str(value)
+    if isinstance(value, float):
+        return _one_decimal(value)
+    if isinstance(value, int):
+        return str(value)
+    text = str(value)
+    return escape(text) if _SPECIAL.search(text) else text
+
+
+def _escaped(text: str) -> str:
+    """html.escape(text), searched for first: a label or a tip rarely holds anything to escape."""
+    return text if _SPECIAL.search(text) is None else escape(text)
+
+
 def _text(x: float, y: float, text: str, **attrs: Any) -> str:
-    return _el("text", escape(text), x=x, y=y, **attrs)
+    return _el("text", _escaped(text), x=x, y=y, **attrs)
+
+
+# ── marks written from templates ─────────────────────────────────────────
+# A code's repeated marks (a drug's stem, marker and label, a fluid's, a flag's, a flush's drop, a CPR pause, a
+# count's bar: about a thousand in a long code) are each written as `_el` writes them, their attributes in the
+# same order, from a fixed template: `_el` works out every attribute's name and the text of its constant values
+# again for each one. (tests/exports/test_svg_timeline.py checks each against the `_el` call it stands for.)
+
+
+def _stem(x: float, y1: float, y2: float, colour: str) -> str:
+    """`_el("line", x1=x, y1=y1, x2=x, y2=y2, stroke=colour, stroke_width=0.6)`: a mark's line to its label."""
+    at = _attr(x)
+    return f'<line x1="{at}" y1="{_attr(y1)}" x2="{at}" y2="{_attr(y2)}" stroke="{_attr(colour)}" stroke-width="0.6"/>'
+
+
+def _mid_label(x: float, y: float, text: str, colour: str, bold: bool = False) -> str:
+    """`_text(x, y, text, text_anchor="middle", font_size=10.5, fill=colour, font_weight="bold" if bold else None)`:
+    a drug's or a fluid's label."""
+    head = f'<text x="{_attr(x)}" y="{_attr(y)}" text-anchor="middle" font-size="10.5" fill="{_attr(colour)}"'
+    if bold:
+        head += ' font-weight="bold"'
+    inner = _escaped(text)
+    return f"{head}>{inner}</text>" if inner else f"{head}/>"
+
+
+def _bar(x: float, y: float, width: float, height: float, fill: str, tip: str = "") -> str:
+    """`_el("rect", title=tip, x=x, y=y, width=width, height=height, fill=fill)`: a CPR pause, a count's bar."""
+    head = f'<rect x="{_attr(x)}" y="{_attr(y)}" width="{_attr(width)}" height="{_attr(height)}" fill="{_attr(fill)}"'
+    return f"{head}><title>{_escaped(tip)}</title></rect>" if tip else f"{head}/>"
+
+
+def _drop(d: str) -> str:
+    """`_el("path", d=d, fill=COLOURS["in"], stroke=COLOURS["confirmed"], stroke_width=0.5)`: a flush's drop."""
+    return f'<path d="{_attr(d)}" fill="{_DROP_FILL}" stroke="{_DROP_STROKE}" stroke-width="0.5"/>'
+
+
+# The templates' constant colours, as `_el` writes them.
+_DROP_FILL, _DROP_STROKE = _attr(COLOURS["in"]), _attr(COLOURS["confirmed"])
 
 
 @dataclass
@@ -385,11 +445,7 @@ def _clinical(c: _Canvas, clinical: list[EventRow], top: float, h: float) -> Non
         # Under the marks: the span with no compressions (CPR_PAUSE_LONG flags the long ones).
         tip = f"CPR paused {t_plus(a)}–{t_plus(b)} ({number(b - a, 0)} s)"
         x0, x1 = c.x(a), c.x(b)
-        c.add(
-            _el(
-                "rect", title=tip, x=x0, y=mid + 1, width=max(x1 - x0, 1.5), height=h / 2 - 3, fill=COLOURS["cpr_pause"]
-            )
-        )
+        c.add(_bar(x0, mid + 1, max(x1 - x0, 1.5), h / 2 - 3, COLOURS["cpr_pause"], tip))
     for e in clinical:
         x = c.x(e.t)
         if e.kind == "rhythm":
@@ -446,7 +502,7 @@ def _line_lane(c: _Canvas, line: AccessLine, top: float, h: float) -> None:
     for t in flushed:
         fx = c.x(t)
         drop = f"M{fx - 2.5} {mid + 9} L{fx + 2.5} {mid + 9} L{fx} {mid + 13} Z"
-        c.add(_el("path", d=drop, fill=COLOURS["in"], stroke=COLOURS["confirmed"], stroke_width=0.5))
+        c.add(_drop(drop))
     if line.confirmed_t is not None:
         c.add(_text(c.x(line.confirmed_t) + 3, mid + 3.5, "✓", font_size=9.5, font_weight="bold", fill="#fff"))
     if line.failed_t is not None:
@@ -494,12 +550,22 @@ def _fluid_label(f: FluidRow) -> str:
 
 
 def _drug_marker(x: float, y: float, unflushed: bool, tip: str = "") -> str:
+    # From templates (above): `_el("circle", title=tip, cx=x, cy=y, r=4.5, fill=COLOURS["drug"])`, or when unflushed
+    # r=6.5 in COLOURS["unflushed"] and `_text(x, y + 3.8, "!", text_anchor="middle", font_size=10,
+    # font_weight="bold", fill="#fff")`.
+    title = f"<title>{_escaped(tip)}</title>" if tip else ""
     if not unflushed:
-        return _el("circle", title=tip, cx=x, cy=y, r=4.5, fill=COLOURS["drug"])
+        head = f'<circle cx="{_attr(x)}" cy="{_attr(y)}" r="4.5" fill="{_DRUG}"'
+        return f"{head}>{title}</circle>" if title else f"{head}/>"
     # Red, larger, and with a "!": unflushed reads without colour too.
-    return _el("circle", title=tip, cx=x, cy=y, r=6.5, fill=COLOURS["unflushed"]) + _text(
-        x, y + 3.8, "!", text_anchor="middle", font_size=10, font_weight="bold", fill="#fff"
-    )
+    at = _attr(x)
+    head = f'<circle cx="{at}" cy="{_attr(y)}" r="6.5" fill="{_UNFLUSHED}"'
+    circle = f"{head}>{title}</circle>" if title else f"{head}/>"
+    bang = f'<text x="{at}" y="{_attr(y + 3.8)}" text-anchor="middle" font-size="10" font-weight="bold" fill="#fff">'
+    return f"{circle}{bang}!</text>"
+
+
+_DRUG, _UNFLUSHED = _attr(COLOURS["drug"]), _attr(COLOURS["unflushed"])
 
 
 def _drugs(c: _Canvas, top: float, drugs: list[DrugRow], placed: list[_Placed]) -> None:
@@ -510,15 +576,19 @@ def _drugs(c: _Canvas, top: float, drugs: list[DrugRow], placed: list[_Placed]) 
         colour = COLOURS["unflushed"] if d.unflushed else COLOURS["drug"]
         label_y = y + 20 + ROW_H * p.row
         tip = f"{t_plus(d.t)} {d.label} {number(d.dose, 3)} {d.unit}" + (" — NOT FLUSHED" if d.unflushed else "")
-        c.add(_el("line", x1=p.x, y1=y, x2=p.x, y2=label_y - 9, stroke=colour, stroke_width=0.6))
+        c.add(_stem(p.x, y, label_y - 9, colour))
         c.add(_drug_marker(p.x, y, d.unflushed, tip))
-        weight = "bold" if d.unflushed else None
-        label = _drug_label(d)
-        c.add(_text(p.label_x, label_y, label, text_anchor="middle", font_size=10.5, fill=colour, font_weight=weight))
+        c.add(_mid_label(p.label_x, label_y, _drug_label(d), colour, bold=d.unflushed))
 
 
 def _fluid_marker(x: float, y: float, tip: str = "") -> str:
-    return _el("rect", title=tip, x=x - 4, y=y - 6, width=8, height=11, rx=2, fill=COLOURS["fluid"])
+    # From a template (above): `_el("rect", title=tip, x=x - 4, y=y - 6, width=8, height=11, rx=2,
+    # fill=COLOURS["fluid"])`.
+    head = f'<rect x="{_attr(x - 4)}" y="{_attr(y - 6)}" width="8" height="11" rx="2" fill="{_FLUID}"'
+    return f"{head}><title>{_escaped(tip)}</title></rect>" if tip else f"{head}/>"
+
+
+_FLUID = _attr(COLOURS["fluid"])
 
 
 def _fluids(c: _Canvas, top: float, fluids: list[FluidRow], placed: list[_Placed]) -> None:
@@ -529,21 +599,33 @@ def _fluids(c: _Canvas, top: float, fluids: list[FluidRow], placed: list[_Placed
     for f, p in zip(fluids, placed, strict=True):
         c.add(_fluid_marker(p.x, y, f"{t_plus(f.t)} {f.label} {number(f.volume_ml, 1)} mL via {f.line}"))
         label_y = y + 19 + ROW_H * p.row
-        c.add(_text(p.label_x, label_y, _fluid_label(f), text_anchor="middle", font_size=10.5, fill=COLOURS["fluid"]))
+        c.add(_mid_label(p.label_x, label_y, _fluid_label(f), COLOURS["fluid"]))
 
 
 def _flag_marker(severity: str, x: float, y: float, tip: str = "") -> str:
     """critical ▲ with "!", warning ◆, info ○ with "i": three shapes, so colour is not needed."""
-    colour = COLOURS[severity]
-    glyph = {"text_anchor": "middle", "font_size": 8.5, "font_weight": "bold"}
+    # From templates (above), each as `_el` writes: critical `_el("path", title=tip, d=triangle, fill=colour)` and
+    # `_text(x, y + 3.5, "!", fill="#fff", text_anchor="middle", font_size=8.5, font_weight="bold")`; warning the
+    # diamond's path; info `_el("circle", title=tip, cx=x, cy=y, r=5.5, fill="#fff", stroke=colour,
+    # stroke_width=1.8)` and an "i" as the "!" but at y + 3.3 and in the colour.
+    colour = _attr(COLOURS[severity])
+    title = f"<title>{_escaped(tip)}</title>" if tip else ""
     if severity == "critical":
         triangle = f"M{x} {y - 7} L{x + 7} {y + 5} L{x - 7} {y + 5} Z"
-        return _el("path", title=tip, d=triangle, fill=colour) + _text(x, y + 3.5, "!", fill="#fff", **glyph)
+        head = f'<path d="{_attr(triangle)}" fill="{colour}"'
+        glyph = f'<text x="{_attr(x)}" y="{_attr(y + 3.5)}" fill="#fff"{_GLYPH}>!</text>'
+        return (f"{head}>{title}</path>" if title else f"{head}/>") + glyph
     if severity == "warning":
         diamond = f"M{x} {y - 6.5} L{x + 6.5} {y} L{x} {y + 6.5} L{x - 6.5} {y} Z"
-        return _el("path", title=tip, d=diamond, fill=colour)
-    ring = _el("circle", title=tip, cx=x, cy=y, r=5.5, fill="#fff", stroke=colour, stroke_width=1.8)
-    return ring + _text(x, y + 3.3, "i", fill=colour, **glyph)
+        head = f'<path d="{_attr(diamond)}" fill="{colour}"'
+        return f"{head}>{title}</path>" if title else f"{head}/>"
+    at = _attr(x)
+    head = f'<circle cx="{at}" cy="{_attr(y)}" r="5.5" fill="#fff" stroke="{colour}" stroke-width="1.8"'
+    ring = f"{head}>{title}</circle>" if title else f"{head}/>"
+    return ring + f'<text x="{at}" y="{_attr(y + 3.3)}" fill="{colour}"{_GLYPH}>i</text>'
+
+
+_GLYPH = ' text-anchor="middle" font-size="8.5" font-weight="bold"'  # a flag marker's "!" or "i"
 
 
 def _flags(c: _Canvas, top: float, flags: list[FlagRow], placed: list[_Placed]) -> None:
@@ -552,10 +634,18 @@ def _flags(c: _Canvas, top: float, flags: list[FlagRow], placed: list[_Placed]) 
     for f, p in zip(flags, placed, strict=True):
         y = top + 15 + 17 * p.row
         colour = COLOURS[f.severity]
-        c.add(_el("line", x1=p.x, y1=top + 2, x2=p.x, y2=y, stroke=colour, stroke_width=0.6))
+        c.add(_stem(p.x, top + 2, y, colour))
         c.add(_flag_marker(f.severity, p.x, y, f"F{f.n} {t_plus(f.t)} {f.rule} ({f.severity}): {f.message}"))
-        weight = "bold" if f.severity == "critical" else None
-        c.add(_text(p.x + 10, y + 4, f"F{f.n}", font_size=11, fill=colour, font_weight=weight))
+        c.add(_flag_label(p.x + 10, y + 4, f"F{f.n}", colour, bold=f.severity == "critical"))
+
+
+def _flag_label(x: float, y: float, text: str, colour: str, bold: bool) -> str:
+    """`_text(x, y, text, font_size=11, fill=colour, font_weight="bold" if bold else None)`: a flag's number."""
+    head = f'<text x="{_attr(x)}" y="{_attr(y)}" font-size="11" fill="{_attr(colour)}"'
+    if bold:
+        head += ' font-weight="bold"'
+    inner = _escaped(text)
+    return f"{head}>{inner}</text>" if inner else f"{head}/>"
 
 
 # ── a long code: how many in each stretch of time ─────────────────────────
@@ -589,17 +679,7 @@ class _Tally:
             height = 3 + (h - 3) * n / busiest
             what = ", ".join(f"{k} {w}" for w, k in sorted(counts.items()) if w)
             tip = f"{t_plus(a)}–{t_plus(b)}: {n} {noun}" + (f" ({what})" if what else "")
-            c.add(
-                _el(
-                    "rect",
-                    title=tip,
-                    x=x0,
-                    y=top + h - height,
-                    width=max(x1 - x0 - 1, 1.0),
-                    height=height,
-                    fill=colour(counts),
-                )
-            )
+            c.add(_bar(x0, top + h - height, max(x1 - x0 - 1, 1.0), height, colour(counts), tip))
 
     def caption(self) -> str:
         return f"bars: count per {duration(self.c.t_max / BUCKETS)}"
@@ -634,17 +714,7 @@ def _counted_clinical(c: _Canvas, rows: Iterable[EventRecord]) -> Callable[[floa
         for a, b, n in pauses:
             tip = f"CPR paused {t_plus(a)}–{t_plus(b)}" + (f" ({n} pauses)" if n > 1 else "")
             x0, x1 = c.x(a), c.x(b)
-            c.add(
-                _el(
-                    "rect",
-                    title=tip,
-                    x=x0,
-                    y=mid + 1,
-                    width=max(x1 - x0, 1.5),
-                    height=h / 2 - 3,
-                    fill=COLOURS["cpr_pause"],
-                )
-            )
+            c.add(_bar(x0, mid + 1, max(x1 - x0, 1.5), h / 2 - 3, COLOURS["cpr_pause"], tip))
         tally.bars(
             top + 3, h / 2 - 4, lambda counts: COLOURS["shock"] if "shock" in counts else COLOURS["muted"], "events"
         )

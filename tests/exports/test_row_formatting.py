@@ -159,3 +159,43 @@ def test_a_vitals_reading_reads_as_number_wrote_it(fields: dict) -> None:
 
     ev = Vitals.model_construct(kind="vitals", t=1.0, **{k: fields.get(k) for k in ("sbp", "dbp", "map", "hr", "spo2")})
     assert describe(ev) == _reference_vitals(ev)
+
+
+def _reference_vitals(ev: object) -> str:
+    """describe's vitals as written before their values were kept: number(value, 0) each time."""
+    from schemas.formatting import number
+
+    parts = []
+    sbp, dbp = ev.sbp, ev.dbp  # type: ignore[attr-defined]
+    if sbp is not None:
+        parts.append(f"BP {number(sbp, 0)}" + (f"/{number(dbp, 0)}" if dbp is not None else ""))
+    elif dbp is not None:
+        parts.append(f"DBP {number(dbp, 0)}")
+    for label, value, unit in (("MAP", ev.map, ""), ("HR", ev.hr, ""), ("SpO2", ev.spo2, "%")):  # type: ignore[attr-defined]
+        if value is not None:
+            parts.append(f"{label} {number(value, 0)}{unit}")
+    return "Vitals: " + ", ".join(parts)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.none(),
+            st.floats(min_value=0, max_value=100),
+            st.sampled_from([0.0, -0.0, 0.5, 1.5, 2.5, 99.5, 100.0, 120.0, 399.9999, 1e-9]),
+            st.integers(0, 100).map(lambda n: n / 2),
+        ),
+        min_size=5,
+        max_size=5,
+    ).filter(lambda values: any(v is not None for v in values))
+)
+def test_vitals_are_described_as_each_value_formatted_on_its_own(values: list) -> None:
+    """The values kept once formatted (-0.0 beside 0.0, the halves that round to even) write what formatting each
+    value again writes, the first time and from the kept ones."""
+    from exports.describe import describe
+    from schemas.events import Vitals
+
+    ev = Vitals.model_construct(**dict(zip(("sbp", "dbp", "map", "hr", "spo2"), values, strict=True)), t=0.0)
+    for _ in range(2):
+        assert describe(ev) == _reference_vitals(ev)

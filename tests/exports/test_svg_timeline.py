@@ -174,3 +174,73 @@ def test_an_element_is_written_as_the_reference_writes_it_whatever_its_values():
             assert _el("g", "<b/>", **attrs) == _reference_el("g", "<b/>", **attrs)
 
     check()
+
+
+def test_the_marks_written_from_templates_are_the_elements_they_stand_for():
+    """Each repeated mark (a stem, a label, a bar, a drop, the drug, fluid and flag markers) is what the `_el` or
+    `_text` call it replaced writes, for any coordinates (-0.0, NaN, halves, ints, a float's subclass) and any tip
+    or label (markup, quotes, none)."""
+    from html import escape
+
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from exports import svg_timeline as svg
+    from exports.svg_timeline import COLOURS, _el
+    from tests.hostile import ACCEPTED
+
+    class Big(float):
+        pass
+
+    def reference_text(x: object, y: object, text: str, **attrs: object) -> str:
+        return _reference_el("text", escape(text), x=x, y=y, **attrs)
+
+    fixed = [0.0, -0.0, 0.05, -0.05, 0.25, 2.25, 1e-9, float("nan"), float("inf"), 150.0, 976.4, 11.5, Big(2.35)]
+    numbers = st.one_of(
+        st.floats(allow_nan=True, allow_infinity=True), st.sampled_from(fixed), st.integers(-(10**6), 10**6)
+    )
+    words = st.one_of(st.text(max_size=12), st.sampled_from(["", "T+01:02 Shock 50 J", "a < b & 'c'", *ACCEPTED]))
+    colours = st.sampled_from([*COLOURS.values(), "#fff", 'a"b'])
+
+    @settings(max_examples=500, deadline=None)
+    @given(numbers, numbers, numbers, numbers, colours, words, st.booleans())
+    def check(x: float, y: float, w: float, h: float, colour: str, text: str, bold: bool) -> None:
+        weight = "bold" if bold else None
+        for _ in range(2):  # the second time from the kept formats
+            assert svg._stem(x, y, w, colour) == _el("line", x1=x, y1=y, x2=x, y2=w, stroke=colour, stroke_width=0.6)
+            assert svg._mid_label(x, y, text, colour, bold) == reference_text(
+                x, y, text, text_anchor="middle", font_size=10.5, fill=colour, font_weight=weight
+            )
+            assert svg._flag_label(x, y, text, colour, bold) == reference_text(
+                x, y, text, font_size=11, fill=colour, font_weight=weight
+            )
+            assert svg._bar(x, y, w, h, colour, text) == _el(
+                "rect", title=text, x=x, y=y, width=w, height=h, fill=colour
+            )
+            d = f"M{x} {y} L{w} {h} Z{text}"
+            assert svg._drop(d) == _el("path", d=d, fill=COLOURS["in"], stroke=COLOURS["confirmed"], stroke_width=0.5)
+            assert svg._fluid_marker(x, y, text) == _el(
+                "rect", title=text, x=x - 4, y=y - 6, width=8, height=11, rx=2, fill=COLOURS["fluid"]
+            )
+            assert svg._drug_marker(x, y, bold, text) == (
+                _el("circle", title=text, cx=x, cy=y, r=6.5, fill=COLOURS["unflushed"])
+                + reference_text(x, y + 3.8, "!", text_anchor="middle", font_size=10, font_weight="bold", fill="#fff")
+                if bold
+                else _el("circle", title=text, cx=x, cy=y, r=4.5, fill=COLOURS["drug"])
+            )
+            glyph = {"text_anchor": "middle", "font_size": 8.5, "font_weight": "bold"}
+            triangle = f"M{x} {y - 7} L{x + 7} {y + 5} L{x - 7} {y + 5} Z"
+            diamond = f"M{x} {y - 6.5} L{x + 6.5} {y} L{x} {y + 6.5} L{x - 6.5} {y} Z"
+            expected = {
+                "critical": _el("path", title=text, d=triangle, fill=COLOURS["critical"])
+                + reference_text(x, y + 3.5, "!", fill="#fff", **glyph),
+                "warning": _el("path", title=text, d=diamond, fill=COLOURS["warning"]),
+                "info": _el(
+                    "circle", title=text, cx=x, cy=y, r=5.5, fill="#fff", stroke=COLOURS["info"], stroke_width=1.8
+                )
+                + reference_text(x, y + 3.3, "i", fill=COLOURS["info"], **glyph),
+            }
+            for severity, written in expected.items():
+                assert svg._flag_marker(severity, x, y, text) == written
+
+    check()
