@@ -33,6 +33,10 @@ from schemas.records import LATE_ENTRY_S, EventRecord
 # every sort, field by field, and it must stay equal to it.
 
 _ON_TIME = RECORD_KEEPING | {"code_started"}  # never late (SummaryParts._pass)
+# The kinds the pass reads more of than lateness and attempts: of an event naming a line, and of any event. Each
+# kind is one event class (KIND_MODEL): another kind meets none of the branches.
+_LINE_KINDS = frozenset({"io_result", "complication", "flush"})
+_PASS_KINDS = frozenset({"drug", "rosc", "code_ended", "rhythm"})
 
 
 @dataclass
@@ -94,7 +98,7 @@ def code_audit_rows(session: Session) -> AuditExport:
         if seq in attempt_seqs:
             attempts[seq] = rec
         line = ev.__dict__.get("line")
-        if line is not None:  # SummaryParts._line_event, of what the rows read
+        if line is not None and kind in _LINE_KINDS:  # SummaryParts._line_event, of what the rows read
             if isinstance(ev, IoResult):
                 results.setdefault(line, rec)
             elif isinstance(ev, ComplicationNoted):
@@ -104,6 +108,8 @@ def code_audit_rows(session: Session) -> AuditExport:
                     complications.setdefault(line, []).append("extravasation_on_flush")
                 elif not ev.easy:
                     complications.setdefault(line, []).append("flush_not_easy")
+        if kind not in _PASS_KINDS:
+            continue  # most events (notes, vitals, flushes…): none of what follows is theirs
         if isinstance(ev, DrugGiven):
             first_drug = rec.t if first_drug is None else min(first_drug, rec.t)
             # The weight known when it was given (the timeline is in (t, seq) order, as the weights' changes).
