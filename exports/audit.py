@@ -30,8 +30,10 @@ def whole_s(t: float | None) -> int | None:
 def audit_rows(record: "CodeRecord") -> AuditExport:
     """One code's rows. Built field by field from the summary: nothing identifying has a column to go in.
 
-    Only the summary's parts the rows read are worked out (an audit derives every code it has no kept rows
-    for): its one pass, the drugs, and counts of the record keeping and late entries, not the listed sections.
+    Only the summary's parts the rows read are worked out: its one pass, the drugs, and counts of the record
+    keeping and late entries, not the listed sections. The definition of the rows: an audit and the live recorder
+    derive them from the code's session in one pass instead (recorder/core/code_audit.py), which
+    tests/test_code_audit.py holds equal to this.
     """
     from exports.derive import SummaryParts, doses_weight_unknown, shockable_to_first_shock_s
     from schemas.events import RhythmNoted
