@@ -247,9 +247,8 @@ def audit_stages(path: Path) -> dict[str, float]:
     SQLite to the rows as a worker sends them: where an audit of codes without kept rows spends its time."""
     import json
 
-    from exports.audit import audit_rows
     from recorder.core.clock import SystemClock
-    from recorder.core.code_record import build_code_record
+    from recorder.core.code_audit import code_audit_rows
     from recorder.core.session import Session
     from recorder.engine import load_protocol
     from recorder.store import Store
@@ -273,8 +272,8 @@ def audit_stages(path: Path) -> dict[str, float]:
         stage("event_records", lambda: [list(store.iter_events(i)) for i in ids])
         sessions = stage("session_read", lambda: [Session.read(store, clock, i, protocol, fold_once=True) for i in ids])
         stage("engine_fold", lambda: [s.fold.refold() for s in sessions])  # the same fold again, on its own
-        records = stage("code_record", lambda: [build_code_record(s) for s in sessions])
-        rows = stage("audit_rows", lambda: [audit_rows(r) for r in records])
+        # The rows as the audit derives them: from the session, in one pass (recorder/core/code_audit.py).
+        rows = stage("audit_rows", lambda: [code_audit_rows(s) for s in sessions])
         stage("rows_json", lambda: [r.model_dump_json() for r in rows])
     finally:
         conn.close()

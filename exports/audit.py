@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 TABLES = ("codes", "attempts", "drugs", "flags")
 
 
-def _s(t: float | None) -> int | None:
+def whole_s(t: float | None) -> int | None:
     """Whole seconds from the start (half up): the audit's only kind of time."""
     return None if t is None else math.floor(t + 0.5)
 
@@ -30,8 +30,10 @@ def _s(t: float | None) -> int | None:
 def audit_rows(record: "CodeRecord") -> AuditExport:
     """One code's rows. Built field by field from the summary: nothing identifying has a column to go in.
 
-    Only the summary's parts the rows read are worked out (an audit derives every code it has no kept rows
-    for): its one pass, the drugs, and counts of the record keeping and late entries, not the listed sections.
+    Only the summary's parts the rows read are worked out: its one pass, the drugs, and counts of the record
+    keeping and late entries, not the listed sections. The definition of the rows: an audit and the live recorder
+    derive them from the code's session in one pass instead (recorder/core/code_audit.py), which
+    tests/test_code_audit.py holds equal to this.
     """
     from exports.derive import SummaryParts, doses_weight_unknown, shockable_to_first_shock_s
     from schemas.events import RhythmNoted
@@ -41,7 +43,7 @@ def audit_rows(record: "CodeRecord") -> AuditExport:
     h, i = s.header, s.intervals
     drug_rows = list(s.drugs())
     aid = record.audit_id
-    weight = _s(h.patient.weight_kg)
+    weight = whole_s(h.patient.weight_kg)
     first_rhythm = record.arrests[0].first_rhythm if record.arrests else None
     if first_rhythm is None:
         first_rhythm = next((rec.event.rhythm for rec in record.timeline if isinstance(rec.event, RhythmNoted)), None)
@@ -55,17 +57,17 @@ def audit_rows(record: "CodeRecord") -> AuditExport:
         arrest=h.arrest,
         first_rhythm=first_rhythm,
         outcome=h.outcome,
-        duration_s=_s(h.duration_s),
+        duration_s=whole_s(h.duration_s),
         io_attempts=i.io_attempts,
         io_first_attempt_success=i.io_first_attempt_success,
         io_lines_confirmed=i.io_lines_confirmed,
-        t_first_access_attempt_s=_s(i.first_access_attempt_s),
-        t_first_working_access_s=_s(i.first_working_access_s),
-        t_first_io_attempt_s=_s(i.first_io_attempt_s),
-        t_first_confirmed_io_s=_s(i.first_confirmed_io_s),
-        t_first_drug_s=_s(i.first_drug_s),
-        t_first_epinephrine_s=_s(i.first_epinephrine_s),
-        t_rosc_s=_s(i.rosc_s),
+        t_first_access_attempt_s=whole_s(i.first_access_attempt_s),
+        t_first_working_access_s=whole_s(i.first_working_access_s),
+        t_first_io_attempt_s=whole_s(i.first_io_attempt_s),
+        t_first_confirmed_io_s=whole_s(i.first_confirmed_io_s),
+        t_first_drug_s=whole_s(i.first_drug_s),
+        t_first_epinephrine_s=whole_s(i.first_epinephrine_s),
+        t_rosc_s=whole_s(i.rosc_s),
         iv_attempts_before_io=i.iv_attempts_before_io,
         drugs_given=len(drug_rows),
         drugs_unflushed=sum(1 for d in drug_rows if d.unflushed),
@@ -75,7 +77,7 @@ def audit_rows(record: "CodeRecord") -> AuditExport:
         voids=sum(1 for _ in record.records.of("void")),
         amends=sum(1 for _ in record.records.of("amend")),
         late_entries=s.late_count(),
-        shockable_to_first_shock_s=_s(shockable_to_first_shock_s(record)),
+        shockable_to_first_shock_s=whole_s(shockable_to_first_shock_s(record)),
         doses_weight_unknown=doses_weight_unknown(drug_rows),  # the same count as drugs.csv weight_known false
     )
     attempts = [
@@ -91,14 +93,14 @@ def audit_rows(record: "CodeRecord") -> AuditExport:
             result=line.result,
             confirmed=line.confirmed_t is not None if line.kind == "io" else None,
             complications=";".join(line.complications),
-            t_s=_s(line.t),
+            t_s=whole_s(line.t),
         )
         for line in s.lines
     ]
     drugs = [
         AuditDrug(
             audit_id=aid,
-            t_s=_s(d.t),
+            t_s=whole_s(d.t),
             drug=d.drug,  # `other` keeps no name: what the scribe typed is free text
             dose=d.dose,
             unit=d.unit,
@@ -109,7 +111,7 @@ def audit_rows(record: "CodeRecord") -> AuditExport:
             concentration=d.concentration,
             purpose=d.purpose,
             flushed=d.flushed,
-            flush_after_s=_s(d.flush_after_s),
+            flush_after_s=whole_s(d.flush_after_s),
             flush_ml=d.flush_ml,
             unflushed=d.unflushed,
             weight_known=d.weight_kg is not None,
@@ -117,7 +119,9 @@ def audit_rows(record: "CodeRecord") -> AuditExport:
         for d in drug_rows
     ]
     flags = [
-        AuditFlag(audit_id=aid, t_s=_s(f.t), rule=f.rule, severity=f.severity, line=f.line, acknowledged=f.acknowledged)
+        AuditFlag(
+            audit_id=aid, t_s=whole_s(f.t), rule=f.rule, severity=f.severity, line=f.line, acknowledged=f.acknowledged
+        )
         for f in s.flags
     ]
     return AuditExport(codes=[code], attempts=attempts, drugs=drugs, flags=flags)

@@ -1,7 +1,7 @@
 """summarise(record): every figure of the code summary, worked out once so md, html, json, fhir and audit agree."""
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Container, Iterable, Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -573,9 +573,13 @@ def shockable_to_first_shock_s(record: CodeRecord) -> float | None:
     """Seconds from the first shockable rhythm (vf, pvt) documented in an arrest to the first
     unsynchronized shock after it in the same arrest (the audit's KPI); None when the code had no
     shockable rhythm in an arrest, or that arrest ended unshocked (VF_NO_SHOCK says so)."""
-    starts = {a.seq for a in record.arrests}
+    return first_shock_after_shockable({a.seq for a in record.arrests}, record.timeline)
+
+
+def first_shock_after_shockable(starts: Container[int], timeline: Iterable[EventRecord]) -> float | None:
+    """`shockable_to_first_shock_s` of a timeline whose arrests start at the events `starts` (seqs)."""
     in_arrest, shockable_t = False, None
-    for rec in record.timeline:
+    for rec in timeline:
         ev = rec.event
         if rec.seq in starts:
             in_arrest = True

@@ -32,7 +32,7 @@ from schemas.audit import AuditExport
 if TYPE_CHECKING:
     from recorder.core.session import Session
 
-# The session, the CodeRecord and the summary's parts are imported where a code is derived: an audit of kept
+# The session and the rows' derivation are imported where a code is derived: an audit of kept
 # rows reads none of them (a tenth of its time was importing them; benchmarks/bench_exports.py).
 
 
@@ -56,11 +56,9 @@ def _audit_key(protocol_text: str) -> str:
 
 def derive(session: "Session") -> tuple[date, AuditExport]:
     """A code's audit rows, and the day it started in its own offset (the audit's --since/--until)."""
-    from exports.audit import audit_rows
-    from recorder.core.code_record import build_code_record
+    from recorder.core.code_audit import code_audit_rows
 
-    record = build_code_record(session)
-    return record.start.date(), audit_rows(record)
+    return session.started_at.date(), code_audit_rows(session)
 
 
 def keep(session: "Session") -> None:
@@ -167,8 +165,7 @@ def _derive_codes(
     if not code_ids:
         return out
     # Imported once, here, before any worker is forked from this process: not once in each.
-    import exports.derive  # noqa: F401
-    import recorder.core.code_record  # noqa: F401
+    import recorder.core.code_audit  # noqa: F401
 
     for chunk, sent in _in_workers(store, clock, protocol, code_ids):
         for code_id, item in zip(chunk, sent or [None] * len(chunk), strict=True):
