@@ -7,7 +7,7 @@ import math
 import statistics
 from collections import Counter
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from pydantic import BaseModel
 
@@ -15,6 +15,8 @@ from schemas.audit import AuditAttempt, AuditCode, AuditDrug, AuditExport, Audit
 
 if TYPE_CHECKING:
     from schemas.code_record import CodeRecord
+    from schemas.records import Flag
+    from schemas.summary import FlagRow
 
 # The summary's parts are imported by audit_rows, the one function here that reads a code: combining, writing
 # and summing up kept rows (most audits) needs none of them.
@@ -80,23 +82,7 @@ def audit_rows(record: "CodeRecord") -> AuditExport:
         shockable_to_first_shock_s=whole_s(shockable_to_first_shock_s(record)),
         doses_weight_unknown=doses_weight_unknown(drug_rows),  # the same count as drugs.csv weight_known false
     )
-    attempts = [
-        AuditAttempt(
-            audit_id=aid,
-            line=line.line,
-            type=line.kind,
-            # An IO site is from the vocabulary; an IV's site is free text, so only its side stays.
-            site=line.site if line.kind == "io" else None,
-            side=line.side,
-            device=line.device,
-            needle_mm=line.needle_mm,
-            result=line.result,
-            confirmed=line.confirmed_t is not None if line.kind == "io" else None,
-            complications=";".join(line.complications),
-            t_s=whole_s(line.t),
-        )
-        for line in s.lines
-    ]
+    attempts = [attempt_row(aid, line) for line in s.lines]
     drugs = [
         AuditDrug(
             audit_id=aid,
@@ -118,13 +104,59 @@ def audit_rows(record: "CodeRecord") -> AuditExport:
         )
         for d in drug_rows
     ]
-    flags = [
-        AuditFlag(
-            audit_id=aid, t_s=whole_s(f.t), rule=f.rule, severity=f.severity, line=f.line, acknowledged=f.acknowledged
-        )
-        for f in s.flags
-    ]
+    flags = [flag_row(aid, f) for f in s.flags]
     return AuditExport(codes=[code], attempts=attempts, drugs=drugs, flags=flags)
+
+
+class LineFacts(Protocol):
+    """What an attempt's row reads of a line: the summary's AccessLine, or recorder/core/code_audit.py's own.
+    (Read-only: either kind of line will do.)"""
+
+    @property
+    def line(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def site(self) -> str | None: ...
+    @property
+    def side(self) -> str | None: ...
+    @property
+    def device(self) -> str | None: ...
+    @property
+    def needle_mm(self) -> float | None: ...
+    @property
+    def result(self) -> str | None: ...
+    @property
+    def confirmed_t(self) -> float | None: ...
+    @property
+    def complications(self) -> list[str]: ...
+    @property
+    def t(self) -> float: ...
+
+
+def attempt_row(aid: str, line: LineFacts) -> AuditAttempt:
+    """A line's row in attempts.csv: what of it an audit may hold."""
+    return AuditAttempt(
+        audit_id=aid,
+        line=line.line,
+        type=line.kind,
+        # An IO site is from the vocabulary; an IV's site is free text, so only its side stays.
+        site=line.site if line.kind == "io" else None,
+        side=line.side,
+        device=line.device,
+        needle_mm=line.needle_mm,
+        result=line.result,
+        confirmed=line.confirmed_t is not None if line.kind == "io" else None,
+        complications=";".join(line.complications),
+        t_s=whole_s(line.t),
+    )
+
+
+def flag_row(aid: str, f: "FlagRow | Flag") -> AuditFlag:
+    """A flag's row in flags.csv."""
+    return AuditFlag(
+        audit_id=aid, t_s=whole_s(f.t), rule=f.rule, severity=f.severity, line=f.line, acknowledged=f.acknowledged
+    )
 
 
 def combine(parts: Iterable[AuditExport]) -> AuditExport:

@@ -4,10 +4,10 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from exports.audit import whole_s
+from exports.audit import attempt_row, flag_row, whole_s
 from exports.derive import DRUG_NOT_FLUSHED, first_shock_after_shockable
 from recorder.core.session import Session
-from schemas.audit import AuditAttempt, AuditCode, AuditDrug, AuditExport, AuditFlag
+from schemas.audit import AuditCode, AuditDrug, AuditExport
 from schemas.code_record import DrugFlush
 from schemas.events import (
     RECORD_KEEPING,
@@ -207,35 +207,9 @@ def code_audit_rows(session: Session) -> AuditExport:
     )
     return AuditExport(
         codes=[code],
-        attempts=[
-            AuditAttempt(
-                audit_id=aid,
-                line=line.line,
-                type=line.kind,
-                # An IO site is from the vocabulary; an IV's site is free text, so only its side stays.
-                site=line.site if line.kind == "io" else None,
-                side=line.side,
-                device=line.device,
-                needle_mm=line.needle_mm,
-                result=line.result,
-                confirmed=line.confirmed_t is not None if line.kind == "io" else None,
-                complications=";".join(line.complications),
-                t_s=whole_s(line.t),
-            )
-            for line in made
-        ],
+        attempts=[attempt_row(aid, line) for line in made],
         drugs=drug_rows,
-        flags=[
-            AuditFlag(
-                audit_id=aid,
-                t_s=whole_s(f.t),
-                rule=f.rule,
-                severity=f.severity,
-                line=f.line,
-                acknowledged=f.acknowledged,
-            )
-            for f in flags
-        ],
+        flags=[flag_row(aid, f) for f in flags],
     )
 
 
