@@ -4,17 +4,12 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
+from schemas.unvalidated import unvalidated
+
 # A summary's drug, fluid, sample and flag rows are made from the code's validated events and the engine's
 # validated facts, and from sums and quotients of their floats: validating them again changes no value (the
 # test tests/exports/test_row_models.py compares every row of realistic and generated codes, value and type,
 # with the validated one) and cost about five times the making of the model (5 µs a drug row).
-
-_NEW = object.__new__
-# BaseModel's own slots, set through their descriptors (as recorder.store.trusted rebuilds a stored event).
-_SET_DICT = BaseModel.__dict__["__dict__"].__set__
-_SET_GIVEN = BaseModel.__dict__["__pydantic_fields_set__"].__set__
-_SET_EXTRA = BaseModel.__dict__["__pydantic_extra__"].__set__
-_SET_PRIVATE = BaseModel.__dict__["__pydantic_private__"].__set__
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -32,12 +27,7 @@ def built(cls: type[M], **values: Any) -> M:
     names, given = known
     if tuple(values) != names:
         return cls(**values)
-    model = _NEW(cls)
-    _SET_DICT(model, values)
-    _SET_GIVEN(model, given)
-    _SET_EXTRA(model, None)
-    _SET_PRIVATE(model, None)
-    return model
+    return unvalidated(cls, values, given)
 
 
 def _fields(cls: type[BaseModel]) -> tuple[tuple[str, ...], set[str]]:

@@ -20,15 +20,10 @@ from pydantic_core import PydanticUndefined
 
 from schemas.events import EVENT_ADAPTER, KIND_MODEL, BaseEvent
 from schemas.records import EventRecord
+from schemas.unvalidated import NEW, SET_DICT, SET_EXTRA, SET_GIVEN, SET_PRIVATE, unvalidated
 
 # What json.loads runs, without its wrapping (a third of its time).
 _SCAN = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
-_NEW = object.__new__
-# BaseModel's own slots, set through their descriptors (object.__setattr__ looks each one up by name first).
-_SET_DICT = BaseModel.__dict__["__dict__"].__set__
-_SET_GIVEN = BaseModel.__dict__["__pydantic_fields_set__"].__set__
-_SET_EXTRA = BaseModel.__dict__["__pydantic_extra__"].__set__
-_SET_PRIVATE = BaseModel.__dict__["__pydantic_private__"].__set__
 
 
 def _json_types(annotation: Any) -> tuple[type, ...] | None:
@@ -101,16 +96,6 @@ def _kinds() -> dict[str, _Kind]:
 KINDS = _kinds()
 
 
-def _built(cls: type[BaseModel], values: dict[str, Any], fields_set: set[str]) -> Any:
-    """A model instance holding `values` as validation would have left them (no private or extra values)."""
-    model = _NEW(cls)
-    _SET_DICT(model, values)
-    _SET_GIVEN(model, fields_set)
-    _SET_EXTRA(model, None)
-    _SET_PRIVATE(model, None)
-    return model
-
-
 def payload(text: str) -> Any:
     """A stored payload parsed: json.loads for text the store wrote (canonical JSON: no space around it)."""
     try:
@@ -136,7 +121,7 @@ def event(data: dict[str, Any]) -> BaseEvent:
         else:
             values = kind.template.copy()
             values.update(data)  # only the model's fields (checked above): the template's order stands
-            return _built(kind.cls, values, set(data))
+            return unvalidated(kind.cls, values, set(data))
     return EVENT_ADAPTER.validate_python(data)
 
 
@@ -211,7 +196,7 @@ def stored_page(
     out: list[EventRecord] = []
     add = out.append
     fromiso, parse, shapes = datetime.fromisoformat, payload, _SHAPES
-    new, set_dict, set_given, set_extra, set_private = _NEW, _SET_DICT, _SET_GIVEN, _SET_EXTRA, _SET_PRIVATE
+    new, set_dict, set_given, set_extra, set_private = NEW, SET_DICT, SET_GIVEN, SET_EXTRA, SET_PRIVATE
     record_cls, record_given = EventRecord, _RECORD_GIVEN
     for row in rows:
         seq, kind, text, occurred_at, recorded_at, version, entered_t = row
@@ -278,7 +263,7 @@ def record(
 ) -> EventRecord:
     """An EventRecord of values the store has just read and typed itself: what EventRecord(...) gives for them.
     Every record shares one set of fields given (EventRecord is frozen: nothing adds to it)."""
-    return _built(
+    return unvalidated(
         EventRecord,
         {
             "code_id": code_id,
