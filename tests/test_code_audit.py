@@ -15,6 +15,7 @@ from recorder.core.code_record import build_code_record
 from recorder.core.record_log import RecordLog
 from recorder.core.session import Session
 from recorder.store import Store
+from schemas.audit import AuditExport
 from tests.exports.scenarios import ADULT, CHILD, NEW_RULES
 from tests.factory import codes, random_scenario, record, scenario
 from tests.test_cli_exports import CODE_A, CODE_B, CODE_C
@@ -36,6 +37,15 @@ def assert_same_read(path: Path, code_id: int) -> None:
     try:
         for fold_once in (True, False):
             assert_same(Session.read(store, CLOCK, code_id, fold_once=fold_once))
+    finally:
+        store.close()
+
+
+def audited(path: Path, code_id: int) -> AuditExport:
+    """The code's rows as the audit's workers derive them (the session read folded once)."""
+    store = Store(path)
+    try:
+        return code_audit_rows(Session.read(store, CLOCK, code_id, fold_once=True))
     finally:
         store.close()
 
@@ -100,11 +110,7 @@ def test_a_flush_that_extravasated_or_was_hard_and_an_acknowledged_flag(tmp_path
     path = tmp_path / "r.db"
     code_id = record(path, events, "abcd000000000003")
     assert_same_read(path, code_id)
-    store = Store(path)
-    try:
-        rows = code_audit_rows(Session.read(store, CLOCK, code_id, fold_once=True))
-    finally:
-        store.close()
+    rows = audited(path, code_id)
     (attempt,) = rows.attempts
     assert attempt.complications == "flush_not_easy;extravasation_on_flush;swelling"
 
@@ -155,11 +161,7 @@ def test_the_rows_at_their_edges(tmp_path):
     path = tmp_path / "r.db"
     code_id = record(path, EDGES, "abcd000000000004")
     assert_same_read(path, code_id)
-    store = Store(path)
-    try:
-        rows = code_audit_rows(Session.read(store, CLOCK, code_id, fold_once=True))
-    finally:
-        store.close()
+    rows = audited(path, code_id)
     assert [d.weight_known for d in rows.drugs] == [False, True, True]
     assert [(a.type, a.result) for a in rows.attempts] == [("uvc", "in"), ("io", "failed")]
     assert rows.codes[0].late_entries == 1
@@ -177,13 +179,7 @@ def test_the_first_rhythm_of_a_code_without_an_arrest(tmp_path):
     path = tmp_path / "r.db"
     code_id = record(path, events, "abcd000000000005")
     assert_same_read(path, code_id)
-    store = Store(path)
-    try:
-        assert (
-            code_audit_rows(Session.read(store, CLOCK, code_id, fold_once=True)).codes[0].first_rhythm == "bradycardia"
-        )
-    finally:
-        store.close()
+    assert audited(path, code_id).codes[0].first_rhythm == "bradycardia"
 
 
 @pytest.mark.slow
