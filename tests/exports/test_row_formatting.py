@@ -161,22 +161,6 @@ def test_a_vitals_reading_reads_as_number_wrote_it(fields: dict) -> None:
     assert describe(ev) == _reference_vitals(ev)
 
 
-def _reference_vitals(ev: object) -> str:
-    """describe's vitals as written before their values were kept: number(value, 0) each time."""
-    from schemas.formatting import number
-
-    parts = []
-    sbp, dbp = ev.sbp, ev.dbp  # type: ignore[attr-defined]
-    if sbp is not None:
-        parts.append(f"BP {number(sbp, 0)}" + (f"/{number(dbp, 0)}" if dbp is not None else ""))
-    elif dbp is not None:
-        parts.append(f"DBP {number(dbp, 0)}")
-    for label, value, unit in (("MAP", ev.map, ""), ("HR", ev.hr, ""), ("SpO2", ev.spo2, "%")):  # type: ignore[attr-defined]
-        if value is not None:
-            parts.append(f"{label} {number(value, 0)}{unit}")
-    return "Vitals: " + ", ".join(parts)
-
-
 @settings(max_examples=1500, deadline=None)
 @given(
     st.lists(
