@@ -145,9 +145,16 @@ CODES_PER_CHUNK = 16
 
 
 def _derive_one(store: Store, clock: Clock, protocol: Protocol, code_id: int) -> _Derived:
+    from recorder.core import audit_read
     from recorder.core.session import Session
 
     head = store.head_hash(code_id) or ""  # read before the events: rows never outlive them
+    # Most codes: read leaving out the events that change none of their rows (notes; vitals without an
+    # infusion): the same rows (tests/test_audit_read.py) for a fraction of the reading and the fold.
+    found = audit_read.derive(store, protocol, code_id)
+    if found is not None:
+        day, rows, ended = found
+        return head, day, rows, rows.model_dump_json(), ended
     # Folded once over the final timeline: the same flags as folding it entry by entry
     # (test_session_checkpoints), without the refolds of back-dated entries and corrections.
     session = Session.read(store, clock, code_id, protocol, fold_once=True)
@@ -165,7 +172,7 @@ def _derive_codes(
     if not code_ids:
         return out
     # Imported once, here, before any worker is forked from this process: not once in each.
-    import recorder.core.code_audit  # noqa: F401
+    import recorder.core.audit_read  # noqa: F401
 
     for chunk, sent in _in_workers(store, clock, protocol, code_ids):
         for code_id, item in zip(chunk, sent or [None] * len(chunk), strict=True):

@@ -3,10 +3,13 @@
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from exports.audit import attempt_row, flag_row, whole_s
 from exports.derive import DRUG_NOT_FLUSHED, first_shock_after_shockable
+from recorder.core.record_log import RecordLog
 from recorder.core.session import Session
+from recorder.engine.live_fold import LiveFold
 from schemas.audit import AuditCode, AuditDrug, AuditExport
 from schemas.code_record import DrugFlush
 from schemas.events import (
@@ -23,7 +26,7 @@ from schemas.events import (
     UvcAttempt,
 )
 from schemas.patient import age_band
-from schemas.records import LATE_ENTRY_S, EventRecord
+from schemas.records import LATE_ENTRY_S, EventRecord, Flag
 
 # exports.audit.audit_rows gives the same rows from the code's record through the summary's parts (the CodeRecord
 # with its withdrawn flags read from the store, SummaryParts: every line's, drug's and flag's summary row with its
@@ -37,6 +40,10 @@ _ON_TIME = RECORD_KEEPING | {"code_started"}  # never late (SummaryParts._pass)
 # kind is one event class (KIND_MODEL): another kind meets none of the branches.
 _LINE_KINDS = frozenset({"io_result", "complication", "flush"})
 _PASS_KINDS = frozenset({"drug", "rosc", "code_ended", "rhythm"})
+# Every kind whose events the rows read more of than whether they were entered late: the pass's, the attempts'
+# (events naming a line) and first_shock_after_shockable's (rhythms, shocks, what ends an arrest). A reader that
+# leaves other kinds out (recorder/core/audit_read.py) must still count those entered late (AuditRead.late_left_out).
+READS = _ON_TIME | _LINE_KINDS | _PASS_KINDS | frozenset({"rhythm", "shock", "rosc", "code_ended"})
 
 
 @dataclass
@@ -57,14 +64,46 @@ class _Line:
     complications: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class AuditRead:
+    """What a code's audit rows are made from: its fold and records, its flags (with the scribe's
+    acknowledgements), its start and the voids and amends in it. A session's (code_audit_rows), or the audit's
+    own read that left out events the rows cannot read (recorder/core/audit_read.py: then `late_left_out` of
+    those were entered late)."""
+
+    fold: LiveFold
+    records: RecordLog
+    flags: list[Flag]
+    audit_id: str
+    started_at: datetime
+    voids: int
+    amends: int
+    late_left_out: int = 0
+
+
 def code_audit_rows(session: Session) -> AuditExport:
     """The code's audit rows: what exports.audit.audit_rows(build_code_record(session)) gives, field for field."""
-    fold = session.fold
-    state = fold.state
     info = session.store.code(session.code_id)
     assert info is not None  # the session was read from it
-    aid = info.audit_id
-    flags = session.flags()
+    return rows_of(
+        AuditRead(
+            fold=session.fold,
+            records=session.records,
+            flags=session.flags(),
+            audit_id=info.audit_id,
+            started_at=session.started_at,
+            voids=len(session.ledger.seqs_of(("void",))),
+            amends=len(session.ledger.seqs_of(("amend",))),
+        )
+    )
+
+
+def rows_of(read: AuditRead) -> AuditExport:
+    """The audit rows of what was read of a code (code_audit_rows)."""
+    fold = read.fold
+    state = fold.state
+    aid = read.audit_id
+    flags = read.flags
     flag_rules: dict[int, set[str]] = {}
     for f in flags:
         flag_rules.setdefault(f.seq, set()).add(f.rule)
@@ -75,19 +114,19 @@ def code_audit_rows(session: Session) -> AuditExport:
     moments, weight, moment = fold.patient_at, None, 0
 
     # The one pass over the timeline (SummaryParts._pass, _weighed and _drugs, shockable_to_first_shock_s).
-    records = session.records
+    records = read.records
     count = len(records)
     end_t: float | None = None
     outcome = None
     first_drug: float | None = None
     rosc: float | None = None
     first_noted_rhythm = None
-    late = 0
+    late = read.late_left_out
     attempts: dict[int, EventRecord] = {}
     results: dict[str, EventRecord] = {}  # each line's first IO result
     complications: dict[str, list[str]] = {}
     drugs: list[tuple[EventRecord, float | None]] = []
-    for rec in session.iter_timeline():
+    for rec in fold.iter_timeline():
         ev, seq = rec.event, rec.seq
         kind = ev.kind
         if kind not in _ON_TIME:
@@ -173,7 +212,7 @@ def code_audit_rows(session: Session) -> AuditExport:
     assert isinstance(started, CodeStarted)
     code = AuditCode(
         audit_id=aid,
-        year=session.started_at.year,
+        year=read.started_at.year,
         age_band=age_band(patient.age),
         weight_kg=weight_kg,
         setting=state.setting,
@@ -197,11 +236,11 @@ def code_audit_rows(session: Session) -> AuditExport:
         flags_critical=severities["critical"],
         flags_warning=severities["warning"],
         flags_info=severities["info"],
-        voids=len(session.ledger.seqs_of(("void",))),
-        amends=len(session.ledger.seqs_of(("amend",))),
+        voids=read.voids,
+        amends=read.amends,
         late_entries=late,
         shockable_to_first_shock_s=whole_s(
-            first_shock_after_shockable({a.seq for a in state.arrests}, session.iter_timeline())
+            first_shock_after_shockable({a.seq for a in state.arrests}, fold.iter_timeline())
         ),
         doses_weight_unknown=sum(1 for d in drug_rows if not d.weight_known),
     )

@@ -100,10 +100,7 @@ class Engine:
         if kind in RECORD_KEEPING:
             return []
         t = event.t
-        heap = self._heap
-        new = self._fire_before(t) if heap and heap[0][0] < t else []
-        if self._time is None or t > self._time:
-            self._time = t
+        new = self.pass_to(t)
         checks = self._checks.get(kind)
         if checks is not None:
             ctx, seq = self._ctx, record.seq
@@ -115,16 +112,26 @@ class Engine:
         dues = self._state.apply(record)
         if dues:
             tiebreak = self._tiebreak
+            heap = self._heap
             for due in dues:
                 heapq.heappush(heap, (due.at, due.seq, next(tiebreak), due))
         return sorted(new, key=_flag_order) if len(new) > 1 else new
+
+    def pass_to(self, t: float) -> list[Flag]:
+        """Time passes to `t`: the deadlines due before it fire (the flags raised, unsorted), and it becomes the
+        engine's time if later. What `apply` does first with every event, and all it does with an event that no
+        rule, handler or fold reads (a reader that leaves such events out passes the time to the last one)."""
+        heap = self._heap
+        new = self._fire_before(t) if heap and heap[0][0] < t else []
+        if self._time is None or t > self._time:
+            self._time = t
+        return new
 
     def advance(self, now: float) -> list[Flag]:
         """Live: fire the deadlines that passed before `now`; return the flags raised."""
         if not self._state.started:
             return []
-        self._time = now if self._time is None else max(self._time, now)
-        return sorted(self._fire_before(now), key=_flag_order)
+        return sorted(self.pass_to(now), key=_flag_order)
 
     def _fire_before(self, now: float) -> list[Flag]:
         new: list[Flag] = []

@@ -5,7 +5,7 @@ import json
 import os
 import secrets
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -27,6 +27,7 @@ from recorder.store.chain import (
     head_prefix,
     legacy_event_hash,
 )
+from recorder.store.plain_rows import KindRows, rows_plain
 from recorder.store.version import SCHEMA_VERSION, parse_version
 from schemas.events import EVENT_ADAPTER, printable
 from schemas.records import CodeInfo, EventRecord, Flag
@@ -907,6 +908,59 @@ class Store:
             for record in self._records(code_id, start, rows):
                 out[record.seq] = record
         return out
+
+    def kind_rows(self, code_id: int, kinds: Collection[str], late_after: float) -> dict[str, KindRows]:
+        """Each kind of a code's events: how many rows; and of `kinds` (those a reader may leave out), how many it
+        must read because they may not read back the fast way, the latest in time and those that may have been
+        entered more than `late_after` s late (SQLite's julianday is good to a millisecond: a second's margin)."""
+        start = self._start(code_id)
+        plain = rows_plain(sorted(kinds)) if start is not None else None
+        if plain is None:  # none to vouch for (nor a time to count from: no event 1, a damaged file)
+            with self._reading():
+                rows = self.conn.execute(
+                    "SELECT kind, count(*) FROM events WHERE code_id = ? GROUP BY kind", [code_id]
+                ).fetchall()
+            return {kind: KindRows(n, n, None, []) for kind, n in rows}
+        start_jd = start.timestamp() / 86400.0 + 2440587.5  # type: ignore[union-attr]
+        late = (
+            "(CASE WHEN m.elapsed IS NULL THEN julianday(e.recorded_at) - julianday(e.occurred_at) "
+            "ELSE m.elapsed / 86400.0 - (julianday(e.occurred_at) - ?) END) * 86400.0 > ?"
+        )
+        # The latest: a plain row's time is 32 characters that sort as its time does; its seq follows.
+        query = (
+            f"SELECT e.kind, count(*), sum(NOT {plain}), max(e.occurred_at || e.seq), "
+            f"group_concat(CASE WHEN e.kind IN ({', '.join('?' * len(kinds))}) AND {late} THEN e.seq END) "
+            "FROM events e LEFT JOIN event_clock m ON m.code_id = e.code_id AND m.seq = e.seq "
+            "WHERE e.code_id = ? GROUP BY e.kind"
+        )
+        with self._reading():
+            rows = self.conn.execute(query, [*kinds, start_jd, late_after - 1.0, code_id]).fetchall()
+        out: dict[str, KindRows] = {}
+        for kind, n, doubtful, latest, maybe_late in rows:
+            vouched = kind in kinds and not doubtful
+            out[kind] = KindRows(
+                n,
+                doubtful,
+                int(latest[32:]) if vouched else None,
+                [int(seq) for seq in maybe_late.split(",")] if vouched and maybe_late else [],
+            )
+        return out
+
+    def pages_without(self, code_id: int, kinds: Collection[str]) -> Iterator[list[EventRecord]]:
+        """A code's raw events but those of `kinds`, in seq order, a page at a time as `iter_events` reads them."""
+        start = self._start(code_id)
+        select = (
+            self._SELECT_EVENTS
+            + f"AND e.kind NOT IN ({', '.join('?' * len(kinds))}) AND e.seq > ? ORDER BY e.seq LIMIT ?"
+        )
+        after, page = 0, self.PAGE
+        while True:
+            with self._reading():
+                rows = self.conn.execute(select, [code_id, *kinds, after, page]).fetchmany(page)
+            yield self._records(code_id, start, rows)
+            if len(rows) < page:
+                return
+            after = rows[-1][0]
 
     def latest_t(self, code_id: int) -> float:
         """The latest `t` of a code's raw events (stored times are UTC ISO strings: they sort as text)."""

@@ -1,0 +1,114 @@
+"""A code's audit rows read leaving out the events that cannot change them: the audit's workers' read."""
+
+from collections.abc import Mapping
+from datetime import date
+
+from recorder.core.code_audit import READS, AuditRead, rows_of
+from recorder.core.record_log import RecordLog
+from recorder.engine import RULES, RULES_EDITION, Protocol
+from recorder.engine.care import _FOLDED
+from recorder.engine.live_fold import _NOTED, LiveFold
+from recorder.engine.state import _HANDLERS, INERT_WITHOUT
+from recorder.store import Store
+from schemas.audit import AuditExport
+from schemas.events import KIND_MODEL, RECORD_KEEPING, CodeStarted
+from schemas.records import LATE_ENTRY_S, EventRecord
+
+
+def _read_kinds() -> frozenset[str]:
+    """The kinds something reads besides the state's handlers: a rule's check, a fold beside the handlers, the
+    facts the LiveFold notes, the lines (any kind naming one), the timeline's record keeping and the rows."""
+    ruled = {kind for info in RULES.values() for kind in info.kinds}
+    lines = {kind for kind, model in KIND_MODEL.items() if "line" in model.model_fields}
+    return frozenset(ruled | _FOLDED | _NOTED | lines | RECORD_KEEPING | READS)
+
+
+def _inert() -> dict[str, frozenset[str]]:
+    """Kind → the kinds without which a code's events of that kind change none of its audit rows but for their
+    lateness and their time (empty: in any code). Worked out from the engine's own tables, so that a rule, a
+    handler or a fold that comes to read a kind takes it off."""
+    read = _read_kinds()
+    out = {kind: frozenset[str]() for kind in KIND_MODEL if kind not in read and kind not in _HANDLERS}
+    out.update({kind: unless for kind, unless in INERT_WITHOUT.items() if kind not in read})
+    return out
+
+
+INERT: Mapping[str, frozenset[str]] = _inert()
+
+
+def left_out_of(kinds: frozenset[str]) -> frozenset[str]:
+    """The kinds a read of a code whose events are of `kinds` may leave out; none when it has a void or an amend
+    (what they change is worked out from the events they name, whatever their kind: the full read does it)."""
+    if "void" in kinds or "amend" in kinds:
+        return frozenset()
+    return frozenset(kind for kind in kinds & INERT.keys() if not INERT[kind] & kinds)
+
+
+def read_rows(store: Store, protocol: Protocol, code_id: int) -> tuple[AuditRead, bool] | None:
+    """What the code's audit rows are made from, and whether it has ended, read leaving out the events that
+    change none of them; None when nothing can be left out, or the code is one this read is not sure of
+    (flags kept under another rules edition, no code_started first): Session.read then reads it whole.
+
+    The rows are those of the whole read (tests/test_audit_read.py): an event left out raises no flag and changes
+    no state, no line and no fact the rows read; its lateness is counted from the store, and the time it passes
+    is passed to the engine after the last event folded (Engine.pass_to, through LiveFold.tick): a deadline due
+    before it fires, as folding it would have fired it. One left out between two folded events lets the next one
+    fire what it would have fired: the same flags (a flag's t and seq are its deadline's).
+
+    A row is left out only when reading it could not have failed (Store.kind_rows, plain_rows): the whole read of
+    a code with a damaged row of a kind left out stops there with the store's error ("code N event S cannot be
+    read..."), and so does this one, which leaves no row of that kind out.
+    """
+    found = store.kind_rows(code_id, INERT.keys(), LATE_ENTRY_S)
+    leave = frozenset(k for k in left_out_of(frozenset(found)) if not found[k].doubtful)
+    if not leave:
+        return None
+    basis = store.flag_basis(code_id)
+    if basis is not None and basis[0] != RULES_EDITION:
+        return None  # its flags are those kept with it: Session.read knows
+    records = RecordLog(store, code_id)
+    fold = LiveFold(protocol, records)
+    first: EventRecord | None = None
+    for page in store.pages_without(code_id, leave):
+        if first is None and page:
+            first = page[0]
+            if first.seq != 1 or not isinstance(first.event, CodeStarted):
+                return None  # a damaged file: Session.read says what it makes of it
+        # What Session's reading does with each page, but the ledger's (its seqs would not be the code's).
+        records.extend(page)
+        fold.keep_all(page)
+    if first is None:
+        return None
+    fold.refold()
+    maybe_late = [seq for k in leave for seq in found[k].maybe_late]
+    latest = [seq for k in leave if (seq := found[k].latest) is not None]
+    left = store.events_at(code_id, [*maybe_late, *latest])
+    # Counted as the rows count the events they read (code_audit.rows_of): `late_by` (no amend in the code).
+    late = sum(1 for seq in maybe_late if left[seq].late_by > LATE_ENTRY_S)
+    if latest:
+        fold.tick(max(left[seq].t for seq in latest))
+    info = store.code(code_id)
+    assert info is not None
+    at = first.typed(CodeStarted).at
+    read = AuditRead(
+        fold=fold,
+        records=records,
+        flags=fold.acknowledged(fold.flags),
+        audit_id=info.audit_id,
+        # Session.started_at's: the code's start in its own offset.
+        started_at=first.occurred_at.astimezone(at.tzinfo if at is not None else None),
+        voids=0,
+        amends=0,
+        late_left_out=late,
+    )
+    return read, fold.ended
+
+
+def derive(store: Store, protocol: Protocol, code_id: int) -> tuple[date, AuditExport, bool] | None:
+    """The code's audit rows as read_rows reads it, the day it started (in its own offset) and whether it has
+    ended; None: read it whole (audit_rows.derive)."""
+    found = read_rows(store, protocol, code_id)
+    if found is None:
+        return None
+    read, ended = found
+    return read.started_at.date(), rows_of(read), ended
