@@ -914,8 +914,10 @@ class Store:
         must read because they may not read back the fast way, the latest in time and those that may have been
         entered more than `late_after` s late (SQLite's julianday is good to a millisecond: a second's margin)."""
         start = self._start(code_id)
-        plain = rows_plain(sorted(kinds)) if start is not None else None
-        if plain is None:  # none to vouch for (nor a time to count from: no event 1, a damaged file)
+        # No row is vouched for without a UTC time to count from (no event 1, or one without an offset: a damaged
+        # file, whose every other time the fast read could not subtract from it).
+        plain = rows_plain(sorted(kinds)) if start is not None and start.tzinfo is not None else None
+        if plain is None:
             with self._reading():
                 rows = self.conn.execute(
                     "SELECT kind, count(*) FROM events WHERE code_id = ? GROUP BY kind", [code_id]
