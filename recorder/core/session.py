@@ -198,7 +198,7 @@ class Session:
         if info is None or info.events == 0:
             raise SessionError(f"there is no code {code_id}; `recorder list` shows the codes")
         # The first event's time, not the event: its record is built when the code is read, just below.
-        started = store.started(code_id)
+        started = known = store.started(code_id)
         if started is None:  # no event 1 (a damaged file): the first one there is, as the reading will find
             started = next(store.iter_events(code_id)).occurred_at
         code_start: datetime = started  # the narrowed type, for the function below
@@ -217,8 +217,9 @@ class Session:
             store,
             code_id,
             code_clock if fold_once else code_clock(),
-            # The records are read a page at a time, never all at once.
-            store.iter_events(code_id),
+            # The records are read a page at a time, never all at once; the session takes every one (a short code
+            # in one query), and the start just read is not read again.
+            store.iter_events(code_id, started=known, full_first_page=True),
             protocol,
             whole=whole,
             fold_once=fold_once,
