@@ -195,7 +195,7 @@ def raised_flag(rule: str, severity: str, seq: int, t: float, line: str | None, 
             "reason": None,
         }
         return unvalidated(Flag, values, _RAISED_GIVEN)
-    return Flag(rule=rule, severity=severity, seq=seq, t=t, line=line, message=message)  # type: ignore[arg-type]
+    return Flag(rule=rule, severity=severity, seq=seq, t=t, line=line, message=message)
 
 
 def _hits(found: Found) -> Iterable[Hit]:

@@ -69,7 +69,7 @@ def patient_at(seq: int, t: float, weight_kg: float | None, band: str) -> Patien
     ):
         values = {"seq": seq, "t": t, "weight_kg": weight_kg, "band": band}
         return unvalidated(PatientAt, values, _PATIENT_GIVEN)
-    return PatientAt(seq=seq, t=t, weight_kg=weight_kg, band=band)  # type: ignore[arg-type]
+    return PatientAt(seq=seq, t=t, weight_kg=weight_kg, band=band)
 
 
 class Records(Interface):
