@@ -6,13 +6,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
 from itertools import islice
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from recorder.core.clock import Clock, ClockMark, CodeClock, local
 from recorder.core.flag_check import protocol_basis
 from recorder.core.ledger import Ledger
 from recorder.core.record_log import RecordLog
-from recorder.core.scenario import ScenarioLine
 from recorder.engine import RULES, RULES_EDITION, Protocol, load_protocol
 from recorder.engine.clinical_view import ClinicalView
 from recorder.engine.live_fold import LiveFold, diff_flags
@@ -20,6 +19,10 @@ from recorder.errors import RecorderError
 from recorder.store import Chained, Store, StoreError, trusted
 from schemas.events import BaseEvent, CodeStarted, EventError, event_payload, parse_event
 from schemas.records import EventRecord, Flag
+
+if TYPE_CHECKING:
+    # Only replay's lines are ScenarioLines: every reader of a code (an audit's workers) goes without the module.
+    from recorder.core.scenario import ScenarioLine
 
 
 class SessionError(RecorderError):
@@ -538,7 +541,7 @@ class Session:
 def replay(
     store: Store,
     clock: Clock,
-    lines: Iterable[ScenarioLine],
+    lines: Iterable["ScenarioLine"],
     protocol: Protocol | None = None,
     on_commit: Callable[[Logged], None] | None = None,
     on_end: EndHook | None = None,
