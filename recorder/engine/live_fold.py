@@ -46,9 +46,10 @@ _AGE_BANDS = get_args(AgeBand)
 # Every field of the facts below given (one set for all: they are frozen).
 _DOSE_GIVEN = {"seq", "total", "unit"}
 _PATIENT_GIVEN = {"seq", "t", "weight_kg", "band"}
+_FLUSH_GIVEN = {"drug", "seq", "t", "volume_ml"}
 
 
-def dose_total(seq: int, total: float, unit: str) -> DoseTotal:
+def dose_total_fact(seq: int, total: float, unit: str) -> DoseTotal:
     """`DoseTotal(seq=…, total=…, unit=…)`, without validating again values that already are what validation
     gives (the state's float total, the table's unit); validated as that call is otherwise."""
     if type(seq) is int and type(total) is float and type(unit) is str:
@@ -56,7 +57,7 @@ def dose_total(seq: int, total: float, unit: str) -> DoseTotal:
     return DoseTotal(seq=seq, total=total, unit=unit)
 
 
-def patient_at(seq: int, t: float, weight_kg: float | None, band: str) -> PatientAt:
+def patient_fact(seq: int, t: float, weight_kg: float | None, band: str) -> PatientAt:
     """`PatientAt(seq=…, t=…, weight_kg=…, band=…)`, without validating again values that already are what
     validation gives (the event's seq and t, the patient's float weight, a band of the vocabulary); validated as
     that call is otherwise."""
@@ -70,6 +71,15 @@ def patient_at(seq: int, t: float, weight_kg: float | None, band: str) -> Patien
         values = {"seq": seq, "t": t, "weight_kg": weight_kg, "band": band}
         return unvalidated(PatientAt, values, _PATIENT_GIVEN)
     return PatientAt(seq=seq, t=t, weight_kg=weight_kg, band=band)
+
+
+def flush_fact(drug: int, seq: int, t: float, volume_ml: float | None) -> DrugFlush:
+    """`DrugFlush(drug=…, seq=…, t=…, volume_ml=…)`, without validating again values that already are what
+    validation gives (the drug's and the flush's seq, the flush's t and float volume); validated as that call is
+    otherwise."""
+    if type(drug) is int and type(seq) is int and type(t) is float and (volume_ml is None or type(volume_ml) is float):
+        return unvalidated(DrugFlush, {"drug": drug, "seq": seq, "t": t, "volume_ml": volume_ml}, _FLUSH_GIVEN)
+    return DrugFlush(drug=drug, seq=seq, t=t, volume_ml=volume_ml)
 
 
 class Records(Interface):
@@ -260,7 +270,7 @@ class LiveFold:
             after, unit = totals.get(drug), self.protocol.drug_unit(drug)
             # The engine adds a dose only when it can convert it to the table's unit.
             if after is not None and after != before and unit is not None:
-                self._totals.append((at, dose_total(record.seq, after, unit)))
+                self._totals.append((at, dose_total_fact(record.seq, after, unit)))
         if isinstance(event, DrugGiven) and self._first_epinephrine is None and is_epinephrine_bolus(event):
             self._first_epinephrine = (at, record.t)
         elif kind in ("code_started", "patient_updated"):
@@ -280,7 +290,7 @@ class LiveFold:
         weight, band = state.weight, state.band
         last = self._patient_at[-1][1] if self._patient_at else None
         if last is None or (last.weight_kg, last.band) != (weight, band):
-            self._patient_at.append((at, patient_at(record.seq, record.t, weight, band)))
+            self._patient_at.append((at, patient_fact(record.seq, record.t, weight, band)))
 
     def _recompute(self, checkpoints: bool = True, fresh: Engine | None = None) -> Engine:
         """The engine over the whole effective timeline (and the live horizon), from the last checkpoint
@@ -462,7 +472,7 @@ class LiveFold:
     def flushes(self) -> list[DrugFlush]:
         """What flushed each drug given through a line that was flushed before the next drug through it
         (a flush, a fluid or a carrier started on it), in the order of the flushes."""
-        return [DrugFlush(drug=drug, seq=seq, t=t, volume_ml=ml) for _, drug, seq, t, ml in self._flushes]
+        return [flush_fact(drug, seq, t, ml) for _, drug, seq, t, ml in self._flushes]
 
     @property
     def patient_at(self) -> list[PatientAt]:
