@@ -10,7 +10,9 @@ from schemas.vocabulary import LineKind, LineStatus, Outcome, Setting, Severity
 
 
 class _Row(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    # `defer_build`: each model's validator is built when the first one is made or written (a summary), not when
+    # this module is imported: an audit imports it with the derivation's modules and makes none of them.
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
 
 class Moment(_Row):

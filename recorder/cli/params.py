@@ -1,20 +1,25 @@
 """The CODE argument several commands share: a code id or `last`, the database's code ids offered by the shell."""
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from click.shell_completion import CompletionItem
 
 from recorder.cli.group import default_db
 from recorder.errors import RecorderError
 
+if TYPE_CHECKING:
+    from click.shell_completion import CompletionItem
 
-def complete_codes(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:
+
+def complete_codes(ctx: click.Context, param: click.Parameter, incomplete: str) -> list["CompletionItem"]:
     """The code ids in the database the command line names (--db, RECORDER_DB or the default), and `last`.
 
     Read-only, as every reader opens it; a missing or unreadable database offers `last` alone: completion
     never prints an error into the user's shell.
     """
+    # Imported here: only the shell's completion asks (every command that takes a CODE imported it for nothing).
+    from click.shell_completion import CompletionItem
+
     db = ctx.find_root().params.get("db_path") or default_db()
     items = [CompletionItem("last", help="the latest code")]
     import sqlite3  # here, with the store: the screen's first frame goes without them

@@ -6,13 +6,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
 from itertools import islice
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from recorder.core.clock import Clock, ClockMark, CodeClock, local
 from recorder.core.flag_check import protocol_basis
 from recorder.core.ledger import Ledger
 from recorder.core.record_log import RecordLog
-from recorder.core.scenario import ScenarioLine
 from recorder.engine import RULES, RULES_EDITION, Protocol, load_protocol
 from recorder.engine.clinical_view import ClinicalView
 from recorder.engine.live_fold import LiveFold, diff_flags
@@ -20,6 +19,10 @@ from recorder.errors import RecorderError
 from recorder.store import Chained, Store, StoreError, trusted
 from schemas.events import BaseEvent, CodeStarted, EventError, event_payload, parse_event
 from schemas.records import EventRecord, Flag
+
+if TYPE_CHECKING:
+    # Only replay's lines are ScenarioLines: every reader of a code (an audit's workers) goes without the module.
+    from recorder.core.scenario import ScenarioLine
 
 
 class SessionError(RecorderError):
@@ -198,7 +201,7 @@ class Session:
         if info is None or info.events == 0:
             raise SessionError(f"there is no code {code_id}; `recorder list` shows the codes")
         # The first event's time, not the event: its record is built when the code is read, just below.
-        started = store.started(code_id)
+        started = known = store.started(code_id)
         if started is None:  # no event 1 (a damaged file): the first one there is, as the reading will find
             started = next(store.iter_events(code_id)).occurred_at
         code_start: datetime = started  # the narrowed type, for the function below
@@ -217,8 +220,9 @@ class Session:
             store,
             code_id,
             code_clock if fold_once else code_clock(),
-            # The records are read a page at a time, never all at once.
-            store.iter_events(code_id),
+            # The records are read a page at a time, never all at once; the session takes every one (a short code
+            # in one query), and the start just read is not read again.
+            store.iter_events(code_id, started=known, full_first_page=True),
             protocol,
             whole=whole,
             fold_once=fold_once,
@@ -537,7 +541,7 @@ class Session:
 def replay(
     store: Store,
     clock: Clock,
-    lines: Iterable[ScenarioLine],
+    lines: Iterable["ScenarioLine"],
     protocol: Protocol | None = None,
     on_commit: Callable[[Logged], None] | None = None,
     on_end: EndHook | None = None,

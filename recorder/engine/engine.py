@@ -11,10 +11,27 @@ from recorder.engine.rulebook import DEADLINES, FOLDS, RULES
 from recorder.engine.state import Due, Memo, State, copy_due
 from schemas.events import RECORD_KEEPING
 from schemas.records import EventRecord, Flag
+from schemas.unvalidated import unvalidated
+from schemas.vocabulary import SEVERITIES
 
 
 def _flag_order(flag: Flag) -> tuple[float, int, str]:
     return (flag.t, flag.seq, flag.rule)
+
+
+def _dispatch() -> dict[str, list[tuple[RuleInfo, Check]]]:
+    """Each event kind's rules, in the rulebook's order (a deadline's rule is fired from the heap, not by a kind)."""
+    checks: dict[str, list[tuple[RuleInfo, Check]]] = {}
+    for info in RULES.values():
+        if info.check is not None:
+            for kind in info.kinds:
+                checks.setdefault(kind, []).append((info, info.check))
+    return checks
+
+
+# Built once: the rulebook is fixed when it is imported, and every engine (two a code an audit derives, one a
+# checkpoint's copy) reads the same table; building it was half of making an engine.
+_CHECKS = _dispatch()
 
 
 class Engine:
@@ -30,12 +47,7 @@ class Engine:
         self.protocol = protocol if protocol is not None else load_protocol()
         self._state = State(self.protocol, folds=FOLDS, deadlines=DEADLINES)
         self._ctx = Ctx(self._state, self.protocol)
-        self._checks: dict[str, list[tuple[RuleInfo, Check]]] = {}
-        for info in RULES.values():
-            if info.check is None:
-                continue  # a deadline's rule: fired from the heap, not by an event's kind
-            for kind in info.kinds:
-                self._checks.setdefault(kind, []).append((info, info.check))
+        self._checks = _CHECKS  # read, never changed
         self._heap: list[tuple[float, int, int, Due]] = []
         self._tiebreak = itertools.count()
         self._flags: list[Flag] = []
@@ -153,20 +165,44 @@ class Engine:
         if key in self._raised:
             return
         self._raised.add(key)
-        flag = Flag(
-            rule=info.id,
-            severity=hit.severity,
-            seq=seq,
-            t=hit.t if hit.t is not None else t,
-            line=hit.line,
-            message=hit.message,
-        )
+        flag = raised_flag(info.id, hit.severity, seq, hit.t if hit.t is not None else t, hit.line, hit.message)
         if self._flags and _flag_order(flag) < _flag_order(self._flags[-1]):
             self._sorted = False
         self._flags.append(flag)
         if self._last_flag_t is None or flag.t > self._last_flag_t:
             self._last_flag_t = flag.t
         new.append(flag)
+
+
+# What a flag made by `raised_flag` was given: every field but the acknowledgement's (one set for all: frozen).
+_RAISED_GIVEN = {"rule", "severity", "seq", "t", "line", "message"}
+
+
+def raised_flag(rule: str, severity: str, seq: int, t: float, line: str | None, message: str) -> Flag:
+    """`Flag(rule=…, severity=…, seq=…, t=…, line=…, message=…)`: made without validating again when each value
+    already is what validation gives (a rule's severity, the event's int seq and float t, text), which the
+    rules' hits almost always are; validated as that call is otherwise (an int t, an unknown severity…)."""
+    if (
+        type(rule) is str
+        and type(severity) is str
+        and severity in SEVERITIES
+        and type(seq) is int
+        and type(t) is float
+        and type(message) is str
+        and (line is None or type(line) is str)
+    ):
+        values = {
+            "rule": rule,
+            "severity": severity,
+            "seq": seq,
+            "t": t,
+            "line": line,
+            "message": message,
+            "acknowledged": False,
+            "reason": None,
+        }
+        return unvalidated(Flag, values, _RAISED_GIVEN)
+    return Flag(rule=rule, severity=severity, seq=seq, t=t, line=line, message=message)
 
 
 def _hits(found: Found) -> Iterable[Hit]:

@@ -2,6 +2,7 @@
 
 from collections.abc import Callable, Container, Iterable, Iterator, Mapping, Sequence
 from typing import Protocol as Interface
+from typing import get_args
 
 from recorder.engine.clinical_view import ClinicalView
 from recorder.engine.engine import Engine
@@ -12,6 +13,8 @@ from recorder.engine.timeline_index import TimelineIndex
 from schemas.code_record import DoseTotal, DrugFlush, PatientAt
 from schemas.events import RECORD_KEEPING, Acknowledge, Amend, DrugGiven, FluidGiven, Flush, InfusionStarted, Void
 from schemas.records import EventRecord, Flag
+from schemas.unvalidated import unvalidated
+from schemas.vocabulary import AgeBand
 
 # A copy of the engine is kept every this many timeline events, so that a recompute (a back-dated
 # entry, a void, an amend) refolds only from the last copy before what changed. A copy costs about as
@@ -37,6 +40,46 @@ FOLD_PAGE = 512
 # The kinds whose facts `_apply` notes even when they name no line (a drug's total and the first epinephrine;
 # the weight and band); an event naming a line may confirm it or flush a drug through it.
 _NOTED = frozenset({"drug", "code_started", "patient_updated"})
+
+
+_AGE_BANDS = get_args(AgeBand)
+# Every field of the facts below given (one set for all: they are frozen).
+_DOSE_GIVEN = {"seq", "total", "unit"}
+_PATIENT_GIVEN = {"seq", "t", "weight_kg", "band"}
+_FLUSH_GIVEN = {"drug", "seq", "t", "volume_ml"}
+
+
+def dose_total_fact(seq: int, total: float, unit: str) -> DoseTotal:
+    """`DoseTotal(seq=…, total=…, unit=…)`, without validating again values that already are what validation
+    gives (the state's float total, the table's unit); validated as that call is otherwise."""
+    if type(seq) is int and type(total) is float and type(unit) is str:
+        return unvalidated(DoseTotal, {"seq": seq, "total": total, "unit": unit}, _DOSE_GIVEN)
+    return DoseTotal(seq=seq, total=total, unit=unit)
+
+
+def patient_fact(seq: int, t: float, weight_kg: float | None, band: str) -> PatientAt:
+    """`PatientAt(seq=…, t=…, weight_kg=…, band=…)`, without validating again values that already are what
+    validation gives (the event's seq and t, the patient's float weight, a band of the vocabulary); validated as
+    that call is otherwise."""
+    if (
+        type(seq) is int
+        and type(t) is float
+        and (weight_kg is None or type(weight_kg) is float)
+        and type(band) is str
+        and band in _AGE_BANDS
+    ):
+        values = {"seq": seq, "t": t, "weight_kg": weight_kg, "band": band}
+        return unvalidated(PatientAt, values, _PATIENT_GIVEN)
+    return PatientAt(seq=seq, t=t, weight_kg=weight_kg, band=band)
+
+
+def flush_fact(drug: int, seq: int, t: float, volume_ml: float | None) -> DrugFlush:
+    """`DrugFlush(drug=…, seq=…, t=…, volume_ml=…)`, without validating again values that already are what
+    validation gives (the drug's and the flush's seq, the flush's t and float volume); validated as that call is
+    otherwise."""
+    if type(drug) is int and type(seq) is int and type(t) is float and (volume_ml is None or type(volume_ml) is float):
+        return unvalidated(DrugFlush, {"drug": drug, "seq": seq, "t": t, "volume_ml": volume_ml}, _FLUSH_GIVEN)
+    return DrugFlush(drug=drug, seq=seq, t=t, volume_ml=volume_ml)
 
 
 class Records(Interface):
@@ -188,8 +231,11 @@ class LiveFold:
     def refold(self) -> None:
         """Fold the whole effective timeline once, afresh and without checkpoints: for a reader that records
         nothing (an export), after `keep` of every record; the same state, flags and facts as `add` of each."""
+        # The engine made with the fold, when nothing has been folded into it yet (a reader's `keep` of every
+        # record): what a new one would be, without making it.
+        unused = self._engine if self._engine.time is None else None
         self._folded, self._dirty, self._checkpoints, self._weights = 0, None, {}, {}
-        self._engine = self._recompute(checkpoints=False)
+        self._engine = self._recompute(checkpoints=False, fresh=unused)
 
     def tick(self, now: float) -> list[Flag]:
         """Live: fire the deadline rules whose time has passed by `now` (code time); the flags raised."""
@@ -224,7 +270,7 @@ class LiveFold:
             after, unit = totals.get(drug), self.protocol.drug_unit(drug)
             # The engine adds a dose only when it can convert it to the table's unit.
             if after is not None and after != before and unit is not None:
-                self._totals.append((at, DoseTotal(seq=record.seq, total=after, unit=unit)))
+                self._totals.append((at, dose_total_fact(record.seq, after, unit)))
         if isinstance(event, DrugGiven) and self._first_epinephrine is None and is_epinephrine_bolus(event):
             self._first_epinephrine = (at, record.t)
         elif kind in ("code_started", "patient_updated"):
@@ -244,16 +290,20 @@ class LiveFold:
         weight, band = state.weight, state.band
         last = self._patient_at[-1][1] if self._patient_at else None
         if last is None or (last.weight_kg, last.band) != (weight, band):
-            self._patient_at.append((at, PatientAt(seq=record.seq, t=record.t, weight_kg=weight, band=band)))
+            self._patient_at.append((at, patient_fact(record.seq, record.t, weight, band)))
 
-    def _recompute(self, checkpoints: bool = True) -> Engine:
+    def _recompute(self, checkpoints: bool = True, fresh: Engine | None = None) -> Engine:
         """The engine over the whole effective timeline (and the live horizon), from the last checkpoint
-        whose prefix of the timeline is unchanged, leaving copies behind it: the same as folding from the start."""
+        whose prefix of the timeline is unchanged, leaving copies behind it: the same as folding from the start.
+        `fresh`: an engine nothing was folded into, to fold into when there is no checkpoint."""
         same = self._folded if self._dirty is None else self._dirty
         self._checkpoints = {i: e for i, e in self._checkpoints.items() if i <= same}
         self._weights = {i: w for i, w in self._weights.items() if i <= same}
         start = max(self._checkpoints) if self._checkpoints else 0
-        engine = self._checkpoints[start].copy() if start else Engine(self.protocol)
+        if start:
+            engine = self._checkpoints[start].copy()
+        else:
+            engine = fresh if fresh is not None else Engine(self.protocol)
         self._forget_from(start)
         apply, noted = engine.apply, _NOTED
         for i, record in enumerate(self.iter_timeline(start), start):
@@ -422,7 +472,7 @@ class LiveFold:
     def flushes(self) -> list[DrugFlush]:
         """What flushed each drug given through a line that was flushed before the next drug through it
         (a flush, a fluid or a carrier started on it), in the order of the flushes."""
-        return [DrugFlush(drug=drug, seq=seq, t=t, volume_ml=ml) for _, drug, seq, t, ml in self._flushes]
+        return [flush_fact(drug, seq, t, ml) for _, drug, seq, t, ml in self._flushes]
 
     @property
     def patient_at(self) -> list[PatientAt]:

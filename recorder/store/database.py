@@ -873,17 +873,20 @@ class Store:
     PAGE = 512  # rows read at a time: a long code is read in bounded memory
     FIRST_PAGE = 16  # the first page of iter_events
 
-    def iter_events(self, code_id: int, from_seq: int = 1) -> Iterator[EventRecord]:
+    def iter_events(
+        self, code_id: int, from_seq: int = 1, started: datetime | None = None, full_first_page: bool = False
+    ) -> Iterator[EventRecord]:
         """A code's raw events in seq order from `from_seq`, read a page at a time (never the whole code).
 
         Each page is its own query (by seq, after the last one read), so a write between pages does
-        not disturb the reading.
+        not disturb the reading. `started`: the code's start as `started` gave it just before (not read
+        again); `full_first_page`: the reader takes every event (a short code is read in one query).
         """
-        start = self._start(code_id)
+        start = started if started is not None else self._start(code_id)
         after = from_seq - 1
         # A first page that is short: many readers want only the first record or two (Session.read the first
         # event's time), and a full page fetched for them is every row of a short code read for nothing.
-        page = self.FIRST_PAGE
+        page = self.PAGE if full_first_page else self.FIRST_PAGE
         while True:
             with self._reading():
                 rows = self.conn.execute(
