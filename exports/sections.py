@@ -128,6 +128,33 @@ def times_at(start: datetime) -> Callable[[float], tuple[str, str]]:
 _MINUTES_KEPT = 100_000
 
 
+def times_of(start: datetime, ts: Iterable[float]) -> list[tuple[str, str]]:
+    """`[times_at(start)(t) for t in ts]`, in one loop: a timeline's times come in order, so each minute's start
+    of the two strings is made when the minute changes and kept in a local, with no call or look-up per time."""
+    base_s, base_us = divmod(_day_us(start), 1_000_000)
+    two = _TWO
+    made: list[tuple[str, str]] = []
+    add = made.append
+    minute_was = day_minute_was = None
+    plus = at = ""
+    for t in ts:
+        whole = int(t)
+        # times_at's sum, its whole seconds taken out of the floor division: small numbers, not the day's microseconds.
+        day = base_s + whole if t == whole else base_s + whole + (base_us + round((t - whole) * 1e6)) // 1_000_000
+        minute, sec = divmod(whole, 60)
+        if minute != minute_was:
+            h, m = divmod(minute, 60)
+            plus = f"T+{h}:{two[m]}:" if h else f"T+{two[m]}:"
+            minute_was = minute
+        day_minute, csec = divmod(day % 86_400, 60)
+        if day_minute != day_minute_was:
+            h, m = divmod(day_minute, 60)
+            at = f"{two[h]}:{two[m]}:"
+            day_minute_was = day_minute
+        add((plus + two[sec], at + two[csec]))
+    return made
+
+
 def _day_us(start: datetime) -> int:
     """Microseconds from midnight to `start`, on its own clock."""
     return ((start.hour * 60 + start.minute) * 60 + start.second) * 1_000_000 + start.microsecond
@@ -181,7 +208,7 @@ class _Words:
         full timeline), which pick theirs by position (EventList.picked) rather than look each one up."""
         if self._held is None:
             events = [rec.event for rec in timeline]
-            self._held = list(map(self._both, [ev.t for ev in events])), list(map(describe, events))
+            self._held = times_of(self.start, [ev.t for ev in events]), list(map(describe, events))
         return self._held
 
     def stamp(self, at: datetime) -> str:

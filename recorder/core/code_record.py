@@ -2,7 +2,7 @@
 
 from recorder.core.code_views import RecordsView, TimelineView
 from recorder.core.session import Session
-from schemas.code_record import ArrestPeriod, CodeRecord, LineFacts
+from schemas.code_record import ArrestPeriod, CodeRecord, EventList, LineFacts
 from schemas.events import CodeEnded, CodeStarted
 
 
@@ -11,7 +11,11 @@ def build_code_record(session: Session) -> CodeRecord:
     totals, flushes, the weight at each moment and the first epinephrine bolus."""
     # Views, not lists: each pass over them reads a long code back from the store a page at a time, so an
     # export of a million-event code holds what it aggregates, not the code (issue 11).
-    records, timeline = RecordsView(session), TimelineView(session)
+    records = RecordsView(session)
+    # A timeline the fold holds anyway (a code of ordinary length) is handed on as the list it is: the exports go
+    # through it a dozen times and pick their kinds from it in C (EventList), where the view would step each pass
+    # through a generator (and looking for the end below would go through it once more).
+    timeline = EventList(session.timeline()) if session.fold.timeline_held else TimelineView(session)
     first = session.records[0]
     started = first.event
     assert isinstance(started, CodeStarted)

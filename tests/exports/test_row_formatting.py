@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from exports.sections import clock_at, times_at
+from exports.sections import clock_at, times_at, times_of
 from schemas.formatting import clock, t_plus
 
 
@@ -43,6 +43,45 @@ def test_times_at_is_t_plus_and_clock_for_any_time(t: float, start: datetime) ->
     """The whole microseconds summed without a timedelta round as timedelta rounds them (half to even)."""
     assert times_at(start)(t) == (t_plus(t), clock(start, t))
     assert clock_at(start)(t) == clock(start, t)
+
+
+def test_times_of_a_timeline_are_times_at_each_of_its_times() -> None:
+    """The one loop over a timeline's times (each minute's start kept while the minute lasts) writes what
+    `times_at` writes for each: in order, out of order, repeated, across hours, midnight and the start's own
+    microseconds, before the start."""
+    rng = random.Random(23)
+    starts = [
+        datetime(2026, 3, 2, 14, 5, tzinfo=UTC),
+        datetime(2026, 3, 2, 23, 59, 59, 999_999, tzinfo=timezone(timedelta(hours=-3, minutes=-30))),
+        datetime(2026, 10, 25, 1, 30, 0, 500_000, tzinfo=timezone(timedelta(hours=2))),
+        datetime(2030, 1, 1, 0, 0, 0, 1).astimezone(),
+    ]
+    ordered, t = [], 0.0
+    for _ in range(5_000):
+        t = round(t + rng.choice([0.0, 0.5, 2.5, 59.9999995, 0.0000005, 61, 3600, 86_399.5]), rng.choice([0, 1, 6, 7]))
+        ordered.append(t)
+    shuffled = ordered[:]
+    rng.shuffle(shuffled)
+    odd = [0.0, 0.9999995, -0.5, -1.0, -59.5, -60.0, -3599.5, -3600.0, 3599.9999999, 3600.0, 1e6 + 0.25, 1e8, 0.0]
+    for start in starts:
+        both = times_at(start)
+        for ts in (ordered, shuffled, odd, [], [7.5]):
+            assert times_of(start, ts) == [both(t) for t in ts], start
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.lists(st.floats(min_value=-1e6, max_value=1e8, allow_nan=False), max_size=40),
+    st.datetimes(
+        min_value=datetime(1900, 1, 1),
+        max_value=datetime(9990, 12, 31),
+        timezones=st.sampled_from([UTC, timezone(timedelta(hours=5, minutes=45)), timezone(-timedelta(hours=8))]),
+    ),
+)
+def test_times_of_is_times_at_for_any_times(ts: list[float], start: datetime) -> None:
+    both = times_at(start)
+    assert times_of(start, ts) == [both(t) for t in ts]
+    assert times_of(start, sorted(ts)) == [both(t) for t in sorted(ts)]
 
 
 def test_html_table_rows_are_each_cell_escaped_and_classed_as_written_one_by_one() -> None:

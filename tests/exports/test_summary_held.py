@@ -88,3 +88,27 @@ def test_any_code_summarises_the_same_held_or_read_back(events: list[dict]) -> N
         make_database(db, jsonl(events))
         held, read_back = _held_and_read_back(db)
     assert held == read_back
+
+
+def test_a_held_timeline_goes_into_the_record_as_the_list_the_fold_holds(tmp_path: Path) -> None:
+    """build_code_record hands a held timeline on as an EventList (picked from in C), the view's very records in
+    its order; a timeline read back stays a view of the store."""
+    from recorder.core.code_views import TimelineView
+    from schemas.code_record import EventList
+
+    db = tmp_path / "recorder.db"
+    make_database(db, jsonl(random_scenario(400, seed=3, record_keeping=0.06)))
+    store = Store(db, readonly=True)
+    try:
+        session = Session.read(store, FakeClock(datetime(2030, 1, 1).astimezone()), 1, fold_once=True)
+        record = build_code_record(session)
+        assert isinstance(record.timeline, EventList)
+        view = TimelineView(session)
+        assert list(record.timeline) == list(view)
+        for kinds in (("code_ended",), ("note",), ("vitals", "rhythm", "shock"), ("amend",)):
+            assert list(record.timeline.of(*kinds)) == list(view.of(*kinds))
+        with patch.object(RecordLog, "KEEP", 1):
+            session = Session.read(store, FakeClock(datetime(2030, 1, 1).astimezone()), 1, fold_once=True)
+            assert isinstance(build_code_record(session).timeline, TimelineView)
+    finally:
+        store.close()
