@@ -246,44 +246,77 @@ def _damage(path: Path, sql: str) -> None:
         conn.close()
 
 
+# Event 9 of FLUSHED is a note entered 59.5 s late: read all the same (it may be late), so damage in it stops the
+# audit as it stops the whole read. Event 2 is a note entered on time, neither late nor the latest: left out unread.
+_DAMAGE = [
+    "payload = '{\"text\": '",  # not JSON
+    "payload = '{\"text\": 5}'",  # a value of another type: validated, refused
+    'payload = \'{"text": "x", "colour": "red"}\'',  # a field the kind has not
+    "payload = '[1]'",
+]
+
+
 @pytest.mark.parametrize(
     "change",
     [
-        "payload = '{\"text\": '",  # not JSON
-        "payload = '{\"text\": 5}'",  # a value of another type: validated, refused
-        'payload = \'{"text": "x", "colour": "red"}\'',  # a field the kind has not
-        "payload = '[1]'",
+        *_DAMAGE,
         "occurred_at = '2026-02-30T14:05:44.000000+00:00'",  # a day that does not exist
         "occurred_at = '2026-03-02T24:05:44.000000+00:00'",
         "occurred_at = 'yesterday'",
         "recorded_at = '2026-03-02T14:06:44.000000'",  # no offset: reads, but not as the store writes it
         "schema_version = '6'",
         "occurred_at = '2026-03-02T14:05:00.000000' WHERE seq = 1",  # event 1 without an offset
+        # The trailing note's own time in another form: not the latest as text sorts, read all the same (its time
+        # passes the flush deadline: left unread, the flag would be missing).
+        "occurred_at = '2026-03-02T14:08:20+00:00' WHERE seq = 12",
     ],
 )
-def test_a_damaged_row_of_a_kind_left_out_is_read_as_ever(tmp_path, change):
-    """The whole read stops at a damaged note with the store's error, or reads it if it can: so does the audit."""
+def test_a_damaged_row_that_is_read_stops_the_audit_as_the_whole_read(tmp_path, change):
+    """A note read all the same (maybe late, the latest, a time not in the store's form; or every note, when the
+    code is read whole): the audit's worker stops at it with the whole read's error, or reads it as it does."""
     path = tmp_path / "r.db"
     code_id = record(path, FLUSHED, "abcd000000000005")
     where = "" if " WHERE " in change else " WHERE seq = 9"
     _damage(path, f"UPDATE events SET {change}{where} AND code_id = {code_id}")
-
-    def outcome(read):
-        store = Store(path)
-        try:
-            return read(store)
-        except StoreError as exc:
-            return str(exc)
-        finally:
-            store.close()
-
-    # As the audit's workers derive it (a code it is not sure of is read whole), and as the whole read does.
-    left = outcome(lambda s: _derive_one(s, CLOCK, PROTOCOL, code_id))
-    want = outcome(lambda s: whole(s, code_id))
+    left = _outcome(path, lambda s: _derive_one(s, CLOCK, PROTOCOL, code_id))
+    want = _outcome(path, lambda s: whole(s, code_id))
     if isinstance(want, str):
         assert left == want
     else:
         assert (left[1], left[3], left[4]) == (want[0], want[1].model_dump_json(), want[2])
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        *_DAMAGE,
+        "occurred_at = '2026-02-30T14:05:44.000000+00:00'",  # in the store's form, but no day: sorts, never read
+        "schema_version = '6'",
+    ],
+)
+def test_a_damaged_row_left_out_unread_changes_no_row(tmp_path, change):
+    """A note left out is not read: damage in it (which stops the whole read: `recorder verify` finds it) leaves
+    the audit's rows those of the undamaged code."""
+    path = tmp_path / "r.db"
+    code_id = record(path, FLUSHED, "abcd000000000005")
+    undamaged = _outcome(path, lambda s: whole(s, code_id))
+    _damage(path, f"UPDATE events SET {change} WHERE seq = 2 AND code_id = {code_id}")
+    left = _outcome(path, lambda s: _derive_one(s, CLOCK, PROTOCOL, code_id))
+    assert not isinstance(undamaged, str) and not isinstance(left, str)
+    assert (left[1], left[3], left[4]) == (undamaged[0], undamaged[1].model_dump_json(), undamaged[2])
+    if change in _DAMAGE:
+        assert isinstance(_outcome(path, lambda s: whole(s, code_id)), str)  # the whole read stops at it
+
+
+def _outcome(path: Path, read):
+    """What `read` of the store gives, or the StoreError's message."""
+    store = Store(path)
+    try:
+        return read(store)
+    except StoreError as exc:
+        return str(exc)
+    finally:
+        store.close()
 
 
 def test_the_audit_of_many_codes_is_the_same(tmp_path):

@@ -55,12 +55,14 @@ def read_rows(store: Store, protocol: Protocol, code_id: int) -> tuple[AuditRead
     before it fires, as folding it would have fired it. One left out between two folded events lets the next one
     fire what it would have fired: the same flags (a flag's t and seq are its deadline's).
 
-    A row is left out only when reading it could not have failed (Store.kind_rows, plain_rows): the whole read of
-    a code with a damaged row of a kind left out stops there with the store's error ("code N event S cannot be
-    read..."), and so does this one, which leaves no row of that kind out.
+    A row left out is not read (recorder/store/left_out.py), so damage in it stops no audit (`recorder verify`
+    reads every row); it is read all the same when it may have been entered late, is the latest, or has times not
+    in the store's form (so a time that does not read stops the audit with the store's error, as the whole read).
     """
     found = store.kind_rows(code_id, INERT.keys(), LATE_ENTRY_S)
-    leave = frozenset(k for k in left_out_of(frozenset(found)) if not found[k].doubtful)
+    if found is None:
+        return None
+    leave = left_out_of(frozenset(found))
     if not leave:
         return None
     basis = store.flag_basis(code_id)
@@ -80,13 +82,13 @@ def read_rows(store: Store, protocol: Protocol, code_id: int) -> tuple[AuditRead
     if first is None:
         return None
     fold.refold()
-    maybe_late = [seq for k in leave for seq in found[k].maybe_late]
+    to_read = [seq for k in leave for seq in found[k].to_read]
     latest = [seq for k in leave if (seq := found[k].latest) is not None]
-    left = store.events_at(code_id, [*maybe_late, *latest])
+    left = store.events_at(code_id, [*to_read, *latest])
     # Counted as the rows count the events they read (code_audit.rows_of): `late_by` (no amend in the code).
-    late = sum(1 for seq in maybe_late if left[seq].late_by > LATE_ENTRY_S)
-    if latest:
-        fold.tick(max(left[seq].t for seq in latest))
+    late = sum(1 for seq in to_read if left[seq].late_by > LATE_ENTRY_S)
+    if left:  # the latest of those left out (a time not in the store's form may be later than the latest in it)
+        fold.tick(max(record.t for record in left.values()))
     info = store.code(code_id)
     assert info is not None
     at = first.typed(CodeStarted).at

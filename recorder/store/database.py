@@ -27,7 +27,7 @@ from recorder.store.chain import (
     head_prefix,
     legacy_event_hash,
 )
-from recorder.store.plain_rows import KindRows, rows_plain
+from recorder.store.left_out import KindRows, in_store_form, to_read
 from recorder.store.version import SCHEMA_VERSION, parse_version
 from schemas.events import EVENT_ADAPTER, printable
 from schemas.records import CodeInfo, EventRecord, Flag
@@ -912,42 +912,33 @@ class Store:
                 out[record.seq] = record
         return out
 
-    def kind_rows(self, code_id: int, kinds: Collection[str], late_after: float) -> dict[str, KindRows]:
-        """Each kind of a code's events: how many rows; and of `kinds` (those a reader may leave out), how many it
-        must read because they may not read back the fast way, the latest in time and those that may have been
-        entered more than `late_after` s late (SQLite's julianday is good to a millisecond: a second's margin)."""
+    def kind_rows(self, code_id: int, kinds: Collection[str], late_after: float) -> dict[str, KindRows] | None:
+        """Each kind of a code's events: how many rows; and of `kinds` (those a reader may leave out unread), the latest
+        in time and those it must read all the same: the ones that may have been entered more than `late_after` s
+        late, or whose times are not in the store's form (recorder/store/left_out.py). None for a code without a UTC
+        time to count from (no event 1, or one without an offset: a damaged file, read whole)."""
         start = self._start(code_id)
-        # No row is vouched for without a UTC time to count from (no event 1, or one without an offset: a damaged
-        # file, whose every other time the fast read could not subtract from it).
-        plain = rows_plain(sorted(kinds)) if start is not None and start.tzinfo is not None else None
-        if plain is None:
-            with self._reading():
-                rows = self.conn.execute(
-                    "SELECT kind, count(*) FROM events WHERE code_id = ? GROUP BY kind", [code_id]
-                ).fetchall()
-            return {kind: KindRows(n, n, None, []) for kind, n in rows}
-        start_jd = start.timestamp() / 86400.0 + 2440587.5  # type: ignore[union-attr]
-        late = (
-            "(CASE WHEN m.elapsed IS NULL THEN julianday(e.recorded_at) - julianday(e.occurred_at) "
-            "ELSE m.elapsed / 86400.0 - (julianday(e.occurred_at) - ?) END) * 86400.0 > ?"
-        )
-        # The latest: a plain row's time is 32 characters that sort as its time does; its seq follows.
+        if start is None or start.tzinfo is None:
+            return None
+        start_jd = start.timestamp() / 86400.0 + 2440587.5
+        marks = ", ".join("?" * len(kinds))
+        # One max() in the query: SQLite gives the bare e.seq of the row holding it (the latest in time among the
+        # times in the store's form, which sort as text as they do in time).
         query = (
-            f"SELECT e.kind, count(*), sum(NOT {plain}), max(e.occurred_at || e.seq), "
-            f"group_concat(CASE WHEN e.kind IN ({', '.join('?' * len(kinds))}) AND {late} THEN e.seq END) "
+            f"SELECT e.kind, count(*), max(CASE WHEN {in_store_form('e.occurred_at')} THEN e.occurred_at END), e.seq, "
+            f"group_concat(CASE WHEN e.kind IN ({marks}) AND {to_read('?', '?')} THEN e.seq END) "
             "FROM events e LEFT JOIN event_clock m ON m.code_id = e.code_id AND m.seq = e.seq "
             "WHERE e.code_id = ? GROUP BY e.kind"
         )
         with self._reading():
             rows = self.conn.execute(query, [*kinds, start_jd, late_after - 1.0, code_id]).fetchall()
         out: dict[str, KindRows] = {}
-        for kind, n, doubtful, latest, maybe_late in rows:
-            vouched = kind in kinds and not doubtful
+        for kind, n, latest_at, latest, read in rows:
+            left_out = kind in kinds
             out[kind] = KindRows(
                 n,
-                doubtful,
-                int(latest[32:]) if vouched else None,
-                [int(seq) for seq in maybe_late.split(",")] if vouched and maybe_late else [],
+                latest if left_out and latest_at is not None else None,
+                [int(seq) for seq in read.split(",")] if left_out and read else [],
             )
         return out
 
