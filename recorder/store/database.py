@@ -883,16 +883,24 @@ class Store:
         again); `full_first_page`: the reader takes every event (a short code is read in one query).
         """
         start = started if started is not None else self._start(code_id)
-        after = from_seq - 1
         # A first page that is short: many readers want only the first record or two (Session.read the first
         # event's time), and a full page fetched for them is every row of a short code read for nothing.
-        page = self.PAGE if full_first_page else self.FIRST_PAGE
+        first = self.PAGE if full_first_page else self.FIRST_PAGE
+        for page in self._pages(code_id, start, from_seq - 1, first):
+            yield from page
+
+    def _pages(
+        self, code_id: int, start: datetime | None, after: int, first: int, without: Collection[str] = ()
+    ) -> Iterator[list[EventRecord]]:
+        """The records of a code's raw events after seq `after` but those of the kinds `without`, in seq order: a
+        page a query (by seq, after the last one read), `first` rows in the first, PAGE in each one after it."""
+        leave_out = f"AND e.kind NOT IN ({', '.join('?' * len(without))}) " if without else ""
+        select = self._SELECT_EVENTS + leave_out + "AND e.seq > ? ORDER BY e.seq LIMIT ?"
+        page = first
         while True:
             with self._reading():
-                rows = self.conn.execute(
-                    self._SELECT_EVENTS + "AND e.seq > ? ORDER BY e.seq LIMIT ?", [code_id, after, page]
-                ).fetchmany(page)
-            yield from self._records(code_id, start, rows)
+                rows = self.conn.execute(select, [code_id, *without, after, page]).fetchmany(page)
+            yield self._records(code_id, start, rows)
             if len(rows) < page:
                 return
             after, page = rows[-1][0], self.PAGE
@@ -944,19 +952,7 @@ class Store:
 
     def pages_without(self, code_id: int, kinds: Collection[str]) -> Iterator[list[EventRecord]]:
         """A code's raw events but those of `kinds`, in seq order, a page at a time as `iter_events` reads them."""
-        start = self._start(code_id)
-        select = (
-            self._SELECT_EVENTS
-            + f"AND e.kind NOT IN ({', '.join('?' * len(kinds))}) AND e.seq > ? ORDER BY e.seq LIMIT ?"
-        )
-        after, page = 0, self.PAGE
-        while True:
-            with self._reading():
-                rows = self.conn.execute(select, [code_id, *kinds, after, page]).fetchmany(page)
-            yield self._records(code_id, start, rows)
-            if len(rows) < page:
-                return
-            after = rows[-1][0]
+        return self._pages(code_id, self._start(code_id), 0, self.PAGE, kinds)
 
     def latest_t(self, code_id: int) -> float:
         """The latest `t` of a code's raw events (stored times are UTC ISO strings: they sort as text)."""
