@@ -9,19 +9,22 @@ from hypothesis import strategies as st
 from exports.sections import clock_at, times_at, times_of
 from schemas.formatting import clock, t_plus
 
+# A code's start on its own clock: UTC, an offset west with the last microsecond of a day, a DST morning with half
+# a second, the machine's own zone.
+STARTS = [
+    datetime(2026, 3, 2, 14, 5, tzinfo=UTC),
+    datetime(2026, 3, 2, 23, 59, 59, 999_999, tzinfo=timezone(timedelta(hours=-3, minutes=-30))),
+    datetime(2026, 10, 25, 1, 30, 0, 500_000, tzinfo=timezone(timedelta(hours=2))),
+    datetime(2030, 1, 1, 0, 0, 0, 1).astimezone(),
+]
+
 
 def test_clock_at_is_clock_for_every_start_and_time() -> None:
     rng = random.Random(17)
-    starts = [
-        datetime(2026, 3, 2, 14, 5, tzinfo=UTC),
-        datetime(2026, 3, 2, 23, 59, 59, 999_999, tzinfo=timezone(timedelta(hours=-3, minutes=-30))),
-        datetime(2026, 10, 25, 1, 30, 0, 500_000, tzinfo=timezone(timedelta(hours=2))),
-        datetime(2030, 1, 1, 0, 0, 0, 1).astimezone(),
-    ]
     times = [0.0, 0.5, 0.9999995, 0.0000005, 59.9999999, 86_399.9999995, 86_400.0, 1e6 + 0.25, 3 * 86_400 - 1e-7]
     times += [round(rng.uniform(0, 200_000), rng.choice([0, 1, 3, 6, 7])) for _ in range(20_000)]
     times += [-0.5, -1.0, -3599.5, -3600.0, -7201.25, 3599.9999999, 3600.0, 36_000.5]
-    for start in starts:
+    for start in STARTS:
         at, both = clock_at(start), times_at(start)
         for t in times:
             assert at(t) == clock(start, t), (start, t)
@@ -50,12 +53,6 @@ def test_times_of_a_timeline_are_times_at_each_of_its_times() -> None:
     `times_at` writes for each: in order, out of order, repeated, across hours, midnight and the start's own
     microseconds, before the start."""
     rng = random.Random(23)
-    starts = [
-        datetime(2026, 3, 2, 14, 5, tzinfo=UTC),
-        datetime(2026, 3, 2, 23, 59, 59, 999_999, tzinfo=timezone(timedelta(hours=-3, minutes=-30))),
-        datetime(2026, 10, 25, 1, 30, 0, 500_000, tzinfo=timezone(timedelta(hours=2))),
-        datetime(2030, 1, 1, 0, 0, 0, 1).astimezone(),
-    ]
     ordered, t = [], 0.0
     for _ in range(5_000):
         t = round(t + rng.choice([0.0, 0.5, 2.5, 59.9999995, 0.0000005, 61, 3600, 86_399.5]), rng.choice([0, 1, 6, 7]))
@@ -63,7 +60,7 @@ def test_times_of_a_timeline_are_times_at_each_of_its_times() -> None:
     shuffled = ordered[:]
     rng.shuffle(shuffled)
     odd = [0.0, 0.9999995, -0.5, -1.0, -59.5, -60.0, -3599.5, -3600.0, 3599.9999999, 3600.0, 1e6 + 0.25, 1e8, 0.0]
-    for start in starts:
+    for start in STARTS:
         both = times_at(start)
         for ts in (ordered, shuffled, odd, [], [7.5]):
             assert times_of(start, ts) == [both(t) for t in ts], start
