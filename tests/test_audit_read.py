@@ -273,6 +273,11 @@ _DAMAGE = [
         # The trailing note's own time in another form: not the latest as text sorts, read all the same (its time
         # passes the flush deadline: left unread, the flag would be missing).
         "occurred_at = '2026-03-02T14:08:20+00:00' WHERE seq = 12",
+        # The trailing note's time in the store's form, the latest as text sorts, but no day: the read of its time
+        # (the only part of the latest that is read) fails, and the row is read as the whole read reads it.
+        "occurred_at = '2026-03-32T14:08:20.000000+00:00' WHERE seq = 12",
+        # Its length, T, point and offset, but slashes for the dashes: not in the store's form, read all the same.
+        "occurred_at = '2026/03/02T14:05:44.000000+00:00'",
     ],
 )
 def test_a_damaged_row_that_is_read_stops_the_audit_as_the_whole_read(tmp_path, change):
@@ -291,20 +296,23 @@ def test_a_damaged_row_that_is_read_stops_the_audit_as_the_whole_read(tmp_path, 
 
 
 @pytest.mark.parametrize(
-    "change",
+    ("change", "seq"),
     [
-        *_DAMAGE,
-        "occurred_at = '2026-02-30T14:05:44.000000+00:00'",  # in the store's form, but no day: sorts, never read
-        "schema_version = '6'",
+        *((damage, 2) for damage in _DAMAGE),
+        ("occurred_at = '2026-02-30T14:05:44.000000+00:00'", 2),  # in the store's form, but no day: sorts, never read
+        ("schema_version = '6'", 2),
+        # The latest note: only its time is read (it passes the flush deadline), not its payload.
+        *((damage, 12) for damage in _DAMAGE),
+        ("schema_version = '6'", 12),
     ],
 )
-def test_a_damaged_row_left_out_unread_changes_no_row(tmp_path, change):
+def test_a_damaged_row_left_out_unread_changes_no_row(tmp_path, change, seq):
     """A note left out is not read: damage in it (which stops the whole read: `recorder verify` finds it) leaves
     the audit's rows those of the undamaged code."""
     path = tmp_path / "r.db"
     code_id = record(path, FLUSHED, "abcd000000000005")
     undamaged = _outcome(path, lambda s: whole(s, code_id))
-    _damage(path, f"UPDATE events SET {change} WHERE seq = 2 AND code_id = {code_id}")
+    _damage(path, f"UPDATE events SET {change} WHERE seq = {seq} AND code_id = {code_id}")
     left = _outcome(path, lambda s: _derive_one(s, CLOCK, PROTOCOL, code_id))
     assert not isinstance(undamaged, str) and not isinstance(left, str)
     assert (left[1], left[3], left[4]) == (undamaged[0], undamaged[1].model_dump_json(), undamaged[2])

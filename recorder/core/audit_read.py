@@ -34,6 +34,8 @@ def _inert() -> dict[str, frozenset[str]]:
 
 
 INERT: Mapping[str, frozenset[str]] = _inert()
+# The kinds besides INERT's whose presence decides what a read may leave out (left_out_of): counted by the store.
+_DECIDING = frozenset({"void", "amend"}.union(*INERT.values()))
 
 
 def left_out_of(kinds: frozenset[str]) -> frozenset[str]:
@@ -56,22 +58,26 @@ def read_rows(store: Store, protocol: Protocol, code_id: int) -> tuple[AuditRead
     fire what it would have fired: the same flags (a flag's t and seq are its deadline's).
 
     A row left out is not read (recorder/store/left_out.py), so damage in it stops no audit (`recorder verify`
-    reads every row); it is read all the same when it may have been entered late, is the latest, or has times not
-    in the store's form (so a time that does not read stops the audit with the store's error, as the whole read).
+    reads every row); it is read all the same when it may have been entered late or has times not in the store's
+    form (so a time that does not read stops the audit with the store's error, as the whole read). Of the latest
+    in time only the time is read, and the row too when that is no time.
     """
-    found = store.kind_rows(code_id, INERT.keys(), LATE_ENTRY_S)
-    if found is None:
+    basis = store.audit_basis(code_id)
+    if basis is None:
         return None
+    audit_id, rules, start = basis
+    if start is None or start.tzinfo is None:
+        return None  # no UTC time to count from (no event 1, or one without an offset): a damaged file
+    if rules is not None and rules != RULES_EDITION:
+        return None  # its flags are those kept with it: Session.read knows
+    found = store.kind_rows(code_id, INERT.keys(), LATE_ENTRY_S, start, counted=_DECIDING)
     leave = left_out_of(frozenset(found))
     if not leave:
         return None
-    basis = store.flag_basis(code_id)
-    if basis is not None and basis[0] != RULES_EDITION:
-        return None  # its flags are those kept with it: Session.read knows
     records = RecordLog(store, code_id)
     fold = LiveFold(protocol, records)
     first: EventRecord | None = None
-    for page in store.pages_without(code_id, leave):
+    for page in store.pages_without(code_id, leave, start):
         if first is None and page:
             first = page[0]
             if first.seq != 1 or not isinstance(first.event, CodeStarted):
@@ -83,20 +89,20 @@ def read_rows(store: Store, protocol: Protocol, code_id: int) -> tuple[AuditRead
         return None
     fold.refold()
     to_read = [seq for k in leave for seq in found[k].to_read]
-    latest = [seq for k in leave if (seq := found[k].latest) is not None]
-    left = store.events_at(code_id, [*to_read, *latest])
+    left = store.events_at(code_id, to_read) if to_read else {}
     # Counted as the rows count the events they read (code_audit.rows_of): `late_by` (no amend in the code).
-    late = sum(1 for seq in to_read if left[seq].late_by > LATE_ENTRY_S)
-    if left:  # the latest of those left out (a time not in the store's form may be later than the latest in it)
-        fold.tick(max(record.t for record in left.values()))
-    info = store.code(code_id)
-    assert info is not None
+    late = sum(1 for record in left.values() if record.late_by > LATE_ENTRY_S)
+    # The latest of those left out: its t (the store's, from its time), or that of one read (a time not in the
+    # store's form may be later than the latest in it).
+    passed = [t for k in leave if (t := found[k].latest_t) is not None] + [record.t for record in left.values()]
+    if passed:
+        fold.tick(max(passed))
     at = first.typed(CodeStarted).at
     read = AuditRead(
         fold=fold,
         records=records,
         flags=fold.acknowledged(fold.flags),
-        audit_id=info.audit_id,
+        audit_id=audit_id,
         # Session.started_at's: the code's start in its own offset.
         started_at=first.occurred_at.astimezone(at.tzinfo if at is not None else None),
         voids=0,

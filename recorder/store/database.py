@@ -920,39 +920,64 @@ class Store:
                 out[record.seq] = record
         return out
 
-    def kind_rows(self, code_id: int, kinds: Collection[str], late_after: float) -> dict[str, KindRows] | None:
-        """Each kind of a code's events: how many rows; and of `kinds` (those a reader may leave out unread), the latest
-        in time and those it must read all the same: the ones that may have been entered more than `late_after` s
-        late, or whose times are not in the store's form (recorder/store/left_out.py). None for a code without a UTC
-        time to count from (no event 1, or one without an offset: a damaged file, read whole)."""
-        start = self._start(code_id)
-        if start is None or start.tzinfo is None:
-            return None
+    def kind_rows(
+        self, code_id: int, kinds: Collection[str], late_after: float, start: datetime, counted: Collection[str] = ()
+    ) -> dict[str, KindRows]:
+        """Of a code's events of `kinds` (those a reader may leave out unread) and of `counted`, each kind there is:
+        how many rows; and of `kinds`, the t of the latest in time and the seqs a reader must read all the same:
+        those that may have been entered more than `late_after` s late, whose times are not in the store's form
+        (recorder/store/left_out.py), or the latest when its time does not read. `start`: the code's (`started`),
+        with its offset. Only the rows of these kinds are looked at: a reader passes in `counted` the few kinds
+        that decide what it may leave out."""
         start_jd = start.timestamp() / 86400.0 + 2440587.5
-        marks = ", ".join("?" * len(kinds))
+        named = [*kinds, *(kind for kind in counted if kind not in kinds)]
         # One max() in the query: SQLite gives the bare e.seq of the row holding it (the latest in time among the
         # times in the store's form, which sort as text as they do in time).
         query = (
             f"SELECT e.kind, count(*), max(CASE WHEN {in_store_form('e.occurred_at')} THEN e.occurred_at END), e.seq, "
-            f"group_concat(CASE WHEN e.kind IN ({marks}) AND {to_read('?', '?')} THEN e.seq END) "
+            f"group_concat(CASE WHEN {to_read('?', '?')} THEN e.seq END) "
             "FROM events e LEFT JOIN event_clock m ON m.code_id = e.code_id AND m.seq = e.seq "
-            "WHERE e.code_id = ? GROUP BY e.kind"
+            f"WHERE e.code_id = ? AND e.kind IN ({', '.join('?' * len(named))}) GROUP BY e.kind"
         )
         with self._reading():
-            rows = self.conn.execute(query, [*kinds, start_jd, late_after - 1.0, code_id]).fetchall()
+            rows = self.conn.execute(query, [start_jd, late_after - 1.0, code_id, *named]).fetchall()
         out: dict[str, KindRows] = {}
         for kind, n, latest_at, latest, read in rows:
-            left_out = kind in kinds
-            out[kind] = KindRows(
-                n,
-                latest if left_out and latest_at is not None else None,
-                [int(seq) for seq in read.split(",")] if left_out and read else [],
-            )
+            if kind not in kinds:
+                out[kind] = KindRows(n, None, [])
+                continue
+            seqs = [int(seq) for seq in read.split(",")] if read else []
+            latest_t = None
+            if latest_at is not None:
+                try:
+                    latest_t = self._t(start, datetime.fromisoformat(latest_at))
+                except ValueError:  # in the form, but no time (a day that does not exist): read, it says so
+                    seqs.append(latest)
+            out[kind] = KindRows(n, latest_t, seqs)
         return out
 
-    def pages_without(self, code_id: int, kinds: Collection[str]) -> Iterator[list[EventRecord]]:
-        """A code's raw events but those of `kinds`, in seq order, a page at a time as `iter_events` reads them."""
-        return self._pages(code_id, self._start(code_id), 0, self.PAGE, kinds)
+    def pages_without(
+        self, code_id: int, kinds: Collection[str], started: datetime | None = None
+    ) -> Iterator[list[EventRecord]]:
+        """A code's raw events but those of `kinds`, in seq order, a page at a time as `iter_events` reads them
+        (`started`: the code's start as `started` gave it, not read again)."""
+        start = started if started is not None else self._start(code_id)
+        return self._pages(code_id, start, 0, self.PAGE, kinds)
+
+    def audit_basis(self, code_id: int) -> tuple[str, str | None, datetime | None] | None:
+        """What an audit's read of a code starts from, in one query: its audit id, the rules edition its stored
+        flags were last raised under (None: none kept; `flag_basis`) and its start (`started`); None for no code."""
+        with self._reading():
+            row = self.conn.execute(
+                "SELECT c.audit_id, "
+                "(SELECT b.rules FROM flag_basis b WHERE b.code_id = c.id ORDER BY b.id DESC LIMIT 1), "
+                "(SELECT e.occurred_at FROM events e WHERE e.code_id = c.id AND e.seq = 1) FROM codes c WHERE c.id = ?",
+                [code_id],
+            ).fetchone()
+        if row is None:
+            return None
+        audit_id, rules, first = row
+        return audit_id, rules, self._started(code_id, first)
 
     def latest_t(self, code_id: int) -> float:
         """The latest `t` of a code's raw events (stored times are UTC ISO strings: they sort as text)."""
@@ -973,12 +998,23 @@ class Store:
             row = self.conn.execute(
                 "SELECT occurred_at FROM events WHERE code_id = ? AND seq = 1", [code_id]
             ).fetchone()
+        return self._started(code_id, row[0] if row else None)
+
+    @staticmethod
+    def _started(code_id: int, occurred_at: str | None) -> datetime | None:
+        """Event 1's stored occurred_at as the code's start (None: no event 1)."""
         try:
-            return datetime.fromisoformat(row[0]) if row else None
+            return datetime.fromisoformat(occurred_at) if occurred_at is not None else None
         except (ValueError, TypeError):
             raise StoreError(
                 f"code {code_id} event 1 cannot be read (it was changed or damaged); run `recorder verify`"
             ) from None
+
+    @staticmethod
+    def _t(start: datetime | None, occurred: datetime) -> float:
+        """An event's t: seconds from the code's start (rounded far from it: a damaged file, as it always was)."""
+        t = (occurred - (start or occurred)).total_seconds()
+        return t if -EXACT_SECONDS < t < EXACT_SECONDS else round(t, 6)
 
     @classmethod
     def _records(cls, code_id: int, start: datetime | None, rows: list[tuple]) -> list[EventRecord]:
@@ -991,9 +1027,7 @@ class Store:
         seq, kind, payload, occurred_at, recorded_at, version, entered_t = row
         try:
             occurred = datetime.fromisoformat(occurred_at)
-            t = (occurred - (start or occurred)).total_seconds()
-            if not -EXACT_SECONDS < t < EXACT_SECONDS:
-                t = round(t, 6)  # a time far from the start (a damaged file): rounded as it always was
+            t = Store._t(start, occurred)
             values = trusted.payload(payload)
             # Validated when it was written and hash-chained since: rebuilt, not validated again (trusted.py);
             # columns of another type than the store writes are validated as before.

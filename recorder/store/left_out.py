@@ -8,19 +8,17 @@ class KindRows:
     """A code's rows of one kind, as Store.kind_rows tells them."""
 
     count: int
-    latest: int | None  # of a kind left out: the seq of the latest in time (None: none in the store's own form)
-    to_read: list[int]  # of a kind left out: the seqs a reader must read (maybe late, or a time not in store form)
+    latest_t: float | None  # of a kind left out: the t of the latest in time (None: none in the store's own form)
+    to_read: list[int]  # of a kind left out: the seqs a reader must read (maybe late, a time not in store form…)
 
 
 def in_store_form(column: str) -> str:
     """SQL true of a time as Store.iso writes it (YYYY-MM-DDTHH:MM:SS.ffffff+00:00): such times sort as text as they
-    do in time. Only the form: a time in it that is no time at all sorts somewhere, and is read only if it is the
-    latest (a left-out row is not read; `recorder verify` reads them all)."""
-    c = column
-    return (
-        f"(typeof({c}) = 'text' AND length({c}) = 32 AND substr({c}, 27) = '+00:00' "
-        f"AND substr({c}, 11, 1) = 'T' AND substr({c}, 20, 1) = '.')"
-    )
+    do in time. Only the form: a time in it that is no time at all sorts somewhere; only the latest's time is read
+    (and the row then, when it is no time: a left-out row is not read otherwise; `recorder verify` reads them all)."""
+    # One GLOB, not a length and three substrings: the check runs on every row of the kinds left out, and it was
+    # a third of the query. It is stricter than those were (the dashes and colons too): a time it refuses is read.
+    return f"(typeof({column}) = 'text' AND {column} GLOB '????-??-??T??:??:??.??????+00:00')"
 
 
 def to_read(start_jd_param: str, margin_param: str) -> str:
