@@ -1028,20 +1028,22 @@ class Store:
         try:
             occurred = datetime.fromisoformat(occurred_at)
             t = Store._t(start, occurred)
+            recorded = datetime.fromisoformat(recorded_at)
+            if (recorded.tzinfo is None) is not (occurred.tzinfo is None):
+                # Neither can be read against the other (how late it was entered): the store writes both with one.
+                raise ValueError("one time with an offset, one without")
             values = trusted.payload(payload)
             # Validated when it was written and hash-chained since: rebuilt, not validated again (trusted.py);
             # columns of another type than the store writes are validated as before.
             if trust and type(version) is int and (entered_t is None or type(entered_t) is float):
                 event = trusted.event({"kind": kind, "t": t, **values})
-                return trusted.record(
-                    code_id, seq, event, occurred, datetime.fromisoformat(recorded_at), version, entered_t
-                )
+                return trusted.record(code_id, seq, event, occurred, recorded, version, entered_t)
             return EventRecord(
                 code_id=code_id,
                 seq=seq,
                 event=EVENT_ADAPTER.validate_python({"kind": kind, "t": t, **values}),
                 occurred_at=occurred,
-                recorded_at=datetime.fromisoformat(recorded_at),
+                recorded_at=recorded,
                 schema_version=version,
                 entered_t=entered_t,
             )

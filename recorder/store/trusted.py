@@ -215,7 +215,12 @@ def stored_page(
                             if len(shapes) < _SHAPES_MAX:
                                 shapes[key] = shape
                         # A time written twice as the same text (an entry stored as it happened) is one datetime.
-                        recorded = occurred if recorded_at == occurred_at else fromiso(recorded_at)
+                        if recorded_at == occurred_at:
+                            recorded = occurred
+                        else:
+                            recorded = fromiso(recorded_at)
+                            if (recorded.tzinfo is None) is not (occurred.tzinfo is None):
+                                shape = None  # one with an offset, one without: `other` names the row damaged
             except (ValueError, TypeError):
                 shape = None  # `other` says what is wrong with it
         if shape is None:

@@ -217,3 +217,50 @@ def test_a_page_s_rows_read_as_one_row_at_a_time(tmp_path: Path, change: dict[in
             assert fast.event.model_fields_set == one.event.model_fields_set
     finally:
         store.close()
+
+
+@pytest.mark.parametrize("marked", [True, False], ids=["clock-mark", "no-clock-mark"])
+def test_a_recorded_time_without_its_offset_is_a_row_that_cannot_be_read(tmp_path: Path, marked: bool) -> None:
+    """recorded_at rewritten without the offset its occurred_at keeps: how late the entry was cannot be worked out
+    (the one cannot be taken from the other), so the row is refused as damaged by the page's way, the row's and
+    validation's alike, and a command says so in one line. Without a clock mark it was an `unexpected error` from
+    deep in an export (the lateness subtracted one from the other); with one it read, and an export that
+    compared the two times would have met it."""
+    from click.testing import CliRunner
+
+    from recorder.cli import cli
+
+    db = tmp_path / "c.db"
+    make_database(db, jsonl(random_scenario(40, seed=1)))
+    conn = sqlite3.connect(db)
+    for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall():
+        conn.execute(f'DROP TRIGGER "{name}"')
+    seq = conn.execute("SELECT max(seq) FROM events WHERE code_id = 1 AND recorded_at <> occurred_at").fetchone()[0]
+    conn.execute("UPDATE events SET recorded_at = substr(recorded_at, 1, 26) WHERE code_id = 1 AND seq = ?", [seq])
+    if not marked:
+        conn.execute("DELETE FROM event_clock WHERE code_id = 1 AND seq = ?", [seq])
+    assert conn.execute("SELECT count(*) FROM event_clock WHERE code_id = 1 AND seq = ?", [seq]).fetchone()[0] == (
+        1 if marked else 0
+    )
+    conn.commit()
+    conn.close()
+    store = Store(db, readonly=True)
+    try:
+        start = store._start(1)
+        row = next(r for r in _rows(store, 1) if r[0] == seq)
+        assert "+" not in row[4]  # the time as written, without its offset
+        for read in (
+            lambda: store._records(1, start, [row]),
+            lambda: store._record(1, start, row),
+            lambda: store._record(1, start, row, trust=False),
+            lambda: store.events(1),
+        ):
+            with pytest.raises(StoreError, match=f"code 1 event {seq} cannot be read"):
+                read()
+    finally:
+        store.close()
+    for args in (["audit", "--rederive", "-o", str(tmp_path / "out")], ["summary", "1"]):
+        done = CliRunner().invoke(cli, ["--db", str(db), *args])
+        assert done.exit_code != 0, args
+        assert f"code 1 event {seq} cannot be read" in done.output, done.output
+        assert "unexpected" not in done.output and "Traceback" not in done.output
