@@ -407,6 +407,49 @@ def test_codes_derived_in_worker_processes_give_the_rows_one_process_gives(tmp_p
     assert audit(pooled_db) == serial
 
 
+@pytest.mark.parametrize("readonly", [False, True], ids=["writable", "read-only"])
+def test_rows_are_kept_a_batch_at_a_time_while_the_rest_are_derived(tmp_path, monkeypatch, readonly):
+    """The parent keeps derived rows as they come (audit_rows._Keeper): the first batch is written before the last
+    code is derived, a read-only store through one writer for all of its batches, and the rows kept are those of
+    one transaction at the end (the serial audit's)."""
+    from recorder.core import audit_rows
+
+    pooled_db, serial_db, ids = _unkept_copies(tmp_path)
+    with monkeypatch.context() as m:
+        m.setattr(audit_rows, "_workers", lambda codes: 1)
+        m.setattr(audit_rows._Keeper, "BATCH", 10**6)  # one transaction, after the last code
+        audit(serial_db)
+    _in_workers(monkeypatch)
+    monkeypatch.setattr(audit_rows, "CODES_PER_CHUNK", 2)
+    monkeypatch.setattr(audit_rows._Keeper, "BATCH", 3)
+    derived: list[int] = []
+    batches: list[tuple[int, int]] = []  # (codes derived so far, codes in the batch)
+    writers: list[Store] = []
+    keep, writer = Store.keep_audit_rows, Store.writer
+
+    def counted_keep(self, rows, protocol=None):
+        batches.append((len(derived), len(rows)))
+        return keep(self, rows, protocol)
+
+    def counted_writer(self):
+        writers.append(made := writer(self))
+        return made
+
+    monkeypatch.setattr(Store, "keep_audit_rows", counted_keep)
+    monkeypatch.setattr(Store, "writer", counted_writer)
+    store = Store(pooled_db, readonly=readonly)
+    try:
+        read_audit([store], CLOCK, load_protocol(), tick=lambda: derived.append(1))
+    finally:
+        store.close()
+    ended = len(_kept_table(serial_db))
+    assert 0 < ended <= len(ids)
+    assert len(batches) == -(-ended // 3) and sum(n for _, n in batches) == ended
+    assert batches[0][0] < len(ids)  # kept while codes were still to come
+    assert len(writers) == (1 if readonly else 0)
+    assert _kept_table(pooled_db) == _kept_table(serial_db)
+
+
 DAMAGED = "code {} event 3 cannot be read (it was changed or damaged); run `recorder verify`"
 
 
