@@ -923,8 +923,8 @@ class Store:
     def kind_rows(
         self, code_id: int, kinds: Collection[str], late_after: float, start: datetime, counted: Collection[str] = ()
     ) -> dict[str, KindRows]:
-        """Of a code's events of `kinds` (those a reader may leave out unread) and of `counted`, each kind there is:
-        how many rows; and of `kinds`, the t of the latest in time and the seqs a reader must read all the same:
+        """Of a code's events of `kinds` (those a reader may leave out unread) and of `counted`, each kind there is;
+        and of `kinds`, the t of the latest in time and the seqs a reader must read all the same:
         those that may have been entered more than `late_after` s late, whose times are not in the store's form
         (recorder/store/left_out.py), or the latest when its time does not read. `start`: the code's (`started`),
         with its offset. Only the rows of these kinds are looked at: a reader passes in `counted` the few kinds
@@ -934,7 +934,7 @@ class Store:
         # One max() in the query: SQLite gives the bare e.seq of the row holding it (the latest in time among the
         # times in the store's form, which sort as text as they do in time).
         query = (
-            f"SELECT e.kind, count(*), max(CASE WHEN {in_store_form('e.occurred_at')} THEN e.occurred_at END), e.seq, "
+            f"SELECT e.kind, max(CASE WHEN {in_store_form('e.occurred_at')} THEN e.occurred_at END), e.seq, "
             f"group_concat(CASE WHEN {to_read('?', '?')} THEN e.seq END) "
             "FROM events e LEFT JOIN event_clock m ON m.code_id = e.code_id AND m.seq = e.seq "
             f"WHERE e.code_id = ? AND e.kind IN ({', '.join('?' * len(named))}) GROUP BY e.kind"
@@ -942,9 +942,9 @@ class Store:
         with self._reading():
             rows = self.conn.execute(query, [start_jd, late_after - 1.0, code_id, *named]).fetchall()
         out: dict[str, KindRows] = {}
-        for kind, n, latest_at, latest, read in rows:
+        for kind, latest_at, latest, read in rows:
             if kind not in kinds:
-                out[kind] = KindRows(n, None, [])
+                out[kind] = KindRows(None, [])
                 continue
             seqs = [int(seq) for seq in read.split(",")] if read else []
             latest_t = None
@@ -953,7 +953,7 @@ class Store:
                     latest_t = self._t(start, datetime.fromisoformat(latest_at))
                 except ValueError:  # in the form, but no time (a day that does not exist): read, it says so
                     seqs.append(latest)
-            out[kind] = KindRows(n, latest_t, seqs)
+            out[kind] = KindRows(latest_t, seqs)
         return out
 
     def pages_without(

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 class KindRows:
     """A code's rows of one kind, as Store.kind_rows tells them."""
 
-    count: int
     latest_t: float | None  # of a kind left out: the t of the latest in time (None: none in the store's own form)
     to_read: list[int]  # of a kind left out: the seqs a reader must read (maybe late, a time not in store form…)
 
