@@ -956,12 +956,9 @@ class Store:
             out[kind] = KindRows(latest_t, seqs)
         return out
 
-    def pages_without(
-        self, code_id: int, kinds: Collection[str], started: datetime | None = None
-    ) -> Iterator[list[EventRecord]]:
+    def pages_without(self, code_id: int, kinds: Collection[str], start: datetime) -> Iterator[list[EventRecord]]:
         """A code's raw events but those of `kinds`, in seq order, a page at a time as `iter_events` reads them
-        (`started`: the code's start as `started` gave it, not read again)."""
-        start = started if started is not None else self._start(code_id)
+        (`start`: the code's, as `started` or `audit_basis` gave it, not read again)."""
         return self._pages(code_id, start, 0, self.PAGE, kinds)
 
     def audit_basis(self, code_id: int) -> tuple[str, str | None, datetime | None] | None:
