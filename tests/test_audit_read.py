@@ -46,7 +46,8 @@ def assert_same(path: Path, code_id: int, left_out: bool | None = True) -> None:
         if left_out is not None:
             assert (got is not None) == left_out
         if got is not None:
-            day, rows, ended = got
+            day, rows, ended, head = got
+            assert head == store.head_hash(code_id)  # read in the same query as the code's start
             want_day, want, want_ended = whole(store, code_id)
             assert (day, ended) == (want_day, want_ended)
             assert rows == want
@@ -172,7 +173,7 @@ def test_a_trailing_note_fires_the_deadlines_it_passes(tmp_path):
     assert_same(path, code_id)
     store = Store(path)
     try:
-        _, rows, _ = audit_read.derive(store, PROTOCOL, code_id)  # type: ignore[misc]
+        _, rows, _, _ = audit_read.derive(store, PROTOCOL, code_id)  # type: ignore[misc]
     finally:
         store.close()
     assert "DRUG_NOT_FLUSHED" in {f.rule for f in rows.flags}

@@ -203,6 +203,21 @@ def test_the_cli_audit_is_the_same_from_kept_rows_and_from_the_record(db, tmp_pa
     assert first.stdout == second.stdout  # the KPI table
 
 
+def test_the_progress_counts_the_codes_an_audit_reads(db):
+    """The bar's length is counted in one query: the codes with an event, as the audit lists them."""
+    conn = sqlite3.connect(db)
+    conn.execute("INSERT INTO codes (audit_id, created_at) VALUES ('no-events', '2030-01-01T00:00:00+00:00')")
+    conn.commit()
+    conn.close()
+    store = Store(db, readonly=True)
+    try:
+        assert store.code_count() == len([info for info in store.codes() if info.events]) == 2
+        assert len(store.codes()) == 3
+    finally:
+        store.close()
+    assert len(audit(db).codes) == 2
+
+
 def test_verify_names_kept_rows_that_differ_from_the_record_and_rederive_mends_the_audit(db, tmp_path):
     runner = CliRunner()
     ok = runner.invoke(cli, ["--db", str(db), "verify"])

@@ -185,34 +185,37 @@ def audit_cmd(
         _check_database_output(output)
     elif output is not None and output.exists() and not output.is_dir():
         raise ExportError(f"{output} is a file, not a folder; choose another -o")
-    stores = []
-    try:
-        for path in paths:  # read-only: an audit never creates, changes or chmods a database
-            stores.append(Store(path, readonly=True))
-        if output is not None and not database:
-            private_dir(output)  # before the reading: a folder we cannot make should not cost the wait
-        export = _read(obj, stores, since, until, rederive)
-    finally:
-        for store in stores:
-            store.close()
-    if output is None:  # -o -: the data on standard output, so the table a person reads goes to stderr
-        from exports.audit import audit_document
+    # The reading and the writing of the files out of the collector's way: what the reading made lives until the
+    # files are written, and a pass between the two walked every row of it (6 ms of 1,000 codes).
+    with out_of_collection():
+        stores = []
+        try:
+            for path in paths:  # read-only: an audit never creates, changes or chmods a database
+                stores.append(Store(path, readonly=True))
+            if output is not None and not database:
+                private_dir(output)  # before the reading: a folder we cannot make should not cost the wait
+            export = _read(obj, stores, since, until, rederive)
+        finally:
+            for store in stores:
+                store.close()
+        if output is None:  # -o -: the data on standard output, so the table a person reads goes to stderr
+            from exports.audit import audit_document
 
-        click.echo(audit_document(export).decode("utf-8"), nl=False)
-        click.echo(kpi_table(kpis(export), len(paths)), err=True)
-        return
-    if database:
-        from recorder.store.audit_sqlite import audit_sqlite
+            click.echo(audit_document(export).decode("utf-8"), nl=False)
+            click.echo(kpi_table(kpis(export), len(paths)), err=True)
+            return
+        if database:
+            from recorder.store.audit_sqlite import audit_sqlite
 
-        write_private(output, audit_sqlite(export), [*paths, obj.db_path])
-        click.echo(f"wrote {output}", err=True)
+            write_private(output, audit_sqlite(export), [*paths, obj.db_path])
+            click.echo(f"wrote {output}", err=True)
+            click.echo(kpi_table(kpis(export), len(paths)))
+            return
+        files = AUDIT_FORMATS[fmt].render(export)
+        for name, data in files.items():
+            write_private(output / name, data, [*paths, obj.db_path])
+        click.echo(f"wrote {', '.join(files)} to {output}", err=True)
         click.echo(kpi_table(kpis(export), len(paths)))
-        return
-    files = AUDIT_FORMATS[fmt].render(export)
-    for name, data in files.items():
-        write_private(output / name, data, [*paths, obj.db_path])
-    click.echo(f"wrote {', '.join(files)} to {output}", err=True)
-    click.echo(kpi_table(kpis(export), len(paths)))
 
 
 def _check_database_output(output: Path) -> None:
@@ -226,8 +229,8 @@ def _check_database_output(output: Path) -> None:
 def _read(obj: Context, stores: list[Store], since: date | None, until: date | None, rederive: bool) -> "AuditExport":
     from recorder.core.audit_rows import read_audit
 
-    total = sum(1 for store in stores for info in store.codes() if info.events)
-    with out_of_collection(), click.progressbar(length=total, label="Reading codes", file=sys.stderr) as bar:
+    total = sum(store.code_count() for store in stores)
+    with click.progressbar(length=total, label="Reading codes", file=sys.stderr) as bar:
         return read_audit(stores, obj.clock, obj.protocol, since, until, tick=lambda: bar.update(1), rederive=rederive)
 
 

@@ -46,10 +46,11 @@ def left_out_of(kinds: frozenset[str]) -> frozenset[str]:
     return frozenset(kind for kind in kinds & INERT.keys() if not INERT[kind] & kinds)
 
 
-def read_rows(store: Store, protocol: Protocol, code_id: int) -> tuple[AuditRead, bool] | None:
-    """What the code's audit rows are made from, and whether it has ended, read leaving out the events that
-    change none of them; None when nothing can be left out, or the code is one this read is not sure of
-    (flags kept under another rules edition, no code_started first): Session.read then reads it whole.
+def read_rows(store: Store, protocol: Protocol, code_id: int) -> tuple[AuditRead, bool, str] | None:
+    """What the code's audit rows are made from, whether it has ended and its head hash as it was before its
+    events were read, read leaving out the events that change none of them; None when nothing can be left out,
+    or the code is one this read is not sure of (flags kept under another rules edition, no code_started first):
+    Session.read then reads it whole.
 
     The rows are those of the whole read (tests/test_audit_read.py): an event left out raises no flag and changes
     no state, no line and no fact the rows read; its lateness is counted from the store, and the time it passes
@@ -65,7 +66,7 @@ def read_rows(store: Store, protocol: Protocol, code_id: int) -> tuple[AuditRead
     basis = store.audit_basis(code_id)
     if basis is None:
         return None
-    audit_id, rules, start = basis
+    audit_id, rules, start, head = basis
     if start is None or start.tzinfo is None:
         return None  # no UTC time to count from (no event 1, or one without an offset): a damaged file
     if rules is not None and rules != RULES_EDITION:
@@ -109,14 +110,14 @@ def read_rows(store: Store, protocol: Protocol, code_id: int) -> tuple[AuditRead
         amends=0,
         late_left_out=late,
     )
-    return read, fold.ended
+    return read, fold.ended, head
 
 
-def derive(store: Store, protocol: Protocol, code_id: int) -> tuple[date, AuditExport, bool] | None:
-    """The code's audit rows as read_rows reads it, the day it started (in its own offset) and whether it has
-    ended; None: read it whole (audit_rows.derive)."""
+def derive(store: Store, protocol: Protocol, code_id: int) -> tuple[date, AuditExport, bool, str] | None:
+    """The code's audit rows as read_rows reads it, the day it started (in its own offset), whether it has
+    ended and the head hash it was read at; None: read it whole (audit_rows.derive)."""
     found = read_rows(store, protocol, code_id)
     if found is None:
         return None
-    read, ended = found
-    return read.started_at.date(), rows_of(read), ended
+    read, ended, head = found
+    return read.started_at.date(), rows_of(read), ended, head

@@ -194,13 +194,14 @@ def _derive_one(store: Store, clock: Clock, protocol: Protocol, code_id: int) ->
     from recorder.core import audit_read
     from recorder.core.session import Session
 
-    head = store.head_hash(code_id) or ""  # read before the events: rows never outlive them
     # Most codes: read leaving out the events that change none of their rows (notes; vitals without an
-    # infusion): the same rows (tests/test_audit_read.py) for a fraction of the reading and the fold.
+    # infusion): the same rows (tests/test_audit_read.py) for a fraction of the reading and the fold. Its first
+    # query reads the head hash too, before the events: rows never outlive them.
     found = audit_read.derive(store, protocol, code_id)
     if found is not None:
-        day, rows, ended = found
-        return head, day, rows, rows.model_dump_json(), ended
+        day, rows, ended, head = found
+        return head or "", day, rows, rows.model_dump_json(), ended
+    head = store.head_hash(code_id) or ""  # read before the events: rows never outlive them
     # Folded once over the final timeline: the same flags as folding it entry by entry
     # (test_session_checkpoints), without the refolds of back-dated entries and corrections.
     session = Session.read(store, clock, code_id, protocol, fold_once=True)

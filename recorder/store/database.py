@@ -833,6 +833,11 @@ class Store:
             rows = self.conn.execute("SELECT id, audit_id, created_at, ended_at, head_seq FROM codes ORDER BY id")
             return [self._code_info(r) for r in rows.fetchall()]
 
+    def code_count(self) -> int:
+        """How many codes have an event: those of `codes()` whose `events` is not 0 (an audit's codes), counted."""
+        with self._reading():
+            return self.conn.execute("SELECT count(*) FROM codes WHERE head_seq <> 0").fetchone()[0]
+
     @staticmethod
     def _code_info(row: tuple) -> CodeInfo:
         return CodeInfo(id=row[0], audit_id=row[1], created_at=row[2], ended_at=row[3], events=row[4])
@@ -961,20 +966,22 @@ class Store:
         (`start`: the code's, as `started` or `audit_basis` gave it, not read again)."""
         return self._pages(code_id, start, 0, self.PAGE, kinds)
 
-    def audit_basis(self, code_id: int) -> tuple[str, str | None, datetime | None] | None:
+    def audit_basis(self, code_id: int) -> tuple[str, str | None, datetime | None, str] | None:
         """What an audit's read of a code starts from, in one query: its audit id, the rules edition its stored
-        flags were last raised under (None: none kept; `flag_basis`) and its start (`started`); None for no code."""
+        flags were last raised under (None: none kept; `flag_basis`), its start (`started`) and its head hash
+        (`head_hash`: read before its events, so rows derived from them never claim later ones); None for no code."""
         with self._reading():
             row = self.conn.execute(
                 "SELECT c.audit_id, "
                 "(SELECT b.rules FROM flag_basis b WHERE b.code_id = c.id ORDER BY b.id DESC LIMIT 1), "
-                "(SELECT e.occurred_at FROM events e WHERE e.code_id = c.id AND e.seq = 1) FROM codes c WHERE c.id = ?",
+                "(SELECT e.occurred_at FROM events e WHERE e.code_id = c.id AND e.seq = 1), c.head_hash "
+                "FROM codes c WHERE c.id = ?",
                 [code_id],
             ).fetchone()
         if row is None:
             return None
-        audit_id, rules, first = row
-        return audit_id, rules, self._started(code_id, first)
+        audit_id, rules, first, head = row
+        return audit_id, rules, self._started(code_id, first), head
 
     def latest_t(self, code_id: int) -> float:
         """The latest `t` of a code's raw events (stored times are UTC ISO strings: they sort as text)."""

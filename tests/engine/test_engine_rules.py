@@ -133,6 +133,29 @@ def test_expected_dose_clamps_and_uses_the_adult_column() -> None:
     assert expected_dose(P, "other", age=5, weight=20) is None
 
 
+def test_expected_doses_remembered_are_those_worked_out_for_that_protocol_and_patient() -> None:
+    """expected_dose remembers its answers for the protocol last asked about: a protocol with another table, the
+    first dose against a later one, 12 kg against 12.0 kg each get their own answer, the same as working it out."""
+    from recorder.engine import doses
+
+    first = expected_dose(P, "adenosine", age=5, weight=20)
+    assert expected_dose(P, "adenosine", age=5, weight=20) is first  # remembered
+    assert expected_dose(P, "adenosine", age=5, weight=20, earlier_doses=1) != first  # the later-dose row
+    rows = tuple(r.model_copy(update={"per_kg": (0.2, 0.4)}) if r.drug == "adenosine" else r for r in P.doses)
+    other = type(P).model_validate({**P.model_dump(), "doses": [r.model_dump() for r in rows]})
+    mine = expected_dose(other, "adenosine", age=5, weight=20)
+    assert mine != first and mine == doses._expected_dose(other, "adenosine", None, None, 5, 20, None, 0, None)
+    assert expected_dose(P, "adenosine", age=5, weight=20) == first  # P's again, worked out again
+    assert expected_dose(P, "epinephrine", age=2, weight=12).basis == "12 kg"
+    assert expected_dose(P, "epinephrine", age=2, weight=12.0) == doses._expected_dose(
+        P, "epinephrine", None, None, 2, 12.0, None, 0, None
+    )
+    for weight in range(doses._MEMO_MAX + 10):  # bounded: past the bound, worked out each time
+        expected_dose(P, "epinephrine", age=2, weight=float(weight + 1))
+    assert len(doses._memo) == doses._MEMO_MAX
+    assert expected_dose(P, "epinephrine", age=2, weight=5000.5).spans == ((1.0, 1.0),)
+
+
 def test_routes_have_their_own_rows() -> None:
     assert spans("epinephrine", route="et", age=2, weight=12) == pytest.approx((1.2, 1.2))
     assert spans("epinephrine", route="et", age=0.01, weight=3) == pytest.approx((0.15, 0.3))  # ET, neonate
