@@ -163,9 +163,10 @@ def _adult(row: DoseRow, weight: float | None) -> Span | None:
 # What expected_dose gave, by its arguments, for one protocol (the last one asked about; a protocol is frozen):
 # a code's doses are mostly the same drug for the same patient (adrenaline every few minutes), and working one
 # out was a third of checking a dose. Bounded, as a store of odd doses must not grow it without end.
+# One pair, the protocol and its answers, swapped whole: a dict only ever holds its own protocol's answers, whichever
+# thread asks.
 _MEMO_MAX = 4096
-_memo_for: Protocol | None = None
-_memo: dict[tuple[object, ...], "Expected | None"] = {}
+_memo: tuple[Protocol | None, dict[tuple[object, ...], "Expected | None"]] = (None, {})
 _UNSEEN = object()
 
 
@@ -187,17 +188,21 @@ def expected_dose(
     and the union of the rows it allows); adults under `adult_sized_kg` per kg; weight unknown and not a
     known adult: the ceiling only; push-dose (`purpose` other) epinephrine through a line: the ceiling only.
     """
-    global _memo_for, _memo
-    if protocol is not _memo_for:
-        _memo_for, _memo = protocol, {}
-    # Of the earlier doses only whether there were any decides (a first-dose or a later-dose row); the types of
-    # the age and the weight are part of the key, as 12 and 12.0 are one key but need not read alike.
-    key = (drug, route, purpose, age, type(age), weight, type(weight), setting, earlier_doses > 0, concentration)
-    found = _memo.get(key, _UNSEEN)
+    global _memo
+    owner, memo = _memo
+    if owner is not protocol:
+        memo = {}
+        _memo = (protocol, memo)
+    # Of the earlier doses only whether there were any decides (a first-dose or a later-dose row: 1 stands for any
+    # number above 0); the types of the age and the weight are part of the key, as 12 and 12.0 are one key but
+    # need not read alike.
+    earlier = earlier_doses if earlier_doses < 1 else 1
+    key = (drug, route, purpose, age, type(age), weight, type(weight), setting, earlier, concentration)
+    found = memo.get(key, _UNSEEN)
     if found is _UNSEEN:
         found = _expected_dose(protocol, drug, route, purpose, age, weight, setting, earlier_doses, concentration)
-        if len(_memo) < _MEMO_MAX:
-            _memo[key] = found
+        if len(memo) < _MEMO_MAX:
+            memo[key] = found
     return found  # type: ignore[return-value]
 
 

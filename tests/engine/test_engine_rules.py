@@ -140,7 +140,9 @@ def test_expected_doses_remembered_are_those_worked_out_for_that_protocol_and_pa
 
     first = expected_dose(P, "adenosine", age=5, weight=20)
     assert expected_dose(P, "adenosine", age=5, weight=20) is first  # remembered
-    assert expected_dose(P, "adenosine", age=5, weight=20, earlier_doses=1) != first  # the later-dose row
+    later = expected_dose(P, "adenosine", age=5, weight=20, earlier_doses=1)
+    assert later != first  # the later-dose row
+    assert expected_dose(P, "adenosine", age=5, weight=20, earlier_doses=3) is later  # any number of earlier doses
     rows = tuple(r.model_copy(update={"per_kg": (0.2, 0.4)}) if r.drug == "adenosine" else r for r in P.doses)
     other = type(P).model_validate({**P.model_dump(), "doses": [r.model_dump() for r in rows]})
     mine = expected_dose(other, "adenosine", age=5, weight=20)
@@ -152,7 +154,7 @@ def test_expected_doses_remembered_are_those_worked_out_for_that_protocol_and_pa
     )
     for weight in range(doses._MEMO_MAX + 10):  # bounded: past the bound, worked out each time
         expected_dose(P, "epinephrine", age=2, weight=float(weight + 1))
-    assert len(doses._memo) == doses._MEMO_MAX
+    assert doses._memo[0] is P and len(doses._memo[1]) == doses._MEMO_MAX
     assert expected_dose(P, "epinephrine", age=2, weight=5000.5).spans == ((1.0, 1.0),)
 
 
