@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from types import EllipsisType
 from typing import TYPE_CHECKING, Any
 
@@ -21,7 +21,7 @@ from textual.widgets import Static
 from recorder.core.clock import Clock, CodeClock, SystemClock
 from recorder.tui.escape_keys import read_escape_first
 from recorder.tui.key_order import KeysInOrder
-from recorder.tui.literal import pasted, visible
+from recorder.tui.literal import pasted, visible, visible_lines
 from recorder.tui.opening import OpeningScreen
 from recorder.tui.young_collection import collect_young
 
@@ -263,7 +263,7 @@ class RecorderApp(App[None]):
 
     def notify(
         self,
-        message: str,
+        message: str | Sequence[str],
         *,
         title: str = "",
         severity: SeverityLevel = "information",
@@ -272,19 +272,21 @@ class RecorderApp(App[None]):
         replaces: str | None = None,
     ) -> None:
         """Every notification (a flag, a refused entry, a path) is literal text: its words came from a
-        person or a file, so they are never read as markup, whatever the caller asked.
+        person or a file, so they are never read as markup, whatever the caller asked. A sequence of strings
+        is lines, one under another (literal.visible_lines); a line break within one string is shown as `↵`.
 
         `replaces`: a group (the new flags) whose notice still showing this one takes the place of, so
         a burst of entries never stacks notices over the banner; the flags panel keeps every flag.
         """
+        shown = visible(message) if isinstance(message, str) else visible_lines(message)
         if replaces is None:
-            super().notify(visible(message), title=visible(title), severity=severity, timeout=timeout, markup=False)
+            super().notify(shown, title=visible(title), severity=severity, timeout=timeout, markup=False)
             return
         old = self._grouped.get(replaces)
         if old is not None and old in self._notifications:
             self._unnotify(old, refresh=False)
         notification = Notification(
-            visible(message), visible(title), severity, self.NOTIFICATION_TIMEOUT if timeout is None else timeout
+            shown, visible(title), severity, self.NOTIFICATION_TIMEOUT if timeout is None else timeout
         )
         self._grouped[replaces] = notification
         self.post_message(Notify(notification))

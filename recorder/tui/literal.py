@@ -7,6 +7,7 @@ older record still holds is shown as its escape (`\\u202e`) instead of driving t
 """
 
 import unicodedata
+from collections.abc import Iterable
 
 from rich.text import Text
 
@@ -30,6 +31,12 @@ def visible(text: str) -> str:
     if text.isprintable():  # almost every string: no work beyond one scan
         return text
     return "".join(_show(ch) for ch in text)
+
+
+def visible_lines(lines: Iterable[str]) -> str:
+    """Lines a caller set out one under another (a notice listing flags): each made `visible` on its own, so its
+    words' breaks are marks as anywhere, and joined by real line breaks, the caller's own."""
+    return "\n".join(map(visible, lines))
 
 
 def pasted(text: str) -> str:

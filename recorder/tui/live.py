@@ -360,11 +360,13 @@ class LiveScreen(Screen):
         severity: SeverityLevel = (
             "error" if top.severity == "critical" else "warning" if top.severity == "warning" else "information"
         )
+        message: str | list[str]
         if len(flags) == 1:
             title, message = f"{top.severity.upper()} {top.rule}", top.message
         else:
             title = f"{len(flags)} NEW FLAGS"
-            message = "\n".join(f"{f.severity.upper()} {f.rule}: {f.message}" for f in flags)
+            # A flag a line: the notice's own line breaks (a break in a flag's words is still shown as a mark).
+            message = [f"{f.severity.upper()} {f.rule}: {f.message}" for f in flags]
         self.app.notify(message, title=title, severity=severity, timeout=10, replaces="flags")
 
     def rebuild(self) -> None:

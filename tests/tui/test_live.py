@@ -385,6 +385,41 @@ async def test_flag_notices_of_a_burst_of_entries_never_stack(store, clock):
         assert "T+" in live(app).query_one("#banner").render().plain  # the banner stays in sight
 
 
+async def test_an_entry_raising_two_flags_shows_them_a_line_each_in_one_notice(store, clock):
+    """The notice of an entry's flags listed them joined by line breaks that were then shown as `↵` marks (the mark
+    of a break in a person's words), so the second flag ran on after the first mid-line; each is a line of its own."""
+    app = build_app(store, clock, mode="new", new_fields=CHILD)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        # io1 in, never aspirated nor flushed: adrenaline through it raises a critical and a warning
+        await keys(pilot, "i", "1", "l", "enter", "y", "e", "enter", "enter")
+        raised = sorted(f.rule for f in live(app).session.flags() if f.seq == 4)
+        assert raised == ["DRUG_VIA_UNCONFIRMED_IO", "NO_INITIAL_FLUSH"]
+        (notice,) = [n for n in app._notifications if n.title == "2 NEW FLAGS"]
+        heads = [line.split(":")[0] for line in notice.message.split("\n")]
+        assert heads == ["CRITICAL DRUG_VIA_UNCONFIRMED_IO", "WARNING NO_INITIAL_FLUSH"]
+        assert "↵" not in notice.message
+
+
+async def test_a_line_break_in_a_flags_words_stays_a_mark_in_its_notice(store, clock):
+    """The notice's lines are its own; within one, a break in the words (a name typed or read from a file) is
+    shown as on the timeline, `↵`, and a control character as its escape, as every notice shows them."""
+    from schemas.records import Flag
+
+    app = build_app(store, clock, mode="new", new_fields=CHILD)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        flags = [
+            Flag(rule="A_RULE", severity="warning", seq=2, t=1.0, message="drug 'line\none' \x1b[2J via io1"),
+            Flag(rule="B_RULE", severity="critical", seq=2, t=1.0, message="[b]not bold[/b]"),
+        ]
+        live(app).alert(flags)
+        await pilot.pause()
+        (notice,) = [n for n in app._notifications if n.title == "2 NEW FLAGS"]
+        assert notice.message.split("\n") == [
+            "CRITICAL B_RULE: [b]not bold[/b]",
+            "WARNING A_RULE: drug 'line↵one' \\x1b[2J via io1",
+        ]
+
+
 async def test_the_clocks_shown_move_together_at_the_tick_and_a_key_starts_a_new_one_at_0_00(store, clock):
     """Between ticks a key leaves the clocks as the tick drew them (each line's and timer's clock turned over at its
     own fraction of a second, so most keys redrew the top of the screen); a timer the key starts reads 0:00."""
