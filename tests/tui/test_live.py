@@ -418,6 +418,13 @@ async def test_a_line_break_in_a_flags_words_stays_a_mark_in_its_notice(store, c
             "CRITICAL B_RULE: [b]not bold[/b]",
             "WARNING A_RULE: drug 'line↵one' \\x1b[2J via io1",
         ]
+        assert not notice.markup
+        # As drawn: the brackets as typed, each flag on a line of its own.
+        from textual.widgets._toast import Toast
+
+        (toast,) = app.screen.query(Toast)
+        drawn = toast.render().plain
+        assert "CRITICAL B_RULE: [b]not bold[/b]\nWARNING A_RULE: drug 'line↵one'" in drawn
 
 
 async def test_the_clocks_shown_move_together_at_the_tick_and_a_key_starts_a_new_one_at_0_00(store, clock):
